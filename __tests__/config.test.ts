@@ -1,0 +1,171 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ConfigValidationError, DEMO_DEFAULTS, validateConfig } from "../config/config";
+import { envVarName, loadConfig } from "../config/load";
+import { namesFor } from "../config/names";
+
+function problemsOf(raw: unknown): string[] {
+  try {
+    validateConfig(raw);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigValidationError);
+    return [...(err as ConfigValidationError).problems];
+  }
+  throw new Error("expected the configuration to be rejected");
+}
+
+describe("validateConfig", () => {
+  it("accepts the built-in demo defaults", () => {
+    const config = validateConfig({ ...DEMO_DEFAULTS });
+    expect(config.callerAccountId).toBe("111111111111");
+    expect(config.calleeAccountId).toBe("222222222222");
+  });
+
+  it.each([
+    ["callerAccountId", "1234", "callerAccountId must be 12 digits, got '1234'"],
+    ["calleeAccountId", "22222222222a", "calleeAccountId must be 12 digits, got '22222222222a'"],
+    ["region", "Europe", "region must be an AWS region name such as 'eu-west-1', got 'Europe'"],
+    ["callerVpcId", "vpc-123", "callerVpcId must be a VPC id like 'vpc-0123456789abcdef0', got 'vpc-123'"],
+    ["calleeSubnetIds", ["subnet-0b1b1b1b1b1b1b1b1", "sub-1"], "calleeSubnetIds must contain only subnet ids like 'subnet-0123456789abcdef0', got 'sub-1'"],
+    ["callerSubnetIds", [], "callerSubnetIds must be a non-empty list of subnet ids"],
+    ["stateBucket", "My_Bucket", "stateBucket must be an S3 bucket name"],
+    ["stateKeyPrefix", "/leading", "stateKeyPrefix must be a key prefix without leading or trailing '/'"],
+    ["stateKmsKeyArn", "alias/foo", "stateKmsKeyArn must be a KMS key ARN"],
+    ["externalId", "x", "externalId must be 2 to 1224 characters"],
+    ["organizationId", "org-1", "organizationId must be an AWS Organizations id like 'o-a1b2c3d4e5', got 'org-1'"],
+    ["logRetentionDays", 2, "logRetentionDays must be one of 1, 3, 5"],
+    ["calleeReservedConcurrency", 0, "calleeReservedConcurrency must be a whole number from 1 to 10000, got 0"],
+    ["callerMemoryMb", 64, "callerMemoryMb must be a whole number from 128 to 10240, got 64"],
+    ["calleeTimeoutSeconds", 901, "calleeTimeoutSeconds must be a whole number from 1 to 900, got 901"],
+    ["architecture", "arm", "architecture must be 'arm64' or 'x86_64', got 'arm'"],
+    ["egressCidrBlocks", ["10.0.0.0/33"], "egressCidrBlocks must contain only IPv4 CIDR blocks like '10.0.0.0/16', got '10.0.0.0/33'"],
+    ["namePrefix", "Bad_Prefix", "namePrefix must be 2 to 12 lowercase letters"],
+    ["callerDeployRoleArn", "arn:aws:iam::111111111111:user/bob", "callerDeployRoleArn must be an IAM role ARN"],
+  ])("rejects an invalid %s with a message naming it", (field, value, message) => {
+    const problems = problemsOf({ ...DEMO_DEFAULTS, [field]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(message);
+  });
+
+  it("reports every problem at once", () => {
+    const problems = problemsOf({ ...DEMO_DEFAULTS, callerAccountId: "1", calleeAccountId: "2", region: "x" });
+    expect(problems).toHaveLength(3);
+  });
+
+  it("requires missing fields by name", () => {
+    const { callerVpcId: _omitted, ...rest } = DEMO_DEFAULTS;
+    expect(problemsOf(rest)).toEqual(["callerVpcId is required: expected a VPC id like 'vpc-0123456789abcdef0'"]);
+  });
+
+  it("refuses the same account on both sides", () => {
+    expect(problemsOf({ ...DEMO_DEFAULTS, calleeAccountId: "111111111111" })[0]).toMatch(/must differ/);
+  });
+
+  it("refuses a caller timeout that does not exceed the callee's", () => {
+    expect(problemsOf({ ...DEMO_DEFAULTS, callerTimeoutSeconds: 10, calleeTimeoutSeconds: 10 })[0]).toMatch(
+      /callerTimeoutSeconds \(10\) must be greater than calleeTimeoutSeconds \(10\)/,
+    );
+  });
+
+  it("refuses a deploy role in another account than its side's", () => {
+    const problems = problemsOf({ ...DEMO_DEFAULTS, calleeDeployRoleArn: "arn:aws:iam::111111111111:role/deploy" });
+    expect(problems).toEqual(["calleeDeployRoleArn must be a role in calleeAccountId 222222222222, got a role in account 111111111111"]);
+  });
+
+  it("refuses both a deploy role and a profile for one side", () => {
+    const problems = problemsOf({ ...DEMO_DEFAULTS, callerDeployRoleArn: "arn:aws:iam::111111111111:role/deploy", callerProfile: "a" });
+    expect(problems[0]).toMatch(/callerDeployRoleArn and callerProfile are both set/);
+  });
+
+  it("refuses unknown fields, naming them", () => {
+    expect(problemsOf({ ...DEMO_DEFAULTS, callerAcountId: "111111111111" })[0]).toMatch(/unknown field 'callerAcountId'/);
+  });
+
+  it("refuses names that would overflow AWS limits", () => {
+    const problems = problemsOf({ ...DEMO_DEFAULTS, namePrefix: "abcdefghijkl", environment: "production", region: "ap-southeasternmostregion-1" });
+    expect(problems.join("\n")).toMatch(/too long for the code bucket name/);
+  });
+
+  it.each([null, undefined, 42, "text", [], true])("rejects a non-object (%p) without throwing anything else", (raw) => {
+    expect(() => validateConfig(raw)).toThrow(ConfigValidationError);
+  });
+});
+
+describe("loadConfig", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "xacct-config-"));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("uses the demo defaults when nothing is given", () => {
+    expect(loadConfig({ env: {}, cwd: dir })).toEqual(DEMO_DEFAULTS);
+  });
+
+  it("layers cdktf.json context, then the config file, then the environment", () => {
+    fs.writeFileSync(path.join(dir, "cross-account.config.json"), JSON.stringify({ region: "us-east-1", environment: "file" }));
+    const config = loadConfig({
+      context: { region: "eu-central-1", environment: "context", namePrefix: "ctx" },
+      env: { [envVarName("environment")]: "env", XACCT_CALLER_SUBNET_IDS: "subnet-0c1c1c1c1c1c1c1c1, subnet-0c2c2c2c2c2c2c2c2", XACCT_CALLEE_MEMORY_MB: "512" },
+      cwd: dir,
+    });
+    expect(config.namePrefix).toBe("ctx");
+    expect(config.region).toBe("us-east-1");
+    expect(config.environment).toBe("env");
+    expect(config.callerSubnetIds).toEqual(["subnet-0c1c1c1c1c1c1c1c1", "subnet-0c2c2c2c2c2c2c2c2"]);
+    expect(config.calleeMemoryMb).toBe(512);
+  });
+
+  it("names environment variables after their fields", () => {
+    expect(envVarName("callerAccountId")).toBe("XACCT_CALLER_ACCOUNT_ID");
+    expect(envVarName("stateKmsKeyArn")).toBe("XACCT_STATE_KMS_KEY_ARN");
+  });
+
+  it("says which sources it read when a value is wrong", () => {
+    expect(() => loadConfig({ env: { XACCT_CALLEE_MEMORY_MB: "lots" }, cwd: dir })).toThrow(
+      /calleeMemoryMb must be a whole number from 128 to 10240, got 'lots'[\s\S]*environment \(XACCT_CALLEE_MEMORY_MB\)/,
+    );
+  });
+
+  it("reports a config file that is not JSON, naming the file", () => {
+    const file = path.join(dir, "broken.json");
+    fs.writeFileSync(file, "{ not json");
+    expect(() => loadConfig({ env: { XACCT_CONFIG_FILE: file }, cwd: dir })).toThrow(/config file '.*broken.json' is not valid JSON/);
+  });
+
+  it("reports a missing explicit config file", () => {
+    expect(() => loadConfig({ env: { XACCT_CONFIG_FILE: "nope.json" }, cwd: dir })).toThrow(/config file '.*nope.json' cannot be read/);
+  });
+});
+
+describe("namesFor", () => {
+  it("derives the deterministic cross-account names from configuration", () => {
+    const names = namesFor(validateConfig({ ...DEMO_DEFAULTS }));
+    expect(names.callerRoleArn).toBe("arn:aws:iam::111111111111:role/xacct-demo-caller-exec");
+    expect(names.invokerRoleArn).toBe("arn:aws:iam::222222222222:role/xacct-demo-callee-invoker");
+    expect(names.calleeStateKey).toBe("cross-account-lambda/callee.tfstate");
+    expect(names.callerCodeBucket).toBe("xacct-demo-code-111111111111-eu-west-1");
+  });
+
+  it("uses the right partition outside the commercial regions", () => {
+    const names = namesFor(validateConfig({ ...DEMO_DEFAULTS, region: "us-gov-west-1" }));
+    expect(names.callerRoleArn).toBe("arn:aws-us-gov:iam::111111111111:role/xacct-demo-caller-exec");
+  });
+});
+
+describe("the app entry point", () => {
+  it("exits 1 with the field's message and writes nothing when the configuration is invalid", () => {
+    const outdir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "xacct-out-")), "cdktf.out");
+    const result = spawnSync(process.execPath, [require.resolve("tsx/cli"), "main.ts"], {
+      cwd: path.resolve(__dirname, ".."),
+      env: { ...process.env, CHECKPOINT_DISABLE: "1", CDKTF_OUTDIR: outdir, XACCT_CALLER_ACCOUNT_ID: "1234" },
+      encoding: "utf8",
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("callerAccountId must be 12 digits, got '1234'");
+    expect(result.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+    expect(fs.existsSync(outdir)).toBe(false);
+  });
+});

@@ -1,0 +1,72 @@
+import { App, Testing } from "cdktf";
+import { CrossAccountConfig, DEMO_DEFAULTS, validateConfig } from "../../config/config";
+import { buildStacks } from "../../stacks/app";
+
+export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface Policy {
+  Version: string;
+  Statement: Statement[];
+}
+export interface Statement {
+  Sid: string;
+  Effect: "Allow" | "Deny";
+  Principal?: "*" | Record<string, string | string[]>;
+  Action: string | string[];
+  Resource?: string | string[];
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+export function config(overrides: Partial<CrossAccountConfig> = {}): CrossAccountConfig {
+  return validateConfig({ ...DEMO_DEFAULTS, ...overrides });
+}
+
+/** Synthesizes the three stacks of a configuration and returns each stack's Terraform JSON. */
+export function synthAll(overrides: Partial<CrossAccountConfig> = {}) {
+  const app: App = Testing.app();
+  const stacks = buildStacks(app, config(overrides));
+  return {
+    stacks,
+    bootstrap: Testing.synth(stacks.bootstrap),
+    callee: Testing.synth(stacks.callee),
+    caller: Testing.synth(stacks.caller),
+  };
+}
+
+/** All resources of one type in a synthesized stack, keyed by logical id. */
+export function resourcesOf(synthesized: string, type: string): Record<string, Json> {
+  return (JSON.parse(synthesized).resource ?? {})[type] ?? {};
+}
+
+export function onlyResource(synthesized: string, type: string): Json {
+  const all = Object.values(resourcesOf(synthesized, type));
+  if (all.length !== 1) throw new Error(`expected exactly one ${type}, found ${all.length}`);
+  return all[0];
+}
+
+export function allResources(synthesized: string): { type: string; id: string; body: Json }[] {
+  const out: { type: string; id: string; body: Json }[] = [];
+  for (const [type, byId] of Object.entries<Record<string, Json>>(JSON.parse(synthesized).resource ?? {})) {
+    for (const [id, body] of Object.entries(byId)) out.push({ type, id, body });
+  }
+  return out;
+}
+
+/** Every IAM-style policy document in a stack: role trust and inline policies, key, bucket and queue policies. */
+export function allPolicies(synthesized: string): { where: string; policy: Policy }[] {
+  const out: { where: string; policy: Policy }[] = [];
+  for (const { type, id, body } of allResources(synthesized)) {
+    for (const field of ["policy", "assume_role_policy"]) {
+      if (typeof body[field] === "string") out.push({ where: `${type}.${id}.${field}`, policy: JSON.parse(body[field]) });
+    }
+  }
+  return out;
+}
+
+export function statement(policy: Policy, sid: string): Statement {
+  const found = policy.Statement.find((s) => s.Sid === sid);
+  if (!found) throw new Error(`no statement ${sid} in ${JSON.stringify(policy)}`);
+  return found;
+}
+
+export const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);

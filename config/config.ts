@@ -1,0 +1,291 @@
+/**
+ * The project's configuration: one typed object, validated once, before any
+ * construct is created. Every problem is reported together, each naming the
+ * field, the value given and what is expected.
+ */
+
+export type Architecture = "arm64" | "x86_64";
+
+export interface CrossAccountConfig {
+  /** Short lowercase prefix for every resource name, e.g. "xacct". */
+  readonly namePrefix: string;
+  /** Environment name, part of every resource name, e.g. "demo", "prod". */
+  readonly environment: string;
+  /** Region both stacks deploy into. */
+  readonly region: string;
+
+  /** Account A: where the caller function runs. */
+  readonly callerAccountId: string;
+  /** Role the caller stack's provider assumes in account A (or use callerProfile). */
+  readonly callerDeployRoleArn?: string;
+  /** Named AWS profile for account A (or use callerDeployRoleArn). */
+  readonly callerProfile?: string;
+  readonly callerVpcId: string;
+  readonly callerSubnetIds: readonly string[];
+
+  /** Account B: where the callee function runs. */
+  readonly calleeAccountId: string;
+  readonly calleeDeployRoleArn?: string;
+  readonly calleeProfile?: string;
+  readonly calleeVpcId: string;
+  readonly calleeSubnetIds: readonly string[];
+
+  /** S3 bucket holding both stacks' Terraform state (created by the bootstrap stack). */
+  readonly stateBucket: string;
+  readonly stateRegion: string;
+  /** Key prefix inside the state bucket; the stacks use <prefix>/callee.tfstate and <prefix>/caller.tfstate. */
+  readonly stateKeyPrefix: string;
+  /** KMS key ARN the state objects are encrypted with (the bootstrap stack's output state_kms_key_arn). */
+  readonly stateKmsKeyArn?: string;
+
+  /** When set, the invoker role's trust requires this sts:ExternalId. */
+  readonly externalId?: string;
+  /** When set, the invoker role's trust requires aws:PrincipalOrgID to equal it. */
+  readonly organizationId?: string;
+
+  readonly logRetentionDays: number;
+  readonly callerReservedConcurrency: number;
+  readonly calleeReservedConcurrency: number;
+  readonly callerMemoryMb: number;
+  readonly callerTimeoutSeconds: number;
+  readonly calleeMemoryMb: number;
+  readonly calleeTimeoutSeconds: number;
+  readonly architecture: Architecture;
+  /** Where the functions' security groups allow outbound HTTPS (STS and Lambda endpoints). */
+  readonly egressCidrBlocks: readonly string[];
+}
+
+/**
+ * Values that let `make demo` and `make test` run with no AWS at all. The
+ * account, VPC and subnet ids are placeholders: a real deployment must set its own.
+ */
+export const DEMO_DEFAULTS: CrossAccountConfig = {
+  namePrefix: "xacct",
+  environment: "demo",
+  region: "eu-west-1",
+  callerAccountId: "111111111111",
+  callerVpcId: "vpc-0a1a1a1a1a1a1a1a1",
+  callerSubnetIds: ["subnet-0a1a1a1a1a1a1a1a1", "subnet-0a2a2a2a2a2a2a2a2"],
+  calleeAccountId: "222222222222",
+  calleeVpcId: "vpc-0b1b1b1b1b1b1b1b1",
+  calleeSubnetIds: ["subnet-0b1b1b1b1b1b1b1b1", "subnet-0b2b2b2b2b2b2b2b2"],
+  stateBucket: "xacct-demo-tfstate-111111111111",
+  stateRegion: "eu-west-1",
+  stateKeyPrefix: "cross-account-lambda",
+  logRetentionDays: 365,
+  callerReservedConcurrency: 10,
+  calleeReservedConcurrency: 10,
+  callerMemoryMb: 256,
+  callerTimeoutSeconds: 30,
+  calleeMemoryMb: 256,
+  calleeTimeoutSeconds: 10,
+  architecture: "arm64",
+  egressCidrBlocks: ["0.0.0.0/0"],
+};
+
+/** Every valid CloudWatch Logs retention, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+] as const;
+
+export const CONFIG_KEYS = Object.keys({
+  ...DEMO_DEFAULTS,
+  callerDeployRoleArn: 1,
+  callerProfile: 1,
+  calleeDeployRoleArn: 1,
+  calleeProfile: 1,
+  stateKmsKeyArn: 1,
+  externalId: 1,
+  organizationId: 1,
+}) as (keyof CrossAccountConfig)[];
+
+const LIST_KEYS = new Set<string>(["callerSubnetIds", "calleeSubnetIds", "egressCidrBlocks"]);
+const NUMBER_KEYS = new Set<string>([
+  "logRetentionDays",
+  "callerReservedConcurrency",
+  "calleeReservedConcurrency",
+  "callerMemoryMb",
+  "callerTimeoutSeconds",
+  "calleeMemoryMb",
+  "calleeTimeoutSeconds",
+]);
+
+export function isListKey(key: string): boolean {
+  return LIST_KEYS.has(key);
+}
+export function isNumberKey(key: string): boolean {
+  return NUMBER_KEYS.has(key);
+}
+
+export class ConfigValidationError extends Error {
+  constructor(
+    readonly problems: readonly string[],
+    readonly sources: readonly string[] = [],
+  ) {
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was synthesized):\n` +
+        problems.map((p) => `  - ${p}`).join("\n") +
+        (sources.length ? `\nConfiguration read from: ${sources.join(", ")}` : ""),
+    );
+    this.name = "ConfigValidationError";
+  }
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
+const VPC_ID = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const SUBNET_ID = /^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
+const NAME_PART = /^[a-z][a-z0-9-]*[a-z0-9]$/;
+const PROFILE = /^[\w.+@-]{1,128}$/;
+const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
+const ORG_ID = /^o-[a-z0-9]{10,32}$/;
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const KEY_PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
+const CIDR_V4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+function show(value: unknown): string {
+  if (typeof value === "string") return `'${value}'`;
+  if (value === undefined) return "nothing";
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function isCidrV4(value: string): boolean {
+  const m = CIDR_V4.exec(value);
+  if (!m) return false;
+  const octets = m.slice(1, 5).map(Number);
+  return octets.every((o) => o <= 255) && Number(m[5]) <= 32;
+}
+
+/**
+ * Validates a raw object (from defaults, cdktf.json context, a file and the
+ * environment) and returns it typed. Never throws anything but
+ * ConfigValidationError, whatever the input.
+ */
+export function validateConfig(raw: unknown, sources: readonly string[] = []): CrossAccountConfig {
+  const problems: string[] = [];
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new ConfigValidationError([`configuration must be an object, got ${show(raw)}`], sources);
+  }
+  const input = raw as Record<string, unknown>;
+
+  for (const key of Object.keys(input)) {
+    if (!(CONFIG_KEYS as string[]).includes(key)) {
+      problems.push(`unknown field '${key}': remove it or check its spelling (known fields: ${CONFIG_KEYS.join(", ")})`);
+    }
+  }
+
+  const str = (key: string, pattern: RegExp, expected: string, optional = false): string | undefined => {
+    const value = input[key];
+    if (value === undefined || value === null || value === "") {
+      if (!optional) problems.push(`${key} is required: expected ${expected}`);
+      return undefined;
+    }
+    if (typeof value !== "string" || !pattern.test(value)) {
+      problems.push(`${key} must be ${expected}, got ${show(value)}`);
+      return undefined;
+    }
+    return value;
+  };
+  const int = (key: string, min: number, max: number, expected?: string): number | undefined => {
+    const value = input[key];
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${key} must be ${expected ?? `a whole number from ${min} to ${max}`}, got ${show(value)}`);
+      return undefined;
+    }
+    return value;
+  };
+  const list = (key: string, pattern: RegExp | ((s: string) => boolean), expected: string): string[] | undefined => {
+    const value = input[key];
+    const test = typeof pattern === "function" ? pattern : (s: string) => pattern.test(s);
+    if (!Array.isArray(value) || value.length === 0) {
+      problems.push(`${key} must be a non-empty list of ${expected}, got ${show(value)}`);
+      return undefined;
+    }
+    const bad = value.filter((v) => typeof v !== "string" || !test(v));
+    if (bad.length > 0) {
+      problems.push(`${key} must contain only ${expected}, got ${bad.map(show).join(", ")}`);
+      return undefined;
+    }
+    if (new Set(value).size !== value.length) {
+      problems.push(`${key} must not repeat an entry, got ${show(value)}`);
+      return undefined;
+    }
+    return value as string[];
+  };
+
+  const namePrefix = str("namePrefix", NAME_PART, "2 to 12 lowercase letters, digits or hyphens, starting with a letter");
+  if (namePrefix && namePrefix.length > 12) problems.push(`namePrefix must be at most 12 characters, got '${namePrefix}' (${namePrefix.length})`);
+  const environment = str("environment", NAME_PART, "2 to 10 lowercase letters, digits or hyphens, starting with a letter");
+  if (environment && environment.length > 10) problems.push(`environment must be at most 10 characters, got '${environment}' (${environment.length})`);
+  const region = str("region", REGION, "an AWS region name such as 'eu-west-1'");
+
+  const sides = ["caller", "callee"] as const;
+  const accounts: Partial<Record<(typeof sides)[number], string>> = {};
+  for (const side of sides) {
+    const accountId = str(`${side}AccountId`, ACCOUNT_ID, "12 digits");
+    accounts[side] = accountId;
+    const roleArn = str(`${side}DeployRoleArn`, ROLE_ARN, "an IAM role ARN like 'arn:aws:iam::123456789012:role/deploy'", true);
+    str(`${side}Profile`, PROFILE, "an AWS CLI profile name", true);
+    if (input[`${side}DeployRoleArn`] && input[`${side}Profile`]) {
+      problems.push(`${side}DeployRoleArn and ${side}Profile are both set: give one way for the ${side} stack to reach its account, not two`);
+    }
+    const roleAccount = roleArn ? ROLE_ARN.exec(roleArn)?.[1] : undefined;
+    if (roleAccount && accountId && roleAccount !== accountId) {
+      problems.push(`${side}DeployRoleArn must be a role in ${side}AccountId ${accountId}, got a role in account ${roleAccount}`);
+    }
+    str(`${side}VpcId`, VPC_ID, "a VPC id like 'vpc-0123456789abcdef0'");
+    list(`${side}SubnetIds`, SUBNET_ID, "subnet ids like 'subnet-0123456789abcdef0'");
+    int(`${side}ReservedConcurrency`, 1, 10000);
+    int(`${side}MemoryMb`, 128, 10240);
+    int(`${side}TimeoutSeconds`, 1, 900);
+  }
+  if (accounts.caller && accounts.callee && accounts.caller === accounts.callee) {
+    problems.push(`callerAccountId and calleeAccountId must differ (this project is for cross-account calls), both are '${accounts.caller}'`);
+  }
+  const callerTimeout = input.callerTimeoutSeconds;
+  const calleeTimeout = input.calleeTimeoutSeconds;
+  const inRange = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 900;
+  if (inRange(callerTimeout) && inRange(calleeTimeout) && callerTimeout <= calleeTimeout) {
+    problems.push(
+      `callerTimeoutSeconds (${callerTimeout}) must be greater than calleeTimeoutSeconds (${calleeTimeout}): ` +
+        "the caller waits for the callee and needs time left to report a callee timeout",
+    );
+  }
+
+  const stateBucket = str("stateBucket", BUCKET, "an S3 bucket name: 3 to 63 lowercase letters, digits, dots or hyphens");
+  if (stateBucket && (stateBucket.includes("..") || /^\d+\.\d+\.\d+\.\d+$/.test(stateBucket))) {
+    problems.push(`stateBucket must be a valid S3 bucket name (no '..', not an IP address), got '${stateBucket}'`);
+  }
+  str("stateRegion", REGION, "an AWS region name such as 'eu-west-1'");
+  str("stateKeyPrefix", KEY_PREFIX, "a key prefix without leading or trailing '/', such as 'cross-account-lambda'");
+  str("stateKmsKeyArn", KMS_KEY_ARN, "a KMS key ARN like 'arn:aws:kms:eu-west-1:111111111111:key/<uuid>'", true);
+  str("externalId", EXTERNAL_ID, "2 to 1224 characters of letters, digits and +=,.@:/-_", true);
+  str("organizationId", ORG_ID, "an AWS Organizations id like 'o-a1b2c3d4e5'", true);
+
+  const retention = input.logRetentionDays;
+  if (typeof retention !== "number" || !(LOG_RETENTION_DAYS as readonly number[]).includes(retention)) {
+    problems.push(`logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(", ")}, got ${show(retention)}`);
+  }
+  if (input.architecture !== "arm64" && input.architecture !== "x86_64") {
+    problems.push(`architecture must be 'arm64' or 'x86_64', got ${show(input.architecture)}`);
+  }
+  list("egressCidrBlocks", isCidrV4, "IPv4 CIDR blocks like '10.0.0.0/16'");
+
+  // Derived names must fit AWS's limits (S3 buckets: 63, roles and functions: 64).
+  if (namePrefix && environment && region && namePrefix.length <= 12 && environment.length <= 10) {
+    const longest = `${namePrefix}-${environment}-code-123456789012-${region}`;
+    if (longest.length > 63) {
+      problems.push(`namePrefix, environment and region together are too long for the code bucket name '${longest}' (${longest.length} > 63 characters): shorten namePrefix or environment`);
+    }
+  }
+
+  if (problems.length > 0) throw new ConfigValidationError(problems, sources);
+  return Object.freeze({ ...input }) as unknown as CrossAccountConfig;
+}

@@ -1,0 +1,70 @@
+import { Construct } from "constructs";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { accountRoot, ConditionBlock, renderPolicy } from "./iam-policy";
+
+export interface CrossAccountInvokerRoleProps {
+  readonly provider: AwsProvider;
+  readonly partition: string;
+  readonly roleName: string;
+  /** Account A, the only account trusted. */
+  readonly trustedAccountId: string;
+  /** The one principal in account A allowed in: the caller function's execution role. */
+  readonly trustedPrincipalArn: string;
+  /** Function the role may invoke, and nothing else. */
+  readonly targetFunctionArn: string;
+  readonly externalId?: string;
+  readonly organizationId?: string;
+}
+
+/**
+ * The only door into account B: a role that account A's caller role, and no
+ * other principal, may assume, and whose only permission is to invoke one
+ * function.
+ *
+ * The trust names account A's root with an aws:PrincipalArn condition rather
+ * than the role ARN as principal: IAM would pin a role principal to the role's
+ * unique id (breaking when the caller role is re-created) and refuses a role
+ * principal that does not exist yet (breaking a callee-first deployment).
+ */
+export class CrossAccountInvokerRole extends Construct {
+  readonly role: IamRole;
+  readonly roleArn: string;
+
+  constructor(scope: Construct, id: string, props: CrossAccountInvokerRoleProps) {
+    super(scope, id);
+    const condition: ConditionBlock = { ArnEquals: { "aws:PrincipalArn": props.trustedPrincipalArn } };
+    const stringEquals: Record<string, string> = {};
+    if (props.externalId !== undefined) stringEquals["sts:ExternalId"] = props.externalId;
+    if (props.organizationId !== undefined) stringEquals["aws:PrincipalOrgID"] = props.organizationId;
+    if (Object.keys(stringEquals).length > 0) condition.StringEquals = stringEquals;
+
+    this.role = new IamRole(this, "role", {
+      provider: props.provider,
+      name: props.roleName,
+      description: `Assumed by ${props.trustedPrincipalArn} to invoke ${props.targetFunctionArn}`,
+      maxSessionDuration: 3600,
+      assumeRolePolicy: renderPolicy({
+        Sid: "CallerFunctionRoleOnly",
+        Effect: "Allow",
+        Principal: { AWS: accountRoot(props.partition, props.trustedAccountId) },
+        Action: "sts:AssumeRole",
+        Condition: condition,
+      }),
+    });
+    this.roleArn = this.role.arn;
+
+    new IamRolePolicy(this, "invoke-policy", {
+      provider: props.provider,
+      name: "invoke-callee-only",
+      role: this.role.id,
+      policy: renderPolicy({
+        Sid: "InvokeCalleeFunctionOnly",
+        Effect: "Allow",
+        Action: "lambda:InvokeFunction",
+        Resource: props.targetFunctionArn,
+      }),
+    });
+  }
+}

@@ -1,0 +1,148 @@
+import { Construct } from "constructs";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
+import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
+import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
+import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
+import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
+import { enableIamStatement, PolicyStatement, renderPolicy } from "./iam-policy";
+
+export interface EncryptedBucketProps {
+  readonly provider: AwsProvider;
+  readonly bucketName: string;
+  readonly partition: string;
+  readonly accountId: string;
+  /** What the bucket holds, for the key's description. */
+  readonly purpose: string;
+  /** Extra key policy statements (for example a cross-account grant); none by default. */
+  readonly extraKeyPolicyStatements?: PolicyStatement[];
+  /** Extra bucket policy statements; none by default. */
+  readonly extraBucketPolicyStatements?: PolicyStatement[];
+  /**
+   * Refuse uploads that are not SSE-KMS with this bucket's key (default true).
+   * Off only for the state bucket, whose writer (Terraform's S3 backend) may
+   * rely on the bucket's default encryption instead of naming the key.
+   */
+  readonly requireKeyOnUpload?: boolean;
+  readonly noncurrentVersionExpirationDays?: number;
+  readonly keyDeletionWindowDays?: number;
+}
+
+/**
+ * An S3 bucket that only ever holds objects encrypted with its own customer
+ * managed KMS key: versioned, private, owner-enforced, TLS-only, and refusing
+ * uploads that are not encrypted with that key.
+ */
+export class EncryptedBucket extends Construct {
+  readonly key: KmsKey;
+  readonly alias: KmsAlias;
+  readonly bucket: S3Bucket;
+
+  constructor(scope: Construct, id: string, props: EncryptedBucketProps) {
+    super(scope, id);
+    const provider = props.provider;
+
+    this.key = new KmsKey(this, "key", {
+      provider,
+      description: `Encrypts ${props.purpose} in s3://${props.bucketName}`,
+      enableKeyRotation: true,
+      deletionWindowInDays: props.keyDeletionWindowDays ?? 30,
+      policy: renderPolicy(enableIamStatement(props.partition, props.accountId), ...(props.extraKeyPolicyStatements ?? [])),
+    });
+    this.alias = new KmsAlias(this, "alias", {
+      provider,
+      name: `alias/${props.bucketName}`,
+      targetKeyId: this.key.keyId,
+    });
+
+    this.bucket = new S3Bucket(this, "bucket", { provider, bucket: props.bucketName });
+    const bucket = this.bucket.id;
+
+    new S3BucketVersioningA(this, "versioning", {
+      provider,
+      bucket,
+      versioningConfiguration: { status: "Enabled" },
+    });
+    new S3BucketServerSideEncryptionConfigurationA(this, "encryption", {
+      provider,
+      bucket,
+      rule: [
+        {
+          applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: this.key.arn },
+          bucketKeyEnabled: true,
+        },
+      ],
+    });
+    const publicAccessBlock = new S3BucketPublicAccessBlock(this, "public-access-block", {
+      provider,
+      bucket,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    new S3BucketOwnershipControls(this, "ownership", {
+      provider,
+      bucket,
+      rule: { objectOwnership: "BucketOwnerEnforced" },
+    });
+    new S3BucketLifecycleConfiguration(this, "lifecycle", {
+      provider,
+      bucket,
+      rule: [
+        {
+          id: "expire-noncurrent-versions",
+          status: "Enabled",
+          filter: [{ prefix: "" }],
+          noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentVersionExpirationDays ?? 90 }],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
+        },
+      ],
+    });
+
+    const bucketArn = this.bucket.arn;
+    new S3BucketPolicy(this, "policy", {
+      provider,
+      bucket,
+      // A bucket policy set while the public access block is still being applied can be refused.
+      dependsOn: [publicAccessBlock],
+      policy: renderPolicy(
+        {
+          Sid: "DenyInsecureTransport",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "s3:*",
+          Resource: [bucketArn, `${bucketArn}/*`],
+          Condition: { Bool: { "aws:SecureTransport": "false" } },
+        },
+        ...(props.requireKeyOnUpload === false ? [] : this.uploadDenials(bucketArn)),
+        ...(props.extraBucketPolicyStatements ?? []),
+      ),
+    });
+  }
+
+  private uploadDenials(bucketArn: string): PolicyStatement[] {
+    return [
+        {
+          Sid: "DenyUploadsNotEncryptedWithKms",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "s3:PutObject",
+          Resource: `${bucketArn}/*`,
+          Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" } },
+        },
+        {
+          Sid: "DenyUploadsEncryptedWithAnotherKey",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "s3:PutObject",
+          Resource: `${bucketArn}/*`,
+          Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption-aws-kms-key-id": this.key.arn } },
+        },
+    ];
+  }
+}

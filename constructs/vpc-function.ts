@@ -1,0 +1,241 @@
+import { Construct } from "constructs";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import { LambdaFunctionEventInvokeConfig } from "@cdktf/provider-aws/lib/lambda-function-event-invoke-config";
+import { FunctionPackage } from "./function-package";
+import { enableIamStatement, PolicyStatement, renderPolicy } from "./iam-policy";
+
+export interface VpcFunctionProps {
+  readonly provider: AwsProvider;
+  readonly partition: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly functionName: string;
+  /** Deterministic so other accounts can name it in their policies before it exists. */
+  readonly roleName: string;
+  readonly description: string;
+  readonly code: FunctionPackage;
+  readonly vpcId: string;
+  readonly subnetIds: readonly string[];
+  /** Destinations of the only egress rule (TCP 443). */
+  readonly egressCidrBlocks: readonly string[];
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  readonly reservedConcurrency: number;
+  readonly architecture: "arm64" | "x86_64";
+  readonly logRetentionDays: number;
+  readonly environment?: Record<string, string>;
+}
+
+/** Runtime every function of this project uses. */
+export const NODE_RUNTIME = "nodejs22.x";
+
+/**
+ * A Lambda function attached to a VPC, with everything it needs and nothing
+ * more: its own execution role, KMS key (environment, logs, failed events),
+ * encrypted log group, egress-only security group, and an encrypted queue
+ * that receives asynchronous invocations that failed.
+ */
+export class VpcFunction extends Construct {
+  readonly function: LambdaFunction;
+  readonly role: IamRole;
+  readonly key: KmsKey;
+  readonly logGroup: CloudwatchLogGroup;
+  readonly securityGroup: SecurityGroup;
+  readonly failureQueue: SqsQueue;
+  readonly functionArn: string;
+  readonly logGroupArn: string;
+  private readonly props: VpcFunctionProps;
+
+  constructor(scope: Construct, id: string, props: VpcFunctionProps) {
+    super(scope, id);
+    this.props = props;
+    const { provider, partition, region, accountId, functionName } = props;
+    const logGroupName = `/aws/lambda/${functionName}`;
+    this.logGroupArn = `arn:${partition}:logs:${region}:${accountId}:log-group:${logGroupName}`;
+    this.functionArn = `arn:${partition}:lambda:${region}:${accountId}:function:${functionName}`;
+
+    this.key = new KmsKey(this, "key", {
+      provider,
+      description: `Encrypts ${functionName}'s environment, logs and failed events`,
+      enableKeyRotation: true,
+      deletionWindowInDays: 30,
+      policy: renderPolicy(enableIamStatement(partition, accountId), {
+        Sid: "AllowCloudWatchLogsForOwnLogGroupOnly",
+        Effect: "Allow",
+        Principal: { Service: `logs.${region}.amazonaws.com` },
+        Action: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:DescribeKey"],
+        Resource: "*",
+        Condition: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": this.logGroupArn } },
+      }),
+    });
+    new KmsAlias(this, "alias", { provider, name: `alias/${functionName}`, targetKeyId: this.key.keyId });
+
+    this.logGroup = new CloudwatchLogGroup(this, "logs", {
+      provider,
+      name: logGroupName,
+      retentionInDays: props.logRetentionDays,
+      kmsKeyId: this.key.arn,
+    });
+
+    this.failureQueue = new SqsQueue(this, "async-failures", {
+      provider,
+      name: `${functionName}-async-failures`,
+      kmsMasterKeyId: this.key.arn,
+      kmsDataKeyReusePeriodSeconds: 300,
+      messageRetentionSeconds: 1209600,
+    });
+
+    this.securityGroup = new SecurityGroup(this, "sg", {
+      provider,
+      name: functionName,
+      description: `${functionName}: no inbound traffic; outbound HTTPS only`,
+      vpcId: props.vpcId,
+      // An explicit empty list makes Terraform remove any ingress rule added by hand.
+      ingress: [],
+      egress: [
+        {
+          description: "HTTPS to AWS APIs (STS, Lambda)",
+          protocol: "tcp",
+          fromPort: 443,
+          toPort: 443,
+          cidrBlocks: [...props.egressCidrBlocks],
+        },
+      ],
+      revokeRulesOnDelete: true,
+    });
+
+    this.role = new IamRole(this, "role", {
+      provider,
+      name: props.roleName,
+      description: `Execution role of ${functionName}`,
+      maxSessionDuration: 3600,
+      assumeRolePolicy: renderPolicy({
+        Sid: "LambdaInOwnAccountOnly",
+        Effect: "Allow",
+        Principal: { Service: "lambda.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+      }),
+    });
+    const executionPolicy = new IamRolePolicy(this, "execution-policy", {
+      provider,
+      name: "execution",
+      role: this.role.id,
+      policy: renderPolicy(...this.executionStatements()),
+    });
+
+    this.function = new LambdaFunction(this, "function", {
+      provider,
+      functionName,
+      description: props.description,
+      role: this.role.arn,
+      runtime: NODE_RUNTIME,
+      handler: props.code.handler,
+      architectures: [props.architecture],
+      memorySize: props.memoryMb,
+      timeout: props.timeoutSeconds,
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      s3Bucket: props.code.s3Bucket,
+      s3Key: props.code.object.key,
+      sourceCodeHash: props.code.bundle.sha256Base64,
+      kmsKeyArn: this.key.arn,
+      environment: {
+        variables: {
+          POWERTOOLS_SERVICE_NAME: functionName,
+          ...props.environment,
+        },
+      },
+      vpcConfig: { subnetIds: [...props.subnetIds], securityGroupIds: [this.securityGroup.id] },
+      tracingConfig: { mode: "Active" },
+      loggingConfig: {
+        logFormat: "JSON",
+        logGroup: this.logGroup.name,
+        applicationLogLevel: "INFO",
+        systemLogLevel: "WARN",
+      },
+      // Lambda checks the network-interface permissions when the function is created.
+      dependsOn: [executionPolicy, this.logGroup],
+    });
+
+    new LambdaFunctionEventInvokeConfig(this, "async-config", {
+      provider,
+      functionName: this.function.functionName,
+      maximumRetryAttempts: 2,
+      maximumEventAgeInSeconds: 3600,
+      destinationConfig: { onFailure: { destination: this.failureQueue.arn } },
+    });
+  }
+
+  /** Adds a named inline policy to the execution role. */
+  addInlinePolicy(id: string, name: string, statements: PolicyStatement[]): IamRolePolicy {
+    return new IamRolePolicy(this, id, {
+      provider: this.props.provider,
+      name,
+      role: this.role.id,
+      policy: renderPolicy(...statements),
+    });
+  }
+
+  private executionStatements(): PolicyStatement[] {
+    const { partition, region, accountId } = this.props;
+    const ec2 = `arn:${partition}:ec2:${region}:${accountId}`;
+    return [
+      {
+        Sid: "WriteOwnLogGroupOnly",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: `${this.logGroupArn}:log-stream:*`,
+      },
+      {
+        // AWS requires "*": these Describe actions support no resource-level permissions.
+        Sid: "DescribeNetworkForVpcAttachment",
+        Effect: "Allow",
+        Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+        Resource: "*",
+      },
+      {
+        Sid: "CreateNetworkInterfacesInOwnSubnetsAndSecurityGroup",
+        Effect: "Allow",
+        Action: "ec2:CreateNetworkInterface",
+        Resource: [
+          `${ec2}:network-interface/*`,
+          ...this.props.subnetIds.map((subnet) => `${ec2}:subnet/${subnet}`),
+          this.securityGroup.arn,
+        ],
+      },
+      {
+        Sid: "ManageNetworkInterfacesInOwnAccountAndRegion",
+        Effect: "Allow",
+        Action: ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+        Resource: `${ec2}:network-interface/*`,
+      },
+      {
+        // AWS requires "*": X-Ray's write actions support no resource-level permissions.
+        Sid: "WriteTraces",
+        Effect: "Allow",
+        Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+        Resource: "*",
+      },
+      {
+        Sid: "UseOwnKeyForEnvironmentAndFailedEvents",
+        Effect: "Allow",
+        Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+        Resource: this.key.arn,
+      },
+      {
+        Sid: "SendFailedAsyncEventsToOwnQueue",
+        Effect: "Allow",
+        Action: "sqs:SendMessage",
+        Resource: this.failureQueue.arn,
+      },
+    ];
+  }
+}

@@ -1,0 +1,11 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/__tests__"],
+  testMatch: ["**/*.test.ts"],
+  // Type checking runs once in `tsc --noEmit`; jest only transpiles, which keeps
+  // each synth in the tests fast (see README, "Why transpile-only").
+  transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }] },
+  setupFilesAfterEnv: ["<rootDir>/jest.setup.ts"],
+  testTimeout: 60000,
+};

@@ -1,0 +1,18 @@
+/** Names of the callee stack's outputs that the caller stack reads through remote state. */
+export const CALLEE_OUTPUT = {
+  functionArn: "callee_function_arn",
+  functionName: "callee_function_name",
+  invokerRoleArn: "invoker_role_arn",
+  externalIdRequired: "external_id_required",
+} as const;
+
+export const CALLER_OUTPUT = {
+  functionArn: "caller_function_arn",
+  functionName: "caller_function_name",
+  executionRoleArn: "caller_execution_role_arn",
+} as const;
+
+export const BOOTSTRAP_OUTPUT = {
+  stateBucket: "state_bucket",
+  stateKmsKeyArn: "state_kms_key_arn",
+} as const;
