@@ -5,7 +5,7 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   // Type checking runs once in `tsc --noEmit`; jest only transpiles, which keeps
   // each synth in the tests fast (see README, "Why transpile-only").
-  transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }] },
+  transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
   setupFilesAfterEnv: ["<rootDir>/jest.setup.ts"],
   testTimeout: 60000,
 };

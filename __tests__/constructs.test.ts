@@ -1,0 +1,146 @@
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Testing } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { bundleFunction } from "../constructs/bundle";
+import { CrossAccountInvokerRole } from "../constructs/cross-account-invoker-role";
+import { EncryptedBucket } from "../constructs/encrypted-code-bucket";
+import { PROJECT_ROOT } from "../constructs/function-package";
+import { onlyResource, resourcesOf, statement } from "./support/synth";
+
+const CALLER_ROLE = "arn:aws:iam::111111111111:role/xacct-demo-caller-exec";
+const CALLEE_FN = "arn:aws:lambda:eu-west-1:222222222222:function:xacct-demo-callee";
+
+function invokerRole(extra: { externalId?: string; organizationId?: string } = {}) {
+  return Testing.synthScope((scope) => {
+    const provider = new AwsProvider(scope, "aws", { region: "eu-west-1", alias: "callee" });
+    new CrossAccountInvokerRole(scope, "invoker", {
+      provider,
+      partition: "aws",
+      roleName: "xacct-demo-callee-invoker",
+      trustedAccountId: "111111111111",
+      trustedPrincipalArn: CALLER_ROLE,
+      targetFunctionArn: CALLEE_FN,
+      ...extra,
+    });
+  });
+}
+
+describe("CrossAccountInvokerRole", () => {
+  it("trusts account A only through the caller role's ARN", () => {
+    const synth = invokerRole();
+    const role = onlyResource(synth, "aws_iam_role");
+    const trust = JSON.parse(role.assume_role_policy);
+    expect(trust.Statement).toHaveLength(1);
+    expect(trust.Statement[0]).toEqual({
+      Sid: "CallerFunctionRoleOnly",
+      Effect: "Allow",
+      Principal: { AWS: "arn:aws:iam::111111111111:root" },
+      Action: "sts:AssumeRole",
+      Condition: { ArnEquals: { "aws:PrincipalArn": CALLER_ROLE } },
+    });
+    expect(role.name).toBe("xacct-demo-callee-invoker");
+  });
+
+  it("requires the external id and the organisation when they are configured", () => {
+    const trust = JSON.parse(onlyResource(invokerRole({ externalId: "ext-123", organizationId: "o-abcdefghij" }), "aws_iam_role").assume_role_policy);
+    expect(statement(trust, "CallerFunctionRoleOnly").Condition).toEqual({
+      ArnEquals: { "aws:PrincipalArn": CALLER_ROLE },
+      StringEquals: { "sts:ExternalId": "ext-123", "aws:PrincipalOrgID": "o-abcdefghij" },
+    });
+  });
+
+  it("may invoke the one callee function and do nothing else", () => {
+    const policy = JSON.parse(onlyResource(invokerRole(), "aws_iam_role_policy").policy);
+    expect(policy.Statement).toEqual([{ Sid: "InvokeCalleeFunctionOnly", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: CALLEE_FN }]);
+  });
+});
+
+describe("EncryptedBucket", () => {
+  const synth = Testing.synthScope((scope) => {
+    const provider = new AwsProvider(scope, "aws", { region: "eu-west-1", alias: "caller" });
+    new EncryptedBucket(scope, "code", { provider, partition: "aws", accountId: "111111111111", bucketName: "my-code-bucket", purpose: "code" });
+  });
+
+  it("creates a rotating KMS key whose policy only enables IAM in its own account", () => {
+    expect(synth).toHaveResourceWithProperties({ tfResourceType: "aws_kms_key" }, { enable_key_rotation: true, deletion_window_in_days: 30 });
+    const policy = JSON.parse(onlyResource(synth, "aws_kms_key").policy);
+    expect(policy.Statement).toEqual([
+      { Sid: "EnableIamPoliciesInOwnAccount", Effect: "Allow", Principal: { AWS: "arn:aws:iam::111111111111:root" }, Action: "kms:*", Resource: "*" },
+    ]);
+    expect(onlyResource(synth, "aws_kms_alias").name).toBe("alias/my-code-bucket");
+  });
+
+  it("encrypts with that key, versions, blocks public access and enforces bucket ownership", () => {
+    const key = Object.keys(resourcesOf(synth, "aws_kms_key"))[0];
+    expect(onlyResource(synth, "aws_s3_bucket_server_side_encryption_configuration").rule).toEqual([
+      { apply_server_side_encryption_by_default: { sse_algorithm: "aws:kms", kms_master_key_id: `\${aws_kms_key.${key}.arn}` }, bucket_key_enabled: true },
+    ]);
+    expect(onlyResource(synth, "aws_s3_bucket_versioning").versioning_configuration).toEqual({ status: "Enabled" });
+    expect(synth).toHaveResourceWithProperties(
+      { tfResourceType: "aws_s3_bucket_public_access_block" },
+      { block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true },
+    );
+    expect(onlyResource(synth, "aws_s3_bucket_ownership_controls").rule).toEqual({ object_ownership: "BucketOwnerEnforced" });
+    const rule = onlyResource(synth, "aws_s3_bucket_lifecycle_configuration").rule[0];
+    expect(rule.noncurrent_version_expiration).toEqual([{ noncurrent_days: 90 }]);
+    expect(rule.status).toBe("Enabled");
+  });
+
+  it("denies plain HTTP and uploads not encrypted with its own key", () => {
+    const key = Object.keys(resourcesOf(synth, "aws_kms_key"))[0];
+    const policy = JSON.parse(onlyResource(synth, "aws_s3_bucket_policy").policy);
+    expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual([
+      "DenyInsecureTransport",
+      "DenyUploadsNotEncryptedWithKms",
+      "DenyUploadsEncryptedWithAnotherKey",
+    ]);
+    expect(statement(policy, "DenyInsecureTransport").Condition).toEqual({ Bool: { "aws:SecureTransport": "false" } });
+    expect(statement(policy, "DenyUploadsNotEncryptedWithKms").Condition).toEqual({ StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" } });
+    expect(statement(policy, "DenyUploadsEncryptedWithAnotherKey").Condition).toEqual({
+      StringNotEquals: { "s3:x-amz-server-side-encryption-aws-kms-key-id": `\${aws_kms_key.${key}.arn}` },
+    });
+    for (const s of policy.Statement) expect(s.Effect).toBe("Deny");
+  });
+});
+
+describe("bundleFunction", () => {
+  it("produces byte-identical zips from the same source (a stable source_code_hash)", () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "bundle-"));
+    const a = bundleFunction(path.join(PROJECT_ROOT, "lambda-src", "callee"), path.join(out, "a"));
+    const b = bundleFunction(path.join(PROJECT_ROOT, "lambda-src", "callee"), path.join(out, "b"));
+    expect(a.sha256Base64).toBe(b.sha256Base64);
+    expect(fs.readFileSync(a.zipPath).equals(fs.readFileSync(b.zipPath))).toBe(true);
+    expect(crypto.createHash("sha256").update(fs.readFileSync(a.zipPath)).digest("base64")).toBe(a.sha256Base64);
+    fs.rmSync(out, { recursive: true, force: true });
+  });
+
+  it("changes the hash when the source changes", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bundle-src-"));
+    const src = path.join(dir, "lambda-src", "fn");
+    fs.mkdirSync(src, { recursive: true });
+    fs.writeFileSync(path.join(src, "index.ts"), "export const handler = async () => 1;\n");
+    const first = bundleFunction(src, path.join(dir, "out1"));
+    fs.writeFileSync(path.join(src, "index.ts"), "export const handler = async () => 2;\n");
+    const second = bundleFunction(src, path.join(dir, "out2"));
+    expect(second.sha256Base64).not.toBe(first.sha256Base64);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("names the missing entry file instead of failing obscurely", () => {
+    expect(() => bundleFunction("/nonexistent/lambda-src/ghost", os.tmpdir())).toThrow(
+      "Cannot bundle function: /nonexistent/lambda-src/ghost/index.ts does not exist",
+    );
+  });
+
+  it("reports a compile error with its file and line", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bundle-bad-"));
+    const src = path.join(dir, "lambda-src", "bad");
+    fs.mkdirSync(src, { recursive: true });
+    fs.writeFileSync(path.join(src, "index.ts"), "export const handler = async () => {\n  return (;\n};\n");
+    expect(() => bundleFunction(src, path.join(dir, "out"))).toThrow(/Cannot bundle .*index\.ts:\n.*index\.ts:2: /);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

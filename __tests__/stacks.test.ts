@@ -1,0 +1,321 @@
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { namesFor } from "../config/names";
+import { CALLEE_OUTPUT, CALLER_OUTPUT } from "../stacks/outputs";
+import { allPolicies, allResources, asList, config, Json, onlyResource, Policy, resourcesOf, statement, synthAll } from "./support/synth";
+
+const names = namesFor(config());
+const { stacks, bootstrap, callee, caller } = synthAll();
+const parsed = { callee: JSON.parse(callee), caller: JSON.parse(caller), bootstrap: JSON.parse(bootstrap) };
+
+/** Places where AWS leaves no choice but Resource "*", each with its reason. */
+const AWS_REQUIRED_RESOURCE_WILDCARDS: Record<string, string> = {
+  DescribeNetworkForVpcAttachment: "ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets support no resource-level permissions",
+  WriteTraces: "xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions",
+};
+const isKeyPolicy = (where: string) => where.startsWith("aws_kms_key.");
+
+describe.each([
+  ["callee", callee, "222222222222"],
+  ["caller", caller, "111111111111"],
+] as const)("the %s stack's provider and state", (side, synth, accountId) => {
+  const json = parsed[side];
+
+  it("has exactly one AWS provider, aliased to its side and bound to its account", () => {
+    expect(json.provider.aws).toHaveLength(1);
+    expect(synth).toHaveProviderWithProperties({ tfResourceType: "aws" }, { alias: side, allowed_account_ids: [accountId], region: "eu-west-1" });
+    expect(json.provider.aws[0].default_tags[0].tags).toEqual({ Project: "cross-account-lambda", Environment: "demo", Side: side, ManagedBy: "cdktf" });
+  });
+
+  it("binds every resource to that provider explicitly", () => {
+    const resources = allResources(synth);
+    expect(resources.length).toBeGreaterThan(15);
+    for (const r of resources) expect(`${r.type}.${r.id}:${r.body.provider}`).toBe(`${r.type}.${r.id}:aws.${side}`);
+  });
+
+  it("keeps its state in its own key of the S3 bucket, encrypted, with S3-native locking", () => {
+    expect(json.terraform.backend.s3).toEqual({
+      bucket: "xacct-demo-tfstate-111111111111",
+      key: `cross-account-lambda/${side}.tfstate`,
+      region: "eu-west-1",
+      encrypt: true,
+      use_lockfile: true,
+    });
+  });
+
+  it("pins the AWS provider", () => {
+    expect(json.terraform.required_providers.aws.version).toBe("6.25.0");
+  });
+});
+
+describe("provider access settings", () => {
+  it("assumes the configured deploy role, or uses the configured profile", () => {
+    const s = synthAll({ calleeDeployRoleArn: "arn:aws:iam::222222222222:role/deployer", callerProfile: "account-a", stateKmsKeyArn: "arn:aws:kms:eu-west-1:111111111111:key/0b1c2d3e-0000-4000-8000-000000000000" });
+    const calleeJson = JSON.parse(s.callee);
+    const callerJson = JSON.parse(s.caller);
+    expect(calleeJson.provider.aws[0].assume_role).toEqual([{ role_arn: "arn:aws:iam::222222222222:role/deployer", session_name: "cdktf-xacct-callee" }]);
+    expect(calleeJson.provider.aws[0].profile).toBeUndefined();
+    expect(callerJson.provider.aws[0].profile).toBe("account-a");
+    expect(callerJson.terraform.backend.s3.profile).toBe("account-a");
+    expect(calleeJson.terraform.backend.s3.assume_role).toEqual({ role_arn: "arn:aws:iam::222222222222:role/deployer", session_name: "cdktf-xacct-callee" });
+    expect(callerJson.terraform.backend.s3.kms_key_id).toBe("arn:aws:kms:eu-west-1:111111111111:key/0b1c2d3e-0000-4000-8000-000000000000");
+  });
+});
+
+describe.each([
+  ["callee", callee, "222222222222", names.calleeFunctionName, names.calleeRoleName, 10, 10],
+  ["caller", caller, "111111111111", names.callerFunctionName, names.callerRoleName, 30, 10],
+] as const)("the %s function", (side, synth, accountId, functionName, roleName, timeout, reserved) => {
+  const fn = onlyResource(synth, "aws_lambda_function");
+  const keyId = Object.entries(resourcesOf(synth, "aws_kms_key")).find(([, k]) => k.description.includes(functionName))![0];
+  const logGroupArn = `arn:aws:logs:eu-west-1:${accountId}:log-group:/aws/lambda/${functionName}`;
+
+  it("runs Node.js 22 on arm64 in the given VPC with tracing, JSON logs and an encrypted environment", () => {
+    const sgId = Object.keys(resourcesOf(synth, "aws_security_group"))[0];
+    expect(fn).toMatchObject({
+      function_name: functionName,
+      runtime: "nodejs22.x",
+      handler: "index.handler",
+      architectures: ["arm64"],
+      memory_size: 256,
+      timeout,
+      reserved_concurrent_executions: reserved,
+      tracing_config: { mode: "Active" },
+      kms_key_arn: `\${aws_kms_key.${keyId}.arn}`,
+      vpc_config: {
+        subnet_ids: side === "caller" ? ["subnet-0a1a1a1a1a1a1a1a1", "subnet-0a2a2a2a2a2a2a2a2"] : ["subnet-0b1b1b1b1b1b1b1b1", "subnet-0b2b2b2b2b2b2b2b2"],
+        security_group_ids: [`\${aws_security_group.${sgId}.id}`],
+      },
+    });
+    expect(fn.logging_config).toMatchObject({ log_format: "JSON", log_group: expect.stringMatching(/^\$\{aws_cloudwatch_log_group\..+\.name\}$/) });
+  });
+
+  it("takes its code from its KMS-encrypted bucket under a content-addressed key, with a matching source_code_hash", () => {
+    const object = onlyResource(synth, "aws_s3_object");
+    expect(object.source).toMatch(/^assets\/.+\/function\.zip$/);
+    const built = fs.readFileSync(path.join(__dirname, "..", "build", side, "function.zip"));
+    const sha = crypto.createHash("sha256").update(built);
+    const hex = sha.copy().digest("hex");
+    expect(object.key).toBe(`functions/${side}/${hex}.zip`);
+    expect(object.server_side_encryption).toBe("aws:kms");
+    const bucketKey = Object.entries(resourcesOf(synth, "aws_kms_key")).find(([, k]) => k.description.includes("s3://"))![0];
+    expect(object.kms_key_id).toBe(`\${aws_kms_key.${bucketKey}.arn}`);
+    expect(fn.s3_key).toBe(`\${aws_s3_object.${Object.keys(resourcesOf(synth, "aws_s3_object"))[0]}.key}`);
+    expect(fn.source_code_hash).toBe(sha.digest("base64"));
+  });
+
+  it("writes to its own log group, kept for the configured days and encrypted with its key", () => {
+    expect(synth).toHaveResourceWithProperties(
+      { tfResourceType: "aws_cloudwatch_log_group" },
+      { name: `/aws/lambda/${functionName}`, retention_in_days: 365, kms_key_id: `\${aws_kms_key.${keyId}.arn}` },
+    );
+    const keyPolicy: Policy = JSON.parse(resourcesOf(synth, "aws_kms_key")[keyId].policy);
+    expect(statement(keyPolicy, "AllowCloudWatchLogsForOwnLogGroupOnly")).toMatchObject({
+      Principal: { Service: "logs.eu-west-1.amazonaws.com" },
+      Condition: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": logGroupArn } },
+    });
+  });
+
+  it("has a security group with no ingress and HTTPS-only egress", () => {
+    const sg = onlyResource(synth, "aws_security_group");
+    expect(sg.ingress).toEqual([]);
+    expect(sg.egress).toHaveLength(1);
+    expect(sg.egress[0]).toMatchObject({ protocol: "tcp", from_port: 443, to_port: 443, cidr_blocks: ["0.0.0.0/0"] });
+    expect(sg.vpc_id).toBe(side === "caller" ? "vpc-0a1a1a1a1a1a1a1a1" : "vpc-0b1b1b1b1b1b1b1b1");
+  });
+
+  it("has an execution role only Lambda in its own account can assume", () => {
+    const role = Object.values(resourcesOf(synth, "aws_iam_role")).find((r) => r.name === roleName)!;
+    expect(JSON.parse(role.assume_role_policy).Statement).toEqual([
+      {
+        Sid: "LambdaInOwnAccountOnly",
+        Effect: "Allow",
+        Principal: { Service: "lambda.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+      },
+    ]);
+  });
+
+  it("lets the execution role write its own logs, attach to its VPC, trace, and use its own key and queue only", () => {
+    const policy: Policy = JSON.parse(Object.values(resourcesOf(synth, "aws_iam_role_policy")).find((p) => p.name === "execution")!.policy);
+    expect(statement(policy, "WriteOwnLogGroupOnly")).toMatchObject({ Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroupArn}:log-stream:*` });
+    const create = statement(policy, "CreateNetworkInterfacesInOwnSubnetsAndSecurityGroup");
+    expect(asList(create.Resource)).toEqual(expect.arrayContaining([`arn:aws:ec2:eu-west-1:${accountId}:network-interface/*`, expect.stringMatching(/^\$\{aws_security_group\..+\.arn\}$/)]));
+    expect(asList(create.Resource).filter((r) => r.includes(":subnet/"))).toHaveLength(2);
+    expect(statement(policy, "ManageNetworkInterfacesInOwnAccountAndRegion").Resource).toBe(`arn:aws:ec2:eu-west-1:${accountId}:network-interface/*`);
+    expect(statement(policy, "UseOwnKeyForEnvironmentAndFailedEvents").Resource).toBe(`\${aws_kms_key.${keyId}.arn}`);
+    expect(statement(policy, "SendFailedAsyncEventsToOwnQueue").Resource).toMatch(/^\$\{aws_sqs_queue\..+\.arn\}$/);
+    expect(policy.Statement.flatMap((s) => asList(s.Action)).some((a) => a.startsWith("logs:CreateLogGroup"))).toBe(false);
+  });
+
+  it("sends failed asynchronous invocations to its encrypted queue", () => {
+    const queueId = Object.keys(resourcesOf(synth, "aws_sqs_queue"))[0];
+    expect(onlyResource(synth, "aws_sqs_queue").kms_master_key_id).toBe(`\${aws_kms_key.${keyId}.arn}`);
+    expect(onlyResource(synth, "aws_lambda_function_event_invoke_config").destination_config).toEqual({
+      on_failure: { destination: `\${aws_sqs_queue.${queueId}.arn}` },
+    });
+  });
+});
+
+describe("the callee stack", () => {
+  const trust: Policy = JSON.parse(Object.values(resourcesOf(callee, "aws_iam_role")).find((r) => r.name === names.invokerRoleName)!.assume_role_policy);
+
+  it("trusts exactly the caller's execution role, by the name the caller stack gives it", () => {
+    const callerRoleName = Object.values(resourcesOf(caller, "aws_iam_role"))[0].name;
+    expect(statement(trust, "CallerFunctionRoleOnly").Condition).toEqual({
+      ArnEquals: { "aws:PrincipalArn": `arn:aws:iam::111111111111:role/${callerRoleName}` },
+    });
+    expect(trust.Statement).toHaveLength(1);
+  });
+
+  it("adds sts:ExternalId and aws:PrincipalOrgID to the trust when configured", () => {
+    const s = synthAll({ externalId: "shared-secret-value", organizationId: "o-abcdefghij" });
+    const t: Policy = JSON.parse(Object.values(resourcesOf(s.callee, "aws_iam_role")).find((r) => r.name === names.invokerRoleName)!.assume_role_policy);
+    expect(statement(t, "CallerFunctionRoleOnly").Condition!.StringEquals).toEqual({ "sts:ExternalId": "shared-secret-value", "aws:PrincipalOrgID": "o-abcdefghij" });
+    const outputs = JSON.parse(s.callee).output;
+    expect(outputs[CALLEE_OUTPUT.externalIdRequired].value).toBe(true);
+    expect(JSON.stringify(outputs)).not.toContain("shared-secret-value");
+    const callerFn = onlyResource(s.caller, "aws_lambda_function");
+    expect(callerFn.environment.variables.INVOKER_EXTERNAL_ID).toBe("shared-secret-value");
+  });
+
+  it("grants the invoker role lambda:InvokeFunction on the callee function and nothing else", () => {
+    const fnId = Object.keys(resourcesOf(callee, "aws_lambda_function"))[0];
+    const invoke = Object.values(resourcesOf(callee, "aws_iam_role_policy")).find((p) => p.name === "invoke-callee-only")!;
+    expect(JSON.parse(invoke.policy).Statement).toEqual([
+      { Sid: "InvokeCalleeFunctionOnly", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: `\${aws_lambda_function.${fnId}.arn}` },
+    ]);
+  });
+
+  it("gives the callee no resource policy, so only IAM principals of account B can invoke it", () => {
+    expect(resourcesOf(callee, "aws_lambda_permission")).toEqual({});
+  });
+
+  it("outputs the function, the invoker role and whether an external id is required, never the id", () => {
+    expect(Object.keys(parsed.callee.output).sort()).toEqual(Object.values(CALLEE_OUTPUT).sort());
+    expect(parsed.callee.output[CALLEE_OUTPUT.externalIdRequired].value).toBe(false);
+  });
+});
+
+describe("the caller stack", () => {
+  const remote = parsed.caller.data.terraform_remote_state;
+  const remoteId = Object.keys(remote)[0];
+
+  it("reads the callee's outputs from exactly the key the callee stack writes", () => {
+    expect(Object.keys(remote)).toHaveLength(1);
+    expect(remote[remoteId].backend).toBe("s3");
+    expect(remote[remoteId].config.key).toBe(parsed.callee.terraform.backend.s3.key);
+    expect(remote[remoteId].config.bucket).toBe(parsed.callee.terraform.backend.s3.bucket);
+    expect(remote[remoteId].config.region).toBe(parsed.callee.terraform.backend.s3.region);
+  });
+
+  it("consumes only outputs the callee stack really has (a rename on one side fails here)", () => {
+    const consumed = new Set([...caller.matchAll(/data\.terraform_remote_state\.[\w-]+\.outputs\.(\w+)/g)].map((m) => m[1]));
+    expect(consumed.size).toBeGreaterThanOrEqual(3);
+    for (const name of consumed) expect(Object.keys(parsed.callee.output)).toContain(name);
+  });
+
+  it("tells the caller function the callee's ARN and the invoker role's ARN from that state", () => {
+    const env = onlyResource(caller, "aws_lambda_function").environment.variables;
+    expect(env.CALLEE_FUNCTION_ARN).toBe(`\${data.terraform_remote_state.${remoteId}.outputs.${CALLEE_OUTPUT.functionArn}}`);
+    expect(env.INVOKER_ROLE_ARN).toBe(`\${data.terraform_remote_state.${remoteId}.outputs.${CALLEE_OUTPUT.invokerRoleArn}}`);
+    expect(env.INVOKER_EXTERNAL_ID).toBeUndefined();
+  });
+
+  it("may assume the invoker role and reach nothing else in account B", () => {
+    const assume = Object.values(resourcesOf(caller, "aws_iam_role_policy")).find((p) => p.name === "assume-callee-invoker-role-only")!;
+    expect(JSON.parse(assume.policy).Statement).toEqual([
+      {
+        Sid: "AssumeCalleeInvokerRoleOnly",
+        Effect: "Allow",
+        Action: "sts:AssumeRole",
+        Resource: `\${data.terraform_remote_state.${remoteId}.outputs.${CALLEE_OUTPUT.invokerRoleArn}}`,
+      },
+    ]);
+    for (const { where, policy } of allPolicies(caller)) expect(`${where}: ${JSON.stringify(policy)}`).not.toContain("222222222222");
+  });
+
+  it("stops the plan when the state it reads is not the configured callee", () => {
+    const assume = Object.values(resourcesOf(caller, "aws_iam_role_policy")).find((p) => p.name === "assume-callee-invoker-role-only")!;
+    const conditions = assume.lifecycle.precondition.map((p: Json) => p.condition);
+    expect(conditions).toContain(`\${data.terraform_remote_state.${remoteId}.outputs.invoker_role_arn == "${names.invokerRoleArn}"}`);
+  });
+
+  it("is deployed after the callee, whatever order the stacks are named in", () => {
+    expect(stacks.caller.dependencies).toContain(stacks.callee);
+  });
+
+  it("outputs the caller function and its execution role", () => {
+    expect(Object.keys(parsed.caller.output).sort()).toEqual(Object.values(CALLER_OUTPUT).sort());
+  });
+});
+
+describe("the bootstrap stack", () => {
+  it("keeps its own state locally and creates the KMS-encrypted, versioned, TLS-only state bucket in account A", () => {
+    expect(parsed.bootstrap.terraform.backend.local).toEqual({ path: "terraform.bootstrap.tfstate" });
+    expect(parsed.bootstrap.provider.aws[0]).toMatchObject({ alias: "bootstrap", allowed_account_ids: ["111111111111"] });
+    expect(onlyResource(bootstrap, "aws_s3_bucket").bucket).toBe("xacct-demo-tfstate-111111111111");
+    expect(onlyResource(bootstrap, "aws_s3_bucket_versioning").versioning_configuration.status).toBe("Enabled");
+    expect(onlyResource(bootstrap, "aws_s3_bucket_server_side_encryption_configuration").rule[0].apply_server_side_encryption_by_default.sse_algorithm).toBe("aws:kms");
+    expect(onlyResource(bootstrap, "aws_s3_bucket_public_access_block")).toMatchObject({ block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true });
+    const policy: Policy = JSON.parse(onlyResource(bootstrap, "aws_s3_bucket_policy").policy);
+    expect(statement(policy, "DenyInsecureTransport").Effect).toBe("Deny");
+  });
+
+  it("lets account B read and write the callee's state key and nothing else", () => {
+    const policy: Policy = JSON.parse(onlyResource(bootstrap, "aws_s3_bucket_policy").policy);
+    const rw = statement(policy, "CalleeAccountReadsAndWritesOwnStateOnly");
+    expect(rw.Principal).toEqual({ AWS: "arn:aws:iam::222222222222:root" });
+    expect(rw.Resource).toEqual([
+      "arn:aws:s3:::xacct-demo-tfstate-111111111111/cross-account-lambda/callee.tfstate",
+      "arn:aws:s3:::xacct-demo-tfstate-111111111111/cross-account-lambda/callee.tfstate.tflock",
+    ]);
+    expect(statement(policy, "CalleeAccountListsOwnStateOnly").Condition).toEqual({ StringLike: { "s3:prefix": "cross-account-lambda/callee.tfstate*" } });
+    const key: Policy = JSON.parse(onlyResource(bootstrap, "aws_kms_key").policy);
+    expect(statement(key, "CalleeAccountUsesKeyThroughS3Only").Condition).toEqual({ StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } });
+  });
+});
+
+describe.each([
+  ["bootstrap", bootstrap],
+  ["callee", callee],
+  ["caller", caller],
+] as const)("least privilege across the %s stack", (_name, synth) => {
+  const policies = allPolicies(synth);
+
+  it("has policies to check", () => {
+    expect(policies.length).toBeGreaterThan(1);
+  });
+
+  it('never allows Principal "*" (it appears only in Deny statements of bucket policies)', () => {
+    for (const { where, policy } of policies) {
+      for (const s of policy.Statement) {
+        const principals = s.Principal === "*" ? ["*"] : Object.values(s.Principal ?? {}).flatMap(asList);
+        if (principals.includes("*")) expect(`${where} ${s.Sid} ${s.Effect}`).toBe(`${where} ${s.Sid} Deny`);
+      }
+    }
+  });
+
+  it('never allows Action "*"; a service-wide action only in the key policies\' IAM-delegation statement', () => {
+    for (const { where, policy } of policies) {
+      for (const s of policy.Statement.filter((st) => st.Effect === "Allow")) {
+        for (const action of asList(s.Action)) {
+          expect(action).not.toBe("*");
+          if (action.endsWith(":*")) expect(`${where} ${s.Sid} ${action}`).toBe(`${where} EnableIamPoliciesInOwnAccount kms:*`);
+        }
+      }
+    }
+  });
+
+  it('uses Resource "*" only where AWS requires it (key policies, where it means "this key", and the named statements)', () => {
+    for (const { where, policy } of policies) {
+      for (const s of policy.Statement.filter((st) => st.Effect === "Allow")) {
+        if (asList(s.Resource).includes("*") && !isKeyPolicy(where)) {
+          expect(Object.keys(AWS_REQUIRED_RESOURCE_WILDCARDS)).toContain(s.Sid);
+        }
+      }
+    }
+  });
+});
