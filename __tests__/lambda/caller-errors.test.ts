@@ -1,0 +1,267 @@
+/**
+ * The caller's pure pieces: error mapping, output interpretation, event parsing,
+ * deadline budget. No AWS client involved.
+ */
+import { parseCallerEvent, salvageCorrelationId } from "../../lambda-src/caller/contract";
+import {
+  CALLER_ERROR_CODES,
+  RETRYABLE_CODES,
+  StsCredentialError,
+  fromFunctionError,
+  toCallerError,
+} from "../../lambda-src/caller/errors";
+import { buildInvokeCommand, interpretInvokeOutput, invokeBudgetMs, raceAbort } from "../../lambda-src/caller/invoke";
+import { payloadOf, sentPayload } from "./helpers";
+
+const ctx = { callerRequestId: "caller-1" };
+
+/** Shaped like an AWS SDK v3 service exception. */
+function sdkError(name: string, extra: { status?: number; requestId?: string; attempts?: number; message?: string } = {}): Error {
+  return Object.assign(new Error(extra.message ?? `${name} happened`), {
+    name,
+    $fault: (extra.status ?? 400) >= 500 ? "server" : "client",
+    $metadata: { httpStatusCode: extra.status, requestId: extra.requestId, attempts: extra.attempts },
+  });
+}
+
+describe("error codes", () => {
+  it("exports the stable code list", () => {
+    expect([...CALLER_ERROR_CODES].sort()).toEqual(
+      [
+        "ASSUME_ROLE_DENIED",
+        "BAD_REQUEST",
+        "BAD_RESPONSE",
+        "CALLEE_ERROR",
+        "CALLEE_NOT_FOUND",
+        "CALLEE_TIMEOUT",
+        "INVOKE_DENIED",
+        "INVOKE_FAILED",
+        "THROTTLED",
+      ].sort(),
+    );
+    expect([...RETRYABLE_CODES].sort()).toEqual(["CALLEE_TIMEOUT", "INVOKE_FAILED", "THROTTLED"]);
+  });
+});
+
+describe("toCallerError", () => {
+  it.each(["AccessDenied", "AccessDeniedException"])("maps STS %s (through the credential wrapper) to ASSUME_ROLE_DENIED", (name) => {
+    const err = new StsCredentialError(sdkError(name, { status: 403, requestId: "sts-req-9" }));
+    const mapped = toCallerError(err, ctx);
+    expect(mapped.code).toBe("ASSUME_ROLE_DENIED");
+    expect(mapped.retryable).toBe(false);
+    expect(mapped.requestIds).toEqual({ caller: "caller-1", sts: "sts-req-9" });
+    expect(mapped.message).toContain("INVOKER_ROLE_ARN");
+  });
+
+  it("does not treat an AccessDenied NOT from STS as ASSUME_ROLE_DENIED", () => {
+    expect(toCallerError(sdkError("AccessDenied", { status: 403 }), ctx).code).toBe("INVOKE_FAILED");
+  });
+
+  it("maps STS throttling to THROTTLED and other STS failures to INVOKE_FAILED", () => {
+    expect(toCallerError(new StsCredentialError(sdkError("Throttling", { status: 400 })), ctx).code).toBe("THROTTLED");
+    const other = toCallerError(new StsCredentialError(sdkError("RegionDisabledException", { requestId: "sts-2" })), ctx);
+    expect(other.code).toBe("INVOKE_FAILED");
+    expect(other.message).toContain("RegionDisabledException");
+    expect(other.requestIds.sts).toBe("sts-2");
+  });
+
+  it("maps Lambda AccessDeniedException to INVOKE_DENIED with the Lambda request id", () => {
+    const mapped = toCallerError(sdkError("AccessDeniedException", { status: 403, requestId: "lam-1" }), ctx);
+    expect(mapped).toMatchObject({ code: "INVOKE_DENIED", retryable: false, requestIds: { caller: "caller-1", callee: "lam-1" } });
+  });
+
+  it("maps ResourceNotFoundException to CALLEE_NOT_FOUND", () => {
+    expect(toCallerError(sdkError("ResourceNotFoundException", { status: 404 }), ctx)).toMatchObject({ code: "CALLEE_NOT_FOUND", retryable: false });
+  });
+
+  it.each(["TooManyRequestsException", "ThrottlingException", "Throttling", "EC2ThrottledException", "RequestLimitExceeded"])(
+    "maps %s to THROTTLED",
+    (name) => {
+      expect(toCallerError(sdkError(name, { status: 400 }), ctx)).toMatchObject({ code: "THROTTLED", retryable: true });
+    },
+  );
+
+  it("maps RequestTooLargeException to BAD_REQUEST (not retryable: the payload itself is the problem)", () => {
+    expect(toCallerError(sdkError("RequestTooLargeException", { status: 413 }), ctx)).toMatchObject({ code: "BAD_REQUEST", retryable: false });
+  });
+
+  it("maps any 429 to THROTTLED and reports attempts", () => {
+    const mapped = toCallerError(sdkError("SomethingNew", { status: 429, attempts: 3 }), ctx);
+    expect(mapped.code).toBe("THROTTLED");
+    expect(mapped.message).toContain("after 3 attempt(s)");
+  });
+
+  it("maps our own abort to CALLEE_TIMEOUT regardless of the error's shape", () => {
+    const mapped = toCallerError(Object.assign(new Error("Request aborted"), { name: "AbortError" }), { ...ctx, aborted: true, budgetMs: 1234 });
+    expect(mapped).toMatchObject({ code: "CALLEE_TIMEOUT", retryable: true });
+    expect(mapped.message).toContain("1234 ms");
+  });
+
+  it("does not call an abort we did not cause a timeout", () => {
+    expect(toCallerError(Object.assign(new Error("x"), { name: "AbortError" }), ctx).code).toBe("INVOKE_FAILED");
+  });
+
+  it("maps 5xx and network errors to INVOKE_FAILED naming the SDK error", () => {
+    const server = toCallerError(sdkError("ServiceException", { status: 500, attempts: 3, requestId: "lam-5" }), ctx);
+    expect(server).toMatchObject({ code: "INVOKE_FAILED", retryable: true, requestIds: { callee: "lam-5" } });
+    expect(server.message).toMatch(/ServiceException \(HTTP 500, 3 attempt\(s\)\)/);
+    const network = toCallerError(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }), ctx);
+    expect(network.message).toContain("Error");
+    expect(network.message).toContain("socket hang up");
+  });
+
+  it("handles non-Error throwables", () => {
+    expect(toCallerError("boom", ctx)).toMatchObject({ code: "INVOKE_FAILED", message: expect.stringContaining("boom") });
+    expect(toCallerError(undefined, ctx).code).toBe("INVOKE_FAILED");
+  });
+
+  it("falls back to the raw x-amzn-RequestId header", () => {
+    const err = Object.assign(new Error("x"), { name: "InternalFailure", $response: { headers: { "X-Amzn-RequestId": "hdr-1" } } });
+    expect(toCallerError(err, ctx).requestIds.callee).toBe("hdr-1");
+  });
+});
+
+describe("fromFunctionError", () => {
+  const ids = { caller: "c", callee: "l" };
+
+  it("reports the callee's errorType and errorMessage as CALLEE_ERROR", () => {
+    const mapped = fromFunctionError("Unhandled", JSON.stringify({ errorType: "DemoFailure", errorMessage: "boom", trace: [] }), ids);
+    expect(mapped).toEqual({
+      code: "CALLEE_ERROR",
+      message: expect.stringContaining("DemoFailure: boom"),
+      retryable: false,
+      calleeErrorType: "DemoFailure",
+      calleeErrorMessage: "boom",
+      requestIds: ids,
+    });
+  });
+
+  it("recognises Sandbox.Timedout and 'Task timed out' as CALLEE_TIMEOUT", () => {
+    expect(fromFunctionError("Unhandled", JSON.stringify({ errorType: "Sandbox.Timedout", errorMessage: "x" }), ids).code).toBe("CALLEE_TIMEOUT");
+    const byMessage = fromFunctionError("Unhandled", JSON.stringify({ errorMessage: "2025-01-01T00:00:00Z abc Task timed out after 3.00 seconds" }), ids);
+    expect(byMessage).toMatchObject({ code: "CALLEE_TIMEOUT", retryable: true });
+  });
+
+  it("still reports CALLEE_ERROR when the error payload is not JSON", () => {
+    const mapped = fromFunctionError("Unhandled", "not json", ids);
+    expect(mapped.code).toBe("CALLEE_ERROR");
+    expect(mapped.calleeErrorType).toBeUndefined();
+  });
+});
+
+describe("interpretInvokeOutput", () => {
+  const meta = { $metadata: { requestId: "lam-7", httpStatusCode: 200 } };
+
+  it("parses the JSON answer of a RequestResponse call", () => {
+    expect(interpretInvokeOutput({ ...meta, StatusCode: 200, Payload: payloadOf({ ok: true, n: 1 }) }, "RequestResponse", "c")).toEqual({
+      ok: true,
+      statusCode: 200,
+      response: { ok: true, n: 1 },
+      calleeRequestId: "lam-7",
+    });
+  });
+
+  it("accepts a JSON null answer", () => {
+    expect(interpretInvokeOutput({ ...meta, StatusCode: 200, Payload: payloadOf("null") }, "RequestResponse", "c")).toMatchObject({ ok: true, response: null });
+  });
+
+  it("returns null response for Event", () => {
+    expect(interpretInvokeOutput({ $metadata: { requestId: "lam-8" }, StatusCode: 202 }, "Event", "c")).toEqual({
+      ok: true,
+      statusCode: 202,
+      response: null,
+      calleeRequestId: "lam-8",
+    });
+  });
+
+  it.each([
+    ["invalid JSON", payloadOf("{not json"), /not valid JSON/],
+    ["an empty payload", payloadOf(""), /no payload/],
+    ["no payload", undefined, /no payload/],
+    ["invalid UTF-8", new Uint8Array([0x7b, 0xff, 0x7d]) as ReturnType<typeof payloadOf>, /UTF-8/],
+  ])("maps %s to BAD_RESPONSE", (_label, Payload, pattern) => {
+    const outcome = interpretInvokeOutput({ ...meta, StatusCode: 200, Payload }, "RequestResponse", "c");
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.error).toMatchObject({ code: "BAD_RESPONSE", retryable: false, requestIds: { caller: "c", callee: "lam-7" } });
+    expect(outcome.error.message).toMatch(pattern);
+  });
+
+  it("maps FunctionError to CALLEE_ERROR before looking at the payload shape", () => {
+    const outcome = interpretInvokeOutput(
+      { ...meta, StatusCode: 200, FunctionError: "Unhandled", Payload: payloadOf({ errorType: "TypeError", errorMessage: "x is undefined" }) },
+      "RequestResponse",
+      "c",
+    );
+    expect(outcome).toMatchObject({ ok: false, error: { code: "CALLEE_ERROR", calleeErrorType: "TypeError", calleeErrorMessage: "x is undefined" } });
+  });
+});
+
+describe("parseCallerEvent", () => {
+  it("applies defaults", () => {
+    expect(parseCallerEvent({})).toEqual({ ok: true, event: { invocationType: "RequestResponse", payload: {} } });
+    expect(parseCallerEvent(null)).toEqual({ ok: true, event: { invocationType: "RequestResponse", payload: {} } });
+  });
+
+  it("keeps valid fields", () => {
+    expect(parseCallerEvent({ correlationId: "c-1", invocationType: "Event", payload: { a: [1] } })).toEqual({
+      ok: true,
+      event: { correlationId: "c-1", invocationType: "Event", payload: { a: [1] } },
+    });
+  });
+
+  it("lists every bad field", () => {
+    const parsed = parseCallerEvent({ correlationId: "", invocationType: "DryRun", payload: [1, 2], extra: 1, other: 2 });
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.issues.map((i) => i.path).sort()).toEqual(["correlationId", "extra", "invocationType", "other", "payload"]);
+  });
+
+  it.each([["a string"], [42], [[1]], [true]])("rejects a non-object event %j at the root", (event) => {
+    const parsed = parseCallerEvent(event);
+    expect(parsed).toMatchObject({ ok: false, issues: [{ path: "(root)" }] });
+  });
+
+  it("salvages a valid correlation id from an otherwise bad event", () => {
+    expect(salvageCorrelationId({ correlationId: "keep-me", invocationType: 1 })).toBe("keep-me");
+    expect(salvageCorrelationId({ correlationId: "x".repeat(200) })).toBeUndefined();
+    expect(salvageCorrelationId("nope")).toBeUndefined();
+  });
+});
+
+describe("buildInvokeCommand", () => {
+  it("sends the payload with the correlation id, which wins over one inside the payload", () => {
+    const command = buildInvokeCommand("arn:fn", { invocationType: "Event", payload: { a: 1, correlationId: "spoofed" } }, "real");
+    expect(command.input.FunctionName).toBe("arn:fn");
+    expect(command.input.InvocationType).toBe("Event");
+    expect(sentPayload(command.input.Payload)).toEqual({ a: 1, correlationId: "real" });
+  });
+});
+
+describe("invokeBudgetMs", () => {
+  it("keeps the safety margin", () => {
+    expect(invokeBudgetMs(10_000)).toBe(9_500);
+    expect(invokeBudgetMs(10_000, { safetyMarginMs: 2_000, minBudgetMs: 100 })).toBe(8_000);
+  });
+  it("never goes below the floor", () => {
+    expect(invokeBudgetMs(300)).toBe(100);
+    expect(invokeBudgetMs(-5)).toBe(100);
+  });
+  it("copes with a context that cannot tell the remaining time", () => {
+    expect(invokeBudgetMs(Number.NaN)).toBe(899_500);
+  });
+});
+
+describe("raceAbort", () => {
+  it("rejects with AbortError when the signal fires first", async () => {
+    const controller = new AbortController();
+    const never = new Promise<never>(() => undefined);
+    setTimeout(() => controller.abort(), 10);
+    await expect(raceAbort(never, controller.signal)).rejects.toMatchObject({ name: "AbortError" });
+  });
+  it("passes through the result and errors of the promise", async () => {
+    const signal = new AbortController().signal;
+    await expect(raceAbort(Promise.resolve(5), signal)).resolves.toBe(5);
+    await expect(raceAbort(Promise.reject(new Error("nope")), signal)).rejects.toThrow("nope");
+  });
+});

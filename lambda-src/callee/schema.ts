@@ -1,0 +1,109 @@
+/**
+ * The callee's input contract (keep README.md in this folder in sync).
+ *
+ * Every request is a JSON object with an `operation` discriminator and an optional
+ * `correlationId` (1..128 chars; the caller always sets one). Unknown fields are
+ * rejected so typos surface as `VALIDATION_FAILED` instead of being ignored.
+ *
+ * `quote` — the example business operation:
+ * ```json
+ * {
+ *   "operation": "quote",
+ *   "items": [{ "sku": "ABC-123", "quantity": 2, "unitPriceCents": 1999 }],
+ *   "currency": "EUR"
+ * }
+ * ```
+ * - `items`: 1..100 entries
+ *   - `sku`: 1..32 chars of `A-Z`, `0-9`, `-`
+ *   - `quantity`: integer 1..1000
+ *   - `unitPriceCents`: integer 0..10 000 000
+ * - `currency`: `"EUR"` (default), `"USD"` or `"GBP"`
+ *
+ * DEMO operations (delete them, see demo-operations.ts):
+ * - `{ "operation": "fail" }` throws a `DemoFailure` to show error propagation.
+ * - `{ "operation": "sleep", "milliseconds": 0..900000 }` waits, then answers; for timeout demos.
+ */
+import { z } from "zod";
+
+export const CURRENCIES = ["EUR", "USD", "GBP"] as const;
+export type Currency = (typeof CURRENCIES)[number];
+
+export const MAX_ITEMS = 100;
+export const MAX_QUANTITY = 1000;
+export const MAX_UNIT_PRICE_CENTS = 10_000_000;
+// Lambda's longest timeout; anything above could never finish anyway.
+export const MAX_SLEEP_MS = 900_000;
+
+const correlationId = z.string().min(1).max(128).optional();
+
+export const quoteItemSchema = z.strictObject({
+  sku: z.string().regex(/^[A-Z0-9-]{1,32}$/, "must be 1-32 characters of A-Z, 0-9 and -"),
+  quantity: z.number().int().min(1).max(MAX_QUANTITY),
+  unitPriceCents: z.number().int().min(0).max(MAX_UNIT_PRICE_CENTS),
+});
+
+export const quoteRequestSchema = z.strictObject({
+  correlationId,
+  operation: z.literal("quote"),
+  items: z.array(quoteItemSchema).min(1).max(MAX_ITEMS),
+  currency: z.enum(CURRENCIES).default("EUR"),
+});
+
+// DEMO operation: delete together with demoFail in demo-operations.ts.
+export const failRequestSchema = z.strictObject({
+  correlationId,
+  operation: z.literal("fail"),
+});
+
+// DEMO operation: delete together with demoSleep in demo-operations.ts.
+export const sleepRequestSchema = z.strictObject({
+  correlationId,
+  operation: z.literal("sleep"),
+  milliseconds: z.number().int().min(0).max(MAX_SLEEP_MS),
+});
+
+export const calleeInputSchema = z.discriminatedUnion("operation", [quoteRequestSchema, failRequestSchema, sleepRequestSchema]);
+
+export type QuoteItem = z.output<typeof quoteItemSchema>;
+export type QuoteRequest = z.output<typeof quoteRequestSchema>;
+export type CalleeInput = z.output<typeof calleeInputSchema>;
+
+export interface ValidationIssue {
+  /** Dotted path of the bad field, e.g. `items.0.quantity`; `(root)` when the input itself is wrong. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export type ValidationResult = { readonly ok: true; readonly value: CalleeInput } | { readonly ok: false; readonly issues: ValidationIssue[] };
+
+function toIssues(error: z.ZodError): ValidationIssue[] {
+  return error.issues.flatMap((issue): ValidationIssue[] => {
+    const base = issue.path.map(String).join(".");
+    // One entry per unknown key, so every offending field is named.
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({ path: base ? `${base}.${key}` : key, message: "Unknown field" }));
+    }
+    return [{ path: base || "(root)", message: issue.message }];
+  });
+}
+
+/** Validates any value (null, arrays, strings, numbers included). Never throws. */
+export function validateCalleeInput(input: unknown): ValidationResult {
+  try {
+    const result = calleeInputSchema.safeParse(input);
+    return result.success ? { ok: true, value: result.data } : { ok: false, issues: toIssues(result.error) };
+  } catch {
+    // safeParse doesn't throw on JSON; this guards against exotic objects (throwing getters, proxies).
+    return { ok: false, issues: [{ path: "(root)", message: "Input could not be read as a JSON object" }] };
+  }
+}
+
+/** A correlation id from input that failed validation for other reasons, if it is itself valid. */
+export function salvageCorrelationId(input: unknown): string | undefined {
+  try {
+    if (typeof input !== "object" || input === null) return undefined;
+    return correlationId.safeParse((input as Record<string, unknown>).correlationId).data;
+  } catch {
+    return undefined;
+  }
+}
