@@ -24,6 +24,7 @@
  * - `{ "operation": "sleep", "milliseconds": 0..900000 }` waits, then answers; for timeout demos.
  */
 import { z } from "zod";
+import { type FieldIssue, toFieldIssues } from "../shared/field-issues";
 
 export const CURRENCIES = ["EUR", "USD", "GBP"] as const;
 export type Currency = (typeof CURRENCIES)[number];
@@ -68,30 +69,16 @@ export type QuoteItem = z.output<typeof quoteItemSchema>;
 export type QuoteRequest = z.output<typeof quoteRequestSchema>;
 export type CalleeInput = z.output<typeof calleeInputSchema>;
 
-export interface ValidationIssue {
-  /** Dotted path of the bad field, e.g. `items.0.quantity`; `(root)` when the input itself is wrong. */
-  readonly path: string;
-  readonly message: string;
-}
+/** A bad field of the callee's input. */
+export type ValidationIssue = FieldIssue;
 
 export type ValidationResult = { readonly ok: true; readonly value: CalleeInput } | { readonly ok: false; readonly issues: ValidationIssue[] };
-
-function toIssues(error: z.ZodError): ValidationIssue[] {
-  return error.issues.flatMap((issue): ValidationIssue[] => {
-    const base = issue.path.map(String).join(".");
-    // One entry per unknown key, so every offending field is named.
-    if (issue.code === "unrecognized_keys") {
-      return issue.keys.map((key) => ({ path: base ? `${base}.${key}` : key, message: "Unknown field" }));
-    }
-    return [{ path: base || "(root)", message: issue.message }];
-  });
-}
 
 /** Validates any value (null, arrays, strings, numbers included). Never throws. */
 export function validateCalleeInput(input: unknown): ValidationResult {
   try {
     const result = calleeInputSchema.safeParse(input);
-    return result.success ? { ok: true, value: result.data } : { ok: false, issues: toIssues(result.error) };
+    return result.success ? { ok: true, value: result.data } : { ok: false, issues: toFieldIssues(result.error) };
   } catch {
     // safeParse doesn't throw on JSON; this guards against exotic objects (throwing getters, proxies).
     return { ok: false, issues: [{ path: "(root)", message: "Input could not be read as a JSON object" }] };

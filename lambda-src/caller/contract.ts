@@ -3,7 +3,8 @@
  * Keep README.md in this folder in sync with this file.
  */
 import { z } from "zod";
-import type { CallerError, FieldIssue } from "./errors";
+import type { CallerError } from "./errors";
+import { type FieldIssue, toFieldIssues } from "../shared/field-issues";
 
 export const INVOCATION_TYPES = ["RequestResponse", "Event"] as const;
 export type InvocationType = (typeof INVOCATION_TYPES)[number];
@@ -60,17 +61,6 @@ export interface CallerFailure {
 export type CallerResult = CallerSuccess | CallerFailure;
 
 export type ParsedCallerEvent = { readonly ok: true; readonly event: NormalizedCallerEvent } | { readonly ok: false; readonly issues: FieldIssue[] };
-
-export function toFieldIssues(error: z.ZodError): FieldIssue[] {
-  return error.issues.flatMap((issue): FieldIssue[] => {
-    const base = issue.path.map(String).join(".");
-    // One entry per unknown key, so every offending field is named.
-    if (issue.code === "unrecognized_keys") {
-      return issue.keys.map((key) => ({ path: base ? `${base}.${key}` : key, message: "Unknown field" }));
-    }
-    return [{ path: base || "(root)", message: issue.message }];
-  });
-}
 
 /** Never throws. */
 export function parseCallerEvent(event: unknown): ParsedCallerEvent {

@@ -3,6 +3,8 @@
  * Nothing here talks to AWS, so every branch is unit-testable.
  */
 
+import type { FieldIssue } from "../shared/field-issues";
+
 export const CALLER_ERROR_CODES = [
   "ASSUME_ROLE_DENIED",
   "INVOKE_DENIED",
@@ -20,11 +22,7 @@ export type CallerErrorCode = (typeof CALLER_ERROR_CODES)[number];
 /** Codes where trying the same request again later can succeed. */
 export const RETRYABLE_CODES: ReadonlySet<CallerErrorCode> = new Set<CallerErrorCode>(["THROTTLED", "CALLEE_TIMEOUT", "INVOKE_FAILED"]);
 
-export interface FieldIssue {
-  /** Dotted path of the bad field, e.g. `payload` or `items.0.quantity`; `(root)` for the whole event. */
-  readonly path: string;
-  readonly message: string;
-}
+export type { FieldIssue };
 
 export interface CallerRequestIds {
   /** The caller's own `context.awsRequestId`. */
