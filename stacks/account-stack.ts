@@ -38,6 +38,21 @@ export function stateSettings(config: CrossAccountConfig, side: Side, key: strin
   };
 }
 
+/** The one AWS provider of a stack: aliased, bound to one account, tagged. */
+export function accountProvider(
+  scope: Construct,
+  opts: { alias: string; region: string; accountId: string; access: AccessSettings; environment: string },
+): AwsProvider {
+  return new AwsProvider(scope, "aws", {
+    alias: opts.alias,
+    region: opts.region,
+    allowedAccountIds: [opts.accountId],
+    ...(opts.access.profile ? { profile: opts.access.profile } : {}),
+    ...(opts.access.assumeRole ? { assumeRole: [opts.access.assumeRole] } : {}),
+    defaultTags: [{ tags: { Project: "cross-account-lambda", Environment: opts.environment, Side: opts.alias, ManagedBy: "cdktf" } }],
+  });
+}
+
 /**
  * A stack that deploys into exactly one account: one aliased AWS provider that
  * refuses any other account, and its own key in the S3 state bucket with
@@ -56,24 +71,13 @@ export abstract class AccountStack extends TerraformStack {
     this.names = namesFor(config);
     this.partition = partitionOf(config.region);
     this.accountId = accountIdOf(config, side);
-    const access = accessFor(config, side);
 
-    this.provider = new AwsProvider(this, "aws", {
+    this.provider = accountProvider(this, {
       alias: side,
       region: config.region,
-      allowedAccountIds: [this.accountId],
-      ...(access.profile ? { profile: access.profile } : {}),
-      ...(access.assumeRole ? { assumeRole: [access.assumeRole] } : {}),
-      defaultTags: [
-        {
-          tags: {
-            Project: "cross-account-lambda",
-            Environment: config.environment,
-            Side: side,
-            ManagedBy: "cdktf",
-          },
-        },
-      ],
+      accountId: this.accountId,
+      access: accessFor(config, side),
+      environment: config.environment,
     });
 
     const key = side === "caller" ? this.names.callerStateKey : this.names.calleeStateKey;

@@ -1,11 +1,10 @@
 import { Construct } from "constructs";
 import { LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { CrossAccountConfig } from "../config/config";
 import { namesFor, partitionOf } from "../config/names";
 import { EncryptedBucket } from "../constructs/encrypted-code-bucket";
 import { accountRoot } from "../constructs/iam-policy";
-import { accessFor } from "./account-stack";
+import { accessFor, accountProvider } from "./account-stack";
 import { BOOTSTRAP_OUTPUT } from "./outputs";
 
 /**
@@ -20,16 +19,14 @@ export class BootstrapStack extends TerraformStack {
     super(scope, id);
     const partition = partitionOf(config.stateRegion);
     const names = namesFor(config);
-    const access = accessFor(config, "caller");
     new LocalBackend(this, { path: `terraform.${id}.tfstate` });
 
-    const provider = new AwsProvider(this, "aws", {
+    const provider = accountProvider(this, {
       alias: "bootstrap",
       region: config.stateRegion,
-      allowedAccountIds: [config.callerAccountId],
-      ...(access.profile ? { profile: access.profile } : {}),
-      ...(access.assumeRole ? { assumeRole: [access.assumeRole] } : {}),
-      defaultTags: [{ tags: { Project: "cross-account-lambda", Environment: config.environment, Side: "bootstrap", ManagedBy: "cdktf" } }],
+      accountId: config.callerAccountId,
+      access: accessFor(config, "caller"),
+      environment: config.environment,
     });
 
     // Account B's deployer writes the callee's state, and only that key, across accounts.
