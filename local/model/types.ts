@@ -1,0 +1,101 @@
+/**
+ * The local runtime's model of the two accounts, built only from the synthesized stacks
+ * (cdktf.out/stacks/<stack>/cdk.tf.json). Every value here is resolved: no `${...}` remains.
+ */
+
+/** An IAM policy document as AWS stores it (parsed JSON). */
+export interface PolicyDocument {
+  readonly Version?: string;
+  readonly Id?: string;
+  readonly Statement: readonly Record<string, unknown>[] | Record<string, unknown>;
+}
+
+export interface NamedPolicy {
+  /** Inline policy name, or the managed policy's ARN for attached customer-managed policies. */
+  readonly name: string;
+  readonly document: PolicyDocument;
+  /** Terraform address that defined it, e.g. `aws_iam_role_policy.caller_execution-policy_49C279B0` in stack `caller`. */
+  readonly source: SourceRef;
+}
+
+export interface SourceRef {
+  readonly stack: string;
+  /** `<type>.<name>`, e.g. `aws_iam_role.invoker_role_95275810`. */
+  readonly address: string;
+}
+
+export interface RoleModel {
+  readonly arn: string;
+  readonly name: string;
+  readonly path: string;
+  readonly accountId: string;
+  /** Stand-in for the unique id AWS assigns at creation (AROA + 17 chars), derived deterministically from the role's stack and address. */
+  readonly roleId: string;
+  readonly maxSessionDurationSeconds: number;
+  readonly trustPolicy: PolicyDocument;
+  /** Inline policies (`inline_policy` blocks and `aws_iam_role_policy`) and attached customer-managed policies. */
+  readonly policies: readonly NamedPolicy[];
+  readonly source: SourceRef;
+}
+
+export interface FunctionModel {
+  readonly name: string;
+  /** Unqualified ARN: arn:<partition>:lambda:<region>:<account>:function:<name>. */
+  readonly arn: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly handler: string;
+  readonly runtime: string;
+  readonly timeoutSeconds: number;
+  readonly memorySizeMb: number;
+  /** undefined when the stack sets no reserved concurrency. */
+  readonly reservedConcurrency?: number;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly roleArn: string;
+  readonly logGroupName: string;
+  /** logging_config: "Text" (Lambda's default) or "JSON", and the application log level for JSON. */
+  readonly logFormat: string;
+  readonly applicationLogLevel?: string;
+  /** Absolute path of the zip the TerraformAsset points at (cdktf.out/stacks/<stack>/<source>). */
+  readonly zipPath: string;
+  /** SHA-256 hex of the zip as recorded by the stack (aws_s3_object.source_hash); undefined if the stack records none. */
+  readonly zipSha256?: string;
+  /** The function's resource-based policy, as Lambda would store it from each aws_lambda_permission; undefined when there is none. */
+  readonly resourcePolicy?: PolicyDocument;
+  readonly asyncConfig?: {
+    readonly maximumRetryAttempts: number;
+    readonly maximumEventAgeSeconds: number;
+    /** ARN of the on-failure destination (SQS queue, SNS topic, Lambda function or EventBridge bus). */
+    readonly onFailureDestination?: string;
+    readonly onSuccessDestination?: string;
+  };
+  readonly source: SourceRef;
+}
+
+export interface AccountModel {
+  readonly accountId: string;
+  readonly region: string;
+  /** Stacks whose provider(s) target this account. */
+  readonly stacks: readonly string[];
+}
+
+export interface AccountsModel {
+  /** The directory the model was read from (absolute). */
+  readonly dir: string;
+  readonly partition: string;
+  readonly accounts: readonly AccountModel[];
+  /** Keyed by role ARN. */
+  readonly roles: ReadonlyMap<string, RoleModel>;
+  /** Keyed by unqualified function ARN. */
+  readonly functions: ReadonlyMap<string, FunctionModel>;
+  /** Resolved outputs per stack: outputs.get("callee")?.invoker_role_arn. */
+  readonly outputs: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
+}
+
+/** Raised for anything the model cannot read or resolve; the message names the stack, address and expression. */
+export class ModelError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ModelError";
+  }
+}
