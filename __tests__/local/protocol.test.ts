@@ -1,0 +1,774 @@
+/**
+ * The local runtime's wire layer, exercised with real clients: requests come from the AWS SDK v3
+ * and the AWS CLI (v1) talking to a throwaway node:http server on 127.0.0.1, which records what
+ * arrived and answers with the builders under test.
+ */
+import { execFile } from "node:child_process";
+import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { InvokeCommand, LambdaClient, type LambdaClientConfig } from "@aws-sdk/client-lambda";
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, type STSClientConfig } from "@aws-sdk/client-sts";
+import { SignatureV4 } from "@smithy/signature-v4";
+import {
+  invokeSuccessResponse,
+  lambdaErrorResponse,
+  LOG_TAIL_BYTES,
+  parseFunctionIdentifier,
+  parseInvokeRequest,
+  type WireResponse,
+} from "../../local/protocol/lambda-wire";
+import { errorCodeFor, verifySigV4, type IncomingSignedRequest, type KnownKey, type SigV4Result } from "../../local/protocol/sigv4";
+import {
+  assumeRoleResponse,
+  getCallerIdentityResponse,
+  parseStsRequest,
+  stsErrorResponse,
+  validateAssumeRoleParams,
+} from "../../local/protocol/sts-wire";
+
+const REGION = "eu-west-1";
+const LONG_TERM = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
+const TEMPORARY = {
+  accessKeyId: "ASIAIOSFODNN7EXAMPLE",
+  secretAccessKey: "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+  sessionToken: "IQoJb3JpZ2luX2VjEXAMPLE/token+with=odd/chars",
+};
+const FUNCTION_ARN = "arn:aws:lambda:eu-west-1:222222222222:function:callee";
+const REQUEST_ID = "c6104cbe-af31-11e0-8154-cbc7ccf896c7";
+
+const KEYS: Record<string, KnownKey> = {
+  [LONG_TERM.accessKeyId]: { secretAccessKey: LONG_TERM.secretAccessKey },
+  [TEMPORARY.accessKeyId]: { secretAccessKey: TEMPORARY.secretAccessKey, sessionToken: TEMPORARY.sessionToken },
+};
+const lookup = (id: string): KnownKey | undefined => KEYS[id];
+
+interface Captured extends IncomingSignedRequest {
+  headers: IncomingHttpHeaders;
+}
+
+interface TestServer {
+  endpoint: string;
+  port: number;
+  captured: Captured[];
+  close(): Promise<void>;
+}
+
+const servers: TestServer[] = [];
+
+/** A server that records every request verbatim and answers with `respond`. */
+async function startServer(respond: (req: Captured) => WireResponse | Promise<WireResponse>): Promise<TestServer> {
+  const captured: Captured[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const request: Captured = { method: req.method ?? "", rawUrl: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks) };
+      captured.push(request);
+      Promise.resolve(respond(request))
+        .then((wire) => {
+          res.writeHead(wire.status, wire.headers);
+          res.end(wire.body);
+        })
+        .catch((e: unknown) => {
+          res.writeHead(500);
+          res.end(String(e));
+        });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  const handle: TestServer = {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    captured,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  servers.push(handle);
+  return handle;
+}
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+
+function clientConfig(server: TestServer, credentials: Credentials) {
+  return { region: REGION, endpoint: server.endpoint, credentials, maxAttempts: 1 };
+}
+
+async function withSts<T>(server: TestServer, credentials: Credentials, run: (c: STSClient) => Promise<T>, extra: Partial<STSClientConfig> = {}): Promise<T> {
+  const client = new STSClient({ ...clientConfig(server, credentials), ...extra });
+  try {
+    return await run(client);
+  } finally {
+    client.destroy();
+  }
+}
+
+async function withLambda<T>(server: TestServer, credentials: Credentials, run: (c: LambdaClient) => Promise<T>, extra: Partial<LambdaClientConfig> = {}): Promise<T> {
+  const client = new LambdaClient({ ...clientConfig(server, credentials), ...extra });
+  try {
+    return await run(client);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Runs the request and returns what it threw (the test fails if it did not throw). */
+async function thrown(run: () => Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number; requestId?: string } } & Record<string, unknown>> {
+  try {
+    await run();
+  } catch (e) {
+    return e as Error & Record<string, unknown>;
+  }
+  throw new Error("expected the call to fail");
+}
+
+const ok = (): WireResponse => getCallerIdentityResponse({ arn: "arn:aws:iam::111111111111:user/alice", userId: "AIDAEXAMPLE", account: "111111111111" }, REQUEST_ID);
+
+function failure(result: SigV4Result): { reason: string; message: string } {
+  if (result.ok) throw new Error(`expected a verification failure, got ok for ${result.accessKeyId}`);
+  return { reason: result.reason, message: result.message };
+}
+
+/** A copy of a captured request with some headers changed (undefined removes one). */
+function withHeaders(req: Captured, changes: Record<string, string | undefined>): Captured {
+  const headers: IncomingHttpHeaders = { ...req.headers };
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === undefined) delete headers[k];
+    else headers[k] = v;
+  }
+  return { ...req, headers };
+}
+
+/** The SDK's own signer needs a SHA-256; node:crypto provides it (plain, or HMAC when keyed). */
+class TestSha256 {
+  private hash: Hash | Hmac;
+  constructor(private readonly key?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = this.fresh();
+  }
+  update(data: Uint8Array): void {
+    this.hash.update(data);
+  }
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(new Uint8Array(this.hash.digest()));
+  }
+  reset(): void {
+    this.hash = this.fresh();
+  }
+  private fresh(): Hash | Hmac {
+    if (this.key === undefined) return createHash("sha256");
+    const key = typeof this.key === "string" ? this.key : ArrayBuffer.isView(this.key) ? Buffer.from(this.key.buffer, this.key.byteOffset, this.key.byteLength) : Buffer.from(this.key);
+    return createHmac("sha256", key);
+  }
+}
+
+describe("verifySigV4 accepts what the SDK signs", () => {
+  it("AssumeRole: signature verifies, and the SDK reads the XML answer into Credentials", async () => {
+    const expiration = new Date("2030-01-02T03:04:05Z");
+    const server = await startServer(() =>
+      assumeRoleResponse(
+        {
+          credentials: { accessKeyId: "ASIANEWEXAMPLE", secretAccessKey: "new/secret+key", sessionToken: "tok<&>en", expiration },
+          assumedRoleId: "AROAEXAMPLE:sess",
+          arn: "arn:aws:sts::222222222222:assumed-role/callee-role/sess",
+          packedPolicySize: 6,
+          sourceIdentity: "alice@example.com",
+        },
+        REQUEST_ID,
+      ),
+    );
+    const out = await withSts(server, LONG_TERM, (c) =>
+      c.send(
+        new AssumeRoleCommand({
+          RoleArn: "arn:aws:iam::222222222222:role/callee-role",
+          RoleSessionName: "sess",
+          ExternalId: "ext-1",
+          SourceIdentity: "alice@example.com",
+          DurationSeconds: 900,
+          Tags: [{ Key: "team", Value: "a b" }],
+        }),
+      ),
+    );
+    expect(out.Credentials).toEqual({ AccessKeyId: "ASIANEWEXAMPLE", SecretAccessKey: "new/secret+key", SessionToken: "tok<&>en", Expiration: expiration });
+    expect(out.Credentials?.Expiration).toBeInstanceOf(Date);
+    expect(out.AssumedRoleUser).toEqual({ AssumedRoleId: "AROAEXAMPLE:sess", Arn: "arn:aws:sts::222222222222:assumed-role/callee-role/sess" });
+    expect(out.PackedPolicySize).toBe(6);
+    expect(out.SourceIdentity).toBe("alice@example.com");
+    expect(out.$metadata.requestId).toBe(REQUEST_ID);
+
+    const [req] = server.captured;
+    await expect(verifySigV4(req, lookup)).resolves.toEqual({
+      ok: true,
+      accessKeyId: LONG_TERM.accessKeyId,
+      region: REGION,
+      service: "sts",
+      signingDate: expect.any(Date),
+    });
+    const parsed = parseStsRequest(req.body, req.headers);
+    if (!parsed.ok) throw new Error(parsed.error.message);
+    expect(parsed.value.action).toBe("AssumeRole");
+    expect(parsed.value.version).toBe("2011-06-15");
+    expect(validateAssumeRoleParams(parsed.value.params)).toEqual({
+      ok: true,
+      value: {
+        roleArn: "arn:aws:iam::222222222222:role/callee-role",
+        roleSessionName: "sess",
+        durationSeconds: 900,
+        externalId: "ext-1",
+        sourceIdentity: "alice@example.com",
+        tags: [{ key: "team", value: "a b" }],
+      },
+    });
+  });
+
+  it("GetCallerIdentity signed with a temporary key and its session token", async () => {
+    const server = await startServer(ok);
+    const out = await withSts(server, TEMPORARY, (c) => c.send(new GetCallerIdentityCommand({})));
+    expect(out).toMatchObject({ Arn: "arn:aws:iam::111111111111:user/alice", UserId: "AIDAEXAMPLE", Account: "111111111111" });
+    const [req] = server.captured;
+    expect(req.headers["x-amz-security-token"]).toBe(TEMPORARY.sessionToken);
+    const result = await verifySigV4(req, lookup);
+    expect(result).toMatchObject({ ok: true, accessKeyId: TEMPORARY.accessKeyId, service: "sts", region: REGION });
+  });
+
+  it("Invoke of a function ARN (colons percent-encoded in the path) with a Qualifier and a session token", async () => {
+    const log = `START\n${"x".repeat(5000)}\nEND tail-marker`;
+    const server = await startServer((req) => {
+      const parsed = parseInvokeRequest(req);
+      if (!parsed.ok) return lambdaErrorResponse(parsed.error, REQUEST_ID);
+      return invokeSuccessResponse({ statusCode: 200, payload: Buffer.from('{"errorMessage":"boom"}'), functionError: "Unhandled", logTail: log, executedVersion: "7" }, REQUEST_ID);
+    });
+    const out = await withLambda(server, TEMPORARY, (c) =>
+      c.send(new InvokeCommand({ FunctionName: FUNCTION_ARN, Qualifier: "live", Payload: Buffer.from('{"n":1}'), LogType: "Tail", ClientContext: "e30=" })),
+    );
+    expect(out.StatusCode).toBe(200);
+    expect(out.FunctionError).toBe("Unhandled");
+    expect(out.ExecutedVersion).toBe("7");
+    expect(Buffer.from(out.Payload ?? []).toString()).toBe('{"errorMessage":"boom"}');
+    // Lambda sends the last 4 KB of the log, base64; the SDK passes it through undecoded.
+    const tail = Buffer.from(out.LogResult ?? "", "base64");
+    expect(tail.length).toBe(LOG_TAIL_BYTES);
+    expect(tail.toString()).toBe(Buffer.from(log).subarray(-LOG_TAIL_BYTES).toString());
+
+    const [req] = server.captured;
+    expect(req.rawUrl).toBe("/2015-03-31/functions/arn%3Aaws%3Alambda%3Aeu-west-1%3A222222222222%3Afunction%3Acallee/invocations?Qualifier=live");
+    await expect(verifySigV4(req, lookup)).resolves.toMatchObject({ ok: true, accessKeyId: TEMPORARY.accessKeyId, service: "lambda", region: REGION });
+    const parsed = parseInvokeRequest(req);
+    expect(parsed).toEqual({
+      ok: true,
+      value: { functionName: FUNCTION_ARN, qualifier: "live", invocationType: "RequestResponse", logType: "Tail", clientContext: "e30=", payload: Buffer.from('{"n":1}') },
+    });
+  });
+
+  it("Event and DryRun answers come back as 202 and 204", async () => {
+    const server = await startServer((req) => {
+      const parsed = parseInvokeRequest(req);
+      if (!parsed.ok) return lambdaErrorResponse(parsed.error, REQUEST_ID);
+      return invokeSuccessResponse({ statusCode: parsed.value.invocationType === "Event" ? 202 : 204 }, REQUEST_ID);
+    });
+    const [event, dryRun] = await withLambda(server, LONG_TERM, async (c) => [
+      await c.send(new InvokeCommand({ FunctionName: "callee", InvocationType: "Event" })),
+      await c.send(new InvokeCommand({ FunctionName: "callee", InvocationType: "DryRun" })),
+    ]);
+    expect(event.StatusCode).toBe(202);
+    expect(dryRun.StatusCode).toBe(204);
+    for (const req of server.captured) await expect(verifySigV4(req, lookup)).resolves.toMatchObject({ ok: true });
+    // No payload: Lambda hands the handler an empty object.
+    const parsed = parseInvokeRequest(server.captured[0]);
+    expect(parsed.ok && parsed.value.payload.toString()).toBe("{}");
+  });
+});
+
+describe("verifySigV4 refuses", () => {
+  async function capturedInvoke(credentials: Credentials = TEMPORARY): Promise<Captured> {
+    const server = await startServer(() => invokeSuccessResponse({ statusCode: 200, payload: Buffer.from("null") }, REQUEST_ID));
+    await withLambda(server, credentials, (c) => c.send(new InvokeCommand({ FunctionName: FUNCTION_ARN, Qualifier: "live", LogType: "Tail", Payload: Buffer.from('{"amount":10}') })));
+    return server.captured[0];
+  }
+
+  it("a tampered body", async () => {
+    const req = await capturedInvoke();
+    const tampered = { ...req, body: Buffer.from('{"amount":99}') };
+    expect(failure(await verifySigV4(tampered, lookup)).reason).toBe("SignatureDoesNotMatch");
+    // Without the client's x-amz-content-sha256 to give it away, the signature itself catches it.
+    const noHashHeader = withHeaders(tampered, { "x-amz-content-sha256": undefined });
+    expect(failure(await verifySigV4(noHashHeader, lookup))).toEqual({ reason: "SignatureDoesNotMatch", message: expect.stringContaining("The request signature we calculated") });
+  });
+
+  it("a body declared UNSIGNED-PAYLOAD (STS and Lambda always sign the body)", async () => {
+    const signer = new SignatureV4({ service: "lambda", region: REGION, credentials: LONG_TERM, sha256: TestSha256 });
+    const sign = async (extra: Record<string, string>): Promise<IncomingSignedRequest> => {
+      const body = Buffer.from('{"n":1}');
+      const signed = await signer.sign({
+        method: "POST",
+        protocol: "http:",
+        hostname: "127.0.0.1",
+        path: "/2015-03-31/functions/callee/invocations",
+        query: {},
+        headers: { host: "127.0.0.1:4566", "content-type": "application/json", ...extra },
+        body,
+      });
+      return { method: "POST", rawUrl: "/2015-03-31/functions/callee/invocations", headers: signed.headers, body };
+    };
+    await expect(verifySigV4(await sign({}), lookup)).resolves.toMatchObject({ ok: true, service: "lambda" });
+    expect(failure(await verifySigV4(await sign({ "x-amz-content-sha256": "UNSIGNED-PAYLOAD" }), lookup)).reason).toBe("SignatureDoesNotMatch");
+  });
+
+  it("a tampered signed header, query or path, but not an added unsigned header", async () => {
+    const req = await capturedInvoke();
+    expect(String(req.headers.authorization)).toContain(";x-amz-log-type;");
+    expect(failure(await verifySigV4(withHeaders(req, { "x-amz-log-type": "None" }), lookup)).reason).toBe("SignatureDoesNotMatch");
+    expect(failure(await verifySigV4(withHeaders(req, { "content-type": "application/json" }), lookup)).reason).toBe("SignatureDoesNotMatch");
+    expect(failure(await verifySigV4({ ...req, rawUrl: req.rawUrl.replace("Qualifier=live", "Qualifier=prod") }, lookup)).reason).toBe("SignatureDoesNotMatch");
+    expect(failure(await verifySigV4({ ...req, rawUrl: req.rawUrl.replace("callee", "other") }, lookup)).reason).toBe("SignatureDoesNotMatch");
+    // SigV4 covers only the headers listed in SignedHeaders; anything else may be added in transit.
+    await expect(verifySigV4(withHeaders(req, { "x-forwarded-for": "10.0.0.1" }), lookup)).resolves.toMatchObject({ ok: true });
+  });
+
+  it("a signature made with another secret", async () => {
+    const req = await capturedInvoke(LONG_TERM);
+    const result = await verifySigV4(req, () => ({ secretAccessKey: "not-the-secret" }));
+    expect(failure(result)).toEqual({
+      reason: "SignatureDoesNotMatch",
+      message:
+        "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+    });
+  });
+
+  it("an unknown access key", async () => {
+    const req = await capturedInvoke(LONG_TERM);
+    expect(failure(await verifySigV4(req, () => undefined))).toEqual({ reason: "UnknownAccessKey", message: "The security token included in the request is invalid." });
+  });
+
+  it("a temporary key without its token, or with another token; a long-term key with a token", async () => {
+    const req = await capturedInvoke(TEMPORARY);
+    expect(failure(await verifySigV4(withHeaders(req, { "x-amz-security-token": undefined }), lookup)).reason).toBe("InvalidSessionToken");
+    expect(failure(await verifySigV4(withHeaders(req, { "x-amz-security-token": "someone-elses-token" }), lookup)).reason).toBe("InvalidSessionToken");
+    const longTermWithToken = await capturedInvoke({ ...LONG_TERM, sessionToken: "made-up" });
+    expect(failure(await verifySigV4(longTermWithToken, lookup)).reason).toBe("InvalidSessionToken");
+  });
+
+  it("an expired temporary key", async () => {
+    const req = await capturedInvoke(TEMPORARY);
+    const expired = { ...KEYS[TEMPORARY.accessKeyId], expiration: new Date(Date.now() - 1000) };
+    expect(failure(await verifySigV4(req, () => expired))).toEqual({ reason: "ExpiredToken", message: "The security token included in the request is expired" });
+  });
+
+  it("a request signed more than 5 minutes in the past or the future (the SDK's signer with a skewed clock)", async () => {
+    const server = await startServer(ok);
+    const sign = (offsetMs: number) => withSts(server, LONG_TERM, (c) => c.send(new GetCallerIdentityCommand({})), { systemClockOffset: offsetMs });
+    await sign(-10 * 60 * 1000);
+    await sign(10 * 60 * 1000);
+    await sign(-4 * 60 * 1000);
+    const [past, future, slightlyPast] = server.captured;
+    const now = new Date();
+
+    const pastResult = failure(await verifySigV4(past, lookup, now));
+    expect(pastResult.reason).toBe("RequestExpired");
+    expect(pastResult.message).toMatch(/^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 5 min\.\)$/);
+    const futureResult = failure(await verifySigV4(future, lookup, now));
+    expect(futureResult.reason).toBe("RequestExpired");
+    expect(futureResult.message).toMatch(/^Signature not yet current: .* \+ 5 min\.\)$/);
+    await expect(verifySigV4(slightlyPast, lookup, now)).resolves.toMatchObject({ ok: true });
+
+    // The signatures themselves are sound: at their own time they verify.
+    const signedAt = (r: Captured) => {
+      const d = String(r.headers["x-amz-date"]);
+      return new Date(`${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}T${d.slice(9, 11)}:${d.slice(11, 13)}:${d.slice(13, 15)}Z`);
+    };
+    await expect(verifySigV4(past, lookup, signedAt(past))).resolves.toMatchObject({ ok: true });
+    await expect(verifySigV4(future, lookup, signedAt(future))).resolves.toMatchObject({ ok: true });
+  });
+
+  it("requests with no, or a malformed, Authorization", async () => {
+    const req = await capturedInvoke(LONG_TERM);
+    expect(failure(await verifySigV4(withHeaders(req, { authorization: undefined }), lookup))).toEqual({
+      reason: "MissingAuthentication",
+      message: "Request is missing Authentication Token",
+    });
+    const bare = failure(await verifySigV4(withHeaders(req, { authorization: "Bearer abc" }), lookup));
+    expect(bare.reason).toBe("IncompleteSignature");
+    expect(bare.message).toBe(
+      "Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization=Bearer abc",
+    );
+    const auth = String(req.headers.authorization);
+    const noEquals = failure(await verifySigV4(withHeaders(req, { authorization: auth.replace("Credential=", "Credential ") }), lookup));
+    expect(noEquals.reason).toBe("IncompleteSignature");
+    expect(noEquals.message).toContain("not a valid key=value pair (missing equal-sign) in Authorization header");
+    const noDate = failure(await verifySigV4(withHeaders(req, { "x-amz-date": undefined }), lookup));
+    expect(noDate).toEqual({ reason: "IncompleteSignature", message: expect.stringContaining("requires existence of either a 'X-Amz-Date' or a 'Date' header") });
+    const noHost = failure(await verifySigV4(withHeaders(req, { authorization: auth.replace(";host;", ";") }), lookup));
+    expect(noHost).toEqual({ reason: "IncompleteSignature", message: "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization." });
+    const sigv4a = failure(await verifySigV4(withHeaders(req, { authorization: auth.replace("AWS4-HMAC-SHA256", "AWS4-ECDSA-P256-SHA256") }), lookup));
+    expect(sigv4a.reason).toBe("IncompleteSignature");
+  });
+});
+
+describe("verifySigV4 with presigned (query-string) signatures", () => {
+  async function presigned(signingDate: Date, expiresIn: number) {
+    const signer = new SignatureV4({ service: "sts", region: REGION, credentials: TEMPORARY, sha256: TestSha256 });
+    const signed = await signer.presign(
+      { method: "GET", protocol: "http:", hostname: "127.0.0.1", port: 4566, path: "/", query: { Action: "GetCallerIdentity", Version: "2011-06-15" }, headers: { host: "127.0.0.1:4566" } },
+      { signingDate, expiresIn },
+    );
+    const query = Object.entries(signed.query ?? {})
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+      .join("&");
+    return { method: "GET", rawUrl: `/?${query}`, headers: { host: "127.0.0.1:4566" }, body: Buffer.alloc(0) };
+  }
+
+  it("accepts a fresh presigned URL and refuses an expired or altered one", async () => {
+    const now = new Date();
+    await expect(verifySigV4(await presigned(now, 900), lookup, now)).resolves.toMatchObject({ ok: true, service: "sts", accessKeyId: TEMPORARY.accessKeyId });
+    const old = await presigned(new Date(now.getTime() - 20 * 60 * 1000), 900);
+    expect(failure(await verifySigV4(old, lookup, now)).reason).toBe("RequestExpired");
+    const fresh = await presigned(now, 900);
+    const altered = { ...fresh, rawUrl: fresh.rawUrl.replace("GetCallerIdentity", "AssumeRole") };
+    expect(failure(await verifySigV4(altered, lookup, now)).reason).toBe("SignatureDoesNotMatch");
+  });
+});
+
+describe("errorCodeFor", () => {
+  it("gives AWS's codes, statuses and messages per service", () => {
+    expect(errorCodeFor("sts", "MissingAuthentication")).toEqual({ code: "MissingAuthenticationToken", status: 403, message: "Request is missing Authentication Token" });
+    expect(errorCodeFor("sts", "UnknownAccessKey")).toEqual({ code: "InvalidClientTokenId", status: 403, message: "The security token included in the request is invalid." });
+    expect(errorCodeFor("sts", "InvalidSessionToken").code).toBe("InvalidClientTokenId");
+    expect(errorCodeFor("sts", "ExpiredToken")).toEqual({ code: "ExpiredToken", status: 403, message: "The security token included in the request is expired" });
+    expect(errorCodeFor("sts", "SignatureDoesNotMatch").code).toBe("SignatureDoesNotMatch");
+    expect(errorCodeFor("sts", "IncompleteSignature").code).toBe("IncompleteSignature");
+    expect(errorCodeFor("lambda", "MissingAuthentication")).toEqual({ code: "MissingAuthenticationTokenException", status: 403, message: "Missing Authentication Token" });
+    expect(errorCodeFor("lambda", "IncompleteSignature").code).toBe("IncompleteSignatureException");
+    expect(errorCodeFor("lambda", "UnknownAccessKey")).toEqual({ code: "UnrecognizedClientException", status: 403, message: "The security token included in the request is invalid." });
+    expect(errorCodeFor("lambda", "ExpiredToken").code).toBe("ExpiredTokenException");
+    expect(errorCodeFor("lambda", "SignatureDoesNotMatch")).toEqual({ ...errorCodeFor("sts", "SignatureDoesNotMatch"), code: "InvalidSignatureException" });
+    // Clock skew is a signature failure on both, worded with the request's dates.
+    expect(errorCodeFor("sts", "RequestExpired", "Signature expired: A is now earlier than B (C - 5 min.)")).toEqual({
+      code: "SignatureDoesNotMatch",
+      status: 403,
+      message: "Signature expired: A is now earlier than B (C - 5 min.)",
+    });
+    expect(errorCodeFor("lambda", "RequestExpired").code).toBe("InvalidSignatureException");
+    expect(errorCodeFor("lambda", "UnknownAccessKey", "ignored").message).toBe("The security token included in the request is invalid.");
+  });
+});
+
+describe("STS wire", () => {
+  it("the SDK reads stsErrorResponse as an error named by its Code, with message, status and request id", async () => {
+    const message = "User: arn:aws:iam::111111111111:user/alice is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::222222222222:role/<x&y>";
+    const server = await startServer(() => stsErrorResponse({ code: "AccessDenied", message, status: 403, type: "Sender" }, REQUEST_ID));
+    const e = await thrown(() => withSts(server, LONG_TERM, (c) => c.send(new AssumeRoleCommand({ RoleArn: "arn:aws:iam::222222222222:role/r", RoleSessionName: "s1" }))));
+    expect(e.name).toBe("AccessDenied");
+    expect(e.message).toBe(message);
+    expect(e.$metadata?.httpStatusCode).toBe(403);
+    expect(e.$metadata?.requestId).toBe(REQUEST_ID);
+    expect(e.$fault).toBe("client");
+  });
+
+  it("a verification failure rendered through errorCodeFor reaches the SDK as that code", async () => {
+    const server = await startServer(async (req) => {
+      const result = await verifySigV4(req, () => ({ secretAccessKey: "wrong" }));
+      if (result.ok) return ok();
+      const { code, status, message } = errorCodeFor("sts", result.reason, result.message);
+      return stsErrorResponse({ code, status, message, type: "Sender" }, REQUEST_ID);
+    });
+    const e = await thrown(() => withSts(server, LONG_TERM, (c) => c.send(new GetCallerIdentityCommand({}))));
+    expect(e.name).toBe("SignatureDoesNotMatch");
+    expect(e.$metadata?.httpStatusCode).toBe(403);
+  });
+
+  it("parseStsRequest refuses non-form bodies and unknown actions or versions", () => {
+    const form = { "content-type": "application/x-www-form-urlencoded; charset=utf-8" };
+    expect(parseStsRequest(Buffer.from("{}"), { "content-type": "application/json" })).toMatchObject({ ok: false, error: { code: "MissingAction", status: 400 } });
+    expect(parseStsRequest(Buffer.from("Version=2011-06-15"), form)).toMatchObject({ ok: false, error: { code: "MissingAction" } });
+    expect(parseStsRequest(Buffer.from("Action=GetSessionToken&Version=2011-06-15"), form)).toEqual({
+      ok: false,
+      error: { code: "InvalidAction", status: 400, type: "Sender", message: "Could not find operation GetSessionToken for version 2011-06-15" },
+    });
+    expect(parseStsRequest(Buffer.from("Action=AssumeRole&Version=2010-05-08"), form)).toMatchObject({
+      ok: false,
+      error: { code: "InvalidAction", message: "Could not find operation AssumeRole for version 2010-05-08" },
+    });
+    expect(parseStsRequest(Buffer.from("Action=GetCallerIdentity&Version=2011-06-15&X=a+b%2B"), form)).toEqual({
+      ok: true,
+      value: { action: "GetCallerIdentity", version: "2011-06-15", params: { X: "a b+" } },
+    });
+  });
+
+  it("validateAssumeRoleParams words its refusals as AWS does", () => {
+    const base = { RoleArn: "arn:aws:iam::222222222222:role/callee-role", RoleSessionName: "ok-name" };
+    expect(validateAssumeRoleParams({ ...base, RoleSessionName: "x y" })).toEqual({
+      ok: false,
+      error: {
+        code: "ValidationError",
+        status: 400,
+        type: "Sender",
+        message: "1 validation error detected: Value 'x y' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+      },
+    });
+    const several = validateAssumeRoleParams({ RoleSessionName: "a", DurationSeconds: "60", ExternalId: "bad id!" });
+    expect(several.ok).toBe(false);
+    expect(!several.ok && several.error.message).toBe(
+      "4 validation errors detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null; " +
+        "Value 'a' at 'roleSessionName' failed to satisfy constraint: Member must have length greater than or equal to 2; " +
+        "Value '60' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900; " +
+        "Value 'bad id!' at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*",
+    );
+  });
+
+  it("validateAssumeRoleParams checks the role ARN's length and the duration's ceiling", () => {
+    const r = validateAssumeRoleParams({ RoleArn: "arn:aws:iam::1:r", RoleSessionName: "ab", DurationSeconds: "43201" });
+    expect(!r.ok && r.error.message).toBe(
+      "2 validation errors detected: Value 'arn:aws:iam::1:r' at 'roleArn' failed to satisfy constraint: Member must have length greater than or equal to 20; " +
+        "Value '43201' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200",
+    );
+  });
+});
+
+describe("Lambda wire", () => {
+  async function invokeError(spec: Parameters<typeof lambdaErrorResponse>[0]) {
+    const server = await startServer(() => lambdaErrorResponse(spec, REQUEST_ID));
+    return thrown(() => withLambda(server, LONG_TERM, (c) => c.send(new InvokeCommand({ FunctionName: FUNCTION_ARN }))));
+  }
+
+  it("the SDK maps lambdaErrorResponse to an exception named by x-amzn-ErrorType, with its status", async () => {
+    const denied = await invokeError({ code: "AccessDeniedException", status: 403, message: "User: arn:aws:sts::111111111111:assumed-role/caller/s is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:eu-west-1:222222222222:function:callee" });
+    expect(denied.name).toBe("AccessDeniedException");
+    expect(denied.message).toMatch(/^User: .* is not authorized to perform: lambda:InvokeFunction/);
+    expect(denied.$metadata?.httpStatusCode).toBe(403);
+    expect(denied.$metadata?.requestId).toBe(REQUEST_ID);
+
+    const throttled = await invokeError({
+      code: "TooManyRequestsException",
+      status: 429,
+      message: "Rate Exceeded.",
+      extraFields: { Reason: "ReservedFunctionConcurrentInvocationLimitExceeded" },
+      retryAfterSeconds: 2,
+    });
+    expect(throttled.name).toBe("TooManyRequestsException");
+    expect(throttled.message).toBe("Rate Exceeded.");
+    expect(throttled.Reason).toBe("ReservedFunctionConcurrentInvocationLimitExceeded");
+    expect(throttled.retryAfterSeconds).toBe("2");
+    expect(throttled.Type).toBe("User");
+    expect(throttled.$metadata?.httpStatusCode).toBe(429);
+
+    const missing = await invokeError({ code: "ResourceNotFoundException", status: 404, message: `Function not found: ${FUNCTION_ARN}` });
+    expect([missing.name, missing.message, missing.$metadata?.httpStatusCode]).toEqual(["ResourceNotFoundException", `Function not found: ${FUNCTION_ARN}`, 404]);
+
+    const badSignature = await invokeError(errorCodeFor("lambda", "SignatureDoesNotMatch"));
+    expect([badSignature.name, badSignature.$metadata?.httpStatusCode]).toEqual(["InvalidSignatureException", 403]);
+
+    const tooLarge = await invokeError({ code: "RequestEntityTooLargeException", status: 413, message: "Request must be smaller than 6291456 bytes for the InvokeFunction operation" });
+    expect([tooLarge.name, tooLarge.$metadata?.httpStatusCode]).toEqual(["RequestEntityTooLargeException", 413]);
+
+    const failed = await invokeError({ code: "ServiceException", status: 500, message: "internal" });
+    expect([failed.name, failed.$fault, failed.$metadata?.httpStatusCode]).toEqual(["ServiceException", "server", 500]);
+  });
+
+  it("lambdaErrorResponse uses Lambda's body shapes", () => {
+    const body = (spec: Parameters<typeof lambdaErrorResponse>[0]) => JSON.parse(String(lambdaErrorResponse(spec, REQUEST_ID).body)) as unknown;
+    expect(body({ code: "InvalidParameterValueException", status: 400, message: "m" })).toEqual({ Type: "User", message: "m" });
+    expect(body({ code: "ResourceNotFoundException", status: 404, message: "m" })).toEqual({ Type: "User", Message: "m" });
+    expect(body({ code: "AccessDeniedException", status: 403, message: "m" })).toEqual({ Message: "m" });
+    expect(body({ code: "UnrecognizedClientException", status: 403, message: "m" })).toEqual({ message: "m" });
+    expect(body({ code: "TooManyRequestsException", status: 429, message: "Rate Exceeded.", extraFields: { Reason: "CallerRateLimitExceeded" } })).toEqual({
+      Type: "User",
+      message: "Rate Exceeded.",
+      Reason: "CallerRateLimitExceeded",
+    });
+    const wire = lambdaErrorResponse({ code: "TooManyRequestsException", status: 429, message: "x", retryAfterSeconds: 3 }, REQUEST_ID);
+    expect(wire.headers).toEqual({ "Content-Type": "application/json", "x-amzn-ErrorType": "TooManyRequestsException", "x-amzn-RequestId": REQUEST_ID, "Retry-After": "3" });
+  });
+
+  describe("parseInvokeRequest", () => {
+    const post = (rawUrl: string, body = "", headers: Record<string, string> = {}) => parseInvokeRequest({ method: "POST", rawUrl, headers, body: Buffer.from(body) });
+    const url = "/2015-03-31/functions/callee/invocations";
+
+    it("answers an unknown route as UnknownOperationException (404)", () => {
+      expect(post("/2015-03-31/functions/callee")).toMatchObject({ ok: false, error: { code: "UnknownOperationException", status: 404 } });
+      expect(parseInvokeRequest({ method: "GET", rawUrl: url, headers: {}, body: Buffer.alloc(0) })).toMatchObject({ ok: false, error: { code: "UnknownOperationException" } });
+    });
+
+    it("validates headers and the qualifier, collecting every violation", () => {
+      expect(post(url, "{}", { "x-amz-invocation-type": "Sync" })).toEqual({
+        ok: false,
+        error: {
+          code: "ValidationException",
+          status: 400,
+          message: "1 validation error detected: Value 'Sync' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]",
+        },
+      });
+      const two = post(`${url}?Qualifier=a.b`, "{}", { "x-amz-log-type": "All" });
+      expect(!two.ok && two.error.message).toMatch(/^2 validation errors detected: Value 'a\.b' at 'qualifier' .*; Value 'All' at 'logType' .* \[Tail, None\]$/);
+      expect(post("/2015-03-31/functions/my%20function/invocations")).toMatchObject({ ok: false, error: { code: "ValidationException" } });
+    });
+
+    it("refuses payloads that are not JSON, and reads an empty one as {}", () => {
+      expect(post(url, "not json")).toMatchObject({
+        ok: false,
+        error: { code: "InvalidRequestContentException", status: 400, message: expect.stringMatching(/^Could not parse request body into json: Could not parse payload into json: /) },
+      });
+      expect(parseInvokeRequest({ method: "POST", rawUrl: url, headers: {}, body: Buffer.from([0x22, 0xc3, 0x28, 0x22]) })).toMatchObject({
+        ok: false,
+        error: { code: "InvalidRequestContentException" },
+      });
+      expect(post(url, '"a string is an event too"')).toMatchObject({ ok: true });
+      const empty = post(url);
+      expect(empty.ok && empty.value.payload.toString()).toBe("{}");
+    });
+
+    it("enforces 6 MB for synchronous and 1 MB for Event invocations", () => {
+      const json = (bytes: number) => `"${"a".repeat(bytes - 2)}"`;
+      expect(post(url, json(6 * 1024 * 1024 + 1))).toEqual({
+        ok: false,
+        error: { code: "RequestEntityTooLargeException", status: 413, message: "Request must be smaller than 6291456 bytes for the InvokeFunction operation" },
+      });
+      expect(post(url, json(6 * 1024 * 1024))).toMatchObject({ ok: true });
+      expect(post(url, json(1024 * 1024 + 1), { "x-amz-invocation-type": "Event" })).toEqual({
+        ok: false,
+        error: { code: "RequestEntityTooLargeException", status: 413, message: "1048577 byte payload is too large for the Event invocation type (limit 1048576 bytes)" },
+      });
+      expect(post(url, json(1024 * 1024), { "x-amz-invocation-type": "Event" })).toMatchObject({ ok: true });
+    });
+  });
+
+  describe("parseFunctionIdentifier", () => {
+    const parse = (name: string, qualifier?: string) => parseFunctionIdentifier(name, "111111111111", REGION, qualifier);
+    const arn = (account: string, name: string) => `arn:aws:lambda:${REGION}:${account}:function:${name}`;
+
+    it("reads every form Lambda accepts", () => {
+      expect(parse("callee")).toEqual({ ok: true, value: { partition: "aws", accountId: "111111111111", region: REGION, name: "callee", arn: arn("111111111111", "callee") } });
+      expect(parse("callee:live")).toMatchObject({ ok: true, value: { name: "callee", qualifier: "live", arn: arn("111111111111", "callee") } });
+      expect(parse("222222222222:function:callee")).toMatchObject({ ok: true, value: { accountId: "222222222222", name: "callee", arn: arn("222222222222", "callee") } });
+      expect(parse("222222222222:function:callee:$LATEST")).toMatchObject({ ok: true, value: { accountId: "222222222222", qualifier: "$LATEST" } });
+      expect(parse(`${FUNCTION_ARN}:7`)).toMatchObject({ ok: true, value: { accountId: "222222222222", name: "callee", qualifier: "7", arn: FUNCTION_ARN } });
+      expect(parse(FUNCTION_ARN, "live")).toMatchObject({ ok: true, value: { qualifier: "live", arn: FUNCTION_ARN } });
+    });
+
+    it("refuses malformed names, conflicting qualifiers and other regions as Lambda does", () => {
+      expect(parse("bad name")).toMatchObject({
+        ok: false,
+        error: { code: "ValidationException", status: 400, message: expect.stringMatching(/^1 validation error detected: Value 'bad name' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: /) },
+      });
+      expect(parse("arn:aws:lambda:callee")).toMatchObject({ ok: false, error: { code: "InvalidParameterValueException" } });
+      expect(parse("x".repeat(65))).toMatchObject({ ok: false, error: { code: "ValidationException", message: expect.stringContaining("length less than or equal to 64") } });
+      expect(parse(`${FUNCTION_ARN}:live`, "prod")).toEqual({
+        ok: false,
+        error: { code: "InvalidParameterValueException", status: 400, message: "The derived qualifier from the function name does not match the specified qualifier." },
+      });
+      expect(parse("arn:aws:lambda:us-east-1:222222222222:function:callee")).toEqual({
+        ok: false,
+        error: { code: "ResourceNotFoundException", status: 404, message: "Functions from 'us-east-1' are not reachable in this region ('eu-west-1')" },
+      });
+    });
+  });
+});
+
+describe("the stock AWS CLI (v1) against verifySigV4", () => {
+  interface CliRun {
+    code: number;
+    stdout: string;
+    stderr: string;
+  }
+
+  /** Runs `aws` asynchronously (a synchronous exec would block the server in this process). */
+  function aws(args: string[], credentials: Credentials = LONG_TERM): Promise<CliRun> {
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("AWS_")) env[k] = v;
+    Object.assign(env, {
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      ...(credentials.sessionToken !== undefined && { AWS_SESSION_TOKEN: credentials.sessionToken }),
+      AWS_CONFIG_FILE: "/dev/null",
+      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+      AWS_MAX_ATTEMPTS: "1",
+      AWS_EC2_METADATA_DISABLED: "true",
+      AWS_PAGER: "",
+    });
+    return new Promise((resolve, reject) => {
+      execFile("aws", args, { env, timeout: 60_000 }, (error, stdout, stderr) => {
+        if (error && (error as NodeJS.ErrnoException).code === "ENOENT") {
+          reject(new Error("The AWS CLI ('aws') is not on PATH. These tests need aws-cli v1 (1.45.x), e.g. `pip install awscli`."));
+          return;
+        }
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      });
+    });
+  }
+
+  /** Verifies each request before answering: a bad signature gets AWS's error, not an answer. */
+  async function verifyingServer(service: "sts" | "lambda", answer: (req: Captured) => WireResponse) {
+    const results: SigV4Result[] = [];
+    const server = await startServer(async (req) => {
+      const result = await verifySigV4(req, lookup);
+      results.push(result);
+      if (result.ok) return answer(req);
+      const { code, status, message } = errorCodeFor(service, result.reason, result.message);
+      return service === "sts" ? stsErrorResponse({ code, status, message, type: "Sender" }, REQUEST_ID) : lambdaErrorResponse({ code, status, message }, REQUEST_ID);
+    });
+    return { server, results };
+  }
+
+  it("sts get-caller-identity: sent as an awsQuery form, verified, and the CLI prints our answer", async () => {
+    const { server, results } = await verifyingServer("sts", ok);
+    const run = await aws(["sts", "get-caller-identity", "--endpoint-url", server.endpoint, "--region", REGION, "--output", "json"]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ UserId: "AIDAEXAMPLE", Account: "111111111111", Arn: "arn:aws:iam::111111111111:user/alice" });
+    expect(results).toEqual([expect.objectContaining({ ok: true, service: "sts", region: REGION, accessKeyId: LONG_TERM.accessKeyId })]);
+    const [req] = server.captured;
+    expect(req.headers["content-type"]).toBe("application/x-www-form-urlencoded; charset=utf-8");
+    expect(parseStsRequest(req.body, req.headers)).toMatchObject({ ok: true, value: { action: "GetCallerIdentity", version: "2011-06-15" } });
+  });
+
+  it("sts get-caller-identity with a wrong secret: the CLI reports SignatureDoesNotMatch", async () => {
+    const { server, results } = await verifyingServer("sts", ok);
+    const run = await aws(["sts", "get-caller-identity", "--endpoint-url", server.endpoint, "--region", REGION], { ...LONG_TERM, secretAccessKey: "wrong" });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain("An error occurred (SignatureDoesNotMatch) when calling the GetCallerIdentity operation: The request signature we calculated does not match");
+    expect(results.map((r) => !r.ok && r.reason)).toEqual(["SignatureDoesNotMatch"]);
+  });
+
+  it("lambda invoke of a function ARN with a session token: the path encoding verifies and --payload arrives raw", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "protocol-cli-"));
+    try {
+      const parsedRequests: unknown[] = [];
+      const { server, results } = await verifyingServer("lambda", (req) => {
+        const parsed = parseInvokeRequest(req);
+        parsedRequests.push(parsed);
+        if (!parsed.ok) return lambdaErrorResponse(parsed.error, REQUEST_ID);
+        return invokeSuccessResponse({ statusCode: 200, payload: Buffer.from('{"echo":true}'), executedVersion: "$LATEST", logTail: "hello log" }, REQUEST_ID);
+      });
+      const out = path.join(dir, "out.json");
+      const run = await aws(
+        ["lambda", "invoke", "--function-name", FUNCTION_ARN, "--qualifier", "$LATEST", "--log-type", "Tail", "--payload", '{"a":1}', "--endpoint-url", server.endpoint, "--region", REGION, out],
+        TEMPORARY,
+      );
+      expect(run.stderr).toBe("");
+      expect(JSON.parse(run.stdout)).toEqual({ StatusCode: 200, ExecutedVersion: "$LATEST", LogResult: Buffer.from("hello log").toString("base64") });
+      expect(await readFile(out, "utf8")).toBe('{"echo":true}');
+      expect(results).toEqual([expect.objectContaining({ ok: true, service: "lambda", accessKeyId: TEMPORARY.accessKeyId })]);
+      const [req] = server.captured;
+      // Same path encoding as the SDK; $ in the query is percent-encoded; no content-type, and only host;x-amz-date(+token) signed.
+      expect(req.rawUrl).toBe("/2015-03-31/functions/arn%3Aaws%3Alambda%3Aeu-west-1%3A222222222222%3Afunction%3Acallee/invocations?Qualifier=%24LATEST");
+      expect(req.headers["content-type"]).toBeUndefined();
+      expect(String(req.headers.authorization)).toContain("SignedHeaders=host;x-amz-date;x-amz-log-type;x-amz-security-token,");
+      // CLI v1 sends --payload as given (no base64 decoding, unlike CLI v2's default).
+      expect(parsedRequests).toEqual([
+        { ok: true, value: { functionName: FUNCTION_ARN, qualifier: "$LATEST", invocationType: "RequestResponse", logType: "Tail", payload: Buffer.from('{"a":1}') } },
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,442 @@
+/**
+ * Verification of AWS Signature Version 4 on requests arriving at the local runtime.
+ *
+ * The signature is recomputed with the SDK's own signer (`@smithy/signature-v4`) rather than a
+ * hand-written canonicaliser: whatever the SDK does to paths, queries and headers when it signs,
+ * it does again here, so the two cannot drift apart. The request handed to the signer is built
+ * from exactly what the client said it signed (the SignedHeaders list, the raw percent-encoded
+ * path, the query, the body) so that nothing the client left out can sneak in.
+ */
+import { createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from "node:crypto";
+import { SignatureV4 } from "@smithy/signature-v4";
+
+export type SigV4FailureReason =
+  | "MissingAuthentication"
+  | "IncompleteSignature"
+  | "UnknownAccessKey"
+  | "InvalidSessionToken"
+  | "ExpiredToken"
+  | "RequestExpired"
+  | "SignatureDoesNotMatch";
+
+export interface IncomingSignedRequest {
+  method: string;
+  /** Path and query exactly as received (node's `req.url`), still percent-encoded. */
+  rawUrl: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+export interface KnownKey {
+  secretAccessKey: string;
+  /** Present for temporary (ASIA…) keys: the request must carry exactly this token. */
+  sessionToken?: string;
+  expiration?: Date;
+}
+
+export type SigV4Result =
+  | { ok: true; accessKeyId: string; region: string; service: string; signingDate: Date }
+  | { ok: false; reason: SigV4FailureReason; message: string };
+
+export interface SigV4Options {
+  /** How far x-amz-date may be from `now`, either way. Default 300 (AWS Lambda's window; STS allows 900). */
+  maxClockSkewSeconds?: number;
+}
+
+const ALGORITHM = "AWS4-HMAC-SHA256";
+const SIGV4A_ALGORITHM = "AWS4-ECDSA-P256-SHA256";
+const SCOPE_TERMINATOR = "aws4_request";
+const DEFAULT_SKEW_SECONDS = 300;
+/** SigV4 presigned URLs may live at most seven days. */
+const MAX_PRESIGN_SECONDS = 7 * 24 * 60 * 60;
+
+const MSG_INVALID_TOKEN = "The security token included in the request is invalid.";
+const MSG_EXPIRED_TOKEN = "The security token included in the request is expired";
+const MSG_SIGNATURE_MISMATCH =
+  "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+
+type SignableRequest = Parameters<SignatureV4["presign"]>[0];
+
+/**
+ * SHA-256 / HMAC-SHA-256 for the signer, on node:crypto. The signer constructs it with a key when
+ * it wants an HMAC and without one for a plain digest.
+ */
+class NodeSha256 {
+  private hash: Hash | Hmac;
+
+  constructor(private readonly secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = this.fresh();
+  }
+
+  update(chunk: Uint8Array): void {
+    this.hash.update(chunk);
+  }
+
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(new Uint8Array(this.hash.digest()));
+  }
+
+  reset(): void {
+    this.hash = this.fresh();
+  }
+
+  private fresh(): Hash | Hmac {
+    return this.secret === undefined ? createHash("sha256") : createHmac("sha256", toBuffer(this.secret));
+  }
+}
+
+function toBuffer(data: string | ArrayBuffer | ArrayBufferView): Buffer {
+  if (typeof data === "string") return Buffer.from(data, "utf8");
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.from(data);
+}
+
+const fail = (reason: SigV4FailureReason, message: string): SigV4Result => ({ ok: false, reason, message });
+
+/** Lower-cased header map; repeated headers are joined with "," as SigV4 canonicalisation does. */
+function normaliseHeaders(headers: IncomingSignedRequest["headers"]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    out.set(name.toLowerCase(), Array.isArray(value) ? value.join(",") : value);
+  }
+  return out;
+}
+
+type QueryMap = Record<string, string | string[]>;
+
+/** Splits the raw URL; undefined when the query is not valid percent-encoding. */
+function splitUrl(rawUrl: string): { path: string; query: QueryMap } | undefined {
+  const q = rawUrl.indexOf("?");
+  const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
+  const rawQuery = q === -1 ? "" : rawUrl.slice(q + 1);
+  const query: QueryMap = {};
+  for (const pair of rawQuery.split("&")) {
+    if (pair === "") continue;
+    const eq = pair.indexOf("=");
+    let key: string;
+    let value: string;
+    try {
+      // decodeURIComponent, not URLSearchParams: '+' is a literal plus in SigV4, not a space.
+      key = decodeURIComponent(eq === -1 ? pair : pair.slice(0, eq));
+      value = eq === -1 ? "" : decodeURIComponent(pair.slice(eq + 1));
+    } catch {
+      return undefined;
+    }
+    const existing = query[key];
+    if (existing === undefined) query[key] = value;
+    else query[key] = Array.isArray(existing) ? [...existing, value] : [existing, value];
+  }
+  return { path: rawPath === "" ? "/" : rawPath, query };
+}
+
+function firstQueryValue(query: QueryMap, name: string): string | undefined {
+  const v = query[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Parses ISO-8601 basic format (20240101T000000Z), the only form SigV4 signs. */
+function parseAmzDate(value: string): Date | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s] = m.map(Number);
+  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  return Number.isNaN(date.getTime()) || date.getUTCDate() !== d ? undefined : date;
+}
+
+function formatAmzDate(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z").replace(/[-:]/g, "");
+}
+
+/** Equal-length comparison in constant time; hashing first hides the length too. */
+function constantTimeEqual(a: string, b: string): boolean {
+  const ha = createHash("sha256").update(a, "utf8").digest();
+  const hb = createHash("sha256").update(b, "utf8").digest();
+  return timingSafeEqual(ha, hb);
+}
+
+interface ParsedAuth {
+  accessKeyId: string;
+  shortDate: string;
+  region: string;
+  service: string;
+  signedHeaders: string[];
+  signature: string;
+  amzDate: string;
+  /** Presigned requests only. */
+  expiresSeconds?: number;
+  token?: string;
+}
+
+type ParseOutcome = { ok: true; auth: ParsedAuth } | { ok: false; result: SigV4Result };
+
+function parseCredential(credential: string): { ok: true; parts: string[] } | { ok: false; result: SigV4Result } {
+  const parts = credential.split("/");
+  if (parts.length !== 5 || parts.slice(0, 4).some((p) => p === "")) {
+    return {
+      ok: false,
+      result: fail(
+        "IncompleteSignature",
+        `Credential should be of the form <AccessKeyId>/<yyyyMMdd>/<region>/<service>/aws4_request, not '${credential}'.`,
+      ),
+    };
+  }
+  if (parts[4] !== SCOPE_TERMINATOR) {
+    return {
+      ok: false,
+      result: fail("IncompleteSignature", `Credential should be scoped with a valid terminator: 'aws4_request', not '${parts[4]}'.`),
+    };
+  }
+  return { ok: true, parts };
+}
+
+function parseAuthorizationHeader(authorization: string, headers: Map<string, string>): ParseOutcome {
+  const trimmed = authorization.trim();
+  const space = trimmed.indexOf(" ");
+  const algorithm = space === -1 ? trimmed : trimmed.slice(0, space);
+  const rest = space === -1 ? "" : trimmed.slice(space + 1);
+  if (algorithm === SIGV4A_ALGORITHM) {
+    return { ok: false, result: fail("IncompleteSignature", "SigV4a (AWS4-ECDSA-P256-SHA256) signatures are not supported by the local runtime.") };
+  }
+  const fields = new Map<string, string>();
+  if (algorithm === ALGORITHM) {
+    for (const part of rest.split(",")) {
+      const token = part.trim();
+      if (token === "") continue;
+      const eq = token.indexOf("=");
+      if (eq === -1) {
+        return {
+          ok: false,
+          result: fail("IncompleteSignature", `'${token}' not a valid key=value pair (missing equal-sign) in Authorization header: '${authorization}'.`),
+        };
+      }
+      fields.set(token.slice(0, eq), token.slice(eq + 1));
+    }
+  }
+  // AWS lists every missing piece at once, then echoes the header.
+  const missing: string[] = [];
+  for (const name of ["Credential", "Signature", "SignedHeaders"]) {
+    if (!fields.get(name)) missing.push(`Authorization header requires '${name}' parameter.`);
+  }
+  const amzDate = headers.get("x-amz-date");
+  if (amzDate === undefined) missing.push("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+  if (missing.length > 0) {
+    return { ok: false, result: fail("IncompleteSignature", `${missing.join(" ")} Authorization=${authorization}`) };
+  }
+  const credential = parseCredential(fields.get("Credential") ?? "");
+  if (!credential.ok) return credential;
+  const [accessKeyId, shortDate, region, service] = credential.parts;
+  return {
+    ok: true,
+    auth: {
+      accessKeyId,
+      shortDate,
+      region,
+      service,
+      signedHeaders: (fields.get("SignedHeaders") ?? "").split(";").filter((h) => h !== ""),
+      signature: fields.get("Signature") ?? "",
+      amzDate: amzDate ?? "",
+      token: headers.get("x-amz-security-token"),
+    },
+  };
+}
+
+function parsePresignedQuery(query: QueryMap): ParseOutcome {
+  const required = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Expires"];
+  const missing = required.filter((name) => !firstQueryValue(query, name));
+  if (missing.length > 0) {
+    return {
+      ok: false,
+      result: fail(
+        "IncompleteSignature",
+        `AWS query-string parameters must include ${missing.map((m) => `'${m}'`).join(", ")}. Re-examine the query-string parameters.`,
+      ),
+    };
+  }
+  const algorithm = firstQueryValue(query, "X-Amz-Algorithm") ?? "";
+  if (algorithm !== ALGORITHM) {
+    return { ok: false, result: fail("IncompleteSignature", `X-Amz-Algorithm only supports "${ALGORITHM}", not "${algorithm}".`) };
+  }
+  const expiresText = firstQueryValue(query, "X-Amz-Expires") ?? "";
+  const expiresSeconds = /^\d+$/.test(expiresText) ? Number(expiresText) : NaN;
+  if (!(expiresSeconds >= 1 && expiresSeconds <= MAX_PRESIGN_SECONDS)) {
+    return {
+      ok: false,
+      result: fail("IncompleteSignature", `X-Amz-Expires must be an integer between 1 and ${MAX_PRESIGN_SECONDS} seconds, not '${expiresText}'.`),
+    };
+  }
+  const credential = parseCredential(firstQueryValue(query, "X-Amz-Credential") ?? "");
+  if (!credential.ok) return credential;
+  const [accessKeyId, shortDate, region, service] = credential.parts;
+  return {
+    ok: true,
+    auth: {
+      accessKeyId,
+      shortDate,
+      region,
+      service,
+      signedHeaders: (firstQueryValue(query, "X-Amz-SignedHeaders") ?? "").split(";").filter((h) => h !== ""),
+      signature: firstQueryValue(query, "X-Amz-Signature") ?? "",
+      amzDate: firstQueryValue(query, "X-Amz-Date") ?? "",
+      expiresSeconds,
+      token: firstQueryValue(query, "X-Amz-Security-Token"),
+    },
+  };
+}
+
+/** Checks the request's date against `now`; AWS's own wording, with our window. */
+function checkClock(auth: ParsedAuth, signingDate: Date, now: Date, skewSeconds: number): SigV4Result | undefined {
+  const windowMs = skewSeconds * 1000;
+  const minutes = `${Math.round(skewSeconds / 60)} min.`;
+  if (auth.expiresSeconds !== undefined && now.getTime() > signingDate.getTime() + auth.expiresSeconds * 1000) {
+    return fail("RequestExpired", "Request has expired");
+  }
+  if (auth.expiresSeconds === undefined && signingDate.getTime() < now.getTime() - windowMs) {
+    const earliest = formatAmzDate(new Date(now.getTime() - windowMs));
+    return fail("RequestExpired", `Signature expired: ${auth.amzDate} is now earlier than ${earliest} (${formatAmzDate(now)} - ${minutes})`);
+  }
+  if (signingDate.getTime() > now.getTime() + windowMs) {
+    const latest = formatAmzDate(new Date(now.getTime() + windowMs));
+    return fail("RequestExpired", `Signature not yet current: ${auth.amzDate} is still later than ${latest} (${formatAmzDate(now)} + ${minutes})`);
+  }
+  return undefined;
+}
+
+/**
+ * Verifies the SigV4 signature (Authorization header, or a presigned query string) of `request`.
+ * Pure apart from the clock, which `now` replaces; `lookupKey` answers for the access key id.
+ */
+export async function verifySigV4(
+  request: IncomingSignedRequest,
+  lookupKey: (accessKeyId: string) => KnownKey | undefined,
+  now: Date = new Date(),
+  options: SigV4Options = {},
+): Promise<SigV4Result> {
+  const headers = normaliseHeaders(request.headers);
+  const url = splitUrl(request.rawUrl);
+  if (!url) return fail("IncompleteSignature", "The query string is not valid percent-encoding, so it cannot be canonicalised.");
+
+  const authorization = headers.get("authorization");
+  let parsed: ParseOutcome;
+  if (authorization !== undefined) parsed = parseAuthorizationHeader(authorization, headers);
+  else if (firstQueryValue(url.query, "X-Amz-Algorithm") !== undefined) parsed = parsePresignedQuery(url.query);
+  else return fail("MissingAuthentication", "Request is missing Authentication Token");
+  if (!parsed.ok) return parsed.result;
+  const auth = parsed.auth;
+
+  const signingDate = parseAmzDate(auth.amzDate);
+  if (!signingDate) {
+    return fail("IncompleteSignature", `Date must be in ISO-8601 'basic format'. Got '${auth.amzDate}'. See http://en.wikipedia.org/wiki/ISO_8601`);
+  }
+  if (!auth.signedHeaders.includes("host")) {
+    return fail("IncompleteSignature", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+  }
+
+  const key = lookupKey(auth.accessKeyId);
+  if (!key) return fail("UnknownAccessKey", MSG_INVALID_TOKEN);
+  // A temporary key is only half a credential without its token; a long-term key takes none.
+  if (key.sessionToken === undefined ? auth.token !== undefined : auth.token === undefined || !constantTimeEqual(auth.token, key.sessionToken)) {
+    return fail("InvalidSessionToken", MSG_INVALID_TOKEN);
+  }
+  if (key.expiration !== undefined && key.expiration.getTime() <= now.getTime()) return fail("ExpiredToken", MSG_EXPIRED_TOKEN);
+
+  const clock = checkClock(auth, signingDate, now, options.maxClockSkewSeconds ?? DEFAULT_SKEW_SECONDS);
+  if (clock) return clock;
+
+  if (auth.shortDate !== auth.amzDate.slice(0, 8)) {
+    return fail(
+      "SignatureDoesNotMatch",
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${auth.shortDate}' != '${auth.amzDate.slice(0, 8)}', from '${auth.amzDate}'.`,
+    );
+  }
+
+  // The signer would take a client-supplied x-amz-content-sha256 as the payload hash. STS and Lambda
+  // hash the body themselves, so a declared hash (UNSIGNED-PAYLOAD included) must be this body's.
+  const declaredHash = headers.get("x-amz-content-sha256");
+  if (declaredHash !== undefined && createHash("sha256").update(request.body).digest("hex") !== declaredHash) {
+    return fail("SignatureDoesNotMatch", MSG_SIGNATURE_MISMATCH);
+  }
+
+  const signed = new Set(auth.signedHeaders);
+  const signableHeaders: Record<string, string> = {};
+  for (const name of auth.signedHeaders) {
+    const value = headers.get(name);
+    // A signed header that did not arrive simply drops out, and the signature then cannot match.
+    if (value !== undefined) signableHeaders[name] = value;
+  }
+  const toSign: SignableRequest = {
+    method: request.method.toUpperCase(),
+    protocol: "http:",
+    hostname: (headers.get("host") ?? "").replace(/:\d+$/, ""),
+    path: url.path,
+    query: url.query,
+    headers: signableHeaders,
+    body: request.body,
+  };
+  const signer = new SignatureV4({
+    service: auth.service,
+    region: auth.region,
+    // No session token here: the signer would add it as a header; the client's own header is signed as-is.
+    credentials: { accessKeyId: auth.accessKeyId, secretAccessKey: key.secretAccessKey },
+    sha256: NodeSha256,
+    // Never add an x-amz-content-sha256 header the client did not sign.
+    applyChecksum: false,
+    uriEscapePath: true,
+  });
+  const resigned = await signer.sign(toSign, {
+    signingDate,
+    signingRegion: auth.region,
+    signingService: auth.service,
+    signableHeaders: signed,
+    // The signer always stamps x-amz-date; keep it out unless the client signed it (presigned URLs carry it in the query).
+    unsignableHeaders: signed.has("x-amz-date") ? undefined : new Set(["x-amz-date"]),
+  });
+  const expected = /Signature=([0-9a-f]+)/.exec(String(resigned.headers["authorization"] ?? ""))?.[1] ?? "";
+  if (expected === "" || !constantTimeEqual(expected, auth.signature)) return fail("SignatureDoesNotMatch", MSG_SIGNATURE_MISMATCH);
+
+  return { ok: true, accessKeyId: auth.accessKeyId, region: auth.region, service: auth.service, signingDate };
+}
+
+type ErrorEntry = { code: string; status: number; message: string };
+
+/**
+ * What each service answers for each failure. STS speaks awsQuery (codes without "Exception"),
+ * Lambda restJson. A clock-skew failure is not a separate code on either: both report it as a
+ * signature failure whose message says "Signature expired: …".
+ */
+const ERROR_TABLE: Record<"sts" | "lambda", Record<SigV4FailureReason, ErrorEntry>> = {
+  sts: {
+    MissingAuthentication: { code: "MissingAuthenticationToken", status: 403, message: "Request is missing Authentication Token" },
+    IncompleteSignature: { code: "IncompleteSignature", status: 400, message: "The request signature does not conform to AWS standards." },
+    UnknownAccessKey: { code: "InvalidClientTokenId", status: 403, message: MSG_INVALID_TOKEN },
+    InvalidSessionToken: { code: "InvalidClientTokenId", status: 403, message: MSG_INVALID_TOKEN },
+    ExpiredToken: { code: "ExpiredToken", status: 403, message: MSG_EXPIRED_TOKEN },
+    RequestExpired: { code: "SignatureDoesNotMatch", status: 403, message: "Signature expired" },
+    SignatureDoesNotMatch: { code: "SignatureDoesNotMatch", status: 403, message: MSG_SIGNATURE_MISMATCH },
+  },
+  lambda: {
+    MissingAuthentication: { code: "MissingAuthenticationTokenException", status: 403, message: "Missing Authentication Token" },
+    IncompleteSignature: { code: "IncompleteSignatureException", status: 403, message: "The request signature does not conform to AWS standards." },
+    UnknownAccessKey: { code: "UnrecognizedClientException", status: 403, message: MSG_INVALID_TOKEN },
+    InvalidSessionToken: { code: "UnrecognizedClientException", status: 403, message: MSG_INVALID_TOKEN },
+    ExpiredToken: { code: "ExpiredTokenException", status: 403, message: MSG_EXPIRED_TOKEN },
+    RequestExpired: { code: "InvalidSignatureException", status: 403, message: "Signature expired" },
+    SignatureDoesNotMatch: { code: "InvalidSignatureException", status: 403, message: MSG_SIGNATURE_MISMATCH },
+  },
+};
+
+/** Reasons whose AWS message depends on the request; for these `detail` (a failure's `message`) is used. */
+const DYNAMIC_MESSAGE: ReadonlySet<SigV4FailureReason> = new Set(["IncompleteSignature", "RequestExpired", "SignatureDoesNotMatch"]);
+
+/**
+ * AWS's error code, HTTP status and message for a verification failure. Pass the failure's
+ * `message` as `detail` to get AWS's request-specific wording where AWS has one.
+ */
+export function errorCodeFor(
+  service: "sts" | "lambda",
+  reason: SigV4FailureReason,
+  detail?: string,
+): { code: string; status: number; message: string } {
+  const entry = ERROR_TABLE[service][reason];
+  return { ...entry, message: detail !== undefined && DYNAMIC_MESSAGE.has(reason) ? detail : entry.message };
+}
