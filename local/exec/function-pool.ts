@@ -1,0 +1,247 @@
+/**
+ * Runs a deployed function zip the way Lambda does: execution environments (child
+ * processes) created on demand up to the concurrency cap, kept warm, one
+ * invocation at a time each. See bootstrap.ts for what runs inside.
+ */
+import * as path from "path";
+import { ensureBootstrap, prepareFunctionCode } from "./code-cache";
+import { RESERVED_ENVIRONMENT_KEYS, reservedKeysIn } from "./environment-variables";
+import { ExecutionEnvironment } from "./execution-environment";
+
+export interface FunctionSpec {
+  name: string;
+  arn: string;
+  region: string;
+  accountId: string;
+  /** "index.handler": file (may include a subdirectory) and export. */
+  handler: string;
+  /** e.g. "nodejs22.x"; informational, the machine's node runs the code. */
+  runtime: string;
+  timeoutSeconds: number;
+  memorySizeMb: number;
+  /** Max concurrent environments; undefined => DEFAULT_CONCURRENCY_CAP; 0 => every invoke is throttled. */
+  reservedConcurrency?: number;
+  /**
+   * The stack's variables. Lambda's reserved keys are rejected; HOME, AWS_CONFIG_FILE,
+   * AWS_SHARED_CREDENTIALS_FILE and AWS_ENDPOINT_URL are overridden by the sandbox.
+   * AWS_LAMBDA_LOG_FORMAT / AWS_LAMBDA_LOG_LEVEL (Lambda derives them from the logging
+   * config) select JSON console lines and their level filter.
+   */
+  environment: Record<string, string>;
+  logGroupName: string;
+  /** Absolute. */
+  zipPath: string;
+  /** Hex; verified when given. */
+  zipSha256?: string;
+}
+
+export interface EnvironmentCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: Date;
+}
+
+export interface PoolOptions {
+  /** Becomes AWS_ENDPOINT_URL in the function's environment. */
+  endpointUrl: string;
+  /** Called when a new execution environment starts (the execution-role session). */
+  credentialsFor: () => Promise<EnvironmentCredentials>;
+  /** Every log line as it happens: the function's output and the platform's START/END/REPORT lines. */
+  onLog?: (functionName: string, line: string) => void;
+  /** Zips are extracted to <cacheDir>/<name>/<sha256>/; the bootstrap is compiled to <cacheDir>/bootstrap.cjs. */
+  cacheDir: string;
+  /** Default process.execPath. */
+  nodeBinary?: string;
+}
+
+export interface InvokeRequest {
+  requestId: string;
+  /** JSON text; empty means {} as with Lambda's Invoke without a payload. */
+  payload: Buffer;
+  /** base64 JSON, as Lambda receives it. */
+  clientContext?: string;
+  tailLogs: boolean;
+}
+
+export interface InvokeOutcome {
+  kind: "success" | "function-error";
+  /** JSON text: the handler's result (undefined => "null"), or Lambda's error document. */
+  payload: Buffer;
+  functionError?: "Unhandled";
+  /** This invocation's log text (START..REPORT) when tailLogs, untruncated: the caller trims to 4 KB. */
+  logTail?: string;
+  durationMs: number;
+  initDurationMs?: number;
+  coldStart: boolean;
+}
+
+export type ThrottleReason = "ReservedFunctionConcurrentInvocationLimitExceeded" | "ConcurrentInvocationLimitExceeded";
+
+/** Lambda's TooManyRequestsException: every environment is busy and no new one may start. */
+export class ThrottledError extends Error {
+  constructor(readonly reason: ThrottleReason) {
+    super("Rate Exceeded.");
+    this.name = "ThrottledError";
+  }
+}
+
+/** Cap on environments when the function has no reserved concurrency (the account's pool, scaled down). */
+export const DEFAULT_CONCURRENCY_CAP = 64;
+// An idle environment whose role session would expire during an invocation is replaced, not reused.
+const CREDENTIALS_MARGIN_MS = 60_000;
+
+export class FunctionPool {
+  private readonly environments = new Set<ExecutionEnvironment>();
+  /** Warm environments, most recently used last (reused first, as Lambda tends to). */
+  private readonly idle: ExecutionEnvironment[] = [];
+  private readonly cap: number;
+  private readonly nodeBinary: string;
+  private taskRoot?: string;
+  private closing?: Promise<void>;
+  private coldStarts = 0;
+  private invocations = 0;
+
+  constructor(
+    private readonly spec: FunctionSpec,
+    private readonly options: PoolOptions,
+  ) {
+    const reserved = reservedKeysIn(spec.environment);
+    if (reserved.length > 0) {
+      throw new Error(
+        `Function ${spec.name}: environment sets reserved key(s) ${reserved.join(", ")}. Lambda rejects these at deploy time; remove them from the stack. Reserved keys: ${RESERVED_ENVIRONMENT_KEYS.join(", ")}.`,
+      );
+    }
+    if (!path.isAbsolute(spec.zipPath)) throw new Error(`Function ${spec.name}: zipPath must be absolute, got ${spec.zipPath}`);
+    if (!(spec.timeoutSeconds > 0)) throw new Error(`Function ${spec.name}: timeoutSeconds must be positive, got ${spec.timeoutSeconds}`);
+    if (!(spec.memorySizeMb > 0)) throw new Error(`Function ${spec.name}: memorySizeMb must be positive, got ${spec.memorySizeMb}`);
+    const concurrency = spec.reservedConcurrency;
+    if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 0)) {
+      throw new Error(`Function ${spec.name}: reservedConcurrency must be a non-negative integer, got ${concurrency}`);
+    }
+    this.cap = concurrency ?? DEFAULT_CONCURRENCY_CAP;
+    this.nodeBinary = options.nodeBinary ?? process.execPath;
+  }
+
+  async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
+    if (this.closing) throw new Error(`FunctionPool for ${this.spec.name} is closed`);
+    const payload = decodePayload(request.payload);
+    const clientContext = decodeClientContext(request.clientContext);
+
+    // Claimed synchronously, before any await, so concurrent invokes can't overshoot the cap.
+    let env = this.takeIdle();
+    const coldStart = env === undefined;
+    if (!env) {
+      if (this.environments.size >= this.cap) {
+        throw new ThrottledError(
+          this.spec.reservedConcurrency !== undefined ? "ReservedFunctionConcurrentInvocationLimitExceeded" : "ConcurrentInvocationLimitExceeded",
+        );
+      }
+      env = this.newEnvironment();
+    }
+    env.busy = true;
+
+    try {
+      if (coldStart) {
+        await this.startEnvironment(env);
+        this.coldStarts += 1;
+      }
+      this.invocations += 1;
+      return await env.invoke(request, payload, clientContext, coldStart);
+    } finally {
+      env.busy = false;
+      if (env.reusable && env.alive && !this.closing) {
+        this.idle.push(env);
+      } else {
+        env.kill();
+        this.environments.delete(env);
+      }
+    }
+  }
+
+  stats(): { environments: number; busy: number; coldStarts: number; invocations: number } {
+    let busy = 0;
+    for (const env of this.environments) if (env.busy) busy += 1;
+    return { environments: this.environments.size, busy, coldStarts: this.coldStarts, invocations: this.invocations };
+  }
+
+  /** Process ids of the running environments (diagnostics and tests). */
+  pids(): number[] {
+    return [...this.environments].map((env) => env.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
+  /** Kills every environment; resolves when all have exited. In-flight invokes reject. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const all = [...this.environments];
+      for (const env of all) env.kill("closed");
+      await Promise.all(all.map((env) => env.exited));
+      this.environments.clear();
+      this.idle.length = 0;
+    })();
+    return this.closing;
+  }
+
+  private takeIdle(): ExecutionEnvironment | undefined {
+    const limit = Date.now() + this.spec.timeoutSeconds * 1000 + CREDENTIALS_MARGIN_MS;
+    for (let env = this.idle.pop(); env; env = this.idle.pop()) {
+      if (env.alive && env.reusable && env.credentialsExpireAt > limit) return env;
+      env.kill();
+      this.environments.delete(env);
+    }
+    return undefined;
+  }
+
+  private newEnvironment(): ExecutionEnvironment {
+    const env = new ExecutionEnvironment({
+      spec: this.spec,
+      endpointUrl: this.options.endpointUrl,
+      nodeBinary: this.nodeBinary,
+      onLog: this.options.onLog,
+      onGone: (gone) => {
+        this.environments.delete(gone);
+        const at = this.idle.indexOf(gone);
+        if (at >= 0) this.idle.splice(at, 1);
+      },
+    });
+    this.environments.add(env);
+    return env;
+  }
+
+  private async startEnvironment(env: ExecutionEnvironment): Promise<void> {
+    try {
+      // Once per pool: the zip cannot change under a pool (a new deployment means a new spec and pool).
+      this.taskRoot ??= prepareFunctionCode(this.spec.name, this.spec.zipPath, this.spec.zipSha256, this.options.cacheDir);
+      const bootstrap = ensureBootstrap(this.options.cacheDir);
+      const credentials = await this.options.credentialsFor();
+      if (this.closing) throw new Error(`FunctionPool for ${this.spec.name} is closed`);
+      env.start(this.taskRoot, bootstrap, path.dirname(bootstrap), credentials);
+    } catch (error) {
+      env.kill();
+      throw error;
+    }
+  }
+}
+
+function decodePayload(payload: Buffer): string {
+  const text = payload.toString("utf8");
+  if (text.trim() === "") return "{}";
+  try {
+    JSON.parse(text);
+  } catch {
+    // Lambda refuses such a request before any function runs (InvalidRequestContentException).
+    throw new Error("Could not parse request body into json: the payload is not valid JSON");
+  }
+  return text;
+}
+
+function decodeClientContext(clientContext: string | undefined): string | undefined {
+  if (clientContext === undefined) return undefined;
+  const text = Buffer.from(clientContext, "base64").toString("utf8");
+  try {
+    JSON.parse(text);
+  } catch {
+    throw new Error("Client context must be a valid Base64-encoded JSON object");
+  }
+  return text;
+}
