@@ -8,13 +8,16 @@ SHELL := /bin/bash
 export CHECKPOINT_DISABLE := 1
 # No ~/.terraformrc is needed; an empty CLI config keeps terraform from warning about it.
 export TF_CLI_CONFIG_FILE ?= /dev/null
+# The SDK warns on every start that it will need Node 22 from 2027; this machine has Node 20.
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 
 NPM_STAMP := node_modules/.package-lock.json
 VENV := .venv
-CHECKOV := $(VENV)/bin/checkov
+# checkov and the AWS CLI, pinned in requirements-tools.txt.
+TOOLS_STAMP := $(VENV)/.installed
 SOURCES := $(shell find main.ts config constructs stacks lambda-src -name '*.ts' 2>/dev/null) cdktf.json package-lock.json
 
-.PHONY: help install synth demo test typecheck lint unit checkov clean
+.PHONY: help install synth demo local describe test typecheck lint unit checkov clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -23,12 +26,12 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-$(CHECKOV): requirements-checkov.txt
+$(TOOLS_STAMP): requirements-tools.txt
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
 	@touch $@
 
-install: $(NPM_STAMP) $(CHECKOV) ## Install node_modules (npm ci) and checkov (.venv)
+install: $(NPM_STAMP) $(TOOLS_STAMP) ## Install node_modules (npm ci) and the Python tools (checkov, AWS CLI) into .venv
 
 cdktf.out/stacks/caller/cdk.tf.json: $(NPM_STAMP) $(SOURCES)
 	npx cdktf synth
@@ -36,7 +39,13 @@ cdktf.out/stacks/caller/cdk.tf.json: $(NPM_STAMP) $(SOURCES)
 
 synth: cdktf.out/stacks/caller/cdk.tf.json ## Synthesize all stacks into cdktf.out/ with the cdktf CLI
 
-demo: synth ## Synthesize and show, per account, what would be deployed
+demo: synth ## The chain on the local two-account runtime, then three refusals (exit 0 = all as expected)
+	npx tsx scripts/demo.ts
+
+local: synth ## Start the local runtime in the foreground and write .local-aws/{config,credentials}
+	npx tsx local/cli.ts $(LOCAL_ARGS)
+
+describe: synth ## Show, per account, every resource that would be deployed
 	npx tsx scripts/describe-stacks.ts cdktf.out
 
 typecheck: $(NPM_STAMP) ## tsc --noEmit, strict
@@ -45,13 +54,13 @@ typecheck: $(NPM_STAMP) ## tsc --noEmit, strict
 lint: $(NPM_STAMP) ## eslint
 	npx eslint --max-warnings 0 .
 
-unit: $(NPM_STAMP) ## jest: config, constructs, stacks, handlers
+unit: $(NPM_STAMP) $(TOOLS_STAMP) ## jest: config, constructs, stacks, handlers, local runtime (end to end)
 	@mkdir -p build
 	npx jest --json --outputFile=build/jest-results.json
 	@node -e 'const r=require("./build/jest-results.json"); if (r.numTotalTests === 0) { console.error("jest ran no test"); process.exit(1); } console.log(`jest: $${r.numPassedTests} passed, $${r.numFailedTests} failed`)'
 
-checkov: synth $(CHECKOV) ## checkov on every synthesized stack; zero failed checks allowed
-	scripts/checkov.sh $(CHECKOV) cdktf.out/stacks
+checkov: synth $(TOOLS_STAMP) ## checkov on every synthesized stack; zero failed checks allowed
+	scripts/checkov.sh $(VENV)/bin/checkov cdktf.out/stacks
 
 test: typecheck lint unit checkov ## Everything CI runs: types, lint, jest, synth, checkov
 

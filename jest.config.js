@@ -7,5 +7,7 @@ module.exports = {
   // each synth in the tests fast (see README, "Why transpile-only").
   transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
   setupFilesAfterEnv: ["<rootDir>/jest.setup.ts"],
+  // The local-runtime tests read cdktf.out: synthesize it once, before the workers start.
+  globalSetup: "<rootDir>/__tests__/support/global-setup.ts",
   testTimeout: 60000,
 };

@@ -1,0 +1,86 @@
+/** Shared by the local-runtime end-to-end tests: variants of the synthesized stacks and SDK clients. */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { LambdaClient, InvokeCommand, type InvokeCommandOutput } from "@aws-sdk/client-lambda";
+import { STSClient } from "@aws-sdk/client-sts";
+import type { LocalRuntime, NamedCredentials } from "../../local/server/runtime";
+import { bootLocalRuntime, PROJECT_ROOT } from "../../local/start";
+
+export const OUT_DIR = path.join(PROJECT_ROOT, "cdktf.out");
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type TfJson = Record<string, any>;
+
+/** A copy of cdktf.out (stacks and their assets) with `mutate` applied to the callee and caller JSON. */
+export function stacksVariant(mutate: (stacks: { callee: TfJson; caller: TfJson }) => void): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xacct-variant-"));
+  fs.cpSync(OUT_DIR, dir, { recursive: true });
+  const file = (stack: string) => path.join(dir, "stacks", stack, "cdk.tf.json");
+  const stacks = { callee: JSON.parse(fs.readFileSync(file("callee"), "utf8")), caller: JSON.parse(fs.readFileSync(file("caller"), "utf8")) };
+  mutate(stacks);
+  for (const [name, json] of Object.entries(stacks)) fs.writeFileSync(file(name), JSON.stringify(json, null, 2));
+  return dir;
+}
+
+/** The one resource of `type` in a stack's JSON (fails loudly when there are several). */
+export function onlyResource(stack: TfJson, type: string): TfJson {
+  const all = Object.values(stack.resource?.[type] ?? {}) as TfJson[];
+  if (all.length !== 1) throw new Error(`expected one ${type}, found ${all.length}`);
+  return all[0];
+}
+
+export function roleNamed(stack: TfJson, suffix: string): TfJson {
+  const role = (Object.values(stack.resource.aws_iam_role) as TfJson[]).find((r) => String(r.name).endsWith(suffix));
+  if (!role) throw new Error(`no role named *${suffix}`);
+  return role;
+}
+
+export async function boot(outDir = OUT_DIR, extra: Parameters<typeof bootLocalRuntime>[0] = {}): Promise<LocalRuntime & { logs: string[] }> {
+  const logs: string[] = [];
+  const runtime = await bootLocalRuntime({ outDir, skipSynth: true, onFunctionLog: (fn, line) => logs.push(`[${fn}] ${line}`), asyncRetryDelayMs: 20, ...extra });
+  return Object.assign(runtime, { logs });
+}
+
+export function credentialsOf(c: Pick<NamedCredentials, "accessKeyId" | "secretAccessKey" | "sessionToken">) {
+  return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken !== undefined ? { sessionToken: c.sessionToken } : {}) };
+}
+
+/** Real SDK v3 clients, pointed at the runtime, one attempt (retries would hide what a test checks). */
+export function lambdaAs(runtime: LocalRuntime, profile: string, overrides: Partial<NamedCredentials> = {}): LambdaClient {
+  return new LambdaClient({ region: runtime.region, endpoint: runtime.endpoint, credentials: credentialsOf({ ...runtime.credentials(profile), ...overrides }), maxAttempts: 1 });
+}
+
+export function stsAs(runtime: LocalRuntime, profile: string, overrides: Partial<NamedCredentials> = {}): STSClient {
+  return new STSClient({ region: runtime.region, endpoint: runtime.endpoint, credentials: credentialsOf({ ...runtime.credentials(profile), ...overrides }), maxAttempts: 1 });
+}
+
+export function output(runtime: LocalRuntime, stack: string, key: string): string {
+  const v = runtime.model.outputs.get(stack)?.[key];
+  if (typeof v !== "string") throw new Error(`no output ${stack}.${key}`);
+  return v;
+}
+
+export function payloadOf(res: InvokeCommandOutput): unknown {
+  const text = Buffer.from(res.Payload ?? new Uint8Array()).toString("utf8");
+  return text === "" ? undefined : JSON.parse(text);
+}
+
+/** Invokes the caller function as account A's administrator (as the demo does). */
+export async function invokeCaller(runtime: LocalRuntime, event: unknown, invocationType: "RequestResponse" | "Event" = "RequestResponse"): Promise<InvokeCommandOutput> {
+  return lambdaAs(runtime, "caller-admin").send(
+    new InvokeCommand({ FunctionName: output(runtime, "caller", "caller_function_name"), Payload: Buffer.from(JSON.stringify(event)), InvocationType: invocationType }),
+  );
+}
+
+/** Awaits a rejected promise and returns the error, failing when it resolves. */
+export async function errorOf(promise: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error("expected the call to be refused, but it succeeded");
+}
+
+export const QUOTE = { operation: "quote", currency: "EUR", items: [{ sku: "ABC-123", quantity: 2, unitPriceCents: 1999 }] };

@@ -1,0 +1,70 @@
+/**
+ * `make local`: synthesize, build, start the runtime in the foreground, write the AWS profiles.
+ * Ctrl-C stops the endpoint and every function process it started.
+ */
+import * as path from "path";
+import { parseArgs } from "util";
+import { writeProfiles } from "./profiles";
+import { bootLocalRuntime, isUserFacingError, PROJECT_ROOT } from "./start";
+
+const USAGE = `usage: npx tsx local/cli.ts [--port N] [--dir cdktf.out] [--profiles-dir .local-aws] [--quiet]
+  --port N           port on 127.0.0.1 (default 0: a free port)
+  --dir DIR          the synthesized stacks (default cdktf.out; synthesized when missing or stale)
+  --profiles-dir D   where config and credentials are written (default .local-aws)
+  --quiet            do not print function logs`;
+
+function parseCli(argv: string[]) {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: { port: { type: "string" }, dir: { type: "string" }, "profiles-dir": { type: "string" }, quiet: { type: "boolean" }, help: { type: "boolean" } },
+      strict: true,
+    });
+    if (values.help) {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    const port = values.port === undefined ? 0 : Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer from 0 to 65535, got '${values.port}'`);
+    return { port, dir: values.dir, profilesDir: values["profiles-dir"] ?? path.join(PROJECT_ROOT, ".local-aws"), quiet: values.quiet ?? false };
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseCli(process.argv.slice(2));
+  const runtime = await bootLocalRuntime({
+    port: args.port,
+    ...(args.dir !== undefined ? { outDir: args.dir } : {}),
+    log: (m) => console.log(m),
+    ...(args.quiet ? {} : { onFunctionLog: (fn: string, line: string) => console.log(`[${fn}] ${line}`) }),
+  });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping the local runtime and its function processes`);
+    void runtime.stop().then(() => process.exit(0));
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+
+  const files = writeProfiles(args.profilesDir, runtime.profiles(), runtime.endpoint, runtime.region);
+  const rel = (f: string) => path.relative(process.cwd(), f) || f;
+  console.log(`local runtime listening on ${runtime.endpoint} (region ${runtime.region})`);
+  console.log(`profiles written to ${rel(files.configFile)} and ${rel(files.credentialsFile)}:`);
+  for (const p of runtime.profiles()) console.log(`  ${p.profile.padEnd(16)} ${p.principalArn}`);
+  console.log(`\ntry:\n  export AWS_CONFIG_FILE=${rel(files.configFile)} AWS_SHARED_CREDENTIALS_FILE=${rel(files.credentialsFile)}`);
+  console.log(`  aws --profile caller-function sts get-caller-identity`);
+  const caller = [...runtime.model.functions.values()].find((f) => f.source.stack === "caller")?.name ?? "<caller>";
+  // CLI v2 needs --cli-binary-format raw-in-base64-out to send the JSON as given; v1 rejects the flag.
+  console.log(`  aws --profile caller-admin lambda invoke --function-name ${caller} --payload '{"payload":{"operation":"quote","items":[{"sku":"A-1","quantity":2,"unitPriceCents":1999}]}}' answer.json   # CLI v2: add --cli-binary-format raw-in-base64-out`);
+  console.log(`\nCtrl-C stops it.`);
+}
+
+main().catch((err: unknown) => {
+  console.error(isUserFacingError(err) ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,175 @@
+/**
+ * Every AssumeRole and Invoke the runtime serves is decided here, by @cloud-copilot/iam-simulate
+ * running AWS's evaluation logic over the synthesized policies: identity policies, the trust or
+ * resource policy, same- versus cross-account rules, explicit deny and conditions.
+ * This module only supplies the request context AWS would set.
+ */
+import { getDenialReasons, runSimulation, type RequestDenial } from "@cloud-copilot/iam-simulate";
+import type { PolicyDocument } from "../model/types";
+import type { Principal } from "./principals";
+
+/** An AWS service acting on a customer's behalf (Lambda assuming an execution role). */
+export interface ServicePrincipal {
+  readonly kind: "service";
+  readonly service: string;
+  /** The account and resource the service acts for: AWS sets aws:SourceAccount / aws:SourceArn from them. */
+  readonly sourceAccount: string;
+  readonly sourceArn: string;
+}
+
+export interface AuthorizationRequest {
+  readonly principal: Principal | ServicePrincipal;
+  readonly action: string;
+  readonly resourceArn: string;
+  readonly resourceAccountId: string;
+  readonly region: string;
+  /** The role's trust policy, or the function's resource-based policy. */
+  readonly resourcePolicy?: PolicyDocument;
+  /** How to name the resource policy in a decision, e.g. "trust policy of role/xacct-demo-callee-invoker". */
+  readonly resourcePolicyName?: string;
+  /** Action-specific keys, e.g. sts:ExternalId, sts:RoleSessionName. */
+  readonly context?: Readonly<Record<string, string>>;
+  readonly now?: Date;
+}
+
+export type EvaluationResult = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";
+
+export interface AuthorizationDecision {
+  readonly allowed: boolean;
+  readonly result: EvaluationResult;
+  /** The statements that allowed the request, as "<policy>: <Sid or #index>". Empty when denied. */
+  readonly allowedBy: readonly string[];
+  /** AWS's wording of why it was refused ("because no resource-based policy allows the sts:AssumeRole action"); empty when allowed. */
+  readonly reason: string;
+  /** What refused it, as "<policy>: <Sid or #index>" for an explicit deny, or "<kind> policy (no Allow matched)". */
+  readonly deniedBy: readonly string[];
+}
+
+export interface OrganizationMembership {
+  readonly organizationId: string;
+  readonly accounts: ReadonlySet<string>;
+}
+
+/** Raised when the simulator cannot run at all (a malformed policy): never a silent deny. */
+export class SimulationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SimulationError";
+  }
+}
+
+export class Authorizer {
+  constructor(private readonly organization?: OrganizationMembership) {}
+
+  /** The global condition keys AWS sets for this principal. */
+  contextFor(principal: Principal | ServicePrincipal, region: string, now: Date): Record<string, string> {
+    const common: Record<string, string> = {
+      "aws:CurrentTime": now.toISOString(),
+      "aws:EpochTime": String(Math.floor(now.getTime() / 1000)),
+      "aws:RequestedRegion": region,
+      // Clients reach AWS over TLS; the runtime evaluates requests as AWS would see them.
+      "aws:SecureTransport": "true",
+      "aws:SourceIp": "127.0.0.1",
+    };
+    if (principal.kind === "service") {
+      return {
+        ...common,
+        "aws:PrincipalIsAWSService": "true",
+        "aws:PrincipalServiceName": principal.service,
+        "aws:SourceAccount": principal.sourceAccount,
+        "aws:SourceArn": principal.sourceArn,
+      };
+    }
+    const keys: Record<string, string> = {
+      ...common,
+      "aws:PrincipalArn": principal.principalArn,
+      "aws:PrincipalAccount": principal.accountId,
+      "aws:PrincipalIsAWSService": "false",
+      "aws:PrincipalType": principal.kind === "user" ? "User" : "AssumedRole",
+      "aws:userid": principal.userId,
+      "aws:ViaAWSService": "false",
+    };
+    if (principal.kind === "user") keys["aws:username"] = principal.userName;
+    if (this.organization?.accounts.has(principal.accountId)) keys["aws:PrincipalOrgID"] = this.organization.organizationId;
+    return keys;
+  }
+
+  async authorize(request: AuthorizationRequest): Promise<AuthorizationDecision> {
+    const now = request.now ?? new Date();
+    const { principal } = request;
+    const result = await runSimulation(
+      {
+        request: {
+          principal: principal.kind === "service" ? principal.service : principal.arn,
+          action: request.action,
+          resource: { resource: request.resourceArn, accountId: request.resourceAccountId },
+          contextVariables: { ...this.contextFor(principal, request.region, now), ...request.context },
+        },
+        identityPolicies: principal.kind === "service" ? [] : principal.identityPolicies.map((p) => ({ name: p.name, policy: p.document })),
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        ...(request.resourcePolicy !== undefined ? { resourcePolicy: request.resourcePolicy } : {}),
+      },
+      { simulationMode: "Strict" },
+    );
+    if (result.resultType === "error") {
+      throw new SimulationError(`cannot evaluate ${request.action} on ${request.resourceArn}: ${result.errors.message} ${JSON.stringify(result.errors)}`);
+    }
+    if (result.resultType !== "single") {
+      throw new SimulationError(`expected one evaluation of ${request.action} on ${request.resourceArn}, got a wildcard evaluation`);
+    }
+    const analysis = result.result.analysis;
+    const resourcePolicyName = request.resourcePolicyName ?? "resource-based policy";
+    if (result.overallResult === "Allowed") {
+      const allowedBy = [
+        ...(analysis.identityAnalysis?.allowStatements ?? []).map((s) => label(s.policyId, s.statement)),
+        ...(analysis.resourceAnalysis?.allowStatements ?? []).map((s) => label(resourcePolicyName, s.statement)),
+      ];
+      return { allowed: true, result: "Allowed", allowedBy, reason: "", deniedBy: [] };
+    }
+    const denials = getDenialReasons(analysis);
+    return {
+      allowed: false,
+      result: result.overallResult,
+      allowedBy: [],
+      reason: awsReason(request.action, denials),
+      deniedBy: denials.map((d) => describeDenial(d, resourcePolicyName)),
+    };
+  }
+}
+
+/** The part of the simulator's parsed statement that names it. */
+interface NamedStatement {
+  sid(): string | undefined;
+  index(): number;
+}
+
+function label(policy: string | undefined, statement: NamedStatement): string {
+  const sid = statement.sid();
+  return `${policy ?? "policy"}: ${sid !== undefined && sid !== "" ? sid : `statement #${statement.index()}`}`;
+}
+
+function describeDenial(denial: RequestDenial, resourcePolicyName: string): string {
+  const kind = denial.policyType === "identity" ? "identity-based policy" : denial.policyType === "resource" ? resourcePolicyName : `${denial.policyType} policy`;
+  if (denial.denialType === "Explicit") {
+    const where = denial.policyType === "resource" ? resourcePolicyName : (denial.policyIdentifier ?? kind);
+    return `${where}: ${denial.statementId ?? `#${denial.statementIndex}`} (explicit Deny)`;
+  }
+  return `${kind} (no Allow matched)`;
+}
+
+/** AWS's explanation suffix for an AccessDenied message, from the first policy type that refused. */
+function awsReason(action: string, denials: readonly RequestDenial[]): string {
+  const explicit = denials.find((d) => d.denialType === "Explicit");
+  if (explicit) {
+    return explicit.policyType === "resource" ? "with an explicit deny in a resource-based policy" : "with an explicit deny in an identity-based policy";
+  }
+  if (denials.some((d) => d.policyType === "identity")) return `because no identity-based policy allows the ${action} action`;
+  return `because no resource-based policy allows the ${action} action`;
+}
+
+/** AWS's AccessDenied message: "User: <arn> is not authorized to perform: <action> on resource: <arn> because ...". */
+export function accessDeniedMessage(principalArn: string, action: string, resourceArn: string, reason?: string): string {
+  const base = `User: ${principalArn} is not authorized to perform: ${action} on resource: ${resourceArn}`;
+  return reason ? `${base} ${reason}` : base;
+}

@@ -1,0 +1,167 @@
+/**
+ * Event (asynchronous) invocations: Lambda answers 202 at once, runs the function in the
+ * background, retries a failure `maximum_retry_attempts` times, and sends what is left to the
+ * function's on-failure destination with the execution role's permissions.
+ *
+ * AWS waits about one and then two minutes between retries; the local runtime waits
+ * `retryDelayMs` times the attempt number so a demo or test sees the outcome in seconds.
+ */
+import { randomUUID } from "crypto";
+import { FunctionPool, ThrottledError, type InvokeOutcome } from "../exec/function-pool";
+import type { FunctionModel } from "../model/types";
+import type { LocalAccounts } from "./accounts";
+import type { AuditLog } from "./audit";
+
+/** AWS's destination record ("version 1.0") for asynchronous invocations. */
+export interface DestinationRecord {
+  readonly version: "1.0";
+  readonly timestamp: string;
+  readonly requestContext: {
+    readonly requestId: string;
+    readonly functionArn: string;
+    readonly condition: "Success" | "RetriesExhausted" | "EventAgeExceeded";
+    readonly approximateInvokeCount: number;
+  };
+  readonly requestPayload: unknown;
+  readonly responseContext: { readonly statusCode: number; readonly executedVersion: string; readonly functionError?: string };
+  readonly responsePayload: unknown;
+}
+
+export interface UndeliveredRecord {
+  readonly destination: string | undefined;
+  readonly reason: string;
+  readonly record: DestinationRecord;
+}
+
+/** The action a destination's ARN needs, by service. */
+function destinationAction(arn: string): string | undefined {
+  const service = arn.split(":")[2];
+  return { sqs: "sqs:SendMessage", sns: "sns:Publish", lambda: "lambda:InvokeFunction", events: "events:PutEvents" }[service];
+}
+
+function parseJson(buf: Buffer): unknown {
+  try {
+    return JSON.parse(buf.toString("utf8"));
+  } catch {
+    return buf.toString("utf8");
+  }
+}
+
+export class AsyncInvoker {
+  /** Records delivered to each destination ARN, oldest first. */
+  readonly destinations = new Map<string, DestinationRecord[]>();
+  /** Outcomes that reached no destination (none configured, or the execution role may not send there). */
+  readonly undelivered: UndeliveredRecord[] = [];
+  readonly counts = { queued: 0, succeeded: 0, failed: 0 };
+  private pending = 0;
+  private idleWaiters: (() => void)[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly accounts: LocalAccounts,
+    private readonly pools: ReadonlyMap<string, FunctionPool>,
+    private readonly audit: AuditLog,
+    private readonly options: { retryDelayMs: number },
+  ) {}
+
+  enqueue(fn: FunctionModel, payload: Buffer, requestId: string): void {
+    this.pending++;
+    this.counts.queued++;
+    void this.run(fn, payload, requestId).finally(() => {
+      this.pending--;
+      if (this.pending === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    });
+  }
+
+  /** Resolves when every queued event has completed or reached its destination. */
+  whenIdle(): Promise<void> {
+    return this.pending === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  get inFlight(): number {
+    return this.pending;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private async run(fn: FunctionModel, payload: Buffer, requestId: string): Promise<void> {
+    const pool = this.pools.get(fn.arn);
+    const maxAttempts = 1 + (fn.asyncConfig?.maximumRetryAttempts ?? 2);
+    const maxAgeMs = (fn.asyncConfig?.maximumEventAgeSeconds ?? 21_600) * 1000;
+    const queuedAt = Date.now();
+    let attempts = 0;
+    let last: InvokeOutcome | undefined;
+    while (attempts < maxAttempts && !this.closed) {
+      if (Date.now() - queuedAt > maxAgeMs) return this.finish(fn, payload, requestId, "EventAgeExceeded", attempts, last);
+      try {
+        if (!pool) throw new Error(`no execution pool for ${fn.arn}`);
+        // Each attempt gets its own request id in AWS's logs; the record keeps the original.
+        last = await pool.invoke({ requestId: attempts === 0 ? requestId : randomUUID(), payload, tailLogs: false });
+        attempts++;
+      } catch (err) {
+        if (err instanceof ThrottledError) {
+          // Lambda keeps a throttled event queued (without counting an attempt) until it runs or ages out.
+          await delay(Math.max(this.options.retryDelayMs, 10));
+          continue;
+        }
+        attempts++;
+        last = { kind: "function-error", functionError: "Unhandled", payload: Buffer.from(JSON.stringify({ errorType: "ServiceException", errorMessage: (err as Error).message })), durationMs: 0, coldStart: false };
+      }
+      if (last.kind === "success") return this.finish(fn, payload, requestId, "Success", attempts, last);
+      if (attempts < maxAttempts) await delay(this.options.retryDelayMs * attempts);
+    }
+    return this.finish(fn, payload, requestId, "RetriesExhausted", attempts, last);
+  }
+
+  private async finish(fn: FunctionModel, payload: Buffer, requestId: string, condition: DestinationRecord["requestContext"]["condition"], attempts: number, outcome: InvokeOutcome | undefined): Promise<void> {
+    if (condition === "Success") this.counts.succeeded++;
+    else this.counts.failed++;
+    const record: DestinationRecord = {
+      version: "1.0",
+      timestamp: new Date().toISOString(),
+      requestContext: { requestId, functionArn: `${fn.arn}:$LATEST`, condition, approximateInvokeCount: attempts },
+      requestPayload: parseJson(payload),
+      responseContext: { statusCode: 200, executedVersion: "$LATEST", ...(outcome?.functionError !== undefined ? { functionError: outcome.functionError } : {}) },
+      responsePayload: outcome ? parseJson(outcome.payload) : null,
+    };
+    const destination = condition === "Success" ? fn.asyncConfig?.onSuccessDestination : fn.asyncConfig?.onFailureDestination;
+    if (destination === undefined) {
+      if (condition !== "Success") this.undelivered.push({ destination, reason: "the function has no on-failure destination", record });
+      return;
+    }
+    const action = destinationAction(destination);
+    const role = this.accounts.role(fn.roleArn);
+    if (!action || !role) {
+      this.undelivered.push({ destination, reason: !action ? `destination type of ${destination} is not modelled` : `execution role ${fn.roleArn} is not in the stacks`, record });
+      return;
+    }
+    // Lambda delivers with the function's execution role: the role must be allowed to send there.
+    const principal = this.accounts.sessionPrincipal(role, fn.name, false);
+    const decision = await this.accounts.authorizer.authorize({ principal, action, resourceArn: destination, resourceAccountId: destination.split(":")[4], region: fn.region });
+    this.audit.record({
+      requestId,
+      service: "lambda-service",
+      action,
+      principal: principal.arn,
+      principalAccount: principal.accountId,
+      resource: destination,
+      resourceAccount: destination.split(":")[4],
+      outcome: decision.allowed ? "allowed" : "denied",
+      message: `${condition} record of ${fn.name} after ${attempts} attempt(s)`,
+      decidedBy: decision.allowed ? decision.allowedBy : decision.deniedBy,
+    });
+    if (!decision.allowed) {
+      this.undelivered.push({ destination, reason: `${principal.arn} may not ${action} on ${destination} ${decision.reason}`, record });
+      return;
+    }
+    const list = this.destinations.get(destination) ?? [];
+    list.push(record);
+    this.destinations.set(destination, list);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,133 @@
+/** Lambda Invoke: authorization by the simulator, then the deployed zip runs in a warm child process. */
+import { randomUUID } from "crypto";
+import { accessDeniedMessage } from "../iam/authorize";
+import type { Principal } from "../iam/principals";
+import { FunctionPool, ThrottledError, type InvokeOutcome } from "../exec/function-pool";
+import type { FunctionModel } from "../model/types";
+import {
+  invokeSuccessResponse,
+  lambdaErrorResponse,
+  parseFunctionIdentifier,
+  type ParsedInvoke,
+  type WireResponse,
+} from "../protocol/lambda-wire";
+import type { LocalAccounts } from "./accounts";
+import type { AuditLog } from "./audit";
+import { AsyncInvoker } from "./async-invoker";
+
+export interface LambdaCall {
+  readonly caller: Principal;
+  readonly region: string;
+  readonly invoke: ParsedInvoke;
+  readonly requestId: string;
+}
+
+export interface LambdaFault {
+  readonly code: string;
+  readonly status: number;
+  readonly message: string;
+  readonly reason?: string;
+}
+
+export interface LambdaHooks {
+  /** Fault injection (off by default): answer this error instead of serving the call. */
+  readonly fault?: (functionArn: string) => LambdaFault | undefined;
+}
+
+export class LambdaService {
+  readonly async: AsyncInvoker;
+
+  constructor(
+    private readonly accounts: LocalAccounts,
+    private readonly pools: ReadonlyMap<string, FunctionPool>,
+    private readonly audit: AuditLog,
+    options: { asyncRetryDelayMs: number },
+    private readonly hooks: LambdaHooks = {},
+  ) {
+    this.async = new AsyncInvoker(accounts, pools, audit, { retryDelayMs: options.asyncRetryDelayMs });
+  }
+
+  async handle(call: LambdaCall): Promise<WireResponse> {
+    const { caller, requestId, invoke } = call;
+    const record = (outcome: "allowed" | "denied" | "error", resource: string, extra: { errorCode?: string; message?: string; decidedBy?: readonly string[]; resourceAccount?: string } = {}) =>
+      this.audit.record({ requestId, service: "lambda", action: "lambda:InvokeFunction", principal: caller.arn, principalAccount: caller.accountId, resource, outcome, decidedBy: extra.decidedBy ?? [], ...extra });
+    const fail = (code: string, status: number, message: string, resource: string, decidedBy: readonly string[] = [], resourceAccount?: string, extraFields?: Record<string, string>) => {
+      record(code === "AccessDeniedException" ? "denied" : "error", resource, { errorCode: code, message, decidedBy, resourceAccount });
+      return lambdaErrorResponse({ code, status, message, ...(extraFields ? { extraFields } : {}) }, requestId);
+    };
+
+    // A bare name means a function in the caller's own account and the request's region, as in AWS.
+    const id = parseFunctionIdentifier(invoke.functionName, caller.accountId, call.region, invoke.qualifier);
+    if (!id.ok) return fail(id.error.code, id.error.status, id.error.message, invoke.functionName);
+    const qualifier = invoke.qualifier ?? id.value.qualifier;
+    const unqualifiedArn = id.value.arn;
+    const resourceArn = qualifier !== undefined ? `${unqualifiedArn}:${qualifier}` : unqualifiedArn;
+    const fn = this.accounts.model.functions.get(unqualifiedArn);
+
+    const decision = await this.accounts.authorizer.authorize({
+      principal: caller,
+      action: "lambda:InvokeFunction",
+      resourceArn,
+      resourceAccountId: id.value.accountId,
+      region: call.region,
+      ...(fn?.resourcePolicy !== undefined ? { resourcePolicy: fn.resourcePolicy } : {}),
+      resourcePolicyName: `resource-based policy of function:${id.value.name}`,
+    });
+    if (!decision.allowed) {
+      return fail("AccessDeniedException", 403, accessDeniedMessage(caller.arn, "lambda:InvokeFunction", resourceArn, decision.reason), resourceArn, decision.deniedBy, id.value.accountId);
+    }
+    // Only $LATEST exists here: the stacks publish no versions or aliases.
+    if (!fn || (qualifier !== undefined && qualifier !== "$LATEST")) {
+      return fail("ResourceNotFoundException", 404, `Function not found: ${resourceArn}`, resourceArn, [], id.value.accountId);
+    }
+    const fault = this.hooks.fault?.(fn.arn);
+    if (fault) {
+      return fail(fault.code, fault.status, fault.message, resourceArn, ["injected fault"], fn.accountId, fault.reason ? { Reason: fault.reason } : undefined);
+    }
+    if (fn.reservedConcurrency === 0) {
+      return fail("TooManyRequestsException", 429, "Rate Exceeded.", resourceArn, [], fn.accountId, { Reason: "ReservedFunctionConcurrentInvocationLimitExceeded" });
+    }
+
+    switch (invoke.invocationType) {
+      case "DryRun":
+        record("allowed", resourceArn, { decidedBy: decision.allowedBy, resourceAccount: fn.accountId, message: "DryRun" });
+        return invokeSuccessResponse({ statusCode: 204 }, requestId);
+      case "Event":
+        record("allowed", resourceArn, { decidedBy: decision.allowedBy, resourceAccount: fn.accountId, message: "Event (queued)" });
+        this.async.enqueue(fn, invoke.payload, requestId);
+        return invokeSuccessResponse({ statusCode: 202 }, requestId);
+      case "RequestResponse": {
+        record("allowed", resourceArn, { decidedBy: decision.allowedBy, resourceAccount: fn.accountId });
+        let outcome: InvokeOutcome;
+        try {
+          outcome = await this.poolFor(fn).invoke({ requestId, payload: invoke.payload, ...(invoke.clientContext !== undefined ? { clientContext: invoke.clientContext } : {}), tailLogs: invoke.logType === "Tail" });
+        } catch (err) {
+          if (err instanceof ThrottledError) {
+            return fail("TooManyRequestsException", 429, "Rate Exceeded.", resourceArn, [], fn.accountId, { Reason: err.reason });
+          }
+          return fail("ServiceException", 500, `The local runtime could not run ${fn.name}: ${(err as Error).message}`, resourceArn, [], fn.accountId);
+        }
+        return invokeSuccessResponse(
+          {
+            statusCode: 200,
+            payload: outcome.payload,
+            executedVersion: "$LATEST",
+            ...(outcome.functionError !== undefined ? { functionError: outcome.functionError } : {}),
+            ...(outcome.logTail !== undefined ? { logTail: outcome.logTail } : {}),
+          },
+          requestId,
+        );
+      }
+    }
+  }
+
+  private poolFor(fn: FunctionModel): FunctionPool {
+    const pool = this.pools.get(fn.arn);
+    if (!pool) throw new Error(`no execution pool for ${fn.arn}`);
+    return pool;
+  }
+}
+
+export function newRequestId(): string {
+  return randomUUID();
+}

@@ -1,0 +1,121 @@
+/** STS AssumeRole and GetCallerIdentity, decided by the simulator over the stacks' trust policies. */
+import { accessDeniedMessage } from "../iam/authorize";
+import type { Principal } from "../iam/principals";
+import {
+  assumeRoleResponse,
+  getCallerIdentityResponse,
+  stsErrorResponse,
+  validateAssumeRoleParams,
+  type WireResponse,
+} from "../protocol/sts-wire";
+import type { LocalAccounts } from "./accounts";
+import type { AuditLog } from "./audit";
+
+/** AWS caps sessions made by a role session (role chaining) at one hour. */
+const ROLE_CHAINING_LIMIT_SECONDS = 3600;
+const DEFAULT_DURATION_SECONDS = 3600;
+
+export interface StsCall {
+  readonly caller: Principal;
+  readonly region: string;
+  readonly action: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly requestId: string;
+}
+
+export interface StsHooks {
+  /** Fault injection (off by default): answer this error instead of serving the call. */
+  readonly fault?: (action: string) => { code: string; message: string; status: number } | undefined;
+}
+
+export class StsService {
+  constructor(
+    private readonly accounts: LocalAccounts,
+    private readonly audit: AuditLog,
+    private readonly hooks: StsHooks = {},
+  ) {}
+
+  async handle(call: StsCall): Promise<WireResponse> {
+    const fault = this.hooks.fault?.(call.action);
+    if (fault) {
+      this.audit.record({ requestId: call.requestId, service: "sts", action: `sts:${call.action}`, principal: call.caller.arn, principalAccount: call.caller.accountId, outcome: "error", errorCode: fault.code, message: `injected fault: ${fault.message}`, decidedBy: [] });
+      return stsErrorResponse({ ...fault, type: fault.status >= 500 ? "Receiver" : "Sender" }, call.requestId);
+    }
+    switch (call.action) {
+      case "GetCallerIdentity":
+        return this.getCallerIdentity(call);
+      case "AssumeRole":
+        return this.assumeRole(call);
+      default:
+        return stsErrorResponse(
+          { code: "InvalidAction", status: 400, type: "Sender", message: `Could not find operation ${call.action} for version 2011-06-15 (the local runtime serves only AssumeRole and GetCallerIdentity)` },
+          call.requestId,
+        );
+    }
+  }
+
+  /** Needs no permission in AWS: even an explicit deny cannot stop it. */
+  private getCallerIdentity(call: StsCall): WireResponse {
+    const { caller } = call;
+    this.audit.record({ requestId: call.requestId, service: "sts", action: "sts:GetCallerIdentity", principal: caller.arn, principalAccount: caller.accountId, outcome: "allowed", decidedBy: ["always allowed"] });
+    return getCallerIdentityResponse({ arn: caller.arn, userId: caller.userId, account: caller.accountId }, call.requestId);
+  }
+
+  private async assumeRole(call: StsCall): Promise<WireResponse> {
+    const { caller, requestId } = call;
+    const parsed = validateAssumeRoleParams(call.params);
+    if (!parsed.ok) {
+      this.audit.record({ requestId, service: "sts", action: "sts:AssumeRole", principal: caller.arn, principalAccount: caller.accountId, outcome: "error", errorCode: parsed.error.code, message: parsed.error.message, decidedBy: [] });
+      return stsErrorResponse({ ...parsed.error, type: "Sender" }, requestId);
+    }
+    const params = parsed.value;
+    const refuse = (code: string, status: number, message: string, decidedBy: readonly string[] = [], resourceAccount?: string) => {
+      this.audit.record({ requestId, service: "sts", action: "sts:AssumeRole", principal: caller.arn, principalAccount: caller.accountId, resource: params.roleArn, resourceAccount, outcome: code === "AccessDenied" ? "denied" : "error", errorCode: code, message, decidedBy });
+      return stsErrorResponse({ code, status, message, type: "Sender" }, requestId);
+    };
+    if (params.policy !== undefined || (params.policyArns?.length ?? 0) > 0) {
+      return refuse("ValidationError", 400, "The local runtime does not model session policies (Policy, PolicyArns.member.N): remove them, or test this call against AWS.");
+    }
+    const role = this.accounts.role(params.roleArn);
+    if (!role) {
+      // AWS does not reveal whether a role exists to someone who may not assume it.
+      return refuse("AccessDenied", 403, accessDeniedMessage(caller.arn, "sts:AssumeRole", params.roleArn));
+    }
+    const context: Record<string, string> = { "sts:RoleSessionName": params.roleSessionName };
+    if (params.externalId !== undefined) context["sts:ExternalId"] = params.externalId;
+    if (params.sourceIdentity !== undefined) context["sts:SourceIdentity"] = params.sourceIdentity;
+    const decision = await this.accounts.authorizer.authorize({
+      principal: caller,
+      action: "sts:AssumeRole",
+      resourceArn: role.arn,
+      resourceAccountId: role.accountId,
+      region: call.region,
+      resourcePolicy: role.trustPolicy,
+      resourcePolicyName: `trust policy of role/${role.name}`,
+      context,
+    });
+    if (!decision.allowed) {
+      // STS's message names principal, action and resource, without the "because ..." suffix.
+      return refuse("AccessDenied", 403, accessDeniedMessage(caller.arn, "sts:AssumeRole", role.arn), decision.deniedBy, role.accountId);
+    }
+    const chained = caller.kind === "role-session";
+    const duration = params.durationSeconds ?? DEFAULT_DURATION_SECONDS;
+    if (chained && duration > ROLE_CHAINING_LIMIT_SECONDS) {
+      return refuse("ValidationError", 400, "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.", [], role.accountId);
+    }
+    if (duration > role.maxSessionDurationSeconds) {
+      return refuse("ValidationError", 400, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.", [], role.accountId);
+    }
+    const session = this.accounts.startSession(role, params.roleSessionName, duration, chained);
+    this.audit.record({ requestId, service: "sts", action: "sts:AssumeRole", principal: caller.arn, principalAccount: caller.accountId, resource: role.arn, resourceAccount: role.accountId, outcome: "allowed", decidedBy: decision.allowedBy });
+    return assumeRoleResponse(
+      {
+        credentials: { accessKeyId: session.credentials.accessKeyId, secretAccessKey: session.credentials.secretAccessKey, sessionToken: session.credentials.sessionToken, expiration: session.credentials.expiration },
+        assumedRoleId: session.principal.userId,
+        arn: session.principal.arn,
+        ...(params.sourceIdentity !== undefined ? { sourceIdentity: params.sourceIdentity } : {}),
+      },
+      requestId,
+    );
+  }
+}
