@@ -126,3 +126,13 @@ it("Ctrl-C stops the endpoint and every function process, and exits 0", async ()
   const left = started.filter(alive);
   expect(left.map((pid) => `${pid}: ${fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ")}`)).toEqual([]);
 });
+
+it("a bad --port is refused with the usage, before anything starts", async () => {
+  const result = await run(TSX, ["local/cli.ts", "--port", "http"], { cwd: PROJECT_ROOT }).then(
+    () => ({ code: 0, stderr: "" }),
+    (err: { code: number; stderr: string }) => err,
+  );
+  expect(result.code).toBe(2);
+  expect(result.stderr).toContain("--port must be an integer from 0 to 65535, got 'http'");
+  expect(result.stderr).toContain("usage:");
+});

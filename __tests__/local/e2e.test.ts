@@ -205,3 +205,27 @@ describe("every request's signature is verified", () => {
     expect(err.name).toBe("InvalidClientTokenId");
   });
 });
+
+describe("malformed requests get AWS's errors, not a hang", () => {
+  it("an unsigned request is refused with MissingAuthenticationToken", async () => {
+    const lambda = await fetch(`${runtime.endpoint}/2015-03-31/functions/xacct-demo-caller/invocations`, { method: "POST", body: "{}" });
+    expect(lambda.status).toBe(403);
+    expect(lambda.headers.get("x-amzn-errortype")).toBe("MissingAuthenticationTokenException");
+    const sts = await fetch(`${runtime.endpoint}/`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "Action=GetCallerIdentity&Version=2011-06-15" });
+    expect(sts.status).toBe(403);
+    expect(await sts.text()).toContain("<Code>MissingAuthenticationToken</Code>");
+  });
+
+  it("an Authorization header that is not SigV4 is refused as an incomplete signature", async () => {
+    const res = await fetch(`${runtime.endpoint}/2015-03-31/functions/xacct-demo-caller/invocations`, { method: "POST", headers: { authorization: "Bearer abc" }, body: "{}" });
+    expect(res.status).toBe(403);
+    expect(res.headers.get("x-amzn-errortype")).toBe("IncompleteSignatureException");
+  });
+
+  it("an STS action the runtime does not model is named in the error", async () => {
+    const { GetSessionTokenCommand } = await import("@aws-sdk/client-sts");
+    const err = await errorOf(stsAs(runtime, "caller-admin").send(new GetSessionTokenCommand({})));
+    expect(err.name).toBe("InvalidAction");
+    expect(err.message).toContain("GetSessionToken");
+  });
+});
