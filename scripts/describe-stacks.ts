@@ -1,5 +1,5 @@
 /**
- * `make demo` (until the local runtime lands): reads the synthesized stacks and
+ * `make describe`: reads the synthesized stacks and
  * prints, per account, what `cdktf deploy` would create, and the one path from
  * the caller to the callee. Reads only cdktf.out; needs no AWS.
  */

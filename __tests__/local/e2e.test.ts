@@ -229,3 +229,18 @@ describe("malformed requests get AWS's errors, not a hang", () => {
     expect(err.message).toContain("GetSessionToken");
   });
 });
+
+describe("session rules", () => {
+  it("a role session assuming another role (role chaining) is capped at one hour", async () => {
+    const err = await errorOf(stsAs(runtime, "caller-function").send(new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "long", DurationSeconds: 7200 })));
+    expect(err.name).toBe("ValidationError");
+    expect(err.message).toBe("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.");
+  });
+
+  it("the session's credentials expire when STS said they would", async () => {
+    const res = await stsAs(runtime, "caller-function").send(new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "short", DurationSeconds: 900 }));
+    const expiresIn = (res.Credentials!.Expiration!.getTime() - Date.now()) / 1000;
+    expect(expiresIn).toBeGreaterThan(800);
+    expect(expiresIn).toBeLessThanOrEqual(900);
+  });
+});
