@@ -52,6 +52,14 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => stop("SIGTERM"));
 
   const files = writeProfiles(args.profilesDir, runtime.profiles(), runtime.endpoint, runtime.region);
+  // The function profiles are role sessions that expire (max_session_duration): renew them at half-life.
+  const shortestSession = Math.min(...runtime.profiles().flatMap((p) => (p.expiration ? [p.expiration.getTime() - Date.now()] : [])));
+  if (Number.isFinite(shortestSession)) {
+    setInterval(() => {
+      writeProfiles(args.profilesDir, runtime.renewSessions(), runtime.endpoint, runtime.region);
+      console.log(`renewed the function sessions in ${args.profilesDir}`);
+    }, Math.max(60_000, shortestSession / 2));
+  }
   const rel = (f: string) => path.relative(process.cwd(), f) || f;
   console.log(`local runtime listening on ${runtime.endpoint} (region ${runtime.region})`);
   console.log(`profiles written to ${rel(files.configFile)} and ${rel(files.credentialsFile)}:`);

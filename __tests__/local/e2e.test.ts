@@ -244,3 +244,17 @@ describe("session rules", () => {
     expect(expiresIn).toBeLessThanOrEqual(900);
   });
 });
+
+describe("function profiles", () => {
+  it("renewSessions issues new function-role keys that work, and keeps the administrators' keys", async () => {
+    const before = runtime.credentials("caller-function");
+    const adminBefore = runtime.credentials("caller-admin");
+    const renewed = runtime.renewSessions();
+    const after = renewed.find((p) => p.profile === "caller-function")!;
+    expect(after.accessKeyId).not.toBe(before.accessKeyId);
+    expect(after.accessKeyId).toMatch(/^ASIA[A-Z2-7]{16}$/);
+    expect(runtime.credentials("caller-admin").accessKeyId).toBe(adminBefore.accessKeyId);
+    const who = await stsAs(runtime, "caller-function").send(new GetCallerIdentityCommand({}));
+    expect(who.Arn).toBe("arn:aws:sts::111111111111:assumed-role/xacct-demo-caller-exec/xacct-demo-caller");
+  });
+});

@@ -53,6 +53,8 @@ export interface LocalRuntime {
   readonly audit: AuditLog;
   /** caller-admin, callee-admin, caller-function, callee-function, outsider. */
   profiles(): NamedCredentials[];
+  /** Issues new function-role sessions (the admins' and outsider's keys do not expire) and returns all profiles. */
+  renewSessions(): NamedCredentials[];
   credentials(profile: string): NamedCredentials;
   destinations(arn: string): readonly DestinationRecord[];
   undelivered(): readonly UndeliveredRecord[];
@@ -156,15 +158,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   const profileCredentials = new Map<string, NamedCredentials>();
   const profileNameFor = (fn: FunctionModel) => fn.source.stack;
-  for (const fn of model.functions.values()) {
-    const admin = accounts.admins.get(fn.accountId);
-    if (admin) profileCredentials.set(`${profileNameFor(fn)}-admin`, { profile: `${profileNameFor(fn)}-admin`, ...admin.credentials, principalArn: admin.principal.arn, accountId: fn.accountId });
-    const role = accounts.role(fn.roleArn);
-    if (role) {
+  // Function profiles are role sessions: they expire like Lambda's, and renewSessions() replaces them.
+  const issueFunctionSessions = () => {
+    for (const fn of model.functions.values()) {
+      const role = accounts.role(fn.roleArn);
+      if (!role) continue;
       const { principal, credentials } = accounts.startSession(role, fn.name, role.maxSessionDurationSeconds, false);
       profileCredentials.set(`${profileNameFor(fn)}-function`, { profile: `${profileNameFor(fn)}-function`, ...credentials, principalArn: principal.arn, accountId: fn.accountId });
     }
+  };
+  for (const fn of model.functions.values()) {
+    const admin = accounts.admins.get(fn.accountId);
+    if (admin) profileCredentials.set(`${profileNameFor(fn)}-admin`, { profile: `${profileNameFor(fn)}-admin`, ...admin.credentials, principalArn: admin.principal.arn, accountId: fn.accountId });
   }
+  issueFunctionSessions();
   profileCredentials.set("outsider", { profile: "outsider", ...accounts.outsider.credentials, principalArn: accounts.outsider.principal.arn, accountId: accounts.outsider.principal.accountId });
 
   let stopped: Promise<void> | undefined;
@@ -176,6 +183,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     accounts,
     audit,
     profiles: () => [...profileCredentials.values()],
+    renewSessions: () => {
+      issueFunctionSessions();
+      return [...profileCredentials.values()];
+    },
     credentials: (profile) => {
       const c = profileCredentials.get(profile);
       if (!c) throw new LocalRuntimeError(`no local profile '${profile}': the profiles are ${[...profileCredentials.keys()].join(", ")}`);
