@@ -13,12 +13,8 @@ export interface ProviderTarget {
   readonly partition: string;
 }
 
-/** The partition a region belongs to. */
-export function partitionOf(region: string): string {
-  if (region.startsWith("cn-")) return "aws-cn";
-  if (region.startsWith("us-gov-")) return "aws-us-gov";
-  return "aws";
-}
+/** The partition a region belongs to: the same rule the stacks use when they build ARNs. */
+export { partitionOf } from "../../config/names";
 
 function dnsSuffix(partition: string): string {
   return partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com";
