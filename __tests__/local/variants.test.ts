@@ -109,3 +109,37 @@ describe("bad input gets a clear message and leaves nothing running", () => {
     await expect(bootLocalRuntime({ outDir: dir, skipSynth: true })).rejects.toThrow(/cannot be assumed by Lambda/);
   });
 });
+
+describe("fault hooks (off unless a test or benchmark sets them)", () => {
+  it("an STS fault reaches the caller as its documented error, not an exception", async () => {
+    const runtime = await boot(undefined, { stsHooks: { fault: (action) => (action === "AssumeRole" ? { code: "AccessDenied", status: 403, message: "injected" } : undefined) } });
+    try {
+      const answer = payloadOf(await invokeCaller(runtime, { payload: QUOTE })) as Json;
+      expect(answer.ok).toBe(false);
+      expect(answer.error.code).toBe("ASSUME_ROLE_DENIED");
+    } finally {
+      await runtime.stop();
+    }
+  });
+
+  it("a Lambda throttle on the callee becomes THROTTLED after the caller's bounded retries", async () => {
+    const calls: string[] = [];
+    const runtime = await boot(undefined, {
+      lambdaHooks: {
+        fault: (arn) => {
+          calls.push(arn);
+          return arn.endsWith(":function:xacct-demo-callee") ? { code: "TooManyRequestsException", status: 429, message: "Rate Exceeded.", reason: "ReservedFunctionConcurrentInvocationLimitExceeded" } : undefined;
+        },
+      },
+    });
+    try {
+      const answer = payloadOf(await invokeCaller(runtime, { payload: QUOTE })) as Json;
+      expect(answer.ok).toBe(false);
+      expect(answer.error.code).toBe("THROTTLED");
+      // INVOKE_MAX_ATTEMPTS defaults to 3: the caller tried exactly three times.
+      expect(calls.filter((arn) => arn.endsWith(":function:xacct-demo-callee"))).toHaveLength(3);
+    } finally {
+      await runtime.stop();
+    }
+  });
+});
