@@ -13,8 +13,8 @@ const SAMPLE_EVENT = {
   payload: { operation: "quote", currency: "EUR", items: [{ sku: "ABC-123", quantity: 2, unitPriceCents: 1999 }, { sku: "XYZ-9", quantity: 1, unitPriceCents: 500 }] },
 };
 
-const started = Date.now();
-const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+// Since this process started: module loading, runtime start, the chain and the refusals.
+const elapsed = () => `${process.uptime().toFixed(1)} s`;
 const failures: string[] = [];
 const expect = (ok: boolean, what: string) => {
   if (!ok) failures.push(what);

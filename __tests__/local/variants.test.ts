@@ -100,6 +100,13 @@ describe("bad input gets a clear message and leaves nothing running", () => {
     await expect(bootLocalRuntime({ outDir: dir, skipSynth: true })).rejects.toThrow(/function\.zip.*(synth)/s);
   });
 
+  it("a function environment that sets a key Lambda reserves is refused at start, naming the key", async () => {
+    const dir = stacksVariant(({ callee }) => {
+      onlyResource(callee, "aws_lambda_function").environment.variables.AWS_REGION = "us-east-1";
+    });
+    await expect(bootLocalRuntime({ outDir: dir, skipSynth: true })).rejects.toThrow(/reserved key\(s\) AWS_REGION/);
+  });
+
   it("an execution role that Lambda may not assume is refused at start, as Lambda refuses the function", async () => {
     const dir = stacksVariant(({ callee }) =>
       editPolicy(roleNamed(callee, "-callee-exec"), "assume_role_policy", (doc) => {

@@ -139,21 +139,27 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const endpoint = `http://${host}:${port}`;
 
   // Lambda gives each execution environment credentials of the function's execution role.
-  for (const fn of model.functions.values()) {
-    const role = accounts.role(fn.roleArn);
-    if (!role) throw new LocalRuntimeError(`function ${fn.name}: execution role ${fn.roleArn} is not in the stacks`);
-    pools.set(
-      fn.arn,
-      new FunctionPool(poolSpec(fn), {
-        endpointUrl: endpoint,
-        cacheDir: options.cacheDir,
-        credentialsFor: async () => {
-          const { credentials } = accounts.startSession(role, fn.name, role.maxSessionDurationSeconds, false);
-          return credentials;
-        },
-        ...(options.onFunctionLog ? { onLog: options.onFunctionLog } : {}),
-      }),
-    );
+  try {
+    for (const fn of model.functions.values()) {
+      const role = accounts.role(fn.roleArn);
+      if (!role) throw new LocalRuntimeError(`function ${fn.name}: execution role ${fn.roleArn} is not in the stacks`);
+      pools.set(
+        fn.arn,
+        new FunctionPool(poolSpec(fn), {
+          endpointUrl: endpoint,
+          cacheDir: options.cacheDir,
+          credentialsFor: async () => {
+            const { credentials } = accounts.startSession(role, fn.name, role.maxSessionDurationSeconds, false);
+            return credentials;
+          },
+          ...(options.onFunctionLog ? { onLog: options.onFunctionLog } : {}),
+        }),
+      );
+    }
+  } catch (err) {
+    // Nothing may stay listening after a failed start.
+    server.close();
+    throw err instanceof LocalRuntimeError ? err : new LocalRuntimeError((err as Error).message);
   }
 
   const profileCredentials = new Map<string, NamedCredentials>();
