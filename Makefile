@@ -39,11 +39,13 @@ cdktf.out/stacks/caller/cdk.tf.json: $(NPM_STAMP) $(SOURCES)
 
 synth: cdktf.out/stacks/caller/cdk.tf.json ## Synthesize all stacks into cdktf.out/ with the cdktf CLI
 
+# exec: the runtime replaces the recipe's shell, so a signal to make's child reaches it directly,
+# and it notices (and stops) when make itself is killed.
 demo: synth ## The chain on the local two-account runtime, then three refusals (exit 0 = all as expected)
-	npx tsx scripts/demo.ts
+	exec node --import tsx scripts/demo.ts
 
 local: synth ## Start the local runtime in the foreground and write .local-aws/{config,credentials}
-	npx tsx local/cli.ts $(LOCAL_ARGS)
+	exec node --import tsx local/cli.ts $(LOCAL_ARGS)
 
 describe: synth ## Show, per account, every resource that would be deployed
 	npx tsx scripts/describe-stacks.ts cdktf.out

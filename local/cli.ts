@@ -50,6 +50,12 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGHUP", () => stop("SIGHUP"));
+  // Killed parent (e.g. `kill <make pid>`): we are re-parented; stop rather than run on unseen.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop("parent process exited");
+  }, 500).unref();
 
   const files = writeProfiles(args.profilesDir, runtime.profiles(), runtime.endpoint, runtime.region);
   // The function profiles are role sessions that expire (max_session_duration): renew them at half-life.

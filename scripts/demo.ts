@@ -46,10 +46,27 @@ function printStep(n: number, e: AuditEvent): void {
   console.log(`       allowed by ${e.decidedBy.join(" + ")}`);
 }
 
+/** `--dir DIR` runs the demo on other synthesized stacks as they are (no synthesis): the tests use it on variants. */
+function outDirArgument(argv: string[]): string | undefined {
+  const at = argv.indexOf("--dir");
+  if (at === -1) return undefined;
+  const dir = argv[at + 1];
+  if (dir === undefined || dir.startsWith("--")) {
+    console.error("usage: scripts/demo.ts [--dir DIR]   (DIR: synthesized stacks, default cdktf.out)");
+    process.exit(2);
+  }
+  return dir;
+}
+
 async function main(): Promise<void> {
   console.log("Local two-account runtime: real function bundles, IAM decided from the synthesized policies\n");
   const logs: string[] = [];
-  const runtime = await bootLocalRuntime({ log: (m) => console.log(m), onFunctionLog: (fn, line) => logs.push(`[${fn}] ${line}`) });
+  const outDir = outDirArgument(process.argv.slice(2));
+  const runtime = await bootLocalRuntime({
+    log: (m) => console.log(m),
+    onFunctionLog: (fn, line) => logs.push(`[${fn}] ${line}`),
+    ...(outDir !== undefined ? { outDir, skipSynth: true } : {}),
+  });
   try {
     const callerName = output(runtime, "caller", "caller_function_name");
     const calleeArn = output(runtime, "callee", "callee_function_arn");

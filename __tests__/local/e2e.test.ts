@@ -106,6 +106,9 @@ describe("refusals, with AWS's error codes and messages", () => {
     const asInvoker = new LambdaClient({ region: runtime.region, endpoint: runtime.endpoint, credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! }, maxAttempts: 1 });
     const ok = await asInvoker.send(new InvokeCommand({ FunctionName: calleeArn, InvocationType: "DryRun" }));
     expect(ok.StatusCode).toBe(204);
+    // The invoker session lives in account B, so there a bare name means account B's callee.
+    const byName = await asInvoker.send(new InvokeCommand({ FunctionName: "xacct-demo-callee", InvocationType: "DryRun" }));
+    expect(byName.StatusCode).toBe(204);
     const other = await errorOf(asInvoker.send(new InvokeCommand({ FunctionName: "arn:aws:lambda:eu-west-1:222222222222:function:something-else", Payload: Buffer.from("{}") })));
     expect(other.name).toBe("AccessDeniedException");
     const missing = await errorOf(lambdaAs(runtime, "callee-admin").send(new InvokeCommand({ FunctionName: "no-such-function", Payload: Buffer.from("{}") })));
@@ -256,5 +259,52 @@ describe("function profiles", () => {
     expect(runtime.credentials("caller-admin").accessKeyId).toBe(adminBefore.accessKeyId);
     const who = await stsAs(runtime, "caller-function").send(new GetCallerIdentityCommand({}));
     expect(who.Arn).toBe("arn:aws:sts::111111111111:assumed-role/xacct-demo-caller-exec/xacct-demo-caller");
+  });
+});
+
+describe("AssumeRole options need their own permissions, as in AWS", () => {
+  it("session tags need sts:TagSession, which the invoker role's trust does not grant", async () => {
+    const err = await errorOf(
+      stsAs(runtime, "caller-function").send(new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "tagged", Tags: [{ Key: "team", Value: "payments" }] })),
+    );
+    expect(err.name).toBe("AccessDenied");
+    expect(err.message).toContain("is not authorized to perform: sts:TagSession on resource");
+  });
+
+  it("a source identity needs sts:SetSourceIdentity", async () => {
+    const err = await errorOf(stsAs(runtime, "caller-function").send(new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "sourced", SourceIdentity: "alice" })));
+    expect(err.name).toBe("AccessDenied");
+    expect(err.message).toContain("sts:SetSourceIdentity");
+  });
+
+  it("MFA parameters are refused as not modelled, never silently ignored", async () => {
+    const err = await errorOf(
+      stsAs(runtime, "caller-function").send(new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "mfa", SerialNumber: "arn:aws:iam::111111111111:mfa/alice", TokenCode: "123456" })),
+    );
+    expect(err.name).toBe("ValidationError");
+    expect(err.message).toContain("does not model MFA");
+  });
+});
+
+describe("the credential scope must match the endpoint", () => {
+  it("a signature scoped to another region is refused", async () => {
+    const c = runtime.credentials("caller-admin");
+    const sts = new (await import("@aws-sdk/client-sts")).STSClient({ region: "us-east-1", endpoint: runtime.endpoint, credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey }, maxAttempts: 1 });
+    const err = await errorOf(sts.send(new GetCallerIdentityCommand({})));
+    expect(err.name).toBe("SignatureDoesNotMatch");
+    expect(err.message).toContain("Credential should be scoped to a valid region, not 'us-east-1'");
+  });
+
+  it("a presigned GET GetCallerIdentity (as EKS authenticators use) is served", async () => {
+    const { SignatureV4 } = await import("@smithy/signature-v4");
+    const { NodeSha256 } = await import("../../local/protocol/sigv4");
+    const c = runtime.credentials("callee-admin");
+    const url = new URL(runtime.endpoint);
+    const signer = new SignatureV4({ service: "sts", region: runtime.region, credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey }, sha256: NodeSha256 });
+    const presigned = await signer.presign({ method: "GET", protocol: "http:", hostname: url.hostname, port: Number(url.port), path: "/", query: { Action: "GetCallerIdentity", Version: "2011-06-15" }, headers: { host: url.host } }, { expiresIn: 60 });
+    const query = new URLSearchParams(presigned.query as Record<string, string>).toString();
+    const res = await fetch(`${runtime.endpoint}/?${query}`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("<Arn>arn:aws:iam::222222222222:user/administrator</Arn>");
   });
 });

@@ -27,8 +27,8 @@ export interface AuthorizationRequest {
   readonly resourcePolicy?: PolicyDocument;
   /** How to name the resource policy in a decision, e.g. "trust policy of role/xacct-demo-callee-invoker". */
   readonly resourcePolicyName?: string;
-  /** Action-specific keys, e.g. sts:ExternalId, sts:RoleSessionName. */
-  readonly context?: Readonly<Record<string, string>>;
+  /** Action-specific keys, e.g. sts:ExternalId, sts:RoleSessionName, aws:TagKeys. */
+  readonly context?: Readonly<Record<string, string | readonly string[]>>;
   readonly now?: Date;
 }
 
@@ -103,7 +103,7 @@ export class Authorizer {
           principal: principal.kind === "service" ? principal.service : principal.arn,
           action: request.action,
           resource: { resource: request.resourceArn, accountId: request.resourceAccountId },
-          contextVariables: { ...this.contextFor(principal, request.region, now), ...request.context },
+          contextVariables: { ...this.contextFor(principal, request.region, now), ...(request.context as Record<string, string | string[]> | undefined) },
         },
         identityPolicies: principal.kind === "service" ? [] : principal.identityPolicies.map((p) => ({ name: p.name, policy: p.document })),
         serviceControlPolicies: [],

@@ -60,6 +60,8 @@ interface StoredKey extends IssuedCredentials {
   readonly principal: Principal;
 }
 
+const EXPIRED_KEY_GRACE_MS = 3_600_000;
+
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 /** AWS-shaped unique ids (AIDA.. for users, AROA.. for roles): a prefix and 17 base32 characters. */
@@ -123,6 +125,7 @@ export function parseRoleArn(roleArn: string): { accountId: string; roleName: st
 /** Every key the runtime has issued; the SigV4 verifier looks secrets up here. */
 export class CredentialStore {
   private readonly keys = new Map<string, StoredKey>();
+  private lastPrune = 0;
 
   issueLongTerm(principal: Principal): IssuedCredentials {
     const creds = { accessKeyId: randomKeyId("AKIA"), secretAccessKey: randomBytes(30).toString("base64") };
@@ -139,7 +142,19 @@ export class CredentialStore {
       expiration: new Date(Math.floor(now.getTime() / 1000) * 1000 + durationSeconds * 1000),
     };
     this.keys.set(creds.accessKeyId, { ...creds, principal });
+    this.pruneExpired(now);
     return creds;
+  }
+
+  /**
+   * Drops session keys that expired more than an hour ago, so a long run's memory stays flat.
+   * Within that hour a late request still gets AWS's ExpiredToken rather than "unknown key".
+   */
+  private pruneExpired(now: Date): void {
+    if (now.getTime() - this.lastPrune < 60_000) return;
+    this.lastPrune = now.getTime();
+    const cutoff = now.getTime() - EXPIRED_KEY_GRACE_MS;
+    for (const [id, key] of this.keys) if (key.expiration !== undefined && key.expiration.getTime() <= cutoff) this.keys.delete(id);
   }
 
   lookup(accessKeyId: string): StoredKey | undefined {

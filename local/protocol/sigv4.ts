@@ -61,7 +61,7 @@ type SignableRequest = Parameters<SignatureV4["presign"]>[0];
  * SHA-256 / HMAC-SHA-256 for the signer, on node:crypto. The signer constructs it with a key when
  * it wants an HMAC and without one for a plain digest.
  */
-class NodeSha256 {
+export class NodeSha256 {
   private hash: Hash | Hmac;
 
   constructor(private readonly secret?: string | ArrayBuffer | ArrayBufferView) {

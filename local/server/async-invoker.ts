@@ -47,11 +47,18 @@ function parseJson(buf: Buffer): unknown {
   }
 }
 
+/** Kept per destination, and undelivered, newest last: a long run must not grow without bound. */
+export const MAX_RECORDS_KEPT = 10_000;
+/** Events waiting or running at once; beyond it Invoke answers TooManyRequestsException. */
+export const MAX_PENDING_EVENTS = 50_000;
+
 export class AsyncInvoker {
   /** Records delivered to each destination ARN, oldest first. */
   readonly destinations = new Map<string, DestinationRecord[]>();
   /** Outcomes that reached no destination (none configured, or the execution role may not send there). */
   readonly undelivered: UndeliveredRecord[] = [];
+  /** Records ever delivered, by destination (the lists above keep only the newest). */
+  readonly delivered = new Map<string, number>();
   readonly counts = { queued: 0, succeeded: 0, failed: 0 };
   private pending = 0;
   private idleWaiters: (() => void)[] = [];
@@ -64,13 +71,16 @@ export class AsyncInvoker {
     private readonly options: { retryDelayMs: number },
   ) {}
 
-  enqueue(fn: FunctionModel, payload: Buffer, requestId: string): void {
+  /** False when the queue is full (the caller answers 429). */
+  enqueue(fn: FunctionModel, payload: Buffer, requestId: string): boolean {
+    if (this.pending >= MAX_PENDING_EVENTS) return false;
     this.pending++;
     this.counts.queued++;
     void this.run(fn, payload, requestId).finally(() => {
       this.pending--;
       if (this.pending === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     });
+    return true;
   }
 
   /** Resolves when every queued event has completed or reached its destination. */
@@ -115,6 +125,11 @@ export class AsyncInvoker {
     return this.finish(fn, payload, requestId, "RetriesExhausted", attempts, last);
   }
 
+  private keepUndelivered(entry: UndeliveredRecord): void {
+    this.undelivered.push(entry);
+    if (this.undelivered.length > MAX_RECORDS_KEPT) this.undelivered.shift();
+  }
+
   private async finish(fn: FunctionModel, payload: Buffer, requestId: string, condition: DestinationRecord["requestContext"]["condition"], attempts: number, outcome: InvokeOutcome | undefined): Promise<void> {
     if (condition === "Success") this.counts.succeeded++;
     else this.counts.failed++;
@@ -128,13 +143,13 @@ export class AsyncInvoker {
     };
     const destination = condition === "Success" ? fn.asyncConfig?.onSuccessDestination : fn.asyncConfig?.onFailureDestination;
     if (destination === undefined) {
-      if (condition !== "Success") this.undelivered.push({ destination, reason: "the function has no on-failure destination", record });
+      if (condition !== "Success") this.keepUndelivered({ destination, reason: "the function has no on-failure destination", record });
       return;
     }
     const action = destinationAction(destination);
     const role = this.accounts.role(fn.roleArn);
     if (!action || !role) {
-      this.undelivered.push({ destination, reason: !action ? `destination type of ${destination} is not modelled` : `execution role ${fn.roleArn} is not in the stacks`, record });
+      this.keepUndelivered({ destination, reason: !action ? `destination type of ${destination} is not modelled` : `execution role ${fn.roleArn} is not in the stacks`, record });
       return;
     }
     // Lambda delivers with the function's execution role: the role must be allowed to send there.
@@ -153,11 +168,13 @@ export class AsyncInvoker {
       decidedBy: decision.allowed ? decision.allowedBy : decision.deniedBy,
     });
     if (!decision.allowed) {
-      this.undelivered.push({ destination, reason: `${principal.arn} may not ${action} on ${destination} ${decision.reason}`, record });
+      this.keepUndelivered({ destination, reason: `${principal.arn} may not ${action} on ${destination} ${decision.reason}`, record });
       return;
     }
     const list = this.destinations.get(destination) ?? [];
     list.push(record);
+    if (list.length > MAX_RECORDS_KEPT) list.shift();
+    this.delivered.set(destination, (this.delivered.get(destination) ?? 0) + 1);
     this.destinations.set(destination, list);
   }
 }

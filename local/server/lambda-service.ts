@@ -93,8 +93,10 @@ export class LambdaService {
         record("allowed", resourceArn, { decidedBy: decision.allowedBy, resourceAccount: fn.accountId, message: "DryRun" });
         return invokeSuccessResponse({ statusCode: 204 }, requestId);
       case "Event":
+        if (!this.async.enqueue(fn, invoke.payload, requestId)) {
+          return fail("TooManyRequestsException", 429, "Rate Exceeded. (the local runtime's asynchronous queue is full)", resourceArn, [], fn.accountId, { Reason: "ConcurrentInvocationLimitExceeded" });
+        }
         record("allowed", resourceArn, { decidedBy: decision.allowedBy, resourceAccount: fn.accountId, message: "Event (queued)" });
-        this.async.enqueue(fn, invoke.payload, requestId);
         return invokeSuccessResponse({ statusCode: 202 }, requestId);
       case "RequestResponse": {
         record("allowed", resourceArn, { decidedBy: decision.allowedBy, resourceAccount: fn.accountId });

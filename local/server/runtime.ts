@@ -115,6 +115,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       const service = isLambda ? "lambda" : "sts";
       return writeWire(res, errorAs(service, errorCodeFor(service, verified.reason, verified.message)));
     }
+    // The credential scope must name this endpoint's region and the service the path belongs to, as AWS checks.
+    const routeService = isLambda ? "lambda" : "sts";
+    if (verified.region !== region) {
+      return writeWire(res, errorAs(routeService, errorCodeFor(routeService, "SignatureDoesNotMatch", `Credential should be scoped to a valid region, not '${verified.region}'. This endpoint serves '${region}'.`)));
+    }
+    if (verified.service !== routeService) {
+      return writeWire(res, errorAs(routeService, errorCodeFor(routeService, "SignatureDoesNotMatch", `Credential should be scoped to correct service: '${routeService}'. `)));
+    }
     const principal: Principal | undefined = accounts.credentials.lookup(verified.accessKeyId)?.principal;
     if (!principal) return writeWire(res, errorAs(isLambda ? "lambda" : "sts", errorCodeFor(isLambda ? "lambda" : "sts", "UnknownAccessKey")));
 
@@ -124,8 +132,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       if (!parsed.ok) return writeWire(res, lambdaErrorResponse(parsed.error, requestId));
       return writeWire(res, await lambda.handle({ caller: principal, region: verified.region, invoke: parsed.value, requestId }));
     }
-    if (verified.service === "sts" && req.method === "POST" && rawUrl.split("?")[0] === "/") {
-      const parsed = parseStsRequest(body, req.headers);
+    if (verified.service === "sts" && (req.method === "POST" || req.method === "GET") && rawUrl.split("?")[0] === "/") {
+      // awsQuery also arrives as a GET with the parameters in the query string (e.g. presigned GetCallerIdentity).
+      const parsed = req.method === "GET" ? parseStsRequest(Buffer.from(rawUrl.split("?")[1] ?? ""), {}) : parseStsRequest(body, req.headers);
       if (!parsed.ok) return writeWire(res, stsErrorResponse({ ...parsed.error, type: "Sender" }, requestId));
       count(`sts:${parsed.value.action}`);
       return writeWire(res, await sts.handle({ caller: principal, region: verified.region, action: parsed.value.action, params: parsed.value.params, requestId }));

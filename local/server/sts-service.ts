@@ -76,27 +76,43 @@ export class StsService {
     if (params.policy !== undefined || (params.policyArns?.length ?? 0) > 0) {
       return refuse("ValidationError", 400, "The local runtime does not model session policies (Policy, PolicyArns.member.N): remove them, or test this call against AWS.");
     }
+    const unmodelled = Object.keys(call.params).filter((k) => k === "SerialNumber" || k === "TokenCode" || k.startsWith("ProvidedContexts."));
+    if (unmodelled.length > 0) {
+      return refuse("ValidationError", 400, `The local runtime does not model MFA or trusted-identity contexts (${[...new Set(unmodelled.map((k) => k.split(".")[0]))].join(", ")}): remove them, or test this call against AWS.`);
+    }
     const role = this.accounts.role(params.roleArn);
     if (!role) {
       // AWS does not reveal whether a role exists to someone who may not assume it.
       return refuse("AccessDenied", 403, accessDeniedMessage(caller.arn, "sts:AssumeRole", params.roleArn));
     }
-    const context: Record<string, string> = { "sts:RoleSessionName": params.roleSessionName };
+    const context: Record<string, string | string[]> = { "sts:RoleSessionName": params.roleSessionName };
     if (params.externalId !== undefined) context["sts:ExternalId"] = params.externalId;
     if (params.sourceIdentity !== undefined) context["sts:SourceIdentity"] = params.sourceIdentity;
-    const decision = await this.accounts.authorizer.authorize({
-      principal: caller,
-      action: "sts:AssumeRole",
-      resourceArn: role.arn,
-      resourceAccountId: role.accountId,
-      region: call.region,
-      resourcePolicy: role.trustPolicy,
-      resourcePolicyName: `trust policy of role/${role.name}`,
-      context,
-    });
-    if (!decision.allowed) {
-      // STS's message names principal, action and resource, without the "because ..." suffix.
-      return refuse("AccessDenied", 403, accessDeniedMessage(caller.arn, "sts:AssumeRole", role.arn), decision.deniedBy, role.accountId);
+    if (params.tags !== undefined) {
+      for (const tag of params.tags) context[`aws:RequestTag/${tag.key}`] = tag.value;
+      context["aws:TagKeys"] = params.tags.map((t) => t.key);
+      if (params.transitiveTagKeys !== undefined) context["sts:TransitiveTagKeys"] = params.transitiveTagKeys;
+    }
+    // Session tags and a source identity each need their own action, allowed by both the trust policy
+    // and (across accounts) the caller's identity policy, in addition to sts:AssumeRole.
+    const actions = ["sts:AssumeRole", ...(params.tags !== undefined ? ["sts:TagSession"] : []), ...(params.sourceIdentity !== undefined ? ["sts:SetSourceIdentity"] : [])];
+    const allowedBy: string[] = [];
+    for (const action of actions) {
+      const decision = await this.accounts.authorizer.authorize({
+        principal: caller,
+        action,
+        resourceArn: role.arn,
+        resourceAccountId: role.accountId,
+        region: call.region,
+        resourcePolicy: role.trustPolicy,
+        resourcePolicyName: `trust policy of role/${role.name}`,
+        context,
+      });
+      if (!decision.allowed) {
+        // STS's message names principal, action and resource, without the "because ..." suffix.
+        return refuse("AccessDenied", 403, accessDeniedMessage(caller.arn, action, role.arn), decision.deniedBy, role.accountId);
+      }
+      allowedBy.push(...decision.allowedBy);
     }
     const chained = caller.kind === "role-session";
     const duration = params.durationSeconds ?? DEFAULT_DURATION_SECONDS;
@@ -107,7 +123,7 @@ export class StsService {
       return refuse("ValidationError", 400, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.", [], role.accountId);
     }
     const session = this.accounts.startSession(role, params.roleSessionName, duration, chained);
-    this.audit.record({ requestId, service: "sts", action: "sts:AssumeRole", principal: caller.arn, principalAccount: caller.accountId, resource: role.arn, resourceAccount: role.accountId, outcome: "allowed", decidedBy: decision.allowedBy });
+    this.audit.record({ requestId, service: "sts", action: "sts:AssumeRole", principal: caller.arn, principalAccount: caller.accountId, resource: role.arn, resourceAccount: role.accountId, outcome: "allowed", decidedBy: allowedBy });
     return assumeRoleResponse(
       {
         credentials: { accessKeyId: session.credentials.accessKeyId, secretAccessKey: session.credentials.secretAccessKey, sessionToken: session.credentials.sessionToken, expiration: session.credentials.expiration },
