@@ -1,13 +1,16 @@
+import * as fs from "fs";
+import * as path from "path";
 import { App } from "cdktf";
-import { ConfigValidationError } from "./config/config";
+import { ConfigValidationError, type CrossAccountConfig } from "./config/config";
 import { BundleError } from "./constructs/bundle";
-import { loadConfig } from "./config/load";
+import { CONFIG_RECORD_FILE, loadConfig } from "./config/load";
 import { buildStacks } from "./stacks/app";
 
 let app: App;
+let config: CrossAccountConfig;
 try {
   // Validated once, here at the edge, before the App exists (it creates the output folder).
-  const config = loadConfig();
+  config = loadConfig();
   app = new App();
   buildStacks(app, config);
 } catch (err) {
@@ -18,3 +21,5 @@ try {
   throw err;
 }
 app.synth();
+// The local runtime re-synthesizes when the configuration differs from the one recorded here.
+fs.writeFileSync(path.join(app.outdir, CONFIG_RECORD_FILE), JSON.stringify(config, null, 2) + "\n");

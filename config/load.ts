@@ -15,6 +15,8 @@ export const ENV_PREFIX = "XACCT_";
 /** Points at a JSON config file; defaults to ./cross-account.config.json when that file exists. */
 export const CONFIG_FILE_ENV = "XACCT_CONFIG_FILE";
 export const DEFAULT_CONFIG_FILE = "cross-account.config.json";
+/** Written into the output directory at synthesis: the resolved configuration the stacks were built from. */
+export const CONFIG_RECORD_FILE = "cross-account.config.resolved.json";
 /** cdktf.json "context" key holding a configuration object. */
 export const CONTEXT_KEY = "crossAccount";
 

@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { REQUIRED_STACKS, ensureSynthesized, findStaleness, synthInputs } from "../../local/model/freshness";
+import { CONFIG_RECORD_FILE, loadConfig } from "../../config/load";
 import { loadAccountsModel } from "../../local/model/load-model";
 import { AccountsModel, FunctionModel, ModelError, RoleModel } from "../../local/model/types";
 
@@ -482,7 +483,11 @@ describe("findStaleness", () => {
       fs.utimesSync(file, NOW - ageSeconds, NOW - ageSeconds);
     };
     for (const rel of ["main.ts", "cdktf.json", "package-lock.json", "config/config.ts", "constructs/a.ts", "stacks/b.ts", "lambda-src/callee/index.ts", "lambda-src/callee/README.md"]) write(rel, 100);
+    fs.writeFileSync(path.join(project, "cdktf.json"), "{}");
+    fs.utimesSync(path.join(project, "cdktf.json"), NOW - 100, NOW - 100);
     for (const stack of REQUIRED_STACKS) write(`cdktf.out/stacks/${stack}/cdk.tf.json`, 50);
+    // What main.ts records at synthesis: the configuration resolved for this project.
+    fs.writeFileSync(path.join(project, "cdktf.out", CONFIG_RECORD_FILE), JSON.stringify(loadConfig({ cwd: project })));
   });
 
   const touch = (rel: string) => {
@@ -523,8 +528,25 @@ describe("findStaleness", () => {
     expect(findStaleness({ projectRoot: project })).toBeUndefined();
   });
 
+  it("reports a configuration that differs from the one recorded at synthesis, naming the fields", () => {
+    expect(findStaleness({ projectRoot: project, env: { XACCT_EXTERNAL_ID: "ext-123", XACCT_CALLEE_MEMORY_MB: "512" } })).toBe(
+      "the configuration changed since the last synthesis (calleeMemoryMb, externalId)",
+    );
+  });
+
+  it("reports an invalid configuration as stale, so that synthesis shows the error", () => {
+    expect(findStaleness({ projectRoot: project, env: { XACCT_CALLER_ACCOUNT_ID: "1234" } })).toBe("the current configuration is invalid");
+  });
+
+  it("reports stacks without a configuration record", () => {
+    fs.rmSync(path.join(project, "cdktf.out", CONFIG_RECORD_FILE));
+    expect(findStaleness({ projectRoot: project })).toMatch(/cross-account\.config\.resolved\.json is missing, so the configuration the stacks were built from is unknown$/);
+  });
+
   it("compares against the oldest stack, in another output directory and with explicit inputs", () => {
     const other = path.join(project, "elsewhere");
+    fs.mkdirSync(other, { recursive: true });
+    fs.copyFileSync(path.join(project, "cdktf.out", CONFIG_RECORD_FILE), path.join(other, CONFIG_RECORD_FILE));
     for (const stack of REQUIRED_STACKS) touch(`elsewhere/stacks/${stack}/cdk.tf.json`);
     fs.utimesSync(path.join(other, "stacks/callee/cdk.tf.json"), NOW - 200, NOW - 200);
     expect(findStaleness({ projectRoot: project, outDir: other })).toBe("elsewhere/stacks/callee/cdk.tf.json is older than main.ts");

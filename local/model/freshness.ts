@@ -1,10 +1,12 @@
 /**
  * Keeps the synthesized stacks the model reads in step with the sources: they are
- * re-synthesized when missing or older than any input of `main.ts`.
+ * re-synthesized when missing, older than any input of `main.ts`, or built from another configuration.
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { ConfigValidationError } from "../../config/config";
+import { CONFIG_RECORD_FILE, loadConfig } from "../../config/load";
 import { ModelError } from "./types";
 
 /** The stacks the model needs; their cdk.tf.json files are compared with the inputs. */
@@ -20,12 +22,12 @@ export interface FreshnessOptions {
   readonly outDir?: string;
   /** Files the output depends on; default synthInputs(projectRoot). */
   readonly inputs?: readonly string[];
+  /** Extra environment for the synthesis (e.g. XACCT_* configuration), on top of this process's. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface EnsureSynthesizedOptions extends FreshnessOptions {
   readonly log?: (msg: string) => void;
-  /** Extra environment for the synthesis (e.g. XACCT_* configuration). */
-  readonly env?: Readonly<Record<string, string>>;
 }
 
 function tsFilesUnder(dir: string): string[] {
@@ -60,7 +62,29 @@ export function findStaleness(opts: FreshnessOptions): string | undefined {
   const inputs = (opts.inputs ?? synthInputs(opts.projectRoot)).filter((f) => fs.existsSync(f));
   const newest = inputs.map((f) => ({ file: f, mtime: fs.statSync(f).mtimeMs })).reduce<{ file: string; mtime: number } | undefined>((a, b) => (a && a.mtime >= b.mtime ? a : b), undefined);
   if (newest && newest.mtime > oldest.mtime) return `${shown(oldest.file)} is older than ${shown(newest.file)}`;
-  return undefined;
+  return configurationChange(opts, outDir, shown);
+}
+
+/** XACCT_* variables and the file XACCT_CONFIG_FILE names are inputs too, though no file time shows them. */
+function configurationChange(opts: FreshnessOptions, outDir: string, shown: (file: string) => string): string | undefined {
+  const recordFile = path.join(outDir, CONFIG_RECORD_FILE);
+  if (!fs.existsSync(recordFile)) return `${shown(recordFile)} is missing, so the configuration the stacks were built from is unknown`;
+  let current: Record<string, unknown>;
+  try {
+    current = { ...loadConfig({ env: { ...process.env, ...opts.env }, cwd: opts.projectRoot }) };
+  } catch (err) {
+    // Synthesis will report the problem in full.
+    if (err instanceof ConfigValidationError) return "the current configuration is invalid";
+    throw err;
+  }
+  let recorded: Record<string, unknown>;
+  try {
+    recorded = JSON.parse(fs.readFileSync(recordFile, "utf8"));
+  } catch {
+    return `${shown(recordFile)} is not valid JSON`;
+  }
+  const changed = [...new Set([...Object.keys(current), ...Object.keys(recorded)])].filter((k) => JSON.stringify(current[k]) !== JSON.stringify(recorded[k]));
+  return changed.length > 0 ? `the configuration changed since the last synthesis (${changed.sort().join(", ")})` : undefined;
 }
 
 function runSynth(projectRoot: string, outDir: string, env: Readonly<Record<string, string>>): Promise<void> {
