@@ -8,7 +8,7 @@ import * as path from "path";
 import { AssumeRoleCommand } from "@aws-sdk/client-sts";
 import { ensureSynthesized } from "../../local/model/freshness";
 import { PROJECT_ROOT } from "../../local/start";
-import { boot, errorOf, invokeCaller, output, payloadOf, QUOTE, stsAs } from "./support";
+import { boot, callerAnswer, errorOf, output, stsAs, withRuntime } from "./support";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -29,14 +29,10 @@ it("the synthesized trust requires both the external id and the organisation", (
 });
 
 it("the chain works: the caller sends the external id, and both accounts are in the organisation", async () => {
-  const runtime = await boot(outDir);
-  try {
+  await withRuntime(outDir, {}, async (runtime) => {
     expect(runtime.accounts.organization.organizationId).toBe(ORGANIZATION_ID);
-    const answer = payloadOf(await invokeCaller(runtime, { payload: QUOTE })) as Json;
-    expect(answer.ok).toBe(true);
-  } finally {
-    await runtime.stop();
-  }
+    expect((await callerAnswer(runtime)).ok).toBe(true);
+  });
 });
 
 it("the caller's own role is refused without the external id, or with a wrong one", async () => {
@@ -54,12 +50,7 @@ it("the caller's own role is refused without the external id, or with a wrong on
 });
 
 it("when account A is in another organisation, the caller answers ASSUME_ROLE_DENIED", async () => {
-  const runtime = await boot(outDir, { organizationId: "o-someoneelse1" });
-  try {
-    const answer = payloadOf(await invokeCaller(runtime, { payload: QUOTE })) as Json;
-    expect(answer.ok).toBe(false);
-    expect(answer.error.code).toBe("ASSUME_ROLE_DENIED");
-  } finally {
-    await runtime.stop();
-  }
+  const answer = await withRuntime(outDir, { organizationId: "o-someoneelse1" }, (runtime) => callerAnswer(runtime));
+  expect(answer.ok).toBe(false);
+  expect(answer.error.code).toBe("ASSUME_ROLE_DENIED");
 });

@@ -42,6 +42,21 @@ export async function boot(outDir = OUT_DIR, extra: Parameters<typeof bootLocalR
   return Object.assign(runtime, { logs });
 }
 
+/** Boots a runtime for one test and always stops it, whatever the test did. */
+export async function withRuntime<T>(outDir: string | undefined, extra: Parameters<typeof bootLocalRuntime>[0], body: (runtime: LocalRuntime & { logs: string[] }) => Promise<T>): Promise<T> {
+  const runtime = await boot(outDir, extra);
+  try {
+    return await body(runtime);
+  } finally {
+    await runtime.stop();
+  }
+}
+
+/** The caller's parsed answer to `event`, invoked as account A's administrator. */
+export async function callerAnswer(runtime: LocalRuntime, event: unknown = { payload: QUOTE }): Promise<TfJson> {
+  return payloadOf(await invokeCaller(runtime, event)) as TfJson;
+}
+
 export function credentialsOf(c: Pick<NamedCredentials, "accessKeyId" | "secretAccessKey" | "sessionToken">) {
   return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken !== undefined ? { sessionToken: c.sessionToken } : {}) };
 }

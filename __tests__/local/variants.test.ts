@@ -8,7 +8,7 @@ import * as path from "path";
 import { AssumeRoleCommand } from "@aws-sdk/client-sts";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { bootLocalRuntime } from "../../local/start";
-import { boot, errorOf, invokeCaller, onlyResource, output, payloadOf, QUOTE, roleNamed, stacksVariant, stsAs, type TfJson } from "./support";
+import { boot, callerAnswer, errorOf, invokeCaller, onlyResource, output, payloadOf, QUOTE, roleNamed, stacksVariant, stsAs, withRuntime, type TfJson } from "./support";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -50,14 +50,9 @@ describe("a variant without the caller's sts:AssumeRole permission", () => {
       const policies = caller.resource.aws_iam_role_policy as Record<string, TfJson>;
       for (const [key, p] of Object.entries(policies)) if (p.name === "assume-callee-invoker-role-only") delete policies[key];
     });
-    const runtime = await boot(dir);
-    try {
-      const answer = payloadOf(await invokeCaller(runtime, { payload: QUOTE })) as Json;
-      expect(answer.ok).toBe(false);
-      expect(answer.error.code).toBe("ASSUME_ROLE_DENIED");
-    } finally {
-      await runtime.stop();
-    }
+    const answer = await withRuntime(dir, {}, (runtime) => callerAnswer(runtime));
+    expect(answer.ok).toBe(false);
+    expect(answer.error.code).toBe("ASSUME_ROLE_DENIED");
   });
 });
 
@@ -119,14 +114,10 @@ describe("bad input gets a clear message and leaves nothing running", () => {
 
 describe("fault hooks (off unless a test or benchmark sets them)", () => {
   it("an STS fault reaches the caller as its documented error, not an exception", async () => {
-    const runtime = await boot(undefined, { stsHooks: { fault: (action) => (action === "AssumeRole" ? { code: "AccessDenied", status: 403, message: "injected" } : undefined) } });
-    try {
-      const answer = payloadOf(await invokeCaller(runtime, { payload: QUOTE })) as Json;
-      expect(answer.ok).toBe(false);
-      expect(answer.error.code).toBe("ASSUME_ROLE_DENIED");
-    } finally {
-      await runtime.stop();
-    }
+    const stsHooks = { fault: (action: string) => (action === "AssumeRole" ? { code: "AccessDenied", status: 403, message: "injected" } : undefined) };
+    const answer = await withRuntime(undefined, { stsHooks }, (runtime) => callerAnswer(runtime));
+    expect(answer.ok).toBe(false);
+    expect(answer.error.code).toBe("ASSUME_ROLE_DENIED");
   });
 
   it("a Lambda throttle on the callee becomes THROTTLED after the caller's bounded retries", async () => {

@@ -190,6 +190,30 @@ function parseCredential(credential: string): { ok: true; parts: string[] } | { 
   return { ok: true, parts };
 }
 
+/** The parsed authorization, wherever it came from (header or presigned query). */
+function parsedAuth(
+  credential: string,
+  fields: { signedHeaders: string; signature: string; amzDate: string; token: string | undefined; expiresSeconds?: number },
+): ParseOutcome {
+  const parsed = parseCredential(credential);
+  if (!parsed.ok) return parsed;
+  const [accessKeyId, shortDate, region, service] = parsed.parts;
+  return {
+    ok: true,
+    auth: {
+      accessKeyId,
+      shortDate,
+      region,
+      service,
+      signedHeaders: fields.signedHeaders.split(";").filter((h) => h !== ""),
+      signature: fields.signature,
+      amzDate: fields.amzDate,
+      ...(fields.token !== undefined ? { token: fields.token } : {}),
+      ...(fields.expiresSeconds !== undefined ? { expiresSeconds: fields.expiresSeconds } : {}),
+    },
+  };
+}
+
 function parseAuthorizationHeader(authorization: string, headers: Map<string, string>): ParseOutcome {
   const trimmed = authorization.trim();
   const space = trimmed.indexOf(" ");
@@ -223,22 +247,12 @@ function parseAuthorizationHeader(authorization: string, headers: Map<string, st
   if (missing.length > 0) {
     return { ok: false, result: fail("IncompleteSignature", `${missing.join(" ")} Authorization=${authorization}`) };
   }
-  const credential = parseCredential(fields.get("Credential") ?? "");
-  if (!credential.ok) return credential;
-  const [accessKeyId, shortDate, region, service] = credential.parts;
-  return {
-    ok: true,
-    auth: {
-      accessKeyId,
-      shortDate,
-      region,
-      service,
-      signedHeaders: (fields.get("SignedHeaders") ?? "").split(";").filter((h) => h !== ""),
-      signature: fields.get("Signature") ?? "",
-      amzDate: amzDate ?? "",
-      token: headers.get("x-amz-security-token"),
-    },
-  };
+  return parsedAuth(fields.get("Credential") ?? "", {
+    signedHeaders: fields.get("SignedHeaders") ?? "",
+    signature: fields.get("Signature") ?? "",
+    amzDate: amzDate ?? "",
+    token: headers.get("x-amz-security-token"),
+  });
 }
 
 function parsePresignedQuery(query: QueryMap): ParseOutcome {
@@ -265,23 +279,13 @@ function parsePresignedQuery(query: QueryMap): ParseOutcome {
       result: fail("IncompleteSignature", `X-Amz-Expires must be an integer between 1 and ${MAX_PRESIGN_SECONDS} seconds, not '${expiresText}'.`),
     };
   }
-  const credential = parseCredential(firstQueryValue(query, "X-Amz-Credential") ?? "");
-  if (!credential.ok) return credential;
-  const [accessKeyId, shortDate, region, service] = credential.parts;
-  return {
-    ok: true,
-    auth: {
-      accessKeyId,
-      shortDate,
-      region,
-      service,
-      signedHeaders: (firstQueryValue(query, "X-Amz-SignedHeaders") ?? "").split(";").filter((h) => h !== ""),
-      signature: firstQueryValue(query, "X-Amz-Signature") ?? "",
-      amzDate: firstQueryValue(query, "X-Amz-Date") ?? "",
-      expiresSeconds,
-      token: firstQueryValue(query, "X-Amz-Security-Token"),
-    },
-  };
+  return parsedAuth(firstQueryValue(query, "X-Amz-Credential") ?? "", {
+    signedHeaders: firstQueryValue(query, "X-Amz-SignedHeaders") ?? "",
+    signature: firstQueryValue(query, "X-Amz-Signature") ?? "",
+    amzDate: firstQueryValue(query, "X-Amz-Date") ?? "",
+    token: firstQueryValue(query, "X-Amz-Security-Token"),
+    expiresSeconds,
+  });
 }
 
 /** Checks the request's date against `now`; AWS's own wording, with our window. */
