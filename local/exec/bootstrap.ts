@@ -431,6 +431,7 @@ function invoke(message: InvokeMessage): void {
   };
 
   // If the loop drains with no answer: a sync/callback handler answers null, an async one failed to settle.
+  // (Runtime.NodeJsExit and its wording are from memory of Lambda's Node runtime, not confirmed.)
   onEmptyEventLoop = () => {
     finished = true;
     if (handlerIsAsync) {

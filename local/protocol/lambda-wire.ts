@@ -283,6 +283,7 @@ export function parseFunctionIdentifier(
   const account = accountPart?.slice(0, -1);
   // The pattern admits odd combinations; Lambda needs an ARN to be complete and "function:" to follow an account.
   if ((isArn && (!region || !account || !functionPart)) || (!isArn && region !== undefined) || (functionPart !== undefined && !account)) {
+    // Not confirmed against AWS: the code is Lambda's, the wording our own.
     return err("InvalidParameterValueException", 400, `Unsupported function name: ${name}`);
   }
   if (!account && bareName.length > BARE_NAME_MAX) {

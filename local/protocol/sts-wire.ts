@@ -46,6 +46,7 @@ export function parseStsRequest(body: Buffer, headers: Record<string, string | s
   const contentType = headerValue(headers, "content-type");
   const mediaType = contentType?.split(";")[0].trim().toLowerCase();
   if (mediaType !== undefined && mediaType !== "application/x-www-form-urlencoded") {
+    // Not confirmed against AWS: what STS answers a body that is not form-encoded.
     return { ok: false, error: sender("MissingAction", `Missing Action: the body must be application/x-www-form-urlencoded, not '${contentType}'.`) };
   }
   const params: Record<string, string> = {};
@@ -224,6 +225,7 @@ export function validateAssumeRoleParams(params: Record<string, string>): Assume
   if (params.DurationSeconds !== undefined) {
     const text = params.DurationSeconds;
     const prefix = `Value '${text}' at 'durationSeconds' failed to satisfy constraint: Member must`;
+    // Not confirmed against AWS: the wording for a DurationSeconds that is not an integer.
     if (!/^-?\d+$/.test(text)) problems.push(`${prefix} be an integer`);
     else {
       durationSeconds = Number(text);
