@@ -9,6 +9,7 @@ import { buildFunctions } from "./functions";
 import { checkPreconditions } from "./preconditions";
 import { Resolver } from "./resolver";
 import { buildRoles } from "./roles";
+import { buildBuckets, buildKeys } from "./storage";
 import { StackDoc, blockList, isObject, readStacks } from "./stack-files";
 import { AccountModel, AccountsModel, ModelError } from "./types";
 
@@ -62,12 +63,15 @@ export function loadAccountsModel(dir: string, options: LoadModelOptions = {}): 
   checkPreconditions(resolver, stacks);
   const accounts = accountsOf(resolver, stacks);
   const roles = buildRoles(resolver, stacks);
+  const keys = buildKeys(resolver, stacks);
   return {
     dir: root,
     partition: partitionOfAll(accounts),
     accounts,
     roles,
     functions: buildFunctions(resolver, stacks, roles),
+    buckets: buildBuckets(resolver, stacks, keys),
+    keys,
     outputs: new Map(stacks.map((s) => [s.name, resolver.outputs(s.name)])),
   };
 }

@@ -72,6 +72,33 @@ export interface FunctionModel {
   readonly source: SourceRef;
 }
 
+export interface BucketModel {
+  readonly name: string;
+  /** arn:<partition>:s3:::<name>. */
+  readonly arn: string;
+  readonly accountId: string;
+  readonly region: string;
+  /** The aws_s3_bucket_policy document; undefined when the stacks set none. */
+  readonly policy?: PolicyDocument;
+  /** The key of the bucket's default SSE-KMS encryption, when set. */
+  readonly kmsKeyArn?: string;
+  readonly source: SourceRef;
+}
+
+export interface KeyModel {
+  /** arn:<partition>:kms:<region>:<account>:key/<key id>. */
+  readonly arn: string;
+  readonly keyId: string;
+  readonly accountId: string;
+  readonly region: string;
+  /** Alias names pointing at the key, each `alias/...`. */
+  readonly aliases: readonly string[];
+  readonly description?: string;
+  /** The key policy; KMS's default (the account root may do kms:*) when the stack sets none. */
+  readonly policy: PolicyDocument;
+  readonly source: SourceRef;
+}
+
 export interface AccountModel {
   readonly accountId: string;
   readonly region: string;
@@ -88,6 +115,10 @@ export interface AccountsModel {
   readonly roles: ReadonlyMap<string, RoleModel>;
   /** Keyed by unqualified function ARN. */
   readonly functions: ReadonlyMap<string, FunctionModel>;
+  /** Keyed by bucket name. */
+  readonly buckets: ReadonlyMap<string, BucketModel>;
+  /** Keyed by key ARN. */
+  readonly keys: ReadonlyMap<string, KeyModel>;
   /** Resolved outputs per stack: outputs.get("callee")?.invoker_role_arn. */
   readonly outputs: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
 }
