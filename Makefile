@@ -17,7 +17,7 @@ VENV := .venv
 TOOLS_STAMP := $(VENV)/.installed
 SOURCES := $(shell find main.ts config constructs stacks lambda-src -name '*.ts' 2>/dev/null) cdktf.json package-lock.json
 
-.PHONY: help install synth demo local describe test typecheck lint unit checkov clean
+.PHONY: help install synth demo local describe verify readme-proof test typecheck lint unit checkov clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,6 +50,12 @@ local: synth ## Start the local runtime in the foreground and write .local-aws/{
 describe: synth ## Show, per account, every resource that would be deployed
 	npx tsx scripts/describe-stacks.ts cdktf.out
 
+verify: synth ## Access proof of cdktf.out: who can assume, invoke, read, write, use and administer what (exit 1 = beyond the intended path)
+	node --import tsx verify/cli.ts --dir cdktf.out
+
+readme-proof: synth ## Rewrite the README's access matrix and diagram from the current stacks
+	node --import tsx scripts/update-readme-proof.ts
+
 typecheck: $(NPM_STAMP) ## tsc --noEmit, strict
 	npx tsc --noEmit
 
@@ -64,7 +70,7 @@ unit: $(NPM_STAMP) $(TOOLS_STAMP) ## jest: config, constructs, stacks, handlers,
 checkov: synth $(TOOLS_STAMP) ## checkov on every synthesized stack; zero failed checks allowed
 	scripts/checkov.sh $(VENV)/bin/checkov cdktf.out/stacks
 
-test: typecheck lint unit checkov ## Everything CI runs: types, lint, jest, synth, checkov
+test: typecheck lint unit checkov verify ## Everything CI runs: types, lint, jest, synth, checkov, access proof
 
 clean: ## Remove generated files (keeps node_modules and .venv)
 	rm -rf cdktf.out build

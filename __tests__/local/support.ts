@@ -23,6 +23,13 @@ export function stacksVariant(mutate: (stacks: { callee: TfJson; caller: TfJson 
   return dir;
 }
 
+/** Rewrites a policy held as a JSON string (assume_role_policy, policy) in a stack's resource. */
+export function editPolicy(holder: TfJson, key: string, edit: (doc: TfJson) => void): void {
+  const doc = JSON.parse(holder[key]);
+  edit(doc);
+  holder[key] = JSON.stringify(doc);
+}
+
 /** The one resource of `type` in a stack's JSON (fails loudly when there are several). */
 export function onlyResource(stack: TfJson, type: string): TfJson {
   const all = Object.values(stack.resource?.[type] ?? {}) as TfJson[];

@@ -8,16 +8,10 @@ import * as path from "path";
 import { AssumeRoleCommand } from "@aws-sdk/client-sts";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { bootLocalRuntime } from "../../local/start";
-import { boot, callerAnswer, errorOf, invokeCaller, onlyResource, output, payloadOf, QUOTE, roleNamed, stacksVariant, stsAs, withRuntime, type TfJson } from "./support";
+import { boot, callerAnswer, editPolicy, errorOf, invokeCaller, onlyResource, output, payloadOf, QUOTE, roleNamed, stacksVariant, stsAs, withRuntime, type TfJson } from "./support";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
-
-const editPolicy = (holder: TfJson, key: string, edit: (doc: Json) => void) => {
-  const doc = JSON.parse(holder[key]);
-  edit(doc);
-  holder[key] = JSON.stringify(doc);
-};
 
 describe("a variant with the trust condition removed", () => {
   it("lets account A's administrator assume the invoker role and reach the callee", async () => {

@@ -4,7 +4,7 @@
  * resource policy, same- versus cross-account rules, explicit deny and conditions.
  * This module only supplies the request context AWS would set.
  */
-import { getDenialReasons, runSimulation, type RequestDenial } from "@cloud-copilot/iam-simulate";
+import { anonymousPrincipal, getDenialReasons, runSimulation, type RequestDenial } from "@cloud-copilot/iam-simulate";
 import type { PolicyDocument } from "../model/types";
 import type { Principal } from "./principals";
 
@@ -17,8 +17,15 @@ export interface ServicePrincipal {
   readonly sourceArn: string;
 }
 
+/** An unsigned request: only a resource policy that allows everyone (`Principal: "*"`) can let it through. */
+export interface AnonymousPrincipal {
+  readonly kind: "anonymous";
+}
+
+export const ANONYMOUS: AnonymousPrincipal = { kind: "anonymous" };
+
 export interface AuthorizationRequest {
-  readonly principal: Principal | ServicePrincipal;
+  readonly principal: Principal | ServicePrincipal | AnonymousPrincipal;
   readonly action: string;
   readonly resourceArn: string;
   readonly resourceAccountId: string;
@@ -62,7 +69,7 @@ export class Authorizer {
   constructor(private readonly organization?: OrganizationMembership) {}
 
   /** The global condition keys AWS sets for this principal. */
-  contextFor(principal: Principal | ServicePrincipal, region: string, now: Date): Record<string, string> {
+  contextFor(principal: Principal | ServicePrincipal | AnonymousPrincipal, region: string, now: Date): Record<string, string> {
     const common: Record<string, string> = {
       "aws:CurrentTime": now.toISOString(),
       "aws:EpochTime": String(Math.floor(now.getTime() / 1000)),
@@ -71,6 +78,7 @@ export class Authorizer {
       "aws:SecureTransport": "true",
       "aws:SourceIp": "127.0.0.1",
     };
+    if (principal.kind === "anonymous") return common;
     if (principal.kind === "service") {
       return {
         ...common,
@@ -100,12 +108,12 @@ export class Authorizer {
     const result = await runSimulation(
       {
         request: {
-          principal: principal.kind === "service" ? principal.service : principal.arn,
+          principal: principal.kind === "anonymous" ? anonymousPrincipal : principal.kind === "service" ? principal.service : principal.arn,
           action: request.action,
           resource: { resource: request.resourceArn, accountId: request.resourceAccountId },
           contextVariables: { ...this.contextFor(principal, request.region, now), ...(request.context as Record<string, string | string[]> | undefined) },
         },
-        identityPolicies: principal.kind === "service" ? [] : principal.identityPolicies.map((p) => ({ name: p.name, policy: p.document })),
+        identityPolicies: principal.kind === "service" || principal.kind === "anonymous" ? [] : principal.identityPolicies.map((p) => ({ name: p.name, policy: p.document })),
         serviceControlPolicies: [],
         resourceControlPolicies: [],
         ...(request.resourcePolicy !== undefined ? { resourcePolicy: request.resourcePolicy } : {}),
@@ -133,7 +141,8 @@ export class Authorizer {
       result: result.overallResult,
       allowedBy: [],
       reason: awsReason(request.action, denials),
-      deniedBy: denials.map((d) => describeDenial(d, resourcePolicyName)),
+      // Across accounts with no resource policy at all, the simulator names no denial: say what is missing.
+      deniedBy: denials.length > 0 ? denials.map((d) => describeDenial(d, resourcePolicyName)) : [`${resourcePolicyName}: none exists (a request from another account needs one)`],
     };
   }
 }

@@ -122,6 +122,7 @@ function functionOf(resolver: Resolver, stack: StackDoc, name: string, body: Jso
     reservedConcurrency: reserved === -1 ? undefined : reserved,
     environment: environmentOf(resolver, where, body),
     roleArn,
+    kmsKeyArn: optionalString(resolver, at("kms_key_arn"), body.kms_key_arn),
     logGroupName: optionalString(resolver, child(at("logging_config"), "log_group"), logging?.log_group) ?? `/aws/lambda/${functionName}`,
     logFormat: optionalString(resolver, child(at("logging_config"), "log_format"), logging?.log_format) ?? "Text",
     applicationLogLevel: optionalString(resolver, child(at("logging_config"), "application_log_level"), logging?.application_log_level),

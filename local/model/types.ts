@@ -52,6 +52,8 @@ export interface FunctionModel {
   readonly reservedConcurrency?: number;
   readonly environment: Readonly<Record<string, string>>;
   readonly roleArn: string;
+  /** The customer-managed key that encrypts the environment (kms_key_arn); undefined means Lambda's AWS-managed key. */
+  readonly kmsKeyArn?: string;
   readonly logGroupName: string;
   /** logging_config: "Text" (Lambda's default) or "JSON", and the application log level for JSON. */
   readonly logFormat: string;

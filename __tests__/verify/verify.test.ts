@@ -1,0 +1,315 @@
+/**
+ * The access proof on the current stacks and on weakened variants of them: each weakness is
+ * caught with the right finding and the right matrix cells, and the unmodified stacks pass.
+ */
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { CONFIG_RECORD_FILE } from "../../config/load";
+import { PROJECT_ROOT } from "../../local/start";
+import { analyzeAccess, type AccessAnalysis } from "../../verify/analyze";
+import { EXIT, runVerify } from "../../verify/cli";
+import { findPolicyProblems, type Finding } from "../../verify/findings";
+import { accessModelFromStacks } from "../../verify/from-stacks";
+import { editPolicy, OUT_DIR, roleNamed, stacksVariant, type TfJson } from "../local/support";
+
+const CALLER_ROLE = "arn:aws:iam::111111111111:role/xacct-demo-caller-exec";
+const INVOKER_ROLE = "arn:aws:iam::222222222222:role/xacct-demo-callee-invoker";
+const CALLEE_FN = "arn:aws:lambda:eu-west-1:222222222222:function:xacct-demo-callee";
+const CALLER_FN = "arn:aws:lambda:eu-west-1:111111111111:function:xacct-demo-caller";
+const THIRD_ACCOUNT_ROOT = "arn:aws:iam::444455556666:root";
+
+const variants: string[] = [];
+function variant(mutate: Parameters<typeof stacksVariant>[0]): string {
+  const dir = stacksVariant(mutate);
+  variants.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of variants) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function prove(dir: string): Promise<{ analysis: AccessAnalysis; findings: Finding[] }> {
+  const model = accessModelFromStacks(dir);
+  return { analysis: await analyzeAccess(model), findings: findPolicyProblems(model) };
+}
+
+async function verifyInProcess(args: string[]): Promise<{ code: number; out: string }> {
+  let out = "";
+  const code = await runVerify(args, (text) => (out += `${text}\n`), () => undefined);
+  return { code, out };
+}
+
+/** The real command line, as a user runs it. */
+function verifyCli(args: string[], command: "node" | "npm" = "node"): Promise<{ code: number; stdout: string; stderr: string }> {
+  const [file, argv] = command === "npm" ? ["npm", ["run", "--silent", "verify", "--", ...args]] : [process.execPath, ["--import", "tsx", "verify/cli.ts", ...args]];
+  return new Promise((resolve) => {
+    execFile(file as string, argv as string[], { cwd: PROJECT_ROOT, env: { ...process.env, CHECKPOINT_DISABLE: "1", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" } }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Every allowed cell as "principal -> capability [verdict]" (via chains shown), for exact comparison. */
+function allowedCells(analysis: AccessAnalysis): string[] {
+  return analysis.cells
+    .filter((c) => c.allowed)
+    .map((c) => `${c.principalId} -> ${c.capabilityId}${c.via.length > 0 ? ` via ${c.via.map((h) => h.roleArn).join(",")}` : ""} [${c.verdict}]`)
+    .sort();
+}
+
+function cell(analysis: AccessAnalysis, principalId: string, capabilityId: string) {
+  const found = analysis.cells.find((c) => c.principalId === principalId && c.capabilityId === capabilityId);
+  if (!found) throw new Error(`no cell ${principalId} x ${capabilityId}`);
+  return found;
+}
+
+const codes = (findings: readonly Finding[]) => findings.map((f) => `${f.code} @ ${f.where.replace(/ \(.*?\):/, ":")}`).sort();
+
+describe("the unmodified stacks", () => {
+  let analysis: AccessAnalysis;
+  let findings: Finding[];
+  beforeAll(async () => {
+    ({ analysis, findings } = await prove(OUT_DIR));
+  });
+
+  it("enumerate every role of both accounts, both accounts' administrators, an outsider and anonymous", () => {
+    expect(analysis.principals.map((p) => p.id)).toEqual([
+      "role/xacct-demo-caller-exec",
+      "role/xacct-demo-callee-invoker",
+      "role/xacct-demo-callee-exec",
+      "admin/111111111111",
+      "admin/222222222222",
+      "outsider/333333333333",
+      "anonymous",
+    ]);
+  });
+
+  it("ask about every role, function, code bucket and key", () => {
+    const kinds = analysis.capabilities.map((c) => c.kind);
+    expect(kinds.filter((k) => k === "assume")).toHaveLength(3);
+    expect(kinds.filter((k) => k === "invoke")).toHaveLength(2);
+    expect(analysis.capabilities.filter((c) => c.kind === "read" || c.kind === "write").map((c) => c.label)).toEqual([
+      "read s3://xacct-demo-code-111111111111-eu-west-1",
+      "write s3://xacct-demo-code-111111111111-eu-west-1",
+      "read s3://xacct-demo-code-222222222222-eu-west-1",
+      "write s3://xacct-demo-code-222222222222-eu-west-1",
+    ]);
+    expect(kinds.filter((k) => k === "use" || k === "administer")).toHaveLength(8);
+  });
+
+  it("open exactly the intended path, plus each account's administrators over their own resources and each function's role over its own key", () => {
+    const key = (alias: string) => analysis.capabilities.find((c) => c.label === `use key alias/${alias}`)?.resourceArn;
+    const adminOwn = (account: string, resources: string[]) => resources.map((r) => `admin/${account} -> ${r} [permitted]`);
+    const keysOf = (account: string) => analysis.capabilities.filter((c) => (c.kind === "use" || c.kind === "administer") && c.resourceAccountId === account).map((c) => c.id);
+    expect(allowedCells(analysis)).toEqual(
+      [
+        `role/xacct-demo-caller-exec -> assume:${INVOKER_ROLE} [as-intended]`,
+        `role/xacct-demo-caller-exec -> invoke:${CALLEE_FN} via ${INVOKER_ROLE} [as-intended]`,
+        `role/xacct-demo-callee-invoker -> invoke:${CALLEE_FN} [as-intended]`,
+        `role/xacct-demo-caller-exec -> use:${key("xacct-demo-caller")} [permitted]`,
+        `role/xacct-demo-callee-exec -> use:${key("xacct-demo-callee")} [permitted]`,
+        ...adminOwn("111111111111", [`invoke:${CALLER_FN}`, "read:arn:aws:s3:::xacct-demo-code-111111111111-eu-west-1", "write:arn:aws:s3:::xacct-demo-code-111111111111-eu-west-1", ...keysOf("111111111111")]),
+        ...adminOwn("222222222222", [`invoke:${CALLEE_FN}`, "read:arn:aws:s3:::xacct-demo-code-222222222222-eu-west-1", "write:arn:aws:s3:::xacct-demo-code-222222222222-eu-west-1", ...keysOf("222222222222")]),
+      ].sort(),
+    );
+  });
+
+  it("name the statements that decided the intended path", () => {
+    expect(cell(analysis, "role/xacct-demo-caller-exec", `assume:${INVOKER_ROLE}`).decidedBy).toEqual([
+      "assume-callee-invoker-role-only: AssumeCalleeInvokerRoleOnly",
+      "trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly",
+    ]);
+    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_FN}`).decidedBy).toEqual(["invoke-callee-only: InvokeCalleeFunctionOnly"]);
+  });
+
+  it("refuse account A's administrators at the invoker role's trust, and the outsider at the callee for lack of a resource policy", () => {
+    expect(cell(analysis, "admin/111111111111", `assume:${INVOKER_ROLE}`)).toMatchObject({ allowed: false, decidedBy: ["trust policy of role/xacct-demo-callee-invoker (no Allow matched)"] });
+    expect(cell(analysis, "outsider/333333333333", `invoke:${CALLEE_FN}`)).toMatchObject({
+      allowed: false,
+      decidedBy: ["resource policy of function xacct-demo-callee: none exists (a request from another account needs one)"],
+    });
+    expect(cell(analysis, "anonymous", `invoke:${CALLEE_FN}`)).toMatchObject({ allowed: false, decidedBy: ["lambda accepts only signed requests"] });
+  });
+
+  it("have no findings, and `npm run verify` exits 0 with PASS", async () => {
+    expect(findings).toEqual([]);
+    const run = await verifyCli(["--dir", OUT_DIR], "npm");
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(EXIT.proven);
+    expect(run.stdout).toMatch(/^PASS: exactly one path reaches the callee/m);
+  });
+});
+
+describe("weakened variants of the stacks", () => {
+  it("the invoker role's trust to account A without its condition: account A's administrators reach the callee", async () => {
+    const dir = variant(({ callee }) => editPolicy(roleNamed(callee, "-callee-invoker"), "assume_role_policy", (doc) => delete doc.Statement[0].Condition));
+    const { analysis, findings } = await prove(dir);
+    expect(codes(findings)).toEqual(["trust-without-principal-arn @ trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly"]);
+    expect(findings[0].fix).toContain(`"aws:PrincipalArn": "${CALLER_ROLE}"`);
+    expect(cell(analysis, "admin/111111111111", `assume:${INVOKER_ROLE}`).verdict).toBe("beyond-intended");
+    expect(cell(analysis, "admin/111111111111", `invoke:${CALLEE_FN}`)).toMatchObject({ verdict: "beyond-intended", via: [{ roleArn: INVOKER_ROLE }] });
+    expect((await verifyInProcess(["--dir", dir])).code).toBe(EXIT.violation);
+  });
+
+  it('the invoker role\'s policy with Resource "*": a resource wildcard finding on its statement', async () => {
+    const dir = variant(({ callee }) => {
+      const policy = Object.values(callee.resource.aws_iam_role_policy as Record<string, TfJson>).find((p) => p.name === "invoke-callee-only") as TfJson;
+      editPolicy(policy, "policy", (doc) => (doc.Statement[0].Resource = "*"));
+    });
+    const { analysis, findings } = await prove(dir);
+    expect(codes(findings)).toEqual(["resource-wildcard @ policy invoke-callee-only of role/xacct-demo-callee-invoker: InvokeCalleeFunctionOnly"]);
+    // Only the callee is in account B today, so the matrix alone would not show it: the finding does.
+    expect(allowedCells(analysis).filter((c) => c.includes("beyond"))).toEqual([]);
+    const run = await verifyInProcess(["--dir", dir]);
+    expect(run.code).toBe(EXIT.violation);
+    expect(run.out).toMatch(/FAIL: 1 finding\./);
+  });
+
+  it('a lambda permission to Principal "*": every other account can invoke the callee', async () => {
+    const dir = variant(({ callee }) => {
+      callee.resource.aws_lambda_permission = {
+        anyone: { action: "lambda:InvokeFunction", function_name: "${aws_lambda_function.callee_function_1CCFEC01.function_name}", principal: "*", statement_id: "AllowAnyone", provider: "aws.callee" },
+      };
+    });
+    const { analysis, findings } = await prove(dir);
+    expect(codes(findings)).toEqual(["public-principal @ resource policy of function xacct-demo-callee: AllowAnyone"]);
+    for (const principal of ["admin/111111111111", "outsider/333333333333", "role/xacct-demo-callee-exec"]) {
+      expect(cell(analysis, principal, `invoke:${CALLEE_FN}`)).toMatchObject({ verdict: "beyond-intended", decidedBy: expect.arrayContaining(["resource policy of function xacct-demo-callee: AllowAnyone"]) });
+    }
+    // Across accounts both sides must allow: the caller's role has no lambda:InvokeFunction of its own, so it still goes through the invoker role.
+    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_FN}`)).toMatchObject({ verdict: "as-intended", via: [{ roleArn: INVOKER_ROLE }] });
+    // Lambda's API accepts only signed requests, so "*" still does not mean anonymous.
+    expect(cell(analysis, "anonymous", `invoke:${CALLEE_FN}`).allowed).toBe(false);
+  });
+
+  it("the caller's role granted lambda:*: action and resource wildcards, and it can invoke its own function", async () => {
+    const dir = variant(({ caller }) => {
+      const policy = Object.values(caller.resource.aws_iam_role_policy as Record<string, TfJson>).find((p) => p.name === "execution") as TfJson;
+      editPolicy(policy, "policy", (doc) => doc.Statement.push({ Sid: "EverythingLambda", Effect: "Allow", Action: "lambda:*", Resource: "*" }));
+    });
+    const { analysis, findings } = await prove(dir);
+    expect(codes(findings)).toEqual([
+      "action-wildcard @ policy execution of role/xacct-demo-caller-exec: EverythingLambda",
+      "resource-wildcard @ policy execution of role/xacct-demo-caller-exec: EverythingLambda",
+    ]);
+    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLER_FN}`).verdict).toBe("beyond-intended");
+    // Across accounts the callee still needs a resource policy: the only way there stays the invoker role.
+    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_FN}`)).toMatchObject({ verdict: "as-intended", via: [{ roleArn: INVOKER_ROLE }] });
+  });
+
+  it("a third account added to the invoker role's trust: its administrators reach the callee", async () => {
+    const dir = variant(({ callee }) =>
+      editPolicy(roleNamed(callee, "-callee-invoker"), "assume_role_policy", (doc) =>
+        doc.Statement.push({ Sid: "PartnerAccount", Effect: "Allow", Principal: { AWS: THIRD_ACCOUNT_ROOT }, Action: "sts:AssumeRole" }),
+      ),
+    );
+    const { analysis, findings } = await prove(dir);
+    expect(codes(findings)).toEqual([
+      "foreign-account @ trust policy of role/xacct-demo-callee-invoker: PartnerAccount",
+      "trust-without-principal-arn @ trust policy of role/xacct-demo-callee-invoker: PartnerAccount",
+    ]);
+    const third = `named/${THIRD_ACCOUNT_ROOT}`;
+    expect(analysis.principals.map((p) => p.id)).toContain(third);
+    expect(cell(analysis, third, `assume:${INVOKER_ROLE}`)).toMatchObject({ verdict: "beyond-intended", decidedBy: expect.arrayContaining(["trust policy of role/xacct-demo-callee-invoker: PartnerAccount"]) });
+    expect(cell(analysis, third, `invoke:${CALLEE_FN}`)).toMatchObject({ verdict: "beyond-intended", via: [{ roleArn: INVOKER_ROLE }] });
+    // The third account's own admin is in the diagram, with its edge in red.
+    const mermaid = (await verifyInProcess(["--dir", dir, "--format", "mermaid"])).out;
+    expect(mermaid).toContain(`named_arn_aws_iam__444455556666_root -- "sts:AssumeRole" --> role_222222222222_xacct_demo_callee_invoker`);
+    expect(mermaid).toMatch(/linkStyle \d+ stroke:#d00/);
+  });
+
+  it("a third account named in the trust but still pinned by the aws:PrincipalArn condition: refused, yet reported", async () => {
+    const dir = variant(({ callee }) => editPolicy(roleNamed(callee, "-callee-invoker"), "assume_role_policy", (doc) => (doc.Statement[0].Principal.AWS = ["arn:aws:iam::111111111111:root", THIRD_ACCOUNT_ROOT])));
+    const { analysis, findings } = await prove(dir);
+    expect(codes(findings)).toEqual(["foreign-account @ trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly"]);
+    expect(cell(analysis, `named/${THIRD_ACCOUNT_ROOT}`, `assume:${INVOKER_ROLE}`).allowed).toBe(false);
+  });
+
+  it("the caller's role without its assume policy: the intended path is refused (DENY!)", async () => {
+    const dir = variant(({ caller }) => {
+      const policies = caller.resource.aws_iam_role_policy as Record<string, TfJson>;
+      for (const [key, p] of Object.entries(policies)) if (p.name === "assume-callee-invoker-role-only") delete policies[key];
+    });
+    const { analysis, findings } = await prove(dir);
+    expect(findings).toEqual([]);
+    expect(analysis.cells.filter((c) => c.verdict === "path-broken").map((c) => c.capabilityId).sort()).toEqual([`assume:${INVOKER_ROLE}`, `invoke:${CALLEE_FN}`]);
+    const run = await verifyInProcess(["--dir", dir]);
+    expect(run.code).toBe(EXIT.violation);
+    expect(run.out).toMatch(/DENY! +ALLOW/);
+  });
+
+  it("an execution role's trust to Lambda without aws:SourceAccount: the confused-deputy finding", async () => {
+    const dir = variant(({ callee }) => editPolicy(roleNamed(callee, "-callee-exec"), "assume_role_policy", (doc) => delete doc.Statement[0].Condition));
+    expect(codes((await prove(dir)).findings)).toEqual(["service-trust-without-source @ trust policy of role/xacct-demo-callee-exec: LambdaInOwnAccountOnly"]);
+  });
+
+  it("an external id and organisation configured but not required by the trust: one finding each", async () => {
+    const dir = variant(() => undefined);
+    const record = path.join(dir, CONFIG_RECORD_FILE);
+    fs.writeFileSync(record, JSON.stringify({ ...JSON.parse(fs.readFileSync(record, "utf8")), externalId: "partner-7", organizationId: "o-abcdef1234" }));
+    const { findings } = await prove(dir);
+    expect(codes(findings)).toEqual([
+      "external-id-not-required @ trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly",
+      "organization-not-required @ trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly",
+    ]);
+  });
+});
+
+describe("stacks synthesized with an external id and an organisation", () => {
+  it("require both in the trust, and the caller's role still gets through with them", async () => {
+    const dir = variant(({ callee }) =>
+      editPolicy(roleNamed(callee, "-callee-invoker"), "assume_role_policy", (doc) => {
+        doc.Statement[0].Condition.StringEquals = { "sts:ExternalId": "partner-7", "aws:PrincipalOrgID": "o-abcdef1234" };
+      }),
+    );
+    const record = path.join(dir, CONFIG_RECORD_FILE);
+    fs.writeFileSync(record, JSON.stringify({ ...JSON.parse(fs.readFileSync(record, "utf8")), externalId: "partner-7", organizationId: "o-abcdef1234" }));
+    const { analysis, findings } = await prove(dir);
+    expect(findings).toEqual([]);
+    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_FN}`).verdict).toBe("as-intended");
+    expect(cell(analysis, "outsider/333333333333", `assume:${INVOKER_ROLE}`).allowed).toBe(false);
+  });
+});
+
+describe("bad input: exit 2 with a message naming the fix", () => {
+  it("a missing directory", async () => {
+    const run = await verifyCli(["--dir", "/nonexistent/cdktf.out"]);
+    expect(run.code).toBe(EXIT.badInput);
+    expect(run.stderr).toBe("verify: /nonexistent/cdktf.out does not exist: run `make synth` to create cdktf.out, or pass --dir with a cdktf output directory\n");
+    expect(run.stdout).toBe("");
+  });
+
+  it("a stack that is not JSON", async () => {
+    const dir = variant(() => undefined);
+    fs.writeFileSync(path.join(dir, "stacks", "callee", "cdk.tf.json"), "{ not json");
+    const run = await verifyCli(["--dir", dir]);
+    expect(run.code).toBe(EXIT.badInput);
+    expect(run.stderr).toMatch(/^verify: cannot read the stacks in .*: .*callee.*cdk\.tf\.json/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("an unknown option, an unknown format, and profiles without --live", async () => {
+    expect(await verifyInProcess(["--format", "yaml"]).catch((e: Error) => e.message)).toBe("--format yaml is not one of text, json, mermaid");
+    expect(await verifyInProcess(["--caller-profile", "a"]).catch((e: Error) => e.message)).toBe("--caller-profile and --callee-profile are for live mode: add --live");
+    const run = await verifyCli(["--colour"]);
+    expect(run.code).toBe(EXIT.badInput);
+    expect(run.stderr).toMatch(/^verify: Unknown option '--colour'/);
+  });
+
+  it("--live without both profiles", async () => {
+    const run = await verifyCli(["--live", "--caller-profile", "caller-admin"]);
+    expect(run.code).toBe(EXIT.badInput);
+    expect(run.stderr).toBe("verify: --live needs both --caller-profile (account A, where the caller runs) and --callee-profile (account B, where the callee runs)\n");
+  });
+});
+
+describe("--format json", () => {
+  it("carries every cell and the verdict", async () => {
+    const run = await verifyInProcess(["--dir", OUT_DIR, "--format", "json"]);
+    const report = JSON.parse(run.out);
+    expect(report.passed).toBe(true);
+    expect(report.summary).toEqual({ beyondIntended: 0, intendedPathRefused: 0, findings: 0 });
+    expect(report.cells).toHaveLength(report.principals.length * report.capabilities.length);
+  });
+});

@@ -1,0 +1,21 @@
+/** Rewrites the README's access matrix and diagram from the stacks in cdktf.out (make readme-proof). */
+import * as fs from "fs";
+import * as path from "path";
+import { PROJECT_ROOT } from "../local/start";
+import { analyzeAccess } from "../verify/analyze";
+import { accessModelFromStacks } from "../verify/from-stacks";
+import { README_BLOCKS, renderBlocks, writeBlock } from "../verify/readme-blocks";
+
+async function main(): Promise<void> {
+  const readmePath = path.join(PROJECT_ROOT, "README.md");
+  const blocks = renderBlocks(await analyzeAccess(accessModelFromStacks(path.join(PROJECT_ROOT, "cdktf.out"))));
+  let readme = fs.readFileSync(readmePath, "utf8");
+  for (const name of README_BLOCKS) readme = writeBlock(readme, name, blocks[name]);
+  fs.writeFileSync(readmePath, readme);
+  console.log(`README.md: ${README_BLOCKS.join(" and ")} rewritten from cdktf.out`);
+}
+
+main().catch((err: unknown) => {
+  console.error(`readme-proof: ${(err as Error).message}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,199 @@
+/**
+ * The access proof: for every principal and capability, AWS's policy evaluation (through
+ * @cloud-copilot/iam-simulate, the same simulator the local runtime uses) decides whether the
+ * request is allowed, directly or through any chain of roles the principal can assume.
+ */
+import { Authorizer, type AuthorizationDecision, type OrganizationMembership } from "../local/iam/authorize";
+import { roleSession, type Principal } from "../local/iam/principals";
+import type { AnonymousPrincipal } from "../local/iam/authorize";
+import { roleName, type AccessModel } from "./access-model";
+import { capabilitiesOf, expectationFor, type Capability, type CapabilityRequest, type Expectation } from "./capabilities";
+import { accountOfPrincipal, enumeratePrincipals, namedAwsPrincipals, PROOF_SESSION_NAME, type AnalysisPrincipal } from "./principals";
+
+export interface Hop {
+  readonly roleArn: string;
+  /** The statements that let the previous principal assume this role (identity side and trust). */
+  readonly allowedBy: readonly string[];
+}
+
+export type Verdict = "as-intended" | "permitted" | "refused" | "beyond-intended" | "path-broken";
+
+export interface Cell {
+  readonly principalId: string;
+  readonly capabilityId: string;
+  readonly allowed: boolean;
+  /** Roles assumed on the way, in order; empty when the principal is allowed (or refused) directly. */
+  readonly via: readonly Hop[];
+  /** The action that decided: the first one allowed, or the first one tried when all were refused. */
+  readonly action: string;
+  /** Statements that allowed the last step, or the policies that refused the direct attempt. */
+  readonly decidedBy: readonly string[];
+  readonly expectation: Expectation;
+  readonly verdict: Verdict;
+  /** Why the verdict is what it is, in a sentence. */
+  readonly explanation: string;
+}
+
+export interface AccessAnalysis {
+  readonly model: AccessModel;
+  readonly principals: readonly AnalysisPrincipal[];
+  readonly capabilities: readonly Capability[];
+  readonly cells: readonly Cell[];
+}
+
+/** APIs that accept only signed requests: no policy can let an anonymous caller use them. */
+const SIGNED_ONLY_SERVICES = new Set(["sts", "lambda", "kms", "iam"]);
+
+interface Session {
+  readonly principal: Principal;
+  readonly path: readonly Hop[];
+}
+
+export async function analyzeAccess(model: AccessModel): Promise<AccessAnalysis> {
+  const authorizer = new Authorizer(organizationOf(model));
+  const principals = enumeratePrincipals(model);
+  const capabilities = capabilitiesOf(model);
+  const decisions = new Map<string, Promise<AuthorizationDecision>>();
+  const now = new Date();
+
+  const decide = (principal: Principal | AnonymousPrincipal, capability: Capability, request: CapabilityRequest): Promise<AuthorizationDecision> => {
+    const who = principal.kind === "anonymous" ? "anonymous" : principal.arn;
+    const key = `${who}|${request.action}|${request.resourceArn}|${JSON.stringify(request.context ?? {})}`;
+    let decision = decisions.get(key);
+    if (!decision) {
+      decision = authorizer.authorize({
+        principal,
+        action: request.action,
+        resourceArn: request.resourceArn,
+        resourceAccountId: capability.resourceAccountId,
+        region: model.region,
+        ...(capability.resourcePolicy ? { resourcePolicy: capability.resourcePolicy } : {}),
+        resourcePolicyName: capability.resourcePolicyName,
+        ...(request.context ? { context: request.context } : {}),
+        now,
+      });
+      decisions.set(key, decision);
+    }
+    return decision;
+  };
+
+  const assumeCapabilities = capabilities.filter((c) => c.kind === "assume");
+  /** Every role session the principal can reach, shortest chains first. */
+  const reachable = async (start: AnalysisPrincipal): Promise<Session[]> => {
+    if (start.principal.kind === "anonymous") return [];
+    const seen = new Set<string>(start.roleArn !== undefined ? [start.roleArn] : []);
+    const out: Session[] = [];
+    let frontier: Session[] = [{ principal: start.principal, path: [] }];
+    while (frontier.length > 0) {
+      const next: Session[] = [];
+      for (const session of frontier) {
+        for (const capability of assumeCapabilities) {
+          if (seen.has(capability.resourceArn)) continue;
+          const decision = await decide(session.principal, capability, capability.requests[0]);
+          if (!decision.allowed) continue;
+          seen.add(capability.resourceArn);
+          const role = model.roles.find((r) => r.arn === capability.resourceArn);
+          if (!role) continue;
+          const principal = roleSession({ partition: model.partition, roleArn: role.arn, roleId: role.roleId, sessionName: PROOF_SESSION_NAME, identityPolicies: role.policies, chained: true });
+          next.push({ principal, path: [...session.path, { roleArn: role.arn, allowedBy: decision.allowedBy }] });
+        }
+      }
+      out.push(...next);
+      frontier = next;
+    }
+    return out;
+  };
+
+  const cells: Cell[] = [];
+  for (const principal of principals) {
+    const sessions = await reachable(principal);
+    for (const capability of capabilities) {
+      const expectation = expectationFor(model, principal, capability);
+      cells.push(await evaluateCell(model, principal, capability, expectation, sessions, decide));
+    }
+  }
+  return { model, principals, capabilities, cells };
+}
+
+type Decide = (principal: Principal | AnonymousPrincipal, capability: Capability, request: CapabilityRequest) => Promise<AuthorizationDecision>;
+
+async function firstAllowed(principal: Principal | AnonymousPrincipal, capability: Capability, decide: Decide): Promise<{ request: CapabilityRequest; decision: AuthorizationDecision } | undefined> {
+  for (const request of capability.requests) {
+    const decision = await decide(principal, capability, request);
+    if (decision.allowed) return { request, decision };
+  }
+  return undefined;
+}
+
+async function evaluateCell(model: AccessModel, principal: AnalysisPrincipal, capability: Capability, expectation: Expectation, sessions: readonly Session[], decide: Decide): Promise<Cell> {
+  const base = { principalId: principal.id, capabilityId: capability.id, expectation };
+  const service = capability.requests[0].action.split(":")[0];
+  if (principal.principal.kind === "anonymous" && SIGNED_ONLY_SERVICES.has(service)) {
+    return { ...base, allowed: false, via: [], action: capability.requests[0].action, decidedBy: [`${service} accepts only signed requests`], verdict: verdictOf(expectation, false), explanation: `AWS refuses unsigned ${service} requests whatever the policies say` };
+  }
+  const direct = await firstAllowed(principal.principal, capability, decide);
+  if (direct) {
+    const bypass = expectation.kind === "intended" && isIntendedVia(model, principal, capability);
+    const verdict: Verdict = bypass ? "beyond-intended" : verdictOf(expectation, true);
+    return {
+      ...base,
+      allowed: true,
+      via: [],
+      action: direct.request.action,
+      decidedBy: direct.decision.allowedBy,
+      verdict,
+      explanation: bypass ? `allowed directly, bypassing ${roleName(model.intended.invokerRoleArn)}: a second path to the callee` : explain(verdict, expectation),
+    };
+  }
+  for (const session of sessions) {
+    const chained = await firstAllowed(session.principal, capability, decide);
+    if (chained) {
+      const verdict = verdictOf(expectation, true);
+      return { ...base, allowed: true, via: session.path, action: chained.request.action, decidedBy: chained.decision.allowedBy, verdict, explanation: explain(verdict, expectation) };
+    }
+  }
+  const refused = await decide(principal.principal, capability, capability.requests[0]);
+  const verdict = verdictOf(expectation, false);
+  return { ...base, allowed: false, via: [], action: capability.requests[0].action, decidedBy: refused.deniedBy, verdict, explanation: explain(verdict, expectation, refused.reason) };
+}
+
+/** The caller's role must reach the callee through the invoker role, not around it. */
+function isIntendedVia(model: AccessModel, principal: AnalysisPrincipal, capability: Capability): boolean {
+  return capability.resourceArn === model.intended.calleeFunctionArn && principal.roleArn === model.intended.callerRoleArn;
+}
+
+function verdictOf(expectation: Expectation, allowed: boolean): Verdict {
+  if (expectation.kind === "intended") return allowed ? "as-intended" : "path-broken";
+  if (expectation.kind === "permitted") return allowed ? "permitted" : "refused";
+  return allowed ? "beyond-intended" : "refused";
+}
+
+function explain(verdict: Verdict, expectation: Expectation, reason = ""): string {
+  switch (verdict) {
+    case "as-intended":
+      return `the intended path: ${expectation.kind === "intended" ? expectation.why : ""}`;
+    case "permitted":
+      return expectation.kind === "permitted" ? expectation.why : "";
+    case "beyond-intended":
+      return "access beyond the intended path";
+    case "path-broken":
+      return `the intended path is refused${reason ? ` ${reason}` : ""}`;
+    case "refused":
+      return reason ? `refused ${reason}` : "refused";
+  }
+}
+
+/**
+ * The organisation the policies name. The caller and callee accounts are in it; so is any
+ * third account a policy names (the worst case: it could be); the outsider is not.
+ */
+function organizationOf(model: AccessModel): OrganizationMembership | undefined {
+  const named = [model.configured.organizationId, ...[...allPolicyText(model).matchAll(/"aws:PrincipalOrgID"\s*:\s*"(o-[a-z0-9]+)"/gi)].map((m) => m[1])].find((v) => v !== undefined);
+  if (named === undefined) return undefined;
+  const foreign = namedAwsPrincipals(model).map(accountOfPrincipal).filter((a): a is string => a !== undefined);
+  return { organizationId: named, accounts: new Set([model.callerAccountId, model.calleeAccountId, ...foreign]) };
+}
+
+function allPolicyText(model: AccessModel): string {
+  return JSON.stringify([model.roles.map((r) => [r.trustPolicy, r.policies.map((p) => p.document)]), model.functions.map((f) => f.resourcePolicy), model.buckets.map((b) => b.policy), model.keys.map((k) => k.policy)]);
+}

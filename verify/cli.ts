@@ -1,0 +1,123 @@
+/**
+ * `npm run verify`: the access proof of the synthesized stacks, or (--live) of the deployed accounts.
+ * Exit codes: 0 the proof holds; 1 access beyond the intended path, the intended path refused,
+ * or a policy finding; 2 bad input (nothing was judged).
+ */
+import * as path from "path";
+import { parseArgs } from "util";
+import { ensureSynthesized } from "../local/model/freshness";
+import { ModelError } from "../local/model/types";
+import { PROJECT_ROOT } from "../local/start";
+import { VerifyInputError, type AccessModel } from "./access-model";
+import { analyzeAccess } from "./analyze";
+import { findPolicyProblems } from "./findings";
+import { accessModelFromStacks } from "./from-stacks";
+import { jsonReport, mermaidReport, passed, textReport, type ProofResult } from "./report";
+
+export const EXIT = { proven: 0, violation: 1, badInput: 2 } as const;
+
+const USAGE = `Usage:
+  npm run verify -- [--dir DIR] [--format text|json|mermaid]
+  npm run verify -- --live --caller-profile P --callee-profile Q [--dir DIR] [--format text|json|mermaid]
+
+Computes who can assume the invoker role, invoke the callee (directly or through any chain of
+roles), read or write the code buckets, and use or administer the keys, from the policies of
+the synthesized stacks (default: cdktf.out, synthesized first when missing or out of date), or
+with --live from the deployed accounts, read with the two AWS profiles (IAM, Lambda, KMS and S3
+read APIs; the profiles need read access such as the AWS-managed SecurityAudit policy).
+
+Exit codes: 0 only the intended path is open; 1 access beyond the intended path, the intended
+path refused, or a policy finding; 2 bad input.`;
+
+const FORMATS = ["text", "json", "mermaid"] as const;
+type Format = (typeof FORMATS)[number];
+
+interface Options {
+  readonly dir?: string;
+  readonly format: Format;
+  readonly live?: { readonly callerProfile: string; readonly calleeProfile: string };
+}
+
+function parseOptions(argv: readonly string[]): Options | "help" {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        dir: { type: "string" },
+        format: { type: "string", default: "text" },
+        live: { type: "boolean", default: false },
+        "caller-profile": { type: "string" },
+        "callee-profile": { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (err) {
+    throw new VerifyInputError(`${(err as Error).message}\n\n${USAGE}`);
+  }
+  const v = parsed.values;
+  if (v.help) return "help";
+  if (!(FORMATS as readonly string[]).includes(v.format as string)) throw new VerifyInputError(`--format ${v.format} is not one of ${FORMATS.join(", ")}`);
+  const callerProfile = v["caller-profile"];
+  const calleeProfile = v["callee-profile"];
+  if (!v.live && (callerProfile !== undefined || calleeProfile !== undefined)) throw new VerifyInputError("--caller-profile and --callee-profile are for live mode: add --live");
+  if (v.live && (callerProfile === undefined || calleeProfile === undefined)) {
+    throw new VerifyInputError("--live needs both --caller-profile (account A, where the caller runs) and --callee-profile (account B, where the callee runs)");
+  }
+  return {
+    ...(v.dir !== undefined ? { dir: v.dir } : {}),
+    format: v.format as Format,
+    ...(v.live ? { live: { callerProfile: callerProfile as string, calleeProfile: calleeProfile as string } } : {}),
+  };
+}
+
+async function stacksModel(options: Options, log: (line: string) => void): Promise<AccessModel> {
+  if (options.dir !== undefined) return accessModelFromStacks(options.dir);
+  const outDir = path.join(PROJECT_ROOT, "cdktf.out");
+  try {
+    await ensureSynthesized({ projectRoot: PROJECT_ROOT, outDir, log });
+  } catch (err) {
+    if (err instanceof ModelError) throw new VerifyInputError(err.message);
+    throw err;
+  }
+  return accessModelFromStacks(path.relative(process.cwd(), outDir) || ".");
+}
+
+export async function runVerify(argv: readonly string[], out: (text: string) => void, log: (line: string) => void): Promise<number> {
+  const options = parseOptions(argv);
+  if (options === "help") {
+    out(USAGE);
+    return EXIT.proven;
+  }
+  const stacks = await stacksModel(options, log);
+  let model = stacks;
+  let drift: string[] | undefined;
+  if (options.live) {
+    // Loaded only for live mode: it pulls in the AWS SDK clients.
+    const { readDeployedAccounts } = await import("./live");
+    ({ model, drift } = await readDeployedAccounts(stacks, options.live));
+  }
+  const result: ProofResult = { analysis: await analyzeAccess(model), findings: findPolicyProblems(model), ...(drift ? { drift } : {}) };
+  if (options.format === "json") out(jsonReport(result));
+  else if (options.format === "mermaid") out(mermaidReport(result.analysis));
+  else out(textReport(result));
+  return passed(result) ? EXIT.proven : EXIT.violation;
+}
+
+if (require.main === module) {
+  runVerify(process.argv.slice(2), (text) => process.stdout.write(`${text}\n`), (line) => process.stderr.write(`verify: ${line}\n`))
+    .then((code) => {
+      process.exitCode = code;
+    })
+    .catch((err: unknown) => {
+      if (err instanceof VerifyInputError) {
+        process.stderr.write(`verify: ${err.message}\n`);
+        process.exitCode = EXIT.badInput;
+        return;
+      }
+      process.stderr.write(`verify: internal error (please report it): ${(err as Error).stack ?? String(err)}\n`);
+      process.exitCode = EXIT.badInput;
+    });
+}
