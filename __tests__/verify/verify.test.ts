@@ -11,6 +11,7 @@ import { analyzeAccess, type AccessAnalysis } from "../../verify/analyze";
 import { EXIT, runVerify } from "../../verify/cli";
 import { findPolicyProblems, type Finding } from "../../verify/findings";
 import { accessModelFromStacks } from "../../verify/from-stacks";
+import { README_BLOCKS, readBlock, renderBlocks } from "../../verify/readme-blocks";
 import { editPolicy, OUT_DIR, roleNamed, stacksVariant, type TfJson } from "../local/support";
 
 const CALLER_ROLE = "arn:aws:iam::111111111111:role/xacct-demo-caller-exec";
@@ -219,6 +220,25 @@ describe("weakened variants of the stacks", () => {
     expect(mermaid).toMatch(/linkStyle \d+ stroke:#d00/);
   });
 
+  it("the caller's role allowed to invoke the callee itself: a second path, around the invoker role", async () => {
+    const dir = variant(({ caller, callee }) => {
+      const policy = Object.values(caller.resource.aws_iam_role_policy as Record<string, TfJson>).find((p) => p.name === "assume-callee-invoker-role-only") as TfJson;
+      editPolicy(policy, "policy", (doc) => doc.Statement.push({ Sid: "InvokeCalleeDirectly", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: CALLEE_FN }));
+      callee.resource.aws_lambda_permission = {
+        caller: { action: "lambda:InvokeFunction", function_name: "${aws_lambda_function.callee_function_1CCFEC01.function_name}", principal: CALLER_ROLE, statement_id: "CallerRoleDirectly", provider: "aws.callee" },
+      };
+    });
+    const { analysis, findings } = await prove(dir);
+    // No policy shape is wrong here (one role, one function, no wildcard): only the matrix shows the second path.
+    expect(findings).toEqual([]);
+    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_FN}`)).toMatchObject({
+      verdict: "beyond-intended",
+      via: [],
+      decidedBy: ["assume-callee-invoker-role-only: InvokeCalleeDirectly", "resource policy of function xacct-demo-callee: CallerRoleDirectly"],
+      explanation: "allowed directly, bypassing xacct-demo-callee-invoker: a second path to the callee",
+    });
+  });
+
   it("a third account named in the trust but still pinned by the aws:PrincipalArn condition: refused, yet reported", async () => {
     const dir = variant(({ callee }) => editPolicy(roleNamed(callee, "-callee-invoker"), "assume_role_policy", (doc) => (doc.Statement[0].Principal.AWS = ["arn:aws:iam::111111111111:root", THIRD_ACCOUNT_ROOT])));
     const { analysis, findings } = await prove(dir);
@@ -311,5 +331,21 @@ describe("--format json", () => {
     expect(report.passed).toBe(true);
     expect(report.summary).toEqual({ beyondIntended: 0, intendedPathRefused: 0, findings: 0 });
     expect(report.cells).toHaveLength(report.principals.length * report.capabilities.length);
+  });
+});
+
+describe("the README", () => {
+  it("shows the access matrix and diagram of the current stacks (run `make readme-proof` when this fails)", async () => {
+    const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+    const blocks = renderBlocks((await prove(OUT_DIR)).analysis);
+    for (const name of README_BLOCKS) expect(readBlock(readme, name)).toBe(blocks[name]);
+  });
+
+  it("would be found stale after a change to the stacks", async () => {
+    const dir = variant(({ callee }) => editPolicy(roleNamed(callee, "-callee-invoker"), "assume_role_policy", (doc) => delete doc.Statement[0].Condition));
+    const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+    const blocks = renderBlocks((await prove(dir)).analysis);
+    expect(readBlock(readme, "access-matrix")).not.toBe(blocks["access-matrix"]);
+    expect(readBlock(readme, "access-diagram")).not.toBe(blocks["access-diagram"]);
   });
 });
