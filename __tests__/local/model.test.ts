@@ -342,6 +342,44 @@ describe("aws_lambda_permission and policy attachments", () => {
   });
 });
 
+describe("buckets and keys", () => {
+  const CODE_BUCKET_B = "xacct-demo-code-222222222222-eu-west-1";
+
+  it("has each code bucket with its resolved policy and the key of its default encryption", () => {
+    expect([...model.buckets.keys()].sort()).toEqual(["xacct-demo-code-111111111111-eu-west-1", CODE_BUCKET_B, "xacct-demo-tfstate-111111111111"]);
+    const bucket = model.buckets.get(CODE_BUCKET_B)!;
+    const key = [...model.keys.values()].find((k) => k.aliases.includes("alias/xacct-demo-code-222222222222-eu-west-1"))!;
+    expect(bucket).toMatchObject({ arn: `arn:aws:s3:::${CODE_BUCKET_B}`, accountId: "222222222222", region: "eu-west-1", kmsKeyArn: key.arn });
+    const statements = bucket.policy!.Statement as Json[];
+    expect(statements.map((st) => st.Sid)).toEqual(["DenyInsecureTransport", "DenyUploadsNotEncryptedWithKms", "DenyUploadsEncryptedWithAnotherKey"]);
+    expect(statements[2].Condition.StringNotEquals["s3:x-amz-server-side-encryption-aws-kms-key-id"]).toBe(key.arn);
+    expect(statements[0].Resource).toEqual([`arn:aws:s3:::${CODE_BUCKET_B}`, `arn:aws:s3:::${CODE_BUCKET_B}/*`]);
+  });
+
+  it("has each key with its aliases and its policy, and KMS's default policy when a stack sets none", () => {
+    expect([...model.keys.values()].map((k) => `${k.accountId} ${k.aliases.join(",")}`).sort()).toEqual([
+      "111111111111 alias/xacct-demo-caller",
+      "111111111111 alias/xacct-demo-code-111111111111-eu-west-1",
+      "111111111111 alias/xacct-demo-tfstate-111111111111",
+      "222222222222 alias/xacct-demo-callee",
+      "222222222222 alias/xacct-demo-code-222222222222-eu-west-1",
+    ]);
+    const calleeKey = [...model.keys.values()].find((k) => k.aliases.includes("alias/xacct-demo-callee"))!;
+    expect(calleeKey.arn).toBe(`arn:aws:kms:eu-west-1:222222222222:key/${calleeKey.keyId}`);
+    expect((calleeKey.policy.Statement as Json[]).map((st) => st.Sid)).toEqual(["EnableIamPoliciesInOwnAccount", "AllowCloudWatchLogsForOwnLogGroupOnly"]);
+    expect(fn(model, CALLEE_ARN).kmsKeyArn).toBe(calleeKey.arn);
+
+    const dir = variant(({ callee }) => delete callee.resource.aws_kms_key[idOf(callee, "aws_kms_key", "callee_key")].policy);
+    const withoutPolicy = [...loadAccountsModel(dir).keys.values()].find((k) => k.aliases.includes("alias/xacct-demo-callee"))!;
+    expect(withoutPolicy.policy.Statement).toEqual([{ Sid: "Enable IAM User Permissions", Effect: "Allow", Principal: { AWS: "arn:aws:iam::222222222222:root" }, Action: "kms:*", Resource: "*" }]);
+  });
+
+  it("refuses an alias that points at no key of the stacks", () => {
+    const dir = variant(({ callee }) => (callee.resource.aws_kms_alias[idOf(callee, "aws_kms_alias", "callee_alias")].target_key_id = "1234abcd-12ab-34cd-56ef-1234567890ab"));
+    expect(modelErrorOf(dir)).toMatch(/aws_kms_alias\.callee_alias_[0-9A-F]+.*target_key_id.*points at 1234abcd-12ab-34cd-56ef-1234567890ab, which is no aws_kms_key of the stacks/);
+  });
+});
+
 describe("what the model refuses to guess", () => {
   it("names the stack, address, attribute path and expression of an unknown reference", () => {
     let fnId = "";
