@@ -52,7 +52,7 @@ describe("verify --live against the local runtime", () => {
         "sts:GetCallerIdentity": 2,
         "iam:GetRole": 3,
         "iam:ListRolePolicies": 3,
-        "iam:GetRolePolicy": 5,
+        "iam:GetRolePolicy": 4,
         "iam:ListAttachedRolePolicies": 3,
         "lambda:GetFunctionConfiguration": 2,
         "lambda:GetPolicy": 2,
