@@ -64,8 +64,8 @@ const EXPIRED_KEY_GRACE_MS = 3_600_000;
 
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
-/** AWS-shaped unique ids (AIDA.. for users, AROA.. for roles): a prefix and 17 base32 characters. */
-export function uniqueId(prefix: "AIDA" | "AROA", seed: string): string {
+/** AWS-shaped unique ids (AIDA.. for users, AROA.. for roles, ANPA.. for managed policies): a prefix and 17 base32 characters. */
+export function uniqueId(prefix: "AIDA" | "AROA" | "ANPA", seed: string): string {
   const digest = createHash("sha256").update(seed).digest();
   let out = prefix;
   for (let i = 0; i < 17; i++) out += BASE32[digest[i] % 32];

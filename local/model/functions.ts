@@ -25,6 +25,14 @@ function sha256Hex(file: string): string {
   return crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 }
 
+function architecturesOf(resolver: Resolver, where: Where, raw: unknown): string[] {
+  const value = resolver.value(where, raw);
+  if (!Array.isArray(value) || value.length !== 1 || (value[0] !== "x86_64" && value[0] !== "arm64")) {
+    throw new ModelError(`${describeWhere(where)}: expected ["x86_64"] or ["arm64"], found ${JSON.stringify(value)}`);
+  }
+  return value as string[];
+}
+
 /** Optional argument → resolved string. */
 function optionalString(resolver: Resolver, where: Where, raw: unknown): string | undefined {
   return isSet(raw) ? resolver.string(where, raw) : undefined;
@@ -116,6 +124,8 @@ function functionOf(resolver: Resolver, stack: StackDoc, name: string, body: Jso
     region: target.region,
     handler: requiredString(resolver, at("handler"), body.handler),
     runtime: requiredString(resolver, at("runtime"), body.runtime),
+    architectures: isSet(body.architectures) ? architecturesOf(resolver, at("architectures"), body.architectures) : ["x86_64"],
+    description: optionalString(resolver, at("description"), body.description),
     timeoutSeconds: isSet(body.timeout) ? resolver.number(at("timeout"), body.timeout) : LAMBDA_DEFAULTS.timeoutSeconds,
     memorySizeMb: isSet(body.memory_size) ? resolver.number(at("memory_size"), body.memory_size) : LAMBDA_DEFAULTS.memorySizeMb,
     // -1 is the provider's "no reservation".

@@ -46,6 +46,9 @@ export interface FunctionModel {
   readonly region: string;
   readonly handler: string;
   readonly runtime: string;
+  /** Instruction set architectures: ["x86_64"] (Lambda's default) or ["arm64"]. */
+  readonly architectures: readonly string[];
+  readonly description?: string;
   readonly timeoutSeconds: number;
   readonly memorySizeMb: number;
   /** undefined when the stack sets no reserved concurrency. */

@@ -154,7 +154,7 @@ function headerValue(headers: Record<string, string | string[] | undefined>, nam
   return undefined;
 }
 
-function queryValue(rawQuery: string, name: string): string | undefined {
+export function queryValue(rawQuery: string, name: string): string | undefined {
   for (const pair of rawQuery.split("&")) {
     const eq = pair.indexOf("=");
     const key = eq === -1 ? pair : pair.slice(0, eq);

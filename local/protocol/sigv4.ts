@@ -354,10 +354,17 @@ export async function verifySigV4(
     );
   }
 
-  // The signer would take a client-supplied x-amz-content-sha256 as the payload hash. STS and Lambda
-  // hash the body themselves, so a declared hash (UNSIGNED-PAYLOAD included) must be this body's.
+  // The signer would take a client-supplied x-amz-content-sha256 as the payload hash. STS, IAM, Lambda
+  // and KMS hash the body themselves, so a declared hash (UNSIGNED-PAYLOAD included) must be this body's.
+  // S3 signs the header's value instead, requires it on header-signed requests, and accepts UNSIGNED-PAYLOAD.
+  const isS3 = auth.service === "s3";
   const declaredHash = headers.get("x-amz-content-sha256");
-  if (declaredHash !== undefined && createHash("sha256").update(request.body).digest("hex") !== declaredHash) {
+  if (isS3 && declaredHash === undefined && auth.expiresSeconds === undefined) {
+    return fail("IncompleteSignature", "Missing required header for this request: x-amz-content-sha256");
+  }
+  const unsignedPayloadAllowed = isS3 && declaredHash === "UNSIGNED-PAYLOAD";
+  if (declaredHash !== undefined && !unsignedPayloadAllowed && createHash("sha256").update(request.body).digest("hex") !== declaredHash) {
+    // Not confirmed against AWS for S3, which names this XAmzContentSHA256Mismatch.
     return fail("SignatureDoesNotMatch", MSG_SIGNATURE_MISMATCH);
   }
 
@@ -385,7 +392,8 @@ export async function verifySigV4(
     sha256: NodeSha256,
     // Never add an x-amz-content-sha256 header the client did not sign.
     applyChecksum: false,
-    uriEscapePath: true,
+    // S3 alone signs the path as sent, without normalising or encoding it a second time (the SDK's S3 signer does the same).
+    uriEscapePath: !isS3,
   });
   const resigned = await signer.sign(toSign, {
     signingDate,
@@ -403,21 +411,30 @@ export async function verifySigV4(
 
 type ErrorEntry = { code: string; status: number; message: string };
 
+/** The services the local runtime serves, named as their SigV4 credential scopes name them. */
+export type SigningService = "sts" | "iam" | "lambda" | "kms" | "s3";
+export const SIGNING_SERVICES: readonly SigningService[] = ["sts", "iam", "lambda", "kms", "s3"];
+
+const QUERY_ERRORS: Record<SigV4FailureReason, ErrorEntry> = {
+  MissingAuthentication: { code: "MissingAuthenticationToken", status: 403, message: "Request is missing Authentication Token" },
+  IncompleteSignature: { code: "IncompleteSignature", status: 400, message: "The request signature does not conform to AWS standards." },
+  UnknownAccessKey: { code: "InvalidClientTokenId", status: 403, message: MSG_INVALID_TOKEN },
+  InvalidSessionToken: { code: "InvalidClientTokenId", status: 403, message: MSG_INVALID_TOKEN },
+  ExpiredToken: { code: "ExpiredToken", status: 403, message: MSG_EXPIRED_TOKEN },
+  RequestExpired: { code: "SignatureDoesNotMatch", status: 403, message: "Signature expired" },
+  SignatureDoesNotMatch: { code: "SignatureDoesNotMatch", status: 403, message: MSG_SIGNATURE_MISMATCH },
+};
+
 /**
- * What each service answers for each failure. STS speaks awsQuery (codes without "Exception"),
- * Lambda restJson. A clock-skew failure is not a separate code on either: both report it as a
- * signature failure whose message says "Signature expired: …".
+ * What each service answers for each failure. STS and IAM speak awsQuery (codes without
+ * "Exception"), Lambda restJson, KMS awsJson1.1, S3 its own XML. A clock-skew failure is not a
+ * separate code except on S3: the others report it as a signature failure whose message says
+ * "Signature expired: …".
  */
-const ERROR_TABLE: Record<"sts" | "lambda", Record<SigV4FailureReason, ErrorEntry>> = {
-  sts: {
-    MissingAuthentication: { code: "MissingAuthenticationToken", status: 403, message: "Request is missing Authentication Token" },
-    IncompleteSignature: { code: "IncompleteSignature", status: 400, message: "The request signature does not conform to AWS standards." },
-    UnknownAccessKey: { code: "InvalidClientTokenId", status: 403, message: MSG_INVALID_TOKEN },
-    InvalidSessionToken: { code: "InvalidClientTokenId", status: 403, message: MSG_INVALID_TOKEN },
-    ExpiredToken: { code: "ExpiredToken", status: 403, message: MSG_EXPIRED_TOKEN },
-    RequestExpired: { code: "SignatureDoesNotMatch", status: 403, message: "Signature expired" },
-    SignatureDoesNotMatch: { code: "SignatureDoesNotMatch", status: 403, message: MSG_SIGNATURE_MISMATCH },
-  },
+const ERROR_TABLE: Record<SigningService, Record<SigV4FailureReason, ErrorEntry>> = {
+  sts: QUERY_ERRORS,
+  // IAM's front end answers as STS's does.
+  iam: QUERY_ERRORS,
   lambda: {
     MissingAuthentication: { code: "MissingAuthenticationTokenException", status: 403, message: "Missing Authentication Token" },
     IncompleteSignature: { code: "IncompleteSignatureException", status: 403, message: "The request signature does not conform to AWS standards." },
@@ -426,6 +443,30 @@ const ERROR_TABLE: Record<"sts" | "lambda", Record<SigV4FailureReason, ErrorEntr
     ExpiredToken: { code: "ExpiredTokenException", status: 403, message: MSG_EXPIRED_TOKEN },
     RequestExpired: { code: "InvalidSignatureException", status: 403, message: "Signature expired" },
     SignatureDoesNotMatch: { code: "InvalidSignatureException", status: 403, message: MSG_SIGNATURE_MISMATCH },
+  },
+  // awsJson services answer front-end failures with 400. Not confirmed against AWS for KMS: the statuses.
+  kms: {
+    MissingAuthentication: { code: "MissingAuthenticationTokenException", status: 400, message: "Missing Authentication Token" },
+    IncompleteSignature: { code: "IncompleteSignatureException", status: 400, message: "The request signature does not conform to AWS standards." },
+    UnknownAccessKey: { code: "UnrecognizedClientException", status: 400, message: MSG_INVALID_TOKEN },
+    InvalidSessionToken: { code: "UnrecognizedClientException", status: 400, message: MSG_INVALID_TOKEN },
+    ExpiredToken: { code: "ExpiredTokenException", status: 400, message: MSG_EXPIRED_TOKEN },
+    RequestExpired: { code: "InvalidSignatureException", status: 400, message: "Signature expired" },
+    SignatureDoesNotMatch: { code: "InvalidSignatureException", status: 400, message: MSG_SIGNATURE_MISMATCH },
+  },
+  // S3's own codes. Not confirmed against AWS: InvalidRequest for every malformed authorization.
+  s3: {
+    MissingAuthentication: { code: "AccessDenied", status: 403, message: "Access Denied" },
+    IncompleteSignature: { code: "InvalidRequest", status: 400, message: "The authorization mechanism you have provided is not supported." },
+    UnknownAccessKey: { code: "InvalidAccessKeyId", status: 403, message: "The AWS Access Key Id you provided does not exist in our records." },
+    InvalidSessionToken: { code: "InvalidToken", status: 400, message: "The provided token is malformed or otherwise invalid." },
+    ExpiredToken: { code: "ExpiredToken", status: 400, message: "The provided token has expired." },
+    RequestExpired: { code: "RequestTimeTooSkewed", status: 403, message: "The difference between the request time and the current time is too large." },
+    SignatureDoesNotMatch: {
+      code: "SignatureDoesNotMatch",
+      status: 403,
+      message: "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+    },
   },
 };
 
@@ -437,10 +478,44 @@ const DYNAMIC_MESSAGE: ReadonlySet<SigV4FailureReason> = new Set(["IncompleteSig
  * `message` as `detail` to get AWS's request-specific wording where AWS has one.
  */
 export function errorCodeFor(
-  service: "sts" | "lambda",
+  service: SigningService,
   reason: SigV4FailureReason,
   detail?: string,
 ): { code: string; status: number; message: string } {
   const entry = ERROR_TABLE[service][reason];
-  return { ...entry, message: detail !== undefined && DYNAMIC_MESSAGE.has(reason) ? detail : entry.message };
+  // S3 keeps its own fixed wording for signature mismatches and clock skew.
+  const dynamic = DYNAMIC_MESSAGE.has(reason) && (service !== "s3" || reason === "IncompleteSignature");
+  return { ...entry, message: detail !== undefined && dynamic ? detail : entry.message };
+}
+
+/**
+ * The service a request says it is signed for, read from its credential scope (Authorization
+ * header or presigned X-Amz-Credential) before anything is verified: it only chooses the protocol
+ * an early error is written in. undefined when there is no readable scope or it names another service.
+ */
+export function claimedSigningService(request: Pick<IncomingSignedRequest, "rawUrl" | "headers">): SigningService | undefined {
+  const headers = normaliseHeaders(request.headers);
+  let credential = /Credential=([^,\s]+)/.exec(headers.get("authorization") ?? "")?.[1];
+  if (credential === undefined) {
+    const url = splitUrl(request.rawUrl);
+    credential = url ? firstQueryValue(url.query, "X-Amz-Credential") : undefined;
+  }
+  const service = credential?.split("/")[3];
+  return (SIGNING_SERVICES as readonly string[]).includes(service ?? "") ? (service as SigningService) : undefined;
+}
+
+/** IAM is global: every request is signed for the partition's one signing region. */
+export function globalSigningRegion(partition: string): string {
+  switch (partition) {
+    case "aws-cn":
+      return "cn-north-1";
+    case "aws-us-gov":
+      return "us-gov-west-1";
+    case "aws-iso":
+      return "us-iso-east-1";
+    case "aws-iso-b":
+      return "us-isob-east-1";
+    default:
+      return "us-east-1";
+  }
 }

@@ -152,7 +152,7 @@ export interface AssumeRoleParams {
 
 export type AssumeRoleValidation = { ok: true; value: AssumeRoleParams } | { ok: false; error: StsErrorSpec };
 
-interface StringRule {
+export interface StringRule {
   min: number;
   max?: number;
   /** Shown to the caller exactly as the STS model writes it. */
@@ -184,7 +184,7 @@ const MAX_TAGS = 50;
 const DURATION = { min: 900, max: 43200 };
 
 /** One "Value … at '…' failed to satisfy constraint: …" clause per broken constraint, as AWS words them. */
-function checkString(value: string, at: string, rule: StringRule, problems: string[]): void {
+export function checkString(value: string, at: string, rule: StringRule, problems: string[]): void {
   const prefix = `Value '${value}' at '${at}' failed to satisfy constraint: Member must`;
   if (value.length < rule.min) problems.push(`${prefix} have length greater than or equal to ${rule.min}`);
   if (rule.max !== undefined && value.length > rule.max) problems.push(`${prefix} have length less than or equal to ${rule.max}`);

@@ -3,7 +3,7 @@ export interface AuditEvent {
   readonly seq: number;
   readonly time: string;
   readonly requestId: string;
-  readonly service: "sts" | "lambda" | "lambda-service";
+  readonly service: "sts" | "iam" | "lambda" | "lambda-service" | "kms" | "s3";
   readonly action: string;
   /** The caller's ARN as AWS reports it (user, assumed-role session, or service name). */
   readonly principal: string;

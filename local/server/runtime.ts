@@ -9,18 +9,42 @@ import * as path from "path";
 import { FunctionPool } from "../exec/function-pool";
 import type { IssuedCredentials, Principal } from "../iam/principals";
 import type { AccountsModel, FunctionModel } from "../model/types";
+import { errorResponseIn } from "../protocol/error-wire";
+import { iamErrorResponse, isServedIamAction, parseIamRequest } from "../protocol/iam-wire";
+import { isServedKmsOperation, kmsErrorResponse, kmsTargetOperation, parseKmsRequest } from "../protocol/kms-wire";
+import { matchFunctionRead } from "../protocol/lambda-read-wire";
 import { parseInvokeRequest, lambdaErrorResponse, type WireResponse } from "../protocol/lambda-wire";
-import { errorCodeFor, verifySigV4 } from "../protocol/sigv4";
+import { matchGetBucketPolicy, s3ErrorResponse } from "../protocol/s3-wire";
+import { claimedSigningService, errorCodeFor, globalSigningRegion, SIGNING_SERVICES, verifySigV4, type SigningService } from "../protocol/sigv4";
 import { parseStsRequest, stsErrorResponse } from "../protocol/sts-wire";
 import { LocalAccounts } from "./accounts";
 import { AuditLog } from "./audit";
+import { IamService } from "./iam-service";
+import { KmsService } from "./kms-service";
+import { LambdaReadService } from "./lambda-read-service";
 import { LambdaService, newRequestId, type LambdaHooks } from "./lambda-service";
+import { S3Service } from "./s3-service";
 import { StsService, type StsHooks } from "./sts-service";
 import type { DestinationRecord, UndeliveredRecord } from "./async-invoker";
 
 /** Lambda's synchronous payload limit; anything larger is refused before it is read. */
 const MAX_BODY_BYTES = 6 * 1024 * 1024 + 1024;
 const INVOKE_PATH = /^\/2015-03-31\/functions\/[^/]+\/invocations(?:\?.*)?$/;
+const LAMBDA_PATH = /^\/2015-03-31\/functions(?:\/|\?|$)/;
+const SERVED_OPERATIONS =
+  "STS AssumeRole and GetCallerIdentity; IAM GetRole, ListRolePolicies, GetRolePolicy, ListAttachedRolePolicies, GetPolicy and GetPolicyVersion; " +
+  "Lambda Invoke, GetPolicy and GetFunctionConfiguration; KMS DescribeKey and GetKeyPolicy; S3 GetBucketPolicy";
+
+/** A verified request, handed to the routes of the service its scope names. */
+interface RoutedCall {
+  readonly method: string;
+  readonly rawUrl: string;
+  readonly headers: IncomingMessage["headers"];
+  readonly body: Buffer;
+  readonly principal: Principal;
+  readonly region: string;
+  readonly requestId: string;
+}
 
 export interface LocalRuntimeOptions {
   readonly model: AccountsModel;
@@ -84,8 +108,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const count = (key: string) => (counts[key] = (counts[key] ?? 0) + 1);
 
   const pools = new Map<string, FunctionPool>();
+  // The model does not know when the stacks were applied: the runtime's start stands in for every creation date.
+  const deployedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
   const sts = new StsService(accounts, audit, options.stsHooks);
+  const iam = new IamService(accounts, audit, deployedAt);
   const lambda = new LambdaService(accounts, pools, audit, { asyncRetryDelayMs: options.asyncRetryDelayMs ?? 200 }, options.lambdaHooks);
+  const lambdaReads = new LambdaReadService(accounts, audit, deployedAt);
+  const kms = new KmsService(accounts, audit, deployedAt);
+  const s3 = new S3Service(accounts, audit);
 
   const server = createServer((req, res) => {
     void serve(req, res).catch((err: unknown) => {
@@ -98,51 +128,87 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = newRequestId();
     const rawUrl = req.url ?? "/";
-    const isLambda = INVOKE_PATH.test(rawUrl);
-    const errorAs = (service: "sts" | "lambda", e: { code: string; status: number; message: string }) =>
-      service === "lambda" ? lambdaErrorResponse(e, requestId) : stsErrorResponse({ ...e, type: "Sender" }, requestId);
+    const method = req.method ?? "GET";
+    const shapedFor = serviceByShape(rawUrl, req.headers);
 
     const body = await readBody(req);
     if (body === "too-large") {
       return writeWire(res, lambdaErrorResponse({ code: "RequestEntityTooLargeException", status: 413, message: "Request must be smaller than 6291456 bytes for the InvokeFunction operation" }, requestId));
     }
-    if (req.method === "GET" && rawUrl === "/_local/health") {
+    if (method === "GET" && rawUrl === "/_local/health") {
       return writeWire(res, { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ ok: true, endpoint: runtime.endpoint }) });
     }
-    const verified = await verifySigV4({ method: req.method ?? "GET", rawUrl, headers: req.headers, body }, (keyId) => accounts.credentials.lookup(keyId));
+    const verified = await verifySigV4({ method, rawUrl, headers: req.headers, body }, (keyId) => accounts.credentials.lookup(keyId));
     if (!verified.ok) {
       count(`refused:${verified.reason}`);
-      const service = isLambda ? "lambda" : "sts";
-      return writeWire(res, errorAs(service, errorCodeFor(service, verified.reason, verified.message)));
+      // Nothing is verified yet: the scope the client claims (else the request's shape) picks the protocol of the answer.
+      const service = claimedSigningService({ rawUrl, headers: req.headers }) ?? shapedFor ?? "sts";
+      return writeWire(res, errorResponseIn(service, errorCodeFor(service, verified.reason, verified.message), requestId));
     }
-    // The credential scope must name this endpoint's region and the service the path belongs to, as AWS checks.
-    const routeService = isLambda ? "lambda" : "sts";
-    if (verified.region !== region) {
-      return writeWire(res, errorAs(routeService, errorCodeFor(routeService, "SignatureDoesNotMatch", `Credential should be scoped to a valid region, not '${verified.region}'. This endpoint serves '${region}'.`)));
+    // One endpoint serves every service, so the signed scope names the one the client meant. Where the
+    // request's shape names one too (Lambda's paths, KMS's target), they must agree, as AWS's endpoints check.
+    const service = isSigningService(verified.service) && (shapedFor === undefined || shapedFor === verified.service) ? verified.service : undefined;
+    if (service === undefined) {
+      const answerIn = shapedFor ?? "sts";
+      return writeWire(res, errorResponseIn(answerIn, errorCodeFor(answerIn, "SignatureDoesNotMatch", `Credential should be scoped to correct service: '${answerIn}'. `), requestId));
     }
-    if (verified.service !== routeService) {
-      return writeWire(res, errorAs(routeService, errorCodeFor(routeService, "SignatureDoesNotMatch", `Credential should be scoped to correct service: '${routeService}'. `)));
-    }
+    // IAM is global: it is signed for the partition's signing region; the others for this endpoint's region.
+    const expectedRegion = service === "iam" ? globalSigningRegion(model.partition) : region;
+    if (verified.region !== expectedRegion) return writeWire(res, wrongRegion(service, verified.region, expectedRegion, requestId));
     const principal: Principal | undefined = accounts.credentials.lookup(verified.accessKeyId)?.principal;
-    if (!principal) return writeWire(res, errorAs(isLambda ? "lambda" : "sts", errorCodeFor(isLambda ? "lambda" : "sts", "UnknownAccessKey")));
+    if (!principal) return writeWire(res, errorResponseIn(service, errorCodeFor(service, "UnknownAccessKey"), requestId));
 
-    if (verified.service === "lambda" && isLambda && req.method === "POST") {
-      count("lambda:InvokeFunction");
-      const parsed = parseInvokeRequest({ method: req.method, rawUrl, headers: req.headers, body });
-      if (!parsed.ok) return writeWire(res, lambdaErrorResponse(parsed.error, requestId));
-      return writeWire(res, await lambda.handle({ caller: principal, region: verified.region, invoke: parsed.value, requestId }));
-    }
-    if (verified.service === "sts" && (req.method === "POST" || req.method === "GET") && rawUrl.split("?")[0] === "/") {
-      // awsQuery also arrives as a GET with the parameters in the query string (e.g. presigned GetCallerIdentity).
-      const parsed = req.method === "GET" ? parseStsRequest(Buffer.from(rawUrl.split("?")[1] ?? ""), {}) : parseStsRequest(body, req.headers);
-      if (!parsed.ok) return writeWire(res, stsErrorResponse({ ...parsed.error, type: "Sender" }, requestId));
-      count(`sts:${parsed.value.action}`);
-      return writeWire(res, await sts.handle({ caller: principal, region: verified.region, action: parsed.value.action, params: parsed.value.params, requestId }));
-    }
+    const call = { method, rawUrl, headers: req.headers, body, principal, region: verified.region, requestId };
+    const served = await routes[service](call);
+    if (served) return writeWire(res, served);
     count("unknown-operation");
-    const message = `The local runtime models only STS AssumeRole and GetCallerIdentity and Lambda Invoke; ${req.method} ${rawUrl.split("?")[0]} signed for '${verified.service}' is not one of them.`;
-    return writeWire(res, isLambda || verified.service === "lambda" ? lambdaErrorResponse({ code: "UnknownOperationException", status: 404, message }, requestId) : stsErrorResponse({ code: "InvalidAction", status: 400, message, type: "Sender" }, requestId));
+    return writeWire(res, unknownOperation(service, method, rawUrl, requestId));
   }
+
+  /** Each service's operations; undefined when the request is none of them. */
+  const routes: Record<SigningService, (call: RoutedCall) => Promise<WireResponse | undefined>> = {
+    sts: async (call) => {
+      if ((call.method !== "POST" && call.method !== "GET") || call.rawUrl.split("?")[0] !== "/") return undefined;
+      // awsQuery also arrives as a GET with the parameters in the query string (e.g. presigned GetCallerIdentity).
+      const parsed = call.method === "GET" ? parseStsRequest(Buffer.from(call.rawUrl.split("?")[1] ?? ""), {}) : parseStsRequest(call.body, call.headers);
+      if (!parsed.ok) return stsErrorResponse({ ...parsed.error, type: "Sender" }, call.requestId);
+      count(`sts:${parsed.value.action}`);
+      return sts.handle({ caller: call.principal, region: call.region, action: parsed.value.action, params: parsed.value.params, requestId: call.requestId });
+    },
+    iam: async (call) => {
+      if ((call.method !== "POST" && call.method !== "GET") || call.rawUrl.split("?")[0] !== "/") return undefined;
+      const parsed =
+        call.method === "GET" ? parseIamRequest(call.rawUrl.split("?")[1] ?? "", undefined) : parseIamRequest(call.body.toString("utf8"), headerValue(call.headers, "content-type"));
+      if (!parsed.ok) return iamErrorResponse(parsed.error, call.requestId);
+      count(isServedIamAction(parsed.value.action) ? `iam:${parsed.value.action}` : "unknown-operation");
+      return iam.handle({ caller: call.principal, region: call.region, action: parsed.value.action, params: parsed.value.params, requestId: call.requestId });
+    },
+    lambda: async (call) => {
+      if (call.method === "POST" && INVOKE_PATH.test(call.rawUrl)) {
+        count("lambda:InvokeFunction");
+        const parsed = parseInvokeRequest({ method: call.method, rawUrl: call.rawUrl, headers: call.headers, body: call.body });
+        if (!parsed.ok) return lambdaErrorResponse(parsed.error, call.requestId);
+        return lambda.handle({ caller: call.principal, region: call.region, invoke: parsed.value, requestId: call.requestId });
+      }
+      const read = matchFunctionRead(call.method, call.rawUrl);
+      if (!read) return undefined;
+      count(`lambda:${read.operation}`);
+      return lambdaReads.handle({ caller: call.principal, region: call.region, read, requestId: call.requestId });
+    },
+    kms: async (call) => {
+      if (call.method !== "POST" || call.rawUrl.split("?")[0] !== "/") return undefined;
+      const parsed = parseKmsRequest(headerValue(call.headers, "x-amz-target"), call.body);
+      if (!parsed.ok) return kmsErrorResponse(parsed.error, call.requestId);
+      count(isServedKmsOperation(parsed.value.operation) ? `kms:${parsed.value.operation}` : "unknown-operation");
+      return kms.handle({ caller: call.principal, region: call.region, operation: parsed.value.operation, input: parsed.value.input, requestId: call.requestId });
+    },
+    s3: async (call) => {
+      const request = matchGetBucketPolicy(call.method, call.rawUrl);
+      if (!request) return undefined;
+      count("s3:GetBucketPolicy");
+      return s3.getBucketPolicy({ caller: call.principal, region: call.region, bucket: request.bucket, requestId: call.requestId });
+    },
+  };
 
   const port = await listen(server, host, options.port ?? 0);
   const endpoint = `http://${host}:${port}`;
@@ -319,3 +385,51 @@ function writeWire(res: ServerResponse, response: WireResponse): void {
   res.writeHead(response.status, response.headers);
   res.end(response.body);
 }
+
+function isSigningService(service: string): service is SigningService {
+  return (SIGNING_SERVICES as readonly string[]).includes(service);
+}
+
+function headerValue(headers: IncomingMessage["headers"], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The service a request's shape alone names (path or target header), where it names one. */
+function serviceByShape(rawUrl: string, headers: IncomingMessage["headers"]): SigningService | undefined {
+  if (LAMBDA_PATH.test(rawUrl)) return "lambda";
+  if (kmsTargetOperation(headerValue(headers, "x-amz-target")) !== undefined) return "kms";
+  return undefined;
+}
+
+/** AWS's answer to a credential scope for another region than the service signs for. */
+function wrongRegion(service: SigningService, scoped: string, expected: string, requestId: string): WireResponse {
+  if (service === "s3") {
+    return s3ErrorResponse(
+      { code: "AuthorizationHeaderMalformed", status: 400, message: `The authorization header is malformed; the region '${scoped}' is wrong; expecting '${expected}'`, fields: { Region: expected } },
+      requestId,
+    );
+  }
+  // Not confirmed against AWS for IAM: the second sentence is the runtime's own.
+  const message =
+    service === "iam"
+      ? `Credential should be scoped to a valid region, not '${scoped}'. IAM is signed for the partition's global region '${expected}'.`
+      : `Credential should be scoped to a valid region, not '${scoped}'. This endpoint serves '${expected}'.`;
+  return errorResponseIn(service, errorCodeFor(service, "SignatureDoesNotMatch", message), requestId);
+}
+
+/** An operation the runtime does not model, answered as each service answers an unknown one. */
+function unknownOperation(service: SigningService, method: string, rawUrl: string, requestId: string): WireResponse {
+  const message = `The local runtime models only ${SERVED_OPERATIONS}; ${method} ${rawUrl.split("?")[0]} signed for '${service}' is not one of them.`;
+  switch (service) {
+    case "lambda":
+      return lambdaErrorResponse({ code: "UnknownOperationException", status: 404, message }, requestId);
+    case "kms":
+      return kmsErrorResponse({ code: "UnknownOperationException", status: 400, message }, requestId);
+    case "s3":
+      return s3ErrorResponse({ code: "NotImplemented", status: 501, message }, requestId);
+    default:
+      return errorResponseIn(service, { code: "InvalidAction", status: 400, message }, requestId);
+  }
+}
+

@@ -1,0 +1,308 @@
+/**
+ * IAM wire format (awsQuery, version 2010-05-08): form-encoded requests in, XML out, shaped as
+ * IAM shapes them so the SDK's and the CLI's own parsers read them unchanged. Policy documents
+ * travel URL-encoded, as IAM returns them.
+ */
+import type { PolicyDocument } from "../model/types";
+import { checkString, xmlEscape, type StringRule, type WireResponse } from "./sts-wire";
+
+export const IAM_VERSION = "2010-05-08";
+export const IAM_NAMESPACE = "https://iam.amazonaws.com/doc/2010-05-08/";
+/** The read operations the local runtime serves. */
+export const IAM_ACTIONS = ["GetRole", "ListRolePolicies", "GetRolePolicy", "ListAttachedRolePolicies", "GetPolicy", "GetPolicyVersion"] as const;
+export type IamAction = (typeof IAM_ACTIONS)[number];
+
+export interface IamErrorSpec {
+  code: string;
+  message: string;
+  status: number;
+}
+
+export interface IamRequest {
+  action: string;
+  /** Every form field except Action and Version. */
+  params: Record<string, string>;
+}
+export type IamParseResult = { ok: true; value: IamRequest } | { ok: false; error: IamErrorSpec };
+
+const sender = (code: string, message: string, status = 400): IamErrorSpec => ({ code, message, status });
+
+/** Reads an awsQuery request: a form body (POST), or the query string of a GET. */
+export function parseIamRequest(form: string, contentType: string | undefined): IamParseResult {
+  const mediaType = contentType?.split(";")[0].trim().toLowerCase();
+  if (mediaType !== undefined && mediaType !== "application/x-www-form-urlencoded") {
+    // Not confirmed against AWS: what IAM answers a body that is not form-encoded.
+    return { ok: false, error: sender("MissingAction", `Missing Action: the body must be application/x-www-form-urlencoded, not '${contentType}'.`) };
+  }
+  const params: Record<string, string> = {};
+  // URLSearchParams implements form decoding, where '+' is a space.
+  for (const [key, value] of new URLSearchParams(form)) params[key] = value;
+  const { Action: action, Version: version, ...rest } = params;
+  if (!action) return { ok: false, error: sender("MissingAction", "Missing Action") };
+  if (version !== undefined && version !== IAM_VERSION) {
+    return { ok: false, error: sender("InvalidAction", `Could not find operation ${action} for version ${version}`) };
+  }
+  return { ok: true, value: { action, params: rest } };
+}
+
+export function isServedIamAction(action: string): action is IamAction {
+  return (IAM_ACTIONS as readonly string[]).includes(action);
+}
+
+// Constraints from the IAM API model (2010-05-08); regexes are the model's patterns, anchored.
+const ROLE_NAME: StringRule = { min: 1, max: 64, pattern: "[\\w+=,.@-]+", regex: /^[\w+=,.@-]+$/ };
+const POLICY_NAME: StringRule = { min: 1, max: 128, pattern: "[\\w+=,.@-]+", regex: /^[\w+=,.@-]+$/ };
+const POLICY_ARN: StringRule = { min: 20, max: 2048, pattern: "[\\s\\S]*", regex: /^[\s\S]*$/ };
+const VERSION_ID: StringRule = { min: 0, pattern: "v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?", regex: /^v[1-9][0-9]*(\.[A-Za-z0-9-]*)?$/ };
+const MARKER: StringRule = { min: 1, max: 320, pattern: "[\\u0020-\\u00FF]+", regex: /^[\u0020-\u00FF]+$/ };
+const PATH_PREFIX: StringRule = { min: 1, max: 512, pattern: "((/[A-Za-z0-9\\.,\\+@=_-]+)*)/", regex: /^((\/[A-Za-z0-9.,+@=_-]+)*)\/$/ };
+const MAX_ITEMS = { min: 1, max: 1000 };
+
+/** Each action's parameters, by form name, with the member name AWS's messages use and its rule. */
+const PARAMETERS: Record<IamAction, ReadonlyArray<{ name: string; member: string; rule: StringRule; required: boolean }>> = {
+  GetRole: [{ name: "RoleName", member: "roleName", rule: ROLE_NAME, required: true }],
+  ListRolePolicies: [
+    { name: "RoleName", member: "roleName", rule: ROLE_NAME, required: true },
+    { name: "Marker", member: "marker", rule: MARKER, required: false },
+  ],
+  GetRolePolicy: [
+    { name: "RoleName", member: "roleName", rule: ROLE_NAME, required: true },
+    { name: "PolicyName", member: "policyName", rule: POLICY_NAME, required: true },
+  ],
+  ListAttachedRolePolicies: [
+    { name: "RoleName", member: "roleName", rule: ROLE_NAME, required: true },
+    { name: "PathPrefix", member: "pathPrefix", rule: PATH_PREFIX, required: false },
+    { name: "Marker", member: "marker", rule: MARKER, required: false },
+  ],
+  GetPolicy: [{ name: "PolicyArn", member: "policyArn", rule: POLICY_ARN, required: true }],
+  GetPolicyVersion: [
+    { name: "PolicyArn", member: "policyArn", rule: POLICY_ARN, required: true },
+    { name: "VersionId", member: "versionId", rule: VERSION_ID, required: true },
+  ],
+};
+const PAGINATED: ReadonlySet<IamAction> = new Set(["ListRolePolicies", "ListAttachedRolePolicies"]);
+
+export interface IamParams {
+  roleName?: string;
+  policyName?: string;
+  policyArn?: string;
+  versionId?: string;
+  pathPrefix?: string;
+  marker?: string;
+  maxItems?: number;
+}
+
+/**
+ * Validates an action's parameters against the IAM model and returns them typed, or the
+ * ValidationError AWS would send ("N validation error(s) detected: …", clauses joined by "; ").
+ */
+export function validateIamParams(action: IamAction, params: Record<string, string>): { ok: true; value: IamParams } | { ok: false; error: IamErrorSpec } {
+  const problems: string[] = [];
+  const value: Record<string, string | number> = {};
+  for (const p of PARAMETERS[action]) {
+    const given = params[p.name];
+    if (given === undefined) {
+      if (p.required) problems.push(`Value null at '${p.member}' failed to satisfy constraint: Member must not be null`);
+      continue;
+    }
+    checkString(given, p.member, p.rule, problems);
+    value[p.member] = given;
+  }
+  if (PAGINATED.has(action) && params.MaxItems !== undefined) {
+    const text = params.MaxItems;
+    const prefix = `Value '${text}' at 'maxItems' failed to satisfy constraint: Member must`;
+    // Not confirmed against AWS: the wording for a MaxItems that is not an integer.
+    if (!/^-?\d+$/.test(text)) problems.push(`${prefix} be an integer`);
+    else if (Number(text) < MAX_ITEMS.min) problems.push(`${prefix} have value greater than or equal to ${MAX_ITEMS.min}`);
+    else if (Number(text) > MAX_ITEMS.max) problems.push(`${prefix} have value less than or equal to ${MAX_ITEMS.max}`);
+    else value.maxItems = Number(text);
+  }
+  if (problems.length > 0) {
+    const count = problems.length === 1 ? "1 validation error detected" : `${problems.length} validation errors detected`;
+    return { ok: false, error: sender("ValidationError", `${count}: ${problems.join("; ")}`) };
+  }
+  return { ok: true, value: value as IamParams };
+}
+
+/** IAM's list default page size. */
+const DEFAULT_MAX_ITEMS = 100;
+
+/**
+ * One page of a list, as IAM pages: at most MaxItems entries, and an opaque Marker to resume
+ * from when more remain. The marker here is the position of the next entry.
+ */
+export function pageOf<T>(items: readonly T[], params: IamParams): { ok: true; items: T[]; marker?: string } | { ok: false; error: IamErrorSpec } {
+  let start = 0;
+  if (params.marker !== undefined) {
+    const decoded = Buffer.from(params.marker, "base64").toString("utf8");
+    const m = /^next:(\d+)$/.exec(decoded);
+    // Not confirmed against AWS: the code and wording for a marker IAM did not issue.
+    if (!m) return { ok: false, error: sender("ValidationError", "Invalid Marker.") };
+    start = Number(m[1]);
+  }
+  const end = start + (params.maxItems ?? DEFAULT_MAX_ITEMS);
+  const page = items.slice(start, end);
+  return end < items.length ? { ok: true, items: page, marker: Buffer.from(`next:${end}`).toString("base64") } : { ok: true, items: page };
+}
+
+/** IAM returns policy documents URL-encoded (RFC 3986), which every SDK leaves to the caller to decode. */
+export function encodePolicyDocument(document: PolicyDocument): string {
+  return encodeURIComponent(JSON.stringify(document));
+}
+
+/** AWS writes IAM timestamps as ISO-8601 without milliseconds. */
+function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+const el = (name: string, value: string | number | boolean): string => `<${name}>${xmlEscape(String(value))}</${name}>`;
+
+function xmlResponse(status: number, body: string, requestId: string): WireResponse {
+  return { status, headers: { "Content-Type": "text/xml", "x-amzn-RequestId": requestId }, body };
+}
+
+function actionResponse(action: IamAction, result: string, requestId: string): WireResponse {
+  return xmlResponse(
+    200,
+    `<${action}Response xmlns="${IAM_NAMESPACE}">\n` +
+      `  <${action}Result>\n${result}  </${action}Result>\n` +
+      `  <ResponseMetadata>\n    ${el("RequestId", requestId)}\n  </ResponseMetadata>\n` +
+      `</${action}Response>\n`,
+    requestId,
+  );
+}
+
+/** awsQuery lists: each entry a <member>. */
+const members = (name: string, entries: readonly string[]): string =>
+  entries.length === 0 ? `    <${name}/>\n` : `    <${name}>\n${entries.map((e) => `      <member>${e}</member>\n`).join("")}    </${name}>\n`;
+
+const truncation = (marker: string | undefined): string => (marker === undefined ? `    ${el("IsTruncated", false)}\n` : `    ${el("IsTruncated", true)}\n    ${el("Marker", marker)}\n`);
+
+export interface IamRoleView {
+  readonly path: string;
+  readonly name: string;
+  readonly roleId: string;
+  readonly arn: string;
+  readonly createDate: Date;
+  readonly trustPolicy: PolicyDocument;
+  readonly maxSessionDurationSeconds: number;
+}
+
+export function getRoleResponse(role: IamRoleView, requestId: string): WireResponse {
+  return actionResponse(
+    "GetRole",
+    `    <Role>\n` +
+      `      ${el("Path", role.path)}\n` +
+      `      ${el("AssumeRolePolicyDocument", encodePolicyDocument(role.trustPolicy))}\n` +
+      `      ${el("MaxSessionDuration", role.maxSessionDurationSeconds)}\n` +
+      `      ${el("RoleId", role.roleId)}\n` +
+      `      ${el("RoleName", role.name)}\n` +
+      `      ${el("Arn", role.arn)}\n` +
+      `      ${el("CreateDate", isoSeconds(role.createDate))}\n` +
+      `    </Role>\n`,
+    requestId,
+  );
+}
+
+export function listRolePoliciesResponse(names: readonly string[], marker: string | undefined, requestId: string): WireResponse {
+  return actionResponse(
+    "ListRolePolicies",
+    members(
+      "PolicyNames",
+      names.map((n) => xmlEscape(n)),
+    ) + truncation(marker),
+    requestId,
+  );
+}
+
+export function getRolePolicyResponse(policy: { roleName: string; policyName: string; document: PolicyDocument }, requestId: string): WireResponse {
+  return actionResponse(
+    "GetRolePolicy",
+    `    ${el("RoleName", policy.roleName)}\n    ${el("PolicyName", policy.policyName)}\n    ${el("PolicyDocument", encodePolicyDocument(policy.document))}\n`,
+    requestId,
+  );
+}
+
+export function listAttachedRolePoliciesResponse(attached: ReadonlyArray<{ name: string; arn: string }>, marker: string | undefined, requestId: string): WireResponse {
+  return actionResponse(
+    "ListAttachedRolePolicies",
+    members(
+      "AttachedPolicies",
+      attached.map((p) => `${el("PolicyName", p.name)}${el("PolicyArn", p.arn)}`),
+    ) + truncation(marker),
+    requestId,
+  );
+}
+
+export interface IamManagedPolicyView {
+  readonly name: string;
+  readonly policyId: string;
+  readonly arn: string;
+  readonly path: string;
+  /** Entities (here: roles of the stacks) the policy is attached to. */
+  readonly attachmentCount: number;
+  readonly createDate: Date;
+  readonly document: PolicyDocument;
+}
+
+/** The only version a policy has here: the stacks define each policy once. */
+export const DEFAULT_POLICY_VERSION = "v1";
+
+export function getPolicyResponse(policy: IamManagedPolicyView, requestId: string): WireResponse {
+  return actionResponse(
+    "GetPolicy",
+    `    <Policy>\n` +
+      `      ${el("PolicyName", policy.name)}\n` +
+      `      ${el("DefaultVersionId", DEFAULT_POLICY_VERSION)}\n` +
+      `      ${el("PolicyId", policy.policyId)}\n` +
+      `      ${el("Path", policy.path)}\n` +
+      `      ${el("Arn", policy.arn)}\n` +
+      `      ${el("AttachmentCount", policy.attachmentCount)}\n` +
+      `      ${el("PermissionsBoundaryUsageCount", 0)}\n` +
+      `      ${el("IsAttachable", true)}\n` +
+      `      ${el("CreateDate", isoSeconds(policy.createDate))}\n` +
+      `      ${el("UpdateDate", isoSeconds(policy.createDate))}\n` +
+      `    </Policy>\n`,
+    requestId,
+  );
+}
+
+export function getPolicyVersionResponse(policy: IamManagedPolicyView, requestId: string): WireResponse {
+  return actionResponse(
+    "GetPolicyVersion",
+    `    <PolicyVersion>\n` +
+      `      ${el("Document", encodePolicyDocument(policy.document))}\n` +
+      `      ${el("IsDefaultVersion", true)}\n` +
+      `      ${el("VersionId", DEFAULT_POLICY_VERSION)}\n` +
+      `      ${el("CreateDate", isoSeconds(policy.createDate))}\n` +
+      `    </PolicyVersion>\n`,
+    requestId,
+  );
+}
+
+export function iamErrorResponse(error: IamErrorSpec, requestId: string): WireResponse {
+  return xmlResponse(
+    error.status,
+    `<ErrorResponse xmlns="${IAM_NAMESPACE}">\n` +
+      `  <Error>\n    ${el("Type", error.status >= 500 ? "Receiver" : "Sender")}\n    ${el("Code", error.code)}\n    ${el("Message", error.message)}\n  </Error>\n` +
+      `  ${el("RequestId", requestId)}\n` +
+      `</ErrorResponse>\n`,
+    requestId,
+  );
+}
+
+/**
+ * How IAM names a resource in AccessDenied messages: "role <name>", "policy <arn>".
+ * Not confirmed against AWS: the policy wording, and whether a role's path is shown.
+ */
+export function iamResourceLabel(arn: string): string {
+  const role = /^arn:[^:]+:iam::[^:]*:role\/(?:.*\/)?([^/]+)$/.exec(arn);
+  if (role) return `role ${role[1]}`;
+  return `policy ${arn}`;
+}
+
+/** A managed policy ARN's name and path: arn:<p>:iam::<account>:policy/<path...>/<name>. */
+export function splitPolicyArn(arn: string): { accountId: string; path: string; name: string } | undefined {
+  const m = /^arn:[^:]+:iam::([^:]*):policy(\/(?:.*\/)?)([^/]+)$/.exec(arn);
+  return m ? { accountId: m[1], path: m[2], name: m[3] } : undefined;
+}

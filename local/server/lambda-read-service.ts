@@ -1,0 +1,114 @@
+/**
+ * Lambda GetPolicy and GetFunctionConfiguration, answered from the model. As for Invoke, the
+ * simulator decides first, over the caller's identity policies and the function's resource-based
+ * policy, so another account reads a function only when that policy lets it.
+ */
+import { createHash } from "crypto";
+import * as fs from "fs";
+import { accessDeniedMessage } from "../iam/authorize";
+import type { Principal } from "../iam/principals";
+import type { FunctionModel } from "../model/types";
+import { functionConfigurationResponse, functionPolicyResponse, revisionIdOf, type FunctionReadRequest } from "../protocol/lambda-read-wire";
+import { lambdaErrorResponse, parseFunctionIdentifier, type WireResponse } from "../protocol/lambda-wire";
+import type { LocalAccounts } from "./accounts";
+import type { AuditLog } from "./audit";
+
+export interface FunctionReadCall {
+  readonly caller: Principal;
+  readonly region: string;
+  readonly read: FunctionReadRequest;
+  readonly requestId: string;
+}
+
+const ACTION_OF = { GetPolicy: "lambda:GetPolicy", GetFunctionConfiguration: "lambda:GetFunctionConfiguration" } as const;
+
+export class LambdaReadService {
+  /** Size and base64 SHA-256 of each function's zip, read once. */
+  private readonly packages = new Map<string, { size: number; sha256Base64: string }>();
+
+  constructor(
+    private readonly accounts: LocalAccounts,
+    private readonly audit: AuditLog,
+    /** Stands in for LastModified: the model does not know when the stacks were applied. */
+    private readonly deployedAt: Date,
+  ) {}
+
+  async handle(call: FunctionReadCall): Promise<WireResponse> {
+    const { caller, requestId, read } = call;
+    const action = ACTION_OF[read.operation];
+    const fail = (code: string, status: number, message: string, resource: string, decidedBy: readonly string[] = [], resourceAccount?: string) => {
+      this.audit.record({ requestId, service: "lambda", action, principal: caller.arn, principalAccount: caller.accountId, resource, resourceAccount, outcome: code === "AccessDeniedException" ? "denied" : "error", errorCode: code, message, decidedBy });
+      return lambdaErrorResponse({ code, status, message }, requestId);
+    };
+
+    // A bare name means a function in the caller's own account and the request's region, as in AWS.
+    const id = parseFunctionIdentifier(read.functionName, caller.accountId, call.region, read.qualifier);
+    if (!id.ok) return fail(id.error.code, id.error.status, id.error.message, read.functionName);
+    const qualifier = read.qualifier ?? id.value.qualifier;
+    const resourceArn = qualifier !== undefined ? `${id.value.arn}:${qualifier}` : id.value.arn;
+    const fn = this.accounts.model.functions.get(id.value.arn);
+
+    const decision = await this.accounts.authorizer.authorize({
+      principal: caller,
+      action,
+      resourceArn,
+      resourceAccountId: id.value.accountId,
+      region: call.region,
+      ...(fn?.resourcePolicy !== undefined ? { resourcePolicy: fn.resourcePolicy } : {}),
+      resourcePolicyName: `resource-based policy of function:${id.value.name}`,
+    });
+    if (!decision.allowed) {
+      return fail("AccessDeniedException", 403, accessDeniedMessage(caller.arn, action, resourceArn, decision.reason), resourceArn, decision.deniedBy, id.value.accountId);
+    }
+    // Only $LATEST exists here: the stacks publish no versions or aliases.
+    if (!fn || (qualifier !== undefined && qualifier !== "$LATEST")) {
+      return fail("ResourceNotFoundException", 404, `Function not found: ${resourceArn}`, resourceArn, [], id.value.accountId);
+    }
+    const allowed = (response: WireResponse): WireResponse => {
+      this.audit.record({ requestId, service: "lambda", action, principal: caller.arn, principalAccount: caller.accountId, resource: resourceArn, resourceAccount: fn.accountId, outcome: "allowed", decidedBy: decision.allowedBy });
+      return response;
+    };
+
+    if (read.operation === "GetPolicy") {
+      if (fn.resourcePolicy === undefined) return fail("ResourceNotFoundException", 404, "The resource you requested does not exist.", resourceArn, [], fn.accountId);
+      return allowed(functionPolicyResponse(fn.resourcePolicy, revisionIdOf(fn.arn, JSON.stringify(fn.resourcePolicy)), requestId));
+    }
+    const pkg = this.packageOf(fn);
+    return allowed(
+      functionConfigurationResponse(
+        {
+          functionName: fn.name,
+          // Not confirmed against AWS: that a Qualifier given as $LATEST comes back in FunctionArn.
+          functionArn: resourceArn,
+          runtime: fn.runtime,
+          role: fn.roleArn,
+          handler: fn.handler,
+          architectures: fn.architectures,
+          ...(fn.description !== undefined ? { description: fn.description } : {}),
+          ...(fn.kmsKeyArn !== undefined ? { kmsKeyArn: fn.kmsKeyArn } : {}),
+          codeSize: pkg.size,
+          codeSha256: pkg.sha256Base64,
+          timeoutSeconds: fn.timeoutSeconds,
+          memorySizeMb: fn.memorySizeMb,
+          lastModified: this.deployedAt,
+          environment: fn.environment,
+          revisionId: revisionIdOf(fn.arn, pkg.sha256Base64, JSON.stringify(fn.environment), fn.handler, fn.runtime, fn.roleArn),
+          logFormat: fn.logFormat,
+          ...(fn.applicationLogLevel !== undefined ? { applicationLogLevel: fn.applicationLogLevel } : {}),
+          logGroup: fn.logGroupName,
+        },
+        requestId,
+      ),
+    );
+  }
+
+  /** Lambda reports the package's SHA-256 in base64; the stack records it in hex, else the zip is hashed. */
+  private packageOf(fn: FunctionModel): { size: number; sha256Base64: string } {
+    const known = this.packages.get(fn.arn);
+    if (known) return known;
+    const sha256Hex = fn.zipSha256 ?? createHash("sha256").update(fs.readFileSync(fn.zipPath)).digest("hex");
+    const pkg = { size: fs.statSync(fn.zipPath).size, sha256Base64: Buffer.from(sha256Hex, "hex").toString("base64") };
+    this.packages.set(fn.arn, pkg);
+    return pkg;
+  }
+}
