@@ -1,13 +1,15 @@
 /**
- * What the proof asks each principal: assume each role, invoke each function, read or write
- * each code bucket, use or administer each key. A capability holds when any one of its
- * requests is allowed; each request is what a well-formed call would send.
+ * What the proof asks each principal: assume, change or pass each role; invoke or change each
+ * function; read, write or administer each code bucket; use or administer each key. A
+ * capability holds when any one of its requests is allowed; each request is what a
+ * well-formed call would send. Changing a role or a function, or passing a role to a new
+ * function, is as good as acting as that role: whoever can do it can reach whatever it reaches.
  */
 import type { PolicyDocument } from "../local/model/types";
 import { functionName, roleName, type AccessModel } from "./access-model";
 import { PROOF_SESSION_NAME, type AnalysisPrincipal } from "./principals";
 
-export type CapabilityKind = "assume" | "invoke" | "read" | "write" | "use" | "administer";
+export type CapabilityKind = "assume" | "change-role" | "pass-role" | "invoke" | "change-function" | "read" | "write" | "administer-bucket" | "use" | "administer";
 
 export interface CapabilityRequest {
   readonly action: string;
@@ -36,6 +38,11 @@ export interface Capability {
  */
 export type Expectation = { readonly kind: "intended" | "permitted"; readonly why: string } | { readonly kind: "forbidden" };
 
+const ROLE_CHANGE_ACTIONS = ["iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary", "iam:DeleteRole"];
+/** lambda:InvokeAsync is deprecated but still served: a second way to run the function. */
+const INVOKE_ACTIONS = ["lambda:InvokeFunction", "lambda:InvokeAsync"];
+const FUNCTION_CHANGE_ACTIONS = ["lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:AddPermission", "lambda:RemovePermission", "lambda:DeleteFunction", "lambda:PutFunctionConcurrency"];
+const BUCKET_ADMIN_ACTIONS = ["s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutEncryptionConfiguration", "s3:PutBucketOwnershipControls", "s3:PutBucketPublicAccessBlock", "s3:DeleteBucket"];
 const KEY_USE_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom"];
 const KEY_ADMIN_ACTIONS = ["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:CreateGrant"];
 /** An object key no one would use, so no statement matches it by accident. */
@@ -58,6 +65,12 @@ export function capabilitiesOf(model: AccessModel): Capability[] {
       requests: [{ action: "sts:AssumeRole", resourceArn: role.arn, context: { "sts:RoleSessionName": PROOF_SESSION_NAME, ...(externalId !== undefined ? { "sts:ExternalId": externalId } : {}) } }],
     });
   }
+  // IAM has no resource policies: only identity policies in the role's own account decide these.
+  for (const role of roles) {
+    const common = { resourceArn: role.arn, resourceAccountId: role.accountId, resourcePolicyName: `role/${role.name}` };
+    out.push({ id: `change-role:${role.arn}`, kind: "change-role", label: `change role ${role.name}`, ...common, requests: ROLE_CHANGE_ACTIONS.map((action) => ({ action, resourceArn: role.arn })) });
+    out.push({ id: `pass-role:${role.arn}`, kind: "pass-role", label: `pass role ${role.name}`, ...common, requests: [{ action: "iam:PassRole", resourceArn: role.arn, context: { "iam:PassedToService": "lambda.amazonaws.com" } }] });
+  }
   const functions = [...model.functions].sort((a, b) => Number(b.arn === model.intended.calleeFunctionArn) - Number(a.arn === model.intended.calleeFunctionArn) || a.arn.localeCompare(b.arn));
   for (const fn of functions) {
     out.push({
@@ -68,7 +81,19 @@ export function capabilitiesOf(model: AccessModel): Capability[] {
       resourceAccountId: fn.accountId,
       ...(fn.resourcePolicy ? { resourcePolicy: fn.resourcePolicy } : {}),
       resourcePolicyName: `resource policy of function ${fn.name}`,
-      requests: [{ action: "lambda:InvokeFunction", resourceArn: fn.arn }],
+      requests: INVOKE_ACTIONS.map((action) => ({ action, resourceArn: fn.arn })),
+    });
+  }
+  for (const fn of functions) {
+    out.push({
+      id: `change-function:${fn.arn}`,
+      kind: "change-function",
+      label: `change function ${fn.name}`,
+      resourceArn: fn.arn,
+      resourceAccountId: fn.accountId,
+      ...(fn.resourcePolicy ? { resourcePolicy: fn.resourcePolicy } : {}),
+      resourcePolicyName: `resource policy of function ${fn.name}`,
+      requests: FUNCTION_CHANGE_ACTIONS.map((action) => ({ action, resourceArn: fn.arn })),
     });
   }
   for (const bucket of [...model.buckets].sort((a, b) => a.accountId.localeCompare(b.accountId) || a.name.localeCompare(b.name))) {
@@ -78,6 +103,7 @@ export function capabilitiesOf(model: AccessModel): Capability[] {
     // A well-formed upload names the bucket's own key, as the bucket policy demands.
     const sse: Record<string, string> = bucket.kmsKeyArn !== undefined ? { "s3:x-amz-server-side-encryption": "aws:kms", "s3:x-amz-server-side-encryption-aws-kms-key-id": bucket.kmsKeyArn } : {};
     out.push({ id: `write:${bucket.arn}`, kind: "write", label: `write s3://${bucket.name}`, ...common, requests: [{ action: "s3:PutObject", resourceArn: object, context: sse }] });
+    out.push({ id: `administer-bucket:${bucket.arn}`, kind: "administer-bucket", label: `administer s3://${bucket.name}`, ...common, requests: BUCKET_ADMIN_ACTIONS.map((action) => ({ action, resourceArn: bucket.arn })) });
   }
   for (const key of [...model.keys].sort((a, b) => a.accountId.localeCompare(b.accountId) || keyName(a).localeCompare(keyName(b)))) {
     const common = { resourceArn: key.arn, resourceAccountId: key.accountId, resourcePolicy: key.policy, resourcePolicyName: `key policy of ${keyName(key)}` };
@@ -100,6 +126,11 @@ export function expectationFor(model: AccessModel, principal: AnalysisPrincipal,
   const { intended } = model;
   const isRole = (arn: string) => principal.roleArn === arn;
   const ownerAdmin = principal.kind === "admin" && principal.accountId === capability.resourceAccountId;
+  // A principal a policy names, in the resource's own account: what it may do there beyond what the
+  // stacks grant it is decided by identity policies the stacks do not define (the findings report the naming).
+  if (principal.kind === "named" && principal.accountId === capability.resourceAccountId && capability.kind !== "assume") {
+    return { kind: "permitted", why: `in its own account, decided by identity policies the stacks do not define` };
+  }
   switch (capability.kind) {
     case "assume":
       if (capability.resourceArn === intended.invokerRoleArn && isRole(intended.callerRoleArn)) {
@@ -117,8 +148,12 @@ export function expectationFor(model: AccessModel, principal: AnalysisPrincipal,
       const encrypts = model.functions.find((f) => f.kmsKeyArn === capability.resourceArn && isRole(f.roleArn));
       return encrypts ? { kind: "permitted", why: `it encrypts ${encrypts.name}'s environment and failed events` } : { kind: "forbidden" };
     }
+    case "change-role":
+    case "pass-role":
+    case "change-function":
     case "read":
     case "write":
+    case "administer-bucket":
     case "administer":
       return ownerAdmin ? { kind: "permitted", why: "its account's administrators own it" } : { kind: "forbidden" };
   }

@@ -6,6 +6,7 @@
 import * as path from "path";
 import { parseArgs } from "util";
 import { ensureSynthesized } from "../local/model/freshness";
+import { SimulationError } from "../local/iam/authorize";
 import { ModelError } from "../local/model/types";
 import { PROJECT_ROOT } from "../local/start";
 import { VerifyInputError, type AccessModel } from "./access-model";
@@ -13,12 +14,13 @@ import { analyzeAccess } from "./analyze";
 import { findPolicyProblems } from "./findings";
 import { accessModelFromStacks } from "./from-stacks";
 import { jsonReport, mermaidReport, passed, textReport, type ProofResult } from "./report";
+import { validatePolicies } from "./validate-policies";
 
 export const EXIT = { proven: 0, violation: 1, badInput: 2 } as const;
 
 const USAGE = `Usage:
   npm run verify -- [--dir DIR] [--format text|json|mermaid]
-  npm run verify -- --live --caller-profile P --callee-profile Q [--dir DIR] [--format text|json|mermaid]
+  npm run verify -- --live --caller-profile P --callee-profile Q [--ignore-drift] [--dir DIR] [--format text|json|mermaid]
 
 Computes who can assume the invoker role, invoke the callee (directly or through any chain of
 roles), read or write the code buckets, and use or administer the keys, from the policies of
@@ -27,7 +29,8 @@ with --live from the deployed accounts, read with the two AWS profiles (IAM, Lam
 read APIs; the profiles need read access such as the AWS-managed SecurityAudit policy).
 
 Exit codes: 0 only the intended path is open; 1 access beyond the intended path, the intended
-path refused, or a policy finding; 2 bad input.`;
+path refused, a policy finding, or (live) drift from the stacks unless --ignore-drift; 2 bad
+input (nothing was judged).`;
 
 const FORMATS = ["text", "json", "mermaid"] as const;
 type Format = (typeof FORMATS)[number];
@@ -35,7 +38,7 @@ type Format = (typeof FORMATS)[number];
 interface Options {
   readonly dir?: string;
   readonly format: Format;
-  readonly live?: { readonly callerProfile: string; readonly calleeProfile: string };
+  readonly live?: { readonly callerProfile: string; readonly calleeProfile: string; readonly ignoreDrift: boolean };
 }
 
 function parseOptions(argv: readonly string[]): Options | "help" {
@@ -49,6 +52,7 @@ function parseOptions(argv: readonly string[]): Options | "help" {
         live: { type: "boolean", default: false },
         "caller-profile": { type: "string" },
         "callee-profile": { type: "string" },
+        "ignore-drift": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -62,14 +66,14 @@ function parseOptions(argv: readonly string[]): Options | "help" {
   if (!(FORMATS as readonly string[]).includes(v.format as string)) throw new VerifyInputError(`--format ${v.format} is not one of ${FORMATS.join(", ")}`);
   const callerProfile = v["caller-profile"];
   const calleeProfile = v["callee-profile"];
-  if (!v.live && (callerProfile !== undefined || calleeProfile !== undefined)) throw new VerifyInputError("--caller-profile and --callee-profile are for live mode: add --live");
+  if (!v.live && (callerProfile !== undefined || calleeProfile !== undefined || v["ignore-drift"])) throw new VerifyInputError("--caller-profile, --callee-profile and --ignore-drift are for live mode: add --live");
   if (v.live && (callerProfile === undefined || calleeProfile === undefined)) {
     throw new VerifyInputError("--live needs both --caller-profile (account A, where the caller runs) and --callee-profile (account B, where the callee runs)");
   }
   return {
     ...(v.dir !== undefined ? { dir: v.dir } : {}),
     format: v.format as Format,
-    ...(v.live ? { live: { callerProfile: callerProfile as string, calleeProfile: calleeProfile as string } } : {}),
+    ...(v.live ? { live: { callerProfile: callerProfile as string, calleeProfile: calleeProfile as string, ignoreDrift: v["ignore-drift"] === true } } : {}),
   };
 }
 
@@ -99,7 +103,16 @@ export async function runVerify(argv: readonly string[], out: (text: string) => 
     const { readDeployedAccounts } = await import("./live");
     ({ model, drift } = await readDeployedAccounts(stacks, options.live));
   }
-  const result: ProofResult = { analysis: await analyzeAccess(model), findings: findPolicyProblems(model), ...(drift ? { drift } : {}) };
+  validatePolicies(model);
+  let analysis;
+  try {
+    analysis = await analyzeAccess(model);
+  } catch (err) {
+    // validatePolicies catches what AWS would refuse; anything the simulator still cannot read is bad input too.
+    if (err instanceof SimulationError) throw new VerifyInputError(`a policy cannot be evaluated: ${err.message}`);
+    throw err;
+  }
+  const result: ProofResult = { analysis, findings: findPolicyProblems(model), ...(drift ? { drift, driftJudged: !options.live?.ignoreDrift } : {}) };
   if (options.format === "json") out(jsonReport(result));
   else if (options.format === "mermaid") out(mermaidReport(result.analysis));
   else out(textReport(result));

@@ -6,19 +6,21 @@
 import type { PolicyDocument, RoleModel } from "../local/model/types";
 import { asList, describeSource, statementLabel, statementsOf, type AccessModel } from "./access-model";
 import { keyName } from "./capabilities";
-import { accountOfPrincipal } from "./principals";
+import { accountOfPrincipal, conditionValues } from "./principals";
 
 export type FindingCode =
   | "public-principal"
   | "account-without-narrowing"
   | "trust-without-principal-arn"
+  | "principal-off-path"
+  | "federated-principal"
   | "foreign-account"
   | "action-wildcard"
   | "resource-wildcard"
   | "negated-element"
   | "external-id-not-required"
   | "organization-not-required"
-  | "service-trust-without-source";
+  | "service-without-source";
 
 export interface Finding {
   readonly code: FindingCode;
@@ -50,14 +52,24 @@ const AWS_NAMED_RESOURCES: readonly { readonly pattern: RegExp; readonly actions
     why: "Lambda creates the network interfaces, so their ids are not known in advance",
   },
   {
-    pattern: /^arn:[^:]+:logs:[a-z0-9-]+:\d{12}:log-group:[^*]+:log-stream:\*$/,
+    // Both forms AWS documents: the group's streams, and the group with everything under it.
+    pattern: /^arn:[^:]+:logs:[a-z0-9-]+:\d{12}:log-group:[^*?]+:(log-stream:)?\*$/,
     actions: new Set(["logs:createlogstream", "logs:putlogevents"]),
     why: "Lambda names the log streams",
+  },
+  {
+    pattern: /^arn:[^:]+:lambda:[a-z0-9-]+:\d{12}:function:[^*?:]+:\*$/,
+    actions: new Set(["lambda:invokefunction", "lambda:invokeasync", "lambda:getfunction", "lambda:getfunctionconfiguration"]),
+    why: "the versions and aliases of one named function",
   },
 ];
 /** Condition keys that pin a statement to one principal (or, for services, one source). */
 const PRINCIPAL_NARROWING = ["aws:principalarn", "aws:userid"];
 const ANY_NARROWING = [...PRINCIPAL_NARROWING, "aws:principalaccount", "aws:principalorgid", "aws:sourcearn", "aws:sourceaccount"];
+/** What pins a service principal to this account's own resources (the confused deputy). */
+const SOURCE_NARROWING = ["aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", "aws:sourceowner", "kms:encryptioncontext:aws:logs:arn"];
+const PRINCIPAL_ARN_KEY = new Set(["aws:principalarn"]);
+const PRINCIPAL_ACCOUNT_KEY = new Set(["aws:principalaccount"]);
 const POSITIVE_OPERATORS = /^(ForAllValues:|ForAnyValue:)?(StringEquals|StringEqualsIgnoreCase|StringLike|ArnEquals|ArnLike)(IfExists)?$/i;
 
 export function findPolicyProblems(model: AccessModel): Finding[] {
@@ -97,14 +109,21 @@ function reviewResourceStatement(model: AccessModel, policy: PolicyUnderReview, 
   const principal = statement.Principal;
   const awsPrincipals = principal === "*" ? ["*"] : asList((principal as Record<string, unknown> | undefined)?.AWS);
   const services = principal === "*" ? [] : asList((principal as Record<string, unknown> | undefined)?.Service);
+  const federated = principal === "*" ? [] : asList((principal as Record<string, unknown> | undefined)?.Federated);
+  const narrowedTo = conditionValues(statement, PRINCIPAL_ARN_KEY);
   if (awsPrincipals.includes("*") && !ANY_NARROWING.some((k) => conditionKeys.has(k))) {
     add("public-principal", 'Principal "*" with no condition narrowing it: anyone in any account', policy.kind === "function" ? "remove this permission: the invoker role is in the callee's account and needs none" : "name the one principal that needs access instead of \"*\"");
   }
+  if (federated.length > 0 && policy.kind === "trust") {
+    add("federated-principal", `trusts the identity provider ${federated.join(", ")}: its users can assume the role with web identity or SAML`, "remove the federated principal: only the caller's execution role takes part");
+  }
+  for (const account of [...awsPrincipals, ...narrowedTo, ...conditionValues(statement, PRINCIPAL_ACCOUNT_KEY)].map(accountOfPrincipal).filter((a): a is string => a !== undefined)) {
+    if (account !== model.callerAccountId && account !== model.calleeAccountId) {
+      add("foreign-account", `names account ${account}, which is neither the caller's (${model.callerAccountId}) nor the callee's (${model.calleeAccountId})`, `remove account ${account}: only the caller and callee accounts take part`);
+    }
+  }
   for (const value of awsPrincipals.filter((p) => p !== "*")) {
     const account = accountOfPrincipal(value);
-    if (account !== undefined && account !== model.callerAccountId && account !== model.calleeAccountId) {
-      add("foreign-account", `trusts account ${account}, which is neither the caller's (${model.callerAccountId}) nor the callee's (${model.calleeAccountId})`, `remove ${value}: only the caller and callee accounts take part`);
-    }
     const wholeAccount = /^\d{12}$/.test(value) || /:root$/.test(value);
     // A key policy's grant to its own account root is KMS's default: it hands the key to the account's IAM policies.
     if (!wholeAccount || (policy.kind === "key" && account === policy.accountId) || PRINCIPAL_NARROWING.some((k) => conditionKeys.has(k))) continue;
@@ -114,9 +133,41 @@ function reviewResourceStatement(model: AccessModel, policy: PolicyUnderReview, 
       add("account-without-narrowing", `grants all of account ${account} with no aws:PrincipalArn condition`, "name the role that needs access, or add an aws:PrincipalArn condition");
     }
   }
-  if (policy.kind === "trust" && services.length > 0 && !["aws:sourceaccount", "aws:sourcearn"].some((k) => conditionKeys.has(k))) {
-    add("service-trust-without-source", `trusts ${services.join(", ")} for any account's resources (the confused deputy)`, `add "Condition": {"StringEquals": {"aws:SourceAccount": "${policy.accountId}"}}`);
+  for (const off of offPath(model, policy, [...awsPrincipals.filter((p) => p !== "*"), ...narrowedTo], services)) add("principal-off-path", off.problem, off.fix);
+  const sourcePinned = SOURCE_NARROWING.some((k) => conditionKeys.has(k));
+  // The callee's policy is judged whole by principal-off-path; elsewhere a service must be pinned to its source.
+  if (services.length > 0 && !sourcePinned && !(policy.kind === "function" && policy.name.startsWith(`resource policy of function ${functionNameOf(model.intended.calleeFunctionArn)} `))) {
+    add("service-without-source", `lets ${services.join(", ")} act for any account's resources (the confused deputy)`, `add "Condition": {"StringEquals": {"aws:SourceAccount": "${policy.accountId}"}} (and aws:SourceArn where the service sets it)`);
   }
+}
+
+const functionNameOf = (arn: string) => arn.split(":")[6];
+
+/**
+ * Principals a policy lets in beyond the intended path: on the invoker role anyone but the
+ * caller's role; on the callee anyone at all (the invoker role is in its account and needs no
+ * resource policy); on the execution roles any AWS principal (Lambda alone assumes them); on
+ * buckets, keys and the caller, anyone from another account.
+ */
+function offPath(model: AccessModel, policy: PolicyUnderReview, named: readonly string[], services: readonly string[]): { problem: string; fix: string }[] {
+  const { intended } = model;
+  const out: { problem: string; fix: string }[] = [];
+  const unique = [...new Set(named)];
+  if (policy.kind === "trust" && policy.role?.arn === intended.invokerRoleArn) {
+    const callerAccount = new Set([model.callerAccountId, `arn:${model.partition}:iam::${model.callerAccountId}:root`]);
+    for (const value of unique.filter((v) => v !== intended.callerRoleArn && !callerAccount.has(v))) {
+      out.push({ problem: `lets ${value} assume the invoker role, which only ${intended.callerRoleArn} may`, fix: `remove ${value} from the Principal and from any aws:PrincipalArn condition` });
+    }
+  } else if (policy.kind === "trust") {
+    for (const value of unique) out.push({ problem: `lets ${value} assume an execution role, which only Lambda should`, fix: `remove ${value}: the role's trust needs only the lambda.amazonaws.com service principal` });
+  } else if (policy.kind === "function" && policy.name.startsWith(`resource policy of function ${functionNameOf(intended.calleeFunctionArn)} `)) {
+    for (const value of [...unique, ...services]) out.push({ problem: `lets ${value} act on the callee directly, around the invoker role`, fix: "remove this permission: the invoker role is in the callee's account and needs no resource policy" });
+  } else {
+    for (const value of unique.filter((v) => accountOfPrincipal(v) !== undefined && accountOfPrincipal(v) !== policy.accountId)) {
+      out.push({ problem: `grants ${value}, from another account, access to a resource of account ${policy.accountId}`, fix: `remove ${value}: nothing in this architecture crosses accounts except the invoker role's trust` });
+    }
+  }
+  return out;
 }
 
 /** A configured external id or organisation must be required by every statement that lets account A in. */
@@ -145,7 +196,7 @@ function conditionKeysOf(statement: Record<string, unknown>): Set<string> {
   for (const [operator, entries] of Object.entries(condition ?? {})) {
     if (!POSITIVE_OPERATORS.test(operator)) continue;
     // A wildcard value narrows nothing.
-    for (const [key, value] of Object.entries(entries ?? {})) if (!asList(value).some((v) => v.includes("*"))) keys.add(key.toLowerCase());
+    for (const [key, value] of Object.entries(entries ?? {})) if (!asList(value).some((v) => /[*?]/.test(v))) keys.add(key.toLowerCase());
   }
   return keys;
 }

@@ -6,8 +6,10 @@ import type { Finding } from "./findings";
 export interface ProofResult {
   readonly analysis: AccessAnalysis;
   readonly findings: readonly Finding[];
-  /** Live mode: differences between the deployed policies and the stacks (reported, not judged). */
+  /** Live mode: differences between the deployed policies and the stacks. */
   readonly drift?: readonly string[];
+  /** Whether drift fails the proof (live mode's default; --ignore-drift turns it off). */
+  readonly driftJudged?: boolean;
 }
 
 export function violationsOf(result: ProofResult): { beyond: Cell[]; broken: Cell[] } {
@@ -19,7 +21,7 @@ export function violationsOf(result: ProofResult): { beyond: Cell[]; broken: Cel
 
 export function passed(result: ProofResult): boolean {
   const { beyond, broken } = violationsOf(result);
-  return beyond.length === 0 && broken.length === 0 && result.findings.length === 0;
+  return beyond.length === 0 && broken.length === 0 && result.findings.length === 0 && !(result.driftJudged && (result.drift?.length ?? 0) > 0);
 }
 
 const MARK: Record<Cell["verdict"], string> = { "as-intended": "ALLOW", permitted: "ALLOW", refused: "DENY", "beyond-intended": "ALLOW!", "path-broken": "DENY!" };
@@ -80,6 +82,7 @@ export function verdictText(result: ProofResult): string {
     beyond.length > 0 ? `${beyond.length} access${beyond.length === 1 ? "" : "es"} beyond the intended path` : "",
     broken.length > 0 ? `${broken.length} step${broken.length === 1 ? "" : "s"} of the intended path refused` : "",
     result.findings.length > 0 ? `${result.findings.length} finding${result.findings.length === 1 ? "" : "s"}` : "",
+    result.driftJudged && (result.drift?.length ?? 0) > 0 ? `${result.drift?.length} difference${result.drift?.length === 1 ? "" : "s"} from the stacks (--ignore-drift to judge access alone)` : "",
   ].filter(Boolean);
   return `FAIL: ${parts.join(", ")}.`;
 }
@@ -110,7 +113,7 @@ export function jsonReport(result: ProofResult): string {
       origin: analysis.model.origin,
       intended: analysis.model.intended,
       passed: passed(result),
-      summary: { beyondIntended: beyond.length, intendedPathRefused: broken.length, findings: result.findings.length },
+      summary: { beyondIntended: beyond.length, intendedPathRefused: broken.length, findings: result.findings.length, ...(result.drift ? { drift: result.drift.length } : {}) },
       principals: analysis.principals.map(({ id, label, kind, accountId }) => ({ id, label, kind, ...(accountId !== undefined ? { accountId } : {}) })),
       capabilities: analysis.capabilities.map(({ id, kind, label, resourceArn }) => ({ id, kind, label, resourceArn })),
       cells: analysis.cells,
@@ -148,11 +151,19 @@ export function mermaidReport(analysis: AccessAnalysis): string {
   for (const fn of model.functions) edges.push({ line: `  ${fnNode(fn.arn)} -- "runs as" --> ${roleNode(fn.roleArn)}` });
   for (const cell of cells) {
     const capability = analysis.capabilities.find((c) => c.id === cell.capabilityId);
-    if (!capability || (capability.kind !== "assume" && capability.kind !== "invoke")) continue;
+    if (!capability) continue;
     const principal = principals.find((p) => p.id === cell.principalId);
     if (!principal || principal.roleArn === capability.resourceArn) continue;
     const from = nodeOfPrincipal.get(principal.id) as string;
-    const to = capability.kind === "assume" ? roleNode(capability.resourceArn) : fnNode(capability.resourceArn);
+    const onRole = capability.kind === "assume" || capability.kind === "change-role" || capability.kind === "pass-role";
+    const onFunction = capability.kind === "invoke" || capability.kind === "change-function";
+    if (!onRole && !onFunction) continue;
+    const to = onRole ? roleNode(capability.resourceArn) : fnNode(capability.resourceArn);
+    // Changing or passing a role or function is drawn only when it goes beyond the path (owners may always).
+    if (capability.kind !== "assume" && capability.kind !== "invoke") {
+      if (cell.verdict === "beyond-intended") edges.push({ line: `  ${from} -- "${cell.action}" --> ${to}`, style: "stroke:#d00,stroke-width:3px" });
+      continue;
+    }
     const action = capability.requests[0].action;
     if (cell.allowed && cell.via.length === 0) {
       edges.push({ line: `  ${from} -- "${action}" --> ${to}`, ...(cell.verdict === "beyond-intended" ? { style: "stroke:#d00,stroke-width:3px" } : {}) });

@@ -11,7 +11,7 @@ import { writeProfiles } from "../../local/profiles";
 import type { LocalRuntime } from "../../local/server/runtime";
 import { PROJECT_ROOT } from "../../local/start";
 import { EXIT } from "../../verify/cli";
-import { editPolicy, OUT_DIR, roleNamed, stacksVariant, withRuntime } from "../local/support";
+import { editPolicy, OUT_DIR, roleNamed, stacksVariant, withRuntime, type TfJson } from "../local/support";
 
 const scratch: string[] = [];
 afterAll(() => {
@@ -94,6 +94,25 @@ describe("verify --live against the local runtime", () => {
       expect(run.code).toBe(EXIT.violation);
       expect(run.stdout).toContain("resource policy of function xacct-demo-callee: exists in the account, not in the stacks");
       expect(run.stdout).toContain("[public-principal] resource policy of function xacct-demo-callee (Lambda function xacct-demo-callee in account 222222222222): AddedInConsole");
+    });
+  });
+
+  it("fails on drift that opens nothing (a statement removed by hand), unless --ignore-drift", async () => {
+    const changedByHand = stacksVariant(({ callee }) => {
+      const bucketPolicy = Object.values(callee.resource.aws_s3_bucket_policy as Record<string, TfJson>)[0];
+      editPolicy(bucketPolicy, "policy", (doc) => (doc.Statement = doc.Statement.filter((st: TfJson) => st.Sid !== "DenyInsecureTransport")));
+    });
+    scratch.push(changedByHand);
+    await withRuntime(changedByHand, {}, async (runtime) => {
+      const args = ["--caller-profile", "caller-admin", "--callee-profile", "callee-admin", "--dir", OUT_DIR];
+      const judged = await verifyLive(runtime, args);
+      expect(judged.code).toBe(EXIT.violation);
+      expect(judged.stdout).toContain("  bucket policy of xacct-demo-code-222222222222-eu-west-1 differs from the stacks: DenyInsecureTransport removed");
+      expect(judged.stdout).toMatch(/^FAIL: 1 difference from the stacks \(--ignore-drift to judge access alone\)\.$/m);
+      const accessOnly = await verifyLive(runtime, [...args, "--ignore-drift"]);
+      expect(accessOnly.code).toBe(EXIT.proven);
+      expect(accessOnly.stdout).toContain("DenyInsecureTransport removed");
+      expect(accessOnly.stdout).toMatch(/^PASS: /m);
     });
   });
 

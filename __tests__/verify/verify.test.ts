@@ -101,8 +101,8 @@ describe("the unmodified stacks", () => {
 
   it("open exactly the intended path, plus each account's administrators over their own resources and each function's role over its own key", () => {
     const key = (alias: string) => analysis.capabilities.find((c) => c.label === `use key alias/${alias}`)?.resourceArn;
-    const adminOwn = (account: string, resources: string[]) => resources.map((r) => `admin/${account} -> ${r} [permitted]`);
-    const keysOf = (account: string) => analysis.capabilities.filter((c) => (c.kind === "use" || c.kind === "administer") && c.resourceAccountId === account).map((c) => c.id);
+    // Everything on a resource of their own account, except assuming roles (a trust must name them).
+    const ownedBy = (account: string) => analysis.capabilities.filter((c) => c.resourceAccountId === account && c.kind !== "assume").map((c) => `admin/${account} -> ${c.id} [permitted]`);
     expect(allowedCells(analysis)).toEqual(
       [
         `role/xacct-demo-caller-exec -> assume:${INVOKER_ROLE} [as-intended]`,
@@ -110,8 +110,8 @@ describe("the unmodified stacks", () => {
         `role/xacct-demo-callee-invoker -> invoke:${CALLEE_FN} [as-intended]`,
         `role/xacct-demo-caller-exec -> use:${key("xacct-demo-caller")} [permitted]`,
         `role/xacct-demo-callee-exec -> use:${key("xacct-demo-callee")} [permitted]`,
-        ...adminOwn("111111111111", [`invoke:${CALLER_FN}`, "read:arn:aws:s3:::xacct-demo-code-111111111111-eu-west-1", "write:arn:aws:s3:::xacct-demo-code-111111111111-eu-west-1", ...keysOf("111111111111")]),
-        ...adminOwn("222222222222", [`invoke:${CALLEE_FN}`, "read:arn:aws:s3:::xacct-demo-code-222222222222-eu-west-1", "write:arn:aws:s3:::xacct-demo-code-222222222222-eu-west-1", ...keysOf("222222222222")]),
+        ...ownedBy("111111111111"),
+        ...ownedBy("222222222222"),
       ].sort(),
     );
   });
@@ -208,6 +208,7 @@ describe("weakened variants of the stacks", () => {
     const { analysis, findings } = await prove(dir);
     expect(codes(findings)).toEqual([
       "foreign-account @ trust policy of role/xacct-demo-callee-invoker: PartnerAccount",
+      "principal-off-path @ trust policy of role/xacct-demo-callee-invoker: PartnerAccount",
       "trust-without-principal-arn @ trust policy of role/xacct-demo-callee-invoker: PartnerAccount",
     ]);
     const third = `named/${THIRD_ACCOUNT_ROOT}`;
@@ -229,8 +230,8 @@ describe("weakened variants of the stacks", () => {
       };
     });
     const { analysis, findings } = await prove(dir);
-    // No policy shape is wrong here (one role, one function, no wildcard): only the matrix shows the second path.
-    expect(findings).toEqual([]);
+    // No wildcard, no whole account: the finding is that the callee has a resource policy at all.
+    expect(codes(findings)).toEqual(["principal-off-path @ resource policy of function xacct-demo-callee: CallerRoleDirectly"]);
     expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_FN}`)).toMatchObject({
       verdict: "beyond-intended",
       via: [],
@@ -242,7 +243,10 @@ describe("weakened variants of the stacks", () => {
   it("a third account named in the trust but still pinned by the aws:PrincipalArn condition: refused, yet reported", async () => {
     const dir = variant(({ callee }) => editPolicy(roleNamed(callee, "-callee-invoker"), "assume_role_policy", (doc) => (doc.Statement[0].Principal.AWS = ["arn:aws:iam::111111111111:root", THIRD_ACCOUNT_ROOT])));
     const { analysis, findings } = await prove(dir);
-    expect(codes(findings)).toEqual(["foreign-account @ trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly"]);
+    expect(codes(findings)).toEqual([
+      "foreign-account @ trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly",
+      "principal-off-path @ trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly",
+    ]);
     expect(cell(analysis, `named/${THIRD_ACCOUNT_ROOT}`, `assume:${INVOKER_ROLE}`).allowed).toBe(false);
   });
 
@@ -261,7 +265,7 @@ describe("weakened variants of the stacks", () => {
 
   it("an execution role's trust to Lambda without aws:SourceAccount: the confused-deputy finding", async () => {
     const dir = variant(({ callee }) => editPolicy(roleNamed(callee, "-callee-exec"), "assume_role_policy", (doc) => delete doc.Statement[0].Condition));
-    expect(codes((await prove(dir)).findings)).toEqual(["service-trust-without-source @ trust policy of role/xacct-demo-callee-exec: LambdaInOwnAccountOnly"]);
+    expect(codes((await prove(dir)).findings)).toEqual(["service-without-source @ trust policy of role/xacct-demo-callee-exec: LambdaInOwnAccountOnly"]);
   });
 
   it("an external id and organisation configured but not required by the trust: one finding each", async () => {
@@ -273,6 +277,172 @@ describe("weakened variants of the stacks", () => {
       "external-id-not-required @ trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly",
       "organization-not-required @ trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly",
     ]);
+  });
+});
+
+/** Mutations of the synthesized JSON, for the table below. */
+const invokerTrust = (edit: (doc: TfJson) => void) => (stacks: { callee: TfJson }) => editPolicy(roleNamed(stacks.callee, "-callee-invoker"), "assume_role_policy", edit);
+const addTrustStatement = (statement: TfJson) => invokerTrust((doc) => doc.Statement.push(statement));
+const rolePolicy = (stack: TfJson, name: string) => Object.values(stack.resource.aws_iam_role_policy as Record<string, TfJson>).find((p) => p.name === name) as TfJson;
+const grant = (side: "callee" | "caller", policyName: string, statement: TfJson) => (stacks: { callee: TfJson; caller: TfJson }) =>
+  editPolicy(rolePolicy(stacks[side], policyName), "policy", (doc) => doc.Statement.push({ Sid: "Added", Effect: "Allow", ...statement }));
+const permission = (side: "callee" | "caller", principal: string, extra: TfJson = {}) => (stacks: { callee: TfJson; caller: TfJson }) => {
+  const fn = Object.keys(stacks[side].resource.aws_lambda_function)[0];
+  stacks[side].resource.aws_lambda_permission = { added: { action: "lambda:InvokeFunction", function_name: `\${aws_lambda_function.${fn}.function_name}`, principal, statement_id: "Added", provider: `aws.${side}`, ...extra } };
+};
+const OPS_ADMIN_A = "arn:aws:iam::111111111111:role/ops-admin";
+const CODE_BUCKET_B = "arn:aws:s3:::xacct-demo-code-222222222222-eu-west-1";
+
+describe("more ways to open a second path, each caught", () => {
+  const cases: [string, Parameters<typeof stacksVariant>[0], string[], string[]][] = [
+    [
+      "a second trust statement for another role of account A",
+      addTrustStatement({ Sid: "Ops", Effect: "Allow", Principal: { AWS: OPS_ADMIN_A }, Action: "sts:AssumeRole" }),
+      ["principal-off-path @ trust policy of role/xacct-demo-callee-invoker: Ops"],
+      [`named/${OPS_ADMIN_A} -> assume:${INVOKER_ROLE}`, `named/${OPS_ADMIN_A} -> invoke:${CALLEE_FN}`],
+    ],
+    [
+      "a user of account B in the invoker role's trust",
+      addTrustStatement({ Sid: "Bob", Effect: "Allow", Principal: { AWS: "arn:aws:iam::222222222222:user/bob" }, Action: "sts:AssumeRole" }),
+      ["principal-off-path @ trust policy of role/xacct-demo-callee-invoker: Bob"],
+      [`named/arn:aws:iam::222222222222:user/bob -> assume:${INVOKER_ROLE}`],
+    ],
+    [
+      "a second role in the trust's aws:PrincipalArn condition",
+      invokerTrust((doc) => (doc.Statement[0].Condition.ArnEquals["aws:PrincipalArn"] = [CALLER_ROLE, OPS_ADMIN_A])),
+      ["principal-off-path @ trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly"],
+      [`named/${OPS_ADMIN_A} -> assume:${INVOKER_ROLE}`, `named/${OPS_ADMIN_A} -> invoke:${CALLEE_FN}`],
+    ],
+    [
+      "an aws:PrincipalArn narrowed only by ? wildcards",
+      invokerTrust((doc) => (doc.Statement[0].Condition = { ArnLike: { "aws:PrincipalArn": "arn:aws:iam::111111111111:role/??????????????????????" } })),
+      ["principal-off-path @ trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly", "trust-without-principal-arn @ trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly"],
+      [],
+    ],
+    [
+      'Principal "*" pinned to a foreign role by aws:PrincipalArn',
+      addTrustStatement({ Sid: "Partner", Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole", Condition: { ArnEquals: { "aws:PrincipalArn": "arn:aws:iam::999988887777:role/partner" } } }),
+      ["foreign-account @ trust policy of role/xacct-demo-callee-invoker: Partner", "principal-off-path @ trust policy of role/xacct-demo-callee-invoker: Partner"],
+      [`named/arn:aws:iam::999988887777:role/partner -> assume:${INVOKER_ROLE}`, `named/arn:aws:iam::999988887777:role/partner -> invoke:${CALLEE_FN}`],
+    ],
+    [
+      "a federated identity provider in the invoker role's trust",
+      addTrustStatement({ Sid: "GitHub", Effect: "Allow", Principal: { Federated: "arn:aws:iam::222222222222:oidc-provider/token.actions.githubusercontent.com" }, Action: "sts:AssumeRoleWithWebIdentity" }),
+      ["federated-principal @ trust policy of role/xacct-demo-callee-invoker: GitHub"],
+      [],
+    ],
+    [
+      "a lambda permission on the callee for another role of account A",
+      permission("callee", OPS_ADMIN_A),
+      ["principal-off-path @ resource policy of function xacct-demo-callee: Added"],
+      [`named/${OPS_ADMIN_A} -> invoke:${CALLEE_FN}`],
+    ],
+    [
+      "a lambda permission on the caller for SNS with no source",
+      permission("caller", "sns.amazonaws.com"),
+      ["service-without-source @ resource policy of function xacct-demo-caller: Added"],
+      [],
+    ],
+    [
+      "the callee's key opened to a role of account A",
+      ({ callee }) => {
+        const key = Object.values(callee.resource.aws_kms_key as Record<string, TfJson>).find((k) => String(k.description).includes("environment")) as TfJson;
+        editPolicy(key, "policy", (doc) => doc.Statement.push({ Sid: "Ops", Effect: "Allow", Principal: { AWS: "arn:aws:iam::111111111111:role/ops" }, Action: "kms:*", Resource: "*" }));
+      },
+      ["principal-off-path @ key policy of alias/xacct-demo-callee: Ops"],
+      ["named/arn:aws:iam::111111111111:role/ops -> administer:", "named/arn:aws:iam::111111111111:role/ops -> use:"],
+    ],
+    [
+      'a bucket policy for Principal "*" pinned to a foreign account by aws:PrincipalAccount',
+      ({ callee }) => {
+        const policy = Object.values(callee.resource.aws_s3_bucket_policy as Record<string, TfJson>)[0];
+        editPolicy(policy, "policy", (doc) => doc.Statement.push({ Sid: "Partner", Effect: "Allow", Principal: "*", Action: "s3:*", Resource: [CODE_BUCKET_B, `${CODE_BUCKET_B}/*`], Condition: { StringEquals: { "aws:PrincipalAccount": "999988887777" } } }));
+      },
+      ["foreign-account @ bucket policy of xacct-demo-code-222222222222-eu-west-1: Partner"],
+      [`named/arn:aws:iam::999988887777:root -> read:${CODE_BUCKET_B}`, `named/arn:aws:iam::999988887777:root -> write:${CODE_BUCKET_B}`, `named/arn:aws:iam::999988887777:root -> administer-bucket:${CODE_BUCKET_B}`],
+    ],
+    [
+      "the callee's role allowed to rewrite the invoker role's trust",
+      grant("callee", "execution", { Action: "iam:UpdateAssumeRolePolicy", Resource: INVOKER_ROLE }),
+      [],
+      [`role/xacct-demo-callee-exec -> change-role:${INVOKER_ROLE}`],
+    ],
+    [
+      "the callee's role allowed to replace the callee's code",
+      grant("callee", "execution", { Action: "lambda:UpdateFunctionCode", Resource: CALLEE_FN }),
+      [],
+      [`role/xacct-demo-callee-exec -> change-function:${CALLEE_FN}`],
+    ],
+    [
+      "the invoker role allowed to change the callee's configuration",
+      grant("callee", "invoke-callee-only", { Action: "lambda:UpdateFunctionConfiguration", Resource: CALLEE_FN }),
+      [],
+      [`role/xacct-demo-callee-invoker -> change-function:${CALLEE_FN}`],
+    ],
+    [
+      "the caller's role allowed to pass itself to a new function",
+      grant("caller", "execution", { Action: "iam:PassRole", Resource: CALLER_ROLE }),
+      [],
+      [`role/xacct-demo-caller-exec -> pass-role:${CALLER_ROLE}`],
+    ],
+    [
+      "the callee's role allowed to replace its code bucket's policy",
+      grant("callee", "execution", { Action: "s3:PutBucketPolicy", Resource: CODE_BUCKET_B }),
+      [],
+      [`role/xacct-demo-callee-exec -> administer-bucket:${CODE_BUCKET_B}`],
+    ],
+  ];
+
+  it.each(cases)("%s", async (_name, mutate, expectedFindings, expectedBeyond) => {
+    const { analysis, findings } = await prove(variant(mutate));
+    expect(codes(findings)).toEqual(expect.arrayContaining(expectedFindings));
+    const beyond = analysis.cells.filter((c) => c.verdict === "beyond-intended").map((c) => `${c.principalId} -> ${c.capabilityId}`);
+    for (const expected of expectedBeyond) expect(beyond.some((b) => b.startsWith(expected))).toBe(true);
+    expect(findings.length + beyond.length).toBeGreaterThan(0);
+  });
+
+  it("the caller's role with lambda:InvokeAsync on the callee and a permission for it: a second path, by the deprecated API", async () => {
+    const dir = variant((stacks) => {
+      grant("caller", "assume-callee-invoker-role-only", { Action: "lambda:InvokeAsync", Resource: CALLEE_FN })(stacks);
+      permission("callee", CALLER_ROLE, { action: "lambda:InvokeAsync" })(stacks);
+    });
+    const { analysis } = await prove(dir);
+    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_FN}`)).toMatchObject({ verdict: "beyond-intended", via: [], action: "lambda:InvokeAsync" });
+  });
+
+  it("a user of a third account is modelled as that user, not as its account's administrator", async () => {
+    const bob = "arn:aws:iam::444455556666:user/bob";
+    const { analysis } = await prove(variant(addTrustStatement({ Sid: "Bob", Effect: "Allow", Principal: { AWS: bob }, Action: "sts:AssumeRole" })));
+    expect(analysis.principals.find((p) => p.id === `named/${bob}`)?.label).toBe("user bob of account 444455556666, which is neither the caller's nor the callee's, named in a policy");
+    expect(cell(analysis, `named/${bob}`, `assume:${INVOKER_ROLE}`).verdict).toBe("beyond-intended");
+  });
+});
+
+describe("reasonable shapes that are not findings", () => {
+  it.each([
+    ["a log group with everything under it", "arn:aws:logs:eu-west-1:222222222222:log-group:/aws/lambda/xacct-demo-callee:*", ["logs:CreateLogStream", "logs:PutLogEvents"]],
+    ["the versions and aliases of the callee", `${CALLEE_FN}:*`, ["lambda:InvokeFunction"]],
+  ])("%s", async (_name, resource, actions) => {
+    const policyName = actions[0].startsWith("logs:") ? "execution" : "invoke-callee-only";
+    const { findings } = await prove(variant(grant("callee", policyName, { Action: actions, Resource: resource })));
+    expect(findings).toEqual([]);
+  });
+});
+
+describe("policies AWS would refuse: exit 2, naming the policy and the statement, no stack trace", () => {
+  it.each([
+    ["an action without a service prefix", grant("callee", "invoke-callee-only", { Action: "InvokeFunction", Resource: CALLEE_FN }), /policy invoke-callee-only of role\/xacct-demo-callee-invoker .*\n\s+Statement\[1\]\.Action: /],
+    ["a resource that is not an ARN", grant("callee", "invoke-callee-only", { Action: "lambda:InvokeFunction", Resource: "xacct-demo-callee" }), /Statement\[1\]\.Resource: "xacct-demo-callee" is neither "\*" nor an ARN/],
+    ["a principal given as a bare string", addTrustStatement({ Effect: "Allow", Principal: "arn:aws:iam::111111111111:root", Action: "sts:AssumeRole" }), /trust policy of role\/xacct-demo-callee-invoker .*\n.*Statement\[1\]\.Principal/],
+    ["an unknown condition operator", invokerTrust((doc) => (doc.Statement[0].Condition = { ArnEqualz: { "aws:PrincipalArn": CALLER_ROLE } })), /Statement\[0\]\.Condition\.ArnEqualz: not a condition operator AWS knows/],
+    ["a null principal", addTrustStatement({ Effect: "Allow", Principal: { AWS: null }, Action: "sts:AssumeRole" }), /Statement\[1\]\.Principal\.AWS/],
+  ])("%s", async (_name, mutate, message) => {
+    const run = await verifyCli(["--dir", variant(mutate as Parameters<typeof stacksVariant>[0])]);
+    expect(run.code).toBe(EXIT.badInput);
+    expect(run.stderr).toMatch(/^verify: (a policy|\d+ policies) AWS would refuse, so nothing was judged; fix the stack/);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(run.stdout).toBe("");
   });
 });
 
@@ -311,7 +481,7 @@ describe("bad input: exit 2 with a message naming the fix", () => {
 
   it("an unknown option, an unknown format, and profiles without --live", async () => {
     expect(await verifyInProcess(["--format", "yaml"]).catch((e: Error) => e.message)).toBe("--format yaml is not one of text, json, mermaid");
-    expect(await verifyInProcess(["--caller-profile", "a"]).catch((e: Error) => e.message)).toBe("--caller-profile and --callee-profile are for live mode: add --live");
+    expect(await verifyInProcess(["--caller-profile", "a"]).catch((e: Error) => e.message)).toBe("--caller-profile, --callee-profile and --ignore-drift are for live mode: add --live");
     const run = await verifyCli(["--colour"]);
     expect(run.code).toBe(EXIT.badInput);
     expect(run.stderr).toMatch(/^verify: Unknown option '--colour'/);
