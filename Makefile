@@ -17,7 +17,7 @@ VENV := .venv
 TOOLS_STAMP := $(VENV)/.installed
 SOURCES := $(shell find main.ts config constructs stacks lambda-src -name '*.ts' 2>/dev/null) cdktf.json package-lock.json
 
-.PHONY: help install synth demo local describe verify readme-proof test typecheck lint unit checkov clean
+.PHONY: help install synth demo local describe verify readme-proof bench soak test typecheck lint unit checkov clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -56,6 +56,12 @@ verify: synth ## Access proof of cdktf.out: who can assume, invoke, read, write,
 readme-proof: synth ## Rewrite the README's access matrix and diagram from the current stacks
 	node --import tsx scripts/update-readme-proof.ts
 
+bench: synth ## Measure synth, unit tests, cold start, credential reuse, latency, overhead and a soak; writes bench/results.json
+	node --import tsx bench/bench.ts
+
+soak: synth ## 10,000 invocations at concurrency 32 on the local runtime: fails if any is lost (build/soak-results.json)
+	node --import tsx bench/soak.ts
+
 typecheck: $(NPM_STAMP) ## tsc --noEmit, strict
 	npx tsc --noEmit
 
@@ -70,7 +76,7 @@ unit: $(NPM_STAMP) $(TOOLS_STAMP) ## jest: config, constructs, stacks, handlers,
 checkov: synth $(TOOLS_STAMP) ## checkov on every synthesized stack; zero failed checks allowed
 	scripts/checkov.sh $(VENV)/bin/checkov cdktf.out/stacks
 
-test: typecheck lint unit checkov verify ## Everything CI runs: types, lint, jest, synth, checkov, access proof
+test: typecheck lint unit checkov verify soak ## Everything CI runs: types, lint, jest, synth, checkov, access proof, soak
 
 clean: ## Remove generated files (keeps node_modules and .venv)
 	rm -rf cdktf.out build

@@ -59,7 +59,8 @@ export class AsyncInvoker {
   readonly undelivered: UndeliveredRecord[] = [];
   /** Records ever delivered, by destination (the lists above keep only the newest). */
   readonly delivered = new Map<string, number>();
-  readonly counts = { queued: 0, succeeded: 0, failed: 0 };
+  /** Ever, not just what the lists above still hold: a soak counts every event with these. */
+  readonly counts = { queued: 0, succeeded: 0, failed: 0, undelivered: 0 };
   private pending = 0;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
@@ -126,6 +127,7 @@ export class AsyncInvoker {
   }
 
   private keepUndelivered(entry: UndeliveredRecord): void {
+    this.counts.undelivered++;
     this.undelivered.push(entry);
     if (this.undelivered.length > MAX_RECORDS_KEPT) this.undelivered.shift();
   }

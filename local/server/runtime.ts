@@ -22,7 +22,8 @@ import { AuditLog } from "./audit";
 import { IamService } from "./iam-service";
 import { KmsService } from "./kms-service";
 import { LambdaReadService } from "./lambda-read-service";
-import { LambdaService, newRequestId, type LambdaHooks } from "./lambda-service";
+import { faultHooks, type FaultPlan } from "./faults";
+import { LambdaService, newRequestId, RESET_CONNECTION, type LambdaHooks } from "./lambda-service";
 import { S3Service } from "./s3-service";
 import { StsService, type StsHooks } from "./sts-service";
 import type { DestinationRecord, UndeliveredRecord } from "./async-invoker";
@@ -60,6 +61,8 @@ export interface LocalRuntimeOptions {
   readonly asyncRetryDelayMs?: number;
   readonly stsHooks?: StsHooks;
   readonly lambdaHooks?: LambdaHooks;
+  /** Fault injection (off by default; see faults.ts). Builds the hooks, so not together with stsHooks/lambdaHooks. */
+  readonly faults?: FaultPlan;
 }
 
 export interface NamedCredentials extends IssuedCredentials {
@@ -82,6 +85,8 @@ export interface LocalRuntime {
   credentials(profile: string): NamedCredentials;
   destinations(arn: string): readonly DestinationRecord[];
   undelivered(): readonly UndeliveredRecord[];
+  /** Event invocations ever queued, succeeded and failed, and destination records ever delivered (by ARN) or not: for counting a long run. */
+  asyncStats(): { queued: number; succeeded: number; failed: number; delivered: Record<string, number>; undelivered: number };
   /** Requests served, by action ("sts:AssumeRole", "lambda:InvokeFunction", ...), including refused ones. */
   requestCounts(): Record<string, number>;
   poolStats(): Record<string, ReturnType<FunctionPool["stats"]>>;
@@ -107,12 +112,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const counts: Record<string, number> = {};
   const count = (key: string) => (counts[key] = (counts[key] ?? 0) + 1);
 
+  const { stsHooks, lambdaHooks } = hooksOf(options);
   const pools = new Map<string, FunctionPool>();
   // The model does not know when the stacks were applied: the runtime's start stands in for every creation date.
   const deployedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
-  const sts = new StsService(accounts, audit, options.stsHooks);
+  const sts = new StsService(accounts, audit, stsHooks);
   const iam = new IamService(accounts, audit, deployedAt);
-  const lambda = new LambdaService(accounts, pools, audit, { asyncRetryDelayMs: options.asyncRetryDelayMs ?? 200 }, options.lambdaHooks);
+  const lambda = new LambdaService(accounts, pools, audit, { asyncRetryDelayMs: options.asyncRetryDelayMs ?? 200 }, lambdaHooks);
   const lambdaReads = new LambdaReadService(accounts, audit, deployedAt);
   const kms = new KmsService(accounts, audit, deployedAt);
   const s3 = new S3Service(accounts, audit);
@@ -160,13 +166,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     const call = { method, rawUrl, headers: req.headers, body, principal, region: verified.region, requestId };
     const served = await routes[service](call);
+    // An injected fault: no answer at all, as when a network path drops the connection.
+    if (served === RESET_CONNECTION) return void req.socket.resetAndDestroy();
     if (served) return writeWire(res, served);
     count("unknown-operation");
     return writeWire(res, unknownOperation(service, method, rawUrl, requestId));
   }
 
   /** Each service's operations; undefined when the request is none of them. */
-  const routes: Record<SigningService, (call: RoutedCall) => Promise<WireResponse | undefined>> = {
+  const routes: Record<SigningService, (call: RoutedCall) => Promise<WireResponse | typeof RESET_CONNECTION | undefined>> = {
     sts: async (call) => {
       if ((call.method !== "POST" && call.method !== "GET") || call.rawUrl.split("?")[0] !== "/") return undefined;
       // awsQuery also arrives as a GET with the parameters in the query string (e.g. presigned GetCallerIdentity).
@@ -275,6 +283,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     },
     destinations: (arn) => lambda.async.destinations.get(arn) ?? [],
     undelivered: () => lambda.async.undelivered,
+    asyncStats: () => ({ ...lambda.async.counts, delivered: Object.fromEntries(lambda.async.delivered) }),
     requestCounts: () => ({ ...counts }),
     poolStats: () => Object.fromEntries([...pools].map(([arn, pool]) => [arn, pool.stats()])),
     whenIdle: () => lambda.async.whenIdle(),
@@ -286,6 +295,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       })()),
   };
   return runtime;
+}
+
+/** The hooks given, or the ones a fault plan builds; never both, so a test cannot half-override a plan. */
+function hooksOf(options: LocalRuntimeOptions): { stsHooks?: StsHooks; lambdaHooks?: LambdaHooks } {
+  if (options.faults === undefined || options.faults.length === 0) {
+    return { ...(options.stsHooks ? { stsHooks: options.stsHooks } : {}), ...(options.lambdaHooks ? { lambdaHooks: options.lambdaHooks } : {}) };
+  }
+  if (options.stsHooks || options.lambdaHooks) throw new LocalRuntimeError("give either faults or stsHooks/lambdaHooks, not both: a fault plan builds the hooks");
+  try {
+    return faultHooks(options.faults, options.model);
+  } catch (err) {
+    throw new LocalRuntimeError((err as Error).message);
+  }
 }
 
 function poolSpec(fn: FunctionModel) {

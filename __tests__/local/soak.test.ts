@@ -1,0 +1,47 @@
+/**
+ * The soak's accounting on a short run (the 10,000-invocation soak itself is `make soak`,
+ * part of `make test`): every call counted once, nothing lost, and a loss is reported.
+ */
+import { bootForLoad, runSoak, soakProblems, type SoakResult } from "../../bench/soak";
+
+describe("the soak", () => {
+  it("counts 200 mixed invocations at concurrency 8: every synchronous call answered, every Event completed or in its destination", async () => {
+    const runtime = await bootForLoad();
+    try {
+      const result = await runSoak(runtime, { total: 200, concurrency: 8, eventEvery: 20 });
+      expect(result.sync).toEqual({ sent: 180, answered: 180, ok: 180, errors: {} });
+      expect(result.events).toEqual({ sent: 20, accepted: 20, completed: 10, recorded_in_destination: 10, undelivered: 0 });
+      expect(result.lost).toBe(0);
+      expect(soakProblems(result)).toEqual([]);
+      // Each failing Event ran 1 + maximum_retry_attempts (2) times before its record was sent.
+      const queue = runtime.model.functions.get("arn:aws:lambda:eu-west-1:222222222222:function:xacct-demo-callee")?.asyncConfig?.onFailureDestination as string;
+      expect(runtime.destinations(queue).slice(-10).map((r) => r.requestContext.approximateInvokeCount)).toEqual(Array(10).fill(3));
+      expect(result.runtime_memory_end.rss_mb).toBeGreaterThan(0);
+    } finally {
+      await runtime.stop();
+    }
+  });
+
+  it("reports a lost invocation, an unanswered chain and an event with no destination", () => {
+    const clean: SoakResult = {
+      invocations: 10,
+      concurrency: 2,
+      seconds: 1,
+      sync: { sent: 8, answered: 8, ok: 8, errors: {} },
+      events: { sent: 2, accepted: 2, completed: 1, recorded_in_destination: 1, undelivered: 0 },
+      lost: 0,
+      runtime_memory_start: { rss_mb: 1, heap_used_mb: 1 },
+      runtime_memory_end: { rss_mb: 1, heap_used_mb: 1 },
+      execution_environments: {},
+    };
+    expect(soakProblems(clean)).toEqual([]);
+    expect(soakProblems({ ...clean, lost: 1, sync: { sent: 8, answered: 7, ok: 7, errors: { TimeoutError: 1 } } })).toEqual([
+      "1 invocation(s) lost",
+      '1 synchronous chain(s) did not answer ok: {"TimeoutError":1}',
+    ]);
+    expect(soakProblems({ ...clean, events: { ...clean.events, recorded_in_destination: 0, undelivered: 1 } })).toEqual([
+      "Event invocations: 2 sent, 1 completed + 0 recorded",
+      "1 failed Event invocation(s) reached no destination",
+    ]);
+  });
+});
