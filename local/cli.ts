@@ -5,19 +5,32 @@
 import * as path from "path";
 import { parseArgs } from "util";
 import { writeProfiles } from "./profiles";
+import { describeFaultPlan, FAULTS, parseFaultRule } from "./server/faults";
 import { bootLocalRuntime, isUserFacingError, PROJECT_ROOT } from "./start";
 
-const USAGE = `usage: npx tsx local/cli.ts [--port N] [--dir cdktf.out] [--profiles-dir .local-aws] [--quiet]
+const USAGE = `usage: npx tsx local/cli.ts [--port N] [--dir cdktf.out] [--profiles-dir .local-aws] [--quiet] [--fault NAME[:N]]...
   --port N           port on 127.0.0.1 (default 0: a free port)
   --dir DIR          the synthesized stacks (default cdktf.out; synthesized when missing or stale)
   --profiles-dir D   where config and credentials are written (default .local-aws)
-  --quiet            do not print function logs`;
+  --quiet            do not print function logs
+  --fault NAME[:N]   inject a fault (off by default); repeatable; with :N only the first N times;
+                     where several fit one request, the first given that has uses left applies:
+${Object.entries(FAULTS)
+  .map(([name, what]) => `                       ${name.padEnd(18)}${what}`)
+  .join("\n")}`;
 
 function parseCli(argv: string[]) {
   try {
     const { values } = parseArgs({
       args: argv,
-      options: { port: { type: "string" }, dir: { type: "string" }, "profiles-dir": { type: "string" }, quiet: { type: "boolean" }, help: { type: "boolean" } },
+      options: {
+        port: { type: "string" },
+        dir: { type: "string" },
+        "profiles-dir": { type: "string" },
+        quiet: { type: "boolean" },
+        fault: { type: "string", multiple: true },
+        help: { type: "boolean" },
+      },
       strict: true,
     });
     if (values.help) {
@@ -26,7 +39,8 @@ function parseCli(argv: string[]) {
     }
     const port = values.port === undefined ? 0 : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer from 0 to 65535, got '${values.port}'`);
-    return { port, dir: values.dir, profilesDir: values["profiles-dir"] ?? path.join(PROJECT_ROOT, ".local-aws"), quiet: values.quiet ?? false };
+    const faults = (values.fault ?? []).map(parseFaultRule);
+    return { port, dir: values.dir, profilesDir: values["profiles-dir"] ?? path.join(PROJECT_ROOT, ".local-aws"), quiet: values.quiet ?? false, faults };
   } catch (err) {
     console.error(`${(err as Error).message}\n${USAGE}`);
     process.exit(2);
@@ -39,6 +53,7 @@ async function main(): Promise<void> {
     port: args.port,
     ...(args.dir !== undefined ? { outDir: args.dir } : {}),
     log: (m) => console.log(m),
+    ...(args.faults.length > 0 ? { faults: args.faults } : {}),
     ...(args.quiet ? {} : { onFunctionLog: (fn: string, line: string) => console.log(`[${fn}] ${line}`) }),
   });
   let stopping = false;
@@ -68,6 +83,7 @@ async function main(): Promise<void> {
   }
   const rel = (f: string) => path.relative(process.cwd(), f) || f;
   console.log(`local runtime listening on ${runtime.endpoint} (region ${runtime.region})`);
+  if (args.faults.length > 0) console.log(`injecting faults: ${describeFaultPlan(args.faults)}`);
   console.log(`profiles written to ${rel(files.configFile)} and ${rel(files.credentialsFile)}:`);
   for (const p of runtime.profiles()) console.log(`  ${p.profile.padEnd(16)} ${p.principalArn}`);
   console.log(`\ntry:\n  export AWS_CONFIG_FILE=${rel(files.configFile)} AWS_SHARED_CREDENTIALS_FILE=${rel(files.credentialsFile)}`);

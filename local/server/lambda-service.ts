@@ -8,6 +8,7 @@ import {
   invokeSuccessResponse,
   lambdaErrorResponse,
   parseFunctionIdentifier,
+  type InvocationType,
   type ParsedInvoke,
   type WireResponse,
 } from "../protocol/lambda-wire";
@@ -22,17 +23,36 @@ export interface LambdaCall {
   readonly requestId: string;
 }
 
-export interface LambdaFault {
+/** Lambda answers this error; the function is not run. */
+export interface LambdaErrorFault {
+  readonly kind?: "error";
   readonly code: string;
   readonly status: number;
   readonly message: string;
+  /** The body's "Reason", e.g. ConcurrentInvocationLimitExceeded on TooManyRequestsException. */
   readonly reason?: string;
 }
 
-export interface LambdaHooks {
-  /** Fault injection (off by default): answer this error instead of serving the call. */
-  readonly fault?: (functionArn: string) => LambdaFault | undefined;
+/** The function "returned" these bytes: 200 with them as the payload; the function is not run. */
+export interface ReturnedPayloadFault {
+  readonly kind: "returns";
+  readonly payload: Buffer;
 }
+
+/** The TCP connection is reset before any answer; the function is not run. */
+export interface ConnectionResetFault {
+  readonly kind: "reset";
+}
+
+export type LambdaFault = LambdaErrorFault | ReturnedPayloadFault | ConnectionResetFault;
+
+export interface LambdaHooks {
+  /** Fault injection (off by default, see faults.ts): consulted for every authorized Invoke of an existing function. */
+  readonly fault?: (functionArn: string, invocationType: InvocationType) => LambdaFault | undefined;
+}
+
+/** What handle() returns instead of an answer when the connection must be reset (the runtime owns the socket). */
+export const RESET_CONNECTION: unique symbol = Symbol("reset the connection");
 
 export class LambdaService {
   readonly async: AsyncInvoker;
@@ -47,7 +67,7 @@ export class LambdaService {
     this.async = new AsyncInvoker(accounts, pools, audit, { retryDelayMs: options.asyncRetryDelayMs });
   }
 
-  async handle(call: LambdaCall): Promise<WireResponse> {
+  async handle(call: LambdaCall): Promise<WireResponse | typeof RESET_CONNECTION> {
     const { caller, requestId, invoke } = call;
     const record = (outcome: "allowed" | "denied" | "error", resource: string, extra: { errorCode?: string; message?: string; decidedBy?: readonly string[]; resourceAccount?: string } = {}) =>
       this.audit.record({ requestId, service: "lambda", action: "lambda:InvokeFunction", principal: caller.arn, principalAccount: caller.accountId, resource, outcome, decidedBy: extra.decidedBy ?? [], ...extra });
@@ -80,8 +100,17 @@ export class LambdaService {
     if (!fn || (qualifier !== undefined && qualifier !== "$LATEST")) {
       return fail("ResourceNotFoundException", 404, `Function not found: ${resourceArn}`, resourceArn, [], id.value.accountId);
     }
-    const fault = this.hooks.fault?.(fn.arn);
-    if (fault) {
+    const fault = this.hooks.fault?.(fn.arn, invoke.invocationType);
+    if (fault?.kind === "reset") {
+      record("error", resourceArn, { errorCode: "ECONNRESET", message: "injected fault: connection reset before an answer", decidedBy: ["injected fault"], resourceAccount: fn.accountId });
+      return RESET_CONNECTION;
+    }
+    // Event and DryRun answer no payload, so there is nothing to replace: they are served as usual.
+    if (fault?.kind === "returns" && invoke.invocationType === "RequestResponse") {
+      record("allowed", resourceArn, { message: `injected fault: answered ${fault.payload.length} byte(s) as the function's payload`, decidedBy: ["injected fault"], resourceAccount: fn.accountId });
+      return invokeSuccessResponse({ statusCode: 200, payload: fault.payload, executedVersion: "$LATEST" }, requestId);
+    }
+    if (fault !== undefined && (fault.kind === undefined || fault.kind === "error")) {
       return fail(fault.code, fault.status, fault.message, resourceArn, ["injected fault"], fn.accountId, fault.reason ? { Reason: fault.reason } : undefined);
     }
     if (fn.reservedConcurrency === 0) {

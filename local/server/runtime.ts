@@ -166,8 +166,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     const call = { method, rawUrl, headers: req.headers, body, principal, region: verified.region, requestId };
     const served = await routes[service](call);
-    // An injected fault: no answer at all, as when a network path drops the connection.
-    if (served === RESET_CONNECTION) return void req.socket.resetAndDestroy();
+    if (served === RESET_CONNECTION) {
+      // An injected fault: no answer at all, a TCP RST, as when a network path drops the connection.
+      req.socket.resetAndDestroy();
+      return;
+    }
     if (served) return writeWire(res, served);
     count("unknown-operation");
     return writeWire(res, unknownOperation(service, method, rawUrl, requestId));

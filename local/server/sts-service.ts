@@ -23,9 +23,15 @@ export interface StsCall {
   readonly requestId: string;
 }
 
+export interface StsFault {
+  readonly code: string;
+  readonly message: string;
+  readonly status: number;
+}
+
 export interface StsHooks {
-  /** Fault injection (off by default): answer this error instead of serving the call. */
-  readonly fault?: (action: string) => { code: string; message: string; status: number } | undefined;
+  /** Fault injection (off by default, see faults.ts): answer this error instead of serving the call. */
+  readonly fault?: (action: string, call: StsCall) => StsFault | undefined;
 }
 
 export class StsService {
@@ -36,9 +42,9 @@ export class StsService {
   ) {}
 
   async handle(call: StsCall): Promise<WireResponse> {
-    const fault = this.hooks.fault?.(call.action);
+    const fault = this.hooks.fault?.(call.action, call);
     if (fault) {
-      this.audit.record({ requestId: call.requestId, service: "sts", action: `sts:${call.action}`, principal: call.caller.arn, principalAccount: call.caller.accountId, outcome: "error", errorCode: fault.code, message: `injected fault: ${fault.message}`, decidedBy: [] });
+      this.audit.record({ requestId: call.requestId, service: "sts", action: `sts:${call.action}`, principal: call.caller.arn, principalAccount: call.caller.accountId, ...(call.params.RoleArn ? { resource: call.params.RoleArn } : {}), outcome: fault.code === "AccessDenied" ? "denied" : "error", errorCode: fault.code, message: `injected fault: ${fault.message}`, decidedBy: ["injected fault"] });
       return stsErrorResponse({ ...fault, type: fault.status >= 500 ? "Receiver" : "Sender" }, call.requestId);
     }
     switch (call.action) {
