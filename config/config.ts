@@ -136,8 +136,9 @@ const ACCOUNT_ID = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
 const VPC_ID = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
 const SUBNET_ID = /^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/;
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
-const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
+// Partitions: aws, aws-cn, aws-us-gov, aws-iso-b, ... The role name (after the last '/') is 1..64 characters.
+const ROLE_ARN = /^arn:aws(?:-[a-z]+)*:iam::(\d{12}):role\/(?=[\w+=,.@/-]{1,512}$)(?:[\w+=,.@/-]*\/)?[\w+=,.@-]{1,64}$/;
+const KMS_KEY_ARN = /^arn:aws(?:-[a-z]+)*:kms:[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}:\d{12}:key\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const NAME_PART = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 const PROFILE = /^[\w.+@-]{1,128}$/;
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
@@ -152,7 +153,12 @@ function show(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    // BigInt, cycles; String() itself throws on objects without a usable toString.
+    try {
+      return String(value);
+    } catch {
+      return Object.prototype.toString.call(value);
+    }
   }
 }
 
@@ -208,7 +214,8 @@ export function validateConfig(raw: unknown, sources: readonly string[] = []): C
       problems.push(`${key} must be a non-empty list of ${expected}, got ${show(value)}`);
       return undefined;
     }
-    const bad = value.filter((v) => typeof v !== "string" || !test(v));
+    // Array.from: filter() skips the holes of a sparse array, which are missing entries too.
+    const bad = Array.from(value as unknown[]).filter((v) => typeof v !== "string" || !test(v));
     if (bad.length > 0) {
       problems.push(`${key} must contain only ${expected}, got ${bad.map(show).join(", ")}`);
       return undefined;

@@ -110,6 +110,22 @@ describe("toCallerError", () => {
     expect(network.message).toContain("socket hang up");
   });
 
+  it("names the system error code of a network failure, which the SDK may have renamed TimeoutError", () => {
+    // What the SDK's node-http-handler rejects with when the connection is reset, after its retries.
+    const reset = Object.assign(new Error("socket hang up"), { name: "TimeoutError", code: "ECONNRESET", $metadata: { attempts: 3 } });
+    const mapped = toCallerError(reset, ctx);
+    expect(mapped).toMatchObject({ code: "INVOKE_FAILED", retryable: true });
+    expect(mapped.message).toBe("Invoke failed: TimeoutError (ECONNRESET, 3 attempt(s)): socket hang up");
+    // Only Node's E... codes: an SDK error's own `code`-like fields are not system codes.
+    expect(toCallerError(Object.assign(new Error("x"), { name: "Weird", code: "NotACode" }), ctx).message).toBe("Invoke failed: Weird: x");
+  });
+
+  it("says how many attempts the STS client made before STS throttling won", () => {
+    const mapped = toCallerError(new StsCredentialError(sdkError("Throttling", { status: 400, attempts: 3, message: "Rate exceeded", requestId: "sts-3" })), ctx);
+    expect(mapped).toMatchObject({ code: "THROTTLED", retryable: true, requestIds: { caller: "caller-1", sts: "sts-3" } });
+    expect(mapped.message).toBe("STS throttled AssumeRole (Throttling after 3 attempt(s)): Rate exceeded");
+  });
+
   it("handles non-Error throwables", () => {
     expect(toCallerError("boom", ctx)).toMatchObject({ code: "INVOKE_FAILED", message: expect.stringContaining("boom") });
     expect(toCallerError(undefined, ctx).code).toBe("INVOKE_FAILED");

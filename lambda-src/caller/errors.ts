@@ -85,9 +85,11 @@ const THROTTLING_NAMES = new Set([
 ]);
 
 const MAX_TEXT = 1000;
+// Error names are short identifiers; a longer one is garbage and must not flood the message.
+const MAX_NAME = 200;
 
-function clip(text: string): string {
-  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text;
+function clip(text: string, max = MAX_TEXT): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
@@ -101,12 +103,21 @@ export function describeErrorName(err: unknown): string {
 
 export function errorName(err: unknown): string {
   const name = asRecord(err)?.name;
-  return typeof name === "string" && name ? name : typeof err === "object" && err !== null ? "Error" : typeof err;
+  return typeof name === "string" && name ? clip(name, MAX_NAME) : typeof err === "object" && err !== null ? "Error" : typeof err;
 }
 
 function errorMessage(err: unknown): string {
   const message = asRecord(err)?.message;
-  return clip(typeof message === "string" ? message : String(err));
+  return clip(typeof message === "string" ? message : safeString(err));
+}
+
+// String() throws on objects without a usable toString (e.g. Object.create(null)).
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }
 
 function metadataOf(err: unknown): { requestId?: unknown; httpStatusCode?: unknown; attempts?: unknown } | undefined {
@@ -128,6 +139,15 @@ export function requestIdOf(err: unknown): string | undefined {
 function httpStatusOf(err: unknown): number | undefined {
   const status = metadataOf(err)?.httpStatusCode;
   return typeof status === "number" ? status : undefined;
+}
+
+/**
+ * Node's system error code (ECONNRESET, ECONNREFUSED, ...). The SDK renames some of these errors
+ * "TimeoutError", and "socket hang up" alone does not say the connection was reset: the code does.
+ */
+function systemCodeOf(err: unknown): string | undefined {
+  const code = asRecord(err)?.code;
+  return typeof code === "string" && /^E[A-Z0-9_]+$/.test(code) ? code : undefined;
 }
 
 /** How many HTTP attempts the SDK made before giving up (set by the retry middleware). */
@@ -168,7 +188,13 @@ export function toCallerError(err: unknown, ctx: ToCallerErrorContext): CallerEr
       );
     }
     if (THROTTLING_NAMES.has(err.stsErrorName) || httpStatusOf(err.cause) === 429) {
-      return makeCallerError("THROTTLED", `STS throttled AssumeRole: ${err.stsErrorName}: ${errorMessage(err.cause)}`, ids);
+      // The STS client inside the credential provider retries on its own; say how often it tried.
+      const stsAttempts = attemptsOf(err.cause);
+      return makeCallerError(
+        "THROTTLED",
+        `STS throttled AssumeRole (${err.stsErrorName}${stsAttempts ? ` after ${stsAttempts} attempt(s)` : ""}): ${errorMessage(err.cause)}`,
+        ids,
+      );
     }
     return makeCallerError("INVOKE_FAILED", `Could not get credentials for INVOKER_ROLE_ARN: ${err.message}`, ids);
   }
@@ -197,6 +223,7 @@ export function toCallerError(err: unknown, ctx: ToCallerErrorContext): CallerEr
       return makeCallerError("CALLEE_NOT_FOUND", `Callee function (or its qualifier) not found: ${errorMessage(err)}`, ids);
     // The caller's payload is what is wrong here, and sending it again cannot help.
     case "RequestTooLargeException":
+    case "SerializedRequestEntityTooLargeException":
       return makeCallerError("BAD_REQUEST", `The payload is larger than Lambda accepts for this invocation type: ${errorMessage(err)}`, ids);
   }
 
@@ -207,7 +234,7 @@ export function toCallerError(err: unknown, ctx: ToCallerErrorContext): CallerEr
 
   const status = httpStatusOf(err);
   const attempts = attemptsOf(err);
-  const detail = [status ? `HTTP ${status}` : undefined, attempts ? `${attempts} attempt(s)` : undefined].filter(Boolean).join(", ");
+  const detail = [status ? `HTTP ${status}` : undefined, systemCodeOf(err), attempts ? `${attempts} attempt(s)` : undefined].filter(Boolean).join(", ");
   return makeCallerError("INVOKE_FAILED", `Invoke failed: ${name}${detail ? ` (${detail})` : ""}: ${errorMessage(err)}`, ids);
 }
 
