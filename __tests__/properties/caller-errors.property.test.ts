@@ -10,6 +10,7 @@ import * as lambdaSdk from "@aws-sdk/client-lambda";
 import * as stsSdk from "@aws-sdk/client-sts";
 import * as nestedStsSdk from "@aws-sdk/nested-clients/sts";
 import fc from "fast-check";
+import { anyJavaScriptValue } from "./arbitraries";
 import {
   CALLER_ERROR_CODES,
   RETRYABLE_CODES,
@@ -400,18 +401,7 @@ describe("toCallerError (property-based)", () => {
   });
 
   it("maps anything else thrown (strings, numbers, null, symbols, objects without a name or with odd ones) without throwing", () => {
-    const anything = fc.anything({
-      withBigInt: true,
-      withBoxedValues: true,
-      withDate: true,
-      withMap: true,
-      withSet: true,
-      withNullPrototype: true,
-      withObjectString: true,
-      withSparseArray: true,
-      withTypedArray: true,
-      maxDepth: 3,
-    });
+    const anything = anyJavaScriptValue(3);
     const odd = fc.oneof(
       anything,
       fc.constantFrom<unknown>(undefined, null, 0, -0, Number.NaN, "", Symbol("thrown"), Symbol(), 10n, () => undefined, []),
