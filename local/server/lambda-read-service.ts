@@ -5,13 +5,13 @@
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
-import { accessDeniedMessage } from "../iam/authorize";
 import type { Principal } from "../iam/principals";
 import type { FunctionModel } from "../model/types";
 import { functionConfigurationResponse, functionPolicyResponse, revisionIdOf, type FunctionReadRequest } from "../protocol/lambda-read-wire";
-import { lambdaErrorResponse, parseFunctionIdentifier, type WireResponse } from "../protocol/lambda-wire";
+import { lambdaErrorResponse, type WireResponse } from "../protocol/lambda-wire";
 import type { LocalAccounts } from "./accounts";
 import type { AuditLog } from "./audit";
+import { authorizeFunctionCall } from "./function-access";
 
 export interface FunctionReadCall {
   readonly caller: Principal;
@@ -41,31 +41,11 @@ export class LambdaReadService {
       return lambdaErrorResponse({ code, status, message }, requestId);
     };
 
-    // A bare name means a function in the caller's own account and the request's region, as in AWS.
-    const id = parseFunctionIdentifier(read.functionName, caller.accountId, call.region, read.qualifier);
-    if (!id.ok) return fail(id.error.code, id.error.status, id.error.message, read.functionName);
-    const qualifier = read.qualifier ?? id.value.qualifier;
-    const resourceArn = qualifier !== undefined ? `${id.value.arn}:${qualifier}` : id.value.arn;
-    const fn = this.accounts.model.functions.get(id.value.arn);
-
-    const decision = await this.accounts.authorizer.authorize({
-      principal: caller,
-      action,
-      resourceArn,
-      resourceAccountId: id.value.accountId,
-      region: call.region,
-      ...(fn?.resourcePolicy !== undefined ? { resourcePolicy: fn.resourcePolicy } : {}),
-      resourcePolicyName: `resource-based policy of function:${id.value.name}`,
-    });
-    if (!decision.allowed) {
-      return fail("AccessDeniedException", 403, accessDeniedMessage(caller.arn, action, resourceArn, decision.reason), resourceArn, decision.deniedBy, id.value.accountId);
-    }
-    // Only $LATEST exists here: the stacks publish no versions or aliases.
-    if (!fn || (qualifier !== undefined && qualifier !== "$LATEST")) {
-      return fail("ResourceNotFoundException", 404, `Function not found: ${resourceArn}`, resourceArn, [], id.value.accountId);
-    }
+    const access = await authorizeFunctionCall(this.accounts, { caller, action, functionName: read.functionName, ...(read.qualifier !== undefined ? { qualifier: read.qualifier } : {}), region: call.region });
+    if (!access.ok) return fail(access.code, access.status, access.message, access.resource, access.decidedBy, access.resourceAccount);
+    const { fn, resourceArn } = access;
     const allowed = (response: WireResponse): WireResponse => {
-      this.audit.record({ requestId, service: "lambda", action, principal: caller.arn, principalAccount: caller.accountId, resource: resourceArn, resourceAccount: fn.accountId, outcome: "allowed", decidedBy: decision.allowedBy });
+      this.audit.record({ requestId, service: "lambda", action, principal: caller.arn, principalAccount: caller.accountId, resource: resourceArn, resourceAccount: fn.accountId, outcome: "allowed", decidedBy: access.allowedBy });
       return response;
     };
 

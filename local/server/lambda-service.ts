@@ -1,18 +1,17 @@
 /** Lambda Invoke: authorization by the simulator, then the deployed zip runs in a warm child process. */
 import { randomUUID } from "crypto";
-import { accessDeniedMessage } from "../iam/authorize";
 import type { Principal } from "../iam/principals";
 import { FunctionPool, ThrottledError, type InvokeOutcome } from "../exec/function-pool";
 import type { FunctionModel } from "../model/types";
 import {
   invokeSuccessResponse,
   lambdaErrorResponse,
-  parseFunctionIdentifier,
   type InvocationType,
   type ParsedInvoke,
   type WireResponse,
 } from "../protocol/lambda-wire";
 import type { LocalAccounts } from "./accounts";
+import { authorizeFunctionCall } from "./function-access";
 import type { AuditLog } from "./audit";
 import { AsyncInvoker } from "./async-invoker";
 
@@ -76,30 +75,9 @@ export class LambdaService {
       return lambdaErrorResponse({ code, status, message, ...(extraFields ? { extraFields } : {}) }, requestId);
     };
 
-    // A bare name means a function in the caller's own account and the request's region, as in AWS.
-    const id = parseFunctionIdentifier(invoke.functionName, caller.accountId, call.region, invoke.qualifier);
-    if (!id.ok) return fail(id.error.code, id.error.status, id.error.message, invoke.functionName);
-    const qualifier = invoke.qualifier ?? id.value.qualifier;
-    const unqualifiedArn = id.value.arn;
-    const resourceArn = qualifier !== undefined ? `${unqualifiedArn}:${qualifier}` : unqualifiedArn;
-    const fn = this.accounts.model.functions.get(unqualifiedArn);
-
-    const decision = await this.accounts.authorizer.authorize({
-      principal: caller,
-      action: "lambda:InvokeFunction",
-      resourceArn,
-      resourceAccountId: id.value.accountId,
-      region: call.region,
-      ...(fn?.resourcePolicy !== undefined ? { resourcePolicy: fn.resourcePolicy } : {}),
-      resourcePolicyName: `resource-based policy of function:${id.value.name}`,
-    });
-    if (!decision.allowed) {
-      return fail("AccessDeniedException", 403, accessDeniedMessage(caller.arn, "lambda:InvokeFunction", resourceArn, decision.reason), resourceArn, decision.deniedBy, id.value.accountId);
-    }
-    // Only $LATEST exists here: the stacks publish no versions or aliases.
-    if (!fn || (qualifier !== undefined && qualifier !== "$LATEST")) {
-      return fail("ResourceNotFoundException", 404, `Function not found: ${resourceArn}`, resourceArn, [], id.value.accountId);
-    }
+    const access = await authorizeFunctionCall(this.accounts, { caller, action: "lambda:InvokeFunction", functionName: invoke.functionName, ...(invoke.qualifier !== undefined ? { qualifier: invoke.qualifier } : {}), region: call.region });
+    if (!access.ok) return fail(access.code, access.status, access.message, access.resource, access.decidedBy, access.resourceAccount);
+    const { fn, resourceArn } = access;
     const fault = this.hooks.fault?.(fn.arn, invoke.invocationType);
     if (fault?.kind === "reset") {
       record("error", resourceArn, { errorCode: "ECONNRESET", message: "injected fault: connection reset before an answer", decidedBy: ["injected fault"], resourceAccount: fn.accountId });
@@ -119,16 +97,16 @@ export class LambdaService {
 
     switch (invoke.invocationType) {
       case "DryRun":
-        record("allowed", resourceArn, { decidedBy: decision.allowedBy, resourceAccount: fn.accountId, message: "DryRun" });
+        record("allowed", resourceArn, { decidedBy: access.allowedBy, resourceAccount: fn.accountId, message: "DryRun" });
         return invokeSuccessResponse({ statusCode: 204 }, requestId);
       case "Event":
         if (!this.async.enqueue(fn, invoke.payload, requestId)) {
           return fail("TooManyRequestsException", 429, "Rate Exceeded. (the local runtime's asynchronous queue is full)", resourceArn, [], fn.accountId, { Reason: "ConcurrentInvocationLimitExceeded" });
         }
-        record("allowed", resourceArn, { decidedBy: decision.allowedBy, resourceAccount: fn.accountId, message: "Event (queued)" });
+        record("allowed", resourceArn, { decidedBy: access.allowedBy, resourceAccount: fn.accountId, message: "Event (queued)" });
         return invokeSuccessResponse({ statusCode: 202 }, requestId);
       case "RequestResponse": {
-        record("allowed", resourceArn, { decidedBy: decision.allowedBy, resourceAccount: fn.accountId });
+        record("allowed", resourceArn, { decidedBy: access.allowedBy, resourceAccount: fn.accountId });
         let outcome: InvokeOutcome;
         try {
           outcome = await this.poolFor(fn).invoke({ requestId, payload: invoke.payload, ...(invoke.clientContext !== undefined ? { clientContext: invoke.clientContext } : {}), tailLogs: invoke.logType === "Tail" });
