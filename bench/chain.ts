@@ -81,9 +81,11 @@ export interface CredentialReuse {
 export async function measureCredentialReuse(runtime: LocalRuntime, callerName: string): Promise<CredentialReuse> {
   const client = adminLambda(runtime, "caller-admin");
   const before = runtime.requestCounts()["sts:AssumeRole"] ?? 0;
+  const total = () => Object.values(runtime.requestCounts()).reduce((n, c) => n + c, 0);
   const first = await invokeChain(client, callerName);
   if (!first.ok) throw new Error(`the first chain invocation failed: ${first.error}`);
   const warm = 999;
+  const requestsBefore = total();
   const counts = await countByPrincipal(runtime, async () => {
     for (let i = 0; i < warm; i++) {
       const outcome = await invokeChain(client, callerName);
@@ -91,12 +93,14 @@ export async function measureCredentialReuse(runtime: LocalRuntime, callerName: 
     }
   });
   const assumeRole = (runtime.requestCounts()["sts:AssumeRole"] ?? 0) - before;
+  // Every request the runtime received, refused and unknown ones included, less the benchmark's own Invokes of the caller.
+  const callerRequests = total() - requestsBefore - warm;
   // The caller's code signs as its execution role (AssumeRole) and as the invoker session (Invoke).
   const byCaller = [...counts].filter(([key]) => /assumed-role\/[^/]+-(caller-exec|callee-invoker)\//.test(key));
   client.destroy();
   return {
     sts_assume_role_per_1000_invocations: assumeRole,
-    hot_path_api_calls_per_invocation: round(byCaller.reduce((n, [, c]) => n + c, 0) / warm, 3),
+    hot_path_api_calls_per_invocation: round(callerRequests / warm, 3),
     hot_path_calls: Object.fromEntries(byCaller.map(([key, c]) => [key.replace(/^.*assumed-role\/([^/]+)\/\S+ /, "$1 "), c])),
   };
 }
@@ -118,6 +122,9 @@ export async function measureChainLatency(runtime: LocalRuntime, callerName: str
     await runConcurrently(concurrency * 2, concurrency, () => invokeChain(client, callerName));
     const total = invocationsPer(concurrency);
     const { latencies, results, wallMs } = await runConcurrently(total, concurrency, () => invokeChain(client, callerName));
+    const failed = results.filter((r) => !r.ok);
+    // A fast refusal would flatter the percentiles: a level with failures is no measurement.
+    if (failed.length > 0) throw new Error(`${failed.length} of ${total} chains failed at concurrency ${concurrency} (${failed[0].error}); latency is measured on successful chains only`);
     out.push({
       concurrency,
       invocations: total,

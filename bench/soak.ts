@@ -41,7 +41,10 @@ export interface SoakResult {
     readonly recorded_in_destination: number;
     readonly undelivered: number;
   };
+  /** Runs of the callee during the soak: one per ok chain (synchronous or Event), three per failing Event (1 + 2 retries). */
+  readonly callee_runs: { readonly expected: number; readonly actual: number };
   readonly lost: number;
+  /** The benchmark process: the runtime and the load driver (the function processes are apart). */
   readonly runtime_memory_start: Memory;
   readonly runtime_memory_end: Memory;
   readonly execution_environments: Record<string, number>;
@@ -79,6 +82,7 @@ export async function runSoak(runtime: LocalRuntime, options: SoakOptions = SOAK
   await runConcurrently(options.concurrency * 2, options.concurrency, () => invokeChain(asCaller, caller));
   const start = memory();
   const before = runtime.asyncStats();
+  const calleeRunsBefore = calleeRuns(runtime, callee);
   const began = process.hrtime.bigint();
   const { results } = await runConcurrently(options.total, options.concurrency, async (i) => {
     const kind = kindOf(i, options.eventEvery);
@@ -89,6 +93,7 @@ export async function runSoak(runtime: LocalRuntime, options: SoakOptions = SOAK
   await runtime.whenIdle();
   const seconds = round(elapsedMs(began) / 1000, 1);
   const after = runtime.asyncStats();
+  const calleeRunsAfter = calleeRuns(runtime, callee);
   asCaller.destroy();
   asCallee.destroy();
 
@@ -102,17 +107,29 @@ export async function runSoak(runtime: LocalRuntime, options: SoakOptions = SOAK
   const recorded = (after.delivered[failureQueue] ?? 0) - (before.delivered[failureQueue] ?? 0);
   const undelivered = after.undelivered - before.undelivered;
   const accepted = events.filter((r) => r.outcome.ok).length;
+  // A caller Event "succeeds" even when its chain failed (the caller answers errors, it does not throw):
+  // the callee's own run count shows whether every chain really reached it.
+  const callerEvents = results.filter((r) => r.kind === "caller-event" && r.outcome.ok).length;
+  const failingEvents = results.filter((r) => r.kind === "callee-failing-event" && r.outcome.ok).length;
+  const attemptsPerFailingEvent = 1 + (calleeFn.asyncConfig?.maximumRetryAttempts ?? 2);
+  const expectedCalleeRuns = sync.filter((r) => r.outcome.ok).length + callerEvents + attemptsPerFailingEvent * failingEvents;
   return {
     invocations: options.total,
     concurrency: options.concurrency,
     seconds,
     sync: { sent: sync.length, answered: sync.length - unanswered, ok: sync.filter((r) => r.outcome.ok).length, errors },
     events: { sent: events.length, accepted, completed, recorded_in_destination: recorded, undelivered },
-    lost: unanswered + (events.length - completed - recorded),
+    callee_runs: { expected: expectedCalleeRuns, actual: calleeRunsAfter - calleeRunsBefore },
+    lost: unanswered + (events.length - completed - recorded) + Math.max(0, expectedCalleeRuns - (calleeRunsAfter - calleeRunsBefore)),
     runtime_memory_start: start,
     runtime_memory_end: memory(),
     execution_environments: Object.fromEntries(Object.entries(runtime.poolStats()).map(([arn, s]) => [arn.split(":").pop() as string, s.environments])),
   };
+}
+
+function calleeRuns(runtime: LocalRuntime, callee: string): number {
+  const entry = Object.entries(runtime.poolStats()).find(([arn]) => arn.endsWith(`:function:${callee}`));
+  return entry ? entry[1].invocations : 0;
 }
 
 /** What a soak must show; empty when it holds. */
@@ -124,6 +141,7 @@ export function soakProblems(result: SoakResult): string[] {
   if (result.events.completed + result.events.recorded_in_destination !== result.events.sent) {
     problems.push(`Event invocations: ${result.events.sent} sent, ${result.events.completed} completed + ${result.events.recorded_in_destination} recorded`);
   }
+  if (result.callee_runs.actual !== result.callee_runs.expected) problems.push(`the callee ran ${result.callee_runs.actual} time(s), ${result.callee_runs.expected} expected: some chains did not reach it`);
   if (result.events.undelivered !== 0) problems.push(`${result.events.undelivered} failed Event invocation(s) reached no destination`);
   return problems;
 }

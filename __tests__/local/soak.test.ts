@@ -11,6 +11,8 @@ describe("the soak", () => {
       const result = await runSoak(runtime, { total: 200, concurrency: 8, eventEvery: 20 });
       expect(result.sync).toEqual({ sent: 180, answered: 180, ok: 180, errors: {} });
       expect(result.events).toEqual({ sent: 20, accepted: 20, completed: 10, recorded_in_destination: 10, undelivered: 0 });
+      // 180 + 10 chains reach the callee once each; 10 failing events run it 3 times each.
+      expect(result.callee_runs).toEqual({ expected: 220, actual: 220 });
       expect(result.lost).toBe(0);
       expect(soakProblems(result)).toEqual([]);
       // Each failing Event ran 1 + maximum_retry_attempts (2) times before its record was sent.
@@ -29,6 +31,7 @@ describe("the soak", () => {
       seconds: 1,
       sync: { sent: 8, answered: 8, ok: 8, errors: {} },
       events: { sent: 2, accepted: 2, completed: 1, recorded_in_destination: 1, undelivered: 0 },
+      callee_runs: { expected: 12, actual: 12 },
       lost: 0,
       runtime_memory_start: { rss_mb: 1, heap_used_mb: 1 },
       runtime_memory_end: { rss_mb: 1, heap_used_mb: 1 },
@@ -39,6 +42,7 @@ describe("the soak", () => {
       "1 invocation(s) lost",
       '1 synchronous chain(s) did not answer ok: {"TimeoutError":1}',
     ]);
+    expect(soakProblems({ ...clean, callee_runs: { expected: 12, actual: 11 } })).toEqual(["the callee ran 11 time(s), 12 expected: some chains did not reach it"]);
     expect(soakProblems({ ...clean, events: { ...clean.events, recorded_in_destination: 0, undelivered: 1 } })).toEqual([
       "Event invocations: 2 sent, 1 completed + 0 recorded",
       "1 failed Event invocation(s) reached no destination",
