@@ -104,7 +104,7 @@ function printTable(r: Record<string, unknown>): void {
   add("chain_throughput_per_s", r.chain_throughput_per_s);
   add("runtime_overhead_ratio", `${r.runtime_overhead_ratio} (${r.through_runtime_median_ms} ms through the runtime, ${r.in_process_median_ms} ms in-process)`);
   const soak = r.soak as { invocations: number; seconds: number; lost: number; runtime_memory_start: { rss_mb: number }; runtime_memory_end: { rss_mb: number } };
-  add("soak", `${soak.invocations} invocations in ${soak.seconds} s, ${soak.lost} lost, runtime RSS ${soak.runtime_memory_start.rss_mb} -> ${soak.runtime_memory_end.rss_mb} MB`);
+  add("soak", `${soak.invocations} invocations in ${soak.seconds} s, ${soak.lost} lost, benchmark process RSS ${soak.runtime_memory_start.rss_mb} -> ${soak.runtime_memory_end.rss_mb} MB`);
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   for (const [k, v] of rows) console.log(`${k.padEnd(width)}${v}`);
 }

@@ -162,7 +162,7 @@ async function main(): Promise<void> {
     const summary =
       `${result.invocations} invocations at concurrency ${result.concurrency} in ${result.seconds} s: ${result.sync.ok}/${result.sync.sent} synchronous answered ok, ` +
       `${result.events.completed} events completed + ${result.events.recorded_in_destination} recorded in the on-failure queue of ${result.events.sent} sent, ${result.lost} lost; ` +
-      `runtime RSS ${result.runtime_memory_start.rss_mb} -> ${result.runtime_memory_end.rss_mb} MB (${path.relative(process.cwd(), file)})`;
+      `benchmark process RSS ${result.runtime_memory_start.rss_mb} -> ${result.runtime_memory_end.rss_mb} MB (${path.relative(process.cwd(), file)})`;
     if (problems.length > 0) {
       console.error(`soak: FAIL: ${summary}\n  ${problems.join("\n  ")}`);
       process.exitCode = 1;
