@@ -4,7 +4,7 @@
  * travel URL-encoded, as IAM returns them.
  */
 import type { PolicyDocument } from "../model/types";
-import { checkString, xmlEscape, type StringRule, type WireResponse } from "./sts-wire";
+import { checkString, el, isoSeconds, queryActionResponse, xmlEscape, xmlResponse, type StringRule, type WireResponse } from "./sts-wire";
 
 export const IAM_VERSION = "2010-05-08";
 export const IAM_NAMESPACE = "https://iam.amazonaws.com/doc/2010-05-08/";
@@ -150,27 +150,7 @@ export function encodePolicyDocument(document: PolicyDocument): string {
   return encodeURIComponent(JSON.stringify(document));
 }
 
-/** AWS writes IAM timestamps as ISO-8601 without milliseconds. */
-function isoSeconds(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-const el = (name: string, value: string | number | boolean): string => `<${name}>${xmlEscape(String(value))}</${name}>`;
-
-function xmlResponse(status: number, body: string, requestId: string): WireResponse {
-  return { status, headers: { "Content-Type": "text/xml", "x-amzn-RequestId": requestId }, body };
-}
-
-function actionResponse(action: IamAction, result: string, requestId: string): WireResponse {
-  return xmlResponse(
-    200,
-    `<${action}Response xmlns="${IAM_NAMESPACE}">\n` +
-      `  <${action}Result>\n${result}  </${action}Result>\n` +
-      `  <ResponseMetadata>\n    ${el("RequestId", requestId)}\n  </ResponseMetadata>\n` +
-      `</${action}Response>\n`,
-    requestId,
-  );
-}
+const actionResponse = (action: IamAction, result: string, requestId: string): WireResponse => queryActionResponse(IAM_NAMESPACE, action, result, requestId);
 
 /** awsQuery lists: each entry a <member>. */
 const members = (name: string, entries: readonly string[]): string =>

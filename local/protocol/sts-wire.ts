@@ -73,27 +73,30 @@ export function xmlEscape(value: string): string {
     .replace(/\r/g, "&#xD;");
 }
 
-/** AWS writes STS timestamps as ISO-8601 without milliseconds. */
-function isoSeconds(date: Date): string {
+/** AWS writes awsQuery timestamps (STS, IAM) as ISO-8601 without milliseconds. */
+export function isoSeconds(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-const el = (name: string, value: string): string => `<${name}>${xmlEscape(value)}</${name}>`;
+export const el = (name: string, value: string | number | boolean): string => `<${name}>${xmlEscape(String(value))}</${name}>`;
 
-function xmlResponse(status: number, body: string, requestId: string): WireResponse {
+export function xmlResponse(status: number, body: string, requestId: string): WireResponse {
   return { status, headers: { "Content-Type": "text/xml", "x-amzn-RequestId": requestId }, body };
 }
 
-function actionResponse(action: string, result: string, requestId: string): WireResponse {
+/** An awsQuery answer: <ActionResponse><ActionResult>…</ActionResult><ResponseMetadata/>, in the service's namespace. */
+export function queryActionResponse(namespace: string, action: string, result: string, requestId: string): WireResponse {
   return xmlResponse(
     200,
-    `<${action}Response xmlns="${STS_NAMESPACE}">\n` +
+    `<${action}Response xmlns="${namespace}">\n` +
       `  <${action}Result>\n${result}  </${action}Result>\n` +
       `  <ResponseMetadata>\n    ${el("RequestId", requestId)}\n  </ResponseMetadata>\n` +
       `</${action}Response>\n`,
     requestId,
   );
 }
+
+const actionResponse = (action: string, result: string, requestId: string): WireResponse => queryActionResponse(STS_NAMESPACE, action, result, requestId);
 
 export interface AssumeRoleOutput {
   credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: Date };
