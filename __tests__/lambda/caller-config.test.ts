@@ -37,7 +37,7 @@ describe("parseCallerConfig", () => {
   it("parses every optional variable", () => {
     const config = parseCallerConfig(
       validEnv({
-        CALLEE_FUNCTION_ARN: `arn:aws:lambda:us-east-1:${CALLEE_ACCOUNT}:function:callee:live`,
+        CALLEE_FUNCTION_ARN: `arn:aws:lambda:us-east-1:${CALLEE_ACCOUNT}:function:callee`,
         INVOKER_ROLE_ARN: `arn:aws:iam::${CALLEE_ACCOUNT}:role/service-role/invoker`,
         INVOKER_EXTERNAL_ID: EXTERNAL_ID,
         INVOKE_MAX_ATTEMPTS: "7",
@@ -53,6 +53,12 @@ describe("parseCallerConfig", () => {
     const config = parseCallerConfig(validEnv({ INVOKER_EXTERNAL_ID: "", INVOKE_MAX_ATTEMPTS: "" }));
     expect(config.maxAttempts).toBe(DEFAULT_MAX_ATTEMPTS);
     expect(config.externalId).toBeUndefined();
+  });
+
+  it.each([":live", ":7", ":$LATEST"])("refuses a qualified CALLEE_FUNCTION_ARN (%s): the invoker role grants only the unqualified ARN", (qualifier) => {
+    expect(() => parseCallerConfig(validEnv({ CALLEE_FUNCTION_ARN: `${CALLEE_ARN}${qualifier}` }))).toThrow(
+      new RegExp(`CALLEE_FUNCTION_ARN must be the unqualified function ARN .*qualifier '${qualifier.replace("$", "\\$")}'.*remove the qualifier`),
+    );
   });
 
   it.each([

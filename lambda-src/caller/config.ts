@@ -3,7 +3,7 @@
  *
  * | Variable                   | Required | Meaning                                                        |
  * |----------------------------|----------|----------------------------------------------------------------|
- * | `CALLEE_FUNCTION_ARN`      | yes      | Lambda function ARN in account B (an alias/version qualifier is allowed) |
+ * | `CALLEE_FUNCTION_ARN`      | yes      | Unqualified Lambda function ARN in account B (no alias or version yet) |
  * | `INVOKER_ROLE_ARN`         | yes      | IAM role in account B that the caller assumes to invoke the callee |
  * | `INVOKER_EXTERNAL_ID`      | no       | sts:ExternalId required by the role's trust policy             |
  * | `INVOKE_MAX_ATTEMPTS`      | no       | SDK attempts per invocation (1..10, default 3)                 |
@@ -109,7 +109,14 @@ export function parseCallerConfig(env: NodeJS.ProcessEnv): CallerConfig {
     );
   } else if (!callee) {
     problems.push(
-      `CALLEE_FUNCTION_ARN must be a Lambda function ARN like arn:aws:lambda:<region>:<12-digit account>:function:<name>[:<alias or version>], got '${shown(calleeRaw)}'`,
+      `CALLEE_FUNCTION_ARN must be a Lambda function ARN like arn:aws:lambda:<region>:<12-digit account>:function:<name>, got '${shown(calleeRaw)}'`,
+    );
+  } else if (callee.qualifier !== undefined) {
+    // Since 2022 Lambda authorizes a qualified ARN against that qualified ARN, and the invoker role
+    // grants only the unqualified one (https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html).
+    problems.push(
+      `CALLEE_FUNCTION_ARN must be the unqualified function ARN (…:function:${callee.functionName}), got one with the qualifier ':${callee.qualifier}': ` +
+        "the invoker role may invoke only the unqualified ARN, so Lambda would refuse the call; remove the qualifier",
     );
   }
 
