@@ -1,7 +1,9 @@
+import { spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { namesFor } from "../config/names";
+import { KMS_ALIAS_NAME, kmsAliasName } from "../constructs/kms-alias-name";
 import { CALLEE_OUTPUT, CALLER_OUTPUT } from "../stacks/outputs";
 import { allPolicies, allResources, asList, config, Json, onlyResource, Policy, resourcesOf, statement, synthAll } from "./support/synth";
 
@@ -11,7 +13,8 @@ const parsed = { callee: JSON.parse(callee), caller: JSON.parse(caller), bootstr
 
 /** Places where AWS leaves no choice but Resource "*", each with its reason. */
 const AWS_REQUIRED_RESOURCE_WILDCARDS: Record<string, string> = {
-  DescribeNetworkForVpcAttachment: "ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets support no resource-level permissions",
+  CreateAndDescribeNetworkInterfaces:
+    "Lambda validates ec2:CreateNetworkInterface at CreateFunction before any interface id exists, and the Describe actions support no resource-level permissions (Lambda guide, configuration-vpc; hashicorp/terraform-provider-aws#20698)",
   WriteTraces: "xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions",
 };
 const isKeyPolicy = (where: string) => where.startsWith("aws_kms_key.");
@@ -64,9 +67,9 @@ describe("provider access settings", () => {
 });
 
 describe.each([
-  ["callee", callee, "222222222222", names.calleeFunctionName, names.calleeRoleName, 10, 10],
-  ["caller", caller, "111111111111", names.callerFunctionName, names.callerRoleName, 30, 10],
-] as const)("the %s function", (side, synth, accountId, functionName, roleName, timeout, reserved) => {
+  ["callee", callee, "222222222222", names.calleeFunctionName, names.calleeRoleName, 10],
+  ["caller", caller, "111111111111", names.callerFunctionName, names.callerRoleName, 30],
+] as const)("the %s function", (side, synth, accountId, functionName, roleName, timeout) => {
   const fn = onlyResource(synth, "aws_lambda_function");
   const keyId = Object.entries(resourcesOf(synth, "aws_kms_key")).find(([, k]) => k.description.includes(functionName))![0];
   const logGroupArn = `arn:aws:logs:eu-west-1:${accountId}:log-group:/aws/lambda/${functionName}`;
@@ -80,7 +83,6 @@ describe.each([
       architectures: ["arm64"],
       memory_size: 256,
       timeout,
-      reserved_concurrent_executions: reserved,
       tracing_config: { mode: "Active" },
       kms_key_arn: `\${aws_kms_key.${keyId}.arn}`,
       vpc_config: {
@@ -89,6 +91,13 @@ describe.each([
       },
     });
     expect(fn.logging_config).toMatchObject({ log_format: "JSON", log_group: expect.stringMatching(/^\$\{aws_cloudwatch_log_group\..+\.name\}$/) });
+  });
+
+  it("reserves no concurrency unless configured (a new account's quota of 10 leaves none to reserve)", () => {
+    expect(fn).not.toHaveProperty("reserved_concurrent_executions");
+    const key = side === "caller" ? "callerReservedConcurrency" : "calleeReservedConcurrency";
+    const reserved = onlyResource(synthAll({ [key]: 25 })[side], "aws_lambda_function");
+    expect(reserved.reserved_concurrent_executions).toBe(25);
   });
 
   it("takes its code from its KMS-encrypted bucket under a content-addressed key, with a matching source_code_hash", () => {
@@ -141,13 +150,30 @@ describe.each([
   it("lets the execution role write its own logs, attach to its VPC, trace, and use its own key and queue only", () => {
     const policy: Policy = JSON.parse(Object.values(resourcesOf(synth, "aws_iam_role_policy")).find((p) => p.name === "execution")!.policy);
     expect(statement(policy, "WriteOwnLogGroupOnly")).toMatchObject({ Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroupArn}:log-stream:*` });
-    const create = statement(policy, "CreateNetworkInterfacesInOwnSubnetsAndSecurityGroup");
-    expect(asList(create.Resource)).toEqual(expect.arrayContaining([`arn:aws:ec2:eu-west-1:${accountId}:network-interface/*`, expect.stringMatching(/^\$\{aws_security_group\..+\.arn\}$/)]));
-    expect(asList(create.Resource).filter((r) => r.includes(":subnet/"))).toHaveLength(2);
-    expect(statement(policy, "ManageNetworkInterfacesInOwnAccountAndRegion").Resource).toBe(`arn:aws:ec2:eu-west-1:${accountId}:network-interface/*`);
+    expect(policy.Statement.flatMap((s) => asList(s.Action)).filter((a) => a.startsWith("ec2:"))).toEqual([]);
     expect(statement(policy, "UseOwnKeyForEnvironmentAndFailedEvents").Resource).toBe(`\${aws_kms_key.${keyId}.arn}`);
     expect(statement(policy, "SendFailedAsyncEventsToOwnQueue").Resource).toMatch(/^\$\{aws_sqs_queue\..+\.arn\}$/);
     expect(policy.Statement.flatMap((s) => asList(s.Action)).some((a) => a.startsWith("logs:CreateLogGroup"))).toBe(false);
+  });
+
+  it("grants the network-interface actions in the shape Lambda validates at CreateFunction, in a policy of their own", () => {
+    const [id, body] = Object.entries(resourcesOf(synth, "aws_iam_role_policy")).find(([, p]) => p.name === "network-interfaces")!;
+    const policy: Policy = JSON.parse(body.policy);
+    // Lambda checks these before any subnet, group or interface id exists: scoped ARNs are refused at CreateFunction.
+    expect(statement(policy, "CreateAndDescribeNetworkInterfaces")).toMatchObject({
+      Action: ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+      Resource: "*",
+    });
+    expect(statement(policy, "ManageNetworkInterfacesInOwnAccountAndRegion")).toMatchObject({
+      Action: ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+      Resource: `arn:aws:ec2:eu-west-1:${accountId}:*/*`,
+    });
+    expect(fn.depends_on).toContain(`aws_iam_role_policy.${id}`);
+  });
+
+  it("destroys its security group before the network-interface permissions Lambda needs to delete its interfaces", () => {
+    const policyId = Object.entries(resourcesOf(synth, "aws_iam_role_policy")).find(([, p]) => p.name === "network-interfaces")![0];
+    expect(onlyResource(synth, "aws_security_group").depends_on).toEqual([`aws_iam_role_policy.${policyId}`]);
   });
 
   it("sends failed asynchronous invocations to its encrypted queue", () => {
@@ -254,7 +280,12 @@ describe("the caller stack", () => {
 
 describe("the bootstrap stack", () => {
   it("keeps its own state locally and creates the KMS-encrypted, versioned, TLS-only state bucket in account A", () => {
-    expect(parsed.bootstrap.terraform.backend.local).toEqual({ path: "terraform.bootstrap.tfstate" });
+    // Outside cdktf.out (which `make clean` and every synth may replace): the project's terraform-state/ folder.
+    expect(parsed.bootstrap.terraform.backend.local).toEqual({ path: "../../../terraform-state/bootstrap.tfstate" });
+    const projectRoot = path.resolve(__dirname, "..");
+    expect(path.resolve(projectRoot, "cdktf.out", "stacks", "bootstrap", parsed.bootstrap.terraform.backend.local.path)).toBe(path.join(projectRoot, "terraform-state", "bootstrap.tfstate"));
+    const ignored = spawnSync("git", ["check-ignore", "-q", "terraform-state/bootstrap.tfstate"], { cwd: projectRoot });
+    expect(ignored.status).toBe(0);
     expect(parsed.bootstrap.provider.aws[0]).toMatchObject({ alias: "bootstrap", allowed_account_ids: ["111111111111"] });
     expect(onlyResource(bootstrap, "aws_s3_bucket").bucket).toBe("xacct-demo-tfstate-111111111111");
     expect(onlyResource(bootstrap, "aws_s3_bucket_versioning").versioning_configuration.status).toBe("Enabled");
@@ -275,6 +306,26 @@ describe("the bootstrap stack", () => {
     expect(statement(policy, "CalleeAccountListsOwnStateOnly").Condition).toEqual({ StringLike: { "s3:prefix": "cross-account-lambda/callee.tfstate*" } });
     const key: Policy = JSON.parse(onlyResource(bootstrap, "aws_kms_key").policy);
     expect(statement(key, "CalleeAccountUsesKeyThroughS3Only").Condition).toEqual({ StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } });
+  });
+});
+
+describe("KMS aliases", () => {
+  const dotted = synthAll({ stateBucket: "acme.tfstate.eu-west-1" });
+
+  it.each([
+    ["bootstrap", bootstrap],
+    ["callee", callee],
+    ["caller", caller],
+    ["bootstrap with a dotted state bucket", dotted.bootstrap],
+  ] as const)("are valid alias names in the %s stack (letters, digits, '/', '_', '-'; not alias/aws/)", (_name, synth) => {
+    const aliases = Object.values(resourcesOf(synth, "aws_kms_alias")).map((a) => a.name as string);
+    expect(aliases.length).toBeGreaterThan(0);
+    for (const alias of aliases) expect(alias).toMatch(KMS_ALIAS_NAME);
+  });
+
+  it("are derived from a dotted bucket name by replacing the dots", () => {
+    expect(onlyResource(dotted.bootstrap, "aws_kms_alias").name).toBe("alias/acme-tfstate-eu-west-1");
+    expect(() => kmsAliasName("aws/x")).toThrow(/cannot derive a valid KMS alias from 'aws\/x'/);
   });
 });
 

@@ -9,6 +9,7 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
+import { kmsAliasName } from "./kms-alias-name";
 import { enableIamStatement, PolicyStatement, renderPolicy } from "./iam-policy";
 
 export interface EncryptedBucketProps {
@@ -55,7 +56,7 @@ export class EncryptedBucket extends Construct {
     });
     this.alias = new KmsAlias(this, "alias", {
       provider,
-      name: `alias/${props.bucketName}`,
+      name: kmsAliasName(props.bucketName),
       targetKeyId: this.key.keyId,
     });
 

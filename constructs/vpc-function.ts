@@ -10,6 +10,7 @@ import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { LambdaFunctionEventInvokeConfig } from "@cdktf/provider-aws/lib/lambda-function-event-invoke-config";
 import { FunctionPackage } from "./function-package";
+import { kmsAliasName } from "./kms-alias-name";
 import { enableIamStatement, PolicyStatement, renderPolicy } from "./iam-policy";
 
 export interface VpcFunctionProps {
@@ -28,7 +29,12 @@ export interface VpcFunctionProps {
   readonly egressCidrBlocks: readonly string[];
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
-  readonly reservedConcurrency: number;
+  /**
+   * Concurrency reserved for this function (and taken from the account's pool).
+   * @default none: the function shares the account's unreserved concurrency. New accounts have a
+   * quota of 10 and Lambda keeps 100 unreserved, so any reservation fails there.
+   */
+  readonly reservedConcurrency?: number;
   readonly architecture: "arm64" | "x86_64";
   readonly logRetentionDays: number;
   readonly environment?: Record<string, string>;
@@ -76,7 +82,7 @@ export class VpcFunction extends Construct {
         Condition: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": this.logGroupArn } },
       }),
     });
-    new KmsAlias(this, "alias", { provider, name: `alias/${functionName}`, targetKeyId: this.key.keyId });
+    new KmsAlias(this, "alias", { provider, name: kmsAliasName(functionName), targetKeyId: this.key.keyId });
 
     this.logGroup = new CloudwatchLogGroup(this, "logs", {
       provider,
@@ -91,25 +97,6 @@ export class VpcFunction extends Construct {
       kmsMasterKeyId: this.key.arn,
       kmsDataKeyReusePeriodSeconds: 300,
       messageRetentionSeconds: 1209600,
-    });
-
-    this.securityGroup = new SecurityGroup(this, "sg", {
-      provider,
-      name: functionName,
-      description: `${functionName}: no inbound traffic; outbound HTTPS only`,
-      vpcId: props.vpcId,
-      // An explicit empty list makes Terraform remove any ingress rule added by hand.
-      ingress: [],
-      egress: [
-        {
-          description: "HTTPS to AWS APIs (STS, Lambda)",
-          protocol: "tcp",
-          fromPort: 443,
-          toPort: 443,
-          cidrBlocks: [...props.egressCidrBlocks],
-        },
-      ],
-      revokeRulesOnDelete: true,
     });
 
     this.role = new IamRole(this, "role", {
@@ -131,6 +118,37 @@ export class VpcFunction extends Construct {
       role: this.role.id,
       policy: renderPolicy(...this.executionStatements()),
     });
+    // Lambda deletes its network interfaces after the function is gone, with this role's permissions
+    // (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html): a policy of their own, which the
+    // security group depends on, so that destroy removes the group (and waits for the interfaces) first.
+    const networkInterfacePolicy = new IamRolePolicy(this, "network-interface-policy", {
+      provider,
+      name: "network-interfaces",
+      role: this.role.id,
+      policy: renderPolicy(...this.networkInterfaceStatements()),
+    });
+
+    this.securityGroup = new SecurityGroup(this, "sg", {
+      provider,
+      name: functionName,
+      description: `${functionName}: no inbound traffic; outbound HTTPS only`,
+      vpcId: props.vpcId,
+      // An explicit empty list makes Terraform remove any ingress rule added by hand.
+      ingress: [],
+      egress: [
+        {
+          description: "HTTPS to AWS APIs (STS, Lambda)",
+          protocol: "tcp",
+          fromPort: 443,
+          toPort: 443,
+          cidrBlocks: [...props.egressCidrBlocks],
+        },
+      ],
+      revokeRulesOnDelete: true,
+      // Destroyed before the interface permissions: the provider waits up to 45 minutes for Lambda's interfaces
+      // to go (hashicorp/terraform-provider-aws#10329), which needs ec2:DeleteNetworkInterface still granted.
+      dependsOn: [networkInterfacePolicy],
+    });
 
     this.function = new LambdaFunction(this, "function", {
       provider,
@@ -142,7 +160,7 @@ export class VpcFunction extends Construct {
       architectures: [props.architecture],
       memorySize: props.memoryMb,
       timeout: props.timeoutSeconds,
-      reservedConcurrentExecutions: props.reservedConcurrency,
+      ...(props.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
       s3Bucket: props.code.s3Bucket,
       s3Key: props.code.object.key,
       sourceCodeHash: props.code.bundle.sha256Base64,
@@ -162,7 +180,7 @@ export class VpcFunction extends Construct {
         systemLogLevel: "WARN",
       },
       // Lambda checks the network-interface permissions when the function is created.
-      dependsOn: [executionPolicy, this.logGroup],
+      dependsOn: [executionPolicy, networkInterfacePolicy, this.logGroup],
     });
 
     new LambdaFunctionEventInvokeConfig(this, "async-config", {
@@ -184,38 +202,40 @@ export class VpcFunction extends Construct {
     });
   }
 
-  private executionStatements(): PolicyStatement[] {
+  /**
+   * What Lambda needs to attach the function to its subnets, in the resource shape Lambda validates at
+   * CreateFunction and at a VPC change, before any real subnet, group or interface id exists
+   * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html, hashicorp/terraform-provider-aws#20698).
+   * Which subnets and groups a function may use is decided on the deployer's side, with the
+   * lambda:SubnetIds and lambda:SecurityGroupIds condition keys (README, "Deployer permissions").
+   */
+  private networkInterfaceStatements(): PolicyStatement[] {
     const { partition, region, accountId } = this.props;
-    const ec2 = `arn:${partition}:ec2:${region}:${accountId}`;
+    return [
+      {
+        // AWS requires "*": CreateNetworkInterface and the Describe actions are allowed only on all resources.
+        Sid: "CreateAndDescribeNetworkInterfaces",
+        Effect: "Allow",
+        Action: ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+        Resource: "*",
+      },
+      {
+        // AWS requires all resource ids: "either specify a unique resource ID, or include all resource IDs" (arn:...:*/*).
+        Sid: "ManageNetworkInterfacesInOwnAccountAndRegion",
+        Effect: "Allow",
+        Action: ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+        Resource: `arn:${partition}:ec2:${region}:${accountId}:*/*`,
+      },
+    ];
+  }
+
+  private executionStatements(): PolicyStatement[] {
     return [
       {
         Sid: "WriteOwnLogGroupOnly",
         Effect: "Allow",
         Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
         Resource: `${this.logGroupArn}:log-stream:*`,
-      },
-      {
-        // AWS requires "*": these Describe actions support no resource-level permissions.
-        Sid: "DescribeNetworkForVpcAttachment",
-        Effect: "Allow",
-        Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
-        Resource: "*",
-      },
-      {
-        Sid: "CreateNetworkInterfacesInOwnSubnetsAndSecurityGroup",
-        Effect: "Allow",
-        Action: "ec2:CreateNetworkInterface",
-        Resource: [
-          `${ec2}:network-interface/*`,
-          ...this.props.subnetIds.map((subnet) => `${ec2}:subnet/${subnet}`),
-          this.securityGroup.arn,
-        ],
-      },
-      {
-        Sid: "ManageNetworkInterfacesInOwnAccountAndRegion",
-        Effect: "Allow",
-        Action: ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
-        Resource: `${ec2}:network-interface/*`,
       },
       {
         // AWS requires "*": X-Ray's write actions support no resource-level permissions.
