@@ -4,7 +4,7 @@ import { App } from "cdktf";
 import { ConfigValidationError, type CrossAccountConfig } from "./config/config";
 import { BundleError } from "./constructs/bundle";
 import { CONFIG_RECORD_FILE, loadConfig } from "./config/load";
-import { buildStacks } from "./stacks/app";
+import { buildBootstrapOnly, buildStacks } from "./stacks/app";
 
 let app: App;
 let config: CrossAccountConfig;
@@ -12,7 +12,8 @@ try {
   // Validated once, here at the edge, before the App exists (it creates the output folder).
   config = loadConfig();
   app = new App();
-  buildStacks(app, config);
+  if (config.bootstrapOnly === true) buildBootstrapOnly(app, config);
+  else buildStacks(app, config);
 } catch (err) {
   if (err instanceof ConfigValidationError || err instanceof BundleError) {
     console.error(err.message);

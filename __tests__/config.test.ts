@@ -88,6 +88,44 @@ describe("validateConfig", () => {
     expect(problems.join("\n")).toMatch(/too long for the code bucket name/);
   });
 
+  describe("the state's KMS key", () => {
+    const real = { ...DEMO_DEFAULTS, callerAccountId: "123456789012", calleeAccountId: "210987654321", stateBucket: "acme-tfstate" };
+    const keyArn = "arn:aws:kms:eu-west-1:123456789012:key/0b1c2d3e-0000-4000-8000-000000000000";
+
+    it("is required outside the demo accounts, naming the bootstrap output and the bootstrap-only first step", () => {
+      const problems = problemsOf(real);
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^stateKmsKeyArn is required when the accounts are not the built-in demo's: .*SSE-S3 \(AES256\)/);
+      expect(problems[0]).toContain("state_kms_key_arn");
+      expect(problems[0]).toContain("XACCT_BOOTSTRAP_ONLY=true");
+    });
+
+    it("is not required for the demo accounts, nor for a bootstrap-only synth", () => {
+      expect(validateConfig({ ...DEMO_DEFAULTS }).stateKmsKeyArn).toBeUndefined();
+      expect(validateConfig({ ...real, bootstrapOnly: true }).bootstrapOnly).toBe(true);
+      expect(validateConfig({ ...real, stateKmsKeyArn: keyArn }).stateKmsKeyArn).toBe(keyArn);
+    });
+
+    it("must be in account A and the state region, where the bootstrap stack creates it", () => {
+      expect(problemsOf({ ...real, stateKmsKeyArn: keyArn.replace("123456789012", "210987654321") })).toEqual([
+        "stateKmsKeyArn must be a key in callerAccountId 123456789012, where the bootstrap stack creates it, got a key in account 210987654321",
+      ]);
+      expect(problemsOf({ ...real, stateKmsKeyArn: keyArn.replace("eu-west-1", "us-east-1") })).toEqual([
+        "stateKmsKeyArn must be a key in stateRegion eu-west-1, where the state bucket is, got a key in us-east-1",
+      ]);
+    });
+
+    it("refuses a bootstrapOnly that is not a boolean", () => {
+      expect(problemsOf({ ...DEMO_DEFAULTS, bootstrapOnly: "yes" })).toEqual(["bootstrapOnly must be true or false, got 'yes'"]);
+    });
+  });
+
+  it("leaves reserved concurrency unset by default", () => {
+    const config = validateConfig({ ...DEMO_DEFAULTS });
+    expect(config.callerReservedConcurrency).toBeUndefined();
+    expect(config.calleeReservedConcurrency).toBeUndefined();
+  });
+
   it.each([null, undefined, 42, "text", [], true])("rejects a non-object (%p) without throwing anything else", (raw) => {
     expect(() => validateConfig(raw)).toThrow(ConfigValidationError);
   });
@@ -156,6 +194,20 @@ describe("namesFor", () => {
 });
 
 describe("the app entry point", () => {
+  it("synthesizes only the bootstrap stack when bootstrapOnly is set", () => {
+    const outdir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "xacct-out-")), "cdktf.out");
+    const result = spawnSync(process.execPath, [require.resolve("tsx/cli"), "main.ts"], {
+      cwd: path.resolve(__dirname, ".."),
+      env: { ...process.env, CHECKPOINT_DISABLE: "1", CDKTF_OUTDIR: outdir, XACCT_CALLER_ACCOUNT_ID: "123456789012", XACCT_BOOTSTRAP_ONLY: "true" },
+      encoding: "utf8",
+    });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(fs.readdirSync(path.join(outdir, "stacks"))).toEqual(["bootstrap"]);
+    fs.rmSync(path.dirname(outdir), { recursive: true, force: true });
+  });
+
+
   it("exits 1 with the field's message and writes nothing when the configuration is invalid", () => {
     const outdir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "xacct-out-")), "cdktf.out");
     const result = spawnSync(process.execPath, [require.resolve("tsx/cli"), "main.ts"], {

@@ -44,8 +44,13 @@ export interface CrossAccountConfig {
   readonly organizationId?: string;
 
   readonly logRetentionDays: number;
-  readonly callerReservedConcurrency: number;
-  readonly calleeReservedConcurrency: number;
+  /**
+   * Reserved concurrency of the caller function; unset by default, so it shares the account's pool.
+   * New accounts have a concurrency quota of 10 and Lambda keeps 100 unreserved, so any value fails there.
+   */
+  readonly callerReservedConcurrency?: number;
+  /** Reserved concurrency of the callee: set it to guarantee (and cap) the callee's capacity. Unset by default. */
+  readonly calleeReservedConcurrency?: number;
   readonly callerMemoryMb: number;
   readonly callerTimeoutSeconds: number;
   readonly calleeMemoryMb: number;
@@ -53,6 +58,11 @@ export interface CrossAccountConfig {
   readonly architecture: Architecture;
   /** Where the functions' security groups allow outbound HTTPS (STS and Lambda endpoints). */
   readonly egressCidrBlocks: readonly string[];
+  /**
+   * Synthesize only the bootstrap stack (the state bucket and key), for the first deploy of a real
+   * configuration, before stateKmsKeyArn is known. Default false.
+   */
+  readonly bootstrapOnly?: boolean;
 }
 
 /**
@@ -73,8 +83,6 @@ export const DEMO_DEFAULTS: CrossAccountConfig = {
   stateRegion: "eu-west-1",
   stateKeyPrefix: "cross-account-lambda",
   logRetentionDays: 365,
-  callerReservedConcurrency: 10,
-  calleeReservedConcurrency: 10,
   callerMemoryMb: 256,
   callerTimeoutSeconds: 30,
   calleeMemoryMb: 256,
@@ -96,6 +104,9 @@ export const CONFIG_KEYS = Object.keys({
   calleeDeployRoleArn: 1,
   calleeProfile: 1,
   stateKmsKeyArn: 1,
+  callerReservedConcurrency: 1,
+  calleeReservedConcurrency: 1,
+  bootstrapOnly: 1,
   externalId: 1,
   organizationId: 1,
 }) as (keyof CrossAccountConfig)[];
@@ -111,6 +122,11 @@ const NUMBER_KEYS = new Set<string>([
   "calleeTimeoutSeconds",
 ]);
 
+const BOOLEAN_KEYS = new Set<string>(["bootstrapOnly"]);
+
+export function isBooleanKey(key: string): boolean {
+  return BOOLEAN_KEYS.has(key);
+}
 export function isListKey(key: string): boolean {
   return LIST_KEYS.has(key);
 }
@@ -199,8 +215,9 @@ export function validateConfig(raw: unknown, sources: readonly string[] = []): C
     }
     return value;
   };
-  const int = (key: string, min: number, max: number, expected?: string): number | undefined => {
+  const int = (key: string, min: number, max: number, expected?: string, optional = false): number | undefined => {
     const value = input[key];
+    if (optional && (value === undefined || value === null)) return undefined;
     if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
       problems.push(`${key} must be ${expected ?? `a whole number from ${min} to ${max}`}, got ${show(value)}`);
       return undefined;
@@ -249,7 +266,7 @@ export function validateConfig(raw: unknown, sources: readonly string[] = []): C
     }
     str(`${side}VpcId`, VPC_ID, "a VPC id like 'vpc-0123456789abcdef0'");
     list(`${side}SubnetIds`, SUBNET_ID, "subnet ids like 'subnet-0123456789abcdef0'");
-    int(`${side}ReservedConcurrency`, 1, 10000);
+    int(`${side}ReservedConcurrency`, 1, 10000, undefined, true);
     int(`${side}MemoryMb`, 128, 10240);
     int(`${side}TimeoutSeconds`, 1, 900);
   }
@@ -272,7 +289,29 @@ export function validateConfig(raw: unknown, sources: readonly string[] = []): C
   }
   str("stateRegion", REGION, "an AWS region name such as 'eu-west-1'");
   str("stateKeyPrefix", KEY_PREFIX, "a key prefix without leading or trailing '/', such as 'cross-account-lambda'");
-  str("stateKmsKeyArn", KMS_KEY_ARN, "a KMS key ARN like 'arn:aws:kms:eu-west-1:111111111111:key/<uuid>'", true);
+  const stateKmsKeyArn = str("stateKmsKeyArn", KMS_KEY_ARN, "a KMS key ARN like 'arn:aws:kms:eu-west-1:111111111111:key/<uuid>'", true);
+  const bootstrapOnly = input.bootstrapOnly;
+  if (bootstrapOnly !== undefined && typeof bootstrapOnly !== "boolean") {
+    problems.push(`bootstrapOnly must be true or false, got ${show(bootstrapOnly)}`);
+  }
+  const isDemo = accounts.caller === DEMO_DEFAULTS.callerAccountId && accounts.callee === DEMO_DEFAULTS.calleeAccountId;
+  if (!isDemo && bootstrapOnly !== true && input.stateKmsKeyArn === undefined && accounts.caller && accounts.callee) {
+    // With encrypt = true and no kms_key_id the S3 backend asks for AES256, which overrides the bucket's SSE-KMS
+    // default (https://developer.hashicorp.com/terraform/language/backend/s3, "encrypt", "kms_key_id").
+    problems.push(
+      "stateKmsKeyArn is required when the accounts are not the built-in demo's: without it the S3 backend writes state with SSE-S3 (AES256), not the state bucket's KMS key. " +
+        "Take it from the bootstrap stack's output state_kms_key_arn (terraform -chdir=cdktf.out/stacks/bootstrap output -raw state_kms_key_arn); " +
+        "to deploy the bootstrap stack first, set bootstrapOnly (XACCT_BOOTSTRAP_ONLY=true npx cdktf deploy bootstrap)",
+    );
+  }
+  const stateRegion = typeof input.stateRegion === "string" ? input.stateRegion : undefined;
+  const keyParts = stateKmsKeyArn?.split(":");
+  if (keyParts && accounts.caller && keyParts[4] !== accounts.caller) {
+    problems.push(`stateKmsKeyArn must be a key in callerAccountId ${accounts.caller}, where the bootstrap stack creates it, got a key in account ${keyParts[4]}`);
+  }
+  if (keyParts && stateRegion && keyParts[3] !== stateRegion) {
+    problems.push(`stateKmsKeyArn must be a key in stateRegion ${stateRegion}, where the state bucket is, got a key in ${keyParts[3]}`);
+  }
   str("externalId", EXTERNAL_ID, "2 to 1224 characters of letters, digits and +=,.@:/-_", true);
   str("organizationId", ORG_ID, "an AWS Organizations id like 'o-a1b2c3d4e5'", true);
 

@@ -5,6 +5,7 @@ import {
   ConfigValidationError,
   CrossAccountConfig,
   DEMO_DEFAULTS,
+  isBooleanKey,
   isListKey,
   isNumberKey,
   validateConfig,
@@ -53,6 +54,8 @@ function fromEnvironment(env: NodeJS.ProcessEnv): Record<string, unknown> {
       out[key] = undefined; // an empty variable clears an optional field
     } else if (isListKey(key)) {
       out[key] = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    } else if (isBooleanKey(key)) {
+      out[key] = value === "true" ? true : value === "false" ? false : value;
     } else if (isNumberKey(key)) {
       out[key] = /^-?\d+$/.test(value) ? Number(value) : value;
     } else {

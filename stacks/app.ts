@@ -15,3 +15,8 @@ export function buildStacks(app: App, config: CrossAccountConfig) {
   caller.addDependency(callee);
   return { bootstrap, callee, caller };
 }
+
+/** The first deploy of a real configuration (bootstrapOnly): the state bucket and key, before stateKmsKeyArn is known. */
+export function buildBootstrapOnly(app: App, config: CrossAccountConfig) {
+  return { bootstrap: new BootstrapStack(app, STACK_NAMES.bootstrap, config) };
+}

@@ -7,10 +7,18 @@ import { accountRoot } from "../constructs/iam-policy";
 import { accessFor, accountProvider } from "./account-stack";
 import { BOOTSTRAP_OUTPUT } from "./outputs";
 
+/** Where the bootstrap stack keeps its local state, outside the synthesized output; git-ignored. */
+export const BOOTSTRAP_STATE_DIR = "terraform-state";
+
+/** The local backend's path, relative to the stack's folder cdktf.out/stacks/<id>. */
+export function bootstrapStatePath(id: string): string {
+  return `../../../${BOOTSTRAP_STATE_DIR}/${id}.tfstate`;
+}
+
 /**
  * Run once, before anything else: the S3 bucket (in account A) that holds both
- * stacks' state. Its own state is local (terraform.bootstrap.tfstate), since
- * the bucket it would live in does not exist yet.
+ * stacks' state. Its own state is local (terraform-state/bootstrap.tfstate), since
+ * the bucket it would live in does not exist yet (README: moving it into the bucket afterwards).
  */
 export class BootstrapStack extends TerraformStack {
   readonly stateBucket: EncryptedBucket;
@@ -19,7 +27,10 @@ export class BootstrapStack extends TerraformStack {
     super(scope, id);
     const partition = partitionOf(config.stateRegion);
     const names = namesFor(config);
-    new LocalBackend(this, { path: `terraform.${id}.tfstate` });
+    // Relative to cdktf.out/stacks/<id>, where cdktf runs terraform: the project's terraform-state/ folder,
+    // which neither `make clean` nor a new synth deletes (a state inside cdktf.out would be, leaving the
+    // bucket unmanaged and the next bootstrap failing on BucketAlreadyOwnedByYou).
+    new LocalBackend(this, { path: bootstrapStatePath(id) });
 
     const provider = accountProvider(this, {
       alias: "bootstrap",

@@ -78,7 +78,11 @@ const validConfig: fc.Arbitrary<Raw> = twoAccounts.chain(({ caller, callee }) =>
         // Each side reaches its account with a deploy role, a profile, or neither.
         callerAccess: fc.oneof(roleArn(caller).map((arn) => ({ callerDeployRoleArn: arn })), fc.constant({ callerProfile: "account-a" }), fc.constant({})),
         calleeAccess: fc.oneof(roleArn(callee).map((arn) => ({ calleeDeployRoleArn: arn })), fc.constant({ calleeProfile: "account-b" }), fc.constant({})),
-        kms: fc.option(kmsKeyArn, { nil: undefined }),
+        // Outside the demo accounts the state key is required: a key of account A in the state region, or a bootstrap-only synth.
+        kms: fc.option(
+          fc.tuple(fc.constantFrom(...PARTITIONS), uuid).map(([partition, id]) => `arn:${partition}:kms:${DEMO_DEFAULTS.stateRegion}:${caller}:key/${id}`),
+          { nil: undefined },
+        ),
       },
       { noNullPrototype: true },
     )
@@ -89,7 +93,7 @@ const validConfig: fc.Arbitrary<Raw> = twoAccounts.chain(({ caller, callee }) =>
       ...ids,
       ...callerAccess,
       ...calleeAccess,
-      ...(kms !== undefined ? { stateKmsKeyArn: kms } : {}),
+      ...(kms !== undefined ? { stateKmsKeyArn: kms } : { bootstrapOnly: true }),
     })),
 );
 
@@ -380,10 +384,12 @@ describe("loadConfig (property-based)", () => {
             XACCT_CALLEE_ACCOUNT_ID: callee,
             XACCT_CALLER_SUBNET_IDS: subnets.join(" , "),
             XACCT_CALLEE_VPC_ID: vpc,
+            XACCT_STATE_KMS_KEY_ARN: ` arn:aws:kms:${DEMO_DEFAULTS.stateRegion}:${caller}:key/0b1c2d3e-0000-4000-8000-000000000000 `,
           },
         });
         expect(problems).toBeUndefined();
         expect(config).toMatchObject({ callerAccountId: caller, calleeAccountId: callee, callerSubnetIds: subnets, calleeVpcId: vpc });
+        expect(config?.stateKmsKeyArn).toBe(`arn:aws:kms:${DEMO_DEFAULTS.stateRegion}:${caller}:key/0b1c2d3e-0000-4000-8000-000000000000`);
       }),
       { numRuns: 200 },
     );
