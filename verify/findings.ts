@@ -41,15 +41,24 @@ interface PolicyUnderReview {
 }
 
 /**
- * Where AWS leaves no choice but a wildcard in a role's policy: actions with no resource-level
- * permissions, and resources whose names AWS picks (Lambda's network interfaces, log streams).
+ * Where AWS leaves no choice but a wildcard in a role's policy: actions allowed only on all resources,
+ * and resources whose names AWS picks (Lambda's network interfaces, log streams).
  */
-const NO_RESOURCE_LEVEL_ACTIONS = new Set(["ec2:describenetworkinterfaces", "ec2:describesubnets", "xray:puttracesegments", "xray:puttelemetryrecords"]);
+const ALL_RESOURCES_REQUIRED_ACTIONS = new Set([
+  // Lambda validates it at CreateFunction before any interface id exists (Lambda guide, configuration-vpc;
+  // hashicorp/terraform-provider-aws#20698); the Describe actions support no resource-level permissions.
+  "ec2:createnetworkinterface",
+  "ec2:describenetworkinterfaces",
+  "ec2:describesubnets",
+  "xray:puttracesegments",
+  "xray:puttelemetryrecords",
+]);
 const AWS_NAMED_RESOURCES: readonly { readonly pattern: RegExp; readonly actions: ReadonlySet<string>; readonly why: string }[] = [
   {
-    pattern: /^arn:[^:]+:ec2:[a-z0-9-]+:\d{12}:network-interface\/\*$/,
-    actions: new Set(["ec2:createnetworkinterface", "ec2:deletenetworkinterface", "ec2:assignprivateipaddresses", "ec2:unassignprivateipaddresses"]),
-    why: "Lambda creates the network interfaces, so their ids are not known in advance",
+    // "Either specify a unique resource ID, or include all resource IDs, for example arn:aws:ec2:us-west-2:123456789012:*/*".
+    pattern: /^arn:[^:]+:ec2:[a-z0-9-]+:\d{12}:(\*\/\*|network-interface\/\*)$/,
+    actions: new Set(["ec2:deletenetworkinterface", "ec2:assignprivateipaddresses", "ec2:unassignprivateipaddresses"]),
+    why: "Lambda creates and deletes the network interfaces, so their ids are not known in advance",
   },
   {
     // Both forms AWS documents: the group's streams, and the group with everything under it.
@@ -98,7 +107,7 @@ function reviewIdentityStatement(statement: Record<string, unknown>, add: Add): 
     add("action-wildcard", `the action "${action}" is a wildcard`, "list the actions the role calls (the caller's role needs only sts:AssumeRole on the invoker role; the invoker role only lambda:InvokeFunction on the callee)");
   }
   for (const resource of asList(statement.Resource).filter((r) => r.includes("*"))) {
-    if (resource === "*" && actions.every((a) => NO_RESOURCE_LEVEL_ACTIONS.has(a))) continue;
+    if (resource === "*" && actions.every((a) => ALL_RESOURCES_REQUIRED_ACTIONS.has(a))) continue;
     if (AWS_NAMED_RESOURCES.some((n) => n.pattern.test(resource) && actions.every((a) => n.actions.has(a)))) continue;
     add("resource-wildcard", `the resource "${resource}" is a wildcard AWS does not require here`, "name the ARNs the role acts on (for the invoker role: the callee function's ARN)");
   }
