@@ -76,6 +76,10 @@ unit: $(NPM_STAMP) $(TOOLS_STAMP) ## jest: config, constructs, stacks, handlers,
 checkov: synth $(TOOLS_STAMP) ## checkov on every synthesized stack; zero failed checks allowed
 	scripts/checkov.sh $(VENV)/bin/checkov cdktf.out/stacks
 
+.PHONY: validate
+validate: synth ## terraform init -backend=false and validate on every synthesized stack (exit 2 = providers cannot be downloaded here)
+	scripts/validate.sh cdktf.out/stacks
+
 test: typecheck lint unit checkov verify soak ## Everything CI runs: types, lint, jest, synth, checkov, access proof, soak
 
 clean: ## Remove generated files (keeps node_modules and .venv)
