@@ -19,7 +19,10 @@ export interface FunctionSpec {
   runtime: string;
   timeoutSeconds: number;
   memorySizeMb: number;
-  /** Max concurrent environments; undefined => DEFAULT_CONCURRENCY_CAP; 0 => every invoke is throttled. */
+  /**
+   * Max concurrent environments; 0 => every invoke is throttled. undefined => the account's
+   * unreserved concurrency (PoolOptions.unreservedConcurrency) and DEFAULT_CONCURRENCY_CAP.
+   */
   reservedConcurrency?: number;
   /**
    * The stack's variables. Lambda's reserved keys are rejected; HOME, AWS_CONFIG_FILE,
@@ -53,6 +56,11 @@ export interface PoolOptions {
   cacheDir: string;
   /** Default process.execPath. */
   nodeBinary?: string;
+  /**
+   * The account's unreserved concurrency, shared with its other unreserved functions; used only
+   * when the function has no reserved concurrency. Without it only DEFAULT_CONCURRENCY_CAP applies.
+   */
+  unreservedConcurrency?: UnreservedConcurrency;
 }
 
 export interface InvokeRequest {
@@ -80,13 +88,63 @@ export type ThrottleReason = "ReservedFunctionConcurrentInvocationLimitExceeded"
 
 /** Lambda's TooManyRequestsException: every environment is busy and no new one may start. */
 export class ThrottledError extends Error {
-  constructor(readonly reason: ThrottleReason) {
+  /** `detail`: why, when it is the local runtime's own limit rather than one AWS has. */
+  constructor(
+    readonly reason: ThrottleReason,
+    readonly detail?: string,
+  ) {
     super("Rate Exceeded.");
     this.name = "ThrottledError";
   }
 }
 
-/** Cap on environments when the function has no reserved concurrency (the account's pool, scaled down). */
+/** AWS's default concurrent-executions quota of an account in a region (new accounts may start lower, e.g. 10). */
+export const DEFAULT_ACCOUNT_CONCURRENCY = 1000;
+/** Lambda keeps at least this many executions unreserved in an account (PutFunctionConcurrency refuses to go below). */
+export const MINIMUM_UNRESERVED_CONCURRENCY = 100;
+
+/**
+ * The unreserved concurrency of one account, shared by every function of it that has no
+ * reserved concurrency: the account's quota minus what its functions reserve
+ * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html). Like Lambda, it counts
+ * invocations in flight, not warm idle environments. Beyond it, Invoke is throttled with
+ * ConcurrentInvocationLimitExceeded.
+ */
+export class UnreservedConcurrency {
+  private inFlight = 0;
+
+  constructor(
+    readonly accountId: string,
+    readonly limit: number,
+  ) {
+    if (!(Number.isInteger(limit) && limit >= 0)) throw new Error(`account ${accountId}: unreserved concurrency must be a non-negative integer, got ${limit}`);
+  }
+
+  get inUse(): number {
+    return this.inFlight;
+  }
+
+  get available(): boolean {
+    return this.inFlight < this.limit;
+  }
+
+  /** Only after `available` said so, in the same synchronous step. */
+  acquire(): void {
+    if (!this.available) throw new Error(`account ${this.accountId}: unreserved concurrency ${this.limit} is exhausted`);
+    this.inFlight += 1;
+  }
+
+  release(): void {
+    if (this.inFlight === 0) throw new Error(`account ${this.accountId}: unreserved concurrency released more often than acquired`);
+    this.inFlight -= 1;
+  }
+}
+
+/**
+ * The runtime's own cap on environments of a function without reserved concurrency: each is a
+ * child process, and this machine has few cores. It is not an AWS limit; the one AWS has, the
+ * account's unreserved concurrency, is modelled by UnreservedConcurrency and applies as well.
+ */
 export const DEFAULT_CONCURRENCY_CAP = 64;
 // An idle environment whose role session would expire during an invocation is replaced, not reused.
 const CREDENTIALS_MARGIN_MS = 60_000;
@@ -128,17 +186,19 @@ export class FunctionPool {
     const payload = decodePayload(request.payload);
     const clientContext = decodeClientContext(request.clientContext);
 
-    // Claimed synchronously, before any await, so concurrent invokes can't overshoot the cap.
+    // Claimed synchronously, before any await, so concurrent invokes can't overshoot the caps.
+    const shared = this.spec.reservedConcurrency === undefined ? this.options.unreservedConcurrency : undefined;
+    if (shared && !shared.available) throw new ThrottledError("ConcurrentInvocationLimitExceeded");
     let env = this.takeIdle();
     const coldStart = env === undefined;
     if (!env) {
       if (this.environments.size >= this.cap) {
-        throw new ThrottledError(
-          this.spec.reservedConcurrency !== undefined ? "ReservedFunctionConcurrentInvocationLimitExceeded" : "ConcurrentInvocationLimitExceeded",
-        );
+        if (this.spec.reservedConcurrency !== undefined) throw new ThrottledError("ReservedFunctionConcurrentInvocationLimitExceeded");
+        throw new ThrottledError("ConcurrentInvocationLimitExceeded", `the local runtime runs at most ${this.cap} execution environments of a function without reserved concurrency`);
       }
       env = this.newEnvironment();
     }
+    shared?.acquire();
     env.busy = true;
 
     try {
@@ -149,6 +209,7 @@ export class FunctionPool {
       this.invocations += 1;
       return await env.invoke(request, payload, clientContext, coldStart);
     } finally {
+      shared?.release();
       env.busy = false;
       if (env.reusable && env.alive && !this.closing) {
         this.idle.push(env);

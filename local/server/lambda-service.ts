@@ -112,7 +112,9 @@ export class LambdaService {
           outcome = await this.poolFor(fn).invoke({ requestId, payload: invoke.payload, ...(invoke.clientContext !== undefined ? { clientContext: invoke.clientContext } : {}), tailLogs: invoke.logType === "Tail" });
         } catch (err) {
           if (err instanceof ThrottledError) {
-            return fail("TooManyRequestsException", 429, "Rate Exceeded.", resourceArn, [], fn.accountId, { Reason: err.reason });
+            // The runtime's own limits say so, as the full asynchronous queue does; AWS's say only "Rate Exceeded.".
+            const message = err.detail !== undefined ? `Rate Exceeded. (${err.detail})` : "Rate Exceeded.";
+            return fail("TooManyRequestsException", 429, message, resourceArn, [], fn.accountId, { Reason: err.reason });
           }
           return fail("ServiceException", 500, `The local runtime could not run ${fn.name}: ${(err as Error).message}`, resourceArn, [], fn.accountId);
         }

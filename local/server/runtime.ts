@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "http";
 import type { AddressInfo } from "net";
 import * as path from "path";
-import { FunctionPool } from "../exec/function-pool";
+import { DEFAULT_ACCOUNT_CONCURRENCY, FunctionPool, MINIMUM_UNRESERVED_CONCURRENCY, UnreservedConcurrency } from "../exec/function-pool";
 import type { IssuedCredentials, Principal } from "../iam/principals";
 import type { AccountsModel, FunctionModel } from "../model/types";
 import { errorResponseIn } from "../protocol/error-wire";
@@ -63,6 +63,21 @@ export interface LocalRuntimeOptions {
   readonly lambdaHooks?: LambdaHooks;
   /** Fault injection (off by default; see faults.ts). Builds the hooks, so not together with stsHooks/lambdaHooks. */
   readonly faults?: FaultPlan;
+  /**
+   * Each account's concurrent-executions quota in the region (AWS's default: 1000; a new account
+   * may have 10). Its functions without reserved concurrency share what their reservations leave.
+   * Default DEFAULT_ACCOUNT_CONCURRENCY.
+   */
+  readonly accountConcurrency?: number;
+}
+
+/** One account's concurrency: its quota, what its functions reserve, and the unreserved rest shared by the others. */
+export interface AccountConcurrencyStats {
+  readonly accountConcurrency: number;
+  readonly reserved: number;
+  readonly unreserved: number;
+  /** Invocations of unreserved functions in flight now. */
+  readonly unreservedInUse: number;
 }
 
 export interface NamedCredentials extends IssuedCredentials {
@@ -90,6 +105,8 @@ export interface LocalRuntime {
   /** Requests served, by action ("sts:AssumeRole", "lambda:InvokeFunction", ...), including refused ones. */
   requestCounts(): Record<string, number>;
   poolStats(): Record<string, ReturnType<FunctionPool["stats"]>>;
+  /** By account id, every account that has a function. */
+  concurrencyStats(): Record<string, AccountConcurrencyStats>;
   /** Resolves when every Event invocation has finished or reached its destination. */
   whenIdle(): Promise<void>;
   stop(): Promise<void>;
@@ -106,6 +123,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const { model } = options;
   const host = options.host ?? "127.0.0.1";
   const region = singleRegion(model);
+  const unreserved = unreservedConcurrency(model, options.accountConcurrency ?? DEFAULT_ACCOUNT_CONCURRENCY);
   const accounts = new LocalAccounts(model, options.organizationId !== undefined ? { organizationId: options.organizationId } : {});
   await checkExecutionRoles(accounts);
   const audit = new AuditLog();
@@ -238,6 +256,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
             const { credentials } = accounts.startSession(role, fn.name, role.maxSessionDurationSeconds, false);
             return credentials;
           },
+          unreservedConcurrency: unreserved.get(fn.accountId)!,
           ...(options.onFunctionLog ? { onLog: options.onFunctionLog } : {}),
         }),
       );
@@ -289,6 +308,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     asyncStats: () => ({ ...lambda.async.counts, delivered: Object.fromEntries(lambda.async.delivered) }),
     requestCounts: () => ({ ...counts }),
     poolStats: () => Object.fromEntries([...pools].map(([arn, pool]) => [arn, pool.stats()])),
+    concurrencyStats: () =>
+      Object.fromEntries(
+        [...unreserved].map(([accountId, shared]) => [
+          accountId,
+          { accountConcurrency: options.accountConcurrency ?? DEFAULT_ACCOUNT_CONCURRENCY, reserved: reservedIn(model, accountId), unreserved: shared.limit, unreservedInUse: shared.inUse },
+        ]),
+      ),
     whenIdle: () => lambda.async.whenIdle(),
     stop: () =>
       (stopped ??= (async () => {
@@ -335,6 +361,51 @@ function poolSpec(fn: FunctionModel) {
 function loggingVariables(fn: FunctionModel): Record<string, string> {
   if (fn.logFormat.toUpperCase() !== "JSON") return {};
   return { AWS_LAMBDA_LOG_FORMAT: "JSON", ...(fn.applicationLogLevel !== undefined ? { AWS_LAMBDA_LOG_LEVEL: fn.applicationLogLevel } : {}) };
+}
+
+/** What the functions of one account reserve in all. */
+function reservedIn(model: AccountsModel, accountId: string): number {
+  return [...model.functions.values()].filter((f) => f.accountId === accountId).reduce((sum, f) => sum + (f.reservedConcurrency ?? 0), 0);
+}
+
+/**
+ * Each account's unreserved concurrency (the quota minus its functions' reservations), shared by
+ * its functions without a reservation. The runtime serves one region, so per account is per
+ * account and region, as AWS's quota is. Refuses, as Lambda does, reservations that leave less
+ * than the minimum unreserved.
+ */
+function unreservedConcurrency(model: AccountsModel, accountConcurrency: number): Map<string, UnreservedConcurrency> {
+  if (!(Number.isSafeInteger(accountConcurrency) && accountConcurrency > 0)) {
+    throw new LocalRuntimeError(`accountConcurrency must be a positive integer (AWS's default quota is ${DEFAULT_ACCOUNT_CONCURRENCY}), got ${accountConcurrency}`);
+  }
+  const byAccount = new Map<string, FunctionModel[]>();
+  for (const fn of model.functions.values()) {
+    const reserved = fn.reservedConcurrency;
+    if (reserved !== undefined && !(Number.isSafeInteger(reserved) && reserved >= 0)) {
+      throw new LocalRuntimeError(`Function ${fn.name}: reservedConcurrency must be a non-negative integer, got ${reserved}`);
+    }
+    byAccount.set(fn.accountId, [...(byAccount.get(fn.accountId) ?? []), fn]);
+  }
+  const shared = new Map<string, UnreservedConcurrency>();
+  for (const [accountId, functions] of byAccount) {
+    const total = reservedIn(model, accountId);
+    // AWS Lambda API reference, PutFunctionConcurrency (InvalidParameterValueException), and https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html: 100 stay unreserved (all of a quota below 100).
+    const minimum = Math.min(MINIMUM_UNRESERVED_CONCURRENCY, accountConcurrency);
+    let left = accountConcurrency;
+    for (const fn of functions) {
+      if (!fn.reservedConcurrency) continue;
+      left -= fn.reservedConcurrency;
+      if (left >= minimum) continue;
+      const reservations = functions.filter((f) => f.reservedConcurrency).map((f) => `${f.name} ${f.reservedConcurrency}`).join(", ");
+      throw new LocalRuntimeError(
+        `function ${fn.name} in account ${accountId}: Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [${minimum}]. ` +
+          `With an account concurrency of ${accountConcurrency}, the reservations in account ${accountId} (${reservations}; ${total} in all) ${total > accountConcurrency ? `exceed it by ${total - accountConcurrency}` : `leave ${accountConcurrency - total} unreserved`}. ` +
+          `Lower the function's reserved concurrency (reserved_concurrent_executions), or pass a larger --account-concurrency (accountConcurrency) of at least ${total + MINIMUM_UNRESERVED_CONCURRENCY}.`,
+      );
+    }
+    shared.set(accountId, new UnreservedConcurrency(accountId, accountConcurrency - total));
+  }
+  return shared;
 }
 
 /** One endpoint serves one region, as a regional AWS endpoint does. */
