@@ -5,14 +5,19 @@
 import * as path from "path";
 import { parseArgs } from "util";
 import { writeProfiles } from "./profiles";
+import { DEFAULT_ACCOUNT_CONCURRENCY } from "./exec/function-pool";
 import { describeFaultPlan, FAULTS, parseFaultRule } from "./server/faults";
 import { bootLocalRuntime, isUserFacingError, PROJECT_ROOT } from "./start";
 
-const USAGE = `usage: npx tsx local/cli.ts [--port N] [--dir cdktf.out] [--profiles-dir .local-aws] [--quiet] [--fault NAME[:N]]...
+const USAGE = `usage: npx tsx local/cli.ts [--port N] [--dir cdktf.out] [--profiles-dir .local-aws] [--quiet] [--account-concurrency N] [--fault NAME[:N]]...
   --port N           port on 127.0.0.1 (default 0: a free port)
   --dir DIR          the synthesized stacks (default cdktf.out; synthesized when missing or stale)
   --profiles-dir D   where config and credentials are written (default .local-aws)
   --quiet            do not print function logs
+  --account-concurrency N
+                     each account's concurrent-executions quota in the region (default ${DEFAULT_ACCOUNT_CONCURRENCY}, AWS's
+                     default; a new account may have 10). Functions without reserved concurrency share
+                     what the reservations leave; these must leave 100 unreserved, as AWS requires
   --fault NAME[:N]   inject a fault (off by default); repeatable; with :N only the first N times;
                      where several fit one request, the first given that has uses left applies:
 ${Object.entries(FAULTS)
@@ -29,6 +34,7 @@ function parseCli(argv: string[]) {
         "profiles-dir": { type: "string" },
         quiet: { type: "boolean" },
         fault: { type: "string", multiple: true },
+        "account-concurrency": { type: "string" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -40,11 +46,21 @@ function parseCli(argv: string[]) {
     const port = values.port === undefined ? 0 : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer from 0 to 65535, got '${values.port}'`);
     const faults = (values.fault ?? []).map(parseFaultRule);
-    return { port, dir: values.dir, profilesDir: values["profiles-dir"] ?? path.join(PROJECT_ROOT, ".local-aws"), quiet: values.quiet ?? false, faults };
+    const accountConcurrency = parseAccountConcurrency(values["account-concurrency"]);
+    return { port, dir: values.dir, profilesDir: values["profiles-dir"] ?? path.join(PROJECT_ROOT, ".local-aws"), quiet: values.quiet ?? false, faults, accountConcurrency };
   } catch (err) {
     console.error(`${(err as Error).message}\n${USAGE}`);
     process.exit(2);
   }
+}
+
+function parseAccountConcurrency(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new Error(`--account-concurrency must be a positive integer (AWS's default quota per account and region is ${DEFAULT_ACCOUNT_CONCURRENCY}), got '${value}'`);
+  }
+  return n;
 }
 
 async function main(): Promise<void> {
@@ -54,6 +70,7 @@ async function main(): Promise<void> {
     ...(args.dir !== undefined ? { outDir: args.dir } : {}),
     log: (m) => console.log(m),
     ...(args.faults.length > 0 ? { faults: args.faults } : {}),
+    ...(args.accountConcurrency !== undefined ? { accountConcurrency: args.accountConcurrency } : {}),
     ...(args.quiet ? {} : { onFunctionLog: (fn: string, line: string) => console.log(`[${fn}] ${line}`) }),
   });
   let stopping = false;
@@ -84,6 +101,11 @@ async function main(): Promise<void> {
   const rel = (f: string) => path.relative(process.cwd(), f) || f;
   console.log(`local runtime listening on ${runtime.endpoint} (region ${runtime.region})`);
   if (args.faults.length > 0) console.log(`injecting faults: ${describeFaultPlan(args.faults)}`);
+  const concurrency = Object.entries(runtime.concurrencyStats());
+  console.log(
+    `account concurrency ${concurrency[0]?.[1].accountConcurrency ?? DEFAULT_ACCOUNT_CONCURRENCY} per account; unreserved (shared by the functions without reserved concurrency): ` +
+      concurrency.map(([account, c]) => `${account} ${c.unreserved}`).join(", "),
+  );
   console.log(`profiles written to ${rel(files.configFile)} and ${rel(files.credentialsFile)}:`);
   for (const p of runtime.profiles()) console.log(`  ${p.profile.padEnd(16)} ${p.principalArn}`);
   console.log(`\ntry:\n  export AWS_CONFIG_FILE=${rel(files.configFile)} AWS_SHARED_CREDENTIALS_FILE=${rel(files.credentialsFile)}`);
