@@ -29,10 +29,15 @@ function simpleComparison(where: Where, condition: unknown): { expr: Expr; sourc
   return { expr: only.expr, source: only.source };
 }
 
+/**
+ * Throws when the condition is false. The message ends with the error_message as Terraform renders it
+ * (interpolations resolved); when an output the condition reads came from the remote state's `defaults`,
+ * a further line says which.
+ */
 function checkOne(resolver: Resolver, where: Where, block: JsonObject): void {
   const conditionAt = child(where, "condition");
   const { expr, source } = simpleComparison(conditionAt, block.condition);
-  const holds = resolver.evaluate(conditionAt, expr, source);
+  const { value: holds, defaultsUsed } = resolver.withDefaultsNoted(() => resolver.evaluate(conditionAt, expr, source));
   if (holds === true) return;
   const raw = block.error_message;
   let message: string;
@@ -41,7 +46,8 @@ function checkOne(resolver: Resolver, where: Where, block: JsonObject): void {
   } catch {
     message = typeof raw === "string" ? raw : JSON.stringify(raw);
   }
-  throw new ModelError(`${describeWhere(conditionAt)}: precondition ${source} is false (terraform plan would stop here too): ${message}`);
+  const why = defaultsUsed.map((note) => `\n  (${note})`).join("");
+  throw new ModelError(`${describeWhere(conditionAt)}: precondition ${source} is false (terraform plan would stop here too): ${message}${why}`);
 }
 
 /** Every precondition of the stacks' resources, data sources and outputs. */

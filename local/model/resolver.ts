@@ -278,8 +278,13 @@ export class Resolver {
     }
     if (matches.length > 1) return fail(where, source, `${address} reads s3://${bucket}/${key}, which several stacks use as backend: ${matches.map((s) => s.name).join(", ")}`);
     const target = matches[0].name;
-    if (rest.length === 1) return this.reached(where, source, () => this.outputs(target));
-    let value = this.reached(where, source, () => this.outputOrDefault(target, rest[1], data.defaults));
+    const defaultsAt: Where = { stack: where.stack, address, path: "defaults" };
+    if (rest.length === 1) {
+      const defaults = data.defaults === undefined || data.defaults === null ? {} : this.value(defaultsAt, data.defaults);
+      if (!isObject(defaults)) return fail(where, source, `${address}.defaults is not an object`);
+      return { ...defaults, ...this.reached(where, source, () => this.outputs(target)) };
+    }
+    let value = this.reached(where, source, () => this.outputOrDefault(target, rest[1], data.defaults, defaultsAt));
     for (const [i, key] of rest.slice(2).entries()) {
       if (!isObject(value) || !(key in value)) return fail(where, source, `the output value has no attribute ${rest.slice(1, i + 3).join(".")}`);
       value = value[key];
@@ -287,12 +292,37 @@ export class Resolver {
     return value;
   }
 
-  /** Terraform falls back to the data source's `defaults` for an output the state does not have. */
-  private outputOrDefault(stackName: string, key: string, defaults: unknown): unknown {
+  /**
+   * Terraform falls back to the data source's `defaults` for an output the state does not have
+   * (https://developer.hashicorp.com/terraform/language/state/remote-state-data).
+   */
+  private outputOrDefault(stackName: string, key: string, defaults: unknown, defaultsAt: Where): unknown {
     const value = this.output(stackName, key, NO_VALUE);
     if (value !== NO_VALUE) return value;
-    if (isObject(defaults) && key in defaults) return this.value({ stack: stackName, address: "defaults", path: key }, defaults[key]);
+    if (isObject(defaults) && key in defaults) {
+      const fallback = this.value(child(defaultsAt, key), defaults[key]);
+      this.noted?.add(
+        `stack '${stackName}' has no output '${key}', so ${defaultsAt.address} reads its default ${JSON.stringify(fallback)} (as Terraform does)`,
+      );
+      return fallback;
+    }
     return this.output(stackName, key);
+  }
+
+  /** Set while withDefaultsNoted runs: what was read from remote-state `defaults`. */
+  private noted: Set<string> | undefined;
+
+  /** Runs `run` and also returns which values it read from remote-state `defaults`, to say why a check failed. */
+  withDefaultsNoted<T>(run: () => T): { value: T; defaultsUsed: string[] } {
+    const outer = this.noted;
+    const mine = new Set<string>();
+    this.noted = mine;
+    try {
+      return { value: run(), defaultsUsed: [...mine] };
+    } finally {
+      this.noted = outer;
+      for (const note of mine) outer?.add(note);
+    }
   }
 
   /** The resolved `output.<key>.value` of a stack. */
