@@ -98,9 +98,14 @@ describe("EncryptedBucket", () => {
       "DenyUploadsEncryptedWithAnotherKey",
     ]);
     expect(statement(policy, "DenyInsecureTransport").Condition).toEqual({ Bool: { "aws:SecureTransport": "false" } });
-    expect(statement(policy, "DenyUploadsNotEncryptedWithKms").Condition).toEqual({ StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" } });
+    // Only when an encryption header is present: multipart parts carry none and get the bucket's default key.
+    expect(statement(policy, "DenyUploadsNotEncryptedWithKms").Condition).toEqual({
+      StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" },
+      Null: { "s3:x-amz-server-side-encryption": "false" },
+    });
     expect(statement(policy, "DenyUploadsEncryptedWithAnotherKey").Condition).toEqual({
       StringNotEquals: { "s3:x-amz-server-side-encryption-aws-kms-key-id": `\${aws_kms_key.${key}.arn}` },
+      Null: { "s3:x-amz-server-side-encryption": "false" },
     });
     for (const s of policy.Statement) expect(s.Effect).toBe("Deny");
   });

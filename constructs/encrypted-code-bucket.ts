@@ -126,24 +126,32 @@ export class EncryptedBucket extends Construct {
     });
   }
 
+  /**
+   * Uploads that name any encryption must name this bucket's key. The parts of a multipart upload carry no
+   * encryption headers (the provider's uploader switches to multipart above 5 MiB; boto/botocore#471), so the
+   * denials apply only when the header is present: a part, or an upload without headers, is encrypted with this
+   * key by the bucket's default encryption. An SSE-KMS upload without a key id would get aws/s3, so it is refused
+   * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html, x-amz-server-side-encryption-aws-kms-key-id).
+   */
   private uploadDenials(bucketArn: string): PolicyStatement[] {
+    const sseHeaderPresent = { "s3:x-amz-server-side-encryption": "false" };
     return [
-        {
-          Sid: "DenyUploadsNotEncryptedWithKms",
-          Effect: "Deny",
-          Principal: "*",
-          Action: "s3:PutObject",
-          Resource: `${bucketArn}/*`,
-          Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" } },
-        },
-        {
-          Sid: "DenyUploadsEncryptedWithAnotherKey",
-          Effect: "Deny",
-          Principal: "*",
-          Action: "s3:PutObject",
-          Resource: `${bucketArn}/*`,
-          Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption-aws-kms-key-id": this.key.arn } },
-        },
+      {
+        Sid: "DenyUploadsNotEncryptedWithKms",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:PutObject",
+        Resource: `${bucketArn}/*`,
+        Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" }, Null: sseHeaderPresent },
+      },
+      {
+        Sid: "DenyUploadsEncryptedWithAnotherKey",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:PutObject",
+        Resource: `${bucketArn}/*`,
+        Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption-aws-kms-key-id": this.key.arn }, Null: sseHeaderPresent },
+      },
     ];
   }
 }

@@ -77,7 +77,9 @@ export class VpcFunction extends Construct {
         Sid: "AllowCloudWatchLogsForOwnLogGroupOnly",
         Effect: "Allow",
         Principal: { Service: `logs.${region}.amazonaws.com` },
-        Action: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:DescribeKey"],
+        // The statement CloudWatch Logs documents, wildcards included: Logs may call any of these variants.
+        // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+        Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
         Resource: "*",
         Condition: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": this.logGroupArn } },
       }),
@@ -210,21 +212,21 @@ export class VpcFunction extends Construct {
    * lambda:SubnetIds and lambda:SecurityGroupIds condition keys (README, "Deployer permissions").
    */
   private networkInterfaceStatements(): PolicyStatement[] {
-    const { partition, region, accountId } = this.props;
     return [
       {
-        // AWS requires "*": CreateNetworkInterface and the Describe actions are allowed only on all resources.
-        Sid: "CreateAndDescribeNetworkInterfaces",
+        // AWS requires "*": Lambda validates these at CreateFunction for ids that do not exist yet, and the guide allows
+        // DeleteNetworkInterface only on a unique id (unknowable) or on all resources; AWSLambdaVPCAccessExecutionRole's EC2 part.
+        Sid: "ManageLambdaNetworkInterfaces",
         Effect: "Allow",
-        Action: ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+        Action: [
+          "ec2:CreateNetworkInterface",
+          "ec2:DescribeNetworkInterfaces",
+          "ec2:DescribeSubnets",
+          "ec2:DeleteNetworkInterface",
+          "ec2:AssignPrivateIpAddresses",
+          "ec2:UnassignPrivateIpAddresses",
+        ],
         Resource: "*",
-      },
-      {
-        // AWS requires all resource ids: "either specify a unique resource ID, or include all resource IDs" (arn:...:*/*).
-        Sid: "ManageNetworkInterfacesInOwnAccountAndRegion",
-        Effect: "Allow",
-        Action: ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
-        Resource: `arn:${partition}:ec2:${region}:${accountId}:*/*`,
       },
     ];
   }

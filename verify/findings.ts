@@ -45,21 +45,19 @@ interface PolicyUnderReview {
  * and resources whose names AWS picks (Lambda's network interfaces, log streams).
  */
 const ALL_RESOURCES_REQUIRED_ACTIONS = new Set([
-  // Lambda validates it at CreateFunction before any interface id exists (Lambda guide, configuration-vpc;
+  // Lambda validates the network-interface actions at CreateFunction for ids that do not exist yet, and allows
+  // DeleteNetworkInterface only on a unique id or on all resources (Lambda guide, configuration-vpc;
   // hashicorp/terraform-provider-aws#20698); the Describe actions support no resource-level permissions.
   "ec2:createnetworkinterface",
   "ec2:describenetworkinterfaces",
   "ec2:describesubnets",
+  "ec2:deletenetworkinterface",
+  "ec2:assignprivateipaddresses",
+  "ec2:unassignprivateipaddresses",
   "xray:puttracesegments",
   "xray:puttelemetryrecords",
 ]);
 const AWS_NAMED_RESOURCES: readonly { readonly pattern: RegExp; readonly actions: ReadonlySet<string>; readonly why: string }[] = [
-  {
-    // "Either specify a unique resource ID, or include all resource IDs, for example arn:aws:ec2:us-west-2:123456789012:*/*".
-    pattern: /^arn:[^:]+:ec2:[a-z0-9-]+:\d{12}:(\*\/\*|network-interface\/\*)$/,
-    actions: new Set(["ec2:deletenetworkinterface", "ec2:assignprivateipaddresses", "ec2:unassignprivateipaddresses"]),
-    why: "Lambda creates and deletes the network interfaces, so their ids are not known in advance",
-  },
   {
     // Both forms AWS documents: the group's streams, and the group with everything under it.
     pattern: /^arn:[^:]+:logs:[a-z0-9-]+:\d{12}:log-group:[^*?]+:(log-stream:)?\*$/,
