@@ -12,7 +12,9 @@ import { PROJECT_ROOT } from "../local/start";
 import { VerifyInputError, type AccessModel } from "./access-model";
 import { analyzeAccess } from "./analyze";
 import { findPolicyProblems } from "./findings";
-import { accessModelFromStacks } from "./from-stacks";
+import { checkDeployTime } from "./deploy-time/check";
+import { deployTimeMermaid } from "./deploy-time/report";
+import { DEPLOY_ORDER, accessModelFromStacks } from "./from-stacks";
 import { jsonReport, mermaidReport, passed, textReport, type ProofResult } from "./report";
 import { validatePolicies } from "./validate-policies";
 
@@ -28,9 +30,13 @@ the synthesized stacks (default: cdktf.out, synthesized first when missing or ou
 with --live from the deployed accounts, read with the two AWS profiles (IAM, Lambda, KMS and S3
 read APIs; the profiles need read access such as the AWS-managed SecurityAudit policy).
 
-Exit codes: 0 only the intended path is open; 1 access beyond the intended path, the intended
-path refused, a policy finding, or (live) drift from the stacks unless --ignore-drift; 2 bad
-input (nothing was judged).`;
+It also walks each stack's resources in the order Terraform creates, then destroys them, and checks
+what AWS validates at each step (CreateFunction's role and network-interface permissions, keys,
+destinations, the code upload, the destroy order of security groups and permissions).
+
+Exit codes: 0 only the intended path is open and every deploy-time check passes; 1 access beyond
+the intended path, the intended path refused, a policy or deploy-time finding, or (live) drift
+from the stacks unless --ignore-drift; 2 bad input (nothing was judged).`;
 
 const FORMATS = ["text", "json", "mermaid"] as const;
 type Format = (typeof FORMATS)[number];
@@ -77,8 +83,9 @@ function parseOptions(argv: readonly string[]): Options | "help" {
   };
 }
 
-async function stacksModel(options: Options, log: (line: string) => void): Promise<AccessModel> {
-  if (options.dir !== undefined) return accessModelFromStacks(options.dir);
+/** The cdktf output to judge: --dir as given, or cdktf.out, synthesized first when missing or stale. */
+async function stacksDir(options: Options, log: (line: string) => void): Promise<string> {
+  if (options.dir !== undefined) return options.dir;
   const outDir = path.join(PROJECT_ROOT, "cdktf.out");
   try {
     await ensureSynthesized({ projectRoot: PROJECT_ROOT, outDir, log });
@@ -86,7 +93,7 @@ async function stacksModel(options: Options, log: (line: string) => void): Promi
     if (err instanceof ModelError) throw new VerifyInputError(err.message);
     throw err;
   }
-  return accessModelFromStacks(path.relative(process.cwd(), outDir) || ".");
+  return path.relative(process.cwd(), outDir) || ".";
 }
 
 export async function runVerify(argv: readonly string[], out: (text: string) => void, log: (line: string) => void): Promise<number> {
@@ -95,7 +102,8 @@ export async function runVerify(argv: readonly string[], out: (text: string) => 
     out(USAGE);
     return EXIT.proven;
   }
-  const stacks = await stacksModel(options, log);
+  const dir = await stacksDir(options, log);
+  const stacks: AccessModel = accessModelFromStacks(dir);
   let model = stacks;
   let drift: string[] | undefined;
   if (options.live) {
@@ -112,9 +120,11 @@ export async function runVerify(argv: readonly string[], out: (text: string) => 
     if (err instanceof SimulationError) throw new VerifyInputError(`a policy cannot be evaluated: ${err.message}`);
     throw err;
   }
-  const result: ProofResult = { analysis, findings: findPolicyProblems(model), ...(drift ? { drift, driftJudged: !options.live?.ignoreDrift } : {}) };
+  // Deploying is judged on the stacks, in live mode too: it is about what the next apply and destroy will do.
+  const deployTime = await checkDeployTime(dir, DEPLOY_ORDER);
+  const result: ProofResult = { analysis, findings: findPolicyProblems(model), deployTime, ...(drift ? { drift, driftJudged: !options.live?.ignoreDrift } : {}) };
   if (options.format === "json") out(jsonReport(result));
-  else if (options.format === "mermaid") out(mermaidReport(result.analysis));
+  else if (options.format === "mermaid") out(`${mermaidReport(result.analysis)}\n${deployTimeMermaid(deployTime)}`);
   else out(textReport(result));
   return passed(result) ? EXIT.proven : EXIT.violation;
 }

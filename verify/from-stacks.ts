@@ -9,6 +9,8 @@ import { VerifyInputError, type AccessModel, type IntendedPath } from "./access-
 
 /** The application stacks; the bootstrap stack (Terraform state) is outside the proof. */
 export const APPLICATION_STACKS = ["caller", "callee"] as const;
+/** Every stack, in the order they are deployed (the caller reads the callee's state); the deploy-time check walks them all. */
+export const DEPLOY_ORDER = ["bootstrap", "callee", "caller"] as const;
 
 export function accessModelFromStacks(dir: string): AccessModel {
   const root = path.resolve(dir);

@@ -2,10 +2,14 @@
 import { functionName, roleName } from "./access-model";
 import type { AccessAnalysis, Cell } from "./analyze";
 import type { Finding } from "./findings";
+import { deployFindings, type DeployTimeResult } from "./deploy-time/check";
+import { deployTimeJson, deployTimeText } from "./deploy-time/report";
 
 export interface ProofResult {
   readonly analysis: AccessAnalysis;
   readonly findings: readonly Finding[];
+  /** What AWS checks when the stacks are created and destroyed; judged with the access proof. */
+  readonly deployTime?: DeployTimeResult;
   /** Live mode: differences between the deployed policies and the stacks. */
   readonly drift?: readonly string[];
   /** Whether drift fails the proof (live mode's default; --ignore-drift turns it off). */
@@ -21,7 +25,8 @@ export function violationsOf(result: ProofResult): { beyond: Cell[]; broken: Cel
 
 export function passed(result: ProofResult): boolean {
   const { beyond, broken } = violationsOf(result);
-  return beyond.length === 0 && broken.length === 0 && result.findings.length === 0 && !(result.driftJudged && (result.drift?.length ?? 0) > 0);
+  const deployFailures = result.deployTime ? deployFindings(result.deployTime).length : 0;
+  return beyond.length === 0 && broken.length === 0 && result.findings.length === 0 && deployFailures === 0 && !(result.driftJudged && (result.drift?.length ?? 0) > 0);
 }
 
 const MARK: Record<Cell["verdict"], string> = { "as-intended": "ALLOW", permitted: "ALLOW", refused: "DENY", "beyond-intended": "ALLOW!", "path-broken": "DENY!" };
@@ -77,11 +82,16 @@ export function findingsText(findings: readonly Finding[]): string {
 
 export function verdictText(result: ProofResult): string {
   const { beyond, broken } = violationsOf(result);
-  if (passed(result)) return "PASS: exactly one path reaches the callee, the intended one; nothing else is allowed beyond each account's administrators over their own resources.";
+  const deployFailures = result.deployTime ? deployFindings(result.deployTime).length : 0;
+  if (passed(result)) {
+    const deploy = result.deployTime ? ` Every deploy-time check passes (${result.deployTime.checks.length}).` : "";
+    return `PASS: exactly one path reaches the callee, the intended one; nothing else is allowed beyond each account's administrators over their own resources.${deploy}`;
+  }
   const parts = [
     beyond.length > 0 ? `${beyond.length} access${beyond.length === 1 ? "" : "es"} beyond the intended path` : "",
     broken.length > 0 ? `${broken.length} step${broken.length === 1 ? "" : "s"} of the intended path refused` : "",
     result.findings.length > 0 ? `${result.findings.length} finding${result.findings.length === 1 ? "" : "s"}` : "",
+    deployFailures > 0 ? `${deployFailures} deploy-time finding${deployFailures === 1 ? "" : "s"}` : "",
     result.driftJudged && (result.drift?.length ?? 0) > 0 ? `${result.drift?.length} difference${result.drift?.length === 1 ? "" : "s"} from the stacks (--ignore-drift to judge access alone)` : "",
   ].filter(Boolean);
   return `FAIL: ${parts.join(", ")}.`;
@@ -101,6 +111,7 @@ export function textReport(result: ProofResult): string {
     findingsText(result.findings),
   ];
   if (result.drift && result.drift.length > 0) sections.push("", `Drift from the stacks (${result.drift.length}):`, ...result.drift.map((d) => `  ${d}`));
+  if (result.deployTime) sections.push("", deployTimeText(result.deployTime));
   sections.push("", verdictText(result));
   return sections.join("\n");
 }
@@ -113,11 +124,18 @@ export function jsonReport(result: ProofResult): string {
       origin: analysis.model.origin,
       intended: analysis.model.intended,
       passed: passed(result),
-      summary: { beyondIntended: beyond.length, intendedPathRefused: broken.length, findings: result.findings.length, ...(result.drift ? { drift: result.drift.length } : {}) },
+      summary: {
+        beyondIntended: beyond.length,
+        intendedPathRefused: broken.length,
+        findings: result.findings.length,
+        ...(result.deployTime ? { deployTimeFindings: deployFindings(result.deployTime).length } : {}),
+        ...(result.drift ? { drift: result.drift.length } : {}),
+      },
       principals: analysis.principals.map(({ id, label, kind, accountId }) => ({ id, label, kind, ...(accountId !== undefined ? { accountId } : {}) })),
       capabilities: analysis.capabilities.map(({ id, kind, label, resourceArn }) => ({ id, kind, label, resourceArn })),
       cells: analysis.cells,
       findings: result.findings,
+      ...(result.deployTime ? { deployTime: deployTimeJson(result.deployTime) } : {}),
       ...(result.drift ? { drift: result.drift } : {}),
     },
     null,
