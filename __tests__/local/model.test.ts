@@ -112,7 +112,8 @@ describe("the model of the synthesized stacks", () => {
       runtime: "nodejs22.x",
       timeoutSeconds: timeout,
       memorySizeMb: 256,
-      reservedConcurrency: 10,
+      // Reserved concurrency is opt-in: a new account's quota leaves none to reserve.
+      reservedConcurrency: undefined,
       roleArn,
       logGroupName: `/aws/lambda/${name}`,
       source: { stack: name.replace("xacct-demo-", "") },
@@ -171,7 +172,20 @@ describe("the model of the synthesized stacks", () => {
     const bySid = (sid: string) => statements.find((s) => s.Sid === sid)!;
     expect(bySid("SendFailedAsyncEventsToOwnQueue").Resource).toBe("arn:aws:sqs:eu-west-1:222222222222:xacct-demo-callee-async-failures");
     expect(bySid("UseOwnKeyForEnvironmentAndFailedEvents").Resource).toMatch(/^arn:aws:kms:eu-west-1:222222222222:key\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-    expect(bySid("CreateNetworkInterfacesInOwnSubnetsAndSecurityGroup").Resource).toContainEqual(expect.stringMatching(/^arn:aws:ec2:eu-west-1:222222222222:security-group\/sg-[0-9a-f]{17}$/));
+    // Lambda validates the interface actions for ids that do not exist yet: "*", not the group's ARN.
+    expect(bySid("ManageLambdaNetworkInterfaces").Resource).toBe("*");
+  });
+
+  it("resolves a security group's ARN referenced from a policy", () => {
+    const dir = variant(({ callee }) => {
+      const sg = idOf(callee, "aws_security_group");
+      const policy = Object.values(callee.resource.aws_iam_role_policy as Record<string, Json>).find((p) => p.name === "execution") as Json;
+      const doc = JSON.parse(policy.policy);
+      doc.Statement.push({ Sid: "OwnSecurityGroup", Effect: "Allow", Action: "ec2:DescribeSecurityGroupRules", Resource: `\${aws_security_group.${sg}.arn}` });
+      policy.policy = JSON.stringify(doc);
+    });
+    const statements = role(loadAccountsModel(dir), CALLEE_ROLE_ARN).policies.flatMap((p) => p.document.Statement as Json[]);
+    expect(statements.find((s) => s.Sid === "OwnSecurityGroup")?.Resource).toMatch(/^arn:aws:ec2:eu-west-1:222222222222:security-group\/sg-[0-9a-f]{17}$/);
   });
 
   it("leaves no ${ anywhere in the model", () => {
@@ -325,8 +339,8 @@ describe("aws_lambda_permission and policy attachments", () => {
       };
     });
     const policies = role(loadAccountsModel(dir), CALLEE_ROLE_ARN).policies;
-    expect(policies.map((p) => p.name)).toEqual(["execution", "arn:aws:iam::222222222222:policy/extra"]);
-    expect(policies[1]).toMatchObject({ source: { stack: "callee", address: "aws_iam_policy.extra" }, document: { Statement: [{ Action: "sqs:GetQueueUrl" }] } });
+    expect(policies.map((p) => p.name)).toEqual(["execution", "network-interfaces", "arn:aws:iam::222222222222:policy/extra"]);
+    expect(policies[2]).toMatchObject({ source: { stack: "callee", address: "aws_iam_policy.extra" }, document: { Statement: [{ Action: "sqs:GetQueueUrl" }] } });
   });
 
   it("refuses an AWS-managed policy attachment, whose document the stacks do not hold", () => {

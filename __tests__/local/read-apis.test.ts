@@ -104,7 +104,7 @@ describe("IAM reads, as each account's administrator", () => {
   it("ListRolePolicies names the inline policies, and pages with MaxItems and Marker", async () => {
     const iam = iamAs(runtime, "caller-admin");
     const all = await iam.send(new ListRolePoliciesCommand({ RoleName: CALLER_ROLE }));
-    expect(all.PolicyNames).toEqual(["assume-callee-invoker-role-only", "execution"]);
+    expect(all.PolicyNames).toEqual(["assume-callee-invoker-role-only", "execution", "network-interfaces"]);
     expect(all.IsTruncated).toBe(false);
     expect(all.Marker).toBeUndefined();
     const first = await iam.send(new ListRolePoliciesCommand({ RoleName: CALLER_ROLE, MaxItems: 1 }));
@@ -112,7 +112,10 @@ describe("IAM reads, as each account's administrator", () => {
     expect(first.IsTruncated).toBe(true);
     const second = await iam.send(new ListRolePoliciesCommand({ RoleName: CALLER_ROLE, MaxItems: 1, Marker: first.Marker }));
     expect(second.PolicyNames).toEqual(["execution"]);
-    expect(second.IsTruncated).toBe(false);
+    expect(second.IsTruncated).toBe(true);
+    const third = await iam.send(new ListRolePoliciesCommand({ RoleName: CALLER_ROLE, MaxItems: 1, Marker: second.Marker }));
+    expect(third.PolicyNames).toEqual(["network-interfaces"]);
+    expect(third.IsTruncated).toBe(false);
   });
 
   it("GetRolePolicy returns each inline policy's document, equal to the stack's", async () => {
@@ -518,7 +521,7 @@ describe("a variant granting reads across accounts, with a managed policy and wi
     expect(attached.AttachedPolicies).toEqual([{ PolicyName: "xacct-demo-caller-read-own-role", PolicyArn: MANAGED_ARN }]);
     expect((await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: CALLER_ROLE, PathPrefix: "/readers/" }))).AttachedPolicies).toHaveLength(1);
     expect((await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: CALLER_ROLE, PathPrefix: "/writers/" }))).AttachedPolicies).toEqual([]);
-    expect((await iam.send(new ListRolePoliciesCommand({ RoleName: CALLER_ROLE }))).PolicyNames).toEqual(["assume-callee-invoker-role-only", "execution"]);
+    expect((await iam.send(new ListRolePoliciesCommand({ RoleName: CALLER_ROLE }))).PolicyNames).toEqual(["assume-callee-invoker-role-only", "execution", "network-interfaces"]);
   });
 
   it("GetPolicy has default version v1, GetPolicyVersion v1 is the document, and no other version exists", async () => {
