@@ -118,18 +118,27 @@ const PLACEHOLDER = { eni: "eni-00000000000000000", subnet: "subnet-000000000000
 
 type Check = Omit<DeployCheck, "stack" | "address" | "rule">;
 
-/** The role's identity policies that exist at `existing`: inline blocks with the role, the others with their own resource. */
-function policiesExisting(role: RoleModel, existing: ReadonlySet<string>): RoleModel["policies"] {
-  return role.policies.filter((p) => existing.has(p.source.address));
+/**
+ * The role's identity policies that exist at `existing`: inline blocks with the role, aws_iam_role_policy with
+ * itself, and a customer-managed policy only once both it and an attachment of it exist.
+ */
+function policiesExisting(ctx: RuleContext, role: RoleModel, existing: ReadonlySet<string>): RoleModel["policies"] {
+  return role.policies.filter((p) => {
+    if (p.source.stack !== ctx.stack.name) return true;
+    if (!existing.has(p.source.address)) return false;
+    if (!p.source.address.startsWith("aws_iam_policy.")) return true;
+    return [...existing].some((a) => /^aws_iam_(role_)?policy_attachment\./.test(a) && ctx.graph.dependsOn.get(a)?.has(p.source.address));
+  });
 }
 
-function sessionOf(model: AccountsModel, role: RoleModel, existing: ReadonlySet<string>): Principal {
+function sessionOf(ctx: RuleContext, role: RoleModel, existing: ReadonlySet<string>): Principal {
+  const model = ctx.model;
   return roleSession({
     partition: model.partition,
     roleArn: role.arn,
     roleId: role.roleId,
     sessionName: "deploy-time-check",
-    identityPolicies: policiesExisting(role, existing).map((p) => ({ name: p.name, document: p.document })),
+    identityPolicies: policiesExisting(ctx, role, existing).map((p) => ({ name: p.name, document: p.document })),
     chained: false,
   });
 }
@@ -201,7 +210,7 @@ export async function executionRoleNetworkInterfaces(ctx: RuleContext, address: 
   if (ctx.argument(address, "vpc_config") === undefined) return undefined;
   const fn = functionAt(ctx, address);
   const role = roleOf(ctx, fn);
-  const principal = sessionOf(ctx.model, role, ctx.existingAt(address));
+  const principal = sessionOf(ctx, role, ctx.existingAt(address));
   const ec2 = `arn:${ctx.model.partition}:ec2:${fn.region}:${fn.accountId}`;
   const requests: [string, string][] = [
     ["ec2:CreateNetworkInterface", `${ec2}:network-interface/${PLACEHOLDER.eni}`],
@@ -252,7 +261,7 @@ export async function environmentKeyUsable(ctx: RuleContext, address: string): P
     }
   }
   const role = roleOf(ctx, fn);
-  const decision = await decide(ctx, { principal: sessionOf(ctx.model, role, existing), action: "kms:Decrypt", resourceArn: key.arn, resourceAccountId: key.accountId, resourcePolicy: key.policy, resourcePolicyName: `key policy of ${keyName(key)}`, region: key.region });
+  const decision = await decide(ctx, { principal: sessionOf(ctx, role, existing), action: "kms:Decrypt", resourceArn: key.arn, resourceAccountId: key.accountId, resourcePolicy: key.policy, resourcePolicyName: `key policy of ${keyName(key)}`, region: key.region });
   if (!decision.allowed) {
     return {
       ok: false,
@@ -327,7 +336,7 @@ export async function asyncDestinationPermissions(ctx: RuleContext, address: str
   const fn = functionAt(ctx, functionAddress);
   const role = roleOf(ctx, fn);
   const existing = ctx.existingAt(address);
-  const principal = sessionOf(ctx.model, role, existing);
+  const principal = sessionOf(ctx, role, existing);
   if (!destination.includes(":sqs:")) return { ok: true, detail: `destination ${destination} is not an SQS queue; not judged` };
   const send = await decide(ctx, { principal, action: "sqs:SendMessage", resourceArn: destination, resourceAccountId: destination.split(":")[4], region: destination.split(":")[3] });
   if (!send.allowed) {
@@ -477,7 +486,7 @@ export async function networkInterfacePermissionsOutliveGroup(ctx: RuleContext, 
   const checks: DeployCheck[] = [];
   for (const group of ctx.referencedBy(functionAddress, "vpc_config").filter((a) => a.startsWith("aws_security_group."))) {
     const outliving = ctx.existingAt(group);
-    const principal = sessionOf(ctx.model, role, outliving);
+    const principal = sessionOf(ctx, role, outliving);
     const roleAddress = local(ctx, role.source);
     let check: Check;
     if (roleAddress !== undefined && !outliving.has(roleAddress)) {
