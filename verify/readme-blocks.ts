@@ -1,17 +1,20 @@
 /**
- * The README shows the access matrix and diagram of the current stacks between marker
+ * The README shows the access matrix, the diagram and the deploy-time checks of the current stacks between marker
  * comments; `make readme-proof` rewrites them and a test fails when they are stale.
  */
 import type { AccessAnalysis } from "./analyze";
+import type { DeployTimeResult } from "./deploy-time/check";
+import { deployTimeTable } from "./deploy-time/report";
 import { matrixText, mermaidReport } from "./report";
 
-export const README_BLOCKS = ["access-matrix", "access-diagram"] as const;
+export const README_BLOCKS = ["access-matrix", "access-diagram", "deploy-time-checks"] as const;
 export type ReadmeBlock = (typeof README_BLOCKS)[number];
 
-export function renderBlocks(analysis: AccessAnalysis): Record<ReadmeBlock, string> {
+export function renderBlocks(analysis: AccessAnalysis, deployTime: DeployTimeResult): Record<ReadmeBlock, string> {
   return {
     "access-matrix": "```text\n" + matrixText(analysis) + "\n```",
     "access-diagram": "```mermaid\n" + mermaidReport(analysis) + "\n```",
+    "deploy-time-checks": deployTimeTable(deployTime),
   };
 }
 

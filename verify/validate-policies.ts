@@ -44,7 +44,8 @@ function extraProblems(document: PolicyDocument, kind: Kind): string[] {
   return problems;
 }
 
-function problemsOf(document: PolicyDocument, kind: Kind): string[] {
+/** What AWS would refuse in a policy of this kind, one line per problem; empty when it would store it. */
+export function policyProblems(document: PolicyDocument, kind: Kind): string[] {
   const validate = kind === "identity" ? validateIdentityPolicy : kind === "trust" ? validateTrustPolicy : validateResourcePolicy;
   const syntax = validate(document).map((e) => `${e.path}: ${e.message}`);
   return [...new Set([...syntax, ...extraProblems(document, kind)])];
@@ -54,7 +55,7 @@ function problemsOf(document: PolicyDocument, kind: Kind): string[] {
 export function validatePolicies(model: AccessModel): void {
   const reports: string[] = [];
   const check = (name: string, document: PolicyDocument, kind: Kind) => {
-    const problems = problemsOf(document, kind);
+    const problems = policyProblems(document, kind);
     if (problems.length > 0) reports.push(`${name}:\n${problems.map((p) => `    ${p}`).join("\n")}`);
   };
   for (const role of model.roles) {

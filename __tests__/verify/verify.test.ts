@@ -10,7 +10,8 @@ import { PROJECT_ROOT } from "../../local/start";
 import { analyzeAccess, type AccessAnalysis } from "../../verify/analyze";
 import { EXIT, runVerify } from "../../verify/cli";
 import { findPolicyProblems, type Finding } from "../../verify/findings";
-import { accessModelFromStacks } from "../../verify/from-stacks";
+import { checkDeployTime } from "../../verify/deploy-time/check";
+import { DEPLOY_ORDER, accessModelFromStacks } from "../../verify/from-stacks";
 import { README_BLOCKS, readBlock, renderBlocks } from "../../verify/readme-blocks";
 import { editPolicy, OUT_DIR, roleNamed, stacksVariant, type TfJson } from "../local/support";
 
@@ -499,23 +500,33 @@ describe("--format json", () => {
     const run = await verifyInProcess(["--dir", OUT_DIR, "--format", "json"]);
     const report = JSON.parse(run.out);
     expect(report.passed).toBe(true);
-    expect(report.summary).toEqual({ beyondIntended: 0, intendedPathRefused: 0, findings: 0 });
+    expect(report.summary).toEqual({ beyondIntended: 0, intendedPathRefused: 0, findings: 0, deployTimeFindings: 0 });
     expect(report.cells).toHaveLength(report.principals.length * report.capabilities.length);
   });
 });
 
 describe("the README", () => {
-  it("shows the access matrix and diagram of the current stacks (run `make readme-proof` when this fails)", async () => {
+  it("shows the access matrix, diagram and deploy-time checks of the current stacks (run `make readme-proof` when this fails)", async () => {
     const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-    const blocks = renderBlocks((await prove(OUT_DIR)).analysis);
+    const blocks = renderBlocks((await prove(OUT_DIR)).analysis, await checkDeployTime(OUT_DIR, DEPLOY_ORDER));
     for (const name of README_BLOCKS) expect(readBlock(readme, name)).toBe(blocks[name]);
   });
 
   it("would be found stale after a change to the stacks", async () => {
     const dir = variant(({ callee }) => editPolicy(roleNamed(callee, "-callee-invoker"), "assume_role_policy", (doc) => delete doc.Statement[0].Condition));
     const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-    const blocks = renderBlocks((await prove(dir)).analysis);
+    const blocks = renderBlocks((await prove(dir)).analysis, await checkDeployTime(dir, DEPLOY_ORDER));
     expect(readBlock(readme, "access-matrix")).not.toBe(blocks["access-matrix"]);
     expect(readBlock(readme, "access-diagram")).not.toBe(blocks["access-diagram"]);
+  });
+
+  it("would show a deploy-time finding in its table", async () => {
+    const dir = variant(({ callee }) => {
+      for (const sg of Object.values(callee.resource.aws_security_group as Record<string, TfJson>)) delete sg.depends_on;
+    });
+    const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+    const table = renderBlocks((await prove(dir)).analysis, await checkDeployTime(dir, DEPLOY_ORDER))["deploy-time-checks"];
+    expect(table).toMatch(/\| callee \| `aws_security_group\.callee_sg` \| network-interface-permissions-outlive-security-group \| FAIL \|/);
+    expect(readBlock(readme, "deploy-time-checks")).not.toBe(table);
   });
 });

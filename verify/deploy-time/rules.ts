@@ -71,7 +71,7 @@ export const RULES = {
     id: "environment-key-usable",
     phase: "create",
     call: "lambda:CreateFunction (KMSKeyArn)",
-    title: "the environment's KMS key exists first, the deployer may grant it to Lambda, and the function's role may decrypt with it",
+    title: "the environment's KMS key exists first, and the deployer may grant it to Lambda (kms:CreateGrant, kms:Encrypt)",
     source: "https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-encryption.html",
   },
   deployerReadsCode: {
@@ -237,7 +237,11 @@ export async function executionRoleNetworkInterfaces(ctx: RuleContext, address: 
   return { ok: true, detail: `role/${role.name} may create, describe and delete network interfaces for ids Lambda does not know yet, with policies that exist before the function` };
 }
 
-/** A function with a customer-managed key: Lambda grants itself the key with the deployer's permissions, and decrypts the environment for the function. */
+/**
+ * A function with a customer-managed key: "Lambda uses your permissions to create a grant on the key" (kms:CreateGrant,
+ * kms:Encrypt for the deployer), and decrypts the environment for the function through that grant, so the execution
+ * role needs no key permission of its own for it (Lambda guide, configuration-envvars-encryption).
+ */
 export async function environmentKeyUsable(ctx: RuleContext, address: string): Promise<Check | undefined> {
   const fn = functionAt(ctx, address);
   if (fn.kmsKeyArn === undefined) return undefined;
@@ -249,28 +253,18 @@ export async function environmentKeyUsable(ctx: RuleContext, address: string): P
     return { ok: false, detail: `key ${keyName(key)} is not created before the function`, answer: "InvalidParameterValueException: the KMS key ARN does not exist (KMSNotFoundException)", fix: `reference the key's arn from the function (kms_key_arn = ${key.source.address}.arn)` };
   }
   const deployer = adminUser(ctx.model.partition, fn.accountId);
-  for (const action of ["kms:CreateGrant", "kms:Encrypt", "kms:Decrypt"]) {
+  for (const action of ["kms:CreateGrant", "kms:Encrypt"]) {
     const decision = await decide(ctx, { principal: deployer, action, resourceArn: key.arn, resourceAccountId: key.accountId, resourcePolicy: key.policy, resourcePolicyName: `key policy of ${keyName(key)}`, region: key.region });
     if (!decision.allowed) {
       return {
         ok: false,
         detail: `the account's deployer (AdministratorAccess) ${action} on ${keyName(key)}: ${describe(decision)}`,
-        answer: "KMSAccessDeniedException: Lambda was unable to configure access to your environment variables because the KMS key is invalid for CreateGrant",
+        answer: "InvalidParameterValueException: Lambda was unable to configure access to your environment variables because the KMS key is invalid for CreateGrant",
         fix: `let account ${fn.accountId}'s IAM policies use the key (the key policy's root statement), or grant the deployer ${action} in the key policy`,
       };
     }
   }
-  const role = roleOf(ctx, fn);
-  const decision = await decide(ctx, { principal: sessionOf(ctx, role, existing), action: "kms:Decrypt", resourceArn: key.arn, resourceAccountId: key.accountId, resourcePolicy: key.policy, resourcePolicyName: `key policy of ${keyName(key)}`, region: key.region });
-  if (!decision.allowed) {
-    return {
-      ok: false,
-      detail: `role/${role.name} kms:Decrypt on ${keyName(key)}: ${describe(decision)}`,
-      answer: "KMSAccessDeniedException at invocation: Lambda was unable to decrypt the environment variables because KMS access was denied",
-      fix: `grant role/${role.name} kms:Decrypt on ${key.arn} in a policy the function depends on`,
-    };
-  }
-  return { ok: true, detail: `the deployer may grant ${keyName(key)} to Lambda, and role/${role.name} may decrypt with it` };
+  return { ok: true, detail: `the deployer may grant ${keyName(key)} to Lambda (kms:CreateGrant, kms:Encrypt)` };
 }
 
 /** CreateFunction from S3 reads the object with the deployer's credentials, and the deployer passes the role. */
