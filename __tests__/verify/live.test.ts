@@ -52,7 +52,8 @@ describe("verify --live against the local runtime", () => {
         "sts:GetCallerIdentity": 2,
         "iam:GetRole": 3,
         "iam:ListRolePolicies": 3,
-        "iam:GetRolePolicy": 4,
+        // six inline policies: execution and network-interfaces per function role, the caller's assume policy, the invoker's invoke policy
+        "iam:GetRolePolicy": 6,
         "iam:ListAttachedRolePolicies": 3,
         "lambda:GetFunctionConfiguration": 2,
         "lambda:GetPolicy": 2,
