@@ -32,7 +32,8 @@ export interface VpcFunctionProps {
   /**
    * Concurrency reserved for this function (and taken from the account's pool).
    * @default none: the function shares the account's unreserved concurrency. New accounts have a
-   * quota of 10 and Lambda keeps 100 unreserved, so any reservation fails there.
+   * quota of 10 and Lambda keeps 100 unreserved, so any reservation fails there
+   * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
    */
   readonly reservedConcurrency?: number;
   readonly architecture: "arm64" | "x86_64";

@@ -27,7 +27,8 @@ export class BootstrapStack extends TerraformStack {
     super(scope, id);
     const partition = partitionOf(config.stateRegion);
     const names = namesFor(config);
-    // Relative to cdktf.out/stacks/<id>, where cdktf runs terraform: the project's terraform-state/ folder,
+    // A relative path is taken from the working directory, cdktf.out/stacks/<id>, where cdktf runs terraform
+    // (https://developer.hashicorp.com/terraform/language/backend/local): the project's terraform-state/ folder,
     // which neither `make clean` nor a new synth deletes (a state inside cdktf.out would be, leaving the
     // bucket unmanaged and the next bootstrap failing on BucketAlreadyOwnedByYou).
     new LocalBackend(this, { path: bootstrapStatePath(id) });
