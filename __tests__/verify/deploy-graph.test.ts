@@ -146,6 +146,7 @@ describe("cycles", () => {
     ["two references", { aws_x: { a: { v: "${aws_x.b.id}" }, b: { v: "${aws_x.a.id}" }, c: {} } }, ["aws_x.a", "aws_x.b"]],
     ["a reference and a depends_on", { aws_x: { a: { depends_on: ["aws_x.c"] }, b: {}, c: { v: "${aws_x.a.arn}" } } }, ["aws_x.a", "aws_x.c"]],
     ["three resources in a ring", { aws_x: { a: { v: "${aws_x.b.id}" }, b: { v: "${aws_x.c.id}" }, c: { v: "${aws_x.a.id}" } } }, ["aws_x.a", "aws_x.b", "aws_x.c"]],
+    ["a cycle and a resource waiting for it", { aws_x: { a: { v: "${aws_x.b.id}" }, b: { v: "${aws_x.a.id}" }, waits: { v: "${aws_x.a.id}" } } }, ["aws_x.a", "aws_x.b"]],
   ])("%s: DependencyCycleError naming the addresses", (_name, resource, members) => {
     let error: unknown;
     try {

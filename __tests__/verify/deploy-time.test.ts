@@ -240,7 +240,8 @@ describe("weakened variants, each caught by the right rule on the right resource
         address: addr.function("callee"),
         answer: /^InvalidParameterValueException: The provided execution role does not have permissions to call CreateNetworkInterface on EC2/,
         detail: /^ec2:CreateNetworkInterface on subnet\/subnet-00000000000000000 \(an id Lambda does not know yet\).*refused/,
-        fix: /grant ec2:CreateNetworkInterface on Resource "\*"/,
+        // The policy itself is wrong (not only its order): grant on "*".
+        fix: /^grant role\/xacct-demo-callee-exec ec2:CreateNetworkInterface on Resource "\*"/,
       },
     ]);
   });
@@ -300,7 +301,8 @@ describe("weakened variants, each caught by the right rule on the right resource
         address: addr.function("callee"),
         answer: /does not have permissions to call CreateNetworkInterface on EC2/,
         detail: /with the role's policies that exist before the function: refused/,
-        fix: /make the function depend on the policy that grants it/,
+        // The policy is right but may come too late: only the order needs fixing.
+        fix: /^make the function depend on the policy that grants ec2:CreateNetworkInterface \(network-interfaces: ManageLambdaNetworkInterfaces\)/,
       },
       { rule: "network-interface-permissions-outlive-security-group", side: "callee", address: addr.securityGroup("callee"), answer: /^DependencyViolation/ },
     ]);
@@ -416,7 +418,15 @@ describe("weakened variants, each caught by the right rule on the right resource
         fix: /let account 111111111111's IAM policies use the key \(the key policy's root statement\)/,
       },
       // The failure queue is encrypted with the same key: the role's kms:GenerateDataKey is an IAM grant, void without the root statement.
-      { rule: "async-destination-permissions", side: "caller", address: addr.invokeConfig("caller"), answer: /^KMS\.AccessDeniedException when Lambda sends a failed event/, detail: /kms:GenerateDataKey on alias\/xacct-demo-caller, the queue's key: refused/ },
+      {
+        rule: "async-destination-permissions",
+        side: "caller",
+        address: addr.invokeConfig("caller"),
+        answer: /^KMS\.AccessDeniedException when Lambda sends a failed event/,
+        detail: /kms:GenerateDataKey on alias\/xacct-demo-caller, the queue's key: refused/,
+        // The key policy refused, not the role's own policy: the fix is in the key policy.
+        fix: /^let the key policy of alias\/xacct-demo-caller delegate to account 111111111111's IAM \(the root statement\) or name role\/xacct-demo-caller-exec$/,
+      },
     ]);
     expect(findings).toHaveLength(2);
   });

@@ -105,7 +105,7 @@ function topologicalOrder(stack: string, dependsOn: ReadonlyMap<string, Readonly
   const order: string[] = [];
   while (remaining.size > 0) {
     const ready = [...remaining].filter(([, deps]) => deps.size === 0).map(([address]) => address).sort();
-    if (ready.length === 0) throw new DependencyCycleError(stack, [...remaining.keys()].sort());
+    if (ready.length === 0) throw new DependencyCycleError(stack, onCycles(remaining));
     for (const address of ready) {
       order.push(address);
       remaining.delete(address);
@@ -113,6 +113,23 @@ function topologicalOrder(stack: string, dependsOn: ReadonlyMap<string, Readonly
     for (const deps of remaining.values()) for (const address of ready) deps.delete(address);
   }
   return order;
+}
+
+/** Of the resources left unordered, those on a cycle (each reaches itself), not those that merely wait for one. */
+function onCycles(remaining: ReadonlyMap<string, ReadonlySet<string>>): string[] {
+  const reaches = (from: string, target: string): boolean => {
+    const seen = new Set<string>();
+    const stack = [...(remaining.get(from) ?? [])];
+    while (stack.length > 0) {
+      const next = stack.pop() as string;
+      if (next === target) return true;
+      if (seen.has(next)) continue;
+      seen.add(next);
+      stack.push(...(remaining.get(next) ?? []));
+    }
+    return false;
+  };
+  return [...remaining.keys()].filter((address) => reaches(address, address)).sort();
 }
 
 /** Everything `address` depends on, directly or not: what Terraform has created before it, and destroys after it. */

@@ -127,8 +127,16 @@ function policiesExisting(ctx: RuleContext, role: RoleModel, existing: ReadonlyS
     if (p.source.stack !== ctx.stack.name) return true;
     if (!existing.has(p.source.address)) return false;
     if (!p.source.address.startsWith("aws_iam_policy.")) return true;
-    return [...existing].some((a) => /^aws_iam_(role_)?policy_attachment\./.test(a) && ctx.graph.dependsOn.get(a)?.has(p.source.address));
+    return [...existing].some(
+      (a) => /^aws_iam_(role_)?policy_attachment\./.test(a) && ctx.graph.dependsOn.get(a)?.has(p.source.address) && attachesTo(ctx, a, role),
+    );
   });
+}
+
+/** Whether an attachment (`role`, or `roles` of aws_iam_policy_attachment) names this role. */
+function attachesTo(ctx: RuleContext, attachment: string, role: RoleModel): boolean {
+  const named = [ctx.argument(attachment, "role"), ctx.argument(attachment, "roles")].flat();
+  return named.some((name) => name === role.name || name === role.arn);
 }
 
 function sessionOf(ctx: RuleContext, role: RoleModel, existing: ReadonlySet<string>): Principal {
@@ -223,14 +231,15 @@ export async function executionRoleNetworkInterfaces(ctx: RuleContext, address: 
     const decision = await decide(ctx, { principal, action, resourceArn, resourceAccountId: fn.accountId, region: fn.region });
     if (!decision.allowed) {
       const name = action.slice("ec2:".length);
-      const granted = role.policies.some((p) => JSON.stringify(p.document).includes(action));
+      // Allowed once every policy of the role exists: then only the order is wrong, not the policy.
+      const eventually = await decide(ctx, { principal: sessionOf(ctx, role, new Set(ctx.graph.addresses)), action, resourceArn, resourceAccountId: fn.accountId, region: fn.region });
       return {
         ok: false,
         detail: `${action} on ${resourceArn === "*" ? "*" : resourceArn.replace(`${ec2}:`, "")} (an id Lambda does not know yet) with the role's policies that exist before the function: ${describe(decision)}`,
         answer: `InvalidParameterValueException: The provided execution role does not have permissions to call ${name} on EC2 (the provider retries this for minutes, then fails)`,
-        fix: granted
-          ? `grant ${action} on Resource "*" (Lambda validates it for ids that do not exist yet; control the subnets and groups with lambda:SubnetIds and lambda:SecurityGroupIds on the deployer), and make the function depend on the policy that grants it`
-          : `grant ${action} to role/${role.name} in a policy the function depends on`,
+        fix: eventually.allowed
+          ? `make the function depend on the policy that grants ${action} (${eventually.allowedBy.join(", ")}): it may be created after the function`
+          : `grant role/${role.name} ${action} on Resource "*" (Lambda validates it for ids that do not exist yet; limit subnets and groups with lambda:SubnetIds and lambda:SecurityGroupIds on the deployer), in a policy the function depends on`,
       };
     }
   }
@@ -348,11 +357,14 @@ export async function asyncDestinationPermissions(ctx: RuleContext, address: str
     for (const action of ["kms:GenerateDataKey", "kms:Decrypt"]) {
       const decision = await decide(ctx, { principal, action, resourceArn: key.arn, resourceAccountId: key.accountId, resourcePolicy: key.policy, resourcePolicyName: `key policy of ${keyName(key)}`, region: key.region });
       if (!decision.allowed) {
+        const byKeyPolicy = decision.deniedBy.some((d) => d.startsWith("key policy"));
         return {
           ok: false,
           detail: `role/${role.name} ${action} on ${keyName(key)}, the queue's key: ${describe(decision)}`,
           answer: "KMS.AccessDeniedException when Lambda sends a failed event: the record is lost",
-          fix: `grant role/${role.name} ${action} on ${key.arn} in a policy the event invoke configuration depends on`,
+          fix: byKeyPolicy
+            ? `let the key policy of ${keyName(key)} delegate to account ${key.accountId}'s IAM (the root statement) or name role/${role.name}`
+            : `grant role/${role.name} ${action} on ${key.arn} in a policy the event invoke configuration depends on`,
         };
       }
     }
