@@ -100,6 +100,10 @@ describe("validateConfig", () => {
       expect(problems[0]).toContain("XACCT_BOOTSTRAP_ONLY=true");
     });
 
+    it.each([["an empty string", ""], ["null", null]])("is required when given as %s (the same as not given)", (_what, value) => {
+      expect(problemsOf({ ...real, stateKmsKeyArn: value })).toEqual([expect.stringMatching(/^stateKmsKeyArn is required when the accounts are not the built-in demo's/)]);
+    });
+
     it("is not required for the demo accounts, nor for a bootstrap-only synth", () => {
       expect(validateConfig({ ...DEMO_DEFAULTS }).stateKmsKeyArn).toBeUndefined();
       expect(validateConfig({ ...real, bootstrapOnly: true }).bootstrapOnly).toBe(true);

@@ -7,6 +7,8 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { bundleFunction } from "../constructs/bundle";
 import { CrossAccountInvokerRole } from "../constructs/cross-account-invoker-role";
 import { EncryptedBucket } from "../constructs/encrypted-code-bucket";
+import { Authorizer } from "../local/iam/authorize";
+import { adminUser } from "../local/iam/principals";
 import { PROJECT_ROOT } from "../constructs/function-package";
 import { onlyResource, resourcesOf, statement } from "./support/synth";
 
@@ -96,6 +98,7 @@ describe("EncryptedBucket", () => {
       "DenyInsecureTransport",
       "DenyUploadsNotEncryptedWithKms",
       "DenyUploadsEncryptedWithAnotherKey",
+      "DenyUploadsWithCustomerProvidedKeys",
     ]);
     expect(statement(policy, "DenyInsecureTransport").Condition).toEqual({ Bool: { "aws:SecureTransport": "false" } });
     // Only when an encryption header is present: multipart parts carry none and get the bucket's default key.
@@ -108,6 +111,28 @@ describe("EncryptedBucket", () => {
       Null: { "s3:x-amz-server-side-encryption": "false" },
     });
     for (const s of policy.Statement) expect(s.Effect).toBe("Deny");
+  });
+
+  it.each([
+    ["SSE-KMS with its own key", { "s3:x-amz-server-side-encryption": "aws:kms", "s3:x-amz-server-side-encryption-aws-kms-key-id": "OWN" }, true],
+    ["no encryption header (a multipart part; the bucket's default key applies)", {}, true],
+    ["SSE-KMS with another key", { "s3:x-amz-server-side-encryption": "aws:kms", "s3:x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:eu-west-1:111111111111:key/other" }, false],
+    ["SSE-KMS without a key id (S3 would use aws/s3)", { "s3:x-amz-server-side-encryption": "aws:kms" }, false],
+    ["SSE-S3", { "s3:x-amz-server-side-encryption": "AES256" }, false],
+    ["SSE-C", { "s3:x-amz-server-side-encryption-customer-algorithm": "AES256" }, false],
+  ])("takes an upload with %s: %p", async (_what, headers, accepted) => {
+    const key = Object.keys(resourcesOf(synth, "aws_kms_key"))[0];
+    // The ARNs as the provider resolves them (a token left as ${...} would read as an IAM policy variable).
+    const own = "arn:aws:kms:eu-west-1:111111111111:key/0b1c2d3e-0000-4000-8000-000000000000";
+    const policy = JSON.parse(
+      onlyResource(synth, "aws_s3_bucket_policy")
+        .policy.replace(/\$\{aws_s3_bucket\.[^}]+\.arn\}/g, "arn:aws:s3:::my-code-bucket")
+        .replace(`\${aws_kms_key.${key}.arn}`, own),
+    );
+    const context = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, v === "OWN" ? own : v]));
+    const admin = adminUser("aws", "111111111111");
+    const decision = await new Authorizer().authorize({ principal: admin, action: "s3:PutObject", resourceArn: "arn:aws:s3:::my-code-bucket/functions/code.zip", resourceAccountId: "111111111111", region: "eu-west-1", resourcePolicy: policy, context });
+    expect(decision.allowed).toBe(accepted);
   });
 });
 

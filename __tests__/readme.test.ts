@@ -4,6 +4,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { enableIamStatement, policyDocument } from "../constructs/iam-policy";
 import { Authorizer } from "../local/iam/authorize";
 import type { UserPrincipal } from "../local/iam/principals";
 import type { PolicyDocument } from "../local/model/types";
@@ -30,8 +31,19 @@ const deployer = (): UserPrincipal => ({
   identityPolicies: [{ name: "readme-deployer", document: deployerPolicy() }],
 });
 
+/** KMS decides with the key policy too: the stacks' keys delegate to their account's IAM. */
+const KEY_POLICY: PolicyDocument = policyDocument(enableIamStatement("aws", A)) as unknown as PolicyDocument;
+
 async function allowed(action: string, resourceArn: string, context: Record<string, string | string[]> = {}): Promise<boolean> {
-  const decision = await new Authorizer().authorize({ principal: deployer(), action, resourceArn, resourceAccountId: A, region: "eu-west-1", context });
+  const decision = await new Authorizer().authorize({
+    principal: deployer(),
+    action,
+    resourceArn,
+    resourceAccountId: A,
+    region: "eu-west-1",
+    context,
+    ...(action.startsWith("kms:") ? { resourcePolicy: KEY_POLICY } : {}),
+  });
   return decision.allowed;
 }
 
@@ -52,6 +64,21 @@ describe("the README's deployer policy for account A", () => {
     expect(await allowed("lambda:CreateFunction", fn, vpc)).toBe(true);
     expect(await allowed("lambda:CreateFunction", fn, { ...vpc, "lambda:SubnetIds": ["subnet-0a1a1a1a1a1a1a1a1", "subnet-0fffffffffffffff0"] })).toBe(false);
     expect(await allowed("lambda:CreateFunction", fn)).toBe(false);
+  });
+
+  it("updates the function's configuration without a VPC change, and refuses moving it to another subnet", async () => {
+    const fn = `arn:aws:lambda:eu-west-1:${A}:function:xacct-demo-caller`;
+    expect(await allowed("lambda:UpdateFunctionConfiguration", fn)).toBe(true);
+    expect(await allowed("lambda:UpdateFunctionConfiguration", fn, { "lambda:SubnetIds": ["subnet-0fffffffffffffff0"] })).toBe(false);
+  });
+
+  it("lets Lambda grant itself a key that has no alias yet, and uses the code key through S3 only", async () => {
+    const freshKey = `arn:aws:kms:eu-west-1:${A}:key/5b7c0e1a-2f3d-4a5b-8c6d-7e8f9a0b1c2d`;
+    expect(await allowed("kms:CreateGrant", freshKey, { "kms:ViaService": "lambda.eu-west-1.amazonaws.com" })).toBe(true);
+    expect(await allowed("kms:Encrypt", freshKey, { "kms:ViaService": "lambda.eu-west-1.amazonaws.com" })).toBe(true);
+    expect(await allowed("kms:GenerateDataKey", freshKey, { "kms:ViaService": "s3.eu-west-1.amazonaws.com" })).toBe(true);
+    expect(await allowed("kms:Decrypt", freshKey)).toBe(false);
+    expect(await allowed("kms:CreateGrant", freshKey, { "kms:ViaService": "ec2.eu-west-1.amazonaws.com" })).toBe(false);
   });
 
   it("writes its own state and lock, reads the callee's state, and writes no other state", async () => {

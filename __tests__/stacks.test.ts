@@ -13,8 +13,8 @@ const parsed = { callee: JSON.parse(callee), caller: JSON.parse(caller), bootstr
 
 /** Places where AWS leaves no choice but Resource "*", each with its reason. */
 const AWS_REQUIRED_RESOURCE_WILDCARDS: Record<string, string> = {
-  ManageLambdaNetworkInterfaces:
-    "Lambda validates the network-interface actions at CreateFunction for ids that do not exist yet; DeleteNetworkInterface takes a unique id or all resources; the Describe actions support no resource-level permissions (Lambda guide, configuration-vpc; hashicorp/terraform-provider-aws#20698)",
+  CreateAndDescribeNetworkInterfaces:
+    "Lambda validates ec2:CreateNetworkInterface at CreateFunction for interfaces, subnets and groups that do not exist yet; the Describe actions support no resource-level permissions (Lambda guide, configuration-vpc; hashicorp/terraform-provider-aws#20698)",
   WriteTraces: "xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions",
 };
 const isKeyPolicy = (where: string) => where.startsWith("aws_kms_key.");
@@ -162,17 +162,17 @@ describe.each([
     // Lambda checks these before any subnet, group or interface id exists: scoped ARNs are refused at CreateFunction.
     expect(policy.Statement).toEqual([
       {
-        Sid: "ManageLambdaNetworkInterfaces",
+        Sid: "CreateAndDescribeNetworkInterfaces",
         Effect: "Allow",
-        Action: [
-          "ec2:CreateNetworkInterface",
-          "ec2:DescribeNetworkInterfaces",
-          "ec2:DescribeSubnets",
-          "ec2:DeleteNetworkInterface",
-          "ec2:AssignPrivateIpAddresses",
-          "ec2:UnassignPrivateIpAddresses",
-        ],
+        Action: ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
         Resource: "*",
+      },
+      {
+        // All resource ids, in its own account and region only (the guide's arn:...:*/*).
+        Sid: "ManageNetworkInterfacesInOwnAccountAndRegion",
+        Effect: "Allow",
+        Action: ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+        Resource: `arn:aws:ec2:eu-west-1:${accountId}:*`,
       },
     ]);
     expect(fn.depends_on).toContain(`aws_iam_role_policy.${id}`);

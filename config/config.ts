@@ -46,7 +46,7 @@ export interface CrossAccountConfig {
   readonly logRetentionDays: number;
   /**
    * Reserved concurrency of the caller function; unset by default, so it shares the account's pool.
-   * New accounts have a concurrency quota of 10 and Lambda keeps 100 unreserved, so any value fails there.
+   * New accounts have a concurrency quota of 10 and Lambda keeps at least 100 unreserved (all of a smaller quota), so any value fails there.
    */
   readonly callerReservedConcurrency?: number;
   /** Reserved concurrency of the callee: set it to guarantee (and cap) the callee's capacity. Unset by default. */
@@ -295,7 +295,9 @@ export function validateConfig(raw: unknown, sources: readonly string[] = []): C
     problems.push(`bootstrapOnly must be true or false, got ${show(bootstrapOnly)}`);
   }
   const isDemo = accounts.caller === DEMO_DEFAULTS.callerAccountId && accounts.callee === DEMO_DEFAULTS.calleeAccountId;
-  if (!isDemo && bootstrapOnly !== true && input.stateKmsKeyArn === undefined && accounts.caller && accounts.callee) {
+  // "" and null count as not given (str() above does the same), so they cannot slip past as "set".
+  const stateKeyGiven = !(input.stateKmsKeyArn === undefined || input.stateKmsKeyArn === null || input.stateKmsKeyArn === "");
+  if (!isDemo && bootstrapOnly !== true && !stateKeyGiven && accounts.caller && accounts.callee) {
     // With encrypt = true and no kms_key_id the S3 backend asks for AES256, which overrides the bucket's SSE-KMS
     // default (https://developer.hashicorp.com/terraform/language/backend/s3, "encrypt", "kms_key_id").
     problems.push(

@@ -152,6 +152,15 @@ export class EncryptedBucket extends Construct {
         Resource: `${bucketArn}/*`,
         Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption-aws-kms-key-id": this.key.arn }, Null: sseHeaderPresent },
       },
+      {
+        // SSE-C names its algorithm in another header (x-amz-server-side-encryption-customer-algorithm), and its key is not ours.
+        Sid: "DenyUploadsWithCustomerProvidedKeys",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:PutObject",
+        Resource: `${bucketArn}/*`,
+        Condition: { Null: { "s3:x-amz-server-side-encryption-customer-algorithm": "false" } },
+      },
     ];
   }
 }

@@ -32,7 +32,7 @@ export interface VpcFunctionProps {
   /**
    * Concurrency reserved for this function (and taken from the account's pool).
    * @default none: the function shares the account's unreserved concurrency. New accounts have a
-   * quota of 10 and Lambda keeps 100 unreserved, so any reservation fails there
+   * quota of 10 and Lambda keeps at least 100 unreserved (all of a smaller quota), so any reservation fails there
    * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
    */
   readonly reservedConcurrency?: number;
@@ -213,21 +213,22 @@ export class VpcFunction extends Construct {
    * lambda:SubnetIds and lambda:SecurityGroupIds condition keys (README, "Deployer permissions").
    */
   private networkInterfaceStatements(): PolicyStatement[] {
+    const { partition, region, accountId } = this.props;
     return [
       {
-        // AWS requires "*": Lambda validates these at CreateFunction for ids that do not exist yet, and the guide allows
-        // DeleteNetworkInterface only on a unique id (unknowable) or on all resources; AWSLambdaVPCAccessExecutionRole's EC2 part.
-        Sid: "ManageLambdaNetworkInterfaces",
+        // AWS requires "*": Lambda validates CreateNetworkInterface at CreateFunction for interfaces, subnets and groups
+        // that do not exist yet (and shared subnets live in another account); the Describe actions take only "*".
+        Sid: "CreateAndDescribeNetworkInterfaces",
         Effect: "Allow",
-        Action: [
-          "ec2:CreateNetworkInterface",
-          "ec2:DescribeNetworkInterfaces",
-          "ec2:DescribeSubnets",
-          "ec2:DeleteNetworkInterface",
-          "ec2:AssignPrivateIpAddresses",
-          "ec2:UnassignPrivateIpAddresses",
-        ],
+        Action: ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
         Resource: "*",
+      },
+      {
+        // The guide: "either specify a unique resource ID, or include all resource IDs" (its example: arn:aws:ec2:<region>:<account>:*/*).
+        Sid: "ManageNetworkInterfacesInOwnAccountAndRegion",
+        Effect: "Allow",
+        Action: ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+        Resource: `arn:${partition}:ec2:${region}:${accountId}:*`,
       },
     ];
   }

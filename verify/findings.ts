@@ -44,19 +44,18 @@ interface PolicyUnderReview {
  * Where AWS leaves no choice but a wildcard in a role's policy: actions allowed only on all resources,
  * and resources whose names AWS picks (Lambda's network interfaces, log streams).
  */
-const ALL_RESOURCES_REQUIRED_ACTIONS = new Set([
-  // Lambda validates the network-interface actions at CreateFunction for ids that do not exist yet, and allows
-  // DeleteNetworkInterface only on a unique id or on all resources (Lambda guide, configuration-vpc;
-  // hashicorp/terraform-provider-aws#20698); the Describe actions support no resource-level permissions.
-  "ec2:createnetworkinterface",
-  "ec2:describenetworkinterfaces",
-  "ec2:describesubnets",
-  "ec2:deletenetworkinterface",
-  "ec2:assignprivateipaddresses",
-  "ec2:unassignprivateipaddresses",
-  "xray:puttracesegments",
-  "xray:puttelemetryrecords",
-]);
+const ALL_RESOURCES_REQUIRED_ACTIONS = new Set(["xray:puttracesegments", "xray:puttelemetryrecords"]);
+/**
+ * For a function's execution role only: Lambda validates CreateNetworkInterface at CreateFunction for ids that do not
+ * exist yet (Lambda guide, configuration-vpc; hashicorp/terraform-provider-aws#20698), and the Describe actions
+ * support no resource-level permissions. Any other role with them is a finding.
+ */
+const EXECUTION_ROLE_ALL_RESOURCES_ACTIONS = new Set(["ec2:createnetworkinterface", "ec2:describenetworkinterfaces", "ec2:describesubnets"]);
+/** Also for execution roles only: "either a unique resource ID, or all resource IDs" (the guide's arn:...:*\/*), in its own account and region. */
+const EXECUTION_ROLE_NAMED_RESOURCES = {
+  pattern: /^arn:[^:]+:ec2:[a-z0-9-]+:\d{12}:(\*|\*\/\*|network-interface\/\*)$/,
+  actions: new Set(["ec2:deletenetworkinterface", "ec2:assignprivateipaddresses", "ec2:unassignprivateipaddresses"]),
+};
 const AWS_NAMED_RESOURCES: readonly { readonly pattern: RegExp; readonly actions: ReadonlySet<string>; readonly why: string }[] = [
   {
     // Both forms AWS documents: the group's streams, and the group with everything under it.
@@ -89,7 +88,7 @@ export function findPolicyProblems(model: AccessModel): Finding[] {
       for (const element of ["NotAction", "NotResource", "NotPrincipal"]) {
         if (statement[element] !== undefined) add("negated-element", `an Allow with ${element} grants everything it does not list`, `list what is allowed with ${element.slice(3)} instead`);
       }
-      if (policy.kind === "identity") reviewIdentityStatement(statement, add);
+      if (policy.kind === "identity") reviewIdentityStatement(statement, add, policy.role !== undefined && model.functions.some((f) => f.roleArn === policy.role?.arn));
       else reviewResourceStatement(model, policy, statement, add);
     });
   }
@@ -99,14 +98,16 @@ export function findPolicyProblems(model: AccessModel): Finding[] {
 
 type Add = (code: FindingCode, problem: string, fix: string) => void;
 
-function reviewIdentityStatement(statement: Record<string, unknown>, add: Add): void {
+function reviewIdentityStatement(statement: Record<string, unknown>, add: Add, executionRole: boolean): void {
   const actions = asList(statement.Action).map((a) => a.toLowerCase());
   for (const action of actions.filter((a) => a.includes("*"))) {
     add("action-wildcard", `the action "${action}" is a wildcard`, "list the actions the role calls (the caller's role needs only sts:AssumeRole on the invoker role; the invoker role only lambda:InvokeFunction on the callee)");
   }
   for (const resource of asList(statement.Resource).filter((r) => r.includes("*"))) {
-    if (resource === "*" && actions.every((a) => ALL_RESOURCES_REQUIRED_ACTIONS.has(a))) continue;
-    if (AWS_NAMED_RESOURCES.some((n) => n.pattern.test(resource) && actions.every((a) => n.actions.has(a)))) continue;
+    const allResources = executionRole ? new Set([...ALL_RESOURCES_REQUIRED_ACTIONS, ...EXECUTION_ROLE_ALL_RESOURCES_ACTIONS]) : ALL_RESOURCES_REQUIRED_ACTIONS;
+    if (resource === "*" && actions.every((a) => allResources.has(a))) continue;
+    const named = executionRole ? [...AWS_NAMED_RESOURCES, EXECUTION_ROLE_NAMED_RESOURCES] : AWS_NAMED_RESOURCES;
+    if (named.some((n) => n.pattern.test(resource) && actions.every((a) => n.actions.has(a)))) continue;
     add("resource-wildcard", `the resource "${resource}" is a wildcard AWS does not require here`, "name the ARNs the role acts on (for the invoker role: the callee function's ARN)");
   }
 }

@@ -172,8 +172,9 @@ describe("the model of the synthesized stacks", () => {
     const bySid = (sid: string) => statements.find((s) => s.Sid === sid)!;
     expect(bySid("SendFailedAsyncEventsToOwnQueue").Resource).toBe("arn:aws:sqs:eu-west-1:222222222222:xacct-demo-callee-async-failures");
     expect(bySid("UseOwnKeyForEnvironmentAndFailedEvents").Resource).toMatch(/^arn:aws:kms:eu-west-1:222222222222:key\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-    // Lambda validates the interface actions for ids that do not exist yet: "*", not the group's ARN.
-    expect(bySid("ManageLambdaNetworkInterfaces").Resource).toBe("*");
+    // Lambda validates CreateNetworkInterface for ids that do not exist yet: "*", not the group's ARN.
+    expect(bySid("CreateAndDescribeNetworkInterfaces").Resource).toBe("*");
+    expect(bySid("ManageNetworkInterfacesInOwnAccountAndRegion").Resource).toBe("arn:aws:ec2:eu-west-1:222222222222:*");
   });
 
   it("resolves a security group's ARN referenced from a policy", () => {
@@ -365,7 +366,7 @@ describe("buckets and keys", () => {
     const key = [...model.keys.values()].find((k) => k.aliases.includes("alias/xacct-demo-code-222222222222-eu-west-1"))!;
     expect(bucket).toMatchObject({ arn: `arn:aws:s3:::${CODE_BUCKET_B}`, accountId: "222222222222", region: "eu-west-1", kmsKeyArn: key.arn });
     const statements = bucket.policy!.Statement as Json[];
-    expect(statements.map((st) => st.Sid)).toEqual(["DenyInsecureTransport", "DenyUploadsNotEncryptedWithKms", "DenyUploadsEncryptedWithAnotherKey"]);
+    expect(statements.map((st) => st.Sid)).toEqual(["DenyInsecureTransport", "DenyUploadsNotEncryptedWithKms", "DenyUploadsEncryptedWithAnotherKey", "DenyUploadsWithCustomerProvidedKeys"]);
     expect(statements[2].Condition.StringNotEquals["s3:x-amz-server-side-encryption-aws-kms-key-id"]).toBe(key.arn);
     expect(statements[0].Resource).toEqual([`arn:aws:s3:::${CODE_BUCKET_B}`, `arn:aws:s3:::${CODE_BUCKET_B}/*`]);
   });

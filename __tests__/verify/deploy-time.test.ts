@@ -9,7 +9,7 @@ import { PROJECT_ROOT } from "../../local/start";
 import { VerifyInputError } from "../../verify/access-model";
 import { EXIT, runVerify } from "../../verify/cli";
 import { checkDeployTime, deployFindings, type DeployTimeResult } from "../../verify/deploy-time/check";
-import { RULES, type DeployCheck } from "../../verify/deploy-time/rules";
+import { ruleDescriptions, type DeployCheck } from "../../verify/deploy-time/rules";
 import { DEPLOY_ORDER } from "../../verify/from-stacks";
 import { editPolicy, onlyResource, OUT_DIR, stacksVariant, type TfJson } from "../local/support";
 
@@ -120,18 +120,34 @@ const setNetworkInterfaceStatements = (s: Stacks, side: Side, statements: TfJson
 // ---------------------------------------------------------------------------------------------
 
 /** The checks the unmodified stacks must get: every rule, on every resource it is about. */
-const EXPECTED_APPLIED = (["callee", "caller"] as const)
-  .flatMap((side) => [
+const EXPECTED_APPLIED = [
+  ...(["callee", "caller"] as const).flatMap((side) => [
     `lambda-assumes-execution-role ${side} aws_lambda_function`,
     `execution-role-network-interfaces ${side} aws_lambda_function`,
     `environment-key-usable ${side} aws_lambda_function`,
     `deployer-passes-role-and-reads-code ${side} aws_lambda_function`,
     `async-destination-permissions ${side} aws_lambda_function_event_invoke_config`,
+    `async-destination-key-usable ${side} aws_lambda_function_event_invoke_config`,
     `log-group-key-allows-logs ${side} aws_cloudwatch_log_group`,
     `code-upload-accepted ${side} aws_s3_object`,
+    `bucket-policy-not-public ${side} aws_s3_bucket_policy`,
+    `policy-principals-exist ${side} aws_s3_bucket_policy`,
+    // Two keys per side: the function's and the code bucket's.
+    `key-policy-lockout-safety ${side} aws_kms_key`,
+    `key-policy-lockout-safety ${side} aws_kms_key`,
+    `policy-principals-exist ${side} aws_kms_key`,
+    `policy-principals-exist ${side} aws_kms_key`,
+    `policy-principals-exist ${side} aws_iam_role`,
     `network-interface-permissions-outlive-security-group ${side} aws_security_group`,
-  ])
-  .sort();
+  ]),
+  // The callee's second role: the invoker role, whose trust names account A's root, never the caller's role.
+  "policy-principals-exist callee aws_iam_role",
+  // The bootstrap stack: the state bucket's key and policy.
+  "key-policy-lockout-safety bootstrap aws_kms_key",
+  "policy-principals-exist bootstrap aws_kms_key",
+  "bucket-policy-not-public bootstrap aws_s3_bucket_policy",
+  "policy-principals-exist bootstrap aws_s3_bucket_policy",
+].sort();
 
 describe("the deploy-time check of the unmodified stacks", () => {
   let result: DeployTimeResult;
@@ -164,21 +180,27 @@ describe("the deploy-time check of the unmodified stacks", () => {
     }
   });
 
-  it("lists the eight rules, and judges with what the rule says (the policies and statements that decided)", () => {
+  it("lists the twelve rules, and judges with what the rule says (the policies and statements that decided)", () => {
     expect(result.rules.map((r) => r.id)).toEqual([
       "lambda-assumes-execution-role",
       "execution-role-network-interfaces",
       "environment-key-usable",
       "deployer-passes-role-and-reads-code",
       "async-destination-permissions",
+      "async-destination-key-usable",
       "log-group-key-allows-logs",
       "code-upload-accepted",
+      "bucket-policy-not-public",
+      "key-policy-lockout-safety",
+      "policy-principals-exist",
       "network-interface-permissions-outlive-security-group",
     ]);
-    expect(result.rules.map((r) => r.phase)).toEqual(["create", "create", "create", "create", "create", "create", "create", "destroy"]);
+    expect(result.rules.map((r) => r.phase)).toEqual(["create", "create", "create", "create", "create", "run", "create", "create", "create", "create", "create", "destroy"]);
+    // One rule, three calls: the principals a trust, key or bucket policy names.
+    expect(result.rules.find((r) => r.id === "policy-principals-exist")?.call).toBe("iam:CreateRole (AssumeRolePolicyDocument), kms:CreateKey (Policy), s3:PutBucketPolicy");
     const detail = (rule: string, side: Side) => result.checks.find((c) => c.rule === rule && c.stack === side)?.detail;
     expect(detail("lambda-assumes-execution-role", "callee")).toBe("lambda.amazonaws.com assumes role/xacct-demo-callee-exec: allowed by trust policy of role/xacct-demo-callee-exec: LambdaInOwnAccountOnly");
-    expect(detail("network-interface-permissions-outlive-security-group", "caller")).toMatch(/allowed by network-interfaces: ManageLambdaNetworkInterfaces$/);
+    expect(detail("network-interface-permissions-outlive-security-group", "caller")).toMatch(/allowed by network-interfaces: ManageNetworkInterfacesInOwnAccountAndRegion$/);
   });
 
   it("walks the stacks in deploy order, creating dependencies first and destroying in reverse; creation checks come before destruction checks", () => {
@@ -302,7 +324,7 @@ describe("weakened variants, each caught by the right rule on the right resource
         answer: /does not have permissions to call CreateNetworkInterface on EC2/,
         detail: /with the role's policies that exist before the function: refused/,
         // The policy is right but may come too late: only the order needs fixing.
-        fix: /^make the function depend on the policy that grants ec2:CreateNetworkInterface \(network-interfaces: ManageLambdaNetworkInterfaces\)/,
+        fix: /^make the function depend on the policy that grants ec2:CreateNetworkInterface \(network-interfaces: CreateAndDescribeNetworkInterfaces\)/,
       },
       { rule: "network-interface-permissions-outlive-security-group", side: "callee", address: addr.securityGroup("callee"), answer: /^DependencyViolation/ },
     ]);
@@ -377,7 +399,8 @@ describe("weakened variants, each caught by the right rule on the right resource
   it("(g) the code bucket's former denials (no Null guard on the encryption header): the multipart parts of the upload are refused", async () => {
     const dir = variant((s) =>
       editPolicy(bucketPolicy(s, "callee"), "policy", (doc) => {
-        for (const st of doc.Statement) if (st.Condition?.Null) delete st.Condition.Null;
+        // The Null guard of the two header checks; the SSE-C denial is a Null condition alone, and stays.
+        for (const st of doc.Statement) if (st.Condition?.Null && st.Condition?.StringNotEquals) delete st.Condition.Null;
       }),
     );
     await expectCaught(dir, [
@@ -409,6 +432,15 @@ describe("weakened variants, each caught by the right rule on the right resource
   it("(h) the environment key without the root (IAM delegation) statement: Lambda cannot grant itself the key; the queue on that key loses failed events", async () => {
     const dir = variant((s) => editPolicy(functionKey(s, "caller"), "policy", withoutStatement("EnableIamPoliciesInOwnAccount")));
     const findings = await expectCaught(dir, [
+      // KMS refuses the key itself first: nobody could change its policy afterwards.
+      {
+        rule: "key-policy-lockout-safety",
+        side: "caller",
+        address: addr.functionKey("caller"),
+        answer: /^MalformedPolicyDocumentException: The new key policy will not allow you to update the key policy in the future\.$/,
+        detail: /kms:PutKeyPolicy on alias\/xacct-demo-caller: refused/,
+        fix: /keep the statement that delegates the key to account 111111111111's IAM/,
+      },
       {
         rule: "environment-key-usable",
         side: "caller",
@@ -419,7 +451,7 @@ describe("weakened variants, each caught by the right rule on the right resource
       },
       // The failure queue is encrypted with the same key: the role's kms:GenerateDataKey is an IAM grant, void without the root statement.
       {
-        rule: "async-destination-permissions",
+        rule: "async-destination-key-usable",
         side: "caller",
         address: addr.invokeConfig("caller"),
         answer: /^KMS\.AccessDeniedException when Lambda sends a failed event/,
@@ -428,7 +460,51 @@ describe("weakened variants, each caught by the right rule on the right resource
         fix: /^let the key policy of alias\/xacct-demo-caller delegate to account 111111111111's IAM \(the root statement\) or name role\/xacct-demo-caller-exec$/,
       },
     ]);
-    expect(findings).toHaveLength(2);
+    expect(findings).toHaveLength(3);
+  });
+
+  it("(j) the invoker role trusting the caller's role by its ARN: IAM refuses a principal that does not exist yet (the caller stack comes later)", async () => {
+    const callerRole = "arn:aws:iam::111111111111:role/xacct-demo-caller-exec";
+    const invoker = Object.entries(original.callee.resource.aws_iam_role as Record<string, TfJson>).find(([, r]) => String(r.name).endsWith("-callee-invoker"));
+    if (!invoker) throw new Error("no invoker role");
+    const dir = variant((s) =>
+      editPolicy(s.callee.resource.aws_iam_role[invoker[0]], "assume_role_policy", (doc) => {
+        doc.Statement[0].Principal = { AWS: callerRole };
+        delete doc.Statement[0].Condition;
+      }),
+    );
+    await expectCaught(dir, [
+      {
+        rule: "policy-principals-exist",
+        side: "callee",
+        address: `aws_iam_role.${invoker[0]}`,
+        answer: new RegExp(`^MalformedPolicyDocument: Invalid principal in policy: "AWS":"${callerRole}"$`),
+        detail: /which these stacks create later/,
+        fix: /name the account's root and narrow it with ArnEquals aws:PrincipalArn/,
+      },
+    ]);
+  });
+
+  it("(k) a bucket policy allowing everyone to read while Block Public Access blocks public policies: PutBucketPolicy is refused", async () => {
+    const dir = variant((s) =>
+      editPolicy(bucketPolicy(s, "caller"), "policy", (doc) => doc.Statement.push({ Sid: "PublicRead", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: doc.Statement[0].Resource })),
+    );
+    await expectCaught(dir, [
+      {
+        rule: "bucket-policy-not-public",
+        side: "caller",
+        address: addressOf(original.caller, "aws_s3_bucket_policy"),
+        answer: /public policies are blocked by the BlockPublicPolicy block public access setting\.$/,
+        detail: /is public \(PublicRead\)/,
+      },
+    ]);
+    // The same statement pinned to the organisation is not public.
+    const pinned = variant((s) =>
+      editPolicy(bucketPolicy(s, "caller"), "policy", (doc) =>
+        doc.Statement.push({ Sid: "OrgRead", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: doc.Statement[0].Resource, Condition: { StringEquals: { "aws:PrincipalOrgID": "o-a1b2c3d4e5" } } }),
+      ),
+    );
+    expect(failed(await check(pinned))).toEqual([]);
   });
 
   it("(i) a bucket policy denying s3:GetObject to everyone: CreateFunction cannot read the code", async () => {
@@ -481,7 +557,7 @@ describe("the deploy-time check in `npm run verify`", () => {
     const run = await verifyInProcess(["--dir", OUT_DIR]);
     expect(run.code).toBe(EXIT.proven);
     expect(run.out).toContain("\nDeploy time: what AWS checks as Terraform creates, then destroys, each stack's resources\n");
-    for (const rule of Object.values(RULES)) expect(run.out).toContain(`    ${rule.id} (${rule.phase}, ${rule.call}): `);
+    for (const rule of ruleDescriptions()) expect(run.out).toContain(`    ${rule.id} (${rule.phase}, ${rule.call}): `);
     expect(run.out.match(/^ {2}OK {2}\s+\[/gm)).toHaveLength(checks);
     expect(run.out).not.toMatch(/^ {2}FAIL/m);
     expect(run.out).toContain(`\nDeploy-time findings: none (${checks} checks).\n`);

@@ -154,6 +154,21 @@ describe("weakened variants of the stacks", () => {
     expect((await verifyInProcess(["--dir", dir])).code).toBe(EXIT.violation);
   });
 
+  it("the network-interface wildcards AWS forces on an execution role are findings on any other role", async () => {
+    const dir = variant(({ callee }) => {
+      const policy = Object.values(callee.resource.aws_iam_role_policy as Record<string, TfJson>).find((p) => p.name === "invoke-callee-only") as TfJson;
+      editPolicy(policy, "policy", (doc) => {
+        doc.Statement.push({ Sid: "Interfaces", Effect: "Allow", Action: ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces"], Resource: "*" });
+        doc.Statement.push({ Sid: "DeleteInterfaces", Effect: "Allow", Action: "ec2:DeleteNetworkInterface", Resource: "arn:aws:ec2:eu-west-1:222222222222:*" });
+      });
+    });
+    const { findings } = await prove(dir);
+    expect(codes(findings)).toEqual([
+      "resource-wildcard @ policy invoke-callee-only of role/xacct-demo-callee-invoker: DeleteInterfaces",
+      "resource-wildcard @ policy invoke-callee-only of role/xacct-demo-callee-invoker: Interfaces",
+    ]);
+  });
+
   it('the invoker role\'s policy with Resource "*": a resource wildcard finding on its statement', async () => {
     const dir = variant(({ callee }) => {
       const policy = Object.values(callee.resource.aws_iam_role_policy as Record<string, TfJson>).find((p) => p.name === "invoke-callee-only") as TfJson;

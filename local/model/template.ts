@@ -46,6 +46,26 @@ function closingBrace(text: string, from: number): number {
   return -1;
 }
 
+/**
+ * The expressions of a string template, for scans that need no evaluation (references, dependencies): the body of
+ * every `${...}` interpolation and `%{...}` directive, whole even when it holds braces (`${jsonencode({...})}`);
+ * `$${` and `%%{` are literal text. An unterminated one runs to the end.
+ */
+export function templateExpressions(template: string): string[] {
+  const bodies: string[] = [];
+  for (let i = 0; i < template.length; i++) {
+    if (template.startsWith("$${", i) || template.startsWith("%%{", i)) {
+      i += 2;
+    } else if (template.startsWith("${", i) || template.startsWith("%{", i)) {
+      const end = closingBrace(template, i + 2);
+      bodies.push(template.slice(i + 2, end < 0 ? template.length : end));
+      if (end < 0) break;
+      i = end;
+    }
+  }
+  return bodies;
+}
+
 /** Splits a Terraform string template into literal text and interpolations. `$${` and `%%{` are escapes. */
 export function parseTemplate(text: string): TemplatePart[] {
   const parts: TemplatePart[] = [];

@@ -1,6 +1,6 @@
 /**
  * The deploy-time check: walks every stack's resources in the order Terraform would create them,
- * then in the order it would destroy them, and applies the rule for each resource type (rules.ts).
+ * then in the order it would destroy them, and applies the rules of each resource type (rules/, by service).
  * No AWS, no Terraform: the synthesized JSON, the model and the IAM simulator.
  */
 import * as path from "path";
@@ -11,20 +11,8 @@ import { JsonObject, StackDoc, isObject, readStacks } from "../../local/model/st
 import { ModelError } from "../../local/model/types";
 import { VerifyInputError } from "../access-model";
 import { DependencyCycleError, ancestorsOf, dependencyGraph, destroyOrder, referencesIn, type DependencyGraph } from "./graph";
-import {
-  RULES,
-  asyncDestinationPermissions,
-  codeUploadAccepted,
-  deployerPassesRoleAndReadsCode,
-  environmentKeyUsable,
-  executionRoleNetworkInterfaces,
-  lambdaAssumesExecutionRole,
-  logGroupKeyAllowsLogs,
-  networkInterfacePermissionsOutliveGroup,
-  type DeployCheck,
-  type DeployRule,
-  type RuleContext,
-} from "./rules";
+import type { DeployCheck, DeployRule, DeployRuleDefinition, RuleContext } from "./rule-context";
+import { RULES, ruleDescriptions } from "./rules";
 
 export interface StackOrder {
   readonly stack: string;
@@ -43,22 +31,27 @@ export function deployFindings(result: DeployTimeResult): DeployCheck[] {
   return result.checks.filter((c) => !c.ok);
 }
 
-type CreateRule = (ctx: RuleContext, address: string) => Promise<Omit<DeployCheck, "stack" | "address" | "rule"> | undefined>;
+/** The rules of one part of the walk, by the resource type they are applied to. */
+function rulesByType(phase: "create" | "destroy"): ReadonlyMap<string, DeployRuleDefinition[]> {
+  const out = new Map<string, DeployRuleDefinition[]>();
+  // Run-time consequences ride along with creation: they are judged on what the apply leaves behind.
+  for (const rule of Object.values(RULES).filter((r) => (phase === "create" ? r.phase !== "destroy" : r.phase === "destroy"))) {
+    out.set(rule.appliesTo, [...(out.get(rule.appliesTo) ?? []), rule]);
+  }
+  return out;
+}
 
-/** The rules that apply when a resource of each type is created. */
-const ON_CREATE: Record<string, readonly [DeployRule, CreateRule][]> = {
-  aws_lambda_function: [
-    [RULES.lambdaAssumesRole, lambdaAssumesExecutionRole],
-    [RULES.networkInterfaces, executionRoleNetworkInterfaces],
-    [RULES.environmentKey, environmentKeyUsable],
-    [RULES.deployerReadsCode, deployerPassesRoleAndReadsCode],
-  ],
-  aws_lambda_function_event_invoke_config: [[RULES.asyncDestination, asyncDestinationPermissions]],
-  aws_cloudwatch_log_group: [[RULES.logGroupKey, logGroupKeyAllowsLogs]],
-  aws_s3_object: [[RULES.codeUpload, codeUploadAccepted]],
-};
+async function apply(rules: ReadonlyMap<string, DeployRuleDefinition[]>, ctx: RuleContext, address: string): Promise<DeployCheck[]> {
+  const checks: DeployCheck[] = [];
+  for (const rule of rules.get(address.split(".")[0]) ?? []) {
+    const outcome = await rule.judge(ctx, address);
+    if (outcome === undefined) continue;
+    for (const { address: judged, ...rest } of Array.isArray(outcome) ? outcome : [outcome]) checks.push({ rule: rule.id, stack: ctx.stack.name, address: judged ?? address, ...rest });
+  }
+  return checks;
+}
 
-function contextFor(stack: StackDoc, graph: DependencyGraph, resolver: Resolver, rest: Pick<RuleContext, "model" | "authorizer">): RuleContext {
+function contextFor(stack: StackDoc, graph: DependencyGraph, resolver: Resolver, rest: Pick<RuleContext, "model" | "authorizer" | "deployOrder">): RuleContext {
   const known = new Set(graph.addresses);
   const body = (address: string): JsonObject => {
     const [type, name] = address.split(".");
@@ -104,6 +97,8 @@ export async function checkDeployTime(dir: string, stackNames: readonly string[]
     throw err;
   }
   const authorizer = new Authorizer();
+  const onCreate = rulesByType("create");
+  const onDestroy = rulesByType("destroy");
   const stacks: StackOrder[] = [];
   const created: DeployCheck[] = [];
   const destroyed: DeployCheck[] = [];
@@ -116,17 +111,10 @@ export async function checkDeployTime(dir: string, stackNames: readonly string[]
       if (err instanceof DependencyCycleError) throw new VerifyInputError(err.message);
       throw err;
     }
-    const ctx = contextFor(stack, graph, resolver, { model, authorizer });
+    const ctx = contextFor(stack, graph, resolver, { model, authorizer, deployOrder: stackNames });
     stacks.push({ stack: name, createOrder: graph.createOrder, destroyOrder: destroyOrder(graph) });
-    for (const address of graph.createOrder) {
-      for (const [rule, apply] of ON_CREATE[address.split(".")[0]] ?? []) {
-        const check = await apply(ctx, address);
-        if (check) created.push({ rule: rule.id, stack: name, address, ...check });
-      }
-    }
-    for (const address of destroyOrder(graph)) {
-      if (address.startsWith("aws_lambda_function.")) destroyed.push(...(await networkInterfacePermissionsOutliveGroup(ctx, address)));
-    }
+    for (const address of graph.createOrder) created.push(...(await apply(onCreate, ctx, address)));
+    for (const address of destroyOrder(graph)) destroyed.push(...(await apply(onDestroy, ctx, address)));
   }
-  return { rules: Object.values(RULES), stacks, checks: [...created, ...destroyed] };
+  return { rules: ruleDescriptions(), stacks, checks: [...created, ...destroyed] };
 }

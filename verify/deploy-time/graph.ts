@@ -6,6 +6,7 @@
  * resources with no path between them may run in either order, or at once.
  */
 import { JsonObject, StackDoc, isObject } from "../../local/model/stack-files";
+import { templateExpressions } from "../../local/model/template";
 
 export interface DependencyGraph {
   readonly stack: string;
@@ -19,48 +20,12 @@ export interface DependencyGraph {
 
 const REFERENCE = /(?:^|[^A-Za-z0-9_.-])((?:data\.)?[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*)/g;
 
-/** Index of the `}` closing a `${` or `%{` whose body starts at `from`: nested braces and quoted strings skipped (as template.ts reads them). */
-function closingBrace(text: string, from: number): number {
-  let depth = 0;
-  for (let i = from; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') {
-      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
-    } else if (c === "{") {
-      depth++;
-    } else if (c === "}") {
-      if (depth === 0) return i;
-      depth--;
-    }
-  }
-  return -1;
-}
-
-/**
- * The expressions of a string template: the body of every `${...}` interpolation and `%{...}` directive, whole even
- * when it holds braces (`${jsonencode({...})}`); `$${` and `%%{` are literal text. An unterminated one runs to the end.
- */
-function expressionsIn(template: string): string[] {
-  const bodies: string[] = [];
-  for (let i = 0; i < template.length; i++) {
-    if (template.startsWith("$${", i) || template.startsWith("%%{", i)) {
-      i += 2;
-    } else if (template.startsWith("${", i) || template.startsWith("%{", i)) {
-      const end = closingBrace(template, i + 2);
-      bodies.push(template.slice(i + 2, end < 0 ? template.length : end));
-      if (end < 0) break;
-      i = end;
-    }
-  }
-  return bodies;
-}
-
 /** Every address a block (or any JSON value in it) mentions in an expression or in depends_on. */
 export function referencesIn(body: unknown, known: ReadonlySet<string>): Set<string> {
   const found = new Set<string>();
   const scan = (value: unknown, inExpression: boolean): void => {
     if (typeof value === "string") {
-      const texts = inExpression ? [value] : expressionsIn(value);
+      const texts = inExpression ? [value] : templateExpressions(value);
       for (const text of texts) for (const m of text.matchAll(REFERENCE)) if (known.has(m[1])) found.add(m[1]);
     } else if (Array.isArray(value)) {
       value.forEach((item) => scan(item, inExpression));

@@ -1,6 +1,6 @@
 /** The deploy-time check in each of the proof's output formats. */
 import { deployFindings, type DeployTimeResult } from "./check";
-import type { DeployCheck } from "./rules";
+import type { DeployCheck } from "./rule-context";
 
 const shortAddress = (address: string) => address.replace(/_[0-9A-F]{8}$/, "");
 
