@@ -8,8 +8,18 @@ SHELL := /bin/bash
 export CHECKPOINT_DISABLE := 1
 # No ~/.terraformrc is needed; an empty CLI config keeps terraform from warning about it.
 export TF_CLI_CONFIG_FILE ?= /dev/null
-# The SDK warns on every start that it will need Node 22 from 2027; this machine has Node 20.
-export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
+
+# Node.js 22 for every target: the node on PATH when it is Node 22 >= 22.19 (the functions run on nodejs22.x, and
+# cdktn-cli needs 22.19), else the pinned Node.js 22 of toolchain/node, installed from the npm registry on first use.
+ifeq ($(shell scripts/node-toolchain.sh host-ok),yes)
+NODE_STAMP :=
+else
+NODE_STAMP := toolchain/node/.installed
+export PATH := $(CURDIR)/toolchain/node/bin:$(PATH)
+$(NODE_STAMP): toolchain/node/package.json toolchain/node/package-lock.json
+	@scripts/node-toolchain.sh install
+	@touch $@
+endif
 
 NPM_STAMP := node_modules/.package-lock.json
 VENV := .venv
@@ -22,7 +32,7 @@ SOURCES := $(shell find main.ts config constructs stacks lambda-src -name '*.ts'
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(NPM_STAMP): package.json package-lock.json
+$(NPM_STAMP): package.json package-lock.json $(NODE_STAMP)
 	npm ci --no-audit --no-fund
 	@touch $@
 
