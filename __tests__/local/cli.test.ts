@@ -105,7 +105,7 @@ it("each profile is who the README says it is", async () => {
 it("an SDK v3 program finds the runtime through AWS_PROFILE alone (endpoint_url from the profile)", async () => {
   const program = `const { STSClient, GetCallerIdentityCommand } = require("@aws-sdk/client-sts");
 new STSClient({}).send(new GetCallerIdentityCommand({})).then((r) => console.log(r.Arn), (e) => { console.error(e.name, e.message); process.exit(1); });`;
-  const { stdout } = await run(process.execPath, ["-e", program], { cwd: PROJECT_ROOT, env: awsEnv({ AWS_PROFILE: "callee-function", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" }) });
+  const { stdout } = await run(process.execPath, ["-e", program], { cwd: PROJECT_ROOT, env: awsEnv({ AWS_PROFILE: "callee-function" }) });
   expect(stdout.trim()).toBe("arn:aws:sts::222222222222:assumed-role/xacct-demo-callee-exec/xacct-demo-callee");
 });
 

@@ -7,7 +7,7 @@ import { roleNamed, stacksVariant } from "./support";
 const run = promisify(execFile);
 
 async function demo(args: string[] = []): Promise<{ code: number; out: string }> {
-  const env = { ...process.env, CHECKPOINT_DISABLE: "1", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
+  const env = { ...process.env, CHECKPOINT_DISABLE: "1" };
   return run(process.execPath, ["--import", "tsx", "scripts/demo.ts", ...args], { cwd: PROJECT_ROOT, env }).then(
     ({ stdout, stderr }) => ({ code: 0, out: stdout + stderr }),
     (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, out: err.stdout + err.stderr }),

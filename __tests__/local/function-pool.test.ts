@@ -6,6 +6,7 @@ import { zipSync } from "fflate";
 import { bundleFunction } from "../../constructs/bundle";
 import {
   FunctionPool,
+  matchingNode,
   ThrottledError,
   type EnvironmentCredentials,
   type FunctionSpec,
@@ -396,6 +397,26 @@ describe("FunctionPool: errors as Lambda reports them", () => {
     expect(outcome.logTail).toContain("Uncaught Exception");
     expect(outcome.logTail).toContain(`Status: error\tError Type: ${errorType}`);
     expect(target.stats().environments).toBe(0);
+  });
+});
+
+describe("FunctionPool: the Node.js a function runs on", () => {
+  const major = process.versions.node.split(".")[0];
+
+  it("runs a function on the Node.js major its runtime declares, and INIT_START names the exact version", async () => {
+    const lines: string[] = [];
+    const target = pool({ runtime: `nodejs${major}.x` }, { onLog: (_fn, line) => lines.push(line) });
+    expect(target.nodeVersion).toBe(process.version);
+    await invoke(target);
+    expect(lines).toContain(`INIT_START Runtime Version: nodejs${major}.x (local node ${process.version})`);
+  });
+
+  it.each([
+    [`nodejs${Number(major) - 2}.x`, new RegExp(`declares runtime nodejs${Number(major) - 2}\\.x, but the local runtime would run it on Node\\.js ${process.version.replace(/\./g, "\\.")} .*put Node\\.js ${Number(major) - 2} first on PATH`)],
+    ["python3.12", /declares runtime python3\.12: the local runtime runs only Node\.js functions/],
+  ])("refuses a function declaring %s before any environment starts", (runtime, message) => {
+    expect(() => pool({ runtime })).toThrow(message);
+    expect(() => matchingNode({ name: "f", runtime }, process.execPath)).toThrow(message);
   });
 });
 

@@ -539,7 +539,7 @@ function verifyCli(args: string[]): Promise<{ code: number; stdout: string; stde
     execFile(
       process.execPath,
       ["--import", "tsx", "verify/cli.ts", ...args],
-      { cwd: PROJECT_ROOT, env: { ...process.env, CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: "/dev/null", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" } },
+      { cwd: PROJECT_ROOT, env: { ...process.env, CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: "/dev/null" } },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
     );
   });

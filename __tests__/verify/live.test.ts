@@ -23,7 +23,7 @@ function verifyLive(runtime: LocalRuntime, args: string[]): Promise<{ code: numb
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xacct-live-profiles-"));
   scratch.push(dir);
   const files = writeProfiles(dir, runtime.profiles(), runtime.endpoint, runtime.region);
-  const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: "1", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", AWS_CONFIG_FILE: files.configFile, AWS_SHARED_CREDENTIALS_FILE: files.credentialsFile };
+  const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: "1", AWS_CONFIG_FILE: files.configFile, AWS_SHARED_CREDENTIALS_FILE: files.credentialsFile };
   delete env.AWS_PROFILE;
   delete env.AWS_ACCESS_KEY_ID;
   delete env.AWS_SECRET_ACCESS_KEY;

@@ -46,7 +46,7 @@ async function verifyInProcess(args: string[]): Promise<{ code: number; out: str
 function verifyCli(args: string[], command: "node" | "npm" = "node"): Promise<{ code: number; stdout: string; stderr: string }> {
   const [file, argv] = command === "npm" ? ["npm", ["run", "--silent", "verify", "--", ...args]] : [process.execPath, ["--import", "tsx", "verify/cli.ts", ...args]];
   return new Promise((resolve) => {
-    execFile(file as string, argv as string[], { cwd: PROJECT_ROOT, env: { ...process.env, CHECKPOINT_DISABLE: "1", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" } }, (err, stdout, stderr) => {
+    execFile(file as string, argv as string[], { cwd: PROJECT_ROOT, env: { ...process.env, CHECKPOINT_DISABLE: "1" } }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr });
     });
   });

@@ -106,8 +106,6 @@ export function buildEnvironment(inputs: EnvironmentInputs): Record<string, stri
     AWS_CONFIG_FILE: path.join(inputs.homeDir, ".aws", "config"),
     AWS_SHARED_CREDENTIALS_FILE: path.join(inputs.homeDir, ".aws", "credentials"),
     AWS_ENDPOINT_URL: inputs.endpointUrl,
-    // Lambda runs nodejs22.x; on an older host Node the SDK would warn at every cold start.
-    ...(Number(process.versions.node.split(".")[0]) < 22 ? { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" } : {}),
   };
   return { ...unreserved, ...inputs.userVariables, ...sandbox, ...reserved };
 }

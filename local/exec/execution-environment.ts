@@ -93,6 +93,8 @@ export interface EnvironmentSettings {
   spec: FunctionSpec;
   endpointUrl: string;
   nodeBinary: string;
+  /** The exact version of nodeBinary, for INIT_START. */
+  nodeVersion: string;
   onLog?: (functionName: string, line: string) => void;
   /** Called once the child has exited and its resources are released. */
   onGone(env: ExecutionEnvironment): void;
@@ -162,7 +164,7 @@ export class ExecutionEnvironment {
     });
 
     this.state = "initializing";
-    this.emit(`INIT_START Runtime Version: ${spec.runtime} (local node ${process.version})`);
+    this.emit(`INIT_START Runtime Version: ${spec.runtime} (local node ${this.settings.nodeVersion})`);
     const startedAt = performance.now();
     this.initEnding = new Promise<Ending>((resolve) => {
       this.phase = { requestId: undefined, markers: { stdout: false, stderr: false }, done: false, resolve };

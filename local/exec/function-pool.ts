@@ -3,6 +3,7 @@
  * processes) created on demand up to the concurrency cap, kept warm, one
  * invocation at a time each. See bootstrap.ts for what runs inside.
  */
+import { execFileSync } from "child_process";
 import * as path from "path";
 import { ensureBootstrap, prepareFunctionCode } from "./code-cache";
 import { RESERVED_ENVIRONMENT_KEYS, reservedKeysIn } from "./environment-variables";
@@ -149,12 +150,36 @@ export const DEFAULT_CONCURRENCY_CAP = 64;
 // An idle environment whose role session would expire during an invocation is replaced, not reused.
 const CREDENTIALS_MARGIN_MS = 60_000;
 
+/**
+ * The version of the Node.js that will run a function, when its major is the one the function's runtime declares
+ * (nodejs22.x runs on Node 22 in Lambda); anything else is refused before an environment starts.
+ */
+export function matchingNode(spec: Pick<FunctionSpec, "name" | "runtime">, nodeBinary: string): string {
+  const declared = /^nodejs(\d+)\.x$/.exec(spec.runtime);
+  if (!declared) throw new Error(`Function ${spec.name} declares runtime ${spec.runtime}: the local runtime runs only Node.js functions (nodejs<major>.x)`);
+  let version: string;
+  try {
+    version = nodeBinary === process.execPath ? process.version : execFileSync(nodeBinary, ["--version"], { encoding: "utf8", timeout: 10_000 }).trim();
+  } catch (err) {
+    throw new Error(`Function ${spec.name}: cannot run ${nodeBinary} --version (${(err as Error).message})`);
+  }
+  if (version.replace(/^v/, "").split(".")[0] !== declared[1]) {
+    throw new Error(
+      `Function ${spec.name} declares runtime ${spec.runtime}, but the local runtime would run it on Node.js ${version} (${nodeBinary}): ` +
+        `run it on Node.js ${declared[1]}, as Lambda does: make demo, make local and make test provide it, or put Node.js ${declared[1]} first on PATH`,
+    );
+  }
+  return version;
+}
+
 export class FunctionPool {
   private readonly environments = new Set<ExecutionEnvironment>();
   /** Warm environments, most recently used last (reused first, as Lambda tends to). */
   private readonly idle: ExecutionEnvironment[] = [];
   private readonly cap: number;
   private readonly nodeBinary: string;
+  /** The exact Node.js version the environments run, e.g. v22.23.5 (INIT_START names it). */
+  readonly nodeVersion: string;
   private taskRoot?: string;
   private closing?: Promise<void>;
   private coldStarts = 0;
@@ -179,6 +204,7 @@ export class FunctionPool {
     }
     this.cap = concurrency ?? DEFAULT_CONCURRENCY_CAP;
     this.nodeBinary = options.nodeBinary ?? process.execPath;
+    this.nodeVersion = matchingNode(spec, this.nodeBinary);
   }
 
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
@@ -258,6 +284,7 @@ export class FunctionPool {
       spec: this.spec,
       endpointUrl: this.options.endpointUrl,
       nodeBinary: this.nodeBinary,
+      nodeVersion: this.nodeVersion,
       onLog: this.options.onLog,
       onGone: (gone) => {
         this.environments.delete(gone);
