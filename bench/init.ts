@@ -13,6 +13,8 @@ import { PROJECT_ROOT } from "../local/start";
 import { median, round } from "./stats";
 
 const PROBE = `const t=process.hrtime.bigint();require(process.argv[1]);process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6));`;
+/** The same for an ES module, as Lambda's Node.js runtime loads an .mjs handler: import(). */
+const ESM_PROBE = `const t=process.hrtime.bigint();import(require("url").pathToFileURL(process.argv[1]).href).then(()=>process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6)));`;
 
 /** Lambda's view of the environment at init: the stack's variables, the region, placeholder credentials. */
 function initEnvironment(fn: FunctionModel): NodeJS.ProcessEnv {
@@ -26,19 +28,42 @@ function initEnvironment(fn: FunctionModel): NodeJS.ProcessEnv {
     AWS_ACCESS_KEY_ID: "ASIABENCHMARK0000000",
     AWS_SECRET_ACCESS_KEY: "benchmark",
     AWS_SESSION_TOKEN: "benchmark",
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   };
 }
 
-function timeLoads(modulePath: string, env: NodeJS.ProcessEnv, runs: number): number[] {
-  return Array.from({ length: runs }, () => Number(execFileSync(process.execPath, ["-e", PROBE, modulePath], { env, encoding: "utf8" })));
+function timeLoads(modulePath: string, env: NodeJS.ProcessEnv, runs: number, probe = PROBE): number[] {
+  return Array.from({ length: runs }, () => Number(execFileSync(process.execPath, ["-e", probe, modulePath], { env, encoding: "utf8" })));
+}
+
+/**
+ * The deployed bundle's build, as an ES module instead (the other format nodejs22.x loads): the format the stacks
+ * ship is kept only while it measures lower. esbuild's CommonJS shims (require) are given back through createRequire.
+ */
+function esmBundle(fn: FunctionModel): string {
+  const side = fn.source.stack;
+  const outfile = path.join(PROJECT_ROOT, "build", "bench", "esm", side, "index.mjs");
+  buildSync({
+    entryPoints: [path.join(PROJECT_ROOT, "lambda-src", side, "index.ts")],
+    outfile,
+    bundle: true,
+    platform: "node",
+    target: "node22",
+    format: "esm",
+    minify: true,
+    treeShaking: true,
+    mainFields: ["module", "main"],
+    legalComments: "none",
+    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+    logLevel: "error",
+  });
+  return outfile;
 }
 
 /** The handler's source, bundled for our own files only: every package is required from node_modules. */
 function unbundledEntry(fn: FunctionModel): string {
   const side = fn.source.stack;
   const outfile = path.join(PROJECT_ROOT, "build", "bench", "unbundled", side, "index.js");
-  buildSync({ entryPoints: [path.join(PROJECT_ROOT, "lambda-src", side, "index.ts")], outfile, bundle: true, packages: "external", platform: "node", target: "node20", format: "cjs", logLevel: "error" });
+  buildSync({ entryPoints: [path.join(PROJECT_ROOT, "lambda-src", side, "index.ts")], outfile, bundle: true, packages: "external", platform: "node", target: "node22", format: "cjs", logLevel: "error" });
   return outfile;
 }
 
@@ -47,6 +72,9 @@ export interface FunctionInit {
   readonly init_ms: number;
   readonly unbundled_init_ms: number;
   readonly init_ratio_vs_unbundled: number;
+  /** The same bundle as an ES module, and its import against the CommonJS one the stacks ship. */
+  readonly esm_init_ms: number;
+  readonly esm_ratio_vs_cjs: number;
 }
 
 export function measureInit(fn: FunctionModel, runs = 20): FunctionInit {
@@ -59,5 +87,15 @@ export function measureInit(fn: FunctionModel, runs = 20): FunctionInit {
   const unbundledFile = unbundledEntry(fn);
   timeLoads(unbundledFile, env, 1);
   const unbundled = median(timeLoads(unbundledFile, env, runs));
-  return { zip_bytes: fs.statSync(fn.zipPath).size, init_ms: round(bundled), unbundled_init_ms: round(unbundled), init_ratio_vs_unbundled: round(bundled / unbundled, 3) };
+  const esmFile = esmBundle(fn);
+  timeLoads(esmFile, env, 1, ESM_PROBE);
+  const esm = median(timeLoads(esmFile, env, runs, ESM_PROBE));
+  return {
+    zip_bytes: fs.statSync(fn.zipPath).size,
+    init_ms: round(bundled),
+    unbundled_init_ms: round(unbundled),
+    init_ratio_vs_unbundled: round(bundled / unbundled, 3),
+    esm_init_ms: round(esm),
+    esm_ratio_vs_cjs: round(esm / bundled, 3),
+  };
 }
