@@ -94,3 +94,14 @@ test: typecheck lint unit checkov verify soak ## Everything CI runs: types, lint
 
 clean: ## Remove generated files (keeps node_modules and .venv)
 	rm -rf cdktf.out build
+
+.PHONY: test-cdktn
+test-cdktn: synth $(TOOLS_STAMP) ## The project migrated to CDK Terrain in build/cdktn: cdktn synth vs cdktf.out, stack tests, tsc, checkov, access proof
+	node --import tsx scripts/cdktn/test-cdktn.ts
+
+# Never run by CI: it rewrites the working copy it runs in (the script refuses when CI is set).
+.PHONY: migrate-cdktn
+migrate-cdktn: | $(NODE_STAMP) ## Migrate this working copy to CDK Terrain (refuses uncommitted changes), then make test
+	@test -e node_modules/tsx/package.json || $(MAKE) --no-print-directory $(NPM_STAMP)
+	node --import tsx scripts/cdktn/migrate-cdktn.ts
+	$(MAKE) test
