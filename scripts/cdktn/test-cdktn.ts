@@ -17,6 +17,7 @@ import { spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { ensureSynthesized } from "../../local/model/freshness";
 import { compareOutputs, formatReport, judge, readAllowed } from "./compare";
 import { applyMigration, AWS_PROVIDER, CDKTN_VERSIONS, installedCdktfProviderVersion, planMigration, unresolvedDeepImports, usesCdktf } from "./migrate";
 import { requireNode } from "./node-version";
@@ -95,6 +96,10 @@ async function main(): Promise<void> {
     return;
   }
   if (!fs.existsSync(path.join(CDKTF_OUT, "manifest.json"))) fail(`${rel(CDKTF_OUT)} is missing: run make synth first (make test-cdktn does)`);
+  // make synth goes by file times only; XACCT_* variables configure the stacks too, and cdktn synth below sees
+  // them: cdktf.out is re-synthesized (with cdktf, as make demo does) when it was built from another configuration.
+  const fresh = await ensureSynthesized({ projectRoot: PROJECT_ROOT, outDir: CDKTF_OUT });
+  if (fresh.synthesized) log(`cdktf: ${rel(CDKTF_OUT)} re-synthesized (${fresh.reason})`);
   const mismatch = toolchainMismatch(path.join(PROJECT_ROOT, "package.json"));
   if (mismatch) fail(`${mismatch}: run \`${UPDATE_LOCK_COMMAND}\` (it needs the npm registry), review toolchain/cdktn and commit it`);
   const allowed = readAllowed(ALLOWED_DIFFERENCES);
@@ -153,7 +158,9 @@ async function main(): Promise<void> {
     run(process.execPath, [path.join(BUILD, "node_modules", "jest", "bin", "jest.js"), "--ci", "--json", `--outputFile=${jestReport}`, ...STACK_TESTS], BUILD),
     // The migrated project's types against cdktn's declarations (tsx and ts-jest only transpile).
     run(process.execPath, [path.join(BUILD, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", BUILD], BUILD),
-    run(path.join(PROJECT_ROOT, "scripts", "checkov.sh"), [path.join(PROJECT_ROOT, ".venv", "bin", "checkov"), path.join(CDKTN_OUT, "stacks")], PROJECT_ROOT),
+    // From the copy (its .checkov.yaml is the project's, verbatim), so its report (build/checkov.json under the
+    // working directory) is not the one make checkov writes.
+    run(path.join(PROJECT_ROOT, "scripts", "checkov.sh"), [path.join(PROJECT_ROOT, ".venv", "bin", "checkov"), path.join(CDKTN_OUT, "stacks")], BUILD),
     run(process.execPath, ["--import", "tsx", "verify/cli.ts", "--dir", CDKTN_OUT], PROJECT_ROOT),
   ]);
   const results: string[] = [];
