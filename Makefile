@@ -90,7 +90,7 @@ checkov: synth $(TOOLS_STAMP) ## checkov on every synthesized stack; zero failed
 validate: synth ## terraform init -backend=false and validate on every synthesized stack (exit 2 = providers cannot be downloaded here)
 	scripts/validate.sh cdktf.out/stacks
 
-test: typecheck lint unit checkov verify soak ## Everything CI runs: types, lint, jest, synth, checkov, access proof, soak
+test: typecheck lint unit checkov verify soak test-cdktn ## Everything CI runs: types, lint, jest, synth, checkov, access proof, soak, CDK Terrain
 
 clean: ## Remove generated files (keeps node_modules and .venv)
 	rm -rf cdktf.out build
