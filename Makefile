@@ -16,9 +16,12 @@ NODE_STAMP :=
 else
 NODE_STAMP := toolchain/node/.installed
 export PATH := $(CURDIR)/toolchain/node/bin:$(PATH)
+# The stamp records which lock and host the install is for; a stale or broken one is installed again.
+ifneq ($(shell scripts/node-toolchain.sh installed-ok),yes)
+.PHONY: $(NODE_STAMP)
+endif
 $(NODE_STAMP): toolchain/node/package.json toolchain/node/package-lock.json
 	@scripts/node-toolchain.sh install
-	@touch $@
 endif
 
 NPM_STAMP := node_modules/.package-lock.json

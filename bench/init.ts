@@ -36,24 +36,25 @@ function timeLoads(modulePath: string, env: NodeJS.ProcessEnv, runs: number, pro
 }
 
 /**
- * The deployed bundle's build, as an ES module instead (the other format nodejs22.x loads): the format the stacks
- * ship is kept only while it measures lower. esbuild's CommonJS shims (require) are given back through createRequire.
+ * The deployed bundle's build as an ES module (the other format nodejs22.x loads), or with esbuild's default mainFields:
+ * what the stacks ship is kept only while it measures lower. An ES module gets its require back through createRequire.
  */
-function esmBundle(fn: FunctionModel): string {
+function variantBundle(fn: FunctionModel, variant: "esm" | "main-first"): string {
   const side = fn.source.stack;
-  const outfile = path.join(PROJECT_ROOT, "build", "bench", "esm", side, "index.mjs");
+  const outfile = path.join(PROJECT_ROOT, "build", "bench", variant, side, variant === "esm" ? "index.mjs" : "index.js");
   buildSync({
     entryPoints: [path.join(PROJECT_ROOT, "lambda-src", side, "index.ts")],
     outfile,
     bundle: true,
     platform: "node",
     target: "node22",
-    format: "esm",
+    format: variant === "esm" ? "esm" : "cjs",
     minify: true,
     treeShaking: true,
-    mainFields: ["module", "main"],
+    // The shipped bundle reads packages' ES builds first ("module"); esbuild's default for node reads "main" first.
+    mainFields: variant === "esm" ? ["module", "main"] : ["main", "module"],
     legalComments: "none",
-    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+    ...(variant === "esm" ? { banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" } } : {}),
     logLevel: "error",
   });
   return outfile;
@@ -75,6 +76,9 @@ export interface FunctionInit {
   /** The same bundle as an ES module, and its import against the CommonJS one the stacks ship. */
   readonly esm_init_ms: number;
   readonly esm_ratio_vs_cjs: number;
+  /** The same CommonJS bundle with esbuild's default mainFields for node ("main" first), against the shipped one. */
+  readonly main_first_init_ms: number;
+  readonly main_first_ratio_vs_shipped: number;
 }
 
 export function measureInit(fn: FunctionModel, runs = 20): FunctionInit {
@@ -87,9 +91,12 @@ export function measureInit(fn: FunctionModel, runs = 20): FunctionInit {
   const unbundledFile = unbundledEntry(fn);
   timeLoads(unbundledFile, env, 1);
   const unbundled = median(timeLoads(unbundledFile, env, runs));
-  const esmFile = esmBundle(fn);
+  const esmFile = variantBundle(fn, "esm");
   timeLoads(esmFile, env, 1, ESM_PROBE);
   const esm = median(timeLoads(esmFile, env, runs, ESM_PROBE));
+  const mainFirstFile = variantBundle(fn, "main-first");
+  timeLoads(mainFirstFile, env, 1);
+  const mainFirst = median(timeLoads(mainFirstFile, env, runs));
   return {
     zip_bytes: fs.statSync(fn.zipPath).size,
     init_ms: round(bundled),
@@ -97,5 +104,7 @@ export function measureInit(fn: FunctionModel, runs = 20): FunctionInit {
     init_ratio_vs_unbundled: round(bundled / unbundled, 3),
     esm_init_ms: round(esm),
     esm_ratio_vs_cjs: round(esm / bundled, 3),
+    main_first_init_ms: round(mainFirst),
+    main_first_ratio_vs_shipped: round(mainFirst / bundled, 3),
   };
 }

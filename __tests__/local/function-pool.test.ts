@@ -412,7 +412,7 @@ describe("FunctionPool: the Node.js a function runs on", () => {
   });
 
   it.each([
-    [`nodejs${Number(major) - 2}.x`, new RegExp(`declares runtime nodejs${Number(major) - 2}\\.x, but the local runtime would run it on Node\\.js ${process.version.replace(/\./g, "\\.")} .*put Node\\.js ${Number(major) - 2} first on PATH`)],
+    [`nodejs${Number(major) - 2}.x`, new RegExp(`declares runtime nodejs${Number(major) - 2}\\.x, but the local runtime would run it on Node\\.js ${process.version.replace(/\./g, "\\.")} .*make provides Node\\.js 22 only: declare nodejs22\\.x, or run the runtime .* on Node\\.js ${Number(major) - 2}$`)],
     ["python3.12", /declares runtime python3\.12: the local runtime runs only Node\.js functions/],
   ])("refuses a function declaring %s before any environment starts", (runtime, message) => {
     expect(() => pool({ runtime })).toThrow(message);

