@@ -6,8 +6,11 @@ SHELL := /bin/bash
 
 # cdktf and terraform phone home unless told not to; this machine has no such network.
 export CHECKPOINT_DISABLE := 1
-# No ~/.terraformrc is needed; an empty CLI config keeps terraform from warning about it.
-export TF_CLI_CONFIG_FILE ?= /dev/null
+# No ~/.terraformrc is needed: without one, or when the environment names one that does not exist (terraform then
+# warns on every run; `?=` would keep such a name), an empty CLI configuration is used.
+ifeq ($(wildcard $(TF_CLI_CONFIG_FILE)),)
+export TF_CLI_CONFIG_FILE := /dev/null
+endif
 
 # Node.js 22 for every target: the node on PATH when it is Node 22 >= 22.19 (the functions run on nodejs22.x, and
 # cdktn-cli needs 22.19), else the pinned Node.js 22 of toolchain/node, installed from the npm registry on first use.
@@ -33,7 +36,7 @@ SOURCES := $(shell find main.ts config constructs stacks lambda-src -name '*.ts'
 .PHONY: help install synth demo local describe verify readme-proof bench soak test typecheck lint unit checkov clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(NPM_STAMP): package.json package-lock.json $(NODE_STAMP)
 	npm ci --no-audit --no-fund
@@ -94,6 +97,8 @@ validate: synth ## terraform init -backend=false and validate on every synthesiz
 	scripts/validate.sh cdktf.out/stacks
 
 test: typecheck lint unit checkov verify soak test-cdktn ## Everything CI runs: types, lint, jest, synth, checkov, access proof, soak, CDK Terrain
+	@echo "Summary:"
+	@node --import tsx scripts/test-summary.ts
 
 clean: ## Remove generated files (keeps node_modules and .venv)
 	rm -rf cdktf.out build
