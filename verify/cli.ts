@@ -129,18 +129,44 @@ export async function runVerify(argv: readonly string[], out: (text: string) => 
   return passed(result) ? EXIT.proven : EXIT.violation;
 }
 
+/**
+ * A writer to a stream that may be closed under us (`npm run verify -- --format json | head -1`):
+ * once the reader has gone (EPIPE), it stops writing, quietly. Any other error on the stream is
+ * passed to onOtherError. The exit code stays the proof's.
+ */
+export function pipeWriter(stream: NodeJS.WritableStream, onOtherError: (err: Error) => void): (text: string) => void {
+  let closed = false;
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE" || err.code === "ERR_STREAM_DESTROYED") {
+      closed = true;
+      return;
+    }
+    onOtherError(err);
+  });
+  return (text) => {
+    if (closed) return;
+    stream.write(text);
+  };
+}
+
 if (require.main === module) {
-  runVerify(process.argv.slice(2), (text) => process.stdout.write(`${text}\n`), (line) => process.stderr.write(`verify: ${line}\n`))
+  const writeErr = pipeWriter(process.stderr, () => undefined);
+  const writeOut = pipeWriter(process.stdout, (err) => {
+    writeErr(`verify: cannot write the report: ${err.message}\n`);
+    process.exitCode = EXIT.badInput;
+  });
+  runVerify(process.argv.slice(2), (text) => writeOut(`${text}\n`), (line) => writeErr(`verify: ${line}\n`))
     .then((code) => {
-      process.exitCode = code;
+      // A report that could not be written (other than to a reader that has gone) is not a proof.
+      if (process.exitCode === undefined || process.exitCode === EXIT.proven) process.exitCode = code;
     })
     .catch((err: unknown) => {
       if (err instanceof VerifyInputError) {
-        process.stderr.write(`verify: ${err.message}\n`);
+        writeErr(`verify: ${err.message}\n`);
         process.exitCode = EXIT.badInput;
         return;
       }
-      process.stderr.write(`verify: internal error (please report it): ${(err as Error).stack ?? String(err)}\n`);
+      writeErr(`verify: internal error (please report it): ${(err as Error).stack ?? String(err)}\n`);
       process.exitCode = EXIT.badInput;
     });
 }
