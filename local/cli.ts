@@ -2,18 +2,22 @@
  * `make local`: synthesize, build, start the runtime in the foreground, write the AWS profiles.
  * Ctrl-C stops the endpoint and every function process it started.
  */
+import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
 import { writeProfiles } from "./profiles";
 import { DEFAULT_ACCOUNT_CONCURRENCY } from "./exec/function-pool";
+import { formatDecision } from "./server/audit";
 import { describeFaultPlan, FAULTS, parseFaultRule } from "./server/faults";
 import { bootLocalRuntime, isUserFacingError, PROJECT_ROOT } from "./start";
 
-const USAGE = `usage: npx tsx local/cli.ts [--port N] [--dir cdktf.out] [--profiles-dir .local-aws] [--quiet] [--account-concurrency N] [--fault NAME[:N]]...
+const USAGE = `usage: npx tsx local/cli.ts [--port N] [--dir cdktf.out] [--profiles-dir .local-aws] [--quiet] [--no-decisions] [--account-concurrency N] [--fault NAME[:N]]...
   --port N           port on 127.0.0.1 (default 0: a free port)
   --dir DIR          the synthesized stacks (default cdktf.out; synthesized when missing or stale)
   --profiles-dir D   where config and credentials are written (default .local-aws)
-  --quiet            do not print function logs
+  --quiet            do not print function logs (the [function] lines)
+  --no-decisions     do not print the authorization decisions: one line per request the runtime decides,
+                     e.g. ALLOW sts:AssumeRole <principal> -> <role> or DENY lambda:InvokeFunction <principal> -> <function> (<reason>)
   --account-concurrency N
                      each account's concurrent-executions quota in the region (default ${DEFAULT_ACCOUNT_CONCURRENCY}, AWS's
                      default; a new account may have 10). Functions without reserved concurrency share
@@ -33,6 +37,7 @@ function parseCli(argv: string[]) {
         dir: { type: "string" },
         "profiles-dir": { type: "string" },
         quiet: { type: "boolean" },
+        "no-decisions": { type: "boolean" },
         fault: { type: "string", multiple: true },
         "account-concurrency": { type: "string" },
         help: { type: "boolean" },
@@ -47,7 +52,16 @@ function parseCli(argv: string[]) {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer from 0 to 65535, got '${values.port}'`);
     const faults = (values.fault ?? []).map(parseFaultRule);
     const accountConcurrency = parseAccountConcurrency(values["account-concurrency"]);
-    return { port, dir: values.dir, profilesDir: values["profiles-dir"] ?? path.join(PROJECT_ROOT, ".local-aws"), quiet: values.quiet ?? false, faults, accountConcurrency };
+    return {
+      port,
+      dir: values.dir,
+      // Absolute, so the paths printed at start work from any directory.
+      profilesDir: path.resolve(values["profiles-dir"] ?? path.join(PROJECT_ROOT, ".local-aws")),
+      quiet: values.quiet ?? false,
+      decisions: !(values["no-decisions"] ?? false),
+      faults,
+      accountConcurrency,
+    };
   } catch (err) {
     console.error(`${(err as Error).message}\n${USAGE}`);
     process.exit(2);
@@ -73,6 +87,7 @@ async function main(): Promise<void> {
     ...(args.accountConcurrency !== undefined ? { accountConcurrency: args.accountConcurrency } : {}),
     ...(args.quiet ? {} : { onFunctionLog: (fn: string, line: string) => console.log(`[${fn}] ${line}`) }),
   });
+  if (args.decisions) runtime.audit.subscribe((event) => console.log(formatDecision(event)));
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -98,7 +113,6 @@ async function main(): Promise<void> {
       console.log(`renewed the function sessions in ${args.profilesDir}`);
     }, Math.max(60_000, shortestSession / 2));
   }
-  const rel = (f: string) => path.relative(process.cwd(), f) || f;
   console.log(`local runtime listening on ${runtime.endpoint} (region ${runtime.region})`);
   if (args.faults.length > 0) console.log(`injecting faults: ${describeFaultPlan(args.faults)}`);
   const concurrency = Object.entries(runtime.concurrencyStats());
@@ -106,14 +120,32 @@ async function main(): Promise<void> {
     `account concurrency ${concurrency[0]?.[1].accountConcurrency ?? DEFAULT_ACCOUNT_CONCURRENCY} per account; unreserved (shared by the functions without reserved concurrency): ` +
       concurrency.map(([account, c]) => `${account} ${c.unreserved}`).join(", "),
   );
-  console.log(`profiles written to ${rel(files.configFile)} and ${rel(files.credentialsFile)}:`);
+  // Absolute paths: the export line below works from any directory, not only the repository root.
+  const configFile = path.resolve(files.configFile);
+  const credentialsFile = path.resolve(files.credentialsFile);
+  console.log(`wrote ${configFile}`);
+  console.log(`wrote ${credentialsFile}`);
+  console.log(`profiles:`);
   for (const p of runtime.profiles()) console.log(`  ${p.profile.padEnd(16)} ${p.principalArn}`);
-  console.log(`\ntry:\n  export AWS_CONFIG_FILE=${rel(files.configFile)} AWS_SHARED_CREDENTIALS_FILE=${rel(files.credentialsFile)}`);
+  console.log(`\nuse them from any directory (in each shell that runs the AWS CLI or an SDK):`);
+  console.log(`  export AWS_CONFIG_FILE=${shellQuote(configFile)} AWS_SHARED_CREDENTIALS_FILE=${shellQuote(credentialsFile)}`);
+  console.log(`\ntry:`);
   console.log(`  aws --profile caller-function sts get-caller-identity`);
   const caller = [...runtime.model.functions.values()].find((f) => f.source.stack === "caller")?.name ?? "<caller>";
+  const answer = shellQuote(path.join(os.tmpdir(), "answer.json"));
   // CLI v2 needs --cli-binary-format raw-in-base64-out to send the JSON as given; v1 rejects the flag.
-  console.log(`  aws --profile caller-admin lambda invoke --function-name ${caller} --payload '{"payload":{"operation":"quote","items":[{"sku":"A-1","quantity":2,"unitPriceCents":1999}]}}' answer.json   # CLI v2: add --cli-binary-format raw-in-base64-out`);
+  console.log(`  aws --profile caller-admin lambda invoke --function-name ${caller} --payload '{"payload":{"operation":"quote","items":[{"sku":"A-1","quantity":2,"unitPriceCents":1999}]}}' ${answer} && cat ${answer}   # CLI v2: add --cli-binary-format raw-in-base64-out`);
+  console.log(
+    args.decisions
+      ? `\neach authorization decision is printed as it is made (ALLOW/DENY <action> <principal> -> <resource>); --no-decisions hides them${args.quiet ? "" : ", --quiet hides the function logs"}`
+      : `\nauthorization decisions are not printed (--no-decisions)`,
+  );
   console.log(`\nCtrl-C stops it.`);
+}
+
+/** A path as one shell word: as is when it is plain, else single-quoted. */
+function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 main().catch((err: unknown) => {

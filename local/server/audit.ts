@@ -50,3 +50,21 @@ export class AuditLog {
     return () => this.listeners.delete(listener);
   }
 }
+
+/**
+ * One short line per decision, as `make local` prints it:
+ * `ALLOW sts:AssumeRole <principal> -> <resource>`, `DENY lambda:InvokeFunction <principal> -> <resource> (<reason>)`,
+ * `ERROR <action> <principal> -> <resource> (<code>)` for requests refused before any authorization (validation, throttling, faults).
+ */
+export function formatDecision(e: AuditEvent): string {
+  const verdict = e.outcome === "allowed" ? "ALLOW" : e.outcome === "denied" ? "DENY" : "ERROR";
+  const target = e.resource !== undefined ? ` -> ${e.resource}` : "";
+  return `${verdict} ${e.action} ${e.principal}${target}${e.outcome === "allowed" ? "" : ` (${refusalReason(e)})`}`;
+}
+
+function refusalReason(e: AuditEvent): string {
+  if (e.outcome === "error") return e.errorCode ?? "error";
+  if (e.decidedBy.length > 0) return e.decidedBy.join("; ");
+  const because = e.message !== undefined ? /\bbecause (.*)$/.exec(e.message)?.[1] : undefined;
+  return because ?? e.errorCode ?? "denied";
+}
