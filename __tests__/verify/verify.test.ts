@@ -129,7 +129,12 @@ describe("the unmodified stacks", () => {
     expect(cell(analysis, "admin/111111111111", `assume:${INVOKER_ROLE}`)).toMatchObject({ allowed: false, decidedBy: ["trust policy of role/xacct-demo-callee-invoker (no Allow matched)"] });
     expect(cell(analysis, "outsider/333333333333", `invoke:${CALLEE_FN}`)).toMatchObject({
       allowed: false,
-      decidedBy: ["resource policy of function xacct-demo-callee: none exists (a request from another account needs one)"],
+      decidedBy: ["resource policy of function xacct-demo-callee: no resource-based policy exists, and a request from another account needs one to allow it"],
+    });
+    // A role has no resource-based policy for IAM's own actions: the text says that, not that the role is missing.
+    expect(cell(analysis, "outsider/333333333333", `change-role:${INVOKER_ROLE}`)).toMatchObject({
+      allowed: false,
+      decidedBy: ["role/xacct-demo-callee-invoker: no resource-based policy exists, and a request from another account needs one to allow it"],
     });
     expect(cell(analysis, "anonymous", `invoke:${CALLEE_FN}`)).toMatchObject({ allowed: false, decidedBy: ["lambda accepts only signed requests"] });
   });

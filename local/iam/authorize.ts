@@ -142,7 +142,7 @@ export class Authorizer {
       allowedBy: [],
       reason: awsReason(request.action, denials),
       // Across accounts with no resource policy at all, the simulator names no denial: say what is missing.
-      deniedBy: denials.length > 0 ? denials.map((d) => describeDenial(d, resourcePolicyName)) : [`${resourcePolicyName}: none exists (a request from another account needs one)`],
+      deniedBy: denials.length > 0 ? denials.map((d) => describeDenial(d, resourcePolicyName)) : [`${resourcePolicyName}: no resource-based policy exists, and a request from another account needs one to allow it`],
     };
   }
 }
