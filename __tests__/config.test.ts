@@ -83,6 +83,28 @@ describe("validateConfig", () => {
     expect(problemsOf({ ...DEMO_DEFAULTS, callerAcountId: "111111111111" })[0]).toMatch(/unknown field 'callerAcountId'/);
   });
 
+  it("suggests the known field a misspelt one is closest to, and lists no others", () => {
+    expect(problemsOf({ ...DEMO_DEFAULTS, callerAcountId: "111111111111" })).toEqual(["unknown field 'callerAcountId': did you mean callerAccountId? (remove it or fix its spelling)"]);
+  });
+
+  it.each([
+    ["a missing letter", "calleeVpcI", "calleeVpcId"],
+    ["as close to two fields", "calleVpcId", "callerVpcId or calleeVpcId"],
+    ["two letters swapped", "regoin", "region"],
+    ["another case", "CallerAccountID", "callerAccountId"],
+    ["all lower case", "externalid", "externalId"],
+    ["an extra letter", "stateBuckett", "stateBucket"],
+  ])("a typo (%s): %s -> %s", (_what, typo, meant) => {
+    const problems = problemsOf({ ...DEMO_DEFAULTS, [typo]: "x" });
+    expect(problems).toEqual([`unknown field '${typo}': did you mean ${meant}? (remove it or fix its spelling)`]);
+  });
+
+  it.each(["databasePassword", "x", "callerAccountIdentifierNumber"])("a name close to none (%s): says so and points to the README's table, listing no fields", (name) => {
+    const problems = problemsOf({ ...DEMO_DEFAULTS, [name]: "x" });
+    expect(problems).toEqual([`unknown field '${name}': no known field is close to it (remove it; the fields are in the Configuration table of README.md)`]);
+    expect(problems[0]).not.toMatch(/did you mean|known fields|region|calleeVpcId/);
+  });
+
   it("refuses names that would overflow AWS limits", () => {
     const problems = problemsOf({ ...DEMO_DEFAULTS, namePrefix: "abcdefghijkl", environment: "production", region: "ap-southeasternmostregion-1" });
     expect(problems.join("\n")).toMatch(/too long for the code bucket name/);

@@ -186,6 +186,50 @@ function isCidrV4(value: string): boolean {
 }
 
 /**
+ * Edit distance with adjacent transpositions (optimal string alignment), or Infinity once it
+ * is certainly above `limit` (the lengths alone differ by more).
+ */
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) > limit) return Infinity;
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/**
+ * The known fields an unknown one most likely misspells (case-insensitive): those at the smallest
+ * distance, if it is close, at most one edit per four characters of the longer name (at least one,
+ * at most three). Empty when none is close.
+ */
+export function closestConfigKeys(key: string): string[] {
+  const lower = key.toLowerCase();
+  let best: string[] = [];
+  let bestDistance = Infinity;
+  for (const known of CONFIG_KEYS) {
+    const limit = Math.min(3, Math.max(1, Math.floor(Math.max(key.length, known.length) / 4)));
+    const distance = editDistance(lower, known.toLowerCase(), limit);
+    if (distance > limit || distance > bestDistance) continue;
+    if (distance < bestDistance) best = [];
+    bestDistance = distance;
+    best.push(known);
+  }
+  return best;
+}
+
+function unknownFieldProblem(key: string): string {
+  const closest = closestConfigKeys(key);
+  return closest.length > 0
+    ? `unknown field '${key}': did you mean ${closest.join(" or ")}? (remove it or fix its spelling)`
+    : `unknown field '${key}': no known field is close to it (remove it; the fields are in the Configuration table of README.md)`;
+}
+
+/**
  * Validates a raw object (from defaults, cdktf.json context, a file and the
  * environment) and returns it typed. Never throws anything but
  * ConfigValidationError, whatever the input.
@@ -199,7 +243,7 @@ export function validateConfig(raw: unknown, sources: readonly string[] = []): C
 
   for (const key of Object.keys(input)) {
     if (!(CONFIG_KEYS as string[]).includes(key)) {
-      problems.push(`unknown field '${key}': remove it or check its spelling (known fields: ${CONFIG_KEYS.join(", ")})`);
+      problems.push(unknownFieldProblem(key));
     }
   }
 

@@ -300,6 +300,31 @@ describe("validateConfig (property-based)", () => {
     );
   });
 
+  it("suggests the field an unknown one misspells by one edit (a letter dropped, doubled, swapped or in another case), and lists no fields otherwise", () => {
+    const misspelt = fc
+      .tuple(fc.constantFrom(...CONFIG_KEYS), fc.nat(), fc.constantFrom("drop", "double", "swap", "case"))
+      .map(([key, at, how]) => {
+        const i = at % (how === "swap" ? key.length - 1 : key.length);
+        const typo =
+          how === "drop" ? key.slice(0, i) + key.slice(i + 1)
+          : how === "double" ? key.slice(0, i + 1) + key.slice(i)
+          : how === "swap" ? key.slice(0, i) + key[i + 1] + key[i] + key.slice(i + 2)
+          : key.slice(0, i) + (key[i] === key[i].toUpperCase() ? key[i].toLowerCase() : key[i].toUpperCase()) + key.slice(i + 1);
+        return { key, typo };
+      })
+      .filter(({ typo }) => !(CONFIG_KEYS as string[]).includes(typo));
+    fc.assert(
+      fc.property(misspelt, ({ key, typo }) => {
+        const problems = problemsOf({ ...DEMO_DEFAULTS, [typo]: "x" });
+        expect(problems).toHaveLength(1);
+        const m = /^unknown field '(.*)': did you mean (.*)\? \(remove it or fix its spelling\)$/.exec(problems?.[0] ?? "");
+        expect(m?.[1]).toBe(typo);
+        expect(m?.[2].split(" or ")).toContain(key);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it("throws nothing but ConfigValidationError for arbitrary input, and accepts only what it returns unchanged", () => {
     const anything = anyJavaScriptValue(3);
     const input = fc.oneof(
