@@ -28,7 +28,11 @@ describe("validateConfig", () => {
     ["calleeAccountId", "22222222222a", "calleeAccountId must be 12 digits, got '22222222222a'"],
     ["region", "Europe", "region must be an AWS region name such as 'eu-west-1', got 'Europe'"],
     ["callerVpcId", "vpc-123", "callerVpcId must be a VPC id like 'vpc-0123456789abcdef0', got 'vpc-123'"],
-    ["calleeSubnetIds", ["subnet-0b1b1b1b1b1b1b1b1", "sub-1"], "calleeSubnetIds must contain only subnet ids like 'subnet-0123456789abcdef0', got 'sub-1'"],
+    [
+      "calleeSubnetIds",
+      ["subnet-0b1b1b1b1b1b1b1b1", "sub-1"],
+      "calleeSubnetIds must contain only subnet ids like 'subnet-0123456789abcdef0', got 'sub-1'",
+    ],
     ["callerSubnetIds", [], "callerSubnetIds must be a non-empty list of subnet ids"],
     ["stateBucket", "My_Bucket", "stateBucket must be an S3 bucket name"],
     ["stateKeyPrefix", "/leading", "stateKeyPrefix must be a key prefix without leading or trailing '/'"],
@@ -84,7 +88,9 @@ describe("validateConfig", () => {
   });
 
   it("suggests the known field a misspelt one is closest to, and lists no others", () => {
-    expect(problemsOf({ ...DEMO_DEFAULTS, callerAcountId: "111111111111" })).toEqual(["unknown field 'callerAcountId': did you mean callerAccountId? (remove it or fix its spelling)"]);
+    expect(problemsOf({ ...DEMO_DEFAULTS, callerAcountId: "111111111111" })).toEqual([
+      "unknown field 'callerAcountId': did you mean callerAccountId? (remove it or fix its spelling)",
+    ]);
   });
 
   it.each([
@@ -99,14 +105,24 @@ describe("validateConfig", () => {
     expect(problems).toEqual([`unknown field '${typo}': did you mean ${meant}? (remove it or fix its spelling)`]);
   });
 
-  it.each(["databasePassword", "x", "callerAccountIdentifierNumber"])("a name close to none (%s): says so and points to the README's table, listing no fields", (name) => {
-    const problems = problemsOf({ ...DEMO_DEFAULTS, [name]: "x" });
-    expect(problems).toEqual([`unknown field '${name}': no known field is close to it (remove it; the fields are in the Configuration table of README.md)`]);
-    expect(problems[0]).not.toMatch(/did you mean|known fields|region|calleeVpcId/);
-  });
+  it.each(["databasePassword", "x", "callerAccountIdentifierNumber"])(
+    "a name close to none (%s): says so and points to the README's table, listing no fields",
+    (name) => {
+      const problems = problemsOf({ ...DEMO_DEFAULTS, [name]: "x" });
+      expect(problems).toEqual([
+        `unknown field '${name}': no known field is close to it (remove it; the fields are in the Configuration table of README.md)`,
+      ]);
+      expect(problems[0]).not.toMatch(/did you mean|known fields|region|calleeVpcId/);
+    },
+  );
 
   it("refuses names that would overflow AWS limits", () => {
-    const problems = problemsOf({ ...DEMO_DEFAULTS, namePrefix: "abcdefghijkl", environment: "production", region: "ap-southeasternmostregion-1" });
+    const problems = problemsOf({
+      ...DEMO_DEFAULTS,
+      namePrefix: "abcdefghijkl",
+      environment: "production",
+      region: "ap-southeasternmostregion-1",
+    });
     expect(problems.join("\n")).toMatch(/too long for the code bucket name/);
   });
 
@@ -122,8 +138,13 @@ describe("validateConfig", () => {
       expect(problems[0]).toContain("XACCT_BOOTSTRAP_ONLY=true");
     });
 
-    it.each([["an empty string", ""], ["null", null]])("is required when given as %s (the same as not given)", (_what, value) => {
-      expect(problemsOf({ ...real, stateKmsKeyArn: value })).toEqual([expect.stringMatching(/^stateKmsKeyArn is required when the accounts are not the built-in demo's/)]);
+    it.each([
+      ["an empty string", ""],
+      ["null", null],
+    ])("is required when given as %s (the same as not given)", (_what, value) => {
+      expect(problemsOf({ ...real, stateKmsKeyArn: value })).toEqual([
+        expect.stringMatching(/^stateKmsKeyArn is required when the accounts are not the built-in demo's/),
+      ]);
     });
 
     it("is not required for the demo accounts, nor for a bootstrap-only synth", () => {
@@ -172,7 +193,11 @@ describe("loadConfig", () => {
     fs.writeFileSync(path.join(dir, "cross-account.config.json"), JSON.stringify({ region: "us-east-1", environment: "file" }));
     const config = loadConfig({
       context: { region: "eu-central-1", environment: "context", namePrefix: "ctx" },
-      env: { [envVarName("environment")]: "env", XACCT_CALLER_SUBNET_IDS: "subnet-0c1c1c1c1c1c1c1c1, subnet-0c2c2c2c2c2c2c2c2", XACCT_CALLEE_MEMORY_MB: "512" },
+      env: {
+        [envVarName("environment")]: "env",
+        XACCT_CALLER_SUBNET_IDS: "subnet-0c1c1c1c1c1c1c1c1, subnet-0c2c2c2c2c2c2c2c2",
+        XACCT_CALLEE_MEMORY_MB: "512",
+      },
       cwd: dir,
     });
     expect(config.namePrefix).toBe("ctx");
@@ -224,7 +249,13 @@ describe("the app entry point", () => {
     const outdir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "xacct-out-")), "cdktf.out");
     const result = spawnSync(process.execPath, [require.resolve("tsx/cli"), "main.ts"], {
       cwd: path.resolve(__dirname, ".."),
-      env: { ...process.env, CHECKPOINT_DISABLE: "1", CDKTF_OUTDIR: outdir, XACCT_CALLER_ACCOUNT_ID: "123456789012", XACCT_BOOTSTRAP_ONLY: "true" },
+      env: {
+        ...process.env,
+        CHECKPOINT_DISABLE: "1",
+        CDKTF_OUTDIR: outdir,
+        XACCT_CALLER_ACCOUNT_ID: "123456789012",
+        XACCT_BOOTSTRAP_ONLY: "true",
+      },
       encoding: "utf8",
     });
     expect(result.stderr).toBe("");
@@ -232,7 +263,6 @@ describe("the app entry point", () => {
     expect(fs.readdirSync(path.join(outdir, "stacks"))).toEqual(["bootstrap"]);
     fs.rmSync(path.dirname(outdir), { recursive: true, force: true });
   });
-
 
   it("exits 1 with the field's message and writes nothing when the configuration is invalid", () => {
     const outdir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "xacct-out-")), "cdktf.out");

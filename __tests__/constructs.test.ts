@@ -47,7 +47,9 @@ describe("CrossAccountInvokerRole", () => {
   });
 
   it("requires the external id and the organisation when they are configured", () => {
-    const trust = JSON.parse(onlyResource(invokerRole({ externalId: "ext-123", organizationId: "o-abcdefghij" }), "aws_iam_role").assume_role_policy);
+    const trust = JSON.parse(
+      onlyResource(invokerRole({ externalId: "ext-123", organizationId: "o-abcdefghij" }), "aws_iam_role").assume_role_policy,
+    );
     expect(statement(trust, "CallerFunctionRoleOnly").Condition).toEqual({
       ArnEquals: { "aws:PrincipalArn": CALLER_ROLE },
       StringEquals: { "sts:ExternalId": "ext-123", "aws:PrincipalOrgID": "o-abcdefghij" },
@@ -56,21 +58,38 @@ describe("CrossAccountInvokerRole", () => {
 
   it("may invoke the one callee function and do nothing else", () => {
     const policy = JSON.parse(onlyResource(invokerRole(), "aws_iam_role_policy").policy);
-    expect(policy.Statement).toEqual([{ Sid: "InvokeCalleeFunctionOnly", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: CALLEE_FN }]);
+    expect(policy.Statement).toEqual([
+      { Sid: "InvokeCalleeFunctionOnly", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: CALLEE_FN },
+    ]);
   });
 });
 
 describe("EncryptedBucket", () => {
   const synth = Testing.synthScope((scope) => {
     const provider = new AwsProvider(scope, "aws", { region: "eu-west-1", alias: "caller" });
-    new EncryptedBucket(scope, "code", { provider, partition: "aws", accountId: "111111111111", bucketName: "my-code-bucket", purpose: "code" });
+    new EncryptedBucket(scope, "code", {
+      provider,
+      partition: "aws",
+      accountId: "111111111111",
+      bucketName: "my-code-bucket",
+      purpose: "code",
+    });
   });
 
   it("creates a rotating KMS key whose policy only enables IAM in its own account", () => {
-    expect(synth).toHaveResourceWithProperties({ tfResourceType: "aws_kms_key" }, { enable_key_rotation: true, deletion_window_in_days: 30 });
+    expect(synth).toHaveResourceWithProperties(
+      { tfResourceType: "aws_kms_key" },
+      { enable_key_rotation: true, deletion_window_in_days: 30 },
+    );
     const policy = JSON.parse(onlyResource(synth, "aws_kms_key").policy);
     expect(policy.Statement).toEqual([
-      { Sid: "EnableIamPoliciesInOwnAccount", Effect: "Allow", Principal: { AWS: "arn:aws:iam::111111111111:root" }, Action: "kms:*", Resource: "*" },
+      {
+        Sid: "EnableIamPoliciesInOwnAccount",
+        Effect: "Allow",
+        Principal: { AWS: "arn:aws:iam::111111111111:root" },
+        Action: "kms:*",
+        Resource: "*",
+      },
     ]);
     expect(onlyResource(synth, "aws_kms_alias").name).toBe("alias/my-code-bucket");
   });
@@ -78,7 +97,10 @@ describe("EncryptedBucket", () => {
   it("encrypts with that key, versions, blocks public access and enforces bucket ownership", () => {
     const key = Object.keys(resourcesOf(synth, "aws_kms_key"))[0];
     expect(onlyResource(synth, "aws_s3_bucket_server_side_encryption_configuration").rule).toEqual([
-      { apply_server_side_encryption_by_default: { sse_algorithm: "aws:kms", kms_master_key_id: `\${aws_kms_key.${key}.arn}` }, bucket_key_enabled: true },
+      {
+        apply_server_side_encryption_by_default: { sse_algorithm: "aws:kms", kms_master_key_id: `\${aws_kms_key.${key}.arn}` },
+        bucket_key_enabled: true,
+      },
     ]);
     expect(onlyResource(synth, "aws_s3_bucket_versioning").versioning_configuration).toEqual({ status: "Enabled" });
     expect(synth).toHaveResourceWithProperties(
@@ -114,9 +136,20 @@ describe("EncryptedBucket", () => {
   });
 
   it.each([
-    ["SSE-KMS with its own key", { "s3:x-amz-server-side-encryption": "aws:kms", "s3:x-amz-server-side-encryption-aws-kms-key-id": "OWN" }, true],
+    [
+      "SSE-KMS with its own key",
+      { "s3:x-amz-server-side-encryption": "aws:kms", "s3:x-amz-server-side-encryption-aws-kms-key-id": "OWN" },
+      true,
+    ],
     ["no encryption header (a multipart part; the bucket's default key applies)", {}, true],
-    ["SSE-KMS with another key", { "s3:x-amz-server-side-encryption": "aws:kms", "s3:x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:eu-west-1:111111111111:key/other" }, false],
+    [
+      "SSE-KMS with another key",
+      {
+        "s3:x-amz-server-side-encryption": "aws:kms",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:eu-west-1:111111111111:key/other",
+      },
+      false,
+    ],
     ["SSE-KMS without a key id (S3 would use aws/s3)", { "s3:x-amz-server-side-encryption": "aws:kms" }, false],
     ["SSE-S3", { "s3:x-amz-server-side-encryption": "AES256" }, false],
     ["SSE-C", { "s3:x-amz-server-side-encryption-customer-algorithm": "AES256" }, false],
@@ -131,7 +164,15 @@ describe("EncryptedBucket", () => {
     );
     const context = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, v === "OWN" ? own : v]));
     const admin = adminUser("aws", "111111111111");
-    const decision = await new Authorizer().authorize({ principal: admin, action: "s3:PutObject", resourceArn: "arn:aws:s3:::my-code-bucket/functions/code.zip", resourceAccountId: "111111111111", region: "eu-west-1", resourcePolicy: policy, context });
+    const decision = await new Authorizer().authorize({
+      principal: admin,
+      action: "s3:PutObject",
+      resourceArn: "arn:aws:s3:::my-code-bucket/functions/code.zip",
+      resourceAccountId: "111111111111",
+      region: "eu-west-1",
+      resourcePolicy: policy,
+      context,
+    });
     expect(decision.allowed).toBe(accepted);
   });
 });

@@ -60,9 +60,14 @@ describe("the README's deployer policy for account A", () => {
 
   it("creates the function in the configured VPC and subnets only", async () => {
     const fn = `arn:aws:lambda:eu-west-1:${A}:function:xacct-demo-caller`;
-    const vpc = { "lambda:VpcIds": ["vpc-0a1a1a1a1a1a1a1a1"], "lambda:SubnetIds": ["subnet-0a1a1a1a1a1a1a1a1", "subnet-0a2a2a2a2a2a2a2a2"] };
+    const vpc = {
+      "lambda:VpcIds": ["vpc-0a1a1a1a1a1a1a1a1"],
+      "lambda:SubnetIds": ["subnet-0a1a1a1a1a1a1a1a1", "subnet-0a2a2a2a2a2a2a2a2"],
+    };
     expect(await allowed("lambda:CreateFunction", fn, vpc)).toBe(true);
-    expect(await allowed("lambda:CreateFunction", fn, { ...vpc, "lambda:SubnetIds": ["subnet-0a1a1a1a1a1a1a1a1", "subnet-0fffffffffffffff0"] })).toBe(false);
+    expect(
+      await allowed("lambda:CreateFunction", fn, { ...vpc, "lambda:SubnetIds": ["subnet-0a1a1a1a1a1a1a1a1", "subnet-0fffffffffffffff0"] }),
+    ).toBe(false);
     expect(await allowed("lambda:CreateFunction", fn)).toBe(false);
   });
 

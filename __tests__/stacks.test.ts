@@ -27,8 +27,16 @@ describe.each([
 
   it("has exactly one AWS provider, aliased to its side and bound to its account", () => {
     expect(json.provider.aws).toHaveLength(1);
-    expect(synth).toHaveProviderWithProperties({ tfResourceType: "aws" }, { alias: side, allowed_account_ids: [accountId], region: "eu-west-1" });
-    expect(json.provider.aws[0].default_tags[0].tags).toEqual({ Project: "cross-account-lambda", Environment: "demo", Side: side, ManagedBy: "cdktf" });
+    expect(synth).toHaveProviderWithProperties(
+      { tfResourceType: "aws" },
+      { alias: side, allowed_account_ids: [accountId], region: "eu-west-1" },
+    );
+    expect(json.provider.aws[0].default_tags[0].tags).toEqual({
+      Project: "cross-account-lambda",
+      Environment: "demo",
+      Side: side,
+      ManagedBy: "cdktf",
+    });
   });
 
   it("binds every resource to that provider explicitly", () => {
@@ -54,14 +62,23 @@ describe.each([
 
 describe("provider access settings", () => {
   it("assumes the configured deploy role, or uses the configured profile", () => {
-    const s = synthAll({ calleeDeployRoleArn: "arn:aws:iam::222222222222:role/deployer", callerProfile: "account-a", stateKmsKeyArn: "arn:aws:kms:eu-west-1:111111111111:key/0b1c2d3e-0000-4000-8000-000000000000" });
+    const s = synthAll({
+      calleeDeployRoleArn: "arn:aws:iam::222222222222:role/deployer",
+      callerProfile: "account-a",
+      stateKmsKeyArn: "arn:aws:kms:eu-west-1:111111111111:key/0b1c2d3e-0000-4000-8000-000000000000",
+    });
     const calleeJson = JSON.parse(s.callee);
     const callerJson = JSON.parse(s.caller);
-    expect(calleeJson.provider.aws[0].assume_role).toEqual([{ role_arn: "arn:aws:iam::222222222222:role/deployer", session_name: "cdktf-xacct-callee" }]);
+    expect(calleeJson.provider.aws[0].assume_role).toEqual([
+      { role_arn: "arn:aws:iam::222222222222:role/deployer", session_name: "cdktf-xacct-callee" },
+    ]);
     expect(calleeJson.provider.aws[0].profile).toBeUndefined();
     expect(callerJson.provider.aws[0].profile).toBe("account-a");
     expect(callerJson.terraform.backend.s3.profile).toBe("account-a");
-    expect(calleeJson.terraform.backend.s3.assume_role).toEqual({ role_arn: "arn:aws:iam::222222222222:role/deployer", session_name: "cdktf-xacct-callee" });
+    expect(calleeJson.terraform.backend.s3.assume_role).toEqual({
+      role_arn: "arn:aws:iam::222222222222:role/deployer",
+      session_name: "cdktf-xacct-callee",
+    });
     expect(callerJson.terraform.backend.s3.kms_key_id).toBe("arn:aws:kms:eu-west-1:111111111111:key/0b1c2d3e-0000-4000-8000-000000000000");
   });
 });
@@ -86,11 +103,17 @@ describe.each([
       tracing_config: { mode: "Active" },
       kms_key_arn: `\${aws_kms_key.${keyId}.arn}`,
       vpc_config: {
-        subnet_ids: side === "caller" ? ["subnet-0a1a1a1a1a1a1a1a1", "subnet-0a2a2a2a2a2a2a2a2"] : ["subnet-0b1b1b1b1b1b1b1b1", "subnet-0b2b2b2b2b2b2b2b2"],
+        subnet_ids:
+          side === "caller"
+            ? ["subnet-0a1a1a1a1a1a1a1a1", "subnet-0a2a2a2a2a2a2a2a2"]
+            : ["subnet-0b1b1b1b1b1b1b1b1", "subnet-0b2b2b2b2b2b2b2b2"],
         security_group_ids: [`\${aws_security_group.${sgId}.id}`],
       },
     });
-    expect(fn.logging_config).toMatchObject({ log_format: "JSON", log_group: expect.stringMatching(/^\$\{aws_cloudwatch_log_group\..+\.name\}$/) });
+    expect(fn.logging_config).toMatchObject({
+      log_format: "JSON",
+      log_group: expect.stringMatching(/^\$\{aws_cloudwatch_log_group\..+\.name\}$/),
+    });
   });
 
   it("reserves no concurrency unless configured (a new account's quota of 10 leaves none to reserve)", () => {
@@ -149,7 +172,10 @@ describe.each([
 
   it("lets the execution role write its own logs, attach to its VPC, trace, and use its own key and queue only", () => {
     const policy: Policy = JSON.parse(Object.values(resourcesOf(synth, "aws_iam_role_policy")).find((p) => p.name === "execution")!.policy);
-    expect(statement(policy, "WriteOwnLogGroupOnly")).toMatchObject({ Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroupArn}:log-stream:*` });
+    expect(statement(policy, "WriteOwnLogGroupOnly")).toMatchObject({
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: `${logGroupArn}:log-stream:*`,
+    });
     expect(policy.Statement.flatMap((s) => asList(s.Action)).filter((a) => a.startsWith("ec2:"))).toEqual([]);
     expect(statement(policy, "UseOwnKeyForEnvironmentAndFailedEvents").Resource).toBe(`\${aws_kms_key.${keyId}.arn}`);
     expect(statement(policy, "SendFailedAsyncEventsToOwnQueue").Resource).toMatch(/^\$\{aws_sqs_queue\..+\.arn\}$/);
@@ -193,7 +219,9 @@ describe.each([
 });
 
 describe("the callee stack", () => {
-  const trust: Policy = JSON.parse(Object.values(resourcesOf(callee, "aws_iam_role")).find((r) => r.name === names.invokerRoleName)!.assume_role_policy);
+  const trust: Policy = JSON.parse(
+    Object.values(resourcesOf(callee, "aws_iam_role")).find((r) => r.name === names.invokerRoleName)!.assume_role_policy,
+  );
 
   it("trusts exactly the caller's execution role, by the name the caller stack gives it", () => {
     const callerRoleName = Object.values(resourcesOf(caller, "aws_iam_role"))[0].name;
@@ -205,8 +233,13 @@ describe("the callee stack", () => {
 
   it("adds sts:ExternalId and aws:PrincipalOrgID to the trust when configured", () => {
     const s = synthAll({ externalId: "shared-secret-value", organizationId: "o-abcdefghij" });
-    const t: Policy = JSON.parse(Object.values(resourcesOf(s.callee, "aws_iam_role")).find((r) => r.name === names.invokerRoleName)!.assume_role_policy);
-    expect(statement(t, "CallerFunctionRoleOnly").Condition!.StringEquals).toEqual({ "sts:ExternalId": "shared-secret-value", "aws:PrincipalOrgID": "o-abcdefghij" });
+    const t: Policy = JSON.parse(
+      Object.values(resourcesOf(s.callee, "aws_iam_role")).find((r) => r.name === names.invokerRoleName)!.assume_role_policy,
+    );
+    expect(statement(t, "CallerFunctionRoleOnly").Condition!.StringEquals).toEqual({
+      "sts:ExternalId": "shared-secret-value",
+      "aws:PrincipalOrgID": "o-abcdefghij",
+    });
     const outputs = JSON.parse(s.callee).output;
     expect(outputs[CALLEE_OUTPUT.externalIdRequired].value).toBe(true);
     expect(JSON.stringify(outputs)).not.toContain("shared-secret-value");
@@ -218,7 +251,12 @@ describe("the callee stack", () => {
     const fnId = Object.keys(resourcesOf(callee, "aws_lambda_function"))[0];
     const invoke = Object.values(resourcesOf(callee, "aws_iam_role_policy")).find((p) => p.name === "invoke-callee-only")!;
     expect(JSON.parse(invoke.policy).Statement).toEqual([
-      { Sid: "InvokeCalleeFunctionOnly", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: `\${aws_lambda_function.${fnId}.arn}` },
+      {
+        Sid: "InvokeCalleeFunctionOnly",
+        Effect: "Allow",
+        Action: "lambda:InvokeFunction",
+        Resource: `\${aws_lambda_function.${fnId}.arn}`,
+      },
     ]);
   });
 
@@ -290,14 +328,24 @@ describe("the bootstrap stack", () => {
     // Outside cdktf.out (which `make clean` and every synth may replace): the project's terraform-state/ folder.
     expect(parsed.bootstrap.terraform.backend.local).toEqual({ path: "../../../terraform-state/bootstrap.tfstate" });
     const projectRoot = path.resolve(__dirname, "..");
-    expect(path.resolve(projectRoot, "cdktf.out", "stacks", "bootstrap", parsed.bootstrap.terraform.backend.local.path)).toBe(path.join(projectRoot, "terraform-state", "bootstrap.tfstate"));
+    expect(path.resolve(projectRoot, "cdktf.out", "stacks", "bootstrap", parsed.bootstrap.terraform.backend.local.path)).toBe(
+      path.join(projectRoot, "terraform-state", "bootstrap.tfstate"),
+    );
     const ignored = spawnSync("git", ["check-ignore", "-q", "terraform-state/bootstrap.tfstate"], { cwd: projectRoot });
     expect(ignored.status).toBe(0);
     expect(parsed.bootstrap.provider.aws[0]).toMatchObject({ alias: "bootstrap", allowed_account_ids: ["111111111111"] });
     expect(onlyResource(bootstrap, "aws_s3_bucket").bucket).toBe("xacct-demo-tfstate-111111111111");
     expect(onlyResource(bootstrap, "aws_s3_bucket_versioning").versioning_configuration.status).toBe("Enabled");
-    expect(onlyResource(bootstrap, "aws_s3_bucket_server_side_encryption_configuration").rule[0].apply_server_side_encryption_by_default.sse_algorithm).toBe("aws:kms");
-    expect(onlyResource(bootstrap, "aws_s3_bucket_public_access_block")).toMatchObject({ block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true });
+    expect(
+      onlyResource(bootstrap, "aws_s3_bucket_server_side_encryption_configuration").rule[0].apply_server_side_encryption_by_default
+        .sse_algorithm,
+    ).toBe("aws:kms");
+    expect(onlyResource(bootstrap, "aws_s3_bucket_public_access_block")).toMatchObject({
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
     const policy: Policy = JSON.parse(onlyResource(bootstrap, "aws_s3_bucket_policy").policy);
     expect(statement(policy, "DenyInsecureTransport").Effect).toBe("Deny");
   });
@@ -310,9 +358,13 @@ describe("the bootstrap stack", () => {
       "arn:aws:s3:::xacct-demo-tfstate-111111111111/cross-account-lambda/callee.tfstate",
       "arn:aws:s3:::xacct-demo-tfstate-111111111111/cross-account-lambda/callee.tfstate.tflock",
     ]);
-    expect(statement(policy, "CalleeAccountListsOwnStateOnly").Condition).toEqual({ StringLike: { "s3:prefix": "cross-account-lambda/callee.tfstate*" } });
+    expect(statement(policy, "CalleeAccountListsOwnStateOnly").Condition).toEqual({
+      StringLike: { "s3:prefix": "cross-account-lambda/callee.tfstate*" },
+    });
     const key: Policy = JSON.parse(onlyResource(bootstrap, "aws_kms_key").policy);
-    expect(statement(key, "CalleeAccountUsesKeyThroughS3Only").Condition).toEqual({ StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } });
+    expect(statement(key, "CalleeAccountUsesKeyThroughS3Only").Condition).toEqual({
+      StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" },
+    });
   });
 });
 

@@ -68,14 +68,24 @@ async function main(): Promise<void> {
     if (problems.length > 0) throw new Error(`the soak failed: ${problems.join("; ")}`);
     results = {
       generated_at: new Date().toISOString(),
-      machine: { node: process.version, cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? "unknown", memory_gb: Math.round(os.totalmem() / 2 ** 30) },
+      machine: {
+        node: process.version,
+        cpus: os.cpus().length,
+        cpu_model: os.cpus()[0]?.model ?? "unknown",
+        memory_gb: Math.round(os.totalmem() / 2 ** 30),
+      },
       ...synth,
       ...unit,
       functions,
       sts_assume_role_per_1000_invocations: reuse.sts_assume_role_per_1000_invocations,
       hot_path_api_calls_per_invocation: reuse.hot_path_api_calls_per_invocation,
       hot_path_calls_in_1000_warm_invocations: reuse.hot_path_calls,
-      chain_latency_ms: Object.fromEntries(latency.map((l) => [`concurrency_${l.concurrency}`, { p50: l.p50_ms, p95: l.p95_ms, invocations: l.invocations, failed: l.failed, throughput_per_s: l.throughput_per_s }])),
+      chain_latency_ms: Object.fromEntries(
+        latency.map((l) => [
+          `concurrency_${l.concurrency}`,
+          { p50: l.p50_ms, p95: l.p95_ms, invocations: l.invocations, failed: l.failed, throughput_per_s: l.throughput_per_s },
+        ]),
+      ),
       chain_throughput_per_s: Math.max(...latency.map((l) => l.throughput_per_s)),
       ...overhead,
       soak,
@@ -96,15 +106,34 @@ function printTable(r: Record<string, unknown>): void {
   add("unit_tests_seconds", `${r.unit_tests_seconds} (${r.unit_tests} tests)`);
   for (const [name, f] of Object.entries(r.functions as Record<string, Record<string, number>>)) {
     add(`${name}: zip_bytes`, f.zip_bytes);
-    add(`${name}: init_ms (median of 20)`, `${f.init_ms} (unbundled ${f.unbundled_init_ms}, ratio ${f.init_ratio_vs_unbundled}; as ESM ${f.esm_init_ms}, ratio ${f.esm_ratio_vs_cjs}; main-first ${f.main_first_init_ms}, ratio ${f.main_first_ratio_vs_shipped})`);
+    add(
+      `${name}: init_ms (median of 20)`,
+      `${f.init_ms} (unbundled ${f.unbundled_init_ms}, ratio ${f.init_ratio_vs_unbundled}; as ESM ${f.esm_init_ms}, ratio ${f.esm_ratio_vs_cjs}; main-first ${f.main_first_init_ms}, ratio ${f.main_first_ratio_vs_shipped})`,
+    );
   }
   add("sts_assume_role_per_1000_invocations", r.sts_assume_role_per_1000_invocations);
   add("hot_path_api_calls_per_invocation", r.hot_path_api_calls_per_invocation);
-  for (const [level, l] of Object.entries(r.chain_latency_ms as Record<string, Record<string, number>>)) add(`chain_latency_ms ${level.replace("_", " ")}`, `p50 ${l.p50}, p95 ${l.p95}, ${l.throughput_per_s}/s, ${l.failed} failed of ${l.invocations}`);
+  for (const [level, l] of Object.entries(r.chain_latency_ms as Record<string, Record<string, number>>))
+    add(
+      `chain_latency_ms ${level.replace("_", " ")}`,
+      `p50 ${l.p50}, p95 ${l.p95}, ${l.throughput_per_s}/s, ${l.failed} failed of ${l.invocations}`,
+    );
   add("chain_throughput_per_s", r.chain_throughput_per_s);
-  add("runtime_overhead_ratio", `${r.runtime_overhead_ratio} (${r.through_runtime_median_ms} ms through the runtime, ${r.in_process_median_ms} ms in-process)`);
-  const soak = r.soak as { invocations: number; seconds: number; lost: number; runtime_memory_start: { rss_mb: number }; runtime_memory_end: { rss_mb: number } };
-  add("soak", `${soak.invocations} invocations in ${soak.seconds} s, ${soak.lost} lost, benchmark process RSS ${soak.runtime_memory_start.rss_mb} -> ${soak.runtime_memory_end.rss_mb} MB`);
+  add(
+    "runtime_overhead_ratio",
+    `${r.runtime_overhead_ratio} (${r.through_runtime_median_ms} ms through the runtime, ${r.in_process_median_ms} ms in-process)`,
+  );
+  const soak = r.soak as {
+    invocations: number;
+    seconds: number;
+    lost: number;
+    runtime_memory_start: { rss_mb: number };
+    runtime_memory_end: { rss_mb: number };
+  };
+  add(
+    "soak",
+    `${soak.invocations} invocations in ${soak.seconds} s, ${soak.lost} lost, benchmark process RSS ${soak.runtime_memory_start.rss_mb} -> ${soak.runtime_memory_end.rss_mb} MB`,
+  );
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   for (const [k, v] of rows) console.log(`${k.padEnd(width)}${v}`);
 }

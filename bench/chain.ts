@@ -7,7 +7,9 @@ import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import type { LocalRuntime } from "../local/server/runtime";
 import { elapsedMs, median, percentile, round } from "./stats";
 
-export const QUOTE_EVENT = { payload: { operation: "quote", currency: "EUR", items: [{ sku: "ABC-123", quantity: 2, unitPriceCents: 1999 }] } };
+export const QUOTE_EVENT = {
+  payload: { operation: "quote", currency: "EUR", items: [{ sku: "ABC-123", quantity: 2, unitPriceCents: 1999 }] },
+};
 
 /** A real SDK client as an account's administrator, one attempt; the SDK's agent keeps 50 sockets alive, enough for 32 at once. */
 export function adminLambda(runtime: LocalRuntime, profile: "caller-admin" | "callee-admin"): LambdaClient {
@@ -15,7 +17,11 @@ export function adminLambda(runtime: LocalRuntime, profile: "caller-admin" | "ca
   return new LambdaClient({
     region: runtime.region,
     endpoint: runtime.endpoint,
-    credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) },
+    credentials: {
+      accessKeyId: c.accessKeyId,
+      secretAccessKey: c.secretAccessKey,
+      ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}),
+    },
     maxAttempts: 1,
   });
 }
@@ -38,7 +44,11 @@ export async function invokeChain(client: LambdaClient, functionName: string, ev
 }
 
 /** Runs `total` calls of `task` with `concurrency` workers; returns each call's latency. */
-export async function runConcurrently<T>(total: number, concurrency: number, task: (i: number) => Promise<T>): Promise<{ latencies: number[]; results: T[]; wallMs: number }> {
+export async function runConcurrently<T>(
+  total: number,
+  concurrency: number,
+  task: (i: number) => Promise<T>,
+): Promise<{ latencies: number[]; results: T[]; wallMs: number }> {
   const latencies: number[] = new Array(total);
   const results: T[] = new Array(total);
   let next = 0;
@@ -58,7 +68,9 @@ export async function runConcurrently<T>(total: number, concurrency: number, tas
 /** Who signed each request the runtime served, counted from its audit log while `body` runs. */
 export async function countByPrincipal(runtime: LocalRuntime, body: () => Promise<void>): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
-  const unsubscribe = runtime.audit.subscribe((e) => counts.set(`${e.principal} ${e.action}`, (counts.get(`${e.principal} ${e.action}`) ?? 0) + 1));
+  const unsubscribe = runtime.audit.subscribe((e) =>
+    counts.set(`${e.principal} ${e.action}`, (counts.get(`${e.principal} ${e.action}`) ?? 0) + 1),
+  );
   try {
     await body();
   } finally {
@@ -114,7 +126,12 @@ export interface LatencyAt {
   readonly failed: number;
 }
 
-export async function measureChainLatency(runtime: LocalRuntime, callerName: string, levels: readonly number[], invocationsPer: (c: number) => number): Promise<LatencyAt[]> {
+export async function measureChainLatency(
+  runtime: LocalRuntime,
+  callerName: string,
+  levels: readonly number[],
+  invocationsPer: (c: number) => number,
+): Promise<LatencyAt[]> {
   const out: LatencyAt[] = [];
   for (const concurrency of levels) {
     const client = adminLambda(runtime, "caller-admin");
@@ -124,7 +141,10 @@ export async function measureChainLatency(runtime: LocalRuntime, callerName: str
     const { latencies, results, wallMs } = await runConcurrently(total, concurrency, () => invokeChain(client, callerName));
     const failed = results.filter((r) => !r.ok);
     // A fast refusal would flatter the percentiles: a level with failures is no measurement.
-    if (failed.length > 0) throw new Error(`${failed.length} of ${total} chains failed at concurrency ${concurrency} (${failed[0].error}); latency is measured on successful chains only`);
+    if (failed.length > 0)
+      throw new Error(
+        `${failed.length} of ${total} chains failed at concurrency ${concurrency} (${failed[0].error}); latency is measured on successful chains only`,
+      );
     out.push({
       concurrency,
       invocations: total,
@@ -142,7 +162,11 @@ export async function measureChainLatency(runtime: LocalRuntime, callerName: str
  * The callee through the runtime (SigV4, authorization, the warm child process) against the
  * same handler called in-process: what the runtime adds to one invocation.
  */
-export async function measureRuntimeOverhead(runtime: LocalRuntime, callee: { name: string; handler: (event: unknown, context: unknown) => Promise<unknown> }, n = 500): Promise<{ in_process_median_ms: number; through_runtime_median_ms: number; runtime_overhead_ratio: number }> {
+export async function measureRuntimeOverhead(
+  runtime: LocalRuntime,
+  callee: { name: string; handler: (event: unknown, context: unknown) => Promise<unknown> },
+  n = 500,
+): Promise<{ in_process_median_ms: number; through_runtime_median_ms: number; runtime_overhead_ratio: number }> {
   const event = { operation: "quote", currency: "EUR", items: [{ sku: "ABC-123", quantity: 2, unitPriceCents: 1999 }] };
   const context = { awsRequestId: "bench", functionName: callee.name, getRemainingTimeInMillis: () => 10_000 };
   for (let i = 0; i < 50; i++) await callee.handler(event, context);
@@ -160,7 +184,8 @@ export async function measureRuntimeOverhead(runtime: LocalRuntime, callee: { na
     const t = process.hrtime.bigint();
     const res = await send();
     through.push(elapsedMs(t));
-    if (res.FunctionError) throw new Error(`callee failed in the overhead run: ${Buffer.from(res.Payload ?? new Uint8Array()).toString("utf8")}`);
+    if (res.FunctionError)
+      throw new Error(`callee failed in the overhead run: ${Buffer.from(res.Payload ?? new Uint8Array()).toString("utf8")}`);
   }
   client.destroy();
   const a = median(inProcess);

@@ -54,7 +54,9 @@ function variantBundle(fn: FunctionModel, variant: "esm" | "main-first"): string
     // The shipped bundle reads packages' ES builds first ("module"); esbuild's default for node reads "main" first.
     mainFields: variant === "esm" ? ["module", "main"] : ["main", "module"],
     legalComments: "none",
-    ...(variant === "esm" ? { banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" } } : {}),
+    ...(variant === "esm"
+      ? { banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" } }
+      : {}),
     logLevel: "error",
   });
   return outfile;
@@ -64,7 +66,16 @@ function variantBundle(fn: FunctionModel, variant: "esm" | "main-first"): string
 function unbundledEntry(fn: FunctionModel): string {
   const side = fn.source.stack;
   const outfile = path.join(PROJECT_ROOT, "build", "bench", "unbundled", side, "index.js");
-  buildSync({ entryPoints: [path.join(PROJECT_ROOT, "lambda-src", side, "index.ts")], outfile, bundle: true, packages: "external", platform: "node", target: "node22", format: "cjs", logLevel: "error" });
+  buildSync({
+    entryPoints: [path.join(PROJECT_ROOT, "lambda-src", side, "index.ts")],
+    outfile,
+    bundle: true,
+    packages: "external",
+    platform: "node",
+    target: "node22",
+    format: "cjs",
+    logLevel: "error",
+  });
   return outfile;
 }
 

@@ -62,7 +62,9 @@ function kindOf(i: number, every: number): Kind {
 
 async function sendEvent(client: LambdaClient, functionName: string, payload: unknown): Promise<boolean> {
   try {
-    const res = await client.send(new InvokeCommand({ FunctionName: functionName, InvocationType: "Event", Payload: Buffer.from(JSON.stringify(payload)) }));
+    const res = await client.send(
+      new InvokeCommand({ FunctionName: functionName, InvocationType: "Event", Payload: Buffer.from(JSON.stringify(payload)) }),
+    );
     return res.StatusCode === 202;
   } catch {
     return false;
@@ -86,7 +88,8 @@ export async function runSoak(runtime: LocalRuntime, options: SoakOptions = SOAK
   const { results } = await runConcurrently(options.total, options.concurrency, async (i) => {
     const kind = kindOf(i, options.eventEvery);
     if (kind === "sync") return { kind, outcome: await invokeChain(asCaller, caller) };
-    const accepted = kind === "caller-event" ? await sendEvent(asCaller, caller, QUOTE_EVENT) : await sendEvent(asCallee, callee, { operation: "fail" });
+    const accepted =
+      kind === "caller-event" ? await sendEvent(asCaller, caller, QUOTE_EVENT) : await sendEvent(asCallee, callee, { operation: "fail" });
     return { kind, outcome: { ok: accepted, ...(accepted ? {} : { error: "not accepted" }) } };
   });
   await runtime.whenIdle();
@@ -101,7 +104,9 @@ export async function runSoak(runtime: LocalRuntime, options: SoakOptions = SOAK
   const errors: Record<string, number> = {};
   for (const r of sync) if (!r.outcome.ok) errors[r.outcome.error ?? "?"] = (errors[r.outcome.error ?? "?"] ?? 0) + 1;
   // A synchronous call is answered when the caller's answer came back, whatever it says; a transport error is no answer.
-  const unanswered = sync.filter((r) => !r.outcome.ok && /^(TimeoutError|Error|AbortError|ECONN|socket)/.test(r.outcome.error ?? "")).length;
+  const unanswered = sync.filter(
+    (r) => !r.outcome.ok && /^(TimeoutError|Error|AbortError|ECONN|socket)/.test(r.outcome.error ?? ""),
+  ).length;
   const completed = after.succeeded - before.succeeded;
   const recorded = (after.delivered[failureQueue] ?? 0) - (before.delivered[failureQueue] ?? 0);
   const undelivered = after.undelivered - before.undelivered;
@@ -122,7 +127,9 @@ export async function runSoak(runtime: LocalRuntime, options: SoakOptions = SOAK
     lost: unanswered + (events.length - completed - recorded) + Math.max(0, expectedCalleeRuns - (calleeRunsAfter - calleeRunsBefore)),
     runtime_memory_start: start,
     runtime_memory_end: memory(),
-    execution_environments: Object.fromEntries(Object.entries(runtime.poolStats()).map(([arn, s]) => [arn.split(":").pop() as string, s.environments])),
+    execution_environments: Object.fromEntries(
+      Object.entries(runtime.poolStats()).map(([arn, s]) => [arn.split(":").pop() as string, s.environments]),
+    ),
   };
 }
 
@@ -135,12 +142,19 @@ function calleeRuns(runtime: LocalRuntime, callee: string): number {
 export function soakProblems(result: SoakResult): string[] {
   const problems: string[] = [];
   if (result.lost !== 0) problems.push(`${result.lost} invocation(s) lost`);
-  if (result.sync.ok !== result.sync.sent) problems.push(`${result.sync.sent - result.sync.ok} synchronous chain(s) did not answer ok: ${JSON.stringify(result.sync.errors)}`);
-  if (result.events.accepted !== result.events.sent) problems.push(`${result.events.sent - result.events.accepted} Event invocation(s) not accepted`);
+  if (result.sync.ok !== result.sync.sent)
+    problems.push(`${result.sync.sent - result.sync.ok} synchronous chain(s) did not answer ok: ${JSON.stringify(result.sync.errors)}`);
+  if (result.events.accepted !== result.events.sent)
+    problems.push(`${result.events.sent - result.events.accepted} Event invocation(s) not accepted`);
   if (result.events.completed + result.events.recorded_in_destination !== result.events.sent) {
-    problems.push(`Event invocations: ${result.events.sent} sent, ${result.events.completed} completed + ${result.events.recorded_in_destination} recorded`);
+    problems.push(
+      `Event invocations: ${result.events.sent} sent, ${result.events.completed} completed + ${result.events.recorded_in_destination} recorded`,
+    );
   }
-  if (result.callee_runs.actual !== result.callee_runs.expected) problems.push(`the callee ran ${result.callee_runs.actual} time(s), ${result.callee_runs.expected} expected: some chains did not reach it`);
+  if (result.callee_runs.actual !== result.callee_runs.expected)
+    problems.push(
+      `the callee ran ${result.callee_runs.actual} time(s), ${result.callee_runs.expected} expected: some chains did not reach it`,
+    );
   if (result.events.undelivered !== 0) problems.push(`${result.events.undelivered} failed Event invocation(s) reached no destination`);
   return problems;
 }

@@ -16,7 +16,8 @@ function synthOnce(extraNodeArgs: readonly string[]): number {
     stdio: ["ignore", "ignore", "pipe"],
   });
   const ms = elapsedMs(start);
-  if (!fs.existsSync(path.join(outDir, "stacks", "caller", "cdk.tf.json"))) throw new Error(`synthesis wrote no caller stack into ${outDir}`);
+  if (!fs.existsSync(path.join(outDir, "stacks", "caller", "cdk.tf.json")))
+    throw new Error(`synthesis wrote no caller stack into ${outDir}`);
   return ms;
 }
 
@@ -28,19 +29,38 @@ export interface SynthTimes {
 
 export function measureSynth(runs = 5): SynthTimes {
   const ours = median(Array.from({ length: runs }, () => synthOnce([])));
-  const barrel = median(Array.from({ length: runs }, () => synthOnce(["--require", path.join(PROJECT_ROOT, "bench", "barrel-preload.cjs")])));
-  return { synth_seconds: round(ours / 1000, 3), synth_barrel_seconds: round(barrel / 1000, 3), synth_barrel_import_ratio: round(barrel / ours, 2) };
+  const barrel = median(
+    Array.from({ length: runs }, () => synthOnce(["--require", path.join(PROJECT_ROOT, "bench", "barrel-preload.cjs")])),
+  );
+  return {
+    synth_seconds: round(ours / 1000, 3),
+    synth_barrel_seconds: round(barrel / 1000, 3),
+    synth_barrel_import_ratio: round(barrel / ours, 2),
+  };
 }
 
 /** The unit suites (no runtime, no processes): configuration, constructs, stacks, handlers, properties. */
 export function measureUnitTests(): { unit_tests_seconds: number; unit_tests: number } {
   const start = process.hrtime.bigint();
   const out = path.join(PROJECT_ROOT, "build", "bench", "unit-tests.json");
-  execFileSync(process.execPath, [path.join(PROJECT_ROOT, "node_modules", "jest", "bin", "jest.js"), "--json", `--outputFile=${out}`, "__tests__/config.test.ts", "__tests__/constructs.test.ts", "__tests__/stacks.test.ts", "__tests__/lambda", "__tests__/properties"], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, CHECKPOINT_DISABLE: "1" },
-    stdio: ["ignore", "ignore", "ignore"],
-  });
+  execFileSync(
+    process.execPath,
+    [
+      path.join(PROJECT_ROOT, "node_modules", "jest", "bin", "jest.js"),
+      "--json",
+      `--outputFile=${out}`,
+      "__tests__/config.test.ts",
+      "__tests__/constructs.test.ts",
+      "__tests__/stacks.test.ts",
+      "__tests__/lambda",
+      "__tests__/properties",
+    ],
+    {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, CHECKPOINT_DISABLE: "1" },
+      stdio: ["ignore", "ignore", "ignore"],
+    },
+  );
   const seconds = elapsedMs(start) / 1000;
   const report = JSON.parse(fs.readFileSync(out, "utf8")) as { numTotalTests: number; numFailedTests: number };
   if (report.numFailedTests > 0) throw new Error(`${report.numFailedTests} unit test(s) failed; the benchmark measures a passing suite`);

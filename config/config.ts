@@ -93,8 +93,7 @@ export const DEMO_DEFAULTS: CrossAccountConfig = {
 
 /** Every valid CloudWatch Logs retention, in days. */
 export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
-  3653,
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
 export const CONFIG_KEYS = Object.keys({
@@ -154,7 +153,8 @@ const VPC_ID = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
 const SUBNET_ID = /^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/;
 // Partitions: aws, aws-cn, aws-us-gov, aws-iso-b, ... The role name (after the last '/') is 1..64 characters.
 const ROLE_ARN = /^arn:aws(?:-[a-z]+)*:iam::(\d{12}):role\/(?=[\w+=,.@/-]{1,512}$)(?:[\w+=,.@/-]*\/)?[\w+=,.@-]{1,64}$/;
-const KMS_KEY_ARN = /^arn:aws(?:-[a-z]+)*:kms:[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}:\d{12}:key\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const KMS_KEY_ARN =
+  /^arn:aws(?:-[a-z]+)*:kms:[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}:\d{12}:key\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const NAME_PART = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 const PROFILE = /^[\w.+@-]{1,128}$/;
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
@@ -191,7 +191,9 @@ function isCidrV4(value: string): boolean {
  */
 function editDistance(a: string, b: string, limit: number): number {
   if (Math.abs(a.length - b.length) > limit) return Infinity;
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
@@ -289,9 +291,11 @@ export function validateConfig(raw: unknown, sources: readonly string[] = []): C
   };
 
   const namePrefix = str("namePrefix", NAME_PART, "2 to 12 lowercase letters, digits or hyphens, starting with a letter");
-  if (namePrefix && namePrefix.length > 12) problems.push(`namePrefix must be at most 12 characters, got '${namePrefix}' (${namePrefix.length})`);
+  if (namePrefix && namePrefix.length > 12)
+    problems.push(`namePrefix must be at most 12 characters, got '${namePrefix}' (${namePrefix.length})`);
   const environment = str("environment", NAME_PART, "2 to 10 lowercase letters, digits or hyphens, starting with a letter");
-  if (environment && environment.length > 10) problems.push(`environment must be at most 10 characters, got '${environment}' (${environment.length})`);
+  if (environment && environment.length > 10)
+    problems.push(`environment must be at most 10 characters, got '${environment}' (${environment.length})`);
   const region = str("region", REGION, "an AWS region name such as 'eu-west-1'");
 
   const sides = ["caller", "callee"] as const;
@@ -302,7 +306,9 @@ export function validateConfig(raw: unknown, sources: readonly string[] = []): C
     const roleArn = str(`${side}DeployRoleArn`, ROLE_ARN, "an IAM role ARN like 'arn:aws:iam::123456789012:role/deploy'", true);
     str(`${side}Profile`, PROFILE, "an AWS CLI profile name", true);
     if (input[`${side}DeployRoleArn`] && input[`${side}Profile`]) {
-      problems.push(`${side}DeployRoleArn and ${side}Profile are both set: give one way for the ${side} stack to reach its account, not two`);
+      problems.push(
+        `${side}DeployRoleArn and ${side}Profile are both set: give one way for the ${side} stack to reach its account, not two`,
+      );
     }
     const roleAccount = roleArn ? ROLE_ARN.exec(roleArn)?.[1] : undefined;
     if (roleAccount && accountId && roleAccount !== accountId) {
@@ -315,7 +321,9 @@ export function validateConfig(raw: unknown, sources: readonly string[] = []): C
     int(`${side}TimeoutSeconds`, 1, 900);
   }
   if (accounts.caller && accounts.callee && accounts.caller === accounts.callee) {
-    problems.push(`callerAccountId and calleeAccountId must differ (this project is for cross-account calls), both are '${accounts.caller}'`);
+    problems.push(
+      `callerAccountId and calleeAccountId must differ (this project is for cross-account calls), both are '${accounts.caller}'`,
+    );
   }
   const callerTimeout = input.callerTimeoutSeconds;
   const calleeTimeout = input.calleeTimeoutSeconds;
@@ -353,7 +361,9 @@ export function validateConfig(raw: unknown, sources: readonly string[] = []): C
   const stateRegion = typeof input.stateRegion === "string" ? input.stateRegion : undefined;
   const keyParts = stateKmsKeyArn?.split(":");
   if (keyParts && accounts.caller && keyParts[4] !== accounts.caller) {
-    problems.push(`stateKmsKeyArn must be a key in callerAccountId ${accounts.caller}, where the bootstrap stack creates it, got a key in account ${keyParts[4]}`);
+    problems.push(
+      `stateKmsKeyArn must be a key in callerAccountId ${accounts.caller}, where the bootstrap stack creates it, got a key in account ${keyParts[4]}`,
+    );
   }
   if (keyParts && stateRegion && keyParts[3] !== stateRegion) {
     problems.push(`stateKmsKeyArn must be a key in stateRegion ${stateRegion}, where the state bucket is, got a key in ${keyParts[3]}`);
@@ -374,7 +384,9 @@ export function validateConfig(raw: unknown, sources: readonly string[] = []): C
   if (namePrefix && environment && region && namePrefix.length <= 12 && environment.length <= 10) {
     const longest = `${namePrefix}-${environment}-code-123456789012-${region}`;
     if (longest.length > 63) {
-      problems.push(`namePrefix, environment and region together are too long for the code bucket name '${longest}' (${longest.length} > 63 characters): shorten namePrefix or environment`);
+      problems.push(
+        `namePrefix, environment and region together are too long for the code bucket name '${longest}' (${longest.length} > 63 characters): shorten namePrefix or environment`,
+      );
     }
   }
 

@@ -30,7 +30,9 @@ function readConfigFile(file: string): Record<string, unknown> {
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (err) {
-    throw new ConfigValidationError([`config file '${file}' cannot be read (${(err as Error).message}): check ${CONFIG_FILE_ENV} or create the file`]);
+    throw new ConfigValidationError([
+      `config file '${file}' cannot be read (${(err as Error).message}): check ${CONFIG_FILE_ENV} or create the file`,
+    ]);
   }
   let parsed: unknown;
   try {
@@ -39,7 +41,9 @@ function readConfigFile(file: string): Record<string, unknown> {
     throw new ConfigValidationError([`config file '${file}' is not valid JSON (${(err as Error).message})`]);
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new ConfigValidationError([`config file '${file}' must hold a JSON object of fields, got ${Array.isArray(parsed) ? "a list" : typeof parsed}`]);
+    throw new ConfigValidationError([
+      `config file '${file}' must hold a JSON object of fields, got ${Array.isArray(parsed) ? "a list" : typeof parsed}`,
+    ]);
   }
   return parsed as Record<string, unknown>;
 }
@@ -53,7 +57,10 @@ function fromEnvironment(env: NodeJS.ProcessEnv): Record<string, unknown> {
     if (value === "") {
       out[key] = undefined; // an empty variable clears an optional field
     } else if (isListKey(key)) {
-      out[key] = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+      out[key] = value
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "");
     } else if (isBooleanKey(key)) {
       out[key] = value === "true" ? true : value === "false" ? false : value;
     } else if (isNumberKey(key)) {

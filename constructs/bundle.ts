@@ -39,7 +39,7 @@ export function bundleFunction(sourceDir: string, outDir: string): FunctionBundl
   const entry = path.join(sourceDir, "index.ts");
   if (!fs.existsSync(entry)) {
     throw new BundleError(
-      `Cannot bundle function: ${entry} does not exist. Each function lives in lambda-src/<name>/index.ts and exports 'handler'.`
+      `Cannot bundle function: ${entry} does not exist. Each function lives in lambda-src/<name>/index.ts and exports 'handler'.`,
     );
   }
   let result;

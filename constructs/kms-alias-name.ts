@@ -13,7 +13,9 @@ export const KMS_ALIAS_MAX_LENGTH = 256;
 export function kmsAliasName(base: string): string {
   const name = `alias/${base.replace(/[^A-Za-z0-9/_-]/g, "-")}`;
   if (name.length > KMS_ALIAS_MAX_LENGTH || !KMS_ALIAS_NAME.test(name)) {
-    throw new Error(`cannot derive a valid KMS alias from '${base}': got '${name}' (allowed: ${KMS_ALIAS_NAME.source}, at most ${KMS_ALIAS_MAX_LENGTH} characters)`);
+    throw new Error(
+      `cannot derive a valid KMS alias from '${base}': got '${name}' (allowed: ${KMS_ALIAS_NAME.source}, at most ${KMS_ALIAS_MAX_LENGTH} characters)`,
+    );
   }
   return name;
 }

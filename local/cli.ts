@@ -49,7 +49,8 @@ function parseCli(argv: string[]) {
       process.exit(0);
     }
     const port = values.port === undefined ? 0 : Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer from 0 to 65535, got '${values.port}'`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new Error(`--port must be an integer from 0 to 65535, got '${values.port}'`);
     const faults = (values.fault ?? []).map(parseFaultRule);
     const accountConcurrency = parseAccountConcurrency(values["account-concurrency"]);
     return {
@@ -72,7 +73,9 @@ function parseAccountConcurrency(value: string | undefined): number | undefined 
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
-    throw new Error(`--account-concurrency must be a positive integer (AWS's default quota per account and region is ${DEFAULT_ACCOUNT_CONCURRENCY}), got '${value}'`);
+    throw new Error(
+      `--account-concurrency must be a positive integer (AWS's default quota per account and region is ${DEFAULT_ACCOUNT_CONCURRENCY}), got '${value}'`,
+    );
   }
   return n;
 }
@@ -108,10 +111,13 @@ async function main(): Promise<void> {
   // The function profiles are role sessions that expire (max_session_duration): renew them at half-life.
   const shortestSession = Math.min(...runtime.profiles().flatMap((p) => (p.expiration ? [p.expiration.getTime() - Date.now()] : [])));
   if (Number.isFinite(shortestSession)) {
-    setInterval(() => {
-      writeProfiles(args.profilesDir, runtime.renewSessions(), runtime.endpoint, runtime.region);
-      console.log(`renewed the function sessions in ${args.profilesDir}`);
-    }, Math.max(60_000, shortestSession / 2));
+    setInterval(
+      () => {
+        writeProfiles(args.profilesDir, runtime.renewSessions(), runtime.endpoint, runtime.region);
+        console.log(`renewed the function sessions in ${args.profilesDir}`);
+      },
+      Math.max(60_000, shortestSession / 2),
+    );
   }
   console.log(`local runtime listening on ${runtime.endpoint} (region ${runtime.region})`);
   if (args.faults.length > 0) console.log(`injecting faults: ${describeFaultPlan(args.faults)}`);
@@ -134,7 +140,9 @@ async function main(): Promise<void> {
   const caller = [...runtime.model.functions.values()].find((f) => f.source.stack === "caller")?.name ?? "<caller>";
   const answer = shellQuote(path.join(os.tmpdir(), "answer.json"));
   // CLI v2 needs --cli-binary-format raw-in-base64-out to send the JSON as given; v1 rejects the flag.
-  console.log(`  aws --profile caller-admin lambda invoke --function-name ${caller} --payload '{"payload":{"operation":"quote","items":[{"sku":"A-1","quantity":2,"unitPriceCents":1999}]}}' ${answer} && cat ${answer}   # CLI v2: add --cli-binary-format raw-in-base64-out`);
+  console.log(
+    `  aws --profile caller-admin lambda invoke --function-name ${caller} --payload '{"payload":{"operation":"quote","items":[{"sku":"A-1","quantity":2,"unitPriceCents":1999}]}}' ${answer} && cat ${answer}   # CLI v2: add --cli-binary-format raw-in-base64-out`,
+  );
   console.log(
     args.decisions
       ? `\neach authorization decision is printed as it is made (ALLOW/DENY <action> <principal> -> <resource>); --no-decisions hides them${args.quiet ? "" : ", --quiet hides the function logs"}`

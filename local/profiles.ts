@@ -13,7 +13,12 @@ export interface ProfileFiles {
 
 export function renderConfig(profiles: readonly NamedCredentials[], endpoint: string, region: string): string {
   const header = "# Written by `make local` for the local runtime at " + endpoint + ". Regenerated on every start.\n";
-  return header + profiles.map((p) => `\n# ${p.principalArn}\n[profile ${p.profile}]\nregion = ${region}\nendpoint_url = ${endpoint}\noutput = json\n`).join("");
+  return (
+    header +
+    profiles
+      .map((p) => `\n# ${p.principalArn}\n[profile ${p.profile}]\nregion = ${region}\nendpoint_url = ${endpoint}\noutput = json\n`)
+      .join("")
+  );
 }
 
 export function renderCredentials(profiles: readonly NamedCredentials[]): string {

@@ -10,7 +10,14 @@ import { bootLocalRuntime, isUserFacingError } from "../local/start";
 
 const SAMPLE_EVENT = {
   correlationId: "demo-order-42",
-  payload: { operation: "quote", currency: "EUR", items: [{ sku: "ABC-123", quantity: 2, unitPriceCents: 1999 }, { sku: "XYZ-9", quantity: 1, unitPriceCents: 500 }] },
+  payload: {
+    operation: "quote",
+    currency: "EUR",
+    items: [
+      { sku: "ABC-123", quantity: 2, unitPriceCents: 1999 },
+      { sku: "XYZ-9", quantity: 1, unitPriceCents: 500 },
+    ],
+  },
 };
 
 // Since this process started: module loading, runtime start, the chain and the refusals.
@@ -26,7 +33,11 @@ function clientConfig(runtime: LocalRuntime, c: NamedCredentials) {
   return {
     region: runtime.region,
     endpoint: runtime.endpoint,
-    credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) },
+    credentials: {
+      accessKeyId: c.accessKeyId,
+      secretAccessKey: c.secretAccessKey,
+      ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}),
+    },
     maxAttempts: 1,
   };
 }
@@ -74,23 +85,32 @@ async function main(): Promise<void> {
     const callerAccount = runtime.credentials("caller-admin").accountId;
     const calleeAccount = account(calleeArn);
     console.log(`endpoint ${runtime.endpoint}, region ${runtime.region}`);
-    console.log(`account A ${callerAccount} (caller), account B ${calleeAccount} (callee), outsider ${runtime.credentials("outsider").accountId}\n`);
+    console.log(
+      `account A ${callerAccount} (caller), account B ${calleeAccount} (callee), outsider ${runtime.credentials("outsider").accountId}\n`,
+    );
 
     // 1. The chain, started as Lambda would be: an administrator of account A invokes the caller.
     console.log(`The chain: invoke ${callerName} with a sample event`);
     console.log(`  event: ${JSON.stringify(SAMPLE_EVENT)}`);
     const before = runtime.audit.lastSeq;
     const lambdaA = new LambdaClient(clientConfig(runtime, runtime.credentials("caller-admin")));
-    const res = await lambdaA.send(new InvokeCommand({ FunctionName: callerName, Payload: Buffer.from(JSON.stringify(SAMPLE_EVENT)), LogType: "Tail" }));
+    const res = await lambdaA.send(
+      new InvokeCommand({ FunctionName: callerName, Payload: Buffer.from(JSON.stringify(SAMPLE_EVENT)), LogType: "Tail" }),
+    );
     const answer = JSON.parse(Buffer.from(res.Payload ?? new Uint8Array()).toString("utf8") || "null");
-    const steps = runtime.audit.since(before).filter((e) => e.outcome === "allowed" && (e.action === "sts:AssumeRole" || e.action === "lambda:InvokeFunction"));
+    const steps = runtime.audit
+      .since(before)
+      .filter((e) => e.outcome === "allowed" && (e.action === "sts:AssumeRole" || e.action === "lambda:InvokeFunction"));
     steps.forEach((e, i) => printStep(i + 1, e));
     const assumed = steps.find((e) => e.action === "sts:AssumeRole");
     const calleeCall = steps.find((e) => e.action === "lambda:InvokeFunction" && e.resource === calleeArn);
     const chainOk =
       expect(res.FunctionError === undefined, `the caller raised ${res.FunctionError}`) &&
       expect(answer?.ok === true, `the caller answered ${JSON.stringify(answer)}`) &&
-      expect(assumed?.resource === invokerRoleArn && assumed.principalAccount === callerAccount, "the caller's role did not assume the invoker role") &&
+      expect(
+        assumed?.resource === invokerRoleArn && assumed.principalAccount === callerAccount,
+        "the caller's role did not assume the invoker role",
+      ) &&
       expect(calleeCall !== undefined && calleeCall.principalAccount === calleeAccount, "the invoker session did not invoke the callee") &&
       expect(answer?.response?.servedBy?.accountId === calleeAccount, "the answer was not served by account B");
     console.log(`  ${steps.length + 1}. ${short(calleeArn)} answered through the caller:`);
@@ -103,17 +123,26 @@ async function main(): Promise<void> {
       {
         title: `outsider (${runtime.credentials("outsider").accountId}) assumes the invoker role`,
         code: "AccessDenied",
-        run: () => new STSClient(clientConfig(runtime, runtime.credentials("outsider"))).send(new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "outsider" })),
+        run: () =>
+          new STSClient(clientConfig(runtime, runtime.credentials("outsider"))).send(
+            new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "outsider" }),
+          ),
       },
       {
         title: `account A's administrator (not the caller's role) assumes the invoker role`,
         code: "AccessDenied",
-        run: () => new STSClient(clientConfig(runtime, runtime.credentials("caller-admin"))).send(new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "admin-a" })),
+        run: () =>
+          new STSClient(clientConfig(runtime, runtime.credentials("caller-admin"))).send(
+            new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "admin-a" }),
+          ),
       },
       {
         title: "the caller's own role invokes the callee directly, without the invoker role",
         code: "AccessDeniedException",
-        run: () => new LambdaClient(clientConfig(runtime, runtime.credentials("caller-function"))).send(new InvokeCommand({ FunctionName: calleeArn, Payload: Buffer.from("{}") })),
+        run: () =>
+          new LambdaClient(clientConfig(runtime, runtime.credentials("caller-function"))).send(
+            new InvokeCommand({ FunctionName: calleeArn, Payload: Buffer.from("{}") }),
+          ),
       },
     ];
     for (const r of refusals) {

@@ -13,18 +13,28 @@ const LABELS: Record<string, (r: Json) => string> = {
   aws_kms_alias: (r) => `KMS alias           ${r.name}`,
   aws_s3_bucket: (r) => `S3 bucket           ${r.bucket}`,
   aws_s3_bucket_versioning: (r) => `  versioning        ${r.versioning_configuration.status}`,
-  aws_s3_bucket_server_side_encryption_configuration: (r) => `  encryption        ${r.rule[0].apply_server_side_encryption_by_default.sse_algorithm}, bucket key ${r.rule[0].bucket_key_enabled ? "on" : "off"}`,
+  aws_s3_bucket_server_side_encryption_configuration: (r) =>
+    `  encryption        ${r.rule[0].apply_server_side_encryption_by_default.sse_algorithm}, bucket key ${r.rule[0].bucket_key_enabled ? "on" : "off"}`,
   aws_s3_bucket_public_access_block: () => `  public access     all four blocks on`,
   aws_s3_bucket_ownership_controls: (r) => `  ownership         ${r.rule.object_ownership}`,
-  aws_s3_bucket_lifecycle_configuration: (r) => `  lifecycle         noncurrent versions expire after ${r.rule[0].noncurrent_version_expiration[0].noncurrent_days} days`,
-  aws_s3_bucket_policy: (r) => `  bucket policy     ${JSON.parse(r.policy).Statement.map((s: Json) => s.Sid).join(", ")}`,
+  aws_s3_bucket_lifecycle_configuration: (r) =>
+    `  lifecycle         noncurrent versions expire after ${r.rule[0].noncurrent_version_expiration[0].noncurrent_days} days`,
+  aws_s3_bucket_policy: (r) =>
+    `  bucket policy     ${JSON.parse(r.policy)
+      .Statement.map((s: Json) => s.Sid)
+      .join(", ")}`,
   aws_s3_object: (r) => `S3 object           ${r.key} (${r.server_side_encryption})`,
   aws_iam_role: (r) => `IAM role            ${r.name}`,
-  aws_iam_role_policy: (r) => `IAM inline policy   ${r.name} (${JSON.parse(r.policy).Statement.map((s: Json) => s.Sid).join(", ")})`,
+  aws_iam_role_policy: (r) =>
+    `IAM inline policy   ${r.name} (${JSON.parse(r.policy)
+      .Statement.map((s: Json) => s.Sid)
+      .join(", ")})`,
   aws_cloudwatch_log_group: (r) => `Log group           ${r.name} (${r.retention_in_days} days, KMS)`,
-  aws_security_group: (r) => `Security group      ${r.name}: ${r.ingress.length} inbound rules, outbound ${r.egress.map((e: Json) => `${e.protocol}/${e.from_port}`).join(", ")}`,
+  aws_security_group: (r) =>
+    `Security group      ${r.name}: ${r.ingress.length} inbound rules, outbound ${r.egress.map((e: Json) => `${e.protocol}/${e.from_port}`).join(", ")}`,
   aws_sqs_queue: (r) => `SQS queue           ${r.name} (KMS)`,
-  aws_lambda_function: (r) => `Lambda function     ${r.function_name} (${r.runtime}, ${r.architectures.join(",")}, ${r.memory_size} MB, ${r.timeout} s, VPC ${r.vpc_config.subnet_ids.length} subnets)`,
+  aws_lambda_function: (r) =>
+    `Lambda function     ${r.function_name} (${r.runtime}, ${r.architectures.join(",")}, ${r.memory_size} MB, ${r.timeout} s, VPC ${r.vpc_config.subnet_ids.length} subnets)`,
   aws_lambda_function_event_invoke_config: () => `Async invoke config failed events -> SQS queue`,
 };
 
@@ -47,7 +57,9 @@ function describe(name: string, stack: Json): void {
   const provider = stack.provider.aws[0];
   const backend = stack.terraform.backend;
   const state = backend.s3 ? `s3://${backend.s3.bucket}/${backend.s3.key}` : `local ${backend.local.path}`;
-  console.log(`\n== Stack '${name}': account ${provider.allowed_account_ids.join(",")}, ${provider.region}, provider aws.${provider.alias}, state ${state}`);
+  console.log(
+    `\n== Stack '${name}': account ${provider.allowed_account_ids.join(",")}, ${provider.region}, provider aws.${provider.alias}, state ${state}`,
+  );
   for (const [type, byId] of Object.entries<Record<string, Json>>(stack.resource)) {
     for (const r of Object.values(byId)) console.log(`   ${(LABELS[type] ?? (() => type))(r)}`);
   }
@@ -72,6 +84,10 @@ const callerAccount = caller.provider.aws[0].allowed_account_ids[0];
 const calleeAccount = callee.provider.aws[0].allowed_account_ids[0];
 console.log(`\n== The one path from account ${callerAccount} to account ${calleeAccount}`);
 console.log(`   1. ${callerFn.function_name} runs as ${trust.Condition.ArnEquals["aws:PrincipalArn"]}`);
-console.log(`   2. it calls sts:AssumeRole on role ${invoker.name} in ${calleeAccount}; the trust admits ${trust.Principal.AWS} only when ${JSON.stringify(trust.Condition)}`);
+console.log(
+  `   2. it calls sts:AssumeRole on role ${invoker.name} in ${calleeAccount}; the trust admits ${trust.Principal.AWS} only when ${JSON.stringify(trust.Condition)}`,
+);
 console.log(`   3. that role may lambda:InvokeFunction on ${calleeFn.function_name} and nothing else`);
-console.log(`\nNothing was deployed. With AWS credentials: see README, "Deploy" (cdktf deploy bootstrap, then cdktf deploy caller callee).`);
+console.log(
+  `\nNothing was deployed. With AWS credentials: see README, "Deploy" (cdktf deploy bootstrap, then cdktf deploy caller callee).`,
+);

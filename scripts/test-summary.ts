@@ -23,7 +23,10 @@ function checkovTotals(): { passed: number; failed: number } | undefined {
   const data = readJson("checkov.json");
   if (!data) return undefined;
   const reports = (Array.isArray(data) ? data : [data]) as { summary?: { passed?: number; failed?: number } }[];
-  return reports.reduce((t, r) => ({ passed: t.passed + (r.summary?.passed ?? 0), failed: t.failed + (r.summary?.failed ?? 0) }), { passed: 0, failed: 0 });
+  return reports.reduce((t, r) => ({ passed: t.passed + (r.summary?.passed ?? 0), failed: t.failed + (r.summary?.failed ?? 0) }), {
+    passed: 0,
+    failed: 0,
+  });
 }
 
 export function summaryParts(): Part[] {
@@ -35,9 +38,21 @@ export function summaryParts(): Part[] {
   // make verify exits non-zero on any finding, so reaching this line means the proof held.
   parts.push({ name: "access proof", passed: 1, failed: 0, detail: "proof, with its deploy-time checks" });
   const soak = readJson("soak-results.json") as { invocations?: number; lost?: number } | undefined;
-  if (soak) parts.push({ name: "soak", passed: soak.lost === 0 ? 1 : 0, failed: soak.lost === 0 ? 0 : 1, detail: `run: ${soak.invocations} invocations, ${soak.lost} lost` });
+  if (soak)
+    parts.push({
+      name: "soak",
+      passed: soak.lost === 0 ? 1 : 0,
+      failed: soak.lost === 0 ? 0 : 1,
+      detail: `run: ${soak.invocations} invocations, ${soak.lost} lost`,
+    });
   const cdktn = readJson("cdktn-jest.json") as { numPassedTests?: number; numFailedTests?: number } | undefined;
-  if (cdktn) parts.push({ name: "cdktn", passed: cdktn.numPassedTests ?? 0, failed: cdktn.numFailedTests ?? 0, detail: "tests on CDK Terrain's output" });
+  if (cdktn)
+    parts.push({
+      name: "cdktn",
+      passed: cdktn.numPassedTests ?? 0,
+      failed: cdktn.numFailedTests ?? 0,
+      detail: "tests on CDK Terrain's output",
+    });
   return parts;
 }
 

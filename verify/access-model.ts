@@ -6,7 +6,10 @@
  */
 import type { BucketModel, FunctionModel, KeyModel, PolicyDocument, RoleModel, SourceRef } from "../local/model/types";
 
-export type FunctionAccess = Pick<FunctionModel, "arn" | "name" | "accountId" | "region" | "roleArn" | "kmsKeyArn" | "resourcePolicy" | "source">;
+export type FunctionAccess = Pick<
+  FunctionModel,
+  "arn" | "name" | "accountId" | "region" | "roleArn" | "kmsKeyArn" | "resourcePolicy" | "source"
+>;
 export type BucketAccess = Pick<BucketModel, "name" | "arn" | "accountId" | "policy" | "kmsKeyArn" | "source">;
 export type KeyAccess = Pick<KeyModel, "arn" | "accountId" | "aliases" | "policy" | "source">;
 
@@ -51,7 +54,9 @@ export function describeSource(source: SourceRef): string {
 export const DEPLOYED = "(deployed)";
 
 export function statementsOf(document: PolicyDocument): Record<string, unknown>[] {
-  return Array.isArray(document.Statement) ? [...(document.Statement as Record<string, unknown>[])] : [document.Statement as Record<string, unknown>];
+  return Array.isArray(document.Statement)
+    ? [...(document.Statement as Record<string, unknown>[])]
+    : [document.Statement as Record<string, unknown>];
 }
 
 export function asList(value: unknown): string[] {

@@ -56,7 +56,11 @@ export async function analyzeAccess(model: AccessModel): Promise<AccessAnalysis>
   const decisions = new Map<string, Promise<AuthorizationDecision>>();
   const now = new Date();
 
-  const decide = (principal: Principal | AnonymousPrincipal, capability: Capability, request: CapabilityRequest): Promise<AuthorizationDecision> => {
+  const decide = (
+    principal: Principal | AnonymousPrincipal,
+    capability: Capability,
+    request: CapabilityRequest,
+  ): Promise<AuthorizationDecision> => {
     const who = principal.kind === "anonymous" ? "anonymous" : principal.arn;
     const key = `${who}|${request.action}|${request.resourceArn}|${JSON.stringify(request.context ?? {})}`;
     let decision = decisions.get(key);
@@ -94,7 +98,14 @@ export async function analyzeAccess(model: AccessModel): Promise<AccessAnalysis>
           seen.add(capability.resourceArn);
           const role = model.roles.find((r) => r.arn === capability.resourceArn);
           if (!role) continue;
-          const principal = roleSession({ partition: model.partition, roleArn: role.arn, roleId: role.roleId, sessionName: PROOF_SESSION_NAME, identityPolicies: role.policies, chained: true });
+          const principal = roleSession({
+            partition: model.partition,
+            roleArn: role.arn,
+            roleId: role.roleId,
+            sessionName: PROOF_SESSION_NAME,
+            identityPolicies: role.policies,
+            chained: true,
+          });
           next.push({ principal, path: [...session.path, { roleArn: role.arn, allowedBy: decision.allowedBy }] });
         }
       }
@@ -115,9 +126,17 @@ export async function analyzeAccess(model: AccessModel): Promise<AccessAnalysis>
   return { model, principals, capabilities, cells };
 }
 
-type Decide = (principal: Principal | AnonymousPrincipal, capability: Capability, request: CapabilityRequest) => Promise<AuthorizationDecision>;
+type Decide = (
+  principal: Principal | AnonymousPrincipal,
+  capability: Capability,
+  request: CapabilityRequest,
+) => Promise<AuthorizationDecision>;
 
-async function firstAllowed(principal: Principal | AnonymousPrincipal, capability: Capability, decide: Decide): Promise<{ request: CapabilityRequest; decision: AuthorizationDecision } | undefined> {
+async function firstAllowed(
+  principal: Principal | AnonymousPrincipal,
+  capability: Capability,
+  decide: Decide,
+): Promise<{ request: CapabilityRequest; decision: AuthorizationDecision } | undefined> {
   for (const request of capability.requests) {
     const decision = await decide(principal, capability, request);
     if (decision.allowed) return { request, decision };
@@ -125,11 +144,26 @@ async function firstAllowed(principal: Principal | AnonymousPrincipal, capabilit
   return undefined;
 }
 
-async function evaluateCell(model: AccessModel, principal: AnalysisPrincipal, capability: Capability, expectation: Expectation, sessions: readonly Session[], decide: Decide): Promise<Cell> {
+async function evaluateCell(
+  model: AccessModel,
+  principal: AnalysisPrincipal,
+  capability: Capability,
+  expectation: Expectation,
+  sessions: readonly Session[],
+  decide: Decide,
+): Promise<Cell> {
   const base = { principalId: principal.id, capabilityId: capability.id, expectation };
   const service = capability.requests[0].action.split(":")[0];
   if (principal.principal.kind === "anonymous" && SIGNED_ONLY_SERVICES.has(service)) {
-    return { ...base, allowed: false, via: [], action: capability.requests[0].action, decidedBy: [`${service} accepts only signed requests`], verdict: verdictOf(expectation, false), explanation: `AWS refuses unsigned ${service} requests whatever the policies say` };
+    return {
+      ...base,
+      allowed: false,
+      via: [],
+      action: capability.requests[0].action,
+      decidedBy: [`${service} accepts only signed requests`],
+      verdict: verdictOf(expectation, false),
+      explanation: `AWS refuses unsigned ${service} requests whatever the policies say`,
+    };
   }
   const direct = await firstAllowed(principal.principal, capability, decide);
   if (direct) {
@@ -142,19 +176,37 @@ async function evaluateCell(model: AccessModel, principal: AnalysisPrincipal, ca
       action: direct.request.action,
       decidedBy: direct.decision.allowedBy,
       verdict,
-      explanation: bypass ? `allowed directly, bypassing ${roleName(model.intended.invokerRoleArn)}: a second path to the callee` : explain(verdict, expectation),
+      explanation: bypass
+        ? `allowed directly, bypassing ${roleName(model.intended.invokerRoleArn)}: a second path to the callee`
+        : explain(verdict, expectation),
     };
   }
   for (const session of sessions) {
     const chained = await firstAllowed(session.principal, capability, decide);
     if (chained) {
       const verdict = verdictOf(expectation, true);
-      return { ...base, allowed: true, via: session.path, action: chained.request.action, decidedBy: chained.decision.allowedBy, verdict, explanation: explain(verdict, expectation) };
+      return {
+        ...base,
+        allowed: true,
+        via: session.path,
+        action: chained.request.action,
+        decidedBy: chained.decision.allowedBy,
+        verdict,
+        explanation: explain(verdict, expectation),
+      };
     }
   }
   const refused = await decide(principal.principal, capability, capability.requests[0]);
   const verdict = verdictOf(expectation, false);
-  return { ...base, allowed: false, via: [], action: capability.requests[0].action, decidedBy: refused.deniedBy, verdict, explanation: explain(verdict, expectation, refused.reason) };
+  return {
+    ...base,
+    allowed: false,
+    via: [],
+    action: capability.requests[0].action,
+    decidedBy: refused.deniedBy,
+    verdict,
+    explanation: explain(verdict, expectation, refused.reason),
+  };
 }
 
 /** The caller's role must reach the callee through the invoker role, not around it. */
@@ -188,12 +240,22 @@ function explain(verdict: Verdict, expectation: Expectation, reason = ""): strin
  * third account a policy names (the worst case: it could be); the outsider is not.
  */
 function organizationOf(model: AccessModel): OrganizationMembership | undefined {
-  const named = [model.configured.organizationId, ...[...allPolicyText(model).matchAll(/"aws:PrincipalOrgID"\s*:\s*"(o-[a-z0-9]+)"/gi)].map((m) => m[1])].find((v) => v !== undefined);
+  const named = [
+    model.configured.organizationId,
+    ...[...allPolicyText(model).matchAll(/"aws:PrincipalOrgID"\s*:\s*"(o-[a-z0-9]+)"/gi)].map((m) => m[1]),
+  ].find((v) => v !== undefined);
   if (named === undefined) return undefined;
-  const foreign = namedAwsPrincipals(model).map(accountOfPrincipal).filter((a): a is string => a !== undefined);
+  const foreign = namedAwsPrincipals(model)
+    .map(accountOfPrincipal)
+    .filter((a): a is string => a !== undefined);
   return { organizationId: named, accounts: new Set([model.callerAccountId, model.calleeAccountId, ...foreign]) };
 }
 
 function allPolicyText(model: AccessModel): string {
-  return JSON.stringify([model.roles.map((r) => [r.trustPolicy, r.policies.map((p) => p.document)]), model.functions.map((f) => f.resourcePolicy), model.buckets.map((b) => b.policy), model.keys.map((k) => k.policy)]);
+  return JSON.stringify([
+    model.roles.map((r) => [r.trustPolicy, r.policies.map((p) => p.document)]),
+    model.functions.map((f) => f.resourcePolicy),
+    model.buckets.map((b) => b.policy),
+    model.keys.map((k) => k.policy),
+  ]);
 }

@@ -69,17 +69,25 @@ function parseOptions(argv: readonly string[]): Options | "help" {
   }
   const v = parsed.values;
   if (v.help) return "help";
-  if (!(FORMATS as readonly string[]).includes(v.format as string)) throw new VerifyInputError(`--format ${v.format} is not one of ${FORMATS.join(", ")}`);
+  if (!(FORMATS as readonly string[]).includes(v.format as string))
+    throw new VerifyInputError(`--format ${v.format} is not one of ${FORMATS.join(", ")}`);
   const callerProfile = v["caller-profile"];
   const calleeProfile = v["callee-profile"];
-  if (!v.live && (callerProfile !== undefined || calleeProfile !== undefined || v["ignore-drift"])) throw new VerifyInputError("--caller-profile, --callee-profile and --ignore-drift are for live mode: add --live");
+  if (!v.live && (callerProfile !== undefined || calleeProfile !== undefined || v["ignore-drift"]))
+    throw new VerifyInputError("--caller-profile, --callee-profile and --ignore-drift are for live mode: add --live");
   if (v.live && (callerProfile === undefined || calleeProfile === undefined)) {
-    throw new VerifyInputError("--live needs both --caller-profile (account A, where the caller runs) and --callee-profile (account B, where the callee runs)");
+    throw new VerifyInputError(
+      "--live needs both --caller-profile (account A, where the caller runs) and --callee-profile (account B, where the callee runs)",
+    );
   }
   return {
     ...(v.dir !== undefined ? { dir: v.dir } : {}),
     format: v.format as Format,
-    ...(v.live ? { live: { callerProfile: callerProfile as string, calleeProfile: calleeProfile as string, ignoreDrift: v["ignore-drift"] === true } } : {}),
+    ...(v.live
+      ? {
+          live: { callerProfile: callerProfile as string, calleeProfile: calleeProfile as string, ignoreDrift: v["ignore-drift"] === true },
+        }
+      : {}),
   };
 }
 
@@ -122,7 +130,12 @@ export async function runVerify(argv: readonly string[], out: (text: string) => 
   }
   // Deploying is judged on the stacks, in live mode too: it is about what the next apply and destroy will do.
   const deployTime = await checkDeployTime(dir, DEPLOY_ORDER);
-  const result: ProofResult = { analysis, findings: findPolicyProblems(model), deployTime, ...(drift ? { drift, driftJudged: !options.live?.ignoreDrift } : {}) };
+  const result: ProofResult = {
+    analysis,
+    findings: findPolicyProblems(model),
+    deployTime,
+    ...(drift ? { drift, driftJudged: !options.live?.ignoreDrift } : {}),
+  };
   if (options.format === "json") out(jsonReport(result));
   else if (options.format === "mermaid") out(`${mermaidReport(result.analysis)}\n${deployTimeMermaid(deployTime)}`);
   else out(textReport(result));
@@ -155,7 +168,11 @@ if (require.main === module) {
     writeErr(`verify: cannot write the report: ${err.message}\n`);
     process.exitCode = EXIT.badInput;
   });
-  runVerify(process.argv.slice(2), (text) => writeOut(`${text}\n`), (line) => writeErr(`verify: ${line}\n`))
+  runVerify(
+    process.argv.slice(2),
+    (text) => writeOut(`${text}\n`),
+    (line) => writeErr(`verify: ${line}\n`),
+  )
     .then((code) => {
       // A report that could not be written (other than to a reader that has gone) is not a proof.
       if (process.exitCode === undefined || process.exitCode === EXIT.proven) process.exitCode = code;

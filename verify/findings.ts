@@ -50,7 +50,11 @@ const ALL_RESOURCES_REQUIRED_ACTIONS = new Set(["xray:puttracesegments", "xray:p
  * exist yet (Lambda guide, configuration-vpc; hashicorp/terraform-provider-aws#20698), and the Describe actions
  * support no resource-level permissions. Any other role with them is a finding.
  */
-const EXECUTION_ROLE_ALL_RESOURCES_ACTIONS = new Set(["ec2:createnetworkinterface", "ec2:describenetworkinterfaces", "ec2:describesubnets"]);
+const EXECUTION_ROLE_ALL_RESOURCES_ACTIONS = new Set([
+  "ec2:createnetworkinterface",
+  "ec2:describenetworkinterfaces",
+  "ec2:describesubnets",
+]);
 /** Also for execution roles only: "either a unique resource ID, or all resource IDs" (the guide's arn:...:*\/*), in its own account and region. */
 const EXECUTION_ROLE_NAMED_RESOURCES = {
   pattern: /^arn:[^:]+:ec2:[a-z0-9-]+:\d{12}:(\*|\*\/\*|network-interface\/\*)$/,
@@ -86,9 +90,15 @@ export function findPolicyProblems(model: AccessModel): Finding[] {
       const where = `${policy.name}: ${statementLabel(statement, index)}`;
       const add = (code: FindingCode, problem: string, fix: string) => findings.push({ code, where, problem, fix });
       for (const element of ["NotAction", "NotResource", "NotPrincipal"]) {
-        if (statement[element] !== undefined) add("negated-element", `an Allow with ${element} grants everything it does not list`, `list what is allowed with ${element.slice(3)} instead`);
+        if (statement[element] !== undefined)
+          add(
+            "negated-element",
+            `an Allow with ${element} grants everything it does not list`,
+            `list what is allowed with ${element.slice(3)} instead`,
+          );
       }
-      if (policy.kind === "identity") reviewIdentityStatement(statement, add, policy.role !== undefined && model.functions.some((f) => f.roleArn === policy.role?.arn));
+      if (policy.kind === "identity")
+        reviewIdentityStatement(statement, add, policy.role !== undefined && model.functions.some((f) => f.roleArn === policy.role?.arn));
       else reviewResourceStatement(model, policy, statement, add);
     });
   }
@@ -101,14 +111,24 @@ type Add = (code: FindingCode, problem: string, fix: string) => void;
 function reviewIdentityStatement(statement: Record<string, unknown>, add: Add, executionRole: boolean): void {
   const actions = asList(statement.Action).map((a) => a.toLowerCase());
   for (const action of actions.filter((a) => a.includes("*"))) {
-    add("action-wildcard", `the action "${action}" is a wildcard`, "list the actions the role calls (the caller's role needs only sts:AssumeRole on the invoker role; the invoker role only lambda:InvokeFunction on the callee)");
+    add(
+      "action-wildcard",
+      `the action "${action}" is a wildcard`,
+      "list the actions the role calls (the caller's role needs only sts:AssumeRole on the invoker role; the invoker role only lambda:InvokeFunction on the callee)",
+    );
   }
   for (const resource of asList(statement.Resource).filter((r) => r.includes("*"))) {
-    const allResources = executionRole ? new Set([...ALL_RESOURCES_REQUIRED_ACTIONS, ...EXECUTION_ROLE_ALL_RESOURCES_ACTIONS]) : ALL_RESOURCES_REQUIRED_ACTIONS;
+    const allResources = executionRole
+      ? new Set([...ALL_RESOURCES_REQUIRED_ACTIONS, ...EXECUTION_ROLE_ALL_RESOURCES_ACTIONS])
+      : ALL_RESOURCES_REQUIRED_ACTIONS;
     if (resource === "*" && actions.every((a) => allResources.has(a))) continue;
     const named = executionRole ? [...AWS_NAMED_RESOURCES, EXECUTION_ROLE_NAMED_RESOURCES] : AWS_NAMED_RESOURCES;
     if (named.some((n) => n.pattern.test(resource) && actions.every((a) => n.actions.has(a)))) continue;
-    add("resource-wildcard", `the resource "${resource}" is a wildcard AWS does not require here`, "name the ARNs the role acts on (for the invoker role: the callee function's ARN)");
+    add(
+      "resource-wildcard",
+      `the resource "${resource}" is a wildcard AWS does not require here`,
+      "name the ARNs the role acts on (for the invoker role: the callee function's ARN)",
+    );
   }
 }
 
@@ -120,32 +140,69 @@ function reviewResourceStatement(model: AccessModel, policy: PolicyUnderReview, 
   const federated = principal === "*" ? [] : asList((principal as Record<string, unknown> | undefined)?.Federated);
   const narrowedTo = conditionValues(statement, PRINCIPAL_ARN_KEY);
   if (awsPrincipals.includes("*") && !ANY_NARROWING.some((k) => conditionKeys.has(k))) {
-    add("public-principal", 'Principal "*" with no condition narrowing it: anyone in any account', policy.kind === "function" ? "remove this permission: the invoker role is in the callee's account and needs none" : "name the one principal that needs access instead of \"*\"");
+    add(
+      "public-principal",
+      'Principal "*" with no condition narrowing it: anyone in any account',
+      policy.kind === "function"
+        ? "remove this permission: the invoker role is in the callee's account and needs none"
+        : 'name the one principal that needs access instead of "*"',
+    );
   }
   if (federated.length > 0 && policy.kind === "trust") {
-    add("federated-principal", `trusts the identity provider ${federated.join(", ")}: its users can assume the role with web identity or SAML`, "remove the federated principal: only the caller's execution role takes part");
+    add(
+      "federated-principal",
+      `trusts the identity provider ${federated.join(", ")}: its users can assume the role with web identity or SAML`,
+      "remove the federated principal: only the caller's execution role takes part",
+    );
   }
-  for (const account of [...awsPrincipals, ...narrowedTo, ...conditionValues(statement, PRINCIPAL_ACCOUNT_KEY)].map(accountOfPrincipal).filter((a): a is string => a !== undefined)) {
+  for (const account of [...awsPrincipals, ...narrowedTo, ...conditionValues(statement, PRINCIPAL_ACCOUNT_KEY)]
+    .map(accountOfPrincipal)
+    .filter((a): a is string => a !== undefined)) {
     if (account !== model.callerAccountId && account !== model.calleeAccountId) {
-      add("foreign-account", `names account ${account}, which is neither the caller's (${model.callerAccountId}) nor the callee's (${model.calleeAccountId})`, `remove account ${account}: only the caller and callee accounts take part`);
+      add(
+        "foreign-account",
+        `names account ${account}, which is neither the caller's (${model.callerAccountId}) nor the callee's (${model.calleeAccountId})`,
+        `remove account ${account}: only the caller and callee accounts take part`,
+      );
     }
   }
   for (const value of awsPrincipals.filter((p) => p !== "*")) {
     const account = accountOfPrincipal(value);
     const wholeAccount = /^\d{12}$/.test(value) || /:root$/.test(value);
     // A key policy's grant to its own account root is KMS's default: it hands the key to the account's IAM policies.
-    if (!wholeAccount || (policy.kind === "key" && account === policy.accountId) || PRINCIPAL_NARROWING.some((k) => conditionKeys.has(k))) continue;
+    if (!wholeAccount || (policy.kind === "key" && account === policy.accountId) || PRINCIPAL_NARROWING.some((k) => conditionKeys.has(k)))
+      continue;
     if (policy.kind === "trust") {
-      add("trust-without-principal-arn", `trusts all of account ${account} with no aws:PrincipalArn condition: any role or user there that may call sts:AssumeRole gets in`, `add "Condition": {"ArnEquals": {"aws:PrincipalArn": "${model.intended.callerRoleArn}"}} (or name that role as the Principal)`);
+      add(
+        "trust-without-principal-arn",
+        `trusts all of account ${account} with no aws:PrincipalArn condition: any role or user there that may call sts:AssumeRole gets in`,
+        `add "Condition": {"ArnEquals": {"aws:PrincipalArn": "${model.intended.callerRoleArn}"}} (or name that role as the Principal)`,
+      );
     } else {
-      add("account-without-narrowing", `grants all of account ${account} with no aws:PrincipalArn condition`, "name the role that needs access, or add an aws:PrincipalArn condition");
+      add(
+        "account-without-narrowing",
+        `grants all of account ${account} with no aws:PrincipalArn condition`,
+        "name the role that needs access, or add an aws:PrincipalArn condition",
+      );
     }
   }
-  for (const off of offPath(model, policy, [...awsPrincipals.filter((p) => p !== "*"), ...narrowedTo], services)) add("principal-off-path", off.problem, off.fix);
+  for (const off of offPath(model, policy, [...awsPrincipals.filter((p) => p !== "*"), ...narrowedTo], services))
+    add("principal-off-path", off.problem, off.fix);
   const sourcePinned = SOURCE_NARROWING.some((k) => conditionKeys.has(k));
   // The callee's policy is judged whole by principal-off-path; elsewhere a service must be pinned to its source.
-  if (services.length > 0 && !sourcePinned && !(policy.kind === "function" && policy.name.startsWith(`resource policy of function ${functionNameOf(model.intended.calleeFunctionArn)} `))) {
-    add("service-without-source", `lets ${services.join(", ")} act for any account's resources (the confused deputy)`, `add "Condition": {"StringEquals": {"aws:SourceAccount": "${policy.accountId}"}} (and aws:SourceArn where the service sets it)`);
+  if (
+    services.length > 0 &&
+    !sourcePinned &&
+    !(
+      policy.kind === "function" &&
+      policy.name.startsWith(`resource policy of function ${functionNameOf(model.intended.calleeFunctionArn)} `)
+    )
+  ) {
+    add(
+      "service-without-source",
+      `lets ${services.join(", ")} act for any account's resources (the confused deputy)`,
+      `add "Condition": {"StringEquals": {"aws:SourceAccount": "${policy.accountId}"}} (and aws:SourceArn where the service sets it)`,
+    );
   }
 }
 
@@ -157,22 +214,44 @@ const functionNameOf = (arn: string) => arn.split(":")[6];
  * resource policy); on the execution roles any AWS principal (Lambda alone assumes them); on
  * buckets, keys and the caller, anyone from another account.
  */
-function offPath(model: AccessModel, policy: PolicyUnderReview, named: readonly string[], services: readonly string[]): { problem: string; fix: string }[] {
+function offPath(
+  model: AccessModel,
+  policy: PolicyUnderReview,
+  named: readonly string[],
+  services: readonly string[],
+): { problem: string; fix: string }[] {
   const { intended } = model;
   const out: { problem: string; fix: string }[] = [];
   const unique = [...new Set(named)];
   if (policy.kind === "trust" && policy.role?.arn === intended.invokerRoleArn) {
     const callerAccount = new Set([model.callerAccountId, `arn:${model.partition}:iam::${model.callerAccountId}:root`]);
     for (const value of unique.filter((v) => v !== intended.callerRoleArn && !callerAccount.has(v))) {
-      out.push({ problem: `lets ${value} assume the invoker role, which only ${intended.callerRoleArn} may`, fix: `remove ${value} from the Principal and from any aws:PrincipalArn condition` });
+      out.push({
+        problem: `lets ${value} assume the invoker role, which only ${intended.callerRoleArn} may`,
+        fix: `remove ${value} from the Principal and from any aws:PrincipalArn condition`,
+      });
     }
   } else if (policy.kind === "trust") {
-    for (const value of unique) out.push({ problem: `lets ${value} assume an execution role, which only Lambda should`, fix: `remove ${value}: the role's trust needs only the lambda.amazonaws.com service principal` });
-  } else if (policy.kind === "function" && policy.name.startsWith(`resource policy of function ${functionNameOf(intended.calleeFunctionArn)} `)) {
-    for (const value of [...unique, ...services]) out.push({ problem: `lets ${value} act on the callee directly, around the invoker role`, fix: "remove this permission: the invoker role is in the callee's account and needs no resource policy" });
+    for (const value of unique)
+      out.push({
+        problem: `lets ${value} assume an execution role, which only Lambda should`,
+        fix: `remove ${value}: the role's trust needs only the lambda.amazonaws.com service principal`,
+      });
+  } else if (
+    policy.kind === "function" &&
+    policy.name.startsWith(`resource policy of function ${functionNameOf(intended.calleeFunctionArn)} `)
+  ) {
+    for (const value of [...unique, ...services])
+      out.push({
+        problem: `lets ${value} act on the callee directly, around the invoker role`,
+        fix: "remove this permission: the invoker role is in the callee's account and needs no resource policy",
+      });
   } else {
     for (const value of unique.filter((v) => accountOfPrincipal(v) !== undefined && accountOfPrincipal(v) !== policy.accountId)) {
-      out.push({ problem: `grants ${value}, from another account, access to a resource of account ${policy.accountId}`, fix: `remove ${value}: nothing in this architecture crosses accounts except the invoker role's trust` });
+      out.push({
+        problem: `grants ${value}, from another account, access to a resource of account ${policy.accountId}`,
+        fix: `remove ${value}: nothing in this architecture crosses accounts except the invoker role's trust`,
+      });
     }
   }
   return out;
@@ -189,10 +268,20 @@ function reviewInvokerTrust(model: AccessModel): Finding[] {
     const where = `${name}: ${statementLabel(statement, index)}`;
     const { externalId, organizationId } = model.configured;
     if (externalId !== undefined && !requiresValue(statement, "sts:externalid", externalId)) {
-      findings.push({ code: "external-id-not-required", where, problem: "the configuration sets an external id, but this statement does not require it", fix: `add "Condition": {"StringEquals": {"sts:ExternalId": "<the configured external id>"}}` });
+      findings.push({
+        code: "external-id-not-required",
+        where,
+        problem: "the configuration sets an external id, but this statement does not require it",
+        fix: `add "Condition": {"StringEquals": {"sts:ExternalId": "<the configured external id>"}}`,
+      });
     }
     if (organizationId !== undefined && !requiresValue(statement, "aws:principalorgid", organizationId)) {
-      findings.push({ code: "organization-not-required", where, problem: `the configuration sets organisation ${organizationId}, but this statement does not require it`, fix: `add "Condition": {"StringEquals": {"aws:PrincipalOrgID": "${organizationId}"}}` });
+      findings.push({
+        code: "organization-not-required",
+        where,
+        problem: `the configuration sets organisation ${organizationId}, but this statement does not require it`,
+        fix: `add "Condition": {"StringEquals": {"aws:PrincipalOrgID": "${organizationId}"}}`,
+      });
     }
   });
   return findings;
@@ -212,7 +301,9 @@ function conditionKeysOf(statement: Record<string, unknown>): Set<string> {
 function requiresValue(statement: Record<string, unknown>, key: string, expected: string): boolean {
   const condition = statement.Condition as Record<string, Record<string, unknown>> | undefined;
   return Object.entries(condition ?? {}).some(
-    ([operator, entries]) => /^StringEquals$/i.test(operator) && Object.entries(entries ?? {}).some(([k, v]) => k.toLowerCase() === key && asList(v).length === 1 && asList(v)[0] === expected),
+    ([operator, entries]) =>
+      /^StringEquals$/i.test(operator) &&
+      Object.entries(entries ?? {}).some(([k, v]) => k.toLowerCase() === key && asList(v).length === 1 && asList(v)[0] === expected),
   );
 }
 
@@ -224,10 +315,37 @@ function policiesOf(model: AccessModel): PolicyUnderReview[] {
   const out: PolicyUnderReview[] = [];
   for (const role of model.roles) {
     out.push({ kind: "trust", accountId: role.accountId, name: trustPolicyName(role), document: role.trustPolicy, role });
-    for (const policy of role.policies) out.push({ kind: "identity", accountId: role.accountId, name: `policy ${policy.name} of role/${role.name} (${describeSource(policy.source)})`, document: policy.document, role });
+    for (const policy of role.policies)
+      out.push({
+        kind: "identity",
+        accountId: role.accountId,
+        name: `policy ${policy.name} of role/${role.name} (${describeSource(policy.source)})`,
+        document: policy.document,
+        role,
+      });
   }
-  for (const fn of model.functions) if (fn.resourcePolicy) out.push({ kind: "function", accountId: fn.accountId, name: `resource policy of function ${fn.name} (${describeSource(fn.source)})`, document: fn.resourcePolicy });
-  for (const bucket of model.buckets) if (bucket.policy) out.push({ kind: "bucket", accountId: bucket.accountId, name: `bucket policy of ${bucket.name} (${describeSource(bucket.source)})`, document: bucket.policy });
-  for (const key of model.keys) out.push({ kind: "key", accountId: key.accountId, name: `key policy of ${keyName(key)} (${describeSource(key.source)})`, document: key.policy });
+  for (const fn of model.functions)
+    if (fn.resourcePolicy)
+      out.push({
+        kind: "function",
+        accountId: fn.accountId,
+        name: `resource policy of function ${fn.name} (${describeSource(fn.source)})`,
+        document: fn.resourcePolicy,
+      });
+  for (const bucket of model.buckets)
+    if (bucket.policy)
+      out.push({
+        kind: "bucket",
+        accountId: bucket.accountId,
+        name: `bucket policy of ${bucket.name} (${describeSource(bucket.source)})`,
+        document: bucket.policy,
+      });
+  for (const key of model.keys)
+    out.push({
+      kind: "key",
+      accountId: key.accountId,
+      name: `key policy of ${keyName(key)} (${describeSource(key.source)})`,
+      document: key.policy,
+    });
   return out;
 }

@@ -14,8 +14,14 @@ export const DEPLOY_ORDER = ["bootstrap", "callee", "caller"] as const;
 
 export function accessModelFromStacks(dir: string): AccessModel {
   const root = path.resolve(dir);
-  if (!fs.existsSync(root)) throw new VerifyInputError(`${dir} does not exist: run \`make synth\` to create cdktf.out, or pass --dir with a cdktf output directory`);
-  if (!fs.statSync(root).isDirectory()) throw new VerifyInputError(`${dir} is not a directory: pass --dir with a cdktf output directory (the one holding stacks/<name>/cdk.tf.json)`);
+  if (!fs.existsSync(root))
+    throw new VerifyInputError(
+      `${dir} does not exist: run \`make synth\` to create cdktf.out, or pass --dir with a cdktf output directory`,
+    );
+  if (!fs.statSync(root).isDirectory())
+    throw new VerifyInputError(
+      `${dir} is not a directory: pass --dir with a cdktf output directory (the one holding stacks/<name>/cdk.tf.json)`,
+    );
   let model: AccountsModel;
   try {
     model = loadAccountsModel(root, { stacks: [...APPLICATION_STACKS] });
@@ -43,7 +49,10 @@ export function accessModelFromStacks(dir: string): AccessModel {
 function intendedPathOf(model: AccountsModel, dir: string): IntendedPath {
   const output = (stack: string, key: string): string => {
     const value = model.outputs.get(stack)?.[key];
-    if (typeof value !== "string") throw new VerifyInputError(`stack '${stack}' in ${dir} has no output '${key}': the proof needs it to know the intended path; synthesize the stacks of this project (make synth)`);
+    if (typeof value !== "string")
+      throw new VerifyInputError(
+        `stack '${stack}' in ${dir} has no output '${key}': the proof needs it to know the intended path; synthesize the stacks of this project (make synth)`,
+      );
     return value;
   };
   const intended: IntendedPath = {

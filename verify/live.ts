@@ -3,7 +3,15 @@
  * so a change made by hand in a console is judged like a change to the stacks. The stacks
  * say which roles, functions, keys and buckets to read; the accounts say what they hold now.
  */
-import { GetRoleCommand, GetRolePolicyCommand, GetPolicyCommand, GetPolicyVersionCommand, IAMClient, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand } from "@aws-sdk/client-iam";
+import {
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+} from "@aws-sdk/client-iam";
 import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { GetFunctionConfigurationCommand, GetPolicyCommand as GetFunctionPolicyCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { GetBucketPolicyCommand, S3Client } from "@aws-sdk/client-s3";
@@ -11,7 +19,16 @@ import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { fromIni } from "@aws-sdk/credential-providers";
 import { loadSharedConfigFiles } from "@smithy/core/config";
 import type { NamedPolicy, PolicyDocument, RoleModel, SourceRef } from "../local/model/types";
-import { DEPLOYED, VerifyInputError, statementLabel, statementsOf, type AccessModel, type BucketAccess, type FunctionAccess, type KeyAccess } from "./access-model";
+import {
+  DEPLOYED,
+  VerifyInputError,
+  statementLabel,
+  statementsOf,
+  type AccessModel,
+  type BucketAccess,
+  type FunctionAccess,
+  type KeyAccess,
+} from "./access-model";
 import { keyName } from "./capabilities";
 
 export interface LiveProfiles {
@@ -66,7 +83,8 @@ export async function readDeployedAccounts(stacks: AccessModel, profiles: LivePr
         if (deployed) compare(drift, `policy ${p.name} of role/${role.name}`, p.document, deployed.document);
         else drift.push(`policy ${p.name} of role/${role.name}: in the stacks, not on the deployed role`);
       }
-      for (const p of live.policies.filter((x) => !role.policies.some((s) => s.name === x.name))) drift.push(`policy ${p.name} of role/${role.name}: on the deployed role, not in the stacks`);
+      for (const p of live.policies.filter((x) => !role.policies.some((s) => s.name === x.name)))
+        drift.push(`policy ${p.name} of role/${role.name}: on the deployed role, not in the stacks`);
     }
     const functions: FunctionAccess[] = [];
     for (const fn of stacks.functions) {
@@ -121,12 +139,16 @@ async function openAccount(stacks: AccessModel, side: "caller" | "callee", profi
   try {
     identity = await sts.send(new GetCallerIdentityCommand({}));
   } catch (err) {
-    throw new VerifyInputError(`profile '${profile}' (--${side}-profile) cannot sign in: ${(err as Error).name}: ${(err as Error).message}. Check its credentials (aws sts get-caller-identity --profile ${profile})`);
+    throw new VerifyInputError(
+      `profile '${profile}' (--${side}-profile) cannot sign in: ${(err as Error).name}: ${(err as Error).message}. Check its credentials (aws sts get-caller-identity --profile ${profile})`,
+    );
   } finally {
     sts.destroy();
   }
   if (identity.Account !== accountId) {
-    throw new VerifyInputError(`profile '${profile}' (--${side}-profile) signs in as ${identity.Arn} in account ${identity.Account}, but the ${side} stack deploys to account ${accountId}: pass a profile for account ${accountId}`);
+    throw new VerifyInputError(
+      `profile '${profile}' (--${side}-profile) signs in as ${identity.Arn} in account ${identity.Account}, but the ${side} stack deploys to account ${accountId}: pass a profile for account ${accountId}`,
+    );
   }
   return {
     side,
@@ -141,7 +163,14 @@ async function openAccount(stacks: AccessModel, side: "caller" | "callee", profi
   };
 }
 
-const NOT_FOUND = new Set(["NoSuchEntityException", "NoSuchEntity", "ResourceNotFoundException", "NotFoundException", "NoSuchBucketPolicy", "NoSuchBucket"]);
+const NOT_FOUND = new Set([
+  "NoSuchEntityException",
+  "NoSuchEntity",
+  "ResourceNotFoundException",
+  "NotFoundException",
+  "NoSuchBucketPolicy",
+  "NoSuchBucket",
+]);
 const DENIED = new Set(["AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "MethodNotAllowed"]);
 
 /** One read; "not found" is undefined, a refusal is bad input naming the permission to grant. */
@@ -185,22 +214,39 @@ async function readRole(reader: AccountReader, name: string): Promise<RoleModel 
   const policies: NamedPolicy[] = [];
   let marker: string | undefined;
   do {
-    const page = await read(reader, "iam:ListRolePolicies", at, () => reader.iam.send(new ListRolePoliciesCommand({ RoleName: name, ...(marker ? { Marker: marker } : {}) })));
+    const page = await read(reader, "iam:ListRolePolicies", at, () =>
+      reader.iam.send(new ListRolePoliciesCommand({ RoleName: name, ...(marker ? { Marker: marker } : {}) })),
+    );
     for (const policyName of page?.PolicyNames ?? []) {
-      const policy = await read(reader, "iam:GetRolePolicy", `${at} (policy ${policyName})`, () => reader.iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName })));
-      if (policy) policies.push({ name: policyName, document: iamDocument(policy.PolicyDocument, `policy ${policyName} of role ${name}`), source: deployed(`IAM role ${name}, inline policy ${policyName}`) });
+      const policy = await read(reader, "iam:GetRolePolicy", `${at} (policy ${policyName})`, () =>
+        reader.iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName })),
+      );
+      if (policy)
+        policies.push({
+          name: policyName,
+          document: iamDocument(policy.PolicyDocument, `policy ${policyName} of role ${name}`),
+          source: deployed(`IAM role ${name}, inline policy ${policyName}`),
+        });
     }
     marker = page?.IsTruncated ? page.Marker : undefined;
   } while (marker);
   do {
-    const page = await read(reader, "iam:ListAttachedRolePolicies", at, () => reader.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name, ...(marker ? { Marker: marker } : {}) })));
+    const page = await read(reader, "iam:ListAttachedRolePolicies", at, () =>
+      reader.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name, ...(marker ? { Marker: marker } : {}) })),
+    );
     for (const attached of page?.AttachedPolicies ?? []) {
       const arn = attached.PolicyArn as string;
       const policy = await read(reader, "iam:GetPolicy", arn, () => reader.iam.send(new GetPolicyCommand({ PolicyArn: arn })));
       const versionId = policy?.Policy?.DefaultVersionId;
       if (!versionId) throw new VerifyInputError(`managed policy ${arn} attached to role ${name} cannot be read (no default version)`);
-      const version = await read(reader, "iam:GetPolicyVersion", `${arn} version ${versionId}`, () => reader.iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: versionId })));
-      policies.push({ name: arn, document: iamDocument(version?.PolicyVersion?.Document, `policy ${arn}`), source: deployed(`IAM managed policy ${arn}`) });
+      const version = await read(reader, "iam:GetPolicyVersion", `${arn} version ${versionId}`, () =>
+        reader.iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: versionId })),
+      );
+      policies.push({
+        name: arn,
+        document: iamDocument(version?.PolicyVersion?.Document, `policy ${arn}`),
+        source: deployed(`IAM managed policy ${arn}`),
+      });
     }
     marker = page?.IsTruncated ? page.Marker : undefined;
   } while (marker);
@@ -219,9 +265,13 @@ async function readRole(reader: AccountReader, name: string): Promise<RoleModel 
 
 async function readFunction(reader: AccountReader, fn: FunctionAccess): Promise<FunctionAccess | undefined> {
   const at = `function ${fn.name} in account ${reader.accountId}`;
-  const config = await read(reader, "lambda:GetFunctionConfiguration", at, () => reader.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: fn.name })));
+  const config = await read(reader, "lambda:GetFunctionConfiguration", at, () =>
+    reader.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: fn.name })),
+  );
   if (!config) return undefined;
-  const policy = await read(reader, "lambda:GetPolicy", at, () => reader.lambda.send(new GetFunctionPolicyCommand({ FunctionName: fn.name })));
+  const policy = await read(reader, "lambda:GetPolicy", at, () =>
+    reader.lambda.send(new GetFunctionPolicyCommand({ FunctionName: fn.name })),
+  );
   return {
     arn: config.FunctionArn ?? fn.arn,
     name: fn.name,
@@ -238,16 +288,28 @@ async function readKey(reader: AccountReader, key: KeyAccess): Promise<KeyAccess
   // The stacks know the key only by its alias: the key id is AWS's to choose.
   const alias = key.aliases[0];
   if (alias === undefined) return undefined;
-  const described = await read(reader, "kms:DescribeKey", `${alias} in account ${reader.accountId}`, () => reader.kms.send(new DescribeKeyCommand({ KeyId: alias })));
+  const described = await read(reader, "kms:DescribeKey", `${alias} in account ${reader.accountId}`, () =>
+    reader.kms.send(new DescribeKeyCommand({ KeyId: alias })),
+  );
   const arn = described?.KeyMetadata?.Arn;
   if (!arn) return undefined;
-  const policy = await read(reader, "kms:GetKeyPolicy", arn, () => reader.kms.send(new GetKeyPolicyCommand({ KeyId: arn, PolicyName: "default" })));
+  const policy = await read(reader, "kms:GetKeyPolicy", arn, () =>
+    reader.kms.send(new GetKeyPolicyCommand({ KeyId: arn, PolicyName: "default" })),
+  );
   if (!policy?.Policy) throw new VerifyInputError(`kms:GetKeyPolicy returned no policy for ${arn}`);
-  return { arn, accountId: reader.accountId, aliases: key.aliases, policy: parseDocument(policy.Policy, `key policy of ${alias}`), source: deployed(`KMS key ${alias} in account ${reader.accountId}`) };
+  return {
+    arn,
+    accountId: reader.accountId,
+    aliases: key.aliases,
+    policy: parseDocument(policy.Policy, `key policy of ${alias}`),
+    source: deployed(`KMS key ${alias} in account ${reader.accountId}`),
+  };
 }
 
 async function readBucket(reader: AccountReader, bucket: BucketAccess, keyArns: ReadonlyMap<string, string>): Promise<BucketAccess> {
-  const got = await read(reader, "s3:GetBucketPolicy", `bucket ${bucket.name}`, () => reader.s3.send(new GetBucketPolicyCommand({ Bucket: bucket.name })));
+  const got = await read(reader, "s3:GetBucketPolicy", `bucket ${bucket.name}`, () =>
+    reader.s3.send(new GetBucketPolicyCommand({ Bucket: bucket.name })),
+  );
   const kmsKeyArn = bucket.kmsKeyArn === undefined ? undefined : (keyArns.get(bucket.kmsKeyArn) ?? bucket.kmsKeyArn);
   return {
     name: bucket.name,
@@ -267,7 +329,10 @@ function requireIntendedPath(stacks: AccessModel, roles: readonly RoleModel[], f
     ["caller function", intended.callerFunctionArn, functions.some((f) => f.arn === intended.callerFunctionArn)],
     ["callee function", intended.calleeFunctionArn, functions.some((f) => f.arn === intended.calleeFunctionArn)],
   ] as const) {
-    if (!found) throw new VerifyInputError(`the ${what} (${arn}) is not deployed: deploy the stacks first (cdktf deploy callee caller), or verify the synthesized stacks without --live`);
+    if (!found)
+      throw new VerifyInputError(
+        `the ${what} (${arn}) is not deployed: deploy the stacks first (cdktf deploy callee caller), or verify the synthesized stacks without --live`,
+      );
   }
 }
 
@@ -292,9 +357,21 @@ function compare(drift: string[], what: string, expected: PolicyDocument | undef
 
 function canonical(value: unknown): string {
   const normal = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.length === 1 ? normal(v[0]) : v.map(normal).map((x) => JSON.stringify(x)).sort();
-    if (v !== null && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, normal((v as Record<string, unknown>)[k])]));
-    if (typeof v === "string") return v.replace(/:key\/[0-9a-f-]{36}/g, ":key/<id>").replace(/security-group\/sg-[0-9a-f]+/g, "security-group/<id>");
+    if (Array.isArray(v))
+      return v.length === 1
+        ? normal(v[0])
+        : v
+            .map(normal)
+            .map((x) => JSON.stringify(x))
+            .sort();
+    if (v !== null && typeof v === "object")
+      return Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .map((k) => [k, normal((v as Record<string, unknown>)[k])]),
+      );
+    if (typeof v === "string")
+      return v.replace(/:key\/[0-9a-f-]{36}/g, ":key/<id>").replace(/security-group\/sg-[0-9a-f]+/g, "security-group/<id>");
     return v;
   };
   return JSON.stringify(normal(value));

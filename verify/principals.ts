@@ -6,7 +6,15 @@
  */
 import { accountRootArn } from "../local/model/attributes";
 import { ANONYMOUS, type AnonymousPrincipal } from "../local/iam/authorize";
-import { ADMINISTRATOR_ACCESS, adminUser, OUTSIDER_ACCOUNT_ID, roleSession, uniqueId, type Principal, type UserPrincipal } from "../local/iam/principals";
+import {
+  ADMINISTRATOR_ACCESS,
+  adminUser,
+  OUTSIDER_ACCOUNT_ID,
+  roleSession,
+  uniqueId,
+  type Principal,
+  type UserPrincipal,
+} from "../local/iam/principals";
 import type { PolicyDocument } from "../local/model/types";
 import { asList, statementsOf, type AccessModel } from "./access-model";
 
@@ -57,7 +65,8 @@ export function namedAwsPrincipals(model: AccessModel): string[] {
   for (const document of resourceSideDocuments(model)) {
     for (const statement of statementsOf(document)) {
       const principal = statement.Principal;
-      if (principal !== undefined && principal !== "*") for (const value of asList((principal as Record<string, unknown>).AWS)) named.add(value);
+      if (principal !== undefined && principal !== "*")
+        for (const value of asList((principal as Record<string, unknown>).AWS)) named.add(value);
       for (const value of conditionValues(statement, PRINCIPAL_ARN_KEYS)) named.add(value);
       for (const value of conditionValues(statement, PRINCIPAL_ACCOUNT_KEYS)) named.add(value);
     }
@@ -71,13 +80,22 @@ export function accountOfPrincipal(value: string): string | undefined {
 }
 
 function outsiderAccount(taken: ReadonlySet<string>): string {
-  for (const candidate of [OUTSIDER_ACCOUNT_ID, ...[4, 5, 6, 7, 8, 9].map((d) => String(d).repeat(12))]) if (!taken.has(candidate)) return candidate;
+  for (const candidate of [OUTSIDER_ACCOUNT_ID, ...[4, 5, 6, 7, 8, 9].map((d) => String(d).repeat(12))])
+    if (!taken.has(candidate)) return candidate;
   throw new Error(`no free outsider account id beside ${[...taken].join(", ")}`);
 }
 
 /** A user someone named, given AdministratorAccess: the most their account could give them. */
 function namedUser(arn: string, accountId: string, userName: string): UserPrincipal {
-  return { kind: "user", accountId, arn, principalArn: arn, userId: uniqueId("AIDA", arn), userName, identityPolicies: [{ name: "AdministratorAccess", document: ADMINISTRATOR_ACCESS }] };
+  return {
+    kind: "user",
+    accountId,
+    arn,
+    principalArn: arn,
+    userId: uniqueId("AIDA", arn),
+    userName,
+    identityPolicies: [{ name: "AdministratorAccess", document: ADMINISTRATOR_ACCESS }],
+  };
 }
 
 /** The principal a named ARN or account id stands for; undefined for ARNs that name no one who signs (e.g. a service). */
@@ -89,20 +107,53 @@ function namedPrincipal(model: AccessModel, value: string): AnalysisPrincipal | 
   const adminAccess = [{ name: "AdministratorAccess", document: ADMINISTRATOR_ACCESS }];
   const role = /^arn:([^:]+):iam::\d{12}:role\/(?:.*\/)?([^/]+)$/.exec(value);
   if (role) {
-    const principal = roleSession({ partition: model.partition, roleArn: value, roleId: uniqueId("AROA", value), sessionName: PROOF_SESSION_NAME, identityPolicies: adminAccess, chained: false });
+    const principal = roleSession({
+      partition: model.partition,
+      roleArn: value,
+      roleId: uniqueId("AROA", value),
+      sessionName: PROOF_SESSION_NAME,
+      identityPolicies: adminAccess,
+      chained: false,
+    });
     return { id: `named/${value}`, label: `role ${role[2]} of ${where}, named in a policy`, kind: "named", accountId, principal };
   }
   const session = /^arn:([^:]+):sts::\d{12}:assumed-role\/([^/]+)\/(.+)$/.exec(value);
   if (session) {
     const roleArn = `arn:${session[1]}:iam::${accountId}:role/${session[2]}`;
-    const principal = roleSession({ partition: model.partition, roleArn, roleId: uniqueId("AROA", roleArn), sessionName: session[3], identityPolicies: adminAccess, chained: false });
-    return { id: `named/${value}`, label: `session ${session[3]} of role ${session[2]} in ${where}, named in a policy`, kind: "named", accountId, principal };
+    const principal = roleSession({
+      partition: model.partition,
+      roleArn,
+      roleId: uniqueId("AROA", roleArn),
+      sessionName: session[3],
+      identityPolicies: adminAccess,
+      chained: false,
+    });
+    return {
+      id: `named/${value}`,
+      label: `session ${session[3]} of role ${session[2]} in ${where}, named in a policy`,
+      kind: "named",
+      accountId,
+      principal,
+    };
   }
   const user = /^arn:[^:]+:iam::\d{12}:user\/(?:.*\/)?([^/]+)$/.exec(value);
-  if (user) return { id: `named/${value}`, label: `user ${user[1]} of ${where}, named in a policy`, kind: "named", accountId, principal: namedUser(value, accountId, user[1]) };
+  if (user)
+    return {
+      id: `named/${value}`,
+      label: `user ${user[1]} of ${where}, named in a policy`,
+      kind: "named",
+      accountId,
+      principal: namedUser(value, accountId, user[1]),
+    };
   // An account id or root ARN: the account's administrators, which the stack accounts already have.
   if (ours) return undefined;
-  return { id: `named/${accountRootArn(model.partition, accountId)}`, label: `administrators of ${where}, named in a policy`, kind: "named", accountId, principal: adminUser(model.partition, accountId) };
+  return {
+    id: `named/${accountRootArn(model.partition, accountId)}`,
+    label: `administrators of ${where}, named in a policy`,
+    kind: "named",
+    accountId,
+    principal: adminUser(model.partition, accountId),
+  };
 }
 
 export function enumeratePrincipals(model: AccessModel): AnalysisPrincipal[] {
@@ -114,10 +165,26 @@ export function enumeratePrincipals(model: AccessModel): AnalysisPrincipal[] {
     kind: "role",
     accountId: role.accountId,
     roleArn: role.arn,
-    principal: roleSession({ partition: model.partition, roleArn: role.arn, roleId: role.roleId, sessionName: PROOF_SESSION_NAME, identityPolicies: role.policies, chained: false }),
+    principal: roleSession({
+      partition: model.partition,
+      roleArn: role.arn,
+      roleId: role.roleId,
+      sessionName: PROOF_SESSION_NAME,
+      identityPolicies: role.policies,
+      chained: false,
+    }),
   }));
-  for (const [side, accountId] of [["caller", model.callerAccountId], ["callee", model.calleeAccountId]] as const) {
-    principals.push({ id: `admin/${accountId}`, label: `administrators of account ${accountId} (${side})`, kind: "admin", accountId, principal: adminUser(model.partition, accountId) });
+  for (const [side, accountId] of [
+    ["caller", model.callerAccountId],
+    ["callee", model.calleeAccountId],
+  ] as const) {
+    principals.push({
+      id: `admin/${accountId}`,
+      label: `administrators of account ${accountId} (${side})`,
+      kind: "admin",
+      accountId,
+      principal: adminUser(model.partition, accountId),
+    });
   }
   const stackRoles = new Set(model.roles.map((r) => r.arn));
   const taken = new Set(ours);
@@ -129,7 +196,13 @@ export function enumeratePrincipals(model: AccessModel): AnalysisPrincipal[] {
     if (named.accountId !== undefined) taken.add(named.accountId);
   }
   const outsider = outsiderAccount(taken);
-  principals.push({ id: `outsider/${outsider}`, label: `administrators of an unrelated account (${outsider})`, kind: "outsider", accountId: outsider, principal: adminUser(model.partition, outsider) });
+  principals.push({
+    id: `outsider/${outsider}`,
+    label: `administrators of an unrelated account (${outsider})`,
+    kind: "outsider",
+    accountId: outsider,
+    principal: adminUser(model.partition, outsider),
+  });
   principals.push({ id: "anonymous", label: "anonymous (unsigned requests)", kind: "anonymous", principal: ANONYMOUS });
   return principals;
 }

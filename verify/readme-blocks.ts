@@ -32,6 +32,7 @@ export function writeBlock(readme: string, name: ReadmeBlock, content: string): 
   const { start, end } = markers(name);
   const from = readme.indexOf(start);
   const to = readme.indexOf(end);
-  if (from === -1 || to === -1 || to < from) throw new Error(`README.md has no '${start}' ... '${end}' markers; add them where the ${name} belongs`);
+  if (from === -1 || to === -1 || to < from)
+    throw new Error(`README.md has no '${start}' ... '${end}' markers; add them where the ${name} belongs`);
   return `${readme.slice(0, from + start.length)}\n${content}\n${readme.slice(to)}`;
 }

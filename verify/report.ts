@@ -26,10 +26,22 @@ export function violationsOf(result: ProofResult): { beyond: Cell[]; broken: Cel
 export function passed(result: ProofResult): boolean {
   const { beyond, broken } = violationsOf(result);
   const deployFailures = result.deployTime ? deployFindings(result.deployTime).length : 0;
-  return beyond.length === 0 && broken.length === 0 && result.findings.length === 0 && deployFailures === 0 && !(result.driftJudged && (result.drift?.length ?? 0) > 0);
+  return (
+    beyond.length === 0 &&
+    broken.length === 0 &&
+    result.findings.length === 0 &&
+    deployFailures === 0 &&
+    !(result.driftJudged && (result.drift?.length ?? 0) > 0)
+  );
 }
 
-const MARK: Record<Cell["verdict"], string> = { "as-intended": "ALLOW", permitted: "ALLOW", refused: "DENY", "beyond-intended": "ALLOW!", "path-broken": "DENY!" };
+const MARK: Record<Cell["verdict"], string> = {
+  "as-intended": "ALLOW",
+  permitted: "ALLOW",
+  refused: "DENY",
+  "beyond-intended": "ALLOW!",
+  "path-broken": "DENY!",
+};
 
 export function intendedPathText(analysis: AccessAnalysis): string {
   const { intended, callerAccountId, calleeAccountId } = analysis.model;
@@ -46,7 +58,9 @@ export function matrixText(analysis: AccessAnalysis): string {
   lines.push("");
   lines.push(`${"".padEnd(labelWidth)}${principals.map((_, i) => `P${i + 1}`.padEnd(8)).join("")}`.trimEnd());
   for (const capability of capabilities) {
-    lines.push(`${capability.label.padEnd(labelWidth)}${principals.map((p) => MARK[cell(p.id, capability.id).verdict].padEnd(8)).join("")}`.trimEnd());
+    lines.push(
+      `${capability.label.padEnd(labelWidth)}${principals.map((p) => MARK[cell(p.id, capability.id).verdict].padEnd(8)).join("")}`.trimEnd(),
+    );
   }
   lines.push("");
   lines.push("ALLOW: allowed as intended, or by an account's administrators over its own resources; DENY: refused;");
@@ -63,7 +77,9 @@ export function reasonsText(analysis: AccessAnalysis): string {
     const label = (c: Cell) => analysis.capabilities.find((x) => x.id === c.capabilityId)?.label ?? c.capabilityId;
     for (const c of mine.filter((x) => x.allowed || x.verdict === "path-broken")) {
       const via = c.via.length > 0 ? ` via ${c.via.map((h) => `role ${roleName(h.roleArn)}`).join(", ")};` : "";
-      lines.push(`  ${MARK[c.verdict].padEnd(7)}${label(c)}: ${c.explanation};${via} ${c.allowed ? "allowed by" : "refused by"} ${c.decidedBy.join(" + ") || "(no statement)"}`);
+      lines.push(
+        `  ${MARK[c.verdict].padEnd(7)}${label(c)}: ${c.explanation};${via} ${c.allowed ? "allowed by" : "refused by"} ${c.decidedBy.join(" + ") || "(no statement)"}`,
+      );
     }
     const refusals = new Map<string, string[]>();
     for (const c of mine.filter((x) => x.verdict === "refused")) {
@@ -77,7 +93,10 @@ export function reasonsText(analysis: AccessAnalysis): string {
 
 export function findingsText(findings: readonly Finding[]): string {
   if (findings.length === 0) return "Findings: none.";
-  return [`Findings (${findings.length}):`, ...findings.map((f) => `  [${f.code}] ${f.where}\n      problem: ${f.problem}\n      fix: ${f.fix}`)].join("\n");
+  return [
+    `Findings (${findings.length}):`,
+    ...findings.map((f) => `  [${f.code}] ${f.where}\n      problem: ${f.problem}\n      fix: ${f.fix}`),
+  ].join("\n");
 }
 
 export function verdictText(result: ProofResult): string {
@@ -92,7 +111,9 @@ export function verdictText(result: ProofResult): string {
     broken.length > 0 ? `${broken.length} step${broken.length === 1 ? "" : "s"} of the intended path refused` : "",
     result.findings.length > 0 ? `${result.findings.length} finding${result.findings.length === 1 ? "" : "s"}` : "",
     deployFailures > 0 ? `${deployFailures} deploy-time finding${deployFailures === 1 ? "" : "s"}` : "",
-    result.driftJudged && (result.drift?.length ?? 0) > 0 ? `${result.drift?.length} difference${result.drift?.length === 1 ? "" : "s"} from the stacks (--ignore-drift to judge access alone)` : "",
+    result.driftJudged && (result.drift?.length ?? 0) > 0
+      ? `${result.drift?.length} difference${result.drift?.length === 1 ? "" : "s"} from the stacks (--ignore-drift to judge access alone)`
+      : "",
   ].filter(Boolean);
   return `FAIL: ${parts.join(", ")}.`;
 }
@@ -110,7 +131,8 @@ export function textReport(result: ProofResult): string {
     "",
     findingsText(result.findings),
   ];
-  if (result.drift && result.drift.length > 0) sections.push("", `Drift from the stacks (${result.drift.length}):`, ...result.drift.map((d) => `  ${d}`));
+  if (result.drift && result.drift.length > 0)
+    sections.push("", `Drift from the stacks (${result.drift.length}):`, ...result.drift.map((d) => `  ${d}`));
   if (result.deployTime) sections.push("", deployTimeText(result.deployTime));
   sections.push("", verdictText(result));
   return sections.join("\n");
@@ -131,7 +153,12 @@ export function jsonReport(result: ProofResult): string {
         ...(result.deployTime ? { deployTimeFindings: deployFindings(result.deployTime).length } : {}),
         ...(result.drift ? { drift: result.drift.length } : {}),
       },
-      principals: analysis.principals.map(({ id, label, kind, accountId }) => ({ id, label, kind, ...(accountId !== undefined ? { accountId } : {}) })),
+      principals: analysis.principals.map(({ id, label, kind, accountId }) => ({
+        id,
+        label,
+        kind,
+        ...(accountId !== undefined ? { accountId } : {}),
+      })),
       capabilities: analysis.capabilities.map(({ id, kind, label, resourceArn }) => ({ id, kind, label, resourceArn })),
       cells: analysis.cells,
       findings: result.findings,
@@ -156,15 +183,18 @@ export function mermaidReport(analysis: AccessAnalysis): string {
   const fnNode = (arn: string) => id(`fn_${arn.split(":")[4]}_${functionName(arn)}`);
   const nodeOfPrincipal = new Map(principals.map((p) => [p.id, p.roleArn !== undefined ? roleNode(p.roleArn) : id(p.id)]));
   const lines = ["flowchart LR"];
-  const accountName = (accountId: string) => (accountId === model.callerAccountId ? "caller" : accountId === model.calleeAccountId ? "callee" : "");
+  const accountName = (accountId: string) =>
+    accountId === model.callerAccountId ? "caller" : accountId === model.calleeAccountId ? "callee" : "";
   for (const accountId of [model.callerAccountId, model.calleeAccountId]) {
     lines.push(`  subgraph ${id(`account_${accountId}`)}["account ${accountId} (${accountName(accountId)})"]`);
     for (const fn of model.functions.filter((f) => f.accountId === accountId)) lines.push(`    ${fnNode(fn.arn)}(["function ${fn.name}"])`);
     for (const role of model.roles.filter((r) => r.accountId === accountId)) lines.push(`    ${roleNode(role.arn)}["role ${role.name}"]`);
-    for (const p of principals.filter((x) => x.kind === "admin" && x.accountId === accountId)) lines.push(`    ${nodeOfPrincipal.get(p.id)}[/"administrators"/]`);
+    for (const p of principals.filter((x) => x.kind === "admin" && x.accountId === accountId))
+      lines.push(`    ${nodeOfPrincipal.get(p.id)}[/"administrators"/]`);
     lines.push("  end");
   }
-  for (const p of principals.filter((x) => x.kind === "outsider" || x.kind === "named" || x.kind === "anonymous")) lines.push(`  ${nodeOfPrincipal.get(p.id)}[/"${p.label}"/]`);
+  for (const p of principals.filter((x) => x.kind === "outsider" || x.kind === "named" || x.kind === "anonymous"))
+    lines.push(`  ${nodeOfPrincipal.get(p.id)}[/"${p.label}"/]`);
   const edges: { line: string; style?: string }[] = [];
   for (const fn of model.functions) edges.push({ line: `  ${fnNode(fn.arn)} -- "runs as" --> ${roleNode(fn.roleArn)}` });
   for (const cell of cells) {
@@ -179,14 +209,24 @@ export function mermaidReport(analysis: AccessAnalysis): string {
     const to = onRole ? roleNode(capability.resourceArn) : fnNode(capability.resourceArn);
     // Changing or passing a role or function is drawn only when it goes beyond the path (owners may always).
     if (capability.kind !== "assume" && capability.kind !== "invoke") {
-      if (cell.verdict === "beyond-intended") edges.push({ line: `  ${from} -- "${cell.action}" --> ${to}`, style: "stroke:#d00,stroke-width:3px" });
+      if (cell.verdict === "beyond-intended")
+        edges.push({ line: `  ${from} -- "${cell.action}" --> ${to}`, style: "stroke:#d00,stroke-width:3px" });
       continue;
     }
     const action = capability.requests[0].action;
     if (cell.allowed && cell.via.length === 0) {
-      edges.push({ line: `  ${from} -- "${action}" --> ${to}`, ...(cell.verdict === "beyond-intended" ? { style: "stroke:#d00,stroke-width:3px" } : {}) });
-    } else if (!cell.allowed && (capability.resourceArn === intended.invokerRoleArn || capability.resourceArn === intended.calleeFunctionArn)) {
-      edges.push({ line: `  ${from} -. "${action} refused" .-> ${to}`, ...(cell.verdict === "path-broken" ? { style: "stroke:#d00,stroke-width:3px" } : {}) });
+      edges.push({
+        line: `  ${from} -- "${action}" --> ${to}`,
+        ...(cell.verdict === "beyond-intended" ? { style: "stroke:#d00,stroke-width:3px" } : {}),
+      });
+    } else if (
+      !cell.allowed &&
+      (capability.resourceArn === intended.invokerRoleArn || capability.resourceArn === intended.calleeFunctionArn)
+    ) {
+      edges.push({
+        line: `  ${from} -. "${action} refused" .-> ${to}`,
+        ...(cell.verdict === "path-broken" ? { style: "stroke:#d00,stroke-width:3px" } : {}),
+      });
     }
   }
   lines.push(...edges.map((e) => e.line));

@@ -25,9 +25,11 @@ function extraProblems(document: PolicyDocument, kind: Kind): string[] {
     }
     for (const element of ["Principal", "NotPrincipal"]) {
       const principal = statement[element];
-      if (typeof principal === "string" && principal !== "*") problems.push(`Statement[${i}].${element}: a string Principal may only be "*"; write {"AWS": "${principal}"}`);
+      if (typeof principal === "string" && principal !== "*")
+        problems.push(`Statement[${i}].${element}: a string Principal may only be "*"; write {"AWS": "${principal}"}`);
     }
-    if (kind === "identity" && statement.Principal !== undefined) problems.push(`Statement[${i}].Principal: an identity policy names no Principal`);
+    if (kind === "identity" && statement.Principal !== undefined)
+      problems.push(`Statement[${i}].Principal: an identity policy names no Principal`);
     const condition = statement.Condition;
     if (condition !== undefined && (condition === null || typeof condition !== "object" || Array.isArray(condition))) {
       problems.push(`Statement[${i}].Condition: must be an object of operators`);
@@ -37,7 +39,8 @@ function extraProblems(document: PolicyDocument, kind: Kind): string[] {
       if (!OPERATOR.test(operator)) problems.push(`Statement[${i}].Condition.${operator}: not a condition operator AWS knows`);
       for (const [key, value] of Object.entries((entries ?? {}) as Record<string, unknown>)) {
         const values = Array.isArray(value) ? value : [value];
-        if (values.some((v) => v === null || typeof v === "object")) problems.push(`Statement[${i}].Condition.${operator}.${key}: values must be strings, numbers or booleans`);
+        if (values.some((v) => v === null || typeof v === "object"))
+          problems.push(`Statement[${i}].Condition.${operator}.${key}: values must be strings, numbers or booleans`);
       }
     }
   });
@@ -60,12 +63,17 @@ export function validatePolicies(model: AccessModel): void {
   };
   for (const role of model.roles) {
     check(`trust policy of role/${role.name} (${describeSource(role.source)})`, role.trustPolicy, "trust");
-    for (const policy of role.policies) check(`policy ${policy.name} of role/${role.name} (${describeSource(policy.source)})`, policy.document, "identity");
+    for (const policy of role.policies)
+      check(`policy ${policy.name} of role/${role.name} (${describeSource(policy.source)})`, policy.document, "identity");
   }
-  for (const fn of model.functions) if (fn.resourcePolicy) check(`resource policy of function ${fn.name} (${describeSource(fn.source)})`, fn.resourcePolicy, "resource");
-  for (const bucket of model.buckets) if (bucket.policy) check(`bucket policy of ${bucket.name} (${describeSource(bucket.source)})`, bucket.policy, "resource");
+  for (const fn of model.functions)
+    if (fn.resourcePolicy) check(`resource policy of function ${fn.name} (${describeSource(fn.source)})`, fn.resourcePolicy, "resource");
+  for (const bucket of model.buckets)
+    if (bucket.policy) check(`bucket policy of ${bucket.name} (${describeSource(bucket.source)})`, bucket.policy, "resource");
   for (const key of model.keys) check(`key policy of ${keyName(key)} (${describeSource(key.source)})`, key.policy, "resource");
   if (reports.length > 0) {
-    throw new VerifyInputError(`${reports.length === 1 ? "a policy AWS would refuse" : `${reports.length} policies AWS would refuse`}, so nothing was judged; fix the stack (or the deployed policy):\n  ${reports.join("\n  ")}`);
+    throw new VerifyInputError(
+      `${reports.length === 1 ? "a policy AWS would refuse" : `${reports.length} policies AWS would refuse`}, so nothing was judged; fix the stack (or the deployed policy):\n  ${reports.join("\n  ")}`,
+    );
   }
 }

@@ -38,7 +38,10 @@ function outDir(body: Json, opts: { assetFolder?: string; assetBytes?: string; v
   fs.writeFileSync(path.join(root, "stacks", "callee", "cdk.tf.json"), JSON.stringify(body, null, 2));
   fs.writeFileSync(
     path.join(root, "manifest.json"),
-    JSON.stringify({ version: opts.version ?? "0.21.0", stacks: { callee: { name: "callee", synthesizedStackPath: "stacks/callee/cdk.tf.json", workingDirectory: "stacks/callee" } } }),
+    JSON.stringify({
+      version: opts.version ?? "0.21.0",
+      stacks: { callee: { name: "callee", synthesizedStackPath: "stacks/callee/cdk.tf.json", workingDirectory: "stacks/callee" } },
+    }),
   );
   return root;
 }
@@ -59,24 +62,35 @@ describe("compareOutputs", () => {
     const c = compareOutputs(outDir(stack()), outDir(changed));
     expect(c.differences).toEqual([
       { path: "callee:resource.aws_lambda_function.fn.runtime", category: "resource arguments", cdktf: "nodejs22.x", cdktn: "nodejs20.x" },
-      { path: "callee:resource.aws_lambda_function.fn.vpc_config.subnet_ids[1]", category: "resource arguments", cdktf: "subnet-2", cdktn: ABSENT },
+      {
+        path: "callee:resource.aws_lambda_function.fn.vpc_config.subnet_ids[1]",
+        category: "resource arguments",
+        cdktf: "subnet-2",
+        cdktn: ABSENT,
+      },
     ]);
     const j = judge(c.differences, []);
     expect(j.failed).toHaveLength(2);
     const report = formatReport(c, j, "allowed.json");
     expect(report).toContain("resource arguments: 2 difference(s)");
-    expect(report).toContain('[FAIL]    callee:resource.aws_lambda_function.fn.runtime\n      cdktf: "nodejs22.x"\n      cdktn: "nodejs20.x"\n      not listed in allowed.json');
+    expect(report).toContain(
+      '[FAIL]    callee:resource.aws_lambda_function.fn.runtime\n      cdktf: "nodejs22.x"\n      cdktn: "nodejs20.x"\n      not listed in allowed.json',
+    );
   });
 
   it("passes an allowed difference and prints its reason; the same path with another value still fails", () => {
     const changed = stack();
     changed.resource.aws_lambda_function.fn.timeout = 11;
-    const allowed: AllowedDifference[] = [{ path: "callee:resource.aws_lambda_function.fn.timeout", cdktf: 10, cdktn: 11, reason: "a reviewed change, for the test" }];
+    const allowed: AllowedDifference[] = [
+      { path: "callee:resource.aws_lambda_function.fn.timeout", cdktf: 10, cdktn: 11, reason: "a reviewed change, for the test" },
+    ];
     const c = compareOutputs(outDir(stack()), outDir(changed));
     const j = judge(c.differences, allowed);
     expect(j.failed).toEqual([]);
     expect(j.allowed).toHaveLength(1);
-    expect(formatReport(c, j, "allowed.json")).toContain("[allowed] callee:resource.aws_lambda_function.fn.timeout\n      cdktf: 10\n      cdktn: 11\n      reason: a reviewed change, for the test");
+    expect(formatReport(c, j, "allowed.json")).toContain(
+      "[allowed] callee:resource.aws_lambda_function.fn.timeout\n      cdktf: 10\n      cdktn: 11\n      reason: a reviewed change, for the test",
+    );
 
     changed.resource.aws_lambda_function.fn.timeout = 12;
     expect(judge(compareOutputs(outDir(stack()), outDir(changed)).differences, allowed).failed).toHaveLength(1);
@@ -103,7 +117,14 @@ describe("compareOutputs", () => {
     ]);
     expect(judge(c.differences, []).failed).toHaveLength(8);
     // A `*` in an allowed path stands for the stack.
-    const j = judge(c.differences, [{ path: "*:terraform.required_providers.aws.version", cdktf: "6.25.0", cdktn: "6.66.0", reason: "each binding pins its own provider" }]);
+    const j = judge(c.differences, [
+      {
+        path: "*:terraform.required_providers.aws.version",
+        cdktf: "6.25.0",
+        cdktn: "6.66.0",
+        reason: "each binding pins its own provider",
+      },
+    ]);
     expect(j.failed).toHaveLength(7);
     expect(j.allowed.map((a) => a.difference.path)).toEqual(["callee:terraform.required_providers.aws.version"]);
   });
@@ -112,7 +133,9 @@ describe("compareOutputs", () => {
     const more = stack();
     more.resource.aws_sqs_queue = { q: { name: "q" } };
     const c = compareOutputs(outDir(stack()), outDir(more));
-    expect(c.differences).toEqual([{ path: "callee:resource.aws_sqs_queue.q", category: "resources added or removed", cdktf: ABSENT, cdktn: PRESENT }]);
+    expect(c.differences).toEqual([
+      { path: "callee:resource.aws_sqs_queue.q", category: "resources added or removed", cdktf: ABSENT, cdktn: PRESENT },
+    ]);
   });
 
   it("compares asset paths that differ only by folder by content", () => {
@@ -121,7 +144,9 @@ describe("compareOutputs", () => {
     const c = compareOutputs(outDir(stack()), outDir(moved, { assetFolder: "assets/code_asset_1/BBBB" }));
     expect(c.differences).toEqual([]);
     expect(c.equalByContent).toHaveLength(1);
-    expect(c.equalByContent[0]).toMatch(/^callee:resource\.aws_s3_object\.code\.source \(assets\/code_asset_1\/AAAA\/function\.zip and assets\/code_asset_1\/BBBB\/function\.zip: sha256 [0-9a-f]{64}\)$/);
+    expect(c.equalByContent[0]).toMatch(
+      /^callee:resource\.aws_s3_object\.code\.source \(assets\/code_asset_1\/AAAA\/function\.zip and assets\/code_asset_1\/BBBB\/function\.zip: sha256 [0-9a-f]{64}\)$/,
+    );
 
     const rebuilt = compareOutputs(outDir(stack()), outDir(moved, { assetFolder: "assets/code_asset_1/BBBB", assetBytes: "other bytes" }));
     expect(rebuilt.differences.map((d) => [d.path, d.category])).toEqual([
@@ -135,7 +160,13 @@ describe("compareOutputs", () => {
 describe("the allowed-differences file", () => {
   it("needs a reason for every entry, and exactly the keys path, cdktf, cdktn, reason", () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cdktn-allowed-")), "a.json");
-    fs.writeFileSync(file, JSON.stringify([{ path: "x:y", cdktf: 1, cdktn: 2, reason: "" }, { path: "x:z", cdktf: 1, cdktn: 2 }]));
+    fs.writeFileSync(
+      file,
+      JSON.stringify([
+        { path: "x:y", cdktf: 1, cdktn: 2, reason: "" },
+        { path: "x:z", cdktf: 1, cdktn: 2 },
+      ]),
+    );
     expect(() => readAllowed(file)).toThrow(/entry 0 \(x:y\): reason must say why.*entry 1 has keys cdktf,cdktn,path, expected exactly/);
   });
 

@@ -9,11 +9,24 @@ import * as path from "path";
 
 const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 const SCRIPT = path.join(PROJECT_ROOT, "scripts", "cdktn", "migrate-cdktn.ts");
-const PACKAGE_JSON = JSON.stringify({ name: "copy", dependencies: { cdktf: "0.21.0", "@cdktf/provider-aws": "21.22.1", constructs: "10.4.2" }, devDependencies: { "cdktf-cli": "0.21.0" } }, null, 2) + "\n";
+const PACKAGE_JSON =
+  JSON.stringify(
+    {
+      name: "copy",
+      dependencies: { cdktf: "0.21.0", "@cdktf/provider-aws": "21.22.1", constructs: "10.4.2" },
+      devDependencies: { "cdktf-cli": "0.21.0" },
+    },
+    null,
+    2,
+  ) + "\n";
 const MAIN_TS = `import { App } from "cdktf";\nnew App().synth();\n`;
 
 function git(cwd: string, ...args: string[]): string {
-  const r = spawnSync("git", ["-c", "user.email=test@example.com", "-c", "user.name=test", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", ...args], { cwd, encoding: "utf8" });
+  const r = spawnSync(
+    "git",
+    ["-c", "user.email=test@example.com", "-c", "user.name=test", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", ...args],
+    { cwd, encoding: "utf8" },
+  );
   if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
   return r.stdout;
 }
@@ -31,7 +44,12 @@ function repo(): string {
 
 function migrate(dir: string, env: Record<string, string> = {}) {
   const { CI: _ci, ...rest } = process.env;
-  return spawnSync(process.execPath, ["--import", "tsx", SCRIPT, "--dir", dir], { cwd: PROJECT_ROOT, env: { ...rest, ...env }, encoding: "utf8", timeout: 60000 });
+  return spawnSync(process.execPath, ["--import", "tsx", SCRIPT, "--dir", dir], {
+    cwd: PROJECT_ROOT,
+    env: { ...rest, ...env },
+    encoding: "utf8",
+    timeout: 60000,
+  });
 }
 
 function unchanged(dir: string): void {
@@ -71,7 +89,9 @@ describe("make migrate-cdktn refuses before changing anything", () => {
     fs.writeFileSync(path.join(dir, "package.json"), PACKAGE_JSON);
     const r = migrate(dir, { GIT_CEILING_DIRECTORIES: path.dirname(dir) });
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe(`make migrate-cdktn: ${dir} is not a git working copy: the migration rewrites files in place, so run it in a git clone, where git diff shows and git checkout undoes it.\n`);
+    expect(r.stderr).toBe(
+      `make migrate-cdktn: ${dir} is not a git working copy: the migration rewrites files in place, so run it in a git clone, where git diff shows and git checkout undoes it.\n`,
+    );
     unchanged(dir);
   });
 

@@ -26,7 +26,10 @@ describe("rewriteSource: imports", () => {
     [`import type { Construct } from 'cdktf';`, `import type { Construct } from 'cdktn';`],
     [`export { Testing } from "cdktf";`, `export { Testing } from "cdktn";`],
     [`import { IamRole } from "@cdktf/provider-aws/lib/iam-role";`, `import { IamRole } from "@cdktn/provider-aws/lib/iam-role";`],
-    [`import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";`, `import { S3BucketServerSideEncryptionConfigurationA } from "@cdktn/provider-aws/lib/s3-bucket-server-side-encryption-configuration";`],
+    [
+      `import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";`,
+      `import { S3BucketServerSideEncryptionConfigurationA } from "@cdktn/provider-aws/lib/s3-bucket-server-side-encryption-configuration";`,
+    ],
     [`const { App } = require("cdktf");`, `const { App } = require("cdktn");`],
     [`require("@cdktf/provider-aws");`, `require("@cdktn/provider-aws");`],
     [`const cli = require.resolve("cdktf-cli/bundle/bin/cdktf");`, `const cli = require.resolve("cdktn-cli/bin/cdktn");`],
@@ -40,13 +43,17 @@ describe("rewriteSource: imports", () => {
 
   it("rewrites the provider package wherever it is named (eslint's no-restricted-imports, comments)", () => {
     const eslint = `{ paths: [{ name: "@cdktf/provider-aws", message: "Import the class by deep path, e.g. '@cdktf/provider-aws/lib/iam-role'." }] }`;
-    expect(rewriteSource(eslint)).toBe(`{ paths: [{ name: "@cdktn/provider-aws", message: "Import the class by deep path, e.g. '@cdktn/provider-aws/lib/iam-role'." }] }`);
+    expect(rewriteSource(eslint)).toBe(
+      `{ paths: [{ name: "@cdktn/provider-aws", message: "Import the class by deep path, e.g. '@cdktn/provider-aws/lib/iam-role'." }] }`,
+    );
   });
 
   it("rewrites CLI invocations, and only those", () => {
     expect(rewriteSource("\tnpx cdktf synth\n")).toBe("\tnpx cdktn synth\n");
     expect(rewriteSource("run `make synth` (or `npx cdktf synth`) first")).toBe("run `make synth` (or `npx cdktn synth`) first");
-    expect(rewriteSource("deploy the stacks first (cdktf deploy callee caller)")).toBe("deploy the stacks first (cdktn deploy callee caller)");
+    expect(rewriteSource("deploy the stacks first (cdktf deploy callee caller)")).toBe(
+      "deploy the stacks first (cdktn deploy callee caller)",
+    );
     // Not commands: the output folder, the config file, prose, the stacks' own values.
     const untouched = [
       `const out = path.join(root, "cdktf.out");`,
@@ -63,8 +70,12 @@ describe("rewriteSource: imports", () => {
 
   it("follows the AWS provider version a test asserts, on lines naming required_providers only", () => {
     const test = `expect(json.terraform.required_providers.aws.version).toBe("${AWS_PROVIDER.cdktf}");\nconst other = "${AWS_PROVIDER.cdktf}";\n`;
-    expect(rewriteSource(test)).toBe(`expect(json.terraform.required_providers.aws.version).toBe("${AWS_PROVIDER.cdktn}");\nconst other = "${AWS_PROVIDER.cdktf}";\n`);
-    expect(rewriteSource(`required_providers: "6.20.0"`, { awsProviderFrom: "6.20.0" })).toBe(`required_providers: "${AWS_PROVIDER.cdktn}"`);
+    expect(rewriteSource(test)).toBe(
+      `expect(json.terraform.required_providers.aws.version).toBe("${AWS_PROVIDER.cdktn}");\nconst other = "${AWS_PROVIDER.cdktf}";\n`,
+    );
+    expect(rewriteSource(`required_providers: "6.20.0"`, { awsProviderFrom: "6.20.0" })).toBe(
+      `required_providers: "${AWS_PROVIDER.cdktn}"`,
+    );
   });
 
   it("leaves a file that imports neither package byte for byte as it was", () => {
@@ -87,7 +98,9 @@ describe("rewriteSource: imports", () => {
   });
 
   it("reports cdktf imports it has no mapping for", () => {
-    expect(unmappedSpecifiers(rewriteSource(`import { NullProvider } from "@cdktf/provider-null/lib/provider";\nimport { App } from "cdktf";`))).toEqual(["@cdktf/provider-null/lib/provider"]);
+    expect(
+      unmappedSpecifiers(rewriteSource(`import { NullProvider } from "@cdktf/provider-null/lib/provider";\nimport { App } from "cdktf";`)),
+    ).toEqual(["@cdktf/provider-null/lib/provider"]);
     expect(unmappedSpecifiers(`import { App } from "cdktn";`)).toEqual([]);
   });
 });
@@ -97,7 +110,13 @@ describe("migratePackageJson", () => {
     name: "p",
     engines: { node: ">=20" },
     scripts: { synth: "CHECKPOINT_DISABLE=1 cdktf synth", deploy: "npx cdktf deploy '*'", test: "jest" },
-    dependencies: { "@aws-sdk/client-sts": "3.1164.0", "@cdktf/provider-aws": "21.22.1", cdktf: "0.21.0", constructs: "10.4.2", zod: "4.6.7" },
+    dependencies: {
+      "@aws-sdk/client-sts": "3.1164.0",
+      "@cdktf/provider-aws": "21.22.1",
+      cdktf: "0.21.0",
+      constructs: "10.4.2",
+      zod: "4.6.7",
+    },
     devDependencies: { "cdktf-cli": "0.21.0", jest: "30.5.2" },
   };
 
@@ -107,7 +126,13 @@ describe("migratePackageJson", () => {
       name: "p",
       engines: { node: ">=22.19" },
       scripts: { synth: "CHECKPOINT_DISABLE=1 cdktn synth", deploy: "npx cdktn deploy '*'", test: "jest" },
-      dependencies: { "@aws-sdk/client-sts": "3.1164.0", "@cdktn/provider-aws": CDKTN_VERSIONS["@cdktn/provider-aws"], cdktn: "0.24.0", constructs: "10.6.0", zod: "4.6.7" },
+      dependencies: {
+        "@aws-sdk/client-sts": "3.1164.0",
+        "@cdktn/provider-aws": CDKTN_VERSIONS["@cdktn/provider-aws"],
+        cdktn: "0.24.0",
+        constructs: "10.6.0",
+        zod: "4.6.7",
+      },
       devDependencies: { "cdktn-cli": "0.24.0", jest: "30.5.2" },
     });
     // Keys keep their place, so the diff is the renamed lines only.
@@ -140,7 +165,9 @@ describe("migratePackageJson", () => {
     const changed = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8"));
     changed.dependencies.zod = "0.0.1";
     fs.writeFileSync(other, JSON.stringify(changed));
-    expect(toolchainMismatch(other)).toBe('toolchain/cdktn/package.json is not the migration of package.json (at dependencies.zod the migration gives "0.0.1", toolchain/cdktn has "4.6.7")');
+    expect(toolchainMismatch(other)).toBe(
+      'toolchain/cdktn/package.json is not the migration of package.json (at dependencies.zod the migration gives "0.0.1", toolchain/cdktn has "4.6.7")',
+    );
   });
 });
 
@@ -151,7 +178,19 @@ describe("planMigration and applyMigration on a project folder", () => {
       fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
       fs.writeFileSync(path.join(root, rel), text);
     };
-    write("package.json", JSON.stringify({ name: "f", scripts: { synth: "cdktf synth" }, dependencies: { cdktf: "0.21.0", "@cdktf/provider-aws": "21.22.1", constructs: "10.4.2" }, devDependencies: { "cdktf-cli": "0.21.0" } }, null, 2) + "\n");
+    write(
+      "package.json",
+      JSON.stringify(
+        {
+          name: "f",
+          scripts: { synth: "cdktf synth" },
+          dependencies: { cdktf: "0.21.0", "@cdktf/provider-aws": "21.22.1", constructs: "10.4.2" },
+          devDependencies: { "cdktf-cli": "0.21.0" },
+        },
+        null,
+        2,
+      ) + "\n",
+    );
     write("main.ts", `import { App } from "cdktf";\nnew App().synth();\n`);
     write("stacks/s.ts", `import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";\nexport { S3Bucket };\n`);
     write("config/plain.ts", `export const n = 1; // writes cdktf.out\n`);
@@ -170,10 +209,17 @@ describe("planMigration and applyMigration on a project folder", () => {
     const plan = planMigration(root);
     expect(plan.changes.map((c) => c.file)).toEqual(["package.json", "Makefile", "main.ts", "stacks/s.ts"]);
     expect(plan.unmapped).toEqual([]);
-    const before = new Map(["config/plain.ts", "cdktf.json", "README.md", "node_modules/cdktf/index.js", "cdktf.out/x.js", "scripts/cdktn/own.ts"].map((f) => [f, fs.readFileSync(path.join(root, f), "utf8")]));
+    const before = new Map(
+      ["config/plain.ts", "cdktf.json", "README.md", "node_modules/cdktf/index.js", "cdktf.out/x.js", "scripts/cdktn/own.ts"].map((f) => [
+        f,
+        fs.readFileSync(path.join(root, f), "utf8"),
+      ]),
+    );
     applyMigration(root, plan);
     expect(fs.readFileSync(path.join(root, "main.ts"), "utf8")).toBe(`import { App } from "cdktn";\nnew App().synth();\n`);
-    expect(fs.readFileSync(path.join(root, "stacks/s.ts"), "utf8")).toBe(`import { S3Bucket } from "@cdktn/provider-aws/lib/s3-bucket";\nexport { S3Bucket };\n`);
+    expect(fs.readFileSync(path.join(root, "stacks/s.ts"), "utf8")).toBe(
+      `import { S3Bucket } from "@cdktn/provider-aws/lib/s3-bucket";\nexport { S3Bucket };\n`,
+    );
     expect(fs.readFileSync(path.join(root, "Makefile"), "utf8")).toBe("synth:\n\tnpx cdktn synth\n");
     expect(JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"))).toEqual({
       name: "f",

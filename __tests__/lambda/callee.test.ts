@@ -1,11 +1,18 @@
 import { computeQuote } from "../../lambda-src/callee/business-logic";
 import { DemoFailure } from "../../lambda-src/callee/demo-operations";
-import { accountIdFromArn, createCalleeHandler, createCalleeLogger, type CalleeResponse, type CalleeValidationFailure } from "../../lambda-src/callee/handler";
+import {
+  accountIdFromArn,
+  createCalleeHandler,
+  createCalleeLogger,
+  type CalleeResponse,
+  type CalleeValidationFailure,
+} from "../../lambda-src/callee/handler";
 import { validateCalleeInput } from "../../lambda-src/callee/schema";
 import { CALLEE_ACCOUNT, captureLogs, fakeContext, type CapturedLogs } from "./helpers";
 
 const CALLEE_FN_ARN = `arn:aws:lambda:eu-central-1:${CALLEE_ACCOUNT}:function:cross-account-callee`;
-const calleeContext = (overrides: Parameters<typeof fakeContext>[0] = {}) => fakeContext({ invokedFunctionArn: CALLEE_FN_ARN, ...overrides });
+const calleeContext = (overrides: Parameters<typeof fakeContext>[0] = {}) =>
+  fakeContext({ invokedFunctionArn: CALLEE_FN_ARN, ...overrides });
 
 let logs: CapturedLogs;
 beforeEach(() => {
@@ -91,7 +98,11 @@ describe("validateCalleeInput", () => {
 
   it.each([
     ["no items", { operation: "quote", items: [] }, "items"],
-    ["too many items", { operation: "quote", items: Array.from({ length: 101 }, () => ({ sku: "A", quantity: 1, unitPriceCents: 1 })) }, "items"],
+    [
+      "too many items",
+      { operation: "quote", items: Array.from({ length: 101 }, () => ({ sku: "A", quantity: 1, unitPriceCents: 1 })) },
+      "items",
+    ],
     ["items not an array", { operation: "quote", items: { sku: "A" } }, "items"],
     ["a null item", { operation: "quote", items: [null] }, "items.0"],
     ["a 33-char sku", { operation: "quote", items: [{ sku: "A".repeat(33), quantity: 1, unitPriceCents: 1 }] }, "items.0.sku"],
@@ -109,20 +120,28 @@ describe("validateCalleeInput", () => {
     expect(result.issues.map((i) => i.path)).toContain(path);
   });
 
-  it.each([[null], [undefined], [[]], [[1, 2]], ["a string"], [""], [0], [42.5], [true], [false]])("rejects non-object input %j at the root", (input) => {
-    expect(validateCalleeInput(input)).toEqual({ ok: false, issues: [{ path: "(root)", message: expect.stringMatching(/expected object/) }] });
-  });
+  it.each([[null], [undefined], [[]], [[1, 2]], ["a string"], [""], [0], [42.5], [true], [false]])(
+    "rejects non-object input %j at the root",
+    (input) => {
+      expect(validateCalleeInput(input)).toEqual({
+        ok: false,
+        issues: [{ path: "(root)", message: expect.stringMatching(/expected object/) }],
+      });
+    },
+  );
 
   it("never throws on any JSON value (randomised, seeded)", () => {
     let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const keys = ["operation", "items", "sku", "quantity", "unitPriceCents", "currency", "correlationId", "milliseconds", "__proto__", "x"];
     const values = ["quote", "fail", "sleep", "EUR", "A-1", "", 0, 1, -1, 1e300, 0.5, null, true];
     const randomJson = (depth: number): unknown => {
       const r = rand();
       if (depth > 3 || r < 0.4) return values[Math.floor(rand() * values.length)];
       if (r < 0.7) return Array.from({ length: Math.floor(rand() * 4) }, () => randomJson(depth + 1));
-      return Object.fromEntries(Array.from({ length: Math.floor(rand() * 5) }, () => [keys[Math.floor(rand() * keys.length)], randomJson(depth + 1)]));
+      return Object.fromEntries(
+        Array.from({ length: Math.floor(rand() * 5) }, () => [keys[Math.floor(rand() * keys.length)], randomJson(depth + 1)]),
+      );
     };
     for (let i = 0; i < 2000; i++) {
       // Round-trip through JSON so the value is exactly what Lambda would deliver.
@@ -158,7 +177,12 @@ describe("callee handler", () => {
     );
     expect(response).toEqual({
       ok: true,
-      result: { currency: "GBP", lines: [{ sku: "ABC", quantity: 2, unitPriceCents: 250, lineTotalCents: 500 }], totalQuantity: 2, totalCents: 500 },
+      result: {
+        currency: "GBP",
+        lines: [{ sku: "ABC", quantity: 2, unitPriceCents: 250, lineTotalCents: 500 }],
+        totalQuantity: 2,
+        totalCents: 500,
+      },
       correlationId: "corr-q",
       servedBy: { functionArn: CALLEE_FN_ARN, accountId: CALLEE_ACCOUNT },
     });
@@ -169,7 +193,10 @@ describe("callee handler", () => {
 
   it("answers VALIDATION_FAILED with issues instead of throwing, keeping a valid correlation id", async () => {
     const response = rejected(
-      await createCalleeHandler()({ operation: "quote", correlationId: "corr-bad", items: [{ sku: "A", quantity: 0, unitPriceCents: 1 }] }, calleeContext()),
+      await createCalleeHandler()(
+        { operation: "quote", correlationId: "corr-bad", items: [{ sku: "A", quantity: 0, unitPriceCents: 1 }] },
+        calleeContext(),
+      ),
     );
     expect(response).toEqual({
       ok: false,
@@ -180,13 +207,16 @@ describe("callee handler", () => {
     expect(logs.entries()[0]).toMatchObject({ level: "WARN", outcome: "validation_failed", badFields: ["items.0.quantity"] });
   });
 
-  it.each([[null], [[1]], ["text"], [7], [undefined]])("answers VALIDATION_FAILED for non-object input %j, with awsRequestId as correlation id", async (input) => {
-    const context = calleeContext({ awsRequestId: "callee-req-x" });
-    const response = rejected(await createCalleeHandler()(input, context));
-    expect(response.error.code).toBe("VALIDATION_FAILED");
-    expect(response.error.issues[0].path).toBe("(root)");
-    expect(response.correlationId).toBe("callee-req-x");
-  });
+  it.each([[null], [[1]], ["text"], [7], [undefined]])(
+    "answers VALIDATION_FAILED for non-object input %j, with awsRequestId as correlation id",
+    async (input) => {
+      const context = calleeContext({ awsRequestId: "callee-req-x" });
+      const response = rejected(await createCalleeHandler()(input, context));
+      expect(response.error.code).toBe("VALIDATION_FAILED");
+      expect(response.error.issues[0].path).toBe("(root)");
+      expect(response.correlationId).toBe("callee-req-x");
+    },
+  );
 
   it("fail: throws a DemoFailure so Lambda reports errorType DemoFailure", async () => {
     const handler = createCalleeHandler();

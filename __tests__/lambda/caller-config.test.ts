@@ -55,21 +55,42 @@ describe("parseCallerConfig", () => {
     expect(config.externalId).toBeUndefined();
   });
 
-  it.each([":live", ":7", ":$LATEST"])("refuses a qualified CALLEE_FUNCTION_ARN (%s): the invoker role grants only the unqualified ARN", (qualifier) => {
-    expect(() => parseCallerConfig(validEnv({ CALLEE_FUNCTION_ARN: `${CALLEE_ARN}${qualifier}` }))).toThrow(
-      new RegExp(`CALLEE_FUNCTION_ARN must be the unqualified function ARN .*qualifier '${qualifier.replace("$", "\\$")}'.*remove the qualifier`),
-    );
-  });
+  it.each([":live", ":7", ":$LATEST"])(
+    "refuses a qualified CALLEE_FUNCTION_ARN (%s): the invoker role grants only the unqualified ARN",
+    (qualifier) => {
+      expect(() => parseCallerConfig(validEnv({ CALLEE_FUNCTION_ARN: `${CALLEE_ARN}${qualifier}` }))).toThrow(
+        new RegExp(
+          `CALLEE_FUNCTION_ARN must be the unqualified function ARN .*qualifier '${qualifier.replace("$", "\\$")}'.*remove the qualifier`,
+        ),
+      );
+    },
+  );
 
   it.each([
     ["CALLEE_FUNCTION_ARN", { CALLEE_FUNCTION_ARN: undefined }, /CALLEE_FUNCTION_ARN is required/],
-    ["CALLEE_FUNCTION_ARN", { CALLEE_FUNCTION_ARN: "x" }, /CALLEE_FUNCTION_ARN must be a Lambda function ARN like arn:aws:lambda:<region>:<12-digit account>:function:<name>.*got 'x'/],
+    [
+      "CALLEE_FUNCTION_ARN",
+      { CALLEE_FUNCTION_ARN: "x" },
+      /CALLEE_FUNCTION_ARN must be a Lambda function ARN like arn:aws:lambda:<region>:<12-digit account>:function:<name>.*got 'x'/,
+    ],
     ["CALLEE_FUNCTION_ARN", { CALLEE_FUNCTION_ARN: `arn:aws:lambda:eu-west-1:12345:function:f` }, /CALLEE_FUNCTION_ARN must be/],
     ["CALLEE_FUNCTION_ARN", { CALLEE_FUNCTION_ARN: ROLE_ARN }, /CALLEE_FUNCTION_ARN must be/],
     ["INVOKER_ROLE_ARN", { INVOKER_ROLE_ARN: undefined }, /INVOKER_ROLE_ARN is required/],
-    ["INVOKER_ROLE_ARN", { INVOKER_ROLE_ARN: "arn:aws:iam::222222222222:user/bob" }, /INVOKER_ROLE_ARN must be an IAM role ARN.*got 'arn:aws:iam::222222222222:user\/bob'/],
-    ["INVOKER_ROLE_ARN", { INVOKER_ROLE_ARN: "arn:aws:iam::333333333333:role/invoker" }, /INVOKER_ROLE_ARN must be in the same account as CALLEE_FUNCTION_ARN \(222222222222\), got account 333333333333/],
-    ["INVOKER_ROLE_ARN", { INVOKER_ROLE_ARN: "arn:aws-cn:iam::222222222222:role/invoker" }, /INVOKER_ROLE_ARN must be in the same partition/],
+    [
+      "INVOKER_ROLE_ARN",
+      { INVOKER_ROLE_ARN: "arn:aws:iam::222222222222:user/bob" },
+      /INVOKER_ROLE_ARN must be an IAM role ARN.*got 'arn:aws:iam::222222222222:user\/bob'/,
+    ],
+    [
+      "INVOKER_ROLE_ARN",
+      { INVOKER_ROLE_ARN: "arn:aws:iam::333333333333:role/invoker" },
+      /INVOKER_ROLE_ARN must be in the same account as CALLEE_FUNCTION_ARN \(222222222222\), got account 333333333333/,
+    ],
+    [
+      "INVOKER_ROLE_ARN",
+      { INVOKER_ROLE_ARN: "arn:aws-cn:iam::222222222222:role/invoker" },
+      /INVOKER_ROLE_ARN must be in the same partition/,
+    ],
     ["INVOKER_EXTERNAL_ID", { INVOKER_EXTERNAL_ID: "x" }, /INVOKER_EXTERNAL_ID must be 2-1224 characters/],
     ["INVOKER_EXTERNAL_ID", { INVOKER_EXTERNAL_ID: "has space" }, /INVOKER_EXTERNAL_ID must be/],
     ["INVOKER_EXTERNAL_ID", { INVOKER_EXTERNAL_ID: "a".repeat(1225) }, /INVOKER_EXTERNAL_ID must be/],

@@ -3,13 +3,7 @@
  * deadline budget. No AWS client involved.
  */
 import { parseCallerEvent, salvageCorrelationId } from "../../lambda-src/caller/contract";
-import {
-  CALLER_ERROR_CODES,
-  RETRYABLE_CODES,
-  StsCredentialError,
-  fromFunctionError,
-  toCallerError,
-} from "../../lambda-src/caller/errors";
+import { CALLER_ERROR_CODES, RETRYABLE_CODES, StsCredentialError, fromFunctionError, toCallerError } from "../../lambda-src/caller/errors";
 import { buildInvokeCommand, interpretInvokeOutput, invokeBudgetMs, raceAbort } from "../../lambda-src/caller/invoke";
 import { payloadOf, sentPayload } from "./helpers";
 
@@ -71,7 +65,10 @@ describe("toCallerError", () => {
   });
 
   it("maps ResourceNotFoundException to CALLEE_NOT_FOUND", () => {
-    expect(toCallerError(sdkError("ResourceNotFoundException", { status: 404 }), ctx)).toMatchObject({ code: "CALLEE_NOT_FOUND", retryable: false });
+    expect(toCallerError(sdkError("ResourceNotFoundException", { status: 404 }), ctx)).toMatchObject({
+      code: "CALLEE_NOT_FOUND",
+      retryable: false,
+    });
   });
 
   it.each(["TooManyRequestsException", "ThrottlingException", "Throttling", "EC2ThrottledException", "RequestLimitExceeded"])(
@@ -82,7 +79,10 @@ describe("toCallerError", () => {
   );
 
   it("maps RequestTooLargeException to BAD_REQUEST (not retryable: the payload itself is the problem)", () => {
-    expect(toCallerError(sdkError("RequestTooLargeException", { status: 413 }), ctx)).toMatchObject({ code: "BAD_REQUEST", retryable: false });
+    expect(toCallerError(sdkError("RequestTooLargeException", { status: 413 }), ctx)).toMatchObject({
+      code: "BAD_REQUEST",
+      retryable: false,
+    });
   });
 
   it("maps any 429 to THROTTLED and reports attempts", () => {
@@ -92,7 +92,11 @@ describe("toCallerError", () => {
   });
 
   it("maps our own abort to CALLEE_TIMEOUT regardless of the error's shape", () => {
-    const mapped = toCallerError(Object.assign(new Error("Request aborted"), { name: "AbortError" }), { ...ctx, aborted: true, budgetMs: 1234 });
+    const mapped = toCallerError(Object.assign(new Error("Request aborted"), { name: "AbortError" }), {
+      ...ctx,
+      aborted: true,
+      budgetMs: 1234,
+    });
     expect(mapped).toMatchObject({ code: "CALLEE_TIMEOUT", retryable: true });
     expect(mapped.message).toContain("1234 ms");
   });
@@ -121,7 +125,10 @@ describe("toCallerError", () => {
   });
 
   it("says how many attempts the STS client made before STS throttling won", () => {
-    const mapped = toCallerError(new StsCredentialError(sdkError("Throttling", { status: 400, attempts: 3, message: "Rate exceeded", requestId: "sts-3" })), ctx);
+    const mapped = toCallerError(
+      new StsCredentialError(sdkError("Throttling", { status: 400, attempts: 3, message: "Rate exceeded", requestId: "sts-3" })),
+      ctx,
+    );
     expect(mapped).toMatchObject({ code: "THROTTLED", retryable: true, requestIds: { caller: "caller-1", sts: "sts-3" } });
     expect(mapped.message).toBe("STS throttled AssumeRole (Throttling after 3 attempt(s)): Rate exceeded");
   });
@@ -153,8 +160,14 @@ describe("fromFunctionError", () => {
   });
 
   it("recognises Sandbox.Timedout and 'Task timed out' as CALLEE_TIMEOUT", () => {
-    expect(fromFunctionError("Unhandled", JSON.stringify({ errorType: "Sandbox.Timedout", errorMessage: "x" }), ids).code).toBe("CALLEE_TIMEOUT");
-    const byMessage = fromFunctionError("Unhandled", JSON.stringify({ errorMessage: "2025-01-01T00:00:00Z abc Task timed out after 3.00 seconds" }), ids);
+    expect(fromFunctionError("Unhandled", JSON.stringify({ errorType: "Sandbox.Timedout", errorMessage: "x" }), ids).code).toBe(
+      "CALLEE_TIMEOUT",
+    );
+    const byMessage = fromFunctionError(
+      "Unhandled",
+      JSON.stringify({ errorMessage: "2025-01-01T00:00:00Z abc Task timed out after 3.00 seconds" }),
+      ids,
+    );
     expect(byMessage).toMatchObject({ code: "CALLEE_TIMEOUT", retryable: true });
   });
 
@@ -178,7 +191,10 @@ describe("interpretInvokeOutput", () => {
   });
 
   it("accepts a JSON null answer", () => {
-    expect(interpretInvokeOutput({ ...meta, StatusCode: 200, Payload: payloadOf("null") }, "RequestResponse", "c")).toMatchObject({ ok: true, response: null });
+    expect(interpretInvokeOutput({ ...meta, StatusCode: 200, Payload: payloadOf("null") }, "RequestResponse", "c")).toMatchObject({
+      ok: true,
+      response: null,
+    });
   });
 
   it("returns null response for Event", () => {
@@ -205,11 +221,19 @@ describe("interpretInvokeOutput", () => {
 
   it("maps FunctionError to CALLEE_ERROR before looking at the payload shape", () => {
     const outcome = interpretInvokeOutput(
-      { ...meta, StatusCode: 200, FunctionError: "Unhandled", Payload: payloadOf({ errorType: "TypeError", errorMessage: "x is undefined" }) },
+      {
+        ...meta,
+        StatusCode: 200,
+        FunctionError: "Unhandled",
+        Payload: payloadOf({ errorType: "TypeError", errorMessage: "x is undefined" }),
+      },
       "RequestResponse",
       "c",
     );
-    expect(outcome).toMatchObject({ ok: false, error: { code: "CALLEE_ERROR", calleeErrorType: "TypeError", calleeErrorMessage: "x is undefined" } });
+    expect(outcome).toMatchObject({
+      ok: false,
+      error: { code: "CALLEE_ERROR", calleeErrorType: "TypeError", calleeErrorMessage: "x is undefined" },
+    });
   });
 });
 

@@ -76,7 +76,13 @@ describe("caller handler: success", () => {
     const result = expectSuccess(await newHandler()({ invocationType: "Event", payload: { operation: "quote" } }, fakeContext()));
 
     expect(lambdaMock).toHaveReceivedCommandWith(InvokeCommand, { InvocationType: "Event" });
-    expect(result).toMatchObject({ ok: true, invocationType: "Event", statusCode: 202, response: null, requestIds: { callee: "lam-async" } });
+    expect(result).toMatchObject({
+      ok: true,
+      invocationType: "Event",
+      statusCode: 202,
+      response: null,
+      requestIds: { callee: "lam-async" },
+    });
   });
 
   it("falls back to the caller's awsRequestId as correlation id and sends it to the callee", async () => {
@@ -85,7 +91,10 @@ describe("caller handler: success", () => {
     const result = await newHandler()({ payload: { a: 1 } }, context);
 
     expect(result.correlationId).toBe("aws-req-fallback");
-    expect(sentPayload(lambdaMock.commandCalls(InvokeCommand)[0].args[0].input.Payload)).toEqual({ a: 1, correlationId: "aws-req-fallback" });
+    expect(sentPayload(lambdaMock.commandCalls(InvokeCommand)[0].args[0].input.Payload)).toEqual({
+      a: 1,
+      correlationId: "aws-req-fallback",
+    });
   });
 
   it("passes an abort signal to send", async () => {
@@ -243,7 +252,10 @@ describe("caller handler: logging", () => {
     const previous = process.env.POWERTOOLS_LOG_LEVEL;
     process.env.POWERTOOLS_LOG_LEVEL = "DEBUG";
     try {
-      lambdaMock.on(InvokeCommand).rejectsOnce(sdkError("AccessDeniedException", 403)).resolves({ StatusCode: 200, Payload: payloadOf({}), $metadata: {} });
+      lambdaMock
+        .on(InvokeCommand)
+        .rejectsOnce(sdkError("AccessDeniedException", 403))
+        .resolves({ StatusCode: 200, Payload: payloadOf({}), $metadata: {} });
       const handler = newHandler(validEnv({ INVOKER_EXTERNAL_ID: EXTERNAL_ID }));
       await handler({}, fakeContext());
       await handler({ payload: { x: 1 } }, fakeContext());

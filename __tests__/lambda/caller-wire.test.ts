@@ -125,12 +125,12 @@ describe("with STS mocked (aws-sdk-client-mock)", () => {
     sts
       .on(AssumeRoleCommand)
       .rejectsOnce(
-      new STSServiceException({
-        name: "AccessDenied",
-        $fault: "client",
-        $metadata: { httpStatusCode: 403, requestId: "sts-denied-1" },
-        message: `User: arn:aws:sts::111111111111:assumed-role/caller/caller is not authorized to perform: sts:AssumeRole on resource: ${ROLE_ARN}`,
-      }),
+        new STSServiceException({
+          name: "AccessDenied",
+          $fault: "client",
+          $metadata: { httpStatusCode: 403, requestId: "sts-denied-1" },
+          message: `User: arn:aws:sts::111111111111:assumed-role/caller/caller is not authorized to perform: sts:AssumeRole on resource: ${ROLE_ARN}`,
+        }),
       )
       .callsFake(async () => ({ Credentials: sessionCredentials(), $metadata: { requestId: "sts-ok" } }));
     const http = fakeLambdaHttp(ok);
@@ -138,7 +138,11 @@ describe("with STS mocked (aws-sdk-client-mock)", () => {
     const context = fakeContext();
 
     const error = failure(await handler({}, context));
-    expect(error).toMatchObject({ code: "ASSUME_ROLE_DENIED", retryable: false, requestIds: { caller: context.awsRequestId, sts: "sts-denied-1" } });
+    expect(error).toMatchObject({
+      code: "ASSUME_ROLE_DENIED",
+      retryable: false,
+      requestIds: { caller: context.awsRequestId, sts: "sts-denied-1" },
+    });
     expect(error.requestIds.callee).toBeUndefined();
     expect(http.requests).toHaveLength(0);
     expect(logs.entries()[0]).toMatchObject({ code: "ASSUME_ROLE_DENIED", sdkErrorName: "StsCredentialError(AccessDenied)" });
@@ -189,7 +193,10 @@ describe("with STS mocked (aws-sdk-client-mock)", () => {
 
   it("parses Lambda's real error responses", async () => {
     const denied = fakeLambdaHttp(() => lambdaError(403, "AccessDeniedException", "not authorized to perform: lambda:InvokeFunction"));
-    expect(failure(await handlerWith(denied)({}, fakeContext()))).toMatchObject({ code: "INVOKE_DENIED", requestIds: { callee: "lambda-req-1" } });
+    expect(failure(await handlerWith(denied)({}, fakeContext()))).toMatchObject({
+      code: "INVOKE_DENIED",
+      requestIds: { callee: "lambda-req-1" },
+    });
 
     const missing = fakeLambdaHttp(() => lambdaError(404, "ResourceNotFoundException", "Function not found"));
     expect(failure(await handlerWith(missing)({}, fakeContext())).code).toBe("CALLEE_NOT_FOUND");

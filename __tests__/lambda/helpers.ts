@@ -110,7 +110,11 @@ export interface RecordedRequest {
   body: string;
 }
 
-export type Responder = (request: RecordedRequest, attempt: number, abortSignal?: AbortSignal) => FakeHttpResponse | Promise<FakeHttpResponse>;
+export type Responder = (
+  request: RecordedRequest,
+  attempt: number,
+  abortSignal?: AbortSignal,
+) => FakeHttpResponse | Promise<FakeHttpResponse>;
 
 export interface FakeLambdaHttp {
   /** Pass as `lambdaClientConfig.requestHandler`. */

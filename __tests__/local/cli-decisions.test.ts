@@ -92,13 +92,42 @@ async function aws(cwd: string, env: Record<string, string>, args: string[]): Pr
 async function allowedAndRefused(cwd: string, env: Record<string, string>): Promise<void> {
   const out = path.join(cwd, "answer.json");
   const payload = JSON.stringify({ payload: { operation: "quote", items: [{ sku: "A-1", quantity: 1, unitPriceCents: 5 }] } });
-  const chain = await aws(cwd, env, ["--profile", "caller-admin", "lambda", "invoke", "--function-name", "xacct-demo-caller", "--payload", payload, out]);
+  const chain = await aws(cwd, env, [
+    "--profile",
+    "caller-admin",
+    "lambda",
+    "invoke",
+    "--function-name",
+    "xacct-demo-caller",
+    "--payload",
+    payload,
+    out,
+  ]);
   expect(chain).toMatchObject({ ok: true });
   expect(JSON.parse(fs.readFileSync(out, "utf8")).ok).toBe(true);
-  const outsider = await aws(cwd, env, ["--profile", "outsider", "sts", "assume-role", "--role-arn", INVOKER_ROLE, "--role-session-name", "outsider"]);
+  const outsider = await aws(cwd, env, [
+    "--profile",
+    "outsider",
+    "sts",
+    "assume-role",
+    "--role-arn",
+    INVOKER_ROLE,
+    "--role-session-name",
+    "outsider",
+  ]);
   expect(outsider.ok).toBe(false);
   expect(outsider.text).toContain("(AccessDenied)");
-  const direct = await aws(cwd, env, ["--profile", "caller-function", "lambda", "invoke", "--function-name", CALLEE, "--payload", "{}", path.join(cwd, "direct.json")]);
+  const direct = await aws(cwd, env, [
+    "--profile",
+    "caller-function",
+    "lambda",
+    "invoke",
+    "--function-name",
+    CALLEE,
+    "--payload",
+    "{}",
+    path.join(cwd, "direct.json"),
+  ]);
   expect(direct.ok).toBe(false);
   expect(direct.text).toContain("(AccessDeniedException)");
 }
@@ -130,10 +159,22 @@ it("prints the absolute paths it wrote and an export line that works from any di
   const output = await stopCli(s);
   const lines = output.split("\n");
   expect(lines).toContain("ALLOW lambda:InvokeFunction arn:aws:iam::111111111111:user/administrator -> " + CALLER);
-  expect(lines).toContain(`ALLOW sts:AssumeRole arn:aws:sts::111111111111:assumed-role/xacct-demo-caller-exec/xacct-demo-caller -> ${INVOKER_ROLE}`);
-  expect(lines).toContain(`ALLOW lambda:InvokeFunction arn:aws:sts::222222222222:assumed-role/xacct-demo-callee-invoker/xacct-demo-caller -> ${CALLEE}`);
-  expect(lines.filter((l) => l.startsWith(`DENY sts:AssumeRole arn:aws:iam::333333333333:user/administrator -> ${INVOKER_ROLE} (`))).toHaveLength(1);
-  expect(lines.filter((l) => l.startsWith(`DENY lambda:InvokeFunction arn:aws:sts::111111111111:assumed-role/xacct-demo-caller-exec/xacct-demo-caller -> ${CALLEE} (`))).toHaveLength(1);
+  expect(lines).toContain(
+    `ALLOW sts:AssumeRole arn:aws:sts::111111111111:assumed-role/xacct-demo-caller-exec/xacct-demo-caller -> ${INVOKER_ROLE}`,
+  );
+  expect(lines).toContain(
+    `ALLOW lambda:InvokeFunction arn:aws:sts::222222222222:assumed-role/xacct-demo-callee-invoker/xacct-demo-caller -> ${CALLEE}`,
+  );
+  expect(
+    lines.filter((l) => l.startsWith(`DENY sts:AssumeRole arn:aws:iam::333333333333:user/administrator -> ${INVOKER_ROLE} (`)),
+  ).toHaveLength(1);
+  expect(
+    lines.filter((l) =>
+      l.startsWith(
+        `DENY lambda:InvokeFunction arn:aws:sts::111111111111:assumed-role/xacct-demo-caller-exec/xacct-demo-caller -> ${CALLEE} (`,
+      ),
+    ),
+  ).toHaveLength(1);
   // The function logs are still there (--quiet is what hides them).
   expect(output).toMatch(/^\[xacct-demo-caller\] /m);
 });
@@ -165,12 +206,35 @@ it("the usage text documents --no-decisions and --quiet", async () => {
 });
 
 describe("formatDecision", () => {
-  const base: AuditEvent = { seq: 1, time: "", requestId: "r", service: "sts", action: "sts:AssumeRole", principal: "P", resource: "R", outcome: "allowed", decidedBy: ["trust"] };
+  const base: AuditEvent = {
+    seq: 1,
+    time: "",
+    requestId: "r",
+    service: "sts",
+    action: "sts:AssumeRole",
+    principal: "P",
+    resource: "R",
+    outcome: "allowed",
+    decidedBy: ["trust"],
+  };
   it("ALLOW without a reason, DENY with the statements, or AWS's 'because', or the code", () => {
     expect(formatDecision(base)).toBe("ALLOW sts:AssumeRole P -> R");
-    expect(formatDecision({ ...base, outcome: "denied", decidedBy: ["identity-based policy (no Allow matched)"] })).toBe("DENY sts:AssumeRole P -> R (identity-based policy (no Allow matched))");
-    expect(formatDecision({ ...base, outcome: "denied", decidedBy: [], message: "User: P is not authorized because no resource-based policy allows it" })).toBe("DENY sts:AssumeRole P -> R (no resource-based policy allows it)");
-    expect(formatDecision({ ...base, outcome: "denied", decidedBy: [], errorCode: "AccessDenied" })).toBe("DENY sts:AssumeRole P -> R (AccessDenied)");
-    expect(formatDecision({ ...base, outcome: "error", errorCode: "ValidationError", resource: undefined })).toBe("ERROR sts:AssumeRole P (ValidationError)");
+    expect(formatDecision({ ...base, outcome: "denied", decidedBy: ["identity-based policy (no Allow matched)"] })).toBe(
+      "DENY sts:AssumeRole P -> R (identity-based policy (no Allow matched))",
+    );
+    expect(
+      formatDecision({
+        ...base,
+        outcome: "denied",
+        decidedBy: [],
+        message: "User: P is not authorized because no resource-based policy allows it",
+      }),
+    ).toBe("DENY sts:AssumeRole P -> R (no resource-based policy allows it)");
+    expect(formatDecision({ ...base, outcome: "denied", decidedBy: [], errorCode: "AccessDenied" })).toBe(
+      "DENY sts:AssumeRole P -> R (AccessDenied)",
+    );
+    expect(formatDecision({ ...base, outcome: "error", errorCode: "ValidationError", resource: undefined })).toBe(
+      "ERROR sts:AssumeRole P (ValidationError)",
+    );
   });
 });

@@ -23,7 +23,12 @@ interface LocalProcess {
 /** `make local` in its own process group, as a terminal runs it; resolves once it prints its endpoint. */
 async function startMakeLocal(dir: string): Promise<LocalProcess> {
   let output = "";
-  const child = spawn("make", ["-s", "local", `LOCAL_ARGS=--port 0 --profiles-dir ${dir}`], { cwd: PROJECT_ROOT, env: { ...process.env, CHECKPOINT_DISABLE: "1" }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child = spawn("make", ["-s", "local", `LOCAL_ARGS=--port 0 --profiles-dir ${dir}`], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, CHECKPOINT_DISABLE: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
   const endpoint = await new Promise<string>((resolve, reject) => {
@@ -97,7 +102,10 @@ it("each profile is who the README says it is", async () => {
     outsider: "arn:aws:iam::333333333333:user/administrator",
   };
   const seen = await Promise.all(
-    Object.keys(expected).map(async (profile) => [profile, JSON.parse((await run(AWS_CLI, ["--profile", profile, "sts", "get-caller-identity"], { env: awsEnv() })).stdout).Arn]),
+    Object.keys(expected).map(async (profile) => [
+      profile,
+      JSON.parse((await run(AWS_CLI, ["--profile", profile, "sts", "get-caller-identity"], { env: awsEnv() })).stdout).Arn,
+    ]),
   );
   expect(Object.fromEntries(seen)).toEqual(expected);
 });
@@ -113,17 +121,36 @@ it("the stock AWS CLI runs the chain, and is refused as the outsider", async () 
   const out = path.join(profilesDir, "answer.json");
   const payload = JSON.stringify({ payload: { operation: "quote", items: [{ sku: "A-1", quantity: 3, unitPriceCents: 100 }] } });
   // CLI v1 sends --payload as given; v2 needs --cli-binary-format raw-in-base64-out for the same.
-  const { stdout } = await run(AWS_CLI, ["--profile", "caller-admin", "lambda", "invoke", "--function-name", "xacct-demo-caller", "--payload", payload, out], { env: awsEnv() });
+  const { stdout } = await run(
+    AWS_CLI,
+    ["--profile", "caller-admin", "lambda", "invoke", "--function-name", "xacct-demo-caller", "--payload", payload, out],
+    { env: awsEnv() },
+  );
   expect(JSON.parse(stdout)).toMatchObject({ StatusCode: 200, ExecutedVersion: "$LATEST" });
   const answer = JSON.parse(fs.readFileSync(out, "utf8"));
   expect(answer.ok).toBe(true);
   expect(answer.response.result.totalCents).toBe(300);
 
-  const refused = await run(AWS_CLI, ["--profile", "outsider", "sts", "assume-role", "--role-arn", "arn:aws:iam::222222222222:role/xacct-demo-callee-invoker", "--role-session-name", "outsider"], { env: awsEnv() }).then(
+  const refused = await run(
+    AWS_CLI,
+    [
+      "--profile",
+      "outsider",
+      "sts",
+      "assume-role",
+      "--role-arn",
+      "arn:aws:iam::222222222222:role/xacct-demo-callee-invoker",
+      "--role-session-name",
+      "outsider",
+    ],
+    { env: awsEnv() },
+  ).then(
     () => "",
     (err: { stderr: string }) => err.stderr,
   );
-  expect(refused).toContain("An error occurred (AccessDenied) when calling the AssumeRole operation: User: arn:aws:iam::333333333333:user/administrator is not authorized");
+  expect(refused).toContain(
+    "An error occurred (AccessDenied) when calling the AssumeRole operation: User: arn:aws:iam::333333333333:user/administrator is not authorized",
+  );
 });
 
 /** Every process below `root`, from ps's pid/ppid table. */
@@ -156,7 +183,8 @@ const portClosed = (endpoint: string) =>
     socket.once("error", () => resolve(true));
   });
 
-const describeLeft = (pids: number[]) => pids.filter(alive).map((pid) => `${pid}: ${fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ")}`);
+const describeLeft = (pids: number[]) =>
+  pids.filter(alive).map((pid) => `${pid}: ${fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ")}`);
 
 async function waitUntilGone(pids: number[], ms = 10_000): Promise<string[]> {
   const until = Date.now() + ms;
@@ -182,7 +210,21 @@ it("SIGKILL of make alone (it cannot pass anything on) still stops the runtime a
   try {
     // Start a function environment so there is a grandchild to leave behind.
     const env = { ...awsEnv(), AWS_CONFIG_FILE: path.join(dir, "config"), AWS_SHARED_CREDENTIALS_FILE: path.join(dir, "credentials") };
-    await run(AWS_CLI, ["--profile", "callee-admin", "lambda", "invoke", "--function-name", "xacct-demo-callee", "--payload", JSON.stringify({ operation: "quote", items: [{ sku: "A-1", quantity: 1, unitPriceCents: 1 }] }), path.join(dir, "out.json")], { env });
+    await run(
+      AWS_CLI,
+      [
+        "--profile",
+        "callee-admin",
+        "lambda",
+        "invoke",
+        "--function-name",
+        "xacct-demo-callee",
+        "--payload",
+        JSON.stringify({ operation: "quote", items: [{ sku: "A-1", quantity: 1, unitPriceCents: 1 }] }),
+        path.join(dir, "out.json"),
+      ],
+      { env },
+    );
     const started = await descendants(second.child.pid!);
     // The runtime notices it was orphaned; a SIGTERM to make is simply passed on to it.
     process.kill(second.child.pid!, "SIGKILL");

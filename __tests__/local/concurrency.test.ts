@@ -13,7 +13,13 @@ import * as path from "path";
 import { promisify } from "util";
 import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from "@aws-sdk/client-lambda";
 import { zipSync } from "fflate";
-import { DEFAULT_ACCOUNT_CONCURRENCY, FunctionPool, ThrottledError, UnreservedConcurrency, type FunctionSpec } from "../../local/exec/function-pool";
+import {
+  DEFAULT_ACCOUNT_CONCURRENCY,
+  FunctionPool,
+  ThrottledError,
+  UnreservedConcurrency,
+  type FunctionSpec,
+} from "../../local/exec/function-pool";
 import type { LocalRuntime } from "../../local/server/runtime";
 import { bootLocalRuntime, PROJECT_ROOT } from "../../local/start";
 import { errorOf, invokeCaller, lambdaAs, onlyResource, payloadOf, QUOTE, stacksVariant, withRuntime, type TfJson } from "./support";
@@ -24,7 +30,8 @@ const CALLER_ACCOUNT = "111111111111";
 const CALLEE_ACCOUNT = "222222222222";
 const CALLEE = "xacct-demo-callee";
 const TWIN = "xacct-demo-callee-twin";
-const AWS_MINIMUM = "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of";
+const AWS_MINIMUM =
+  "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of";
 
 type Throttle = Error & { Reason?: string; $metadata?: { httpStatusCode?: number } };
 
@@ -76,7 +83,11 @@ describe("UnreservedConcurrency and FunctionPool (real child processes)", () => 
 
   beforeAll(() => {
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), "concurrency-test-"));
-    const bytes = zipSync({ "index.js": new TextEncoder().encode(`exports.sleep = async (event) => { await new Promise((r) => setTimeout(r, event.ms)); return { sleptMs: event.ms }; };`) });
+    const bytes = zipSync({
+      "index.js": new TextEncoder().encode(
+        `exports.sleep = async (event) => { await new Promise((r) => setTimeout(r, event.ms)); return { sleptMs: event.ms }; };`,
+      ),
+    });
     zip = { zipPath: path.join(workDir, "sleep.zip"), sha256: crypto.createHash("sha256").update(bytes).digest("hex") };
     fs.writeFileSync(zip.zipPath, bytes);
   });
@@ -104,14 +115,20 @@ describe("UnreservedConcurrency and FunctionPool (real child processes)", () => 
     const created = new FunctionPool(spec, {
       endpointUrl: "http://127.0.0.1:4599",
       cacheDir: path.join(workDir, "cache"),
-      credentialsFor: async () => ({ accessKeyId: "ASIATEST", secretAccessKey: "secret", sessionToken: "token", expiration: new Date(Date.now() + 3600_000) }),
+      credentialsFor: async () => ({
+        accessKeyId: "ASIATEST",
+        secretAccessKey: "secret",
+        sessionToken: "token",
+        expiration: new Date(Date.now() + 3600_000),
+      }),
       unreservedConcurrency: shared,
     });
     pools.push(created);
     return created;
   }
 
-  const sleep = (target: FunctionPool, ms: number) => target.invoke({ requestId: crypto.randomUUID(), payload: Buffer.from(JSON.stringify({ ms })), tailLogs: false });
+  const sleep = (target: FunctionPool, ms: number) =>
+    target.invoke({ requestId: crypto.randomUUID(), payload: Buffer.from(JSON.stringify({ ms })), tailLogs: false });
 
   it("counts acquisitions, refuses beyond the limit, and refuses a release without an acquisition", () => {
     const shared = new UnreservedConcurrency(CALLEE_ACCOUNT, 2);
@@ -171,18 +188,29 @@ describe("UnreservedConcurrency and FunctionPool (real child processes)", () => 
 describe("the runtime: each account's unreserved pool", () => {
   it("unreserved functions of one account share it: with accountConcurrency 3, the 4th concurrent invoke across both is throttled; another account is not", async () => {
     await withRuntime(variant({}, true), { accountConcurrency: 3 }, async (runtime) => {
-      expect(runtime.model.functions.get(`arn:aws:lambda:eu-west-1:${CALLEE_ACCOUNT}:function:${TWIN}`)?.reservedConcurrency).toBeUndefined();
+      expect(
+        runtime.model.functions.get(`arn:aws:lambda:eu-west-1:${CALLEE_ACCOUNT}:function:${TWIN}`)?.reservedConcurrency,
+      ).toBeUndefined();
       expect(runtime.concurrencyStats()).toEqual({
         [CALLER_ACCOUNT]: { accountConcurrency: 3, reserved: 0, unreserved: 3, unreservedInUse: 0 },
         [CALLEE_ACCOUNT]: { accountConcurrency: 3, reserved: 0, unreserved: 3, unreservedInUse: 0 },
       });
       const admin = lambdaAs(runtime, "callee-admin");
-      const running = [invokeAs(admin, CALLEE, sleepEvent(5000)), invokeAs(admin, CALLEE, sleepEvent(5000)), invokeAs(admin, TWIN, sleepEvent(5000))];
+      const running = [
+        invokeAs(admin, CALLEE, sleepEvent(5000)),
+        invokeAs(admin, CALLEE, sleepEvent(5000)),
+        invokeAs(admin, TWIN, sleepEvent(5000)),
+      ];
       await until("three invocations are in flight in the callee's account", () => inUse(runtime, CALLEE_ACCOUNT) === 3);
 
       for (const name of [TWIN, CALLEE]) {
         const throttled = (await errorOf(invokeAs(admin, name, sleepEvent(0)))) as Throttle;
-        expect({ name: throttled.name, status: throttled.$metadata?.httpStatusCode, reason: throttled.Reason, message: throttled.message }).toEqual({
+        expect({
+          name: throttled.name,
+          status: throttled.$metadata?.httpStatusCode,
+          reason: throttled.Reason,
+          message: throttled.message,
+        }).toEqual({
           name: "TooManyRequestsException",
           status: 429,
           reason: "ConcurrentInvocationLimitExceeded",
@@ -193,13 +221,20 @@ describe("the runtime: each account's unreserved pool", () => {
       // The caller's account has its own pool: the caller runs, and its call into the full account is throttled (3 attempts).
       const chain = await invokeCaller(runtime, { payload: QUOTE });
       expect({ status: chain.StatusCode, functionError: chain.FunctionError }).toEqual({ status: 200, functionError: undefined });
-      expect((payloadOf(chain) as TfJson).error).toMatchObject({ code: "THROTTLED", message: "Throttled (TooManyRequestsException after 3 attempt(s)): Rate Exceeded." });
+      expect((payloadOf(chain) as TfJson).error).toMatchObject({
+        code: "THROTTLED",
+        message: "Throttled (TooManyRequestsException after 3 attempt(s)): Rate Exceeded.",
+      });
 
       const answers = await Promise.all(running);
       expect(answers.map((a) => (payloadOf(a) as TfJson).result)).toEqual(Array(3).fill({ sleptMs: 5000 }));
       expect(inUse(runtime, CALLEE_ACCOUNT)).toBe(0);
       // Three warm environments stay, but they are idle: three new concurrent invocations all run.
-      const after = await Promise.all([invokeAs(admin, TWIN, sleepEvent(200)), invokeAs(admin, TWIN, sleepEvent(200)), invokeAs(admin, CALLEE, sleepEvent(200))]);
+      const after = await Promise.all([
+        invokeAs(admin, TWIN, sleepEvent(200)),
+        invokeAs(admin, TWIN, sleepEvent(200)),
+        invokeAs(admin, CALLEE, sleepEvent(200)),
+      ]);
       expect(after.map((a) => a.StatusCode)).toEqual([200, 200, 200]);
     });
   });
@@ -207,12 +242,20 @@ describe("the runtime: each account's unreserved pool", () => {
   it("a reserved function is capped at its reservation, outside the shared pool", async () => {
     // 102 − 2 reserved = 100 unreserved, the minimum AWS allows.
     await withRuntime(variant({ callee: 2 }, true), { accountConcurrency: 102 }, async (runtime) => {
-      expect(runtime.concurrencyStats()[CALLEE_ACCOUNT]).toEqual({ accountConcurrency: 102, reserved: 2, unreserved: 100, unreservedInUse: 0 });
+      expect(runtime.concurrencyStats()[CALLEE_ACCOUNT]).toEqual({
+        accountConcurrency: 102,
+        reserved: 2,
+        unreserved: 100,
+        unreservedInUse: 0,
+      });
       const admin = lambdaAs(runtime, "callee-admin");
       const reserved = [invokeAs(admin, CALLEE, sleepEvent(4000)), invokeAs(admin, CALLEE, sleepEvent(4000))];
       await until("both reserved executions are busy", () => Object.values(runtime.poolStats()).some((s) => s.busy === 2));
       const throttled = (await errorOf(invokeAs(admin, CALLEE, sleepEvent(0)))) as Throttle;
-      expect({ name: throttled.name, reason: throttled.Reason }).toEqual({ name: "TooManyRequestsException", reason: "ReservedFunctionConcurrentInvocationLimitExceeded" });
+      expect({ name: throttled.name, reason: throttled.Reason }).toEqual({
+        name: "TooManyRequestsException",
+        reason: "ReservedFunctionConcurrentInvocationLimitExceeded",
+      });
       // Reserved executions take nothing from the unreserved pool; the twin still runs.
       expect(inUse(runtime, CALLEE_ACCOUNT)).toBe(0);
       expect((await invokeAs(admin, TWIN, sleepEvent(0))).StatusCode).toBe(200);
@@ -248,8 +291,18 @@ describe("reservations must leave 100 unreserved (PutFunctionConcurrency's Inval
   it("accepts the boundary: 110 with 10 reserved leaves exactly 100", async () => {
     const runtime = await start(variant({ callee: 10, caller: 10 }), 110);
     try {
-      expect(runtime.concurrencyStats()[CALLEE_ACCOUNT]).toEqual({ accountConcurrency: 110, reserved: 10, unreserved: 100, unreservedInUse: 0 });
-      expect(runtime.concurrencyStats()[CALLER_ACCOUNT]).toEqual({ accountConcurrency: 110, reserved: 10, unreserved: 100, unreservedInUse: 0 });
+      expect(runtime.concurrencyStats()[CALLEE_ACCOUNT]).toEqual({
+        accountConcurrency: 110,
+        reserved: 10,
+        unreserved: 100,
+        unreservedInUse: 0,
+      });
+      expect(runtime.concurrencyStats()[CALLER_ACCOUNT]).toEqual({
+        accountConcurrency: 110,
+        reserved: 10,
+        unreserved: 100,
+        unreservedInUse: 0,
+      });
     } finally {
       await runtime.stop();
     }
@@ -281,7 +334,10 @@ describe("reservations must leave 100 unreserved (PutFunctionConcurrency's Inval
   it("refuses a reservation that is not a non-negative integer before counting it (-1 is the provider's 'none')", async () => {
     for (const bad of [-5, 1.5]) {
       const err = await errorOf(start(variant({ callee: bad })));
-      expect({ name: err.name, message: err.message }).toEqual({ name: "LocalRuntimeError", message: `Function ${CALLEE}: reservedConcurrency must be a non-negative integer, got ${bad}` });
+      expect({ name: err.name, message: err.message }).toEqual({
+        name: "LocalRuntimeError",
+        message: `Function ${CALLEE}: reservedConcurrency must be a non-negative integer, got ${bad}`,
+      });
     }
   });
 
@@ -305,15 +361,35 @@ describe("make local --account-concurrency N", () => {
   it.each(["0", "-3", "1.5", "ten", "1e3", "", "0x10"])("refuses %p with the usage, before anything starts", async (value) => {
     const result = await cli(["--port", "0", `--account-concurrency=${value}`]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`--account-concurrency must be a positive integer (AWS's default quota per account and region is 1000), got '${value}'`);
+    expect(result.stderr).toContain(
+      `--account-concurrency must be a positive integer (AWS's default quota per account and region is 1000), got '${value}'`,
+    );
     expect(result.stderr).toContain("usage:");
     expect(result.stdout).not.toContain("listening on");
   });
 
   it("passes the quota on and says what each account leaves unreserved; Ctrl-C stops it", async () => {
     const profiles = fs.mkdtempSync(path.join(os.tmpdir(), "xacct-profiles-"));
-    const args = ["--import", "tsx", "local/cli.ts", "--port", "0", "--quiet", "--dir", variant({ callee: 10 }), "--profiles-dir", profiles, "--account-concurrency", "2000"];
-    const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env: { ...process.env, CHECKPOINT_DISABLE: "1" }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const args = [
+      "--import",
+      "tsx",
+      "local/cli.ts",
+      "--port",
+      "0",
+      "--quiet",
+      "--dir",
+      variant({ callee: 10 }),
+      "--profiles-dir",
+      profiles,
+      "--account-concurrency",
+      "2000",
+    ];
+    const child = spawn(process.execPath, args, {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, CHECKPOINT_DISABLE: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     let output = "";
     child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
@@ -331,9 +407,21 @@ describe("make local --account-concurrency N", () => {
 
   it("passes the quota on: too small for the stacks' reservations, the runtime refuses to start with AWS's message (exit 1, no stack trace)", async () => {
     const profiles = fs.mkdtempSync(path.join(os.tmpdir(), "xacct-profiles-"));
-    const result = await cli(["--port", "0", "--quiet", "--dir", variant({ callee: 10 }), "--profiles-dir", profiles, "--account-concurrency", "105"]);
+    const result = await cli([
+      "--port",
+      "0",
+      "--quiet",
+      "--dir",
+      variant({ callee: 10 }),
+      "--profiles-dir",
+      profiles,
+      "--account-concurrency",
+      "105",
+    ]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`function ${CALLEE} in account ${CALLEE_ACCOUNT}: ${AWS_MINIMUM} [100]. With an account concurrency of 105`);
+    expect(result.stderr).toContain(
+      `function ${CALLEE} in account ${CALLEE_ACCOUNT}: ${AWS_MINIMUM} [100]. With an account concurrency of 105`,
+    );
     expect(result.stderr).toContain("pass a larger --account-concurrency");
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(result.stdout).not.toContain("listening on");

@@ -19,13 +19,20 @@ let outDir: string;
 
 beforeAll(async () => {
   outDir = fs.mkdtempSync(path.join(os.tmpdir(), "xacct-conditions-"));
-  await ensureSynthesized({ projectRoot: PROJECT_ROOT, outDir, env: { XACCT_EXTERNAL_ID: EXTERNAL_ID, XACCT_ORGANIZATION_ID: ORGANIZATION_ID } });
+  await ensureSynthesized({
+    projectRoot: PROJECT_ROOT,
+    outDir,
+    env: { XACCT_EXTERNAL_ID: EXTERNAL_ID, XACCT_ORGANIZATION_ID: ORGANIZATION_ID },
+  });
 });
 
 it("the synthesized trust requires both the external id and the organisation", () => {
   const callee = JSON.parse(fs.readFileSync(path.join(outDir, "stacks", "callee", "cdk.tf.json"), "utf8"));
   const trust = (Object.values(callee.resource.aws_iam_role) as Json[]).find((r) => r.name.endsWith("-callee-invoker")).assume_role_policy;
-  expect(JSON.parse(trust).Statement[0].Condition.StringEquals).toEqual({ "sts:ExternalId": EXTERNAL_ID, "aws:PrincipalOrgID": ORGANIZATION_ID });
+  expect(JSON.parse(trust).Statement[0].Condition.StringEquals).toEqual({
+    "sts:ExternalId": EXTERNAL_ID,
+    "aws:PrincipalOrgID": ORGANIZATION_ID,
+  });
 });
 
 it("the chain works: the caller sends the external id, and both accounts are in the organisation", async () => {
@@ -40,8 +47,12 @@ it("the caller's own role is refused without the external id, or with a wrong on
   try {
     const roleArn = output(runtime, "callee", "invoker_role_arn");
     const sts = stsAs(runtime, "caller-function");
-    expect((await errorOf(sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: "no-external-id" })))).name).toBe("AccessDenied");
-    expect((await errorOf(sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: "wrong-id", ExternalId: "guessed-id" })))).name).toBe("AccessDenied");
+    expect((await errorOf(sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: "no-external-id" })))).name).toBe(
+      "AccessDenied",
+    );
+    expect(
+      (await errorOf(sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: "wrong-id", ExternalId: "guessed-id" })))).name,
+    ).toBe("AccessDenied");
     const ok = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: "right-id", ExternalId: EXTERNAL_ID }));
     expect(ok.AssumedRoleUser?.Arn).toBe("arn:aws:sts::222222222222:assumed-role/xacct-demo-callee-invoker/right-id");
   } finally {

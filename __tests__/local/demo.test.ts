@@ -23,7 +23,9 @@ it("on the synthesized stacks: the chain, three refusals with AWS's messages, ex
   expect(out).toMatch(/INIT_START Runtime Version: nodejs22\.x \(local node v22\./);
   expect(out).not.toMatch(/NodeVersionSupportWarning|upgrade to node >=22/i);
   expect(out).toContain("AccessDenied: User: arn:aws:iam::333333333333:user/administrator is not authorized to perform: sts:AssumeRole");
-  expect(out).toContain("AccessDeniedException: User: arn:aws:sts::111111111111:assumed-role/xacct-demo-caller-exec/xacct-demo-caller is not authorized");
+  expect(out).toContain(
+    "AccessDeniedException: User: arn:aws:sts::111111111111:assumed-role/xacct-demo-caller-exec/xacct-demo-caller is not authorized",
+  );
   expect(code).toBe(0);
 });
 

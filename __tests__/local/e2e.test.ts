@@ -39,7 +39,12 @@ describe("the chain", () => {
 
     const events = runtime.audit.since(before);
     const assume = events.find((e) => e.action === "sts:AssumeRole");
-    expect(assume).toMatchObject({ outcome: "allowed", principalAccount: "111111111111", resource: invokerRoleArn, resourceAccount: "222222222222" });
+    expect(assume).toMatchObject({
+      outcome: "allowed",
+      principalAccount: "111111111111",
+      resource: invokerRoleArn,
+      resourceAccount: "222222222222",
+    });
     expect(assume?.principal).toBe("arn:aws:sts::111111111111:assumed-role/xacct-demo-caller-exec/xacct-demo-caller");
     expect(assume?.decidedBy.join(" ")).toContain("CallerFunctionRoleOnly");
     const invoke = events.find((e) => e.action === "lambda:InvokeFunction" && e.resource === calleeArn);
@@ -79,20 +84,28 @@ describe("the chain", () => {
 
 describe("refusals, with AWS's error codes and messages", () => {
   it("the outsider account cannot assume the invoker role", async () => {
-    const err = await errorOf(stsAs(runtime, "outsider").send(new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "outsider" })));
+    const err = await errorOf(
+      stsAs(runtime, "outsider").send(new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "outsider" })),
+    );
     expect(err.name).toBe("AccessDenied");
     expect(err.$metadata?.httpStatusCode).toBe(403);
-    expect(err.message).toBe(`User: arn:aws:iam::333333333333:user/administrator is not authorized to perform: sts:AssumeRole on resource: ${invokerRoleArn}`);
+    expect(err.message).toBe(
+      `User: arn:aws:iam::333333333333:user/administrator is not authorized to perform: sts:AssumeRole on resource: ${invokerRoleArn}`,
+    );
   });
 
   it("account A's administrator, not being the caller's role, cannot assume it either", async () => {
-    const err = await errorOf(stsAs(runtime, "caller-admin").send(new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "admin" })));
+    const err = await errorOf(
+      stsAs(runtime, "caller-admin").send(new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "admin" })),
+    );
     expect(err.name).toBe("AccessDenied");
     expect(err.message).toContain("User: arn:aws:iam::111111111111:user/administrator is not authorized to perform: sts:AssumeRole");
   });
 
   it("the caller's own role cannot invoke the callee directly", async () => {
-    const err = await errorOf(lambdaAs(runtime, "caller-function").send(new InvokeCommand({ FunctionName: calleeArn, Payload: Buffer.from("{}") })));
+    const err = await errorOf(
+      lambdaAs(runtime, "caller-function").send(new InvokeCommand({ FunctionName: calleeArn, Payload: Buffer.from("{}") })),
+    );
     expect(err.name).toBe("AccessDeniedException");
     expect(err.$metadata?.httpStatusCode).toBe(403);
     expect(err.message).toBe(
@@ -101,17 +114,30 @@ describe("refusals, with AWS's error codes and messages", () => {
   });
 
   it("the invoker role may invoke only the callee: account B's other function is out of reach, and a bare name resolves in the caller's account", async () => {
-    const invoker = await stsAs(runtime, "caller-function").send(new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "probe" }));
+    const invoker = await stsAs(runtime, "caller-function").send(
+      new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "probe" }),
+    );
     const c = invoker.Credentials!;
-    const asInvoker = new LambdaClient({ region: runtime.region, endpoint: runtime.endpoint, credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! }, maxAttempts: 1 });
+    const asInvoker = new LambdaClient({
+      region: runtime.region,
+      endpoint: runtime.endpoint,
+      credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! },
+      maxAttempts: 1,
+    });
     const ok = await asInvoker.send(new InvokeCommand({ FunctionName: calleeArn, InvocationType: "DryRun" }));
     expect(ok.StatusCode).toBe(204);
     // The invoker session lives in account B, so there a bare name means account B's callee.
     const byName = await asInvoker.send(new InvokeCommand({ FunctionName: "xacct-demo-callee", InvocationType: "DryRun" }));
     expect(byName.StatusCode).toBe(204);
-    const other = await errorOf(asInvoker.send(new InvokeCommand({ FunctionName: "arn:aws:lambda:eu-west-1:222222222222:function:something-else", Payload: Buffer.from("{}") })));
+    const other = await errorOf(
+      asInvoker.send(
+        new InvokeCommand({ FunctionName: "arn:aws:lambda:eu-west-1:222222222222:function:something-else", Payload: Buffer.from("{}") }),
+      ),
+    );
     expect(other.name).toBe("AccessDeniedException");
-    const missing = await errorOf(lambdaAs(runtime, "callee-admin").send(new InvokeCommand({ FunctionName: "no-such-function", Payload: Buffer.from("{}") })));
+    const missing = await errorOf(
+      lambdaAs(runtime, "callee-admin").send(new InvokeCommand({ FunctionName: "no-such-function", Payload: Buffer.from("{}") })),
+    );
     expect(missing.name).toBe("ResourceNotFoundException");
     expect(missing.message).toBe("Function not found: arn:aws:lambda:eu-west-1:222222222222:function:no-such-function");
   });
@@ -142,7 +168,9 @@ describe("errors come back through the caller as its documented envelope", () =>
   });
 
   it("a payload that is not JSON is refused by Lambda itself", async () => {
-    const err = await errorOf(lambdaAs(runtime, "caller-admin").send(new InvokeCommand({ FunctionName: "xacct-demo-caller", Payload: Buffer.from("{not json") })));
+    const err = await errorOf(
+      lambdaAs(runtime, "caller-admin").send(new InvokeCommand({ FunctionName: "xacct-demo-caller", Payload: Buffer.from("{not json") })),
+    );
     expect(err.name).toBe("InvalidRequestContentException");
     expect(err.$metadata?.httpStatusCode).toBe(400);
   });
@@ -154,7 +182,9 @@ describe("Event invocations", () => {
     const res = await invokeCaller(runtime, { correlationId: "async-ok", payload: QUOTE }, "Event");
     expect(res.StatusCode).toBe(202);
     await runtime.whenIdle();
-    const calleeCalls = runtime.audit.since(before).filter((e) => e.action === "lambda:InvokeFunction" && e.resource === calleeArn && e.outcome === "allowed");
+    const calleeCalls = runtime.audit
+      .since(before)
+      .filter((e) => e.action === "lambda:InvokeFunction" && e.resource === calleeArn && e.outcome === "allowed");
     expect(calleeCalls).toHaveLength(1);
   });
 
@@ -162,12 +192,18 @@ describe("Event invocations", () => {
     const queueArn = "arn:aws:sqs:eu-west-1:222222222222:xacct-demo-callee-async-failures";
     const before = runtime.destinations(queueArn).length;
     // The caller invokes the callee asynchronously; the callee throws on every attempt.
-    const answer = payloadOf(await invokeCaller(runtime, { correlationId: "async-fail", invocationType: "Event", payload: { operation: "fail" } })) as Json;
+    const answer = payloadOf(
+      await invokeCaller(runtime, { correlationId: "async-fail", invocationType: "Event", payload: { operation: "fail" } }),
+    ) as Json;
     expect(answer).toMatchObject({ ok: true, statusCode: 202, response: null });
     await runtime.whenIdle();
     const records = runtime.destinations(queueArn).slice(before);
     expect(records).toHaveLength(1);
-    expect(records[0].requestContext).toMatchObject({ condition: "RetriesExhausted", approximateInvokeCount: 3, functionArn: `${calleeArn}:$LATEST` });
+    expect(records[0].requestContext).toMatchObject({
+      condition: "RetriesExhausted",
+      approximateInvokeCount: 3,
+      functionArn: `${calleeArn}:$LATEST`,
+    });
     expect(records[0].requestPayload).toMatchObject({ operation: "fail", correlationId: "async-fail" });
     expect(records[0].responseContext.functionError).toBe("Unhandled");
     expect((records[0].responsePayload as Json).errorType).toBe("DemoFailure");
@@ -186,7 +222,9 @@ describe("every request's signature is verified", () => {
       },
       { step: "finalizeRequest", priority: "low", name: "tamperAfterSigning" },
     );
-    const err = await errorOf(client.send(new InvokeCommand({ FunctionName: "xacct-demo-caller", Payload: Buffer.from(JSON.stringify({ payload: QUOTE })) })));
+    const err = await errorOf(
+      client.send(new InvokeCommand({ FunctionName: "xacct-demo-caller", Payload: Buffer.from(JSON.stringify({ payload: QUOTE })) })),
+    );
     expect(err.name).toBe("InvalidSignatureException");
     expect(err.$metadata?.httpStatusCode).toBe(403);
   });
@@ -197,9 +235,15 @@ describe("every request's signature is verified", () => {
   });
 
   it("an unknown access key is refused by both services", async () => {
-    const sts = await errorOf(stsAs(runtime, "caller-admin", { accessKeyId: "AKIAUNKNOWNKEY000000" }).send(new GetCallerIdentityCommand({})));
+    const sts = await errorOf(
+      stsAs(runtime, "caller-admin", { accessKeyId: "AKIAUNKNOWNKEY000000" }).send(new GetCallerIdentityCommand({})),
+    );
     expect(sts.name).toBe("InvalidClientTokenId");
-    const lambda = await errorOf(lambdaAs(runtime, "caller-admin", { accessKeyId: "AKIAUNKNOWNKEY000000" }).send(new InvokeCommand({ FunctionName: "xacct-demo-caller" })));
+    const lambda = await errorOf(
+      lambdaAs(runtime, "caller-admin", { accessKeyId: "AKIAUNKNOWNKEY000000" }).send(
+        new InvokeCommand({ FunctionName: "xacct-demo-caller" }),
+      ),
+    );
     expect(lambda.name).toBe("UnrecognizedClientException");
   });
 
@@ -214,13 +258,21 @@ describe("malformed requests get AWS's errors, not a hang", () => {
     const lambda = await fetch(`${runtime.endpoint}/2015-03-31/functions/xacct-demo-caller/invocations`, { method: "POST", body: "{}" });
     expect(lambda.status).toBe(403);
     expect(lambda.headers.get("x-amzn-errortype")).toBe("MissingAuthenticationTokenException");
-    const sts = await fetch(`${runtime.endpoint}/`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "Action=GetCallerIdentity&Version=2011-06-15" });
+    const sts = await fetch(`${runtime.endpoint}/`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "Action=GetCallerIdentity&Version=2011-06-15",
+    });
     expect(sts.status).toBe(403);
     expect(await sts.text()).toContain("<Code>MissingAuthenticationToken</Code>");
   });
 
   it("an Authorization header that is not SigV4 is refused as an incomplete signature", async () => {
-    const res = await fetch(`${runtime.endpoint}/2015-03-31/functions/xacct-demo-caller/invocations`, { method: "POST", headers: { authorization: "Bearer abc" }, body: "{}" });
+    const res = await fetch(`${runtime.endpoint}/2015-03-31/functions/xacct-demo-caller/invocations`, {
+      method: "POST",
+      headers: { authorization: "Bearer abc" },
+      body: "{}",
+    });
     expect(res.status).toBe(403);
     expect(res.headers.get("x-amzn-errortype")).toBe("IncompleteSignatureException");
   });
@@ -235,13 +287,19 @@ describe("malformed requests get AWS's errors, not a hang", () => {
 
 describe("session rules", () => {
   it("a role session assuming another role (role chaining) is capped at one hour", async () => {
-    const err = await errorOf(stsAs(runtime, "caller-function").send(new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "long", DurationSeconds: 7200 })));
+    const err = await errorOf(
+      stsAs(runtime, "caller-function").send(
+        new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "long", DurationSeconds: 7200 }),
+      ),
+    );
     expect(err.name).toBe("ValidationError");
     expect(err.message).toBe("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.");
   });
 
   it("the session's credentials expire when STS said they would", async () => {
-    const res = await stsAs(runtime, "caller-function").send(new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "short", DurationSeconds: 900 }));
+    const res = await stsAs(runtime, "caller-function").send(
+      new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "short", DurationSeconds: 900 }),
+    );
     const expiresIn = (res.Credentials!.Expiration!.getTime() - Date.now()) / 1000;
     expect(expiresIn).toBeGreaterThan(800);
     expect(expiresIn).toBeLessThanOrEqual(900);
@@ -265,21 +323,34 @@ describe("function profiles", () => {
 describe("AssumeRole options need their own permissions, as in AWS", () => {
   it("session tags need sts:TagSession, which the invoker role's trust does not grant", async () => {
     const err = await errorOf(
-      stsAs(runtime, "caller-function").send(new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "tagged", Tags: [{ Key: "team", Value: "payments" }] })),
+      stsAs(runtime, "caller-function").send(
+        new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "tagged", Tags: [{ Key: "team", Value: "payments" }] }),
+      ),
     );
     expect(err.name).toBe("AccessDenied");
     expect(err.message).toContain("is not authorized to perform: sts:TagSession on resource");
   });
 
   it("a source identity needs sts:SetSourceIdentity", async () => {
-    const err = await errorOf(stsAs(runtime, "caller-function").send(new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "sourced", SourceIdentity: "alice" })));
+    const err = await errorOf(
+      stsAs(runtime, "caller-function").send(
+        new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "sourced", SourceIdentity: "alice" }),
+      ),
+    );
     expect(err.name).toBe("AccessDenied");
     expect(err.message).toContain("sts:SetSourceIdentity");
   });
 
   it("MFA parameters are refused as not modelled, never silently ignored", async () => {
     const err = await errorOf(
-      stsAs(runtime, "caller-function").send(new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "mfa", SerialNumber: "arn:aws:iam::111111111111:mfa/alice", TokenCode: "123456" })),
+      stsAs(runtime, "caller-function").send(
+        new AssumeRoleCommand({
+          RoleArn: invokerRoleArn,
+          RoleSessionName: "mfa",
+          SerialNumber: "arn:aws:iam::111111111111:mfa/alice",
+          TokenCode: "123456",
+        }),
+      ),
     );
     expect(err.name).toBe("ValidationError");
     expect(err.message).toContain("does not model MFA");
@@ -289,7 +360,12 @@ describe("AssumeRole options need their own permissions, as in AWS", () => {
 describe("the credential scope must match the endpoint", () => {
   it("a signature scoped to another region is refused", async () => {
     const c = runtime.credentials("caller-admin");
-    const sts = new (await import("@aws-sdk/client-sts")).STSClient({ region: "us-east-1", endpoint: runtime.endpoint, credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey }, maxAttempts: 1 });
+    const sts = new (await import("@aws-sdk/client-sts")).STSClient({
+      region: "us-east-1",
+      endpoint: runtime.endpoint,
+      credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey },
+      maxAttempts: 1,
+    });
     const err = await errorOf(sts.send(new GetCallerIdentityCommand({})));
     expect(err.name).toBe("SignatureDoesNotMatch");
     expect(err.message).toContain("Credential should be scoped to a valid region, not 'us-east-1'");
@@ -300,8 +376,24 @@ describe("the credential scope must match the endpoint", () => {
     const { NodeSha256 } = await import("../../local/protocol/sigv4");
     const c = runtime.credentials("callee-admin");
     const url = new URL(runtime.endpoint);
-    const signer = new SignatureV4({ service: "sts", region: runtime.region, credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey }, sha256: NodeSha256 });
-    const presigned = await signer.presign({ method: "GET", protocol: "http:", hostname: url.hostname, port: Number(url.port), path: "/", query: { Action: "GetCallerIdentity", Version: "2011-06-15" }, headers: { host: url.host } }, { expiresIn: 60 });
+    const signer = new SignatureV4({
+      service: "sts",
+      region: runtime.region,
+      credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey },
+      sha256: NodeSha256,
+    });
+    const presigned = await signer.presign(
+      {
+        method: "GET",
+        protocol: "http:",
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: "/",
+        query: { Action: "GetCallerIdentity", Version: "2011-06-15" },
+        headers: { host: url.host },
+      },
+      { expiresIn: 60 },
+    );
     const query = new URLSearchParams(presigned.query as Record<string, string>).toString();
     const res = await fetch(`${runtime.endpoint}/?${query}`);
     expect(res.status).toBe(200);

@@ -63,15 +63,16 @@ function loggedAttempts(runtime: LocalRuntime & { logs: string[] }): (number | u
     .map((line) => line.attempts);
 }
 
-const withFaults = <T>(faults: FaultPlan, body: (runtime: LocalRuntime & { logs: string[] }) => Promise<T>, outDir?: string) => withRuntime(outDir, { faults }, body);
+const withFaults = <T>(faults: FaultPlan, body: (runtime: LocalRuntime & { logs: string[] }) => Promise<T>, outDir?: string) =>
+  withRuntime(outDir, { faults }, body);
 
 describe("--fault NAME[:N]", () => {
   it("parses every fault, with and without a count", () => {
     for (const name of Object.keys(FAULTS)) expect(parseFaultRule(name)).toEqual({ fault: name });
     expect(parseFaultRule("sts-throttle:2")).toEqual({ fault: "sts-throttle", times: 2 });
-    expect(describeFaultPlan([{ fault: "sts-throttle", times: 1 }, { fault: "sts-throttle", times: 2 }, { fault: "connection-reset" }])).toBe(
-      "sts-throttle (first 1 time), sts-throttle (first 2 times), connection-reset (every time)",
-    );
+    expect(
+      describeFaultPlan([{ fault: "sts-throttle", times: 1 }, { fault: "sts-throttle", times: 2 }, { fault: "connection-reset" }]),
+    ).toBe("sts-throttle (first 1 time), sts-throttle (first 2 times), connection-reset (every time)");
   });
 
   it("refuses an unknown fault naming the known ones, and a count that is not a positive integer", () => {
@@ -89,7 +90,9 @@ describe("--fault NAME[:N]", () => {
       (err: { code: number; stderr: string }) => err,
     );
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("unknown fault 'callee-crash' in --fault callee-crash: the faults are sts-throttle, sts-deny, lambda-throttle, callee-not-json, connection-reset");
+    expect(result.stderr).toContain(
+      "unknown fault 'callee-crash' in --fault callee-crash: the faults are sts-throttle, sts-deny, lambda-throttle, callee-not-json, connection-reset",
+    );
     expect(result.stderr).toContain("usage:");
   });
 
@@ -100,7 +103,9 @@ describe("--fault NAME[:N]", () => {
   });
 
   it("the runtime refuses a plan together with hand-made hooks", async () => {
-    await expect(boot(undefined, { faults: [{ fault: "sts-deny" }], stsHooks: {} })).rejects.toThrow("give either faults or stsHooks/lambdaHooks, not both");
+    await expect(boot(undefined, { faults: [{ fault: "sts-deny" }], stsHooks: {} })).rejects.toThrow(
+      "give either faults or stsHooks/lambdaHooks, not both",
+    );
   });
 
   it("make local --fault callee-not-json:1 injects it once, through the profiles it writes", async () => {
@@ -111,10 +116,17 @@ describe("--fault NAME[:N]", () => {
       const lambda = new LambdaClient({
         region: "eu-west-1",
         endpoint: cli.endpoint,
-        credentials: fromIni({ profile: "caller-admin", filepath: path.join(dir, "credentials"), configFilepath: path.join(dir, "config") }),
+        credentials: fromIni({
+          profile: "caller-admin",
+          filepath: path.join(dir, "credentials"),
+          configFilepath: path.join(dir, "config"),
+        }),
         maxAttempts: 1,
       });
-      const invoke = async () => payloadOf(await lambda.send(new InvokeCommand({ FunctionName: "xacct-demo-caller", Payload: Buffer.from(JSON.stringify(QUOTE_EVENT)) }))) as Json;
+      const invoke = async () =>
+        payloadOf(
+          await lambda.send(new InvokeCommand({ FunctionName: "xacct-demo-caller", Payload: Buffer.from(JSON.stringify(QUOTE_EVENT)) })),
+        ) as Json;
       expect((await invoke()).error.code).toBe("BAD_RESPONSE");
       expect((await invoke()).ok).toBe(true);
     } finally {
@@ -134,7 +146,14 @@ describe("STS faults", () => {
           message: "STS throttled AssumeRole (Throttling after 3 attempt(s)): Rate exceeded",
           requestIds: { sts: expect.any(String) },
         });
-        expect({ i, ...seen(runtime) }).toEqual({ i, assumeRole: expected, calleeInvokes: 0, calleeRuns: 0, callerEnvironments: 1, callerColdStarts: 1 });
+        expect({ i, ...seen(runtime) }).toEqual({
+          i,
+          assumeRole: expected,
+          calleeInvokes: 0,
+          calleeRuns: 0,
+          callerEnvironments: 1,
+          callerColdStarts: 1,
+        });
       }
     });
   });
@@ -207,7 +226,11 @@ describe("Lambda throttling of the callee", () => {
       async (runtime) => {
         expect(runtime.model.functions.get(functionArn(runtime, "callee"))?.reservedConcurrency).toBe(0);
         const answer = await callerAnswers(runtime);
-        expect(answer.error).toMatchObject({ code: "THROTTLED", retryable: true, message: "Throttled (TooManyRequestsException after 3 attempt(s)): Rate Exceeded." });
+        expect(answer.error).toMatchObject({
+          code: "THROTTLED",
+          retryable: true,
+          message: "Throttled (TooManyRequestsException after 3 attempt(s)): Rate Exceeded.",
+        });
         expect(seen(runtime)).toEqual({ assumeRole: 1, calleeInvokes: 3, calleeRuns: 0, callerEnvironments: 1, callerColdStarts: 1 });
         expect(runtime.audit.since().filter((e) => e.errorCode === "TooManyRequestsException")).toHaveLength(3);
       },
@@ -242,7 +265,9 @@ describe("the callee fails", () => {
       async (runtime) => {
         const answer = await callerAnswers(runtime, { payload: { operation: "sleep", milliseconds: 6000 } });
         expect(answer.error).toMatchObject({ code: "CALLEE_TIMEOUT", retryable: true, calleeErrorType: "Sandbox.Timedout" });
-        expect(answer.error.message).toMatch(/^The callee timed out \(FunctionError Unhandled\): Sandbox\.Timedout: .*Task timed out after 2\.00 seconds/);
+        expect(answer.error.message).toMatch(
+          /^The callee timed out \(FunctionError Unhandled\): Sandbox\.Timedout: .*Task timed out after 2\.00 seconds/,
+        );
         expect(seen(runtime)).toEqual({ assumeRole: 1, calleeInvokes: 1, calleeRuns: 1, callerEnvironments: 1, callerColdStarts: 1 });
         expect(loggedAttempts(runtime)).toEqual([1]);
       },

@@ -228,7 +228,9 @@ describe("FunctionPool: event, context and environment", () => {
     expect(tail.startsWith(`START RequestId: ${requestId} Version: $LATEST\n`)).toBe(true);
     expect(tail).toContain(`END RequestId: ${requestId}\n`);
     expect(tail).toMatch(
-      new RegExp(`REPORT RequestId: ${requestId}\\tDuration: \\d+\\.\\d{2} ms\\tBilled Duration: \\d+ ms\\tMemory Size: 256 MB\\tMax Memory Used: [1-9]\\d* MB\\tInit Duration: \\d+\\.\\d{2} ms\\t\\n$`),
+      new RegExp(
+        `REPORT RequestId: ${requestId}\\tDuration: \\d+\\.\\d{2} ms\\tBilled Duration: \\d+ ms\\tMemory Size: 256 MB\\tMax Memory Used: [1-9]\\d* MB\\tInit Duration: \\d+\\.\\d{2} ms\\t\\n$`,
+      ),
     );
     // Init output belongs to the init phase, not to the invocation's tail.
     expect(tail).not.toContain("module initialised");
@@ -337,8 +339,13 @@ describe("FunctionPool: errors as Lambda reports them", () => {
     const { requestId, outcome, body } = await invoke(target, { ms: 20_000 });
     expect(outcome.kind).toBe("function-error");
     expect(outcome.functionError).toBe("Unhandled");
-    expect(body).toEqual({ errorType: "Sandbox.Timedout", errorMessage: `RequestId: ${requestId} Error: Task timed out after 1.00 seconds` });
-    expect(outcome.logTail).toMatch(new RegExp(`\\n\\S+Z ${requestId} Task timed out after 1\\.00 seconds\\nEND RequestId: ${requestId}\\n`));
+    expect(body).toEqual({
+      errorType: "Sandbox.Timedout",
+      errorMessage: `RequestId: ${requestId} Error: Task timed out after 1.00 seconds`,
+    });
+    expect(outcome.logTail).toMatch(
+      new RegExp(`\\n\\S+Z ${requestId} Task timed out after 1\\.00 seconds\\nEND RequestId: ${requestId}\\n`),
+    );
     expect(outcome.logTail).toMatch(/\tStatus: timeout\t\n$/);
     expect(outcome.durationMs).toBeGreaterThanOrEqual(990);
     expect(await eventuallyDead(pid)).toBe(true);
@@ -352,7 +359,10 @@ describe("FunctionPool: errors as Lambda reports them", () => {
     const target = pool({ handler: "index.exit" });
     const { requestId, outcome, body } = await invoke(target);
     expect(outcome.functionError).toBe("Unhandled");
-    expect(body).toEqual({ errorType: "Runtime.ExitError", errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: exit status 3` });
+    expect(body).toEqual({
+      errorType: "Runtime.ExitError",
+      errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: exit status 3`,
+    });
     expect(outcome.logTail).toContain("Status: error\tError Type: Runtime.ExitError");
     expect(target.stats().environments).toBe(0);
     const again = await invoke(target);
@@ -412,7 +422,12 @@ describe("FunctionPool: the Node.js a function runs on", () => {
   });
 
   it.each([
-    [`nodejs${Number(major) - 2}.x`, new RegExp(`declares runtime nodejs${Number(major) - 2}\\.x, but the local runtime would run it on Node\\.js ${process.version.replace(/\./g, "\\.")} .*make provides Node\\.js 22 only: declare nodejs22\\.x, or run the runtime .* on Node\\.js ${Number(major) - 2}$`)],
+    [
+      `nodejs${Number(major) - 2}.x`,
+      new RegExp(
+        `declares runtime nodejs${Number(major) - 2}\\.x, but the local runtime would run it on Node\\.js ${process.version.replace(/\./g, "\\.")} .*make provides Node\\.js 22 only: declare nodejs22\\.x, or run the runtime .* on Node\\.js ${Number(major) - 2}$`,
+      ),
+    ],
     ["python3.12", /declares runtime python3\.12: the local runtime runs only Node\.js functions/],
   ])("refuses a function declaring %s before any environment starts", (runtime, message) => {
     expect(() => pool({ runtime })).toThrow(message);
@@ -511,7 +526,10 @@ describe("FunctionPool: concurrency, lifecycle, packages", () => {
 
   it("throttles every invocation with reserved concurrency 0", async () => {
     const target = pool({ reservedConcurrency: 0 });
-    await expect(invoke(target)).rejects.toMatchObject({ name: "ThrottledError", reason: "ReservedFunctionConcurrentInvocationLimitExceeded" });
+    await expect(invoke(target)).rejects.toMatchObject({
+      name: "ThrottledError",
+      reason: "ReservedFunctionConcurrentInvocationLimitExceeded",
+    });
     expect(target.stats()).toEqual({ environments: 0, busy: 0, coldStarts: 0, invocations: 0 });
   });
 
@@ -544,9 +562,9 @@ describe("FunctionPool: concurrency, lifecycle, packages", () => {
   it("rejects a payload or client context Lambda would refuse, before starting anything", async () => {
     const target = pool();
     await expect(target.invoke({ requestId: "r-1", payload: Buffer.from("{not json"), tailLogs: false })).rejects.toThrow(/not valid JSON/);
-    await expect(target.invoke({ requestId: "r-2", payload: Buffer.from("{}"), clientContext: "bm90IGpzb24=", tailLogs: false })).rejects.toThrow(
-      /Client context must be a valid Base64-encoded JSON object/,
-    );
+    await expect(
+      target.invoke({ requestId: "r-2", payload: Buffer.from("{}"), clientContext: "bm90IGpzb24=", tailLogs: false }),
+    ).rejects.toThrow(/Client context must be a valid Base64-encoded JSON object/);
     expect(target.stats().environments).toBe(0);
     const empty = await target.invoke({ requestId: "r-3", payload: Buffer.alloc(0), tailLogs: false });
     expect(JSON.parse(empty.payload.toString()).event).toEqual({});
@@ -608,7 +626,9 @@ describe("FunctionPool: the project's real callee bundle", () => {
     expect(warm.outcome.coldStart).toBe(false);
     // Powertools prints its own JSON line, with the request id from the context.
     const served = lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(served).toEqual(expect.arrayContaining([expect.objectContaining({ message: "request served", function_request_id: warm.requestId })]));
+    expect(served).toEqual(
+      expect.arrayContaining([expect.objectContaining({ message: "request served", function_request_id: warm.requestId })]),
+    );
 
     // Cold and warm timings are measured by make bench (init_ms), not printed by a test.
   });

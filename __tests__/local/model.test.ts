@@ -36,7 +36,10 @@ const stackFile = (dir: string, stack: string) => path.join(dir, "stacks", stack
 function variant(edit: (stacks: { callee: Json; caller: Json }, dir: string) => void): string {
   const dir = fs.mkdtempSync(path.join(tmp, "variant-"));
   fs.cpSync(outDir, dir, { recursive: true });
-  const stacks = { callee: JSON.parse(fs.readFileSync(stackFile(dir, "callee"), "utf8")), caller: JSON.parse(fs.readFileSync(stackFile(dir, "caller"), "utf8")) };
+  const stacks = {
+    callee: JSON.parse(fs.readFileSync(stackFile(dir, "callee"), "utf8")),
+    caller: JSON.parse(fs.readFileSync(stackFile(dir, "caller"), "utf8")),
+  };
   edit(stacks, dir);
   for (const [name, json] of Object.entries(stacks)) fs.writeFileSync(stackFile(dir, name), JSON.stringify(json, null, 2));
   return dir;
@@ -158,20 +161,26 @@ describe("the model of the synthesized stacks", () => {
         Condition: { ArnEquals: { "aws:PrincipalArn": CALLER_ROLE_ARN } },
       }),
     ]);
-    expect(invoker.policies.map((p) => p.document.Statement)).toEqual([[expect.objectContaining({ Action: "lambda:InvokeFunction", Resource: CALLEE_ARN })]]);
+    expect(invoker.policies.map((p) => p.document.Statement)).toEqual([
+      [expect.objectContaining({ Action: "lambda:InvokeFunction", Resource: CALLEE_ARN })],
+    ]);
   });
 
   it("resolves the caller's AssumeRole permission to the invoker role's ARN", () => {
     const assume = role(model, CALLER_ROLE_ARN).policies.find((p) => p.name === "assume-callee-invoker-role-only");
     expect(assume?.source.address).toMatch(/^aws_iam_role_policy\./);
-    expect(assume?.document.Statement).toEqual([{ Sid: "AssumeCalleeInvokerRoleOnly", Effect: "Allow", Action: "sts:AssumeRole", Resource: INVOKER_ROLE_ARN }]);
+    expect(assume?.document.Statement).toEqual([
+      { Sid: "AssumeCalleeInvokerRoleOnly", Effect: "Allow", Action: "sts:AssumeRole", Resource: INVOKER_ROLE_ARN },
+    ]);
   });
 
   it("resolves the execution policies' key, queue and security-group ARNs", () => {
     const statements = role(model, CALLEE_ROLE_ARN).policies.flatMap((p) => p.document.Statement as Json[]);
     const bySid = (sid: string) => statements.find((s) => s.Sid === sid)!;
     expect(bySid("SendFailedAsyncEventsToOwnQueue").Resource).toBe("arn:aws:sqs:eu-west-1:222222222222:xacct-demo-callee-async-failures");
-    expect(bySid("UseOwnKeyForEnvironmentAndFailedEvents").Resource).toMatch(/^arn:aws:kms:eu-west-1:222222222222:key\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(bySid("UseOwnKeyForEnvironmentAndFailedEvents").Resource).toMatch(
+      /^arn:aws:kms:eu-west-1:222222222222:key\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    );
     // Lambda validates CreateNetworkInterface for ids that do not exist yet: "*", not the group's ARN.
     expect(bySid("CreateAndDescribeNetworkInterfaces").Resource).toBe("*");
     expect(bySid("ManageNetworkInterfacesInOwnAccountAndRegion").Resource).toBe("arn:aws:ec2:eu-west-1:222222222222:*");
@@ -182,11 +191,18 @@ describe("the model of the synthesized stacks", () => {
       const sg = idOf(callee, "aws_security_group");
       const policy = Object.values(callee.resource.aws_iam_role_policy as Record<string, Json>).find((p) => p.name === "execution") as Json;
       const doc = JSON.parse(policy.policy);
-      doc.Statement.push({ Sid: "OwnSecurityGroup", Effect: "Allow", Action: "ec2:DescribeSecurityGroupRules", Resource: `\${aws_security_group.${sg}.arn}` });
+      doc.Statement.push({
+        Sid: "OwnSecurityGroup",
+        Effect: "Allow",
+        Action: "ec2:DescribeSecurityGroupRules",
+        Resource: `\${aws_security_group.${sg}.arn}`,
+      });
       policy.policy = JSON.stringify(doc);
     });
     const statements = role(loadAccountsModel(dir), CALLEE_ROLE_ARN).policies.flatMap((p) => p.document.Statement as Json[]);
-    expect(statements.find((s) => s.Sid === "OwnSecurityGroup")?.Resource).toMatch(/^arn:aws:ec2:eu-west-1:222222222222:security-group\/sg-[0-9a-f]{17}$/);
+    expect(statements.find((s) => s.Sid === "OwnSecurityGroup")?.Resource).toMatch(
+      /^arn:aws:ec2:eu-west-1:222222222222:security-group\/sg-[0-9a-f]{17}$/,
+    );
   });
 
   it("leaves no ${ anywhere in the model", () => {
@@ -202,7 +218,11 @@ describe("the model of the synthesized stacks", () => {
       external_id_required: false,
       invoker_role_arn: INVOKER_ROLE_ARN,
     });
-    expect(model.outputs.get("caller")).toEqual({ caller_execution_role_arn: CALLER_ROLE_ARN, caller_function_arn: CALLER_ARN, caller_function_name: "xacct-demo-caller" });
+    expect(model.outputs.get("caller")).toEqual({
+      caller_execution_role_arn: CALLER_ROLE_ARN,
+      caller_function_arn: CALLER_ARN,
+      caller_function_name: "xacct-demo-caller",
+    });
     expect(model.outputs.get("bootstrap")?.state_kms_key_arn).toMatch(/^arn:aws:kms:eu-west-1:111111111111:key\/[0-9a-f-]{36}$/);
   });
 
@@ -252,7 +272,10 @@ describe("the model of the synthesized stacks", () => {
       });
     const base64 = crypto.createHash("sha256").update(fs.readFileSync(zip)).digest("base64");
     const dir = edit(base64);
-    expect(fn(loadAccountsModel(dir), CALLEE_ARN)).toMatchObject({ zipPath: path.join(dir, "stacks", "callee", relative), zipSha256: sha256(zip) });
+    expect(fn(loadAccountsModel(dir), CALLEE_ARN)).toMatchObject({
+      zipPath: path.join(dir, "stacks", "callee", relative),
+      zipSha256: sha256(zip),
+    });
     expect(modelErrorOf(edit(Buffer.alloc(32).toString("base64")))).toContain("stale bundle");
   });
 
@@ -260,7 +283,16 @@ describe("the model of the synthesized stacks", () => {
     const dir = variant(({ callee, caller }) => {
       callee.output.odd = { value: 'a"b\\c' };
       const policy = caller.resource.aws_iam_role_policy[idOf(caller, "aws_iam_role_policy", "caller_assume")];
-      policy.policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: "${data.terraform_remote_state.callee-state.outputs.odd}/$${aws:username}" }] });
+      policy.policy = JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Action: "sts:AssumeRole",
+            Resource: "${data.terraform_remote_state.callee-state.outputs.odd}/$${aws:username}",
+          },
+        ],
+      });
     });
     const assume = role(loadAccountsModel(dir), CALLER_ROLE_ARN).policies.find((p) => p.name === "assume-callee-invoker-role-only");
     // `$${` is Terraform's escape for a literal `${`, here an IAM policy variable.
@@ -290,7 +322,15 @@ describe("aws_lambda_permission and policy attachments", () => {
     expect(fn(loadAccountsModel(dir), CALLEE_ARN).resourcePolicy).toEqual({
       Version: "2012-10-17",
       Id: "default",
-      Statement: [{ Sid: "AllowAccountA", Effect: "Allow", Principal: { AWS: "arn:aws:iam::111111111111:root" }, Action: "lambda:InvokeFunction", Resource: CALLEE_ARN }],
+      Statement: [
+        {
+          Sid: "AllowAccountA",
+          Effect: "Allow",
+          Principal: { AWS: "arn:aws:iam::111111111111:root" },
+          Action: "lambda:InvokeFunction",
+          Resource: CALLEE_ARN,
+        },
+      ],
     });
   });
 
@@ -324,30 +364,55 @@ describe("aws_lambda_permission and policy attachments", () => {
         Principal: { Service: "sns.amazonaws.com" },
         Action: "lambda:InvokeFunction",
         Resource: `${CALLEE_ARN}:live`,
-        Condition: { StringEquals: { "AWS:SourceAccount": "222222222222" }, ArnLike: { "AWS:SourceArn": "arn:aws:sns:eu-west-1:222222222222:topic" } },
+        Condition: {
+          StringEquals: { "AWS:SourceAccount": "222222222222" },
+          ArnLike: { "AWS:SourceArn": "arn:aws:sns:eu-west-1:222222222222:topic" },
+        },
       },
-      { Sid: "Org", Effect: "Allow", Principal: "*", Action: "lambda:InvokeFunction", Resource: CALLEE_ARN, Condition: { StringEquals: { "aws:PrincipalOrgID": "o-a1b2c3d4e5" } } },
+      {
+        Sid: "Org",
+        Effect: "Allow",
+        Principal: "*",
+        Action: "lambda:InvokeFunction",
+        Resource: CALLEE_ARN,
+        Condition: { StringEquals: { "aws:PrincipalOrgID": "o-a1b2c3d4e5" } },
+      },
     ]);
   });
 
   it("adds an attached customer-managed policy under its ARN", () => {
     const dir = variant(({ callee }) => {
       callee.resource.aws_iam_policy = {
-        extra: { name: "extra", policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sqs:GetQueueUrl", Resource: "*" }] }), provider: "aws.callee" },
+        extra: {
+          name: "extra",
+          policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sqs:GetQueueUrl", Resource: "*" }] }),
+          provider: "aws.callee",
+        },
       };
       callee.resource.aws_iam_role_policy_attachment = {
-        extra: { role: `\${aws_iam_role.${idOf(callee, "aws_iam_role", "callee_")}.name}`, policy_arn: "${aws_iam_policy.extra.arn}", provider: "aws.callee" },
+        extra: {
+          role: `\${aws_iam_role.${idOf(callee, "aws_iam_role", "callee_")}.name}`,
+          policy_arn: "${aws_iam_policy.extra.arn}",
+          provider: "aws.callee",
+        },
       };
     });
     const policies = role(loadAccountsModel(dir), CALLEE_ROLE_ARN).policies;
     expect(policies.map((p) => p.name)).toEqual(["execution", "network-interfaces", "arn:aws:iam::222222222222:policy/extra"]);
-    expect(policies[2]).toMatchObject({ source: { stack: "callee", address: "aws_iam_policy.extra" }, document: { Statement: [{ Action: "sqs:GetQueueUrl" }] } });
+    expect(policies[2]).toMatchObject({
+      source: { stack: "callee", address: "aws_iam_policy.extra" },
+      document: { Statement: [{ Action: "sqs:GetQueueUrl" }] },
+    });
   });
 
   it("refuses an AWS-managed policy attachment, whose document the stacks do not hold", () => {
     const dir = variant(({ callee }) => {
       callee.resource.aws_iam_role_policy_attachment = {
-        managed: { role: `\${aws_iam_role.${idOf(callee, "aws_iam_role", "callee_")}.id}`, policy_arn: "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", provider: "aws.callee" },
+        managed: {
+          role: `\${aws_iam_role.${idOf(callee, "aws_iam_role", "callee_")}.id}`,
+          policy_arn: "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+          provider: "aws.callee",
+        },
       };
     });
     const message = modelErrorOf(dir);
@@ -361,12 +426,26 @@ describe("buckets and keys", () => {
   const CODE_BUCKET_B = "xacct-demo-code-222222222222-eu-west-1";
 
   it("has each code bucket with its resolved policy and the key of its default encryption", () => {
-    expect([...model.buckets.keys()].sort()).toEqual(["xacct-demo-code-111111111111-eu-west-1", CODE_BUCKET_B, "xacct-demo-tfstate-111111111111"]);
+    expect([...model.buckets.keys()].sort()).toEqual([
+      "xacct-demo-code-111111111111-eu-west-1",
+      CODE_BUCKET_B,
+      "xacct-demo-tfstate-111111111111",
+    ]);
     const bucket = model.buckets.get(CODE_BUCKET_B)!;
     const key = [...model.keys.values()].find((k) => k.aliases.includes("alias/xacct-demo-code-222222222222-eu-west-1"))!;
-    expect(bucket).toMatchObject({ arn: `arn:aws:s3:::${CODE_BUCKET_B}`, accountId: "222222222222", region: "eu-west-1", kmsKeyArn: key.arn });
+    expect(bucket).toMatchObject({
+      arn: `arn:aws:s3:::${CODE_BUCKET_B}`,
+      accountId: "222222222222",
+      region: "eu-west-1",
+      kmsKeyArn: key.arn,
+    });
     const statements = bucket.policy!.Statement as Json[];
-    expect(statements.map((st) => st.Sid)).toEqual(["DenyInsecureTransport", "DenyUploadsNotEncryptedWithKms", "DenyUploadsEncryptedWithAnotherKey", "DenyUploadsWithCustomerProvidedKeys"]);
+    expect(statements.map((st) => st.Sid)).toEqual([
+      "DenyInsecureTransport",
+      "DenyUploadsNotEncryptedWithKms",
+      "DenyUploadsEncryptedWithAnotherKey",
+      "DenyUploadsWithCustomerProvidedKeys",
+    ]);
     expect(statements[2].Condition.StringNotEquals["s3:x-amz-server-side-encryption-aws-kms-key-id"]).toBe(key.arn);
     expect(statements[0].Resource).toEqual([`arn:aws:s3:::${CODE_BUCKET_B}`, `arn:aws:s3:::${CODE_BUCKET_B}/*`]);
   });
@@ -381,17 +460,34 @@ describe("buckets and keys", () => {
     ]);
     const calleeKey = [...model.keys.values()].find((k) => k.aliases.includes("alias/xacct-demo-callee"))!;
     expect(calleeKey.arn).toBe(`arn:aws:kms:eu-west-1:222222222222:key/${calleeKey.keyId}`);
-    expect((calleeKey.policy.Statement as Json[]).map((st) => st.Sid)).toEqual(["EnableIamPoliciesInOwnAccount", "AllowCloudWatchLogsForOwnLogGroupOnly"]);
+    expect((calleeKey.policy.Statement as Json[]).map((st) => st.Sid)).toEqual([
+      "EnableIamPoliciesInOwnAccount",
+      "AllowCloudWatchLogsForOwnLogGroupOnly",
+    ]);
     expect(fn(model, CALLEE_ARN).kmsKeyArn).toBe(calleeKey.arn);
 
     const dir = variant(({ callee }) => delete callee.resource.aws_kms_key[idOf(callee, "aws_kms_key", "callee_key")].policy);
     const withoutPolicy = [...loadAccountsModel(dir).keys.values()].find((k) => k.aliases.includes("alias/xacct-demo-callee"))!;
-    expect(withoutPolicy.policy.Statement).toEqual([{ Sid: "Enable IAM User Permissions", Effect: "Allow", Principal: { AWS: "arn:aws:iam::222222222222:root" }, Action: "kms:*", Resource: "*" }]);
+    expect(withoutPolicy.policy.Statement).toEqual([
+      {
+        Sid: "Enable IAM User Permissions",
+        Effect: "Allow",
+        Principal: { AWS: "arn:aws:iam::222222222222:root" },
+        Action: "kms:*",
+        Resource: "*",
+      },
+    ]);
   });
 
   it("refuses an alias that points at no key of the stacks", () => {
-    const dir = variant(({ callee }) => (callee.resource.aws_kms_alias[idOf(callee, "aws_kms_alias", "callee_alias")].target_key_id = "1234abcd-12ab-34cd-56ef-1234567890ab"));
-    expect(modelErrorOf(dir)).toMatch(/aws_kms_alias\.callee_alias_[0-9A-F]+.*target_key_id.*points at 1234abcd-12ab-34cd-56ef-1234567890ab, which is no aws_kms_key of the stacks/);
+    const dir = variant(
+      ({ callee }) =>
+        (callee.resource.aws_kms_alias[idOf(callee, "aws_kms_alias", "callee_alias")].target_key_id =
+          "1234abcd-12ab-34cd-56ef-1234567890ab"),
+    );
+    expect(modelErrorOf(dir)).toMatch(
+      /aws_kms_alias\.callee_alias_[0-9A-F]+.*target_key_id.*points at 1234abcd-12ab-34cd-56ef-1234567890ab, which is no aws_kms_key of the stacks/,
+    );
   });
 });
 
@@ -424,9 +520,12 @@ describe("what the model refuses to guess", () => {
   it("reports an attribute it does not model, with the attribute and the expression", () => {
     const dir = variant(({ caller }) => {
       const fnId = idOf(caller, "aws_lambda_function");
-      caller.resource.aws_lambda_function[fnId].environment.variables.EXTRA = `\${aws_iam_role.${idOf(caller, "aws_iam_role")}.create_date}`;
+      caller.resource.aws_lambda_function[fnId].environment.variables.EXTRA =
+        `\${aws_iam_role.${idOf(caller, "aws_iam_role")}.create_date}`;
     });
-    expect(modelErrorOf(dir)).toMatch(/cannot resolve \$\{aws_iam_role\.caller_role_\w+\.create_date\}: attribute 'create_date' of aws_iam_role is not modelled/);
+    expect(modelErrorOf(dir)).toMatch(
+      /cannot resolve \$\{aws_iam_role\.caller_role_\w+\.create_date\}: attribute 'create_date' of aws_iam_role is not modelled/,
+    );
   });
 
   it("reports a remote state that no stack's backend matches, with the bucket/key read and the stacks there are", () => {
@@ -469,7 +568,9 @@ describe("what the model refuses to guess", () => {
       const policy = caller.resource.aws_iam_role_policy[idOf(caller, "aws_iam_role_policy", "caller_assume")];
       policy.lifecycle.precondition[0].condition = "${length(data.terraform_remote_state.callee-state.outputs.invoker_role_arn) > 0}";
     });
-    expect(modelErrorOf(dir)).toMatch(/lifecycle\.precondition\[0\]\.condition: the precondition .*length\(.*shape the model does not evaluate/);
+    expect(modelErrorOf(dir)).toMatch(
+      /lifecycle\.precondition\[0\]\.condition: the precondition .*length\(.*shape the model does not evaluate/,
+    );
   });
 
   it("reports a missing zip and says how to rebuild it", () => {
@@ -484,7 +585,9 @@ describe("what the model refuses to guess", () => {
   it("reports a zip whose SHA-256 is not the recorded one as a stale bundle", () => {
     const zip = fn(model, CALLER_ARN).zipPath;
     const dir = variant((_stacks, d) => fs.appendFileSync(path.join(d, path.relative(outDir, zip)), "x"));
-    expect(modelErrorOf(dir)).toMatch(/stack 'caller', aws_lambda_function\.\S+: stale bundle: .*function\.zip has SHA-256 [0-9a-f]{64} but the stack records [0-9a-f]{64}; re-synthesize/);
+    expect(modelErrorOf(dir)).toMatch(
+      /stack 'caller', aws_lambda_function\.\S+: stale bundle: .*function\.zip has SHA-256 [0-9a-f]{64} but the stack records [0-9a-f]{64}; re-synthesize/,
+    );
   });
 
   it("requires a function's role to be one the stacks define", () => {
@@ -496,9 +599,12 @@ describe("what the model refuses to guess", () => {
 
   it("requires a valid trust policy", () => {
     const dir = variant(({ callee }) => {
-      callee.resource.aws_iam_role[idOf(callee, "aws_iam_role", "invoker_")].assume_role_policy = '{"Version":"2012-10-17","Statement":[{"Effect":"Maybe"}]}';
+      callee.resource.aws_iam_role[idOf(callee, "aws_iam_role", "invoker_")].assume_role_policy =
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Maybe"}]}';
     });
-    expect(modelErrorOf(dir)).toMatch(/aws_iam_role\.invoker_\w+\.assume_role_policy: not a valid policy document \(Effect must be Allow or Deny/);
+    expect(modelErrorOf(dir)).toMatch(
+      /aws_iam_role\.invoker_\w+\.assume_role_policy: not a valid policy document \(Effect must be Allow or Deny/,
+    );
   });
 
   it("refuses a role name given as name_prefix", () => {
@@ -514,7 +620,9 @@ describe("what the model refuses to guess", () => {
     const dir = variant(({ callee }) => {
       callee.provider.aws[0].allowed_account_ids = ["222222222222", "333333333333"];
     });
-    expect(modelErrorOf(dir)).toContain("stack 'callee', provider aws.callee: the model needs allowed_account_ids with exactly one 12-digit account id");
+    expect(modelErrorOf(dir)).toContain(
+      "stack 'callee', provider aws.callee: the model needs allowed_account_ids with exactly one 12-digit account id",
+    );
   });
 
   it("says which command builds the stacks when there are none", () => {
@@ -535,7 +643,17 @@ describe("findStaleness", () => {
       fs.writeFileSync(file, "x");
       fs.utimesSync(file, NOW - ageSeconds, NOW - ageSeconds);
     };
-    for (const rel of ["main.ts", "cdktf.json", "package-lock.json", "config/config.ts", "constructs/a.ts", "stacks/b.ts", "lambda-src/callee/index.ts", "lambda-src/callee/README.md"]) write(rel, 100);
+    for (const rel of [
+      "main.ts",
+      "cdktf.json",
+      "package-lock.json",
+      "config/config.ts",
+      "constructs/a.ts",
+      "stacks/b.ts",
+      "lambda-src/callee/index.ts",
+      "lambda-src/callee/README.md",
+    ])
+      write(rel, 100);
     fs.writeFileSync(path.join(project, "cdktf.json"), "{}");
     fs.utimesSync(path.join(project, "cdktf.json"), NOW - 100, NOW - 100);
     for (const stack of REQUIRED_STACKS) write(`cdktf.out/stacks/${stack}/cdk.tf.json`, 50);
@@ -555,8 +673,20 @@ describe("findStaleness", () => {
   });
 
   it("lists the inputs: entry point, configuration, lock file and the .ts sources", () => {
-    expect(synthInputs(project).map((f) => path.relative(project, f)).sort()).toEqual(
-      ["cdktf.json", "config/config.ts", "constructs/a.ts", "lambda-src/callee/index.ts", "main.ts", "package-lock.json", "stacks/b.ts"].sort(),
+    expect(
+      synthInputs(project)
+        .map((f) => path.relative(project, f))
+        .sort(),
+    ).toEqual(
+      [
+        "cdktf.json",
+        "config/config.ts",
+        "constructs/a.ts",
+        "lambda-src/callee/index.ts",
+        "main.ts",
+        "package-lock.json",
+        "stacks/b.ts",
+      ].sort(),
     );
     touch("cross-account.config.json");
     expect(synthInputs(project).map((f) => path.relative(project, f))).toContain("cross-account.config.json");
@@ -567,13 +697,22 @@ describe("findStaleness", () => {
     expect(findStaleness({ projectRoot: project })).toBe("cdktf.out/stacks/caller/cdk.tf.json is missing");
   });
 
-  it.each(["main.ts", "cdktf.json", "package-lock.json", "config/config.ts", "constructs/a.ts", "stacks/b.ts", "lambda-src/callee/index.ts", "lambda-src/shared/new.ts", "cross-account.config.json"])(
-    "reports the stacks as older than a newer %s",
-    (rel) => {
-      touch(rel);
-      expect(findStaleness({ projectRoot: project })).toMatch(new RegExp(`^cdktf\\.out/stacks/(callee|caller)/cdk\\.tf\\.json is older than ${rel.replace(/\./g, "\\.")}$`));
-    },
-  );
+  it.each([
+    "main.ts",
+    "cdktf.json",
+    "package-lock.json",
+    "config/config.ts",
+    "constructs/a.ts",
+    "stacks/b.ts",
+    "lambda-src/callee/index.ts",
+    "lambda-src/shared/new.ts",
+    "cross-account.config.json",
+  ])("reports the stacks as older than a newer %s", (rel) => {
+    touch(rel);
+    expect(findStaleness({ projectRoot: project })).toMatch(
+      new RegExp(`^cdktf\\.out/stacks/(callee|caller)/cdk\\.tf\\.json is older than ${rel.replace(/\./g, "\\.")}$`),
+    );
+  });
 
   it("ignores files that are not inputs", () => {
     touch("lambda-src/callee/README.md");
@@ -593,7 +732,9 @@ describe("findStaleness", () => {
 
   it("reports stacks without a configuration record", () => {
     fs.rmSync(path.join(project, "cdktf.out", CONFIG_RECORD_FILE));
-    expect(findStaleness({ projectRoot: project })).toMatch(/cross-account\.config\.resolved\.json is missing, so the configuration the stacks were built from is unknown$/);
+    expect(findStaleness({ projectRoot: project })).toMatch(
+      /cross-account\.config\.resolved\.json is missing, so the configuration the stacks were built from is unknown$/,
+    );
   });
 
   it("compares against the oldest stack, in another output directory and with explicit inputs", () => {
@@ -610,14 +751,21 @@ describe("findStaleness", () => {
 describe("ensureSynthesized", () => {
   it("does nothing when the output is fresh", async () => {
     const logs: string[] = [];
-    await expect(ensureSynthesized({ projectRoot: PROJECT_ROOT, outDir, log: (m) => logs.push(m) })).resolves.toEqual({ synthesized: false });
+    await expect(ensureSynthesized({ projectRoot: PROJECT_ROOT, outDir, log: (m) => logs.push(m) })).resolves.toEqual({
+      synthesized: false,
+    });
     expect(logs).toEqual([]);
   });
 
   it("carries the synthesis's stderr in a ModelError when it fails", async () => {
     const failing = path.join(tmp, "failing", "cdktf.out");
     const logs: string[] = [];
-    const run = ensureSynthesized({ projectRoot: PROJECT_ROOT, outDir: failing, env: { XACCT_CALLER_ACCOUNT_ID: "1234" }, log: (m) => logs.push(m) });
+    const run = ensureSynthesized({
+      projectRoot: PROJECT_ROOT,
+      outDir: failing,
+      env: { XACCT_CALLER_ACCOUNT_ID: "1234" },
+      log: (m) => logs.push(m),
+    });
     await expect(run).rejects.toThrow(ModelError);
     await expect(run).rejects.toThrow(/synthesis failed[\s\S]*callerAccountId must be 12 digits, got '1234'/);
     expect(logs).toEqual([expect.stringContaining(`synthesizing into ${failing}: `)]);

@@ -105,7 +105,12 @@ function clientConfig(server: TestServer, credentials: Credentials) {
   return { region: REGION, endpoint: server.endpoint, credentials, maxAttempts: 1 };
 }
 
-async function withSts<T>(server: TestServer, credentials: Credentials, run: (c: STSClient) => Promise<T>, extra: Partial<STSClientConfig> = {}): Promise<T> {
+async function withSts<T>(
+  server: TestServer,
+  credentials: Credentials,
+  run: (c: STSClient) => Promise<T>,
+  extra: Partial<STSClientConfig> = {},
+): Promise<T> {
   const client = new STSClient({ ...clientConfig(server, credentials), ...extra });
   try {
     return await run(client);
@@ -114,7 +119,12 @@ async function withSts<T>(server: TestServer, credentials: Credentials, run: (c:
   }
 }
 
-async function withLambda<T>(server: TestServer, credentials: Credentials, run: (c: LambdaClient) => Promise<T>, extra: Partial<LambdaClientConfig> = {}): Promise<T> {
+async function withLambda<T>(
+  server: TestServer,
+  credentials: Credentials,
+  run: (c: LambdaClient) => Promise<T>,
+  extra: Partial<LambdaClientConfig> = {},
+): Promise<T> {
   const client = new LambdaClient({ ...clientConfig(server, credentials), ...extra });
   try {
     return await run(client);
@@ -124,7 +134,9 @@ async function withLambda<T>(server: TestServer, credentials: Credentials, run: 
 }
 
 /** Runs the request and returns what it threw (the test fails if it did not throw). */
-async function thrown(run: () => Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number; requestId?: string } } & Record<string, unknown>> {
+async function thrown(
+  run: () => Promise<unknown>,
+): Promise<Error & { $metadata?: { httpStatusCode?: number; requestId?: string } } & Record<string, unknown>> {
   try {
     await run();
   } catch (e) {
@@ -133,7 +145,8 @@ async function thrown(run: () => Promise<unknown>): Promise<Error & { $metadata?
   throw new Error("expected the call to fail");
 }
 
-const ok = (): WireResponse => getCallerIdentityResponse({ arn: "arn:aws:iam::111111111111:user/alice", userId: "AIDAEXAMPLE", account: "111111111111" }, REQUEST_ID);
+const ok = (): WireResponse =>
+  getCallerIdentityResponse({ arn: "arn:aws:iam::111111111111:user/alice", userId: "AIDAEXAMPLE", account: "111111111111" }, REQUEST_ID);
 
 function failure(result: SigV4Result): { reason: string; message: string } {
   if (result.ok) throw new Error(`expected a verification failure, got ok for ${result.accessKeyId}`);
@@ -167,7 +180,12 @@ class TestSha256 {
   }
   private fresh(): Hash | Hmac {
     if (this.key === undefined) return createHash("sha256");
-    const key = typeof this.key === "string" ? this.key : ArrayBuffer.isView(this.key) ? Buffer.from(this.key.buffer, this.key.byteOffset, this.key.byteLength) : Buffer.from(this.key);
+    const key =
+      typeof this.key === "string"
+        ? this.key
+        : ArrayBuffer.isView(this.key)
+          ? Buffer.from(this.key.buffer, this.key.byteOffset, this.key.byteLength)
+          : Buffer.from(this.key);
     return createHmac("sha256", key);
   }
 }
@@ -199,9 +217,17 @@ describe("verifySigV4 accepts what the SDK signs", () => {
         }),
       ),
     );
-    expect(out.Credentials).toEqual({ AccessKeyId: "ASIANEWEXAMPLE", SecretAccessKey: "new/secret+key", SessionToken: "tok<&>en", Expiration: expiration });
+    expect(out.Credentials).toEqual({
+      AccessKeyId: "ASIANEWEXAMPLE",
+      SecretAccessKey: "new/secret+key",
+      SessionToken: "tok<&>en",
+      Expiration: expiration,
+    });
     expect(out.Credentials?.Expiration).toBeInstanceOf(Date);
-    expect(out.AssumedRoleUser).toEqual({ AssumedRoleId: "AROAEXAMPLE:sess", Arn: "arn:aws:sts::222222222222:assumed-role/callee-role/sess" });
+    expect(out.AssumedRoleUser).toEqual({
+      AssumedRoleId: "AROAEXAMPLE:sess",
+      Arn: "arn:aws:sts::222222222222:assumed-role/callee-role/sess",
+    });
     expect(out.PackedPolicySize).toBe(6);
     expect(out.SourceIdentity).toBe("alice@example.com");
     expect(out.$metadata.requestId).toBe(REQUEST_ID);
@@ -246,10 +272,27 @@ describe("verifySigV4 accepts what the SDK signs", () => {
     const server = await startServer((req) => {
       const parsed = parseInvokeRequest(req);
       if (!parsed.ok) return lambdaErrorResponse(parsed.error, REQUEST_ID);
-      return invokeSuccessResponse({ statusCode: 200, payload: Buffer.from('{"errorMessage":"boom"}'), functionError: "Unhandled", logTail: log, executedVersion: "7" }, REQUEST_ID);
+      return invokeSuccessResponse(
+        {
+          statusCode: 200,
+          payload: Buffer.from('{"errorMessage":"boom"}'),
+          functionError: "Unhandled",
+          logTail: log,
+          executedVersion: "7",
+        },
+        REQUEST_ID,
+      );
     });
     const out = await withLambda(server, TEMPORARY, (c) =>
-      c.send(new InvokeCommand({ FunctionName: FUNCTION_ARN, Qualifier: "live", Payload: Buffer.from('{"n":1}'), LogType: "Tail", ClientContext: "e30=" })),
+      c.send(
+        new InvokeCommand({
+          FunctionName: FUNCTION_ARN,
+          Qualifier: "live",
+          Payload: Buffer.from('{"n":1}'),
+          LogType: "Tail",
+          ClientContext: "e30=",
+        }),
+      ),
     );
     expect(out.StatusCode).toBe(200);
     expect(out.FunctionError).toBe("Unhandled");
@@ -261,12 +304,26 @@ describe("verifySigV4 accepts what the SDK signs", () => {
     expect(tail.toString()).toBe(Buffer.from(log).subarray(-LOG_TAIL_BYTES).toString());
 
     const [req] = server.captured;
-    expect(req.rawUrl).toBe("/2015-03-31/functions/arn%3Aaws%3Alambda%3Aeu-west-1%3A222222222222%3Afunction%3Acallee/invocations?Qualifier=live");
-    await expect(verifySigV4(req, lookup)).resolves.toMatchObject({ ok: true, accessKeyId: TEMPORARY.accessKeyId, service: "lambda", region: REGION });
+    expect(req.rawUrl).toBe(
+      "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aeu-west-1%3A222222222222%3Afunction%3Acallee/invocations?Qualifier=live",
+    );
+    await expect(verifySigV4(req, lookup)).resolves.toMatchObject({
+      ok: true,
+      accessKeyId: TEMPORARY.accessKeyId,
+      service: "lambda",
+      region: REGION,
+    });
     const parsed = parseInvokeRequest(req);
     expect(parsed).toEqual({
       ok: true,
-      value: { functionName: FUNCTION_ARN, qualifier: "live", invocationType: "RequestResponse", logType: "Tail", clientContext: "e30=", payload: Buffer.from('{"n":1}') },
+      value: {
+        functionName: FUNCTION_ARN,
+        qualifier: "live",
+        invocationType: "RequestResponse",
+        logType: "Tail",
+        clientContext: "e30=",
+        payload: Buffer.from('{"n":1}'),
+      },
     });
   });
 
@@ -292,7 +349,9 @@ describe("verifySigV4 accepts what the SDK signs", () => {
 describe("verifySigV4 refuses", () => {
   async function capturedInvoke(credentials: Credentials = TEMPORARY): Promise<Captured> {
     const server = await startServer(() => invokeSuccessResponse({ statusCode: 200, payload: Buffer.from("null") }, REQUEST_ID));
-    await withLambda(server, credentials, (c) => c.send(new InvokeCommand({ FunctionName: FUNCTION_ARN, Qualifier: "live", LogType: "Tail", Payload: Buffer.from('{"amount":10}') })));
+    await withLambda(server, credentials, (c) =>
+      c.send(new InvokeCommand({ FunctionName: FUNCTION_ARN, Qualifier: "live", LogType: "Tail", Payload: Buffer.from('{"amount":10}') })),
+    );
     return server.captured[0];
   }
 
@@ -302,7 +361,10 @@ describe("verifySigV4 refuses", () => {
     expect(failure(await verifySigV4(tampered, lookup)).reason).toBe("SignatureDoesNotMatch");
     // Without the client's x-amz-content-sha256 to give it away, the signature itself catches it.
     const noHashHeader = withHeaders(tampered, { "x-amz-content-sha256": undefined });
-    expect(failure(await verifySigV4(noHashHeader, lookup))).toEqual({ reason: "SignatureDoesNotMatch", message: expect.stringContaining("The request signature we calculated") });
+    expect(failure(await verifySigV4(noHashHeader, lookup))).toEqual({
+      reason: "SignatureDoesNotMatch",
+      message: expect.stringContaining("The request signature we calculated"),
+    });
   });
 
   it("a body declared UNSIGNED-PAYLOAD (STS and Lambda always sign the body)", async () => {
@@ -321,16 +383,24 @@ describe("verifySigV4 refuses", () => {
       return { method: "POST", rawUrl: "/2015-03-31/functions/callee/invocations", headers: signed.headers, body };
     };
     await expect(verifySigV4(await sign({}), lookup)).resolves.toMatchObject({ ok: true, service: "lambda" });
-    expect(failure(await verifySigV4(await sign({ "x-amz-content-sha256": "UNSIGNED-PAYLOAD" }), lookup)).reason).toBe("SignatureDoesNotMatch");
+    expect(failure(await verifySigV4(await sign({ "x-amz-content-sha256": "UNSIGNED-PAYLOAD" }), lookup)).reason).toBe(
+      "SignatureDoesNotMatch",
+    );
   });
 
   it("a tampered signed header, query or path, but not an added unsigned header", async () => {
     const req = await capturedInvoke();
     expect(String(req.headers.authorization)).toContain(";x-amz-log-type;");
     expect(failure(await verifySigV4(withHeaders(req, { "x-amz-log-type": "None" }), lookup)).reason).toBe("SignatureDoesNotMatch");
-    expect(failure(await verifySigV4(withHeaders(req, { "content-type": "application/json" }), lookup)).reason).toBe("SignatureDoesNotMatch");
-    expect(failure(await verifySigV4({ ...req, rawUrl: req.rawUrl.replace("Qualifier=live", "Qualifier=prod") }, lookup)).reason).toBe("SignatureDoesNotMatch");
-    expect(failure(await verifySigV4({ ...req, rawUrl: req.rawUrl.replace("callee", "other") }, lookup)).reason).toBe("SignatureDoesNotMatch");
+    expect(failure(await verifySigV4(withHeaders(req, { "content-type": "application/json" }), lookup)).reason).toBe(
+      "SignatureDoesNotMatch",
+    );
+    expect(failure(await verifySigV4({ ...req, rawUrl: req.rawUrl.replace("Qualifier=live", "Qualifier=prod") }, lookup)).reason).toBe(
+      "SignatureDoesNotMatch",
+    );
+    expect(failure(await verifySigV4({ ...req, rawUrl: req.rawUrl.replace("callee", "other") }, lookup)).reason).toBe(
+      "SignatureDoesNotMatch",
+    );
     // SigV4 covers only the headers listed in SignedHeaders; anything else may be added in transit.
     await expect(verifySigV4(withHeaders(req, { "x-forwarded-for": "10.0.0.1" }), lookup)).resolves.toMatchObject({ ok: true });
   });
@@ -347,13 +417,18 @@ describe("verifySigV4 refuses", () => {
 
   it("an unknown access key", async () => {
     const req = await capturedInvoke(LONG_TERM);
-    expect(failure(await verifySigV4(req, () => undefined))).toEqual({ reason: "UnknownAccessKey", message: "The security token included in the request is invalid." });
+    expect(failure(await verifySigV4(req, () => undefined))).toEqual({
+      reason: "UnknownAccessKey",
+      message: "The security token included in the request is invalid.",
+    });
   });
 
   it("a temporary key without its token, or with another token; a long-term key with a token", async () => {
     const req = await capturedInvoke(TEMPORARY);
     expect(failure(await verifySigV4(withHeaders(req, { "x-amz-security-token": undefined }), lookup)).reason).toBe("InvalidSessionToken");
-    expect(failure(await verifySigV4(withHeaders(req, { "x-amz-security-token": "someone-elses-token" }), lookup)).reason).toBe("InvalidSessionToken");
+    expect(failure(await verifySigV4(withHeaders(req, { "x-amz-security-token": "someone-elses-token" }), lookup)).reason).toBe(
+      "InvalidSessionToken",
+    );
     const longTermWithToken = await capturedInvoke({ ...LONG_TERM, sessionToken: "made-up" });
     expect(failure(await verifySigV4(longTermWithToken, lookup)).reason).toBe("InvalidSessionToken");
   });
@@ -361,12 +436,16 @@ describe("verifySigV4 refuses", () => {
   it("an expired temporary key", async () => {
     const req = await capturedInvoke(TEMPORARY);
     const expired = { ...KEYS[TEMPORARY.accessKeyId], expiration: new Date(Date.now() - 1000) };
-    expect(failure(await verifySigV4(req, () => expired))).toEqual({ reason: "ExpiredToken", message: "The security token included in the request is expired" });
+    expect(failure(await verifySigV4(req, () => expired))).toEqual({
+      reason: "ExpiredToken",
+      message: "The security token included in the request is expired",
+    });
   });
 
   it("a request signed more than 5 minutes in the past or the future (the SDK's signer with a skewed clock)", async () => {
     const server = await startServer(ok);
-    const sign = (offsetMs: number) => withSts(server, LONG_TERM, (c) => c.send(new GetCallerIdentityCommand({})), { systemClockOffset: offsetMs });
+    const sign = (offsetMs: number) =>
+      withSts(server, LONG_TERM, (c) => c.send(new GetCallerIdentityCommand({})), { systemClockOffset: offsetMs });
     await sign(-10 * 60 * 1000);
     await sign(10 * 60 * 1000);
     await sign(-4 * 60 * 1000);
@@ -406,10 +485,18 @@ describe("verifySigV4 refuses", () => {
     expect(noEquals.reason).toBe("IncompleteSignature");
     expect(noEquals.message).toContain("not a valid key=value pair (missing equal-sign) in Authorization header");
     const noDate = failure(await verifySigV4(withHeaders(req, { "x-amz-date": undefined }), lookup));
-    expect(noDate).toEqual({ reason: "IncompleteSignature", message: expect.stringContaining("requires existence of either a 'X-Amz-Date' or a 'Date' header") });
+    expect(noDate).toEqual({
+      reason: "IncompleteSignature",
+      message: expect.stringContaining("requires existence of either a 'X-Amz-Date' or a 'Date' header"),
+    });
     const noHost = failure(await verifySigV4(withHeaders(req, { authorization: auth.replace(";host;", ";") }), lookup));
-    expect(noHost).toEqual({ reason: "IncompleteSignature", message: "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization." });
-    const sigv4a = failure(await verifySigV4(withHeaders(req, { authorization: auth.replace("AWS4-HMAC-SHA256", "AWS4-ECDSA-P256-SHA256") }), lookup));
+    expect(noHost).toEqual({
+      reason: "IncompleteSignature",
+      message: "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
+    });
+    const sigv4a = failure(
+      await verifySigV4(withHeaders(req, { authorization: auth.replace("AWS4-HMAC-SHA256", "AWS4-ECDSA-P256-SHA256") }), lookup),
+    );
     expect(sigv4a.reason).toBe("IncompleteSignature");
   });
 });
@@ -418,7 +505,15 @@ describe("verifySigV4 with presigned (query-string) signatures", () => {
   async function presigned(signingDate: Date, expiresIn: number) {
     const signer = new SignatureV4({ service: "sts", region: REGION, credentials: TEMPORARY, sha256: TestSha256 });
     const signed = await signer.presign(
-      { method: "GET", protocol: "http:", hostname: "127.0.0.1", port: 4566, path: "/", query: { Action: "GetCallerIdentity", Version: "2011-06-15" }, headers: { host: "127.0.0.1:4566" } },
+      {
+        method: "GET",
+        protocol: "http:",
+        hostname: "127.0.0.1",
+        port: 4566,
+        path: "/",
+        query: { Action: "GetCallerIdentity", Version: "2011-06-15" },
+        headers: { host: "127.0.0.1:4566" },
+      },
       { signingDate, expiresIn },
     );
     const query = Object.entries(signed.query ?? {})
@@ -429,7 +524,11 @@ describe("verifySigV4 with presigned (query-string) signatures", () => {
 
   it("accepts a fresh presigned URL and refuses an expired or altered one", async () => {
     const now = new Date();
-    await expect(verifySigV4(await presigned(now, 900), lookup, now)).resolves.toMatchObject({ ok: true, service: "sts", accessKeyId: TEMPORARY.accessKeyId });
+    await expect(verifySigV4(await presigned(now, 900), lookup, now)).resolves.toMatchObject({
+      ok: true,
+      service: "sts",
+      accessKeyId: TEMPORARY.accessKeyId,
+    });
     const old = await presigned(new Date(now.getTime() - 20 * 60 * 1000), 900);
     expect(failure(await verifySigV4(old, lookup, now)).reason).toBe("RequestExpired");
     const fresh = await presigned(now, 900);
@@ -440,17 +539,40 @@ describe("verifySigV4 with presigned (query-string) signatures", () => {
 
 describe("errorCodeFor", () => {
   it("gives AWS's codes, statuses and messages per service", () => {
-    expect(errorCodeFor("sts", "MissingAuthentication")).toEqual({ code: "MissingAuthenticationToken", status: 403, message: "Request is missing Authentication Token" });
-    expect(errorCodeFor("sts", "UnknownAccessKey")).toEqual({ code: "InvalidClientTokenId", status: 403, message: "The security token included in the request is invalid." });
+    expect(errorCodeFor("sts", "MissingAuthentication")).toEqual({
+      code: "MissingAuthenticationToken",
+      status: 403,
+      message: "Request is missing Authentication Token",
+    });
+    expect(errorCodeFor("sts", "UnknownAccessKey")).toEqual({
+      code: "InvalidClientTokenId",
+      status: 403,
+      message: "The security token included in the request is invalid.",
+    });
     expect(errorCodeFor("sts", "InvalidSessionToken").code).toBe("InvalidClientTokenId");
-    expect(errorCodeFor("sts", "ExpiredToken")).toEqual({ code: "ExpiredToken", status: 403, message: "The security token included in the request is expired" });
+    expect(errorCodeFor("sts", "ExpiredToken")).toEqual({
+      code: "ExpiredToken",
+      status: 403,
+      message: "The security token included in the request is expired",
+    });
     expect(errorCodeFor("sts", "SignatureDoesNotMatch").code).toBe("SignatureDoesNotMatch");
     expect(errorCodeFor("sts", "IncompleteSignature").code).toBe("IncompleteSignature");
-    expect(errorCodeFor("lambda", "MissingAuthentication")).toEqual({ code: "MissingAuthenticationTokenException", status: 403, message: "Missing Authentication Token" });
+    expect(errorCodeFor("lambda", "MissingAuthentication")).toEqual({
+      code: "MissingAuthenticationTokenException",
+      status: 403,
+      message: "Missing Authentication Token",
+    });
     expect(errorCodeFor("lambda", "IncompleteSignature").code).toBe("IncompleteSignatureException");
-    expect(errorCodeFor("lambda", "UnknownAccessKey")).toEqual({ code: "UnrecognizedClientException", status: 403, message: "The security token included in the request is invalid." });
+    expect(errorCodeFor("lambda", "UnknownAccessKey")).toEqual({
+      code: "UnrecognizedClientException",
+      status: 403,
+      message: "The security token included in the request is invalid.",
+    });
     expect(errorCodeFor("lambda", "ExpiredToken").code).toBe("ExpiredTokenException");
-    expect(errorCodeFor("lambda", "SignatureDoesNotMatch")).toEqual({ ...errorCodeFor("sts", "SignatureDoesNotMatch"), code: "InvalidSignatureException" });
+    expect(errorCodeFor("lambda", "SignatureDoesNotMatch")).toEqual({
+      ...errorCodeFor("sts", "SignatureDoesNotMatch"),
+      code: "InvalidSignatureException",
+    });
     // Clock skew is a signature failure on both, worded with the request's dates.
     expect(errorCodeFor("sts", "RequestExpired", "Signature expired: A is now earlier than B (C - 5 min.)")).toEqual({
       code: "SignatureDoesNotMatch",
@@ -464,9 +586,14 @@ describe("errorCodeFor", () => {
 
 describe("STS wire", () => {
   it("the SDK reads stsErrorResponse as an error named by its Code, with message, status and request id", async () => {
-    const message = "User: arn:aws:iam::111111111111:user/alice is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::222222222222:role/<x&y>";
+    const message =
+      "User: arn:aws:iam::111111111111:user/alice is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::222222222222:role/<x&y>";
     const server = await startServer(() => stsErrorResponse({ code: "AccessDenied", message, status: 403, type: "Sender" }, REQUEST_ID));
-    const e = await thrown(() => withSts(server, LONG_TERM, (c) => c.send(new AssumeRoleCommand({ RoleArn: "arn:aws:iam::222222222222:role/r", RoleSessionName: "s1" }))));
+    const e = await thrown(() =>
+      withSts(server, LONG_TERM, (c) =>
+        c.send(new AssumeRoleCommand({ RoleArn: "arn:aws:iam::222222222222:role/r", RoleSessionName: "s1" })),
+      ),
+    );
     expect(e.name).toBe("AccessDenied");
     expect(e.message).toBe(message);
     expect(e.$metadata?.httpStatusCode).toBe(403);
@@ -488,11 +615,19 @@ describe("STS wire", () => {
 
   it("parseStsRequest refuses non-form bodies and unknown actions or versions", () => {
     const form = { "content-type": "application/x-www-form-urlencoded; charset=utf-8" };
-    expect(parseStsRequest(Buffer.from("{}"), { "content-type": "application/json" })).toMatchObject({ ok: false, error: { code: "MissingAction", status: 400 } });
+    expect(parseStsRequest(Buffer.from("{}"), { "content-type": "application/json" })).toMatchObject({
+      ok: false,
+      error: { code: "MissingAction", status: 400 },
+    });
     expect(parseStsRequest(Buffer.from("Version=2011-06-15"), form)).toMatchObject({ ok: false, error: { code: "MissingAction" } });
     expect(parseStsRequest(Buffer.from("Action=GetSessionToken&Version=2011-06-15"), form)).toEqual({
       ok: false,
-      error: { code: "InvalidAction", status: 400, type: "Sender", message: "Could not find operation GetSessionToken for version 2011-06-15" },
+      error: {
+        code: "InvalidAction",
+        status: 400,
+        type: "Sender",
+        message: "Could not find operation GetSessionToken for version 2011-06-15",
+      },
     });
     expect(parseStsRequest(Buffer.from("Action=AssumeRole&Version=2010-05-08"), form)).toMatchObject({
       ok: false,
@@ -512,7 +647,8 @@ describe("STS wire", () => {
         code: "ValidationError",
         status: 400,
         type: "Sender",
-        message: "1 validation error detected: Value 'x y' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+        message:
+          "1 validation error detected: Value 'x y' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
       },
     });
     const several = validateAssumeRoleParams({ RoleSessionName: "a", DurationSeconds: "60", ExternalId: "bad id!" });
@@ -541,7 +677,12 @@ describe("Lambda wire", () => {
   }
 
   it("the SDK maps lambdaErrorResponse to an exception named by x-amzn-ErrorType, with its status", async () => {
-    const denied = await invokeError({ code: "AccessDeniedException", status: 403, message: "User: arn:aws:sts::111111111111:assumed-role/caller/s is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:eu-west-1:222222222222:function:callee" });
+    const denied = await invokeError({
+      code: "AccessDeniedException",
+      status: 403,
+      message:
+        "User: arn:aws:sts::111111111111:assumed-role/caller/s is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:eu-west-1:222222222222:function:callee",
+    });
     expect(denied.name).toBe("AccessDeniedException");
     expect(denied.message).toMatch(/^User: .* is not authorized to perform: lambda:InvokeFunction/);
     expect(denied.$metadata?.httpStatusCode).toBe(403);
@@ -562,12 +703,20 @@ describe("Lambda wire", () => {
     expect(throttled.$metadata?.httpStatusCode).toBe(429);
 
     const missing = await invokeError({ code: "ResourceNotFoundException", status: 404, message: `Function not found: ${FUNCTION_ARN}` });
-    expect([missing.name, missing.message, missing.$metadata?.httpStatusCode]).toEqual(["ResourceNotFoundException", `Function not found: ${FUNCTION_ARN}`, 404]);
+    expect([missing.name, missing.message, missing.$metadata?.httpStatusCode]).toEqual([
+      "ResourceNotFoundException",
+      `Function not found: ${FUNCTION_ARN}`,
+      404,
+    ]);
 
     const badSignature = await invokeError(errorCodeFor("lambda", "SignatureDoesNotMatch"));
     expect([badSignature.name, badSignature.$metadata?.httpStatusCode]).toEqual(["InvalidSignatureException", 403]);
 
-    const tooLarge = await invokeError({ code: "RequestEntityTooLargeException", status: 413, message: "Request must be smaller than 6291456 bytes for the InvokeFunction operation" });
+    const tooLarge = await invokeError({
+      code: "RequestEntityTooLargeException",
+      status: 413,
+      message: "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
+    });
     expect([tooLarge.name, tooLarge.$metadata?.httpStatusCode]).toEqual(["RequestEntityTooLargeException", 413]);
 
     const failed = await invokeError({ code: "ServiceException", status: 500, message: "internal" });
@@ -575,27 +724,44 @@ describe("Lambda wire", () => {
   });
 
   it("lambdaErrorResponse uses Lambda's body shapes", () => {
-    const body = (spec: Parameters<typeof lambdaErrorResponse>[0]) => JSON.parse(String(lambdaErrorResponse(spec, REQUEST_ID).body)) as unknown;
+    const body = (spec: Parameters<typeof lambdaErrorResponse>[0]) =>
+      JSON.parse(String(lambdaErrorResponse(spec, REQUEST_ID).body)) as unknown;
     expect(body({ code: "InvalidParameterValueException", status: 400, message: "m" })).toEqual({ Type: "User", message: "m" });
     expect(body({ code: "ResourceNotFoundException", status: 404, message: "m" })).toEqual({ Type: "User", Message: "m" });
     expect(body({ code: "AccessDeniedException", status: 403, message: "m" })).toEqual({ Message: "m" });
     expect(body({ code: "UnrecognizedClientException", status: 403, message: "m" })).toEqual({ message: "m" });
-    expect(body({ code: "TooManyRequestsException", status: 429, message: "Rate Exceeded.", extraFields: { Reason: "CallerRateLimitExceeded" } })).toEqual({
+    expect(
+      body({
+        code: "TooManyRequestsException",
+        status: 429,
+        message: "Rate Exceeded.",
+        extraFields: { Reason: "CallerRateLimitExceeded" },
+      }),
+    ).toEqual({
       Type: "User",
       message: "Rate Exceeded.",
       Reason: "CallerRateLimitExceeded",
     });
     const wire = lambdaErrorResponse({ code: "TooManyRequestsException", status: 429, message: "x", retryAfterSeconds: 3 }, REQUEST_ID);
-    expect(wire.headers).toEqual({ "Content-Type": "application/json", "x-amzn-ErrorType": "TooManyRequestsException", "x-amzn-RequestId": REQUEST_ID, "Retry-After": "3" });
+    expect(wire.headers).toEqual({
+      "Content-Type": "application/json",
+      "x-amzn-ErrorType": "TooManyRequestsException",
+      "x-amzn-RequestId": REQUEST_ID,
+      "Retry-After": "3",
+    });
   });
 
   describe("parseInvokeRequest", () => {
-    const post = (rawUrl: string, body = "", headers: Record<string, string> = {}) => parseInvokeRequest({ method: "POST", rawUrl, headers, body: Buffer.from(body) });
+    const post = (rawUrl: string, body = "", headers: Record<string, string> = {}) =>
+      parseInvokeRequest({ method: "POST", rawUrl, headers, body: Buffer.from(body) });
     const url = "/2015-03-31/functions/callee/invocations";
 
     it("answers an unknown route as UnknownOperationException (404)", () => {
       expect(post("/2015-03-31/functions/callee")).toMatchObject({ ok: false, error: { code: "UnknownOperationException", status: 404 } });
-      expect(parseInvokeRequest({ method: "GET", rawUrl: url, headers: {}, body: Buffer.alloc(0) })).toMatchObject({ ok: false, error: { code: "UnknownOperationException" } });
+      expect(parseInvokeRequest({ method: "GET", rawUrl: url, headers: {}, body: Buffer.alloc(0) })).toMatchObject({
+        ok: false,
+        error: { code: "UnknownOperationException" },
+      });
     });
 
     it("validates headers and the qualifier, collecting every violation", () => {
@@ -604,18 +770,25 @@ describe("Lambda wire", () => {
         error: {
           code: "ValidationException",
           status: 400,
-          message: "1 validation error detected: Value 'Sync' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]",
+          message:
+            "1 validation error detected: Value 'Sync' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]",
         },
       });
       const two = post(`${url}?Qualifier=a.b`, "{}", { "x-amz-log-type": "All" });
-      expect(!two.ok && two.error.message).toMatch(/^2 validation errors detected: Value 'a\.b' at 'qualifier' .*; Value 'All' at 'logType' .* \[Tail, None\]$/);
+      expect(!two.ok && two.error.message).toMatch(
+        /^2 validation errors detected: Value 'a\.b' at 'qualifier' .*; Value 'All' at 'logType' .* \[Tail, None\]$/,
+      );
       expect(post("/2015-03-31/functions/my%20function/invocations")).toMatchObject({ ok: false, error: { code: "ValidationException" } });
     });
 
     it("refuses payloads that are not JSON, and reads an empty one as {}", () => {
       expect(post(url, "not json")).toMatchObject({
         ok: false,
-        error: { code: "InvalidRequestContentException", status: 400, message: expect.stringMatching(/^Could not parse request body into json: Could not parse payload into json: /) },
+        error: {
+          code: "InvalidRequestContentException",
+          status: 400,
+          message: expect.stringMatching(/^Could not parse request body into json: Could not parse payload into json: /),
+        },
       });
       expect(parseInvokeRequest({ method: "POST", rawUrl: url, headers: {}, body: Buffer.from([0x22, 0xc3, 0x28, 0x22]) })).toMatchObject({
         ok: false,
@@ -630,12 +803,20 @@ describe("Lambda wire", () => {
       const json = (bytes: number) => `"${"a".repeat(bytes - 2)}"`;
       expect(post(url, json(6 * 1024 * 1024 + 1))).toEqual({
         ok: false,
-        error: { code: "RequestEntityTooLargeException", status: 413, message: "Request must be smaller than 6291456 bytes for the InvokeFunction operation" },
+        error: {
+          code: "RequestEntityTooLargeException",
+          status: 413,
+          message: "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
+        },
       });
       expect(post(url, json(6 * 1024 * 1024))).toMatchObject({ ok: true });
       expect(post(url, json(1024 * 1024 + 1), { "x-amz-invocation-type": "Event" })).toEqual({
         ok: false,
-        error: { code: "RequestEntityTooLargeException", status: 413, message: "1048577 byte payload is too large for the Event invocation type (limit 1048576 bytes)" },
+        error: {
+          code: "RequestEntityTooLargeException",
+          status: 413,
+          message: "1048577 byte payload is too large for the Event invocation type (limit 1048576 bytes)",
+        },
       });
       expect(post(url, json(1024 * 1024), { "x-amz-invocation-type": "Event" })).toMatchObject({ ok: true });
     });
@@ -646,28 +827,60 @@ describe("Lambda wire", () => {
     const arn = (account: string, name: string) => `arn:aws:lambda:${REGION}:${account}:function:${name}`;
 
     it("reads every form Lambda accepts", () => {
-      expect(parse("callee")).toEqual({ ok: true, value: { partition: "aws", accountId: "111111111111", region: REGION, name: "callee", arn: arn("111111111111", "callee") } });
-      expect(parse("callee:live")).toMatchObject({ ok: true, value: { name: "callee", qualifier: "live", arn: arn("111111111111", "callee") } });
-      expect(parse("222222222222:function:callee")).toMatchObject({ ok: true, value: { accountId: "222222222222", name: "callee", arn: arn("222222222222", "callee") } });
-      expect(parse("222222222222:function:callee:$LATEST")).toMatchObject({ ok: true, value: { accountId: "222222222222", qualifier: "$LATEST" } });
-      expect(parse(`${FUNCTION_ARN}:7`)).toMatchObject({ ok: true, value: { accountId: "222222222222", name: "callee", qualifier: "7", arn: FUNCTION_ARN } });
+      expect(parse("callee")).toEqual({
+        ok: true,
+        value: { partition: "aws", accountId: "111111111111", region: REGION, name: "callee", arn: arn("111111111111", "callee") },
+      });
+      expect(parse("callee:live")).toMatchObject({
+        ok: true,
+        value: { name: "callee", qualifier: "live", arn: arn("111111111111", "callee") },
+      });
+      expect(parse("222222222222:function:callee")).toMatchObject({
+        ok: true,
+        value: { accountId: "222222222222", name: "callee", arn: arn("222222222222", "callee") },
+      });
+      expect(parse("222222222222:function:callee:$LATEST")).toMatchObject({
+        ok: true,
+        value: { accountId: "222222222222", qualifier: "$LATEST" },
+      });
+      expect(parse(`${FUNCTION_ARN}:7`)).toMatchObject({
+        ok: true,
+        value: { accountId: "222222222222", name: "callee", qualifier: "7", arn: FUNCTION_ARN },
+      });
       expect(parse(FUNCTION_ARN, "live")).toMatchObject({ ok: true, value: { qualifier: "live", arn: FUNCTION_ARN } });
     });
 
     it("refuses malformed names, conflicting qualifiers and other regions as Lambda does", () => {
       expect(parse("bad name")).toMatchObject({
         ok: false,
-        error: { code: "ValidationException", status: 400, message: expect.stringMatching(/^1 validation error detected: Value 'bad name' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: /) },
+        error: {
+          code: "ValidationException",
+          status: 400,
+          message: expect.stringMatching(
+            /^1 validation error detected: Value 'bad name' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: /,
+          ),
+        },
       });
       expect(parse("arn:aws:lambda:callee")).toMatchObject({ ok: false, error: { code: "InvalidParameterValueException" } });
-      expect(parse("x".repeat(65))).toMatchObject({ ok: false, error: { code: "ValidationException", message: expect.stringContaining("length less than or equal to 64") } });
+      expect(parse("x".repeat(65))).toMatchObject({
+        ok: false,
+        error: { code: "ValidationException", message: expect.stringContaining("length less than or equal to 64") },
+      });
       expect(parse(`${FUNCTION_ARN}:live`, "prod")).toEqual({
         ok: false,
-        error: { code: "InvalidParameterValueException", status: 400, message: "The derived qualifier from the function name does not match the specified qualifier." },
+        error: {
+          code: "InvalidParameterValueException",
+          status: 400,
+          message: "The derived qualifier from the function name does not match the specified qualifier.",
+        },
       });
       expect(parse("arn:aws:lambda:us-east-1:222222222222:function:callee")).toEqual({
         ok: false,
-        error: { code: "ResourceNotFoundException", status: 404, message: "Functions from 'us-east-1' are not reachable in this region ('eu-west-1')" },
+        error: {
+          code: "ResourceNotFoundException",
+          status: 404,
+          message: "Functions from 'us-east-1' are not reachable in this region ('eu-west-1')",
+        },
       });
     });
   });
@@ -714,7 +927,9 @@ describe("the stock AWS CLI (v1) against verifySigV4", () => {
       results.push(result);
       if (result.ok) return answer(req);
       const { code, status, message } = errorCodeFor(service, result.reason, result.message);
-      return service === "sts" ? stsErrorResponse({ code, status, message, type: "Sender" }, REQUEST_ID) : lambdaErrorResponse({ code, status, message }, REQUEST_ID);
+      return service === "sts"
+        ? stsErrorResponse({ code, status, message, type: "Sender" }, REQUEST_ID)
+        : lambdaErrorResponse({ code, status, message }, REQUEST_ID);
     });
     return { server, results };
   }
@@ -728,14 +943,22 @@ describe("the stock AWS CLI (v1) against verifySigV4", () => {
     expect(results).toEqual([expect.objectContaining({ ok: true, service: "sts", region: REGION, accessKeyId: LONG_TERM.accessKeyId })]);
     const [req] = server.captured;
     expect(req.headers["content-type"]).toBe("application/x-www-form-urlencoded; charset=utf-8");
-    expect(parseStsRequest(req.body, req.headers)).toMatchObject({ ok: true, value: { action: "GetCallerIdentity", version: "2011-06-15" } });
+    expect(parseStsRequest(req.body, req.headers)).toMatchObject({
+      ok: true,
+      value: { action: "GetCallerIdentity", version: "2011-06-15" },
+    });
   });
 
   it("sts get-caller-identity with a wrong secret: the CLI reports SignatureDoesNotMatch", async () => {
     const { server, results } = await verifyingServer("sts", ok);
-    const run = await aws(["sts", "get-caller-identity", "--endpoint-url", server.endpoint, "--region", REGION], { ...LONG_TERM, secretAccessKey: "wrong" });
+    const run = await aws(["sts", "get-caller-identity", "--endpoint-url", server.endpoint, "--region", REGION], {
+      ...LONG_TERM,
+      secretAccessKey: "wrong",
+    });
     expect(run.code).not.toBe(0);
-    expect(run.stderr).toContain("An error occurred (SignatureDoesNotMatch) when calling the GetCallerIdentity operation: The request signature we calculated does not match");
+    expect(run.stderr).toContain(
+      "An error occurred (SignatureDoesNotMatch) when calling the GetCallerIdentity operation: The request signature we calculated does not match",
+    );
     expect(results.map((r) => !r.ok && r.reason)).toEqual(["SignatureDoesNotMatch"]);
   });
 
@@ -747,25 +970,59 @@ describe("the stock AWS CLI (v1) against verifySigV4", () => {
         const parsed = parseInvokeRequest(req);
         parsedRequests.push(parsed);
         if (!parsed.ok) return lambdaErrorResponse(parsed.error, REQUEST_ID);
-        return invokeSuccessResponse({ statusCode: 200, payload: Buffer.from('{"echo":true}'), executedVersion: "$LATEST", logTail: "hello log" }, REQUEST_ID);
+        return invokeSuccessResponse(
+          { statusCode: 200, payload: Buffer.from('{"echo":true}'), executedVersion: "$LATEST", logTail: "hello log" },
+          REQUEST_ID,
+        );
       });
       const out = path.join(dir, "out.json");
       const run = await aws(
-        ["lambda", "invoke", "--function-name", FUNCTION_ARN, "--qualifier", "$LATEST", "--log-type", "Tail", "--payload", '{"a":1}', "--endpoint-url", server.endpoint, "--region", REGION, out],
+        [
+          "lambda",
+          "invoke",
+          "--function-name",
+          FUNCTION_ARN,
+          "--qualifier",
+          "$LATEST",
+          "--log-type",
+          "Tail",
+          "--payload",
+          '{"a":1}',
+          "--endpoint-url",
+          server.endpoint,
+          "--region",
+          REGION,
+          out,
+        ],
         TEMPORARY,
       );
       expect(run.stderr).toBe("");
-      expect(JSON.parse(run.stdout)).toEqual({ StatusCode: 200, ExecutedVersion: "$LATEST", LogResult: Buffer.from("hello log").toString("base64") });
+      expect(JSON.parse(run.stdout)).toEqual({
+        StatusCode: 200,
+        ExecutedVersion: "$LATEST",
+        LogResult: Buffer.from("hello log").toString("base64"),
+      });
       expect(await readFile(out, "utf8")).toBe('{"echo":true}');
       expect(results).toEqual([expect.objectContaining({ ok: true, service: "lambda", accessKeyId: TEMPORARY.accessKeyId })]);
       const [req] = server.captured;
       // Same path encoding as the SDK; $ in the query is percent-encoded; no content-type, and only host;x-amz-date(+token) signed.
-      expect(req.rawUrl).toBe("/2015-03-31/functions/arn%3Aaws%3Alambda%3Aeu-west-1%3A222222222222%3Afunction%3Acallee/invocations?Qualifier=%24LATEST");
+      expect(req.rawUrl).toBe(
+        "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aeu-west-1%3A222222222222%3Afunction%3Acallee/invocations?Qualifier=%24LATEST",
+      );
       expect(req.headers["content-type"]).toBeUndefined();
       expect(String(req.headers.authorization)).toContain("SignedHeaders=host;x-amz-date;x-amz-log-type;x-amz-security-token,");
       // CLI v1 sends --payload as given (no base64 decoding, unlike CLI v2's default).
       expect(parsedRequests).toEqual([
-        { ok: true, value: { functionName: FUNCTION_ARN, qualifier: "$LATEST", invocationType: "RequestResponse", logType: "Tail", payload: Buffer.from('{"a":1}') } },
+        {
+          ok: true,
+          value: {
+            functionName: FUNCTION_ARN,
+            qualifier: "$LATEST",
+            invocationType: "RequestResponse",
+            logType: "Tail",
+            payload: Buffer.from('{"a":1}'),
+          },
+        },
       ]);
     } finally {
       await rm(dir, { recursive: true, force: true });

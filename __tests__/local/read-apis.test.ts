@@ -41,15 +41,31 @@ const CALLEE_BUCKET = `xacct-demo-code-${B}-eu-west-1`;
 
 /** IAM is global: clients sign for us-east-1 whatever the runtime's region. */
 function iamAs(runtime: LocalRuntime, profile: string, region = "us-east-1", overrides: Partial<NamedCredentials> = {}): IAMClient {
-  return new IAMClient({ region, endpoint: runtime.endpoint, credentials: credentialsOf({ ...runtime.credentials(profile), ...overrides }), maxAttempts: 1 });
+  return new IAMClient({
+    region,
+    endpoint: runtime.endpoint,
+    credentials: credentialsOf({ ...runtime.credentials(profile), ...overrides }),
+    maxAttempts: 1,
+  });
 }
 
 function kmsAs(runtime: LocalRuntime, profile: string, overrides: Partial<NamedCredentials> = {}): KMSClient {
-  return new KMSClient({ region: runtime.region, endpoint: runtime.endpoint, credentials: credentialsOf({ ...runtime.credentials(profile), ...overrides }), maxAttempts: 1 });
+  return new KMSClient({
+    region: runtime.region,
+    endpoint: runtime.endpoint,
+    credentials: credentialsOf({ ...runtime.credentials(profile), ...overrides }),
+    maxAttempts: 1,
+  });
 }
 
 function s3As(runtime: LocalRuntime, profile: string, region = runtime.region, overrides: Partial<NamedCredentials> = {}): S3Client {
-  return new S3Client({ region, endpoint: runtime.endpoint, forcePathStyle: true, credentials: credentialsOf({ ...runtime.credentials(profile), ...overrides }), maxAttempts: 1 });
+  return new S3Client({
+    region,
+    endpoint: runtime.endpoint,
+    forcePathStyle: true,
+    credentials: credentialsOf({ ...runtime.credentials(profile), ...overrides }),
+    maxAttempts: 1,
+  });
 }
 
 /** The synthesized stack's JSON, read directly: an expectation independent of the runtime's model. */
@@ -98,7 +114,9 @@ describe("IAM reads, as each account's administrator", () => {
     }
     // Against the stack itself, not only the model.
     const res = await iamAs(runtime, "caller-admin").send(new GetRoleCommand({ RoleName: CALLER_ROLE }));
-    expect(decode(res.Role?.AssumeRolePolicyDocument)).toEqual(JSON.parse(resourceBody(stackJson("caller"), "aws_iam_role", "caller_role_B6D36B5B").assume_role_policy));
+    expect(decode(res.Role?.AssumeRolePolicyDocument)).toEqual(
+      JSON.parse(resourceBody(stackJson("caller"), "aws_iam_role", "caller_role_B6D36B5B").assume_role_policy),
+    );
   });
 
   it("ListRolePolicies names the inline policies, and pages with MaxItems and Marker", async () => {
@@ -129,7 +147,9 @@ describe("IAM reads, as each account's administrator", () => {
     }
     // Against the stack itself (whose references the model resolved): the same statements, effects and actions.
     const res = await iamAs(runtime, "caller-admin").send(new GetRolePolicyCommand({ RoleName: CALLER_ROLE, PolicyName: "execution" }));
-    expect(outline(decode(res.PolicyDocument))).toEqual(outline(JSON.parse(resourceBody(stackJson("caller"), "aws_iam_role_policy", "caller_execution-policy_49C279B0").policy)));
+    expect(outline(decode(res.PolicyDocument))).toEqual(
+      outline(JSON.parse(resourceBody(stackJson("caller"), "aws_iam_role_policy", "caller_execution-policy_49C279B0").policy)),
+    );
   });
 
   it("ListAttachedRolePolicies is empty: the stacks attach no managed policy", async () => {
@@ -141,18 +161,28 @@ describe("IAM reads, as each account's administrator", () => {
   it("a role or policy that does not exist is NoSuchEntity (404), with IAM's messages", async () => {
     const iam = iamAs(runtime, "caller-admin");
     const role = await errorOf(iam.send(new GetRoleCommand({ RoleName: "no-such-role" })));
-    expect(role).toMatchObject({ name: "NoSuchEntityException", Code: "NoSuchEntity", message: "The role with name no-such-role cannot be found." });
+    expect(role).toMatchObject({
+      name: "NoSuchEntityException",
+      Code: "NoSuchEntity",
+      message: "The role with name no-such-role cannot be found.",
+    });
     expect(role.$metadata?.httpStatusCode).toBe(404);
     const inline = await errorOf(iam.send(new GetRolePolicyCommand({ RoleName: CALLER_ROLE, PolicyName: "no-such-policy" })));
     expect(inline).toMatchObject({ Code: "NoSuchEntity", message: "The role policy with name no-such-policy cannot be found." });
     const managed = await errorOf(iam.send(new GetManagedPolicyCommand({ PolicyArn: `arn:aws:iam::${A}:policy/no-such-policy` })));
-    expect(managed).toMatchObject({ Code: "NoSuchEntity", message: `Policy arn:aws:iam::${A}:policy/no-such-policy does not exist or is not attachable.` });
+    expect(managed).toMatchObject({
+      Code: "NoSuchEntity",
+      message: `Policy arn:aws:iam::${A}:policy/no-such-policy does not exist or is not attachable.`,
+    });
     expect(managed.$metadata?.httpStatusCode).toBe(404);
   });
 
   it("a missing required parameter is IAM's ValidationError", async () => {
     const err = await errorOf(iamAs(runtime, "caller-admin").send(new GetRoleCommand({} as GetRoleCommandInput)));
-    expect(err).toMatchObject({ Code: "ValidationError", message: "1 validation error detected: Value null at 'roleName' failed to satisfy constraint: Member must not be null" });
+    expect(err).toMatchObject({
+      Code: "ValidationError",
+      message: "1 validation error detected: Value null at 'roleName' failed to satisfy constraint: Member must not be null",
+    });
     expect(err.$metadata?.httpStatusCode).toBe(400);
   });
 });
@@ -167,7 +197,11 @@ describe("IAM reads are refused as AWS refuses them", () => {
         (iam: IAMClient) => iam.send(new ListAttachedRolePoliciesCommand({ RoleName: CALLER_ROLE })),
       ]) {
         const err = await errorOf(send(iamAs(runtime, profile)));
-        expect(err).toMatchObject({ name: "NoSuchEntityException", Code: "NoSuchEntity", message: `The role with name ${CALLER_ROLE} cannot be found.` });
+        expect(err).toMatchObject({
+          name: "NoSuchEntityException",
+          Code: "NoSuchEntity",
+          message: `The role with name ${CALLER_ROLE} cannot be found.`,
+        });
         expect(err.$metadata?.httpStatusCode).toBe(404);
       }
     }
@@ -190,12 +224,16 @@ describe("IAM reads are refused as AWS refuses them", () => {
         const err = await errorOf(call);
         expect(err).toMatchObject({ name: "AccessDenied", Code: "AccessDenied" });
         expect(err.$metadata?.httpStatusCode).toBe(403);
-        expect(err.message).toBe(`User: ${session} is not authorized to perform: ${action} on resource: role ${roleName} because no identity-based policy allows the ${action} action`);
+        expect(err.message).toBe(
+          `User: ${session} is not authorized to perform: ${action} on resource: role ${roleName} because no identity-based policy allows the ${action} action`,
+        );
       }
       const policyArn = `arn:aws:iam::${profile === "caller-function" ? A : B}:policy/anything`;
       const managed = await errorOf(iam.send(new GetPolicyVersionCommand({ PolicyArn: policyArn, VersionId: "v1" })));
       expect(managed).toMatchObject({ Code: "AccessDenied" });
-      expect(managed.message).toBe(`User: ${session} is not authorized to perform: iam:GetPolicyVersion on resource: policy ${policyArn} because no identity-based policy allows the iam:GetPolicyVersion action`);
+      expect(managed.message).toBe(
+        `User: ${session} is not authorized to perform: iam:GetPolicyVersion on resource: policy ${policyArn} because no identity-based policy allows the iam:GetPolicyVersion action`,
+      );
     }
   });
 
@@ -204,8 +242,23 @@ describe("IAM reads are refused as AWS refuses them", () => {
     await errorOf(iamAs(runtime, "caller-function").send(new GetRoleCommand({ RoleName: CALLER_ROLE })));
     await iamAs(runtime, "caller-admin").send(new GetRoleCommand({ RoleName: CALLER_ROLE }));
     const [denied, allowed] = runtime.audit.since(before);
-    expect(denied).toMatchObject({ service: "iam", action: "iam:GetRole", principal: CALLER_FUNCTION_SESSION, resource: CALLER_ROLE_ARN, outcome: "denied", errorCode: "AccessDenied", decidedBy: ["identity-based policy (no Allow matched)"] });
-    expect(allowed).toMatchObject({ service: "iam", action: "iam:GetRole", principal: ADMIN_A, resource: CALLER_ROLE_ARN, outcome: "allowed", decidedBy: ["arn:aws:iam::aws:policy/AdministratorAccess: statement #1"] });
+    expect(denied).toMatchObject({
+      service: "iam",
+      action: "iam:GetRole",
+      principal: CALLER_FUNCTION_SESSION,
+      resource: CALLER_ROLE_ARN,
+      outcome: "denied",
+      errorCode: "AccessDenied",
+      decidedBy: ["identity-based policy (no Allow matched)"],
+    });
+    expect(allowed).toMatchObject({
+      service: "iam",
+      action: "iam:GetRole",
+      principal: ADMIN_A,
+      resource: CALLER_ROLE_ARN,
+      outcome: "allowed",
+      decidedBy: ["arn:aws:iam::aws:policy/AdministratorAccess: statement #1"],
+    });
   });
 
   it("IAM signed for any region but the partition's global one (us-east-1) is refused with SignatureDoesNotMatch, and served nothing", async () => {
@@ -220,15 +273,30 @@ describe("IAM reads are refused as AWS refuses them", () => {
   it("a bad signature or key is answered in the protocol of the service the credential scope names", async () => {
     const wrongSecret = { secretAccessKey: "not-the-secret" };
     const unknownKey = { accessKeyId: "AKIAUNKNOWNKEY000000" };
-    expect(await errorOf(iamAs(runtime, "caller-admin", "us-east-1", wrongSecret).send(new GetRoleCommand({ RoleName: CALLER_ROLE })))).toMatchObject({ Code: "SignatureDoesNotMatch" });
-    expect(await errorOf(iamAs(runtime, "caller-admin", "us-east-1", unknownKey).send(new GetRoleCommand({ RoleName: CALLER_ROLE })))).toMatchObject({ name: "InvalidClientTokenId", Code: "InvalidClientTokenId" });
-    expect((await errorOf(lambdaAs(runtime, "caller-admin", unknownKey).send(new GetPolicyCommand({ FunctionName: "xacct-demo-caller" })))).name).toBe("UnrecognizedClientException");
-    expect((await errorOf(kmsAs(runtime, "caller-admin", wrongSecret).send(new DescribeKeyCommand({ KeyId: "alias/xacct-demo-caller" })))).name).toBe("InvalidSignatureException");
-    const s3Signature = await errorOf(s3As(runtime, "caller-admin", runtime.region, wrongSecret).send(new GetBucketPolicyCommand({ Bucket: CALLER_BUCKET })));
+    expect(
+      await errorOf(iamAs(runtime, "caller-admin", "us-east-1", wrongSecret).send(new GetRoleCommand({ RoleName: CALLER_ROLE }))),
+    ).toMatchObject({ Code: "SignatureDoesNotMatch" });
+    expect(
+      await errorOf(iamAs(runtime, "caller-admin", "us-east-1", unknownKey).send(new GetRoleCommand({ RoleName: CALLER_ROLE }))),
+    ).toMatchObject({ name: "InvalidClientTokenId", Code: "InvalidClientTokenId" });
+    expect(
+      (await errorOf(lambdaAs(runtime, "caller-admin", unknownKey).send(new GetPolicyCommand({ FunctionName: "xacct-demo-caller" })))).name,
+    ).toBe("UnrecognizedClientException");
+    expect(
+      (await errorOf(kmsAs(runtime, "caller-admin", wrongSecret).send(new DescribeKeyCommand({ KeyId: "alias/xacct-demo-caller" })))).name,
+    ).toBe("InvalidSignatureException");
+    const s3Signature = await errorOf(
+      s3As(runtime, "caller-admin", runtime.region, wrongSecret).send(new GetBucketPolicyCommand({ Bucket: CALLER_BUCKET })),
+    );
     expect(s3Signature).toMatchObject({ name: "SignatureDoesNotMatch", Code: "SignatureDoesNotMatch" });
     expect(s3Signature.$metadata?.httpStatusCode).toBe(403);
-    const s3Key = await errorOf(s3As(runtime, "caller-admin", runtime.region, unknownKey).send(new GetBucketPolicyCommand({ Bucket: CALLER_BUCKET })));
-    expect(s3Key).toMatchObject({ name: "InvalidAccessKeyId", message: "The AWS Access Key Id you provided does not exist in our records." });
+    const s3Key = await errorOf(
+      s3As(runtime, "caller-admin", runtime.region, unknownKey).send(new GetBucketPolicyCommand({ Bucket: CALLER_BUCKET })),
+    );
+    expect(s3Key).toMatchObject({
+      name: "InvalidAccessKeyId",
+      message: "The AWS Access Key Id you provided does not exist in our records.",
+    });
   });
 });
 
@@ -279,31 +347,47 @@ describe("Lambda GetFunctionConfiguration and GetPolicy", () => {
   it("a function or version that does not exist is 'Function not found'", async () => {
     const lambda = lambdaAs(runtime, "caller-admin");
     const missing = await errorOf(lambda.send(new GetFunctionConfigurationCommand({ FunctionName: "no-such-function" })));
-    expect(missing).toMatchObject({ name: "ResourceNotFoundException", message: `Function not found: arn:aws:lambda:eu-west-1:${A}:function:no-such-function` });
+    expect(missing).toMatchObject({
+      name: "ResourceNotFoundException",
+      message: `Function not found: arn:aws:lambda:eu-west-1:${A}:function:no-such-function`,
+    });
     const version = await errorOf(lambda.send(new GetPolicyCommand({ FunctionName: "xacct-demo-caller", Qualifier: "7" })));
     expect(version).toMatchObject({ name: "ResourceNotFoundException", message: `Function not found: ${CALLER_FN_ARN}:7` });
     expect(version.$metadata?.httpStatusCode).toBe(404);
   });
 
   it("another account's administrator and the outsider are refused: no resource-based policy lets them", async () => {
-    for (const [profile, who] of [["callee-admin", ADMIN_B], ["outsider", OUTSIDER]]) {
+    for (const [profile, who] of [
+      ["callee-admin", ADMIN_B],
+      ["outsider", OUTSIDER],
+    ]) {
       for (const [action, call] of [
-        ["lambda:GetFunctionConfiguration", lambdaAs(runtime, profile).send(new GetFunctionConfigurationCommand({ FunctionName: CALLER_FN_ARN }))],
+        [
+          "lambda:GetFunctionConfiguration",
+          lambdaAs(runtime, profile).send(new GetFunctionConfigurationCommand({ FunctionName: CALLER_FN_ARN })),
+        ],
         ["lambda:GetPolicy", lambdaAs(runtime, profile).send(new GetPolicyCommand({ FunctionName: CALLER_FN_ARN }))],
       ] as const) {
         const err = await errorOf(call);
         expect(err.name).toBe("AccessDeniedException");
         expect(err.$metadata?.httpStatusCode).toBe(403);
-        expect(err.message).toBe(`User: ${who} is not authorized to perform: ${action} on resource: ${CALLER_FN_ARN} because no resource-based policy allows the ${action} action`);
+        expect(err.message).toBe(
+          `User: ${who} is not authorized to perform: ${action} on resource: ${CALLER_FN_ARN} because no resource-based policy allows the ${action} action`,
+        );
       }
     }
   });
 
   it("the function role sessions may not read even their own function", async () => {
-    for (const [profile, session, arn] of [["caller-function", CALLER_FUNCTION_SESSION, CALLER_FN_ARN], ["callee-function", CALLEE_FUNCTION_SESSION, CALLEE_FN_ARN]]) {
+    for (const [profile, session, arn] of [
+      ["caller-function", CALLER_FUNCTION_SESSION, CALLER_FN_ARN],
+      ["callee-function", CALLEE_FUNCTION_SESSION, CALLEE_FN_ARN],
+    ]) {
       const err = await errorOf(lambdaAs(runtime, profile).send(new GetFunctionConfigurationCommand({ FunctionName: arn })));
       expect(err.name).toBe("AccessDeniedException");
-      expect(err.message).toBe(`User: ${session} is not authorized to perform: lambda:GetFunctionConfiguration on resource: ${arn} because no identity-based policy allows the lambda:GetFunctionConfiguration action`);
+      expect(err.message).toBe(
+        `User: ${session} is not authorized to perform: lambda:GetFunctionConfiguration on resource: ${arn} because no identity-based policy allows the lambda:GetFunctionConfiguration action`,
+      );
     }
   });
 });
@@ -347,12 +431,20 @@ describe("KMS DescribeKey and GetKeyPolicy", () => {
   it("unknown keys and aliases are NotFoundException (400)", async () => {
     const kms = kmsAs(runtime, "caller-admin");
     const key = await errorOf(kms.send(new DescribeKeyCommand({ KeyId: "00000000-0000-0000-0000-000000000000" })));
-    expect(key).toMatchObject({ name: "NotFoundException", message: `Key 'arn:aws:kms:eu-west-1:${A}:key/00000000-0000-0000-0000-000000000000' does not exist` });
+    expect(key).toMatchObject({
+      name: "NotFoundException",
+      message: `Key 'arn:aws:kms:eu-west-1:${A}:key/00000000-0000-0000-0000-000000000000' does not exist`,
+    });
     expect(key.$metadata?.httpStatusCode).toBe(400);
     const alias = await errorOf(kms.send(new DescribeKeyCommand({ KeyId: "alias/no-such-alias" })));
-    expect(alias).toMatchObject({ name: "NotFoundException", message: `Alias arn:aws:kms:eu-west-1:${A}:alias/no-such-alias is not found.` });
+    expect(alias).toMatchObject({
+      name: "NotFoundException",
+      message: `Alias arn:aws:kms:eu-west-1:${A}:alias/no-such-alias is not found.`,
+    });
     // An alias name resolves in the caller's own account: account B has no alias/xacct-demo-caller.
-    expect((await errorOf(kmsAs(runtime, "callee-admin").send(new DescribeKeyCommand({ KeyId: "alias/xacct-demo-caller" })))).name).toBe("NotFoundException");
+    expect((await errorOf(kmsAs(runtime, "callee-admin").send(new DescribeKeyCommand({ KeyId: "alias/xacct-demo-caller" })))).name).toBe(
+      "NotFoundException",
+    );
   });
 
   it("another account's administrator and the outsider are refused by the key policy; the function sessions by their own policies", async () => {
@@ -369,7 +461,9 @@ describe("KMS DescribeKey and GetKeyPolicy", () => {
         const err = await errorOf(call);
         expect(err.name).toBe("AccessDeniedException");
         expect(err.$metadata?.httpStatusCode).toBe(400);
-        expect(err.message).toBe(`User: ${who} is not authorized to perform: ${action} on resource: ${key.arn} because ${because} allows the ${action} action`);
+        expect(err.message).toBe(
+          `User: ${who} is not authorized to perform: ${action} on resource: ${key.arn} because ${because} allows the ${action} action`,
+        );
       }
     }
   });
@@ -378,14 +472,19 @@ describe("KMS DescribeKey and GetKeyPolicy", () => {
 describe("S3 GetBucketPolicy (path-style)", () => {
   it("returns each bucket's policy to its own account's administrator", async () => {
     for (const bucket of runtime.model.buckets.values()) {
-      const res = await s3As(runtime, bucket.accountId === A ? "caller-admin" : "callee-admin").send(new GetBucketPolicyCommand({ Bucket: bucket.name }));
+      const res = await s3As(runtime, bucket.accountId === A ? "caller-admin" : "callee-admin").send(
+        new GetBucketPolicyCommand({ Bucket: bucket.name }),
+      );
       expect(res.$metadata.httpStatusCode).toBe(200);
       expect(JSON.parse(res.Policy ?? "")).toEqual(bucket.policy);
     }
     const res = await s3As(runtime, "caller-admin").send(new GetBucketPolicyCommand({ Bucket: CALLER_BUCKET }));
     const stackPolicy = JSON.parse(resourceBody(stackJson("caller"), "aws_s3_bucket_policy", "code-bucket_policy_90437C27").policy);
     expect(outline(JSON.parse(res.Policy ?? ""))).toEqual(outline(stackPolicy));
-    expect(JSON.parse(res.Policy ?? "").Statement[0].Resource).toEqual([`arn:aws:s3:::${CALLER_BUCKET}`, `arn:aws:s3:::${CALLER_BUCKET}/*`]);
+    expect(JSON.parse(res.Policy ?? "").Statement[0].Resource).toEqual([
+      `arn:aws:s3:::${CALLER_BUCKET}`,
+      `arn:aws:s3:::${CALLER_BUCKET}/*`,
+    ]);
   });
 
   it("refuses another account's administrator and the outsider with a bare Access Denied, and explains it to the owner's function session", async () => {
@@ -403,10 +502,17 @@ describe("S3 GetBucketPolicy (path-style)", () => {
 
   it("a bucket that does not exist is NoSuchBucket (404); a request signed for another region is AuthorizationHeaderMalformed", async () => {
     const missing = await errorOf(s3As(runtime, "caller-admin").send(new GetBucketPolicyCommand({ Bucket: "no-such-bucket-xacct" })));
-    expect(missing).toMatchObject({ name: "NoSuchBucket", message: "The specified bucket does not exist", BucketName: "no-such-bucket-xacct" });
+    expect(missing).toMatchObject({
+      name: "NoSuchBucket",
+      message: "The specified bucket does not exist",
+      BucketName: "no-such-bucket-xacct",
+    });
     expect(missing.$metadata?.httpStatusCode).toBe(404);
     const region = await errorOf(s3As(runtime, "caller-admin", "us-east-1").send(new GetBucketPolicyCommand({ Bucket: CALLER_BUCKET })));
-    expect(region).toMatchObject({ name: "AuthorizationHeaderMalformed", message: "The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-west-1'" });
+    expect(region).toMatchObject({
+      name: "AuthorizationHeaderMalformed",
+      message: "The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-west-1'",
+    });
     expect(region.$metadata?.httpStatusCode).toBe(400);
   });
 });
@@ -414,7 +520,9 @@ describe("S3 GetBucketPolicy (path-style)", () => {
 describe("S3's own signing", () => {
   it("an object key is signed as S3 signs it (path not encoded twice): the signature verifies, and the unmodelled GetObject is NotImplemented", async () => {
     const before = runtime.requestCounts();
-    const err = await errorOf(s3As(runtime, "caller-admin").send(new GetObjectCommand({ Bucket: CALLER_BUCKET, Key: "dir/a b+c~é=(1).zip" })));
+    const err = await errorOf(
+      s3As(runtime, "caller-admin").send(new GetObjectCommand({ Bucket: CALLER_BUCKET, Key: "dir/a b+c~é=(1).zip" })),
+    );
     expect(err).toMatchObject({ name: "NotImplemented", Code: "NotImplemented" });
     expect(err.$metadata?.httpStatusCode).toBe(501);
     expect(err.message).toContain("signed for 's3' is not one of them");
@@ -466,19 +574,52 @@ describe("a variant granting reads across accounts, with a managed policy and wi
 
   beforeAll(async () => {
     const dir = stacksVariant(({ caller, callee }) => {
-      caller.resource.aws_iam_policy = { read_own_role: { provider: "aws.caller", name: "xacct-demo-caller-read-own-role", path: "/readers/", policy: JSON.stringify(MANAGED_DOCUMENT) } };
-      caller.resource.aws_iam_role_policy_attachment = { read_own_role: { provider: "aws.caller", role: CALLER_ROLE, policy_arn: "${aws_iam_policy.read_own_role.arn}" } };
+      caller.resource.aws_iam_policy = {
+        read_own_role: {
+          provider: "aws.caller",
+          name: "xacct-demo-caller-read-own-role",
+          path: "/readers/",
+          policy: JSON.stringify(MANAGED_DOCUMENT),
+        },
+      };
+      caller.resource.aws_iam_role_policy_attachment = {
+        read_own_role: { provider: "aws.caller", role: CALLER_ROLE, policy_arn: "${aws_iam_policy.read_own_role.arn}" },
+      };
       callee.resource.aws_lambda_permission = {
-        invoke: { provider: "aws.callee", function_name: "xacct-demo-callee", statement_id: "CallerAccountInvokes", action: "lambda:InvokeFunction", principal: A },
-        configuration: { provider: "aws.callee", function_name: "xacct-demo-callee", statement_id: "CallerAccountReadsConfiguration", action: "lambda:GetFunctionConfiguration", principal: A },
+        invoke: {
+          provider: "aws.callee",
+          function_name: "xacct-demo-callee",
+          statement_id: "CallerAccountInvokes",
+          action: "lambda:InvokeFunction",
+          principal: A,
+        },
+        configuration: {
+          provider: "aws.callee",
+          function_name: "xacct-demo-callee",
+          statement_id: "CallerAccountReadsConfiguration",
+          action: "lambda:GetFunctionConfiguration",
+          principal: A,
+        },
       };
       const key = resourceBody(caller, "aws_kms_key", "caller_key_AE16D28E");
       const keyPolicy = JSON.parse(key.policy);
-      keyPolicy.Statement.push({ Sid: "CalleeAccountReadsKey", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${B}:root` }, Action: ["kms:DescribeKey", "kms:GetKeyPolicy"], Resource: "*" });
+      keyPolicy.Statement.push({
+        Sid: "CalleeAccountReadsKey",
+        Effect: "Allow",
+        Principal: { AWS: `arn:aws:iam::${B}:root` },
+        Action: ["kms:DescribeKey", "kms:GetKeyPolicy"],
+        Resource: "*",
+      });
       key.policy = JSON.stringify(keyPolicy);
       const bucketPolicy = resourceBody(caller, "aws_s3_bucket_policy", "code-bucket_policy_90437C27");
       const document = JSON.parse(bucketPolicy.policy);
-      document.Statement.push({ Sid: "CalleeAccountReadsPolicy", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${B}:root` }, Action: "s3:GetBucketPolicy", Resource: `arn:aws:s3:::${CALLER_BUCKET}` });
+      document.Statement.push({
+        Sid: "CalleeAccountReadsPolicy",
+        Effect: "Allow",
+        Principal: { AWS: `arn:aws:iam::${B}:root` },
+        Action: "s3:GetBucketPolicy",
+        Resource: `arn:aws:s3:::${CALLER_BUCKET}`,
+      });
       bucketPolicy.policy = JSON.stringify(document);
       delete callee.resource.aws_s3_bucket_policy;
     });
@@ -497,8 +638,20 @@ describe("a variant granting reads across accounts, with a managed policy and wi
       Version: "2012-10-17",
       Id: "default",
       Statement: [
-        { Sid: "CallerAccountInvokes", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${A}:root` }, Action: "lambda:InvokeFunction", Resource: CALLEE_FN_ARN },
-        { Sid: "CallerAccountReadsConfiguration", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${A}:root` }, Action: "lambda:GetFunctionConfiguration", Resource: CALLEE_FN_ARN },
+        {
+          Sid: "CallerAccountInvokes",
+          Effect: "Allow",
+          Principal: { AWS: `arn:aws:iam::${A}:root` },
+          Action: "lambda:InvokeFunction",
+          Resource: CALLEE_FN_ARN,
+        },
+        {
+          Sid: "CallerAccountReadsConfiguration",
+          Effect: "Allow",
+          Principal: { AWS: `arn:aws:iam::${A}:root` },
+          Action: "lambda:GetFunctionConfiguration",
+          Resource: CALLEE_FN_ARN,
+        },
       ],
     });
     expect(res.RevisionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
@@ -507,11 +660,19 @@ describe("a variant granting reads across accounts, with a managed policy and wi
 
   it("the resource-based policy decides across accounts: account A reads the configuration, not the policy; the outsider neither", async () => {
     const config = await lambdaAs(variant, "caller-admin").send(new GetFunctionConfigurationCommand({ FunctionName: CALLEE_FN_ARN }));
-    expect(config).toMatchObject({ FunctionName: "xacct-demo-callee", FunctionArn: CALLEE_FN_ARN, Role: `arn:aws:iam::${B}:role/xacct-demo-callee-exec` });
+    expect(config).toMatchObject({
+      FunctionName: "xacct-demo-callee",
+      FunctionArn: CALLEE_FN_ARN,
+      Role: `arn:aws:iam::${B}:role/xacct-demo-callee-exec`,
+    });
     const policy = await errorOf(lambdaAs(variant, "caller-admin").send(new GetPolicyCommand({ FunctionName: CALLEE_FN_ARN })));
     expect(policy.name).toBe("AccessDeniedException");
-    expect(policy.message).toBe(`User: ${ADMIN_A} is not authorized to perform: lambda:GetPolicy on resource: ${CALLEE_FN_ARN} because no resource-based policy allows the lambda:GetPolicy action`);
-    const outsider = await errorOf(lambdaAs(variant, "outsider").send(new GetFunctionConfigurationCommand({ FunctionName: CALLEE_FN_ARN })));
+    expect(policy.message).toBe(
+      `User: ${ADMIN_A} is not authorized to perform: lambda:GetPolicy on resource: ${CALLEE_FN_ARN} because no resource-based policy allows the lambda:GetPolicy action`,
+    );
+    const outsider = await errorOf(
+      lambdaAs(variant, "outsider").send(new GetFunctionConfigurationCommand({ FunctionName: CALLEE_FN_ARN })),
+    );
     expect(outsider.name).toBe("AccessDeniedException");
   });
 
@@ -519,15 +680,30 @@ describe("a variant granting reads across accounts, with a managed policy and wi
     const iam = iamAs(variant, "caller-admin");
     const attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: CALLER_ROLE }));
     expect(attached.AttachedPolicies).toEqual([{ PolicyName: "xacct-demo-caller-read-own-role", PolicyArn: MANAGED_ARN }]);
-    expect((await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: CALLER_ROLE, PathPrefix: "/readers/" }))).AttachedPolicies).toHaveLength(1);
-    expect((await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: CALLER_ROLE, PathPrefix: "/writers/" }))).AttachedPolicies).toEqual([]);
-    expect((await iam.send(new ListRolePoliciesCommand({ RoleName: CALLER_ROLE }))).PolicyNames).toEqual(["assume-callee-invoker-role-only", "execution", "network-interfaces"]);
+    expect(
+      (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: CALLER_ROLE, PathPrefix: "/readers/" }))).AttachedPolicies,
+    ).toHaveLength(1);
+    expect(
+      (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: CALLER_ROLE, PathPrefix: "/writers/" }))).AttachedPolicies,
+    ).toEqual([]);
+    expect((await iam.send(new ListRolePoliciesCommand({ RoleName: CALLER_ROLE }))).PolicyNames).toEqual([
+      "assume-callee-invoker-role-only",
+      "execution",
+      "network-interfaces",
+    ]);
   });
 
   it("GetPolicy has default version v1, GetPolicyVersion v1 is the document, and no other version exists", async () => {
     const iam = iamAs(variant, "caller-admin");
     const policy = await iam.send(new GetManagedPolicyCommand({ PolicyArn: MANAGED_ARN }));
-    expect(policy.Policy).toMatchObject({ PolicyName: "xacct-demo-caller-read-own-role", Arn: MANAGED_ARN, Path: "/readers/", DefaultVersionId: "v1", AttachmentCount: 1, IsAttachable: true });
+    expect(policy.Policy).toMatchObject({
+      PolicyName: "xacct-demo-caller-read-own-role",
+      Arn: MANAGED_ARN,
+      Path: "/readers/",
+      DefaultVersionId: "v1",
+      AttachmentCount: 1,
+      IsAttachable: true,
+    });
     expect(policy.Policy?.PolicyId).toMatch(/^ANPA[A-Z2-7]{17}$/);
     const version = await iam.send(new GetPolicyVersionCommand({ PolicyArn: MANAGED_ARN, VersionId: "v1" }));
     expect(version.PolicyVersion).toMatchObject({ VersionId: "v1", IsDefaultVersion: true });
@@ -546,7 +722,9 @@ describe("a variant granting reads across accounts, with a managed policy and wi
     expect(own.Role?.Arn).toBe(CALLER_ROLE_ARN);
     const inline = await errorOf(iam.send(new GetRolePolicyCommand({ RoleName: CALLER_ROLE, PolicyName: "execution" })));
     expect(inline).toMatchObject({ Code: "AccessDenied" });
-    expect(inline.message).toBe(`User: ${CALLER_FUNCTION_SESSION} is not authorized to perform: iam:GetRolePolicy on resource: role ${CALLER_ROLE} because no identity-based policy allows the iam:GetRolePolicy action`);
+    expect(inline.message).toBe(
+      `User: ${CALLER_FUNCTION_SESSION} is not authorized to perform: iam:GetRolePolicy on resource: role ${CALLER_ROLE} because no identity-based policy allows the iam:GetRolePolicy action`,
+    );
   });
 
   it("a key policy granting account B lets it DescribeKey by ARN, but GetKeyPolicy never works across accounts", async () => {
@@ -556,12 +734,18 @@ describe("a variant granting reads across accounts, with a managed policy and wi
     expect(policy.name).toBe("AccessDeniedException");
     expect(policy.message).toBe(`User: ${ADMIN_B} is not authorized to perform: kms:GetKeyPolicy on resource: ${callerKeyArn}`);
     // The outsider is still refused by the key policy.
-    expect((await errorOf(kmsAs(variant, "outsider").send(new DescribeKeyCommand({ KeyId: callerKeyArn })))).name).toBe("AccessDeniedException");
+    expect((await errorOf(kmsAs(variant, "outsider").send(new DescribeKeyCommand({ KeyId: callerKeyArn })))).name).toBe(
+      "AccessDeniedException",
+    );
   });
 
   it("a bucket policy granting account B s3:GetBucketPolicy gets it 405 MethodNotAllowed: only the owner's account may read it", async () => {
     const err = await errorOf(s3As(variant, "callee-admin").send(new GetBucketPolicyCommand({ Bucket: CALLER_BUCKET })));
-    expect(err).toMatchObject({ name: "MethodNotAllowed", Code: "MethodNotAllowed", message: "The specified method is not allowed against this resource." });
+    expect(err).toMatchObject({
+      name: "MethodNotAllowed",
+      Code: "MethodNotAllowed",
+      message: "The specified method is not allowed against this resource.",
+    });
     expect(err.$metadata?.httpStatusCode).toBe(405);
     const outsider = await errorOf(s3As(variant, "outsider").send(new GetBucketPolicyCommand({ Bucket: CALLER_BUCKET })));
     expect(outsider.$metadata?.httpStatusCode).toBe(403);
@@ -569,7 +753,12 @@ describe("a variant granting reads across accounts, with a managed policy and wi
 
   it("a bucket without a policy is NoSuchBucketPolicy (404)", async () => {
     const err = await errorOf(s3As(variant, "callee-admin").send(new GetBucketPolicyCommand({ Bucket: CALLEE_BUCKET })));
-    expect(err).toMatchObject({ name: "NoSuchBucketPolicy", Code: "NoSuchBucketPolicy", message: "The bucket policy does not exist", BucketName: CALLEE_BUCKET });
+    expect(err).toMatchObject({
+      name: "NoSuchBucketPolicy",
+      Code: "NoSuchBucketPolicy",
+      message: "The bucket policy does not exist",
+      BucketName: CALLEE_BUCKET,
+    });
     expect(err.$metadata?.httpStatusCode).toBe(404);
   });
 });

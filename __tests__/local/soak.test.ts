@@ -16,8 +16,14 @@ describe("the soak", () => {
       expect(result.lost).toBe(0);
       expect(soakProblems(result)).toEqual([]);
       // Each failing Event ran 1 + maximum_retry_attempts (2) times before its record was sent.
-      const queue = runtime.model.functions.get("arn:aws:lambda:eu-west-1:222222222222:function:xacct-demo-callee")?.asyncConfig?.onFailureDestination as string;
-      expect(runtime.destinations(queue).slice(-10).map((r) => r.requestContext.approximateInvokeCount)).toEqual(Array(10).fill(3));
+      const queue = runtime.model.functions.get("arn:aws:lambda:eu-west-1:222222222222:function:xacct-demo-callee")?.asyncConfig
+        ?.onFailureDestination as string;
+      expect(
+        runtime
+          .destinations(queue)
+          .slice(-10)
+          .map((r) => r.requestContext.approximateInvokeCount),
+      ).toEqual(Array(10).fill(3));
       expect(result.runtime_memory_end.rss_mb).toBeGreaterThan(0);
     } finally {
       await runtime.stop();
@@ -42,7 +48,9 @@ describe("the soak", () => {
       "1 invocation(s) lost",
       '1 synchronous chain(s) did not answer ok: {"TimeoutError":1}',
     ]);
-    expect(soakProblems({ ...clean, callee_runs: { expected: 12, actual: 11 } })).toEqual(["the callee ran 11 time(s), 12 expected: some chains did not reach it"]);
+    expect(soakProblems({ ...clean, callee_runs: { expected: 12, actual: 11 } })).toEqual([
+      "the callee ran 11 time(s), 12 expected: some chains did not reach it",
+    ]);
     expect(soakProblems({ ...clean, events: { ...clean.events, recorded_in_destination: 0, undelivered: 1 } })).toEqual([
       "Event invocations: 2 sent, 1 completed + 0 recorded",
       "1 failed Event invocation(s) reached no destination",

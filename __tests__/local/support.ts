@@ -17,7 +17,10 @@ export function stacksVariant(mutate: (stacks: { callee: TfJson; caller: TfJson 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xacct-variant-"));
   fs.cpSync(OUT_DIR, dir, { recursive: true });
   const file = (stack: string) => path.join(dir, "stacks", stack, "cdk.tf.json");
-  const stacks = { callee: JSON.parse(fs.readFileSync(file("callee"), "utf8")), caller: JSON.parse(fs.readFileSync(file("caller"), "utf8")) };
+  const stacks = {
+    callee: JSON.parse(fs.readFileSync(file("callee"), "utf8")),
+    caller: JSON.parse(fs.readFileSync(file("caller"), "utf8")),
+  };
   mutate(stacks);
   for (const [name, json] of Object.entries(stacks)) fs.writeFileSync(file(name), JSON.stringify(json, null, 2));
   return dir;
@@ -43,14 +46,27 @@ export function roleNamed(stack: TfJson, suffix: string): TfJson {
   return role;
 }
 
-export async function boot(outDir = OUT_DIR, extra: Parameters<typeof bootLocalRuntime>[0] = {}): Promise<LocalRuntime & { logs: string[] }> {
+export async function boot(
+  outDir = OUT_DIR,
+  extra: Parameters<typeof bootLocalRuntime>[0] = {},
+): Promise<LocalRuntime & { logs: string[] }> {
   const logs: string[] = [];
-  const runtime = await bootLocalRuntime({ outDir, skipSynth: true, onFunctionLog: (fn, line) => logs.push(`[${fn}] ${line}`), asyncRetryDelayMs: 20, ...extra });
+  const runtime = await bootLocalRuntime({
+    outDir,
+    skipSynth: true,
+    onFunctionLog: (fn, line) => logs.push(`[${fn}] ${line}`),
+    asyncRetryDelayMs: 20,
+    ...extra,
+  });
   return Object.assign(runtime, { logs });
 }
 
 /** Boots a runtime for one test and always stops it, whatever the test did. */
-export async function withRuntime<T>(outDir: string | undefined, extra: Parameters<typeof bootLocalRuntime>[0], body: (runtime: LocalRuntime & { logs: string[] }) => Promise<T>): Promise<T> {
+export async function withRuntime<T>(
+  outDir: string | undefined,
+  extra: Parameters<typeof bootLocalRuntime>[0],
+  body: (runtime: LocalRuntime & { logs: string[] }) => Promise<T>,
+): Promise<T> {
   const runtime = await boot(outDir, extra);
   try {
     return await body(runtime);
@@ -65,16 +81,30 @@ export async function callerAnswer(runtime: LocalRuntime, event: unknown = { pay
 }
 
 export function credentialsOf(c: Pick<NamedCredentials, "accessKeyId" | "secretAccessKey" | "sessionToken">) {
-  return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken !== undefined ? { sessionToken: c.sessionToken } : {}) };
+  return {
+    accessKeyId: c.accessKeyId,
+    secretAccessKey: c.secretAccessKey,
+    ...(c.sessionToken !== undefined ? { sessionToken: c.sessionToken } : {}),
+  };
 }
 
 /** Real SDK v3 clients, pointed at the runtime, one attempt (retries would hide what a test checks). */
 export function lambdaAs(runtime: LocalRuntime, profile: string, overrides: Partial<NamedCredentials> = {}): LambdaClient {
-  return new LambdaClient({ region: runtime.region, endpoint: runtime.endpoint, credentials: credentialsOf({ ...runtime.credentials(profile), ...overrides }), maxAttempts: 1 });
+  return new LambdaClient({
+    region: runtime.region,
+    endpoint: runtime.endpoint,
+    credentials: credentialsOf({ ...runtime.credentials(profile), ...overrides }),
+    maxAttempts: 1,
+  });
 }
 
 export function stsAs(runtime: LocalRuntime, profile: string, overrides: Partial<NamedCredentials> = {}): STSClient {
-  return new STSClient({ region: runtime.region, endpoint: runtime.endpoint, credentials: credentialsOf({ ...runtime.credentials(profile), ...overrides }), maxAttempts: 1 });
+  return new STSClient({
+    region: runtime.region,
+    endpoint: runtime.endpoint,
+    credentials: credentialsOf({ ...runtime.credentials(profile), ...overrides }),
+    maxAttempts: 1,
+  });
 }
 
 export function output(runtime: LocalRuntime, stack: string, key: string): string {
@@ -89,9 +119,17 @@ export function payloadOf(res: InvokeCommandOutput): unknown {
 }
 
 /** Invokes the caller function as account A's administrator (as the demo does). */
-export async function invokeCaller(runtime: LocalRuntime, event: unknown, invocationType: "RequestResponse" | "Event" = "RequestResponse"): Promise<InvokeCommandOutput> {
+export async function invokeCaller(
+  runtime: LocalRuntime,
+  event: unknown,
+  invocationType: "RequestResponse" | "Event" = "RequestResponse",
+): Promise<InvokeCommandOutput> {
   return lambdaAs(runtime, "caller-admin").send(
-    new InvokeCommand({ FunctionName: output(runtime, "caller", "caller_function_name"), Payload: Buffer.from(JSON.stringify(event)), InvocationType: invocationType }),
+    new InvokeCommand({
+      FunctionName: output(runtime, "caller", "caller_function_name"),
+      Payload: Buffer.from(JSON.stringify(event)),
+      InvocationType: invocationType,
+    }),
   );
 }
 

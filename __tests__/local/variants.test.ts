@@ -8,7 +8,22 @@ import * as path from "path";
 import { AssumeRoleCommand } from "@aws-sdk/client-sts";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { bootLocalRuntime } from "../../local/start";
-import { boot, callerAnswer, editPolicy, errorOf, invokeCaller, onlyResource, output, payloadOf, QUOTE, roleNamed, stacksVariant, stsAs, withRuntime, type TfJson } from "./support";
+import {
+  boot,
+  callerAnswer,
+  editPolicy,
+  errorOf,
+  invokeCaller,
+  onlyResource,
+  output,
+  payloadOf,
+  QUOTE,
+  roleNamed,
+  stacksVariant,
+  stsAs,
+  withRuntime,
+  type TfJson,
+} from "./support";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -23,14 +38,25 @@ describe("a variant with the trust condition removed", () => {
     const runtime = await boot(dir);
     try {
       const invokerRoleArn = output(runtime, "callee", "invoker_role_arn");
-      const assumed = await stsAs(runtime, "caller-admin").send(new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "admin-a" }));
+      const assumed = await stsAs(runtime, "caller-admin").send(
+        new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "admin-a" }),
+      );
       expect(assumed.AssumedRoleUser?.Arn).toBe("arn:aws:sts::222222222222:assumed-role/xacct-demo-callee-invoker/admin-a");
       const c = assumed.Credentials!;
-      const asInvoker = new LambdaClient({ region: runtime.region, endpoint: runtime.endpoint, credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! }, maxAttempts: 1 });
-      const res = await asInvoker.send(new InvokeCommand({ FunctionName: output(runtime, "callee", "callee_function_arn"), Payload: Buffer.from(JSON.stringify(QUOTE)) }));
+      const asInvoker = new LambdaClient({
+        region: runtime.region,
+        endpoint: runtime.endpoint,
+        credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! },
+        maxAttempts: 1,
+      });
+      const res = await asInvoker.send(
+        new InvokeCommand({ FunctionName: output(runtime, "callee", "callee_function_arn"), Payload: Buffer.from(JSON.stringify(QUOTE)) }),
+      );
       expect((payloadOf(res) as Json).ok).toBe(true);
       // The outsider is still refused: the trust names account A's root only.
-      const outsider = await errorOf(stsAs(runtime, "outsider").send(new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "outsider" })));
+      const outsider = await errorOf(
+        stsAs(runtime, "outsider").send(new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "outsider" })),
+      );
       expect(outsider.name).toBe("AccessDenied");
     } finally {
       await runtime.stop();
@@ -84,7 +110,10 @@ describe("bad input gets a clear message and leaves nothing running", () => {
 
   it("a missing bundle names the file and the fix", async () => {
     const dir = stacksVariant(() => undefined);
-    const zip = onlyResource(JSON.parse(fs.readFileSync(path.join(dir, "stacks", "callee", "cdk.tf.json"), "utf8")), "aws_s3_object").source;
+    const zip = onlyResource(
+      JSON.parse(fs.readFileSync(path.join(dir, "stacks", "callee", "cdk.tf.json"), "utf8")),
+      "aws_s3_object",
+    ).source;
     fs.rmSync(path.join(dir, "stacks", "callee", zip));
     await expect(bootLocalRuntime({ outDir: dir, skipSynth: true })).rejects.toThrow(/function\.zip.*(synth)/s);
   });
@@ -108,7 +137,9 @@ describe("bad input gets a clear message and leaves nothing running", () => {
 
 describe("fault hooks (off unless a test or benchmark sets them)", () => {
   it("an STS fault reaches the caller as its documented error, not an exception", async () => {
-    const stsHooks = { fault: (action: string) => (action === "AssumeRole" ? { code: "AccessDenied", status: 403, message: "injected" } : undefined) };
+    const stsHooks = {
+      fault: (action: string) => (action === "AssumeRole" ? { code: "AccessDenied", status: 403, message: "injected" } : undefined),
+    };
     const answer = await withRuntime(undefined, { stsHooks }, (runtime) => callerAnswer(runtime));
     expect(answer.ok).toBe(false);
     expect(answer.error.code).toBe("ASSUME_ROLE_DENIED");
@@ -120,7 +151,14 @@ describe("fault hooks (off unless a test or benchmark sets them)", () => {
       lambdaHooks: {
         fault: (arn) => {
           calls.push(arn);
-          return arn.endsWith(":function:xacct-demo-callee") ? { code: "TooManyRequestsException", status: 429, message: "Rate Exceeded.", reason: "ReservedFunctionConcurrentInvocationLimitExceeded" } : undefined;
+          return arn.endsWith(":function:xacct-demo-callee")
+            ? {
+                code: "TooManyRequestsException",
+                status: 429,
+                message: "Rate Exceeded.",
+                reason: "ReservedFunctionConcurrentInvocationLimitExceeded",
+              }
+            : undefined;
         },
       },
     });

@@ -32,7 +32,7 @@ describe("the Makefile's environment for terraform", () => {
     spawnSync("make", ["--no-print-directory", "-s", "-f", "-", "probe"], {
       cwd: ROOT,
       env,
-      input: "include Makefile\nprobe:\n\t@echo \"$$TF_CLI_CONFIG_FILE $$CHECKPOINT_DISABLE\"\n",
+      input: 'include Makefile\nprobe:\n\t@echo "$$TF_CLI_CONFIG_FILE $$CHECKPOINT_DISABLE"\n',
       encoding: "utf8",
     }).stdout.trim();
 

@@ -39,7 +39,8 @@ const SCHEMA_FIELDS = new Set([...Object.values(ALLOWED_KEYS).flat(), ...ITEM_KE
 /** "chars" of the contract are code points: zod counts an astral character (a surrogate pair) as one. */
 const charCount = (s: string) => [...s].length;
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const intIn = (v: unknown, { min, max }: { min: number; max: number }) => typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
+const intIn = (v: unknown, { min, max }: { min: number; max: number }) =>
+  typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
 const onlyKeys = (o: Record<string, unknown>, allowed: readonly string[]) => Object.keys(o).every((k) => allowed.includes(k));
 
 function validItem(item: unknown): boolean {
@@ -59,11 +60,13 @@ function documentedParse(input: unknown): CalleeInput | undefined {
   const op = input.operation;
   if (typeof op !== "string" || !Object.hasOwn(ALLOWED_KEYS, op) || !onlyKeys(input, ALLOWED_KEYS[op])) return undefined;
   const cid = input.correlationId;
-  if (cid !== undefined && !(typeof cid === "string" && charCount(cid) >= DOC.correlationId.min && charCount(cid) <= DOC.correlationId.max)) return undefined;
+  if (cid !== undefined && !(typeof cid === "string" && charCount(cid) >= DOC.correlationId.min && charCount(cid) <= DOC.correlationId.max))
+    return undefined;
   switch (op) {
     case "quote": {
       const { items, currency } = input;
-      if (!Array.isArray(items) || items.length < DOC.items.min || items.length > DOC.items.max || !Array.from(items).every(validItem)) return undefined;
+      if (!Array.isArray(items) || items.length < DOC.items.min || items.length > DOC.items.max || !Array.from(items).every(validItem))
+        return undefined;
       if (currency !== undefined && !(DOC.currencies as readonly unknown[]).includes(currency)) return undefined;
       return { ...input, currency: currency ?? DOC.defaultCurrency } as CalleeInput;
     }
@@ -90,7 +93,10 @@ function expectDocumentedRejection(input: unknown, result: ValidationResult): vo
     expect(issue.path).not.toBe("(root)");
     // The path starts with a field the input has, or a field the contract requires (keys may contain dots).
     const fields = [...Object.keys(input), ...SCHEMA_FIELDS];
-    expect({ path: issue.path, namesAField: fields.some((f) => issue.path === f || issue.path.startsWith(`${f}.`)) }).toEqual({ path: issue.path, namesAField: true });
+    expect({ path: issue.path, namesAField: fields.some((f) => issue.path === f || issue.path.startsWith(`${f}.`)) }).toEqual({
+      path: issue.path,
+      namesAField: true,
+    });
   }
 }
 
@@ -101,7 +107,10 @@ function expectDocumentedRejection(input: unknown, result: ValidationResult): vo
 /** Any single UTF-16 code unit, lone surrogates included. */
 const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
 /** One character (code point): a BMP unit, a lone surrogate, or an astral character (two code units). */
-const codePoint = fc.oneof(codeUnit, fc.integer({ min: 0x10000, max: 0x10ffff }).map((c) => String.fromCodePoint(c)));
+const codePoint = fc.oneof(
+  codeUnit,
+  fc.integer({ min: 0x10000, max: 0x10ffff }).map((c) => String.fromCodePoint(c)),
+);
 /** A string of exactly `min..max` code units, with the boundary lengths as likely as any other. */
 const stringOfLength = (min: number, max: number, unit: fc.Arbitrary<string> = codeUnit) =>
   fc.oneof(fc.constantFrom(min, max), fc.integer({ min, max })).chain((n) => fc.string({ unit, minLength: n, maxLength: n }));
@@ -112,7 +121,10 @@ const skuChar = fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
 const validSku = stringOfLength(1, 32, skuChar);
 // Adjacent lone surrogates can pair up into one character, which only makes a valid id shorter.
 const validCorrelationId = stringOfLength(DOC.correlationId.min, DOC.correlationId.max, codePoint);
-const validItemArb = fc.record({ sku: validSku, quantity: boundedInt(DOC.quantity), unitPriceCents: boundedInt(DOC.unitPriceCents) }, { noNullPrototype: true });
+const validItemArb = fc.record(
+  { sku: validSku, quantity: boundedInt(DOC.quantity), unitPriceCents: boundedInt(DOC.unitPriceCents) },
+  { noNullPrototype: true },
+);
 const validItems = fc.oneof(
   fc.array(validItemArb, { minLength: 1, maxLength: 5 }),
   fc.array(validItemArb, { minLength: 1, maxLength: DOC.items.max }),
@@ -128,7 +140,10 @@ const validQuote = fc.record(
   },
   { requiredKeys: ["operation", "items"], noNullPrototype: true },
 );
-const validFail = fc.record({ correlationId: validCorrelationId, operation: fc.constant("fail" as const) }, { requiredKeys: ["operation"], noNullPrototype: true });
+const validFail = fc.record(
+  { correlationId: validCorrelationId, operation: fc.constant("fail" as const) },
+  { requiredKeys: ["operation"], noNullPrototype: true },
+);
 const validSleep = fc.record(
   { correlationId: validCorrelationId, operation: fc.constant("sleep" as const), milliseconds: boundedInt(DOC.milliseconds) },
   { requiredKeys: ["operation", "milliseconds"], noNullPrototype: true },
@@ -164,14 +179,23 @@ const justOutside = ({ min, max }: { min: number; max: number }) =>
     fc.integer({ min: max + 1, max: Number.MAX_SAFE_INTEGER }),
   );
 const badNumber = (bounds: { min: number; max: number }) =>
-  fc.oneof({ arbitrary: justOutside(bounds), weight: 3 }, notAnInteger, fc.constantFrom(1e308, -1e308, Number.MAX_SAFE_INTEGER + 2), wrongType("number"));
+  fc.oneof(
+    { arbitrary: justOutside(bounds), weight: 3 },
+    notAnInteger,
+    fc.constantFrom(1e308, -1e308, Number.MAX_SAFE_INTEGER + 2),
+    wrongType("number"),
+  );
 
 const badSku = fc.oneof(
   fc.constant(""),
   stringOfLength(33, 40, skuChar),
   // One character outside A-Z, 0-9, - somewhere in an otherwise valid sku.
   fc
-    .tuple(stringOfLength(0, 15, skuChar), fc.oneof(fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz_. +/:\u00e9\u0000\n"), codeUnit).filter((c) => !/[A-Z0-9-]/.test(c)), stringOfLength(0, 15, skuChar))
+    .tuple(
+      stringOfLength(0, 15, skuChar),
+      fc.oneof(fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz_. +/:\u00e9\u0000\n"), codeUnit).filter((c) => !/[A-Z0-9-]/.test(c)),
+      stringOfLength(0, 15, skuChar),
+    )
     .map(([a, c, b]) => a + c + b),
   wrongType("string"),
 );
@@ -186,7 +210,9 @@ const badCurrency = fc.oneof(
   wrongType("string"),
 );
 const unknownKey = (known: readonly string[]) =>
-  fc.oneof(fc.constantFrom("__proto__", "constructor", "toString", "Operation", "correlationID", "item"), fc.string()).filter((k) => !known.includes(k));
+  fc
+    .oneof(fc.constantFrom("__proto__", "constructor", "toString", "Operation", "correlationID", "item"), fc.string())
+    .filter((k) => !known.includes(k));
 
 /** Sets `key` to `value` as an own, enumerable data property, even for `__proto__`. */
 function withField<T extends Record<string, unknown>>(base: T, key: string, value: unknown): T {
@@ -202,15 +228,26 @@ function without<T extends Record<string, unknown>>(base: T, key: string): T {
 
 const brokenTopLevel: fc.Arbitrary<Broken> = fc.oneof(
   // correlationId, on any operation
-  fc.tuple(validRequest, badCorrelationId).map(([r, v]) => ({ input: withField(r, "correlationId", v), path: "correlationId", what: "bad correlationId" })),
+  fc
+    .tuple(validRequest, badCorrelationId)
+    .map(([r, v]) => ({ input: withField(r, "correlationId", v), path: "correlationId", what: "bad correlationId" })),
   // operation: unknown, wrong type, missing
   fc
-    .tuple(validRequest, fc.oneof(fc.string().filter((s) => !Object.hasOwn(ALLOWED_KEYS, s)), fc.constantFrom("Quote", "QUOTE", " quote"), wrongType("string")))
+    .tuple(
+      validRequest,
+      fc.oneof(
+        fc.string().filter((s) => !Object.hasOwn(ALLOWED_KEYS, s)),
+        fc.constantFrom("Quote", "QUOTE", " quote"),
+        wrongType("string"),
+      ),
+    )
     .map(([r, v]) => ({ input: withField(r, "operation", v), path: "operation", what: "bad operation" })),
   validRequest.map((r) => ({ input: without(r, "operation"), path: "operation", what: "missing operation" })),
   // an unknown extra field on any operation
   validRequest.chain((r) =>
-    fc.tuple(unknownKey(ALLOWED_KEYS[r.operation as string]), fc.jsonValue({ maxDepth: 2 })).map(([k, v]) => ({ input: withField(r, k, v), path: k, what: `unknown field ${JSON.stringify(k)}` })),
+    fc
+      .tuple(unknownKey(ALLOWED_KEYS[r.operation as string]), fc.jsonValue({ maxDepth: 2 }))
+      .map(([k, v]) => ({ input: withField(r, k, v), path: k, what: `unknown field ${JSON.stringify(k)}` })),
   ),
   // quote: items empty, too many, wrong type, missing
   validQuote.map((r) => ({ input: { ...r, items: [] }, path: "items", what: "no items" })),
@@ -222,7 +259,9 @@ const brokenTopLevel: fc.Arbitrary<Broken> = fc.oneof(
   // quote: currency
   fc.tuple(validQuote, badCurrency).map(([r, v]) => ({ input: { ...r, currency: v }, path: "currency", what: "bad currency" })),
   // sleep: milliseconds
-  fc.tuple(validSleep, badNumber(DOC.milliseconds)).map(([r, v]) => ({ input: { ...r, milliseconds: v }, path: "milliseconds", what: "bad milliseconds" })),
+  fc
+    .tuple(validSleep, badNumber(DOC.milliseconds))
+    .map(([r, v]) => ({ input: { ...r, milliseconds: v }, path: "milliseconds", what: "bad milliseconds" })),
   validSleep.map((r) => ({ input: without(r, "milliseconds"), path: "milliseconds", what: "missing milliseconds" })),
 );
 
@@ -233,7 +272,11 @@ const brokenItem: fc.Arbitrary<Broken> = validQuote.chain((quote) => {
     const bad: fc.Arbitrary<{ value: unknown; path: string; what: string } | { remove: true; path: string; what: string }> =
       field === "sku"
         ? badSku.map((value) => ({ value, path: `items.${index}.sku`, what: "bad sku" }))
-        : badNumber(field === "quantity" ? DOC.quantity : DOC.unitPriceCents).map((value) => ({ value, path: `items.${index}.${field}`, what: `bad ${field}` }));
+        : badNumber(field === "quantity" ? DOC.quantity : DOC.unitPriceCents).map((value) => ({
+            value,
+            path: `items.${index}.${field}`,
+            what: `bad ${field}`,
+          }));
     const mutation = fc.oneof(
       bad,
       fc.constant({ remove: true as const, path: `items.${index}.${field}`, what: `missing ${field}` }),
@@ -263,16 +306,20 @@ const mixedFields: fc.Arbitrary<Record<string, unknown>> = fc
     {
       correlationId: fc.oneof(validCorrelationId, badCorrelationId, fc.jsonValue({ maxDepth: 1 })),
       operation: fc.oneof(fc.constantFrom("quote", "fail", "sleep"), fc.jsonValue({ maxDepth: 1 })),
-      items: fc.oneof(validItems, fc.array(fc.oneof(validItemArb, fc.jsonValue({ maxDepth: 2 })), { maxLength: 4 }), fc.jsonValue({ maxDepth: 2 })),
+      items: fc.oneof(
+        validItems,
+        fc.array(fc.oneof(validItemArb, fc.jsonValue({ maxDepth: 2 })), { maxLength: 4 }),
+        fc.jsonValue({ maxDepth: 2 }),
+      ),
       currency: fc.oneof(fc.constantFrom(...DOC.currencies), badCurrency),
       milliseconds: fc.oneof(boundedInt(DOC.milliseconds), badNumber(DOC.milliseconds)),
     },
     { requiredKeys: [], noNullPrototype: true },
   )
   .chain((base) =>
-    fc.dictionary(fc.oneof(fc.constantFrom("__proto__", "constructor", "x"), fc.string()), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 1 }).map((extra) =>
-      Object.entries(extra).reduce<Record<string, unknown>>((acc, [k, v]) => withField(acc, k, v), base),
-    ),
+    fc
+      .dictionary(fc.oneof(fc.constantFrom("__proto__", "constructor", "x"), fc.string()), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 1 })
+      .map((extra) => Object.entries(extra).reduce<Record<string, unknown>>((acc, [k, v]) => withField(acc, k, v), base)),
   );
 
 /** Request-like objects of every kind: valid, wrong in one way, or a free mix of known and unknown fields. */
@@ -323,15 +370,23 @@ describe("validateCalleeInput (property-based)", () => {
   it("never throws on arbitrary JavaScript values (not only JSON) and rejects them in the documented shape", () => {
     const anything = anyJavaScriptValue(4);
     fc.assert(
-      fc.property(fc.oneof(anything, anything.map((v) => ({ operation: "quote", items: v })), anything.map((v) => ({ operation: "sleep", milliseconds: v }))), (input) => {
-        const result = validateCalleeInput(input);
-        if (documentedParse(input) === undefined) {
-          expect(result.ok).toBe(false);
-          if (!result.ok) for (const issue of result.issues) expect(issue).toEqual({ path: expect.any(String), message: expect.stringMatching(/\S/) });
-        } else {
-          expect(result.ok).toBe(true);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          anything,
+          anything.map((v) => ({ operation: "quote", items: v })),
+          anything.map((v) => ({ operation: "sleep", milliseconds: v })),
+        ),
+        (input) => {
+          const result = validateCalleeInput(input);
+          if (documentedParse(input) === undefined) {
+            expect(result.ok).toBe(false);
+            if (!result.ok)
+              for (const issue of result.issues) expect(issue).toEqual({ path: expect.any(String), message: expect.stringMatching(/\S/) });
+          } else {
+            expect(result.ok).toBe(true);
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -376,9 +431,18 @@ describe("validateCalleeInput (property-based)", () => {
 
   it("counts the correlationId's 1..128 characters as code points, as zod does", () => {
     const astral = "\u{1F600}"; // one character, two UTF-16 code units
-    expect(validateCalleeInput({ operation: "fail", correlationId: astral.repeat(128) })).toEqual({ ok: true, value: { operation: "fail", correlationId: astral.repeat(128) } });
-    expect(validateCalleeInput({ operation: "fail", correlationId: astral.repeat(129) })).toMatchObject({ ok: false, issues: [{ path: "correlationId" }] });
-    expect(validateCalleeInput({ operation: "fail", correlationId: "\ud83d".repeat(129) })).toMatchObject({ ok: false, issues: [{ path: "correlationId" }] });
+    expect(validateCalleeInput({ operation: "fail", correlationId: astral.repeat(128) })).toEqual({
+      ok: true,
+      value: { operation: "fail", correlationId: astral.repeat(128) },
+    });
+    expect(validateCalleeInput({ operation: "fail", correlationId: astral.repeat(129) })).toMatchObject({
+      ok: false,
+      issues: [{ path: "correlationId" }],
+    });
+    expect(validateCalleeInput({ operation: "fail", correlationId: "\ud83d".repeat(129) })).toMatchObject({
+      ok: false,
+      issues: [{ path: "correlationId" }],
+    });
   });
 
   it("copes with deep nesting, huge strings and huge numbers without throwing", () => {
@@ -461,7 +525,10 @@ describe("callee handler (property-based)", () => {
           return;
         }
         expect(expected.operation).not.toBe("fail");
-        const result = expected.operation === "quote" ? computeQuote(expected) : { sleptMs: expected.operation === "sleep" ? expected.milliseconds : -1 };
+        const result =
+          expected.operation === "quote"
+            ? computeQuote(expected)
+            : { sleptMs: expected.operation === "sleep" ? expected.milliseconds : -1 };
         expect(response).toStrictEqual({ ok: true, result, correlationId: expected.correlationId ?? awsRequestId, servedBy });
       }),
       { numRuns: 400 },

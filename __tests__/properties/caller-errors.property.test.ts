@@ -216,7 +216,13 @@ function expectedRequestId(err: unknown): string | undefined {
 
 const statusOf = (err: unknown) => asRecord(asRecord(err)?.$metadata)?.httpStatusCode;
 
-function expectedCode(table: Readonly<Record<string, CallerErrorCode>>, name: string, err: unknown, aborted: boolean, viaSts: boolean): CallerErrorCode {
+function expectedCode(
+  table: Readonly<Record<string, CallerErrorCode>>,
+  name: string,
+  err: unknown,
+  aborted: boolean,
+  viaSts: boolean,
+): CallerErrorCode {
   if (!viaSts && aborted) return "CALLEE_TIMEOUT";
   const plain = table[name] ?? "INVOKE_FAILED";
   return plain === "INVOKE_FAILED" && statusOf(err) === 429 ? "THROTTLED" : plain;
@@ -241,7 +247,9 @@ function expectWellFormed(mapped: CallerError, expectedIds: Record<string, strin
  * shrink (a failing 5000-character fc.string() takes minutes to shrink one character at a time).
  */
 const longString = (min: number, max: number) =>
-  fc.tuple(fc.string({ unit: "binary", minLength: 1, maxLength: 8 }), fc.integer({ min, max })).map(([piece, n]) => piece.repeat(Math.ceil(n / piece.length)).slice(0, n));
+  fc
+    .tuple(fc.string({ unit: "binary", minLength: 1, maxLength: 8 }), fc.integer({ min, max }))
+    .map(([piece, n]) => piece.repeat(Math.ceil(n / piece.length)).slice(0, n));
 
 const message = fc.oneof(
   fc.string({ maxLength: 200 }),
@@ -256,7 +264,11 @@ const metadata = fc.oneof(
   {
     arbitrary: fc.record(
       {
-        httpStatusCode: fc.oneof(fc.constantFrom(200, 400, 403, 404, 413, 429, 500, 502, 503, 504), fc.integer({ min: 100, max: 599 }), fc.constant("429")),
+        httpStatusCode: fc.oneof(
+          fc.constantFrom(200, 400, 403, 404, 413, 429, 500, 502, 503, 504),
+          fc.integer({ min: 100, max: 599 }),
+          fc.constant("429"),
+        ),
         requestId: fc.oneof(requestId, fc.integer(), fc.constant(null)),
         attempts: fc.oneof(fc.integer({ min: 0, max: 10 }), fc.constant("3"), fc.constant(Number.NaN)),
         cfId: fc.string({ maxLength: 10 }),
@@ -273,7 +285,9 @@ const metadata = fc.oneof(
 const rawResponse = fc.option(
   fc.record({
     statusCode: fc.integer({ min: 100, max: 599 }),
-    headers: fc.tuple(fc.constantFrom("x-amzn-RequestId", "x-amzn-requestid", "X-AMZN-REQUESTID", "x-amz-request-id"), requestId).map(([k, v]) => ({ [k]: v })),
+    headers: fc
+      .tuple(fc.constantFrom("x-amzn-RequestId", "x-amzn-requestid", "X-AMZN-REQUESTID", "x-amz-request-id"), requestId)
+      .map(([k, v]) => ({ [k]: v })),
   }),
   { nil: undefined },
 );
@@ -297,13 +311,22 @@ function buildError(name: string, shape: "class" | "service" | "error" | "object
   const cls = LAMBDA_CLASSES.get(name) ?? STS_CLASSES.get(name);
   const extra = { $metadata: f.$metadata, ...(f.$response !== undefined ? { $response: f.$response } : {}) };
   if (shape === "class" && cls) {
-    return Object.assign(new cls({ message: f.message, $metadata: f.$metadata }), f.$response !== undefined ? { $response: f.$response } : {});
+    return Object.assign(
+      new cls({ message: f.message, $metadata: f.$metadata }),
+      f.$response !== undefined ? { $response: f.$response } : {},
+    );
   }
   switch (shape) {
     // An unmodeled name comes out of the SDK as the service's base exception.
     case "class":
     case "service":
-      return new lambdaSdk.LambdaServiceException({ name, $fault: "client", message: f.message, $metadata: f.$metadata as never, ...(f.$response !== undefined ? { $response: f.$response as never } : {}) });
+      return new lambdaSdk.LambdaServiceException({
+        name,
+        $fault: "client",
+        message: f.message,
+        $metadata: f.$metadata as never,
+        ...(f.$response !== undefined ? { $response: f.$response as never } : {}),
+      });
     case "error":
       return Object.assign(new Error(f.message), { name, ...extra, ...(name === "Error" ? { code } : {}) });
     case "object":
@@ -344,17 +367,30 @@ describe("the SDK's exception names are all mapped on purpose", () => {
     const mapped = toCallerError(new cls({ message: "m", $metadata: { httpStatusCode: 400, requestId: "lam-1", attempts: 1 } }), {
       callerRequestId: CALLER_REQUEST_ID,
     });
-    expect(mapped).toStrictEqual({ code, message: expect.any(String), retryable: RETRYABLE_CODES.has(code), requestIds: { caller: CALLER_REQUEST_ID, callee: "lam-1" } });
+    expect(mapped).toStrictEqual({
+      code,
+      message: expect.any(String),
+      retryable: RETRYABLE_CODES.has(code),
+      requestIds: { caller: CALLER_REQUEST_ID, callee: "lam-1" },
+    });
   });
 
   it.each(Object.entries(STS_EXCEPTION_CODES))("STS %s (from the credential provider) maps to %s", (name, code) => {
     const cls = STS_CLASSES.get(name);
     expect(cls).toBeDefined();
     if (!cls) return;
-    const mapped = toCallerError(new StsCredentialError(new cls({ message: "m", $metadata: { httpStatusCode: 400, requestId: "sts-1" } })), {
-      callerRequestId: CALLER_REQUEST_ID,
+    const mapped = toCallerError(
+      new StsCredentialError(new cls({ message: "m", $metadata: { httpStatusCode: 400, requestId: "sts-1" } })),
+      {
+        callerRequestId: CALLER_REQUEST_ID,
+      },
+    );
+    expect(mapped).toStrictEqual({
+      code,
+      message: expect.stringContaining(name),
+      retryable: RETRYABLE_CODES.has(code),
+      requestIds: { caller: CALLER_REQUEST_ID, sts: "sts-1" },
     });
-    expect(mapped).toStrictEqual({ code, message: expect.stringContaining(name), retryable: RETRYABLE_CODES.has(code), requestIds: { caller: CALLER_REQUEST_ID, sts: "sts-1" } });
   });
 });
 
@@ -365,21 +401,28 @@ describe("toCallerError (property-based)", () => {
   it("maps every Lambda-side name, with any message, metadata and deadline context, to its intended code, never throwing", () => {
     const table = { ...UNMODELED_CODES, ...LAMBDA_EXCEPTION_CODES };
     fc.assert(
-      fc.property(fc.constantFrom(...lambdaNames), errorShape, fields, fc.constantFrom(...NODE_NETWORK_CODES), context, (name, shape, f, code, ctx) => {
-        const err = buildError(name, shape, f, code);
-        const mapped = toCallerError(err, { callerRequestId: CALLER_REQUEST_ID, ...ctx });
-        const expected = expectedCode(table, name, err, ctx.aborted === true, false);
-        expect({ name, code: mapped.code }).toEqual({ name, code: expected });
-        const callee = expectedRequestId(err);
-        expectWellFormed(mapped, { caller: CALLER_REQUEST_ID, ...(callee ? { callee } : {}) });
-        if (expected === "CALLEE_TIMEOUT") {
-          expect(mapped.message).toContain(`(${name})`);
-          if (ctx.budgetMs !== undefined) expect(mapped.message).toContain(`within ${ctx.budgetMs} ms`);
-        } else {
-          expect(mapped.message).toContain(clip(f.message));
-          if (expected === "THROTTLED" || expected === "INVOKE_FAILED") expect(mapped.message).toContain(name);
-        }
-      }),
+      fc.property(
+        fc.constantFrom(...lambdaNames),
+        errorShape,
+        fields,
+        fc.constantFrom(...NODE_NETWORK_CODES),
+        context,
+        (name, shape, f, code, ctx) => {
+          const err = buildError(name, shape, f, code);
+          const mapped = toCallerError(err, { callerRequestId: CALLER_REQUEST_ID, ...ctx });
+          const expected = expectedCode(table, name, err, ctx.aborted === true, false);
+          expect({ name, code: mapped.code }).toEqual({ name, code: expected });
+          const callee = expectedRequestId(err);
+          expectWellFormed(mapped, { caller: CALLER_REQUEST_ID, ...(callee ? { callee } : {}) });
+          if (expected === "CALLEE_TIMEOUT") {
+            expect(mapped.message).toContain(`(${name})`);
+            if (ctx.budgetMs !== undefined) expect(mapped.message).toContain(`within ${ctx.budgetMs} ms`);
+          } else {
+            expect(mapped.message).toContain(clip(f.message));
+            if (expected === "THROTTLED" || expected === "INVOKE_FAILED") expect(mapped.message).toContain(name);
+          }
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -387,15 +430,22 @@ describe("toCallerError (property-based)", () => {
   it("maps every name met while assuming the role (wrapped in StsCredentialError) to its intended code, whatever the deadline says", () => {
     const table = { ...UNMODELED_STS_CODES, ...STS_EXCEPTION_CODES };
     fc.assert(
-      fc.property(fc.constantFrom(...stsNames), errorShape, fields, fc.constantFrom(...NODE_NETWORK_CODES), context, (name, shape, f, code, ctx) => {
-        const cause = buildError(name, shape, f, code);
-        const mapped = toCallerError(new StsCredentialError(cause), { callerRequestId: CALLER_REQUEST_ID, ...ctx });
-        expect({ name, code: mapped.code }).toEqual({ name, code: expectedCode(table, name, cause, ctx.aborted === true, true) });
-        const sts = expectedRequestId(cause);
-        expectWellFormed(mapped, { caller: CALLER_REQUEST_ID, ...(sts ? { sts } : {}) });
-        expect(mapped.message).toContain(name);
-        expect(mapped.message).toContain(clip(f.message));
-      }),
+      fc.property(
+        fc.constantFrom(...stsNames),
+        errorShape,
+        fields,
+        fc.constantFrom(...NODE_NETWORK_CODES),
+        context,
+        (name, shape, f, code, ctx) => {
+          const cause = buildError(name, shape, f, code);
+          const mapped = toCallerError(new StsCredentialError(cause), { callerRequestId: CALLER_REQUEST_ID, ...ctx });
+          expect({ name, code: mapped.code }).toEqual({ name, code: expectedCode(table, name, cause, ctx.aborted === true, true) });
+          const sts = expectedRequestId(cause);
+          expectWellFormed(mapped, { caller: CALLER_REQUEST_ID, ...(sts ? { sts } : {}) });
+          expect(mapped.message).toContain(name);
+          expect(mapped.message).toContain(clip(f.message));
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -406,8 +456,21 @@ describe("toCallerError (property-based)", () => {
       anything,
       fc.constantFrom<unknown>(undefined, null, 0, -0, Number.NaN, "", Symbol("thrown"), Symbol(), 10n, () => undefined, []),
       fc.constant(null).map(() => Object.create(null) as unknown),
-      fc.record({ name: fc.oneof(fc.string({ maxLength: 100 }), longString(1000, 5000), anything), message: fc.oneof(message, anything), $metadata: fc.oneof(metadata, anything) }, { requiredKeys: [] }),
-      fc.constantFrom<unknown>({ toString: 1 }, { toString: () => ({}) }, { name: 5 }, { message: {} }, { [Symbol.toPrimitive]: () => ({}) }),
+      fc.record(
+        {
+          name: fc.oneof(fc.string({ maxLength: 100 }), longString(1000, 5000), anything),
+          message: fc.oneof(message, anything),
+          $metadata: fc.oneof(metadata, anything),
+        },
+        { requiredKeys: [] },
+      ),
+      fc.constantFrom<unknown>(
+        { toString: 1 },
+        { toString: () => ({}) },
+        { name: 5 },
+        { message: {} },
+        { [Symbol.toPrimitive]: () => ({}) },
+      ),
     );
     fc.assert(
       fc.property(odd, context, (thrown, ctx) => {
@@ -431,7 +494,16 @@ describe("toCallerError (property-based)", () => {
 describe("fromFunctionError (property-based)", () => {
   it("maps any error payload of a FunctionError to CALLEE_ERROR or CALLEE_TIMEOUT, never throwing", () => {
     const payload = fc.oneof(
-      fc.record({ errorType: fc.oneof(fc.string(), fc.constantFrom("Sandbox.Timedout", "DemoFailure", "Runtime.ExitError")), errorMessage: message, trace: fc.array(fc.string()) }, { requiredKeys: [] }).map((p) => JSON.stringify(p)),
+      fc
+        .record(
+          {
+            errorType: fc.oneof(fc.string(), fc.constantFrom("Sandbox.Timedout", "DemoFailure", "Runtime.ExitError")),
+            errorMessage: message,
+            trace: fc.array(fc.string()),
+          },
+          { requiredKeys: [] },
+        )
+        .map((p) => JSON.stringify(p)),
       fc.jsonValue().map((v) => JSON.stringify(v)),
       fc.string(),
       fc.constant(undefined),

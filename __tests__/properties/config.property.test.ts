@@ -20,7 +20,8 @@ function problemsOf(raw: unknown): readonly string[] | undefined {
     validateConfig(raw);
     return undefined;
   } catch (err) {
-    if (!(err instanceof ConfigValidationError)) throw new Error(`validateConfig threw something other than ConfigValidationError: ${String(err)}`);
+    if (!(err instanceof ConfigValidationError))
+      throw new Error(`validateConfig threw something other than ConfigValidationError: ${String(err)}`);
     return err.problems;
   }
 }
@@ -39,9 +40,20 @@ const DIGITS = "0123456789";
 const HEX = "0123456789abcdef";
 const ROLE_NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+=,.@-";
 const PARTITIONS = ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"];
-const REGIONS = ["eu-west-1", "us-east-1", "ap-southeast-2", "cn-north-1", "us-gov-west-1", "us-iso-east-1", "us-isob-east-1", "eu-central-2", "me-south-1"];
+const REGIONS = [
+  "eu-west-1",
+  "us-east-1",
+  "ap-southeast-2",
+  "cn-north-1",
+  "us-gov-west-1",
+  "us-iso-east-1",
+  "us-isob-east-1",
+  "eu-central-2",
+  "me-south-1",
+];
 
-const chars = (alphabet: string, min: number, max: number) => fc.string({ unit: fc.constantFrom(...alphabet), minLength: min, maxLength: max });
+const chars = (alphabet: string, min: number, max: number) =>
+  fc.string({ unit: fc.constantFrom(...alphabet), minLength: min, maxLength: max });
 /** Exactly `n` characters of `alphabet`. */
 const exactly = (alphabet: string, n: number) => chars(alphabet, n, n);
 /** `min..max` characters of `alphabet`, the boundary lengths as likely as all others together. */
@@ -50,7 +62,11 @@ const charsWithEdges = (alphabet: string, min: number, max: number) =>
 
 const accountId = exactly(DIGITS, 12);
 const twoAccounts = fc.uniqueArray(accountId, { minLength: 2, maxLength: 2 }).map(([caller, callee]) => ({ caller, callee }));
-const awsId = (prefix: string) => fc.constantFrom(8, 17).chain((n) => exactly(HEX, n)).map((hex) => `${prefix}-${hex}`);
+const awsId = (prefix: string) =>
+  fc
+    .constantFrom(8, 17)
+    .chain((n) => exactly(HEX, n))
+    .map((hex) => `${prefix}-${hex}`);
 const vpcId = awsId("vpc");
 const subnetId = awsId("subnet");
 const subnetIds = fc.uniqueArray(subnetId, { minLength: 1, maxLength: 6 });
@@ -59,7 +75,9 @@ const roleName = fc.oneof(chars(ROLE_NAME_CHARS, 1, 64), exactly(ROLE_NAME_CHARS
 /** IAM role paths: `/`, or `/seg/.../`; in the ARN the leading slash is the one after `role`. */
 const rolePath = fc.array(chars(ROLE_NAME_CHARS, 1, 20), { maxLength: 4 }).map((segments) => segments.map((s) => `${s}/`).join(""));
 const roleArn = (account: string) =>
-  fc.tuple(fc.constantFrom(...PARTITIONS), rolePath, roleName).map(([partition, p, name]) => `arn:${partition}:iam::${account}:role/${p}${name}`);
+  fc
+    .tuple(fc.constantFrom(...PARTITIONS), rolePath, roleName)
+    .map(([partition, p, name]) => `arn:${partition}:iam::${account}:role/${p}${name}`);
 
 const uuid = fc.tuple(exactly(HEX, 8), exactly(HEX, 4), exactly(HEX, 4), exactly(HEX, 4), exactly(HEX, 12)).map((parts) => parts.join("-"));
 const kmsKeyArn = fc
@@ -76,11 +94,21 @@ const validConfig: fc.Arbitrary<Raw> = twoAccounts.chain(({ caller, callee }) =>
         callerSubnetIds: subnetIds,
         calleeSubnetIds: subnetIds,
         // Each side reaches its account with a deploy role, a profile, or neither.
-        callerAccess: fc.oneof(roleArn(caller).map((arn) => ({ callerDeployRoleArn: arn })), fc.constant({ callerProfile: "account-a" }), fc.constant({})),
-        calleeAccess: fc.oneof(roleArn(callee).map((arn) => ({ calleeDeployRoleArn: arn })), fc.constant({ calleeProfile: "account-b" }), fc.constant({})),
+        callerAccess: fc.oneof(
+          roleArn(caller).map((arn) => ({ callerDeployRoleArn: arn })),
+          fc.constant({ callerProfile: "account-a" }),
+          fc.constant({}),
+        ),
+        calleeAccess: fc.oneof(
+          roleArn(callee).map((arn) => ({ calleeDeployRoleArn: arn })),
+          fc.constant({ calleeProfile: "account-b" }),
+          fc.constant({}),
+        ),
         // Outside the demo accounts the state key is required: a key of account A in the state region, or a bootstrap-only synth.
         kms: fc.option(
-          fc.tuple(fc.constantFrom(...PARTITIONS), uuid).map(([partition, id]) => `arn:${partition}:kms:${DEMO_DEFAULTS.stateRegion}:${caller}:key/${id}`),
+          fc
+            .tuple(fc.constantFrom(...PARTITIONS), uuid)
+            .map(([partition, id]) => `arn:${partition}:kms:${DEMO_DEFAULTS.stateRegion}:${caller}:key/${id}`),
           { nil: undefined },
         ),
       },
@@ -110,17 +138,44 @@ const replaceOne = (s: string, replacement: fc.Arbitrary<string>) =>
 
 const UNICODE_DIGITS = ["٠", "٣", "۵", "०", "৯", "๓", "０", "９", "𝟎", "𝟗", "²", "①"];
 const WHITESPACE = [" ", "\t", "\n", "\r", "\u00a0", "\u2003", "\ufeff"];
-const asciiNonDigit = fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)).filter((c) => !/[0-9]/.test(c));
-const notAString = fc.oneof(fc.integer(), fc.double(), fc.boolean(), fc.array(fc.string(), { maxLength: 2 }), fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 }));
+const asciiNonDigit = fc
+  .integer({ min: 0x20, max: 0x7e })
+  .map((c) => String.fromCharCode(c))
+  .filter((c) => !/[0-9]/.test(c));
+const notAString = fc.oneof(
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.array(fc.string(), { maxLength: 2 }),
+  fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 }),
+);
 
 const malformedAccountId: fc.Arbitrary<Labelled> = fc.oneof(
   label("shorter", charsWithEdges(DIGITS, 0, 11)),
   label("longer", charsWithEdges(DIGITS, 13, 40)),
-  label("a letter or symbol", accountId.chain((a) => replaceOne(a, asciiNonDigit))),
+  label(
+    "a letter or symbol",
+    accountId.chain((a) => replaceOne(a, asciiNonDigit)),
+  ),
   label("only letters", exactly("abcdefghijklmnopqrstuvwxyzABCDEF", 12)),
-  label("whitespace", accountId.chain((a) => fc.oneof(replaceOne(a, fc.constantFrom(...WHITESPACE)), fc.constantFrom(...WHITESPACE).map((w) => `${a}${w}`), fc.constantFrom(...WHITESPACE).map((w) => `${w}${a}`)))),
-  label("a unicode digit", accountId.chain((a) => replaceOne(a, fc.constantFrom(...UNICODE_DIGITS)))),
-  label("all unicode digits", fc.array(fc.constantFrom(...UNICODE_DIGITS), { minLength: 12, maxLength: 12 }).map((d) => d.join(""))),
+  label(
+    "whitespace",
+    accountId.chain((a) =>
+      fc.oneof(
+        replaceOne(a, fc.constantFrom(...WHITESPACE)),
+        fc.constantFrom(...WHITESPACE).map((w) => `${a}${w}`),
+        fc.constantFrom(...WHITESPACE).map((w) => `${w}${a}`),
+      ),
+    ),
+  ),
+  label(
+    "a unicode digit",
+    accountId.chain((a) => replaceOne(a, fc.constantFrom(...UNICODE_DIGITS))),
+  ),
+  label(
+    "all unicode digits",
+    fc.array(fc.constantFrom(...UNICODE_DIGITS), { minLength: 12, maxLength: 12 }).map((d) => d.join("")),
+  ),
   label("a number", fc.oneof(fc.integer({ min: 100_000_000_000, max: 999_999_999_999 }), fc.integer(), fc.double())),
   label("another type", notAString),
   label("null", fc.constant(null)),
@@ -132,7 +187,22 @@ const malformedAwsId = (prefix: string): fc.Arbitrary<Labelled> => {
   return fc.oneof(
     label(
       "wrong prefix",
-      fc.tuple(fc.constantFrom(`${prefix.toUpperCase()}-`, `${prefix}_`, prefix, `${prefix}--`, `${other}-`, "sg-", "", ` ${prefix}-`, `${prefix[0]}-`), fc.constantFrom(8, 17).chain((n) => exactly(HEX, n))).map(([p, h]) => p + h),
+      fc
+        .tuple(
+          fc.constantFrom(
+            `${prefix.toUpperCase()}-`,
+            `${prefix}_`,
+            prefix,
+            `${prefix}--`,
+            `${other}-`,
+            "sg-",
+            "",
+            ` ${prefix}-`,
+            `${prefix[0]}-`,
+          ),
+          fc.constantFrom(8, 17).chain((n) => exactly(HEX, n)),
+        )
+        .map(([p, h]) => p + h),
     ),
     label(
       "wrong length",
@@ -147,7 +217,9 @@ const malformedAwsId = (prefix: string): fc.Arbitrary<Labelled> => {
       fc
         .constantFrom(8, 17)
         .chain((n) => exactly(HEX, n - 1))
-        .chain((h) => fc.tuple(fc.nat({ max: h.length }), fc.constantFrom(..."ABCDEF")).map(([i, c]) => `${prefix}-${h.slice(0, i)}${c}${h.slice(i)}`)),
+        .chain((h) =>
+          fc.tuple(fc.nat({ max: h.length }), fc.constantFrom(..."ABCDEF")).map(([i, c]) => `${prefix}-${h.slice(0, i)}${c}${h.slice(i)}`),
+        ),
     ),
     label(
       "a non-hex character",
@@ -157,7 +229,10 @@ const malformedAwsId = (prefix: string): fc.Arbitrary<Labelled> => {
         .chain((h) => replaceOne(h, fc.constantFrom(..."ghijklmnopqrstuvwxyzG-_. /\n:é０")))
         .map((h) => `${prefix}-${h}`),
     ),
-    label("surrounding whitespace", awsId(prefix).chain((id) => fc.constantFrom(...WHITESPACE).chain((w) => fc.constantFrom(`${id}${w}`, `${w}${id}`)))),
+    label(
+      "surrounding whitespace",
+      awsId(prefix).chain((id) => fc.constantFrom(...WHITESPACE).chain((w) => fc.constantFrom(`${id}${w}`, `${w}${id}`))),
+    ),
     label("empty", fc.constant("")),
     label("another type", notAString),
   );
@@ -176,13 +251,28 @@ const malformedSubnetList: fc.Arbitrary<Labelled> = fc.oneof(
       list.splice(at % (good.length + 1), 0, bad);
       return [`an entry with ${what}`, list] as Labelled;
     }),
-  label("a null entry", subnetIds.map((good) => [...good, null])),
-  label("duplicates", subnetIds.chain((good) => fc.nat({ max: good.length - 1 }).map((i) => [...good, good[i]]))),
+  label(
+    "a null entry",
+    subnetIds.map((good) => [...good, null]),
+  ),
+  label(
+    "duplicates",
+    subnetIds.chain((good) => fc.nat({ max: good.length - 1 }).map((i) => [...good, good[i]])),
+  ),
   label("empty list", fc.constant([])),
   label("a single id instead of a list", subnetId),
-  label("a comma-joined string", subnetIds.map((good) => good.join(","))),
-  label("a nested list", subnetIds.map((good) => [good])),
-  label("a hole", subnetIds.map((good) => Object.assign(new Array<unknown>(good.length + 1), Object.fromEntries(good.map((id, i) => [i + 1, id]))))),
+  label(
+    "a comma-joined string",
+    subnetIds.map((good) => good.join(",")),
+  ),
+  label(
+    "a nested list",
+    subnetIds.map((good) => [good]),
+  ),
+  label(
+    "a hole",
+    subnetIds.map((good) => Object.assign(new Array<unknown>(good.length + 1), Object.fromEntries(good.map((id, i) => [i + 1, id])))),
+  ),
   label("another type", fc.oneof(fc.integer(), fc.boolean(), fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 }), fc.constant(null))),
 );
 
@@ -192,12 +282,25 @@ const malformedRoleArn = (account: string): fc.Arbitrary<Labelled> => {
     fc.tuple(roleArn(account), to).map(([arn, replacement]) => [what, arn.replace(from, replacement)] as Labelled);
   return fc.oneof(
     swap(/^arn:/, fc.constantFrom("", "ARN:", "arn ", "arn::", "urn:"), "bad arn: prefix"),
-    swap(/^arn:[a-z-]+:/, fc.constantFrom("arn:AWS:", "arn::", "arn:aw:", "arn:awsx:", "arn:aws-:", "arn:aws--cn:", "arn:aws-CN:", "arn:amazon:"), "bad partition"),
+    swap(
+      /^arn:[a-z-]+:/,
+      fc.constantFrom("arn:AWS:", "arn::", "arn:aw:", "arn:awsx:", "arn:aws-:", "arn:aws--cn:", "arn:aws-CN:", "arn:amazon:"),
+      "bad partition",
+    ),
     swap(/:iam::/, fc.constantFrom(":IAM::", ":sts::", ":lambda::", ":iam:eu-west-1:", ":iam:::"), "bad service or region"),
-    fc.tuple(roleArn(account), malformedAccountId.filter(([, v]) => typeof v === "string" && !v.includes(":"))).map(([arn, [what, bad]]) => [`account ${what}`, arn.replace(`::${account}:`, `::${String(bad)}:`)] as Labelled),
+    fc
+      .tuple(
+        roleArn(account),
+        malformedAccountId.filter(([, v]) => typeof v === "string" && !v.includes(":")),
+      )
+      .map(([arn, [what, bad]]) => [`account ${what}`, arn.replace(`::${account}:`, `::${String(bad)}:`)] as Labelled),
     swap(/:role\//, fc.constantFrom(":user/", ":group/", ":Role/", ":role:", ":assumed-role/", ":role", ":policy/"), "not a role"),
-    fc.tuple(fc.constantFrom(...PARTITIONS), rolePath).map(([p, rp]) => ["no role name (trailing slash)", `arn:${p}:iam::${account}:role/${rp}`] as Labelled),
-    fc.tuple(fc.constantFrom(...PARTITIONS), rolePath, chars(ROLE_NAME_CHARS, 65, 100)).map(([p, rp, n]) => ["role name over 64 characters", `arn:${p}:iam::${account}:role/${rp}${n}`] as Labelled),
+    fc
+      .tuple(fc.constantFrom(...PARTITIONS), rolePath)
+      .map(([p, rp]) => ["no role name (trailing slash)", `arn:${p}:iam::${account}:role/${rp}`] as Labelled),
+    fc
+      .tuple(fc.constantFrom(...PARTITIONS), rolePath, chars(ROLE_NAME_CHARS, 65, 100))
+      .map(([p, rp, n]) => ["role name over 64 characters", `arn:${p}:iam::${account}:role/${rp}${n}`] as Labelled),
     fc
       .tuple(roleArn(account), fc.constantFrom(" ", "*", "#", "?", "é", "\n", ":", "!", "%"))
       .map(([arn, c]) => [`a ${JSON.stringify(c)} in the role name`, `${arn}${c}`] as Labelled),
@@ -213,17 +316,26 @@ const malformedKmsKeyArn: fc.Arbitrary<Labelled> = (() => {
     swap(/^arn:/, fc.constantFrom("", "ARN:", "arn "), "bad arn: prefix"),
     swap(/^arn:[a-z-]+:/, fc.constantFrom("arn:AWS:", "arn::", "arn:awsx:", "arn:aws-:"), "bad partition"),
     swap(/:kms:/, fc.constantFrom(":KMS:", ":kms2:", ":s3:", "::"), "bad service"),
-    swap(/:kms:[^:]+:/, fc.constantFrom(":kms::", ":kms:-:", ":kms:EU-WEST-1:", ":kms:eu-west:", ":kms:euwest1:", ":kms:1:", ":kms:eu-west-123:"), "bad region"),
+    swap(
+      /:kms:[^:]+:/,
+      fc.constantFrom(":kms::", ":kms:-:", ":kms:EU-WEST-1:", ":kms:eu-west:", ":kms:euwest1:", ":kms:1:", ":kms:eu-west-123:"),
+      "bad region",
+    ),
     swap(/:\d{12}:key\//, fc.constantFrom(":12345678901:key/", ":1234567890123:key/", ":12345678901a:key/", "::key/"), "bad account"),
     swap(/:key\//, fc.constantFrom(":alias/", ":keys/", ":Key/", ":key:", ":key//"), "not a key"),
     swap(/key\/.*$/, fc.constantFrom("key/" + "-".repeat(36), "key/" + "0".repeat(32), "key/" + "0".repeat(36)), "key id not a UUID"),
-    fc.tuple(kmsKeyArn, fc.constantFrom(..."ABCDEFghz")).map(([arn, c]) => ["key id with a non-lowercase-hex character", arn.replace(/[0-9a-f](?=[0-9a-f-]*$)/, c)] as Labelled),
-    fc.tuple(kmsKeyArn, fc.nat({ max: 35 })).map(([arn, i]) => {
-      const id = arn.slice(-36);
-      const moved = id.replace(/-/g, "").slice(0, 32);
-      const regrouped = `${moved.slice(0, i % 32)}-${moved.slice(i % 32)}`.padEnd(36, "0");
-      return ["key id with wrong grouping", arn.slice(0, -36) + regrouped] as Labelled;
-    }).filter(([, v]) => !/key\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(v as string)),
+    fc
+      .tuple(kmsKeyArn, fc.constantFrom(..."ABCDEFghz"))
+      .map(([arn, c]) => ["key id with a non-lowercase-hex character", arn.replace(/[0-9a-f](?=[0-9a-f-]*$)/, c)] as Labelled),
+    fc
+      .tuple(kmsKeyArn, fc.nat({ max: 35 }))
+      .map(([arn, i]) => {
+        const id = arn.slice(-36);
+        const moved = id.replace(/-/g, "").slice(0, 32);
+        const regrouped = `${moved.slice(0, i % 32)}-${moved.slice(i % 32)}`.padEnd(36, "0");
+        return ["key id with wrong grouping", arn.slice(0, -36) + regrouped] as Labelled;
+      })
+      .filter(([, v]) => !/key\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(v as string)),
     swap(/$/, fc.constantFrom("0", "/", " ", "\n"), "something after the key id"),
     label("another type", notAString),
   );
@@ -280,7 +392,13 @@ describe("validateConfig (property-based)", () => {
         validConfig.chain((raw) => {
           const account = raw[`${side}AccountId`] as string;
           const otherAccount = accountId.filter((a) => a !== account);
-          return fc.tuple(fc.constant(raw), fc.oneof(malformedRoleArn(account), otherAccount.chain((a) => label("a role in another account", roleArn(a)))));
+          return fc.tuple(
+            fc.constant(raw),
+            fc.oneof(
+              malformedRoleArn(account),
+              otherAccount.chain((a) => label("a role in another account", roleArn(a))),
+            ),
+          );
         }),
         ([raw, [what, value]]) => {
           const { [`${side}Profile`]: _profile, ...rest } = raw;
@@ -306,10 +424,13 @@ describe("validateConfig (property-based)", () => {
       .map(([key, at, how]) => {
         const i = at % (how === "swap" ? key.length - 1 : key.length);
         const typo =
-          how === "drop" ? key.slice(0, i) + key.slice(i + 1)
-          : how === "double" ? key.slice(0, i + 1) + key.slice(i)
-          : how === "swap" ? key.slice(0, i) + key[i + 1] + key[i] + key.slice(i + 2)
-          : key.slice(0, i) + (key[i] === key[i].toUpperCase() ? key[i].toLowerCase() : key[i].toUpperCase()) + key.slice(i + 1);
+          how === "drop"
+            ? key.slice(0, i) + key.slice(i + 1)
+            : how === "double"
+              ? key.slice(0, i + 1) + key.slice(i)
+              : how === "swap"
+                ? key.slice(0, i) + key[i + 1] + key[i] + key.slice(i + 2)
+                : key.slice(0, i) + (key[i] === key[i].toUpperCase() ? key[i].toLowerCase() : key[i].toUpperCase()) + key.slice(i + 1);
         return { key, typo };
       })
       .filter(({ typo }) => !(CONFIG_KEYS as string[]).includes(typo));
@@ -331,7 +452,9 @@ describe("validateConfig (property-based)", () => {
       anything,
       // Known fields with arbitrary values, alone or over a valid configuration.
       fc.dictionary(fc.constantFrom(...CONFIG_KEYS), anything, { maxKeys: 6 }),
-      fc.tuple(validConfig, fc.dictionary(fc.oneof(fc.constantFrom(...CONFIG_KEYS), fc.string()), anything, { maxKeys: 3 })).map(([raw, over]) => ({ ...raw, ...over })),
+      fc
+        .tuple(validConfig, fc.dictionary(fc.oneof(fc.constantFrom(...CONFIG_KEYS), fc.string()), anything, { maxKeys: 3 }))
+        .map(([raw, over]) => ({ ...raw, ...over })),
     );
     fc.assert(
       fc.property(input, (raw) => {
@@ -365,16 +488,25 @@ describe("loadConfig (property-based)", () => {
     try {
       return { config: loadConfig({ env: {}, cwd: dir, ...options }) };
     } catch (err) {
-      if (!(err instanceof ConfigValidationError)) throw new Error(`loadConfig threw something other than ConfigValidationError: ${String(err)}`);
+      if (!(err instanceof ConfigValidationError))
+        throw new Error(`loadConfig threw something other than ConfigValidationError: ${String(err)}`);
       return { problems: err.problems };
     }
   };
 
   it("throws nothing but ConfigValidationError for any cdktf.json context and any XACCT_* environment", () => {
-    const envValue = fc.oneof(fc.string({ maxLength: 30 }), subnetIds.map((ids) => ids.join(", ")), accountId, fc.integer().map(String));
+    const envValue = fc.oneof(
+      fc.string({ maxLength: 30 }),
+      subnetIds.map((ids) => ids.join(", ")),
+      accountId,
+      fc.integer().map(String),
+    );
     fc.assert(
       fc.property(
-        fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.dictionary(fc.constantFrom(...CONFIG_KEYS), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 })),
+        fc.oneof(
+          fc.jsonValue({ maxDepth: 3 }),
+          fc.dictionary(fc.constantFrom(...CONFIG_KEYS), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }),
+        ),
         fc.dictionary(fc.constantFrom(...CONFIG_KEYS).map(envVarName), envValue, { maxKeys: 4 }),
         (context, env) => {
           const { config, problems } = load({ context, env });

@@ -23,7 +23,10 @@ it("applies with the synthesized local backend and keeps the state in terraform-
   const stackDir = path.join(root, "cdktf.out", "stacks", "bootstrap");
   fs.mkdirSync(stackDir, { recursive: true });
   // The stack's own backend block, verbatim; a built-in resource stands in for the AWS ones.
-  const config = { terraform: { backend: synthesized.terraform.backend }, resource: { terraform_data: { marker: { input: "bootstrap" } } } };
+  const config = {
+    terraform: { backend: synthesized.terraform.backend },
+    resource: { terraform_data: { marker: { input: "bootstrap" } } },
+  };
   fs.writeFileSync(path.join(stackDir, "main.tf.json"), JSON.stringify(config, null, 2));
 
   const init = terraform(stackDir, cliConfig, ["init", "-input=false", "-no-color"]);

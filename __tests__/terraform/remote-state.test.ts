@@ -44,7 +44,10 @@ beforeAll(() => {
   cliConfig = path.join(tmp, "empty.tfrc");
   fs.writeFileSync(cliConfig, "");
   // jest's global setup synthesized cdktf.out when it was missing or stale.
-  synthesized = { caller: readJson(path.join(OUT_DIR, "stacks", "caller", "cdk.tf.json")), callee: readJson(path.join(OUT_DIR, "stacks", "callee", "cdk.tf.json")) };
+  synthesized = {
+    caller: readJson(path.join(OUT_DIR, "stacks", "caller", "cdk.tf.json")),
+    callee: readJson(path.join(OUT_DIR, "stacks", "callee", "cdk.tf.json")),
+  };
   recordedConfig = readJson(path.join(OUT_DIR, CONFIG_RECORD_FILE));
   const externalId = recordedConfig.externalId === undefined ? "xacct-terraform-test-external-id" : undefined;
   const variant = synthAll({ ...recordedConfig, externalId });
@@ -122,11 +125,21 @@ function planWith(caseName: string, caller: Json, state: Outputs | undefined, op
   return { dir, plan: terraform(dir, cliConfig, ["plan", "-input=false", "-no-color", "-out=plan.tfplan"]) };
 }
 
-const docOf = (name: string, json: Json): StackDoc => ({ name, dir: path.join(tmp, name), file: path.join(tmp, name, "cdk.tf.json"), json });
+const docOf = (name: string, json: Json): StackDoc => ({
+  name,
+  dir: path.join(tmp, name),
+  file: path.join(tmp, name, "cdk.tf.json"),
+  json,
+});
 
 /** What the callee stack outputs (resolved by the local model from its synthesized JSON): the state it writes when applied. */
 function calleeOutputs(stacks: { caller: Json; callee: Json }): Outputs {
-  const resolver = new Resolver(new Map([["callee", docOf("callee", stacks.callee)], ["caller", docOf("caller", stacks.caller)]]));
+  const resolver = new Resolver(
+    new Map([
+      ["callee", docOf("callee", stacks.callee)],
+      ["caller", docOf("caller", stacks.caller)],
+    ]),
+  );
   return resolver.outputs("callee") as Outputs;
 }
 
@@ -178,7 +191,9 @@ describe("the synthesized caller stack, as terraform reads it", () => {
     // Every output the caller reads anywhere (environment, policy, preconditions) has a default,
     // so a state lacking one reaches the preconditions instead of failing on the reference.
     const { block } = remoteStateOf(synthesized.caller);
-    const read = new Set([...JSON.stringify(synthesized.caller).matchAll(/data\.terraform_remote_state\.[\w-]+\.outputs\.(\w+)/g)].map((m) => m[1]));
+    const read = new Set(
+      [...JSON.stringify(synthesized.caller).matchAll(/data\.terraform_remote_state\.[\w-]+\.outputs\.(\w+)/g)].map((m) => m[1]),
+    );
     expect([...read].sort()).toEqual(Object.keys(block.defaults).sort());
     // The callee really declares them all: a state it writes has no reason to lack one.
     for (const output of read) expect(Object.keys(synthesized.callee.output)).toContain(output);
@@ -227,7 +242,7 @@ describe("terraform plan on the caller's remote state (real terraform, built-in 
 
   it.each([
     [CALLEE_OUTPUT.functionArn, 'its callee_function_arn is ""'],
-    [CALLEE_OUTPUT.externalIdRequired, 'external_id_required = missing, but this caller expects'],
+    [CALLEE_OUTPUT.externalIdRequired, "external_id_required = missing, but this caller expects"],
   ])("(b) stops on its own precondition when the state lacks %s", (output, shown) => {
     const state = without(expected, output);
     const { plan } = planWith(`b-no-${output}`, synthesized.caller, state);
@@ -272,7 +287,9 @@ describe("terraform plan on the caller's remote state (real terraform, built-in 
     const state = { ...expected, [CALLEE_OUTPUT.functionArn]: other };
     const { plan } = planWith("d-other-function", synthesized.caller, state);
     const model = modelVerdict(synthesized.caller, synthesized.callee, state)!;
-    expect(model.message).toContain(`does not describe callee function ${expected[CALLEE_OUTPUT.functionArn]}: its callee_function_arn is "${other}"`);
+    expect(model.message).toContain(
+      `does not describe callee function ${expected[CALLEE_OUTPUT.functionArn]}: its callee_function_arn is "${other}"`,
+    );
     expectPreconditionFailures(plan, 1, [model.message]);
   });
 
@@ -301,7 +318,9 @@ describe("terraform plan on the caller's remote state (real terraform, built-in 
   });
 
   it("without the defaults, the same state fails on 'Unsupported attribute' before any precondition (the problem the defaults fix)", () => {
-    const { plan } = planWith("control-no-defaults", synthesized.caller, without(expected, CALLEE_OUTPUT.invokerRoleArn), { keepDefaults: false });
+    const { plan } = planWith("control-no-defaults", synthesized.caller, without(expected, CALLEE_OUTPUT.invokerRoleArn), {
+      keepDefaults: false,
+    });
     expect(plan.status).toBe(1);
     expect(plan.flat).toContain("Error: Unsupported attribute");
     expect(plan.flat).toContain(`This object does not have an attribute named "${CALLEE_OUTPUT.invokerRoleArn}".`);

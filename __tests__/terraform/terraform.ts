@@ -17,7 +17,8 @@ export interface TerraformRun {
 }
 
 /** Environment variables that would change what terraform does here; the tests set their own. */
-const INHERITED_TF_VARIABLES = /^TF_(CLI_ARGS.*|WORKSPACE|DATA_DIR|LOG.*|PLUGIN_CACHE.*|INPUT|VAR_.*|REATTACH_PROVIDERS|IN_AUTOMATION|CLI_CONFIG_FILE)$/;
+const INHERITED_TF_VARIABLES =
+  /^TF_(CLI_ARGS.*|WORKSPACE|DATA_DIR|LOG.*|PLUGIN_CACHE.*|INPUT|VAR_.*|REATTACH_PROVIDERS|IN_AUTOMATION|CLI_CONFIG_FILE)$/;
 
 export function terraformEnv(cliConfigFile: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};

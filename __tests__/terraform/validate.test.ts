@@ -54,42 +54,43 @@ function findNamed(dir: string, name: string): string[] {
 }
 
 describe("scripts/validate.sh on the synthesized stacks", () => {
-  it(
-    "validates every stack, or, where the AWS provider cannot be downloaded (as on a machine without registry access), says so in one sentence and exits 2",
-    () => {
-      const stacks = fs.readdirSync(STACKS).filter((name) => fs.existsSync(path.join(STACKS, name, "cdk.tf.json")));
-      expect(stacks.length).toBeGreaterThanOrEqual(2);
-      const logDir = path.join(tmp, "synthesized-logs");
-      const run = validate(STACKS, logDir);
-      if (run.status === 2) {
-        expect(run.stdout).toBe("");
-        const lines = run.stderr.trim().split("\n");
-        expect(lines).toHaveLength(1);
-        const logFile = /\(terraform's output: (\S+)\)/.exec(lines[0])?.[1];
-        expect(lines[0]).toBe(
-          `validate: the hashicorp/aws provider could not be downloaded from registry.terraform.io (terraform's output: ${logFile}), ` +
-            `so validation cannot run on this machine: run make validate on a machine with registry access, or there run ` +
-            `terraform init -backend=false && terraform validate in ${STACKS}/<stack>.`,
-        );
-        // The log holds what terraform really said: it could not reach the registry.
-        expect(path.dirname(logFile!)).toBe(logDir);
-        const log = fs.readFileSync(logFile!, "utf8");
-        expect(log).toContain("hashicorp/aws");
-        expect(log).toMatch(/Failed to query available provider packages|Failed to install provider|could not connect to registry\.terraform\.io/);
-      } else {
-        // The registry is reachable here: then every stack must be valid.
-        expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: "" });
-        for (const name of stacks) expect(run.stdout).toContain(`validate: stack ${name} is valid`);
-      }
-      expect(findNamed(STACKS, ".terraform")).toEqual([]);
-      expect(findNamed(STACKS, ".terraform.lock.hcl")).toEqual([]);
-    },
-    600_000,
-  );
+  it("validates every stack, or, where the AWS provider cannot be downloaded (as on a machine without registry access), says so in one sentence and exits 2", () => {
+    const stacks = fs.readdirSync(STACKS).filter((name) => fs.existsSync(path.join(STACKS, name, "cdk.tf.json")));
+    expect(stacks.length).toBeGreaterThanOrEqual(2);
+    const logDir = path.join(tmp, "synthesized-logs");
+    const run = validate(STACKS, logDir);
+    if (run.status === 2) {
+      expect(run.stdout).toBe("");
+      const lines = run.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      const logFile = /\(terraform's output: (\S+)\)/.exec(lines[0])?.[1];
+      expect(lines[0]).toBe(
+        `validate: the hashicorp/aws provider could not be downloaded from registry.terraform.io (terraform's output: ${logFile}), ` +
+          `so validation cannot run on this machine: run make validate on a machine with registry access, or there run ` +
+          `terraform init -backend=false && terraform validate in ${STACKS}/<stack>.`,
+      );
+      // The log holds what terraform really said: it could not reach the registry.
+      expect(path.dirname(logFile!)).toBe(logDir);
+      const log = fs.readFileSync(logFile!, "utf8");
+      expect(log).toContain("hashicorp/aws");
+      expect(log).toMatch(
+        /Failed to query available provider packages|Failed to install provider|could not connect to registry\.terraform\.io/,
+      );
+    } else {
+      // The registry is reachable here: then every stack must be valid.
+      expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: "" });
+      for (const name of stacks) expect(run.stdout).toContain(`validate: stack ${name} is valid`);
+    }
+    expect(findNamed(STACKS, ".terraform")).toEqual([]);
+    expect(findNamed(STACKS, ".terraform.lock.hcl")).toEqual([]);
+  }, 600_000);
 });
 
 describe("scripts/validate.sh on stacks terraform can init offline (built-in provider only)", () => {
-  const valid = JSON.stringify({ resource: { terraform_data: { marker: { input: "ok" } } }, output: { marker: { value: "${terraform_data.marker.output}" } } });
+  const valid = JSON.stringify({
+    resource: { terraform_data: { marker: { input: "ok" } } },
+    output: { marker: { value: "${terraform_data.marker.output}" } },
+  });
 
   it("passes valid stacks, working on copies: nothing is written into the stacks' folders", () => {
     const root = path.join(tmp, "valid");
@@ -124,7 +125,9 @@ describe("scripts/validate.sh on stacks terraform can init offline (built-in pro
     const logDir = path.join(tmp, "unreadable-logs");
     const run = validate(root, logDir);
     expect(run.status).toBe(1);
-    expect(run.stderr.trim()).toBe(`validate: terraform init -backend=false failed for stack broken, and not for a download: see ${logDir}/broken.log.`);
+    expect(run.stderr.trim()).toBe(
+      `validate: terraform init -backend=false failed for stack broken, and not for a download: see ${logDir}/broken.log.`,
+    );
     expect(fs.readFileSync(path.join(logDir, "broken.log"), "utf8")).toMatch(/Error: /);
   });
 
@@ -137,7 +140,9 @@ describe("scripts/validate.sh on stacks terraform can init offline (built-in pro
       encoding: "utf8",
     });
     expect(result.status).toBe(2);
-    expect(result.stderr).toBe("validate: terraform is not on PATH, so validation cannot run here: install Terraform >= 1.10 and run make validate again.\n");
+    expect(result.stderr).toBe(
+      "validate: terraform is not on PATH, so validation cannot run here: install Terraform >= 1.10 and run make validate again.\n",
+    );
   });
 
   it("says to synthesize first when there is no stack", () => {

@@ -20,9 +20,16 @@ interface Run {
  * not reproduce the crash reliably: jest may have drained the whole report by then.)
  */
 function verifyWithClosedStdout(args: string[], command: "node" | "npm" = "node"): Promise<Run> {
-  const [file, argv] = command === "npm" ? ["npm", ["run", "--silent", "verify", "--", ...args]] : [process.execPath, ["--import", "tsx", "verify/cli.ts", ...args]];
+  const [file, argv] =
+    command === "npm"
+      ? ["npm", ["run", "--silent", "verify", "--", ...args]]
+      : [process.execPath, ["--import", "tsx", "verify/cli.ts", ...args]];
   return new Promise((resolve, reject) => {
-    const child = spawn(file as string, argv as string[], { cwd: PROJECT_ROOT, env: { ...process.env, CHECKPOINT_DISABLE: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(file as string, argv as string[], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, CHECKPOINT_DISABLE: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stderr = "";
     child.stderr.setEncoding("utf8");
     child.stderr.on("data", (chunk: string) => (stderr += chunk));

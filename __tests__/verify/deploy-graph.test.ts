@@ -4,7 +4,14 @@
  * ancestors of a resource, and cycles.
  */
 import type { StackDoc } from "../../local/model/stack-files";
-import { DependencyCycleError, ancestorsOf, dependencyGraph, destroyOrder, referencesIn, type DependencyGraph } from "../../verify/deploy-time/graph";
+import {
+  DependencyCycleError,
+  ancestorsOf,
+  dependencyGraph,
+  destroyOrder,
+  referencesIn,
+  type DependencyGraph,
+} from "../../verify/deploy-time/graph";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
@@ -31,19 +38,58 @@ const withBase = (resource: Json, data: Json = {}): Json => ({
 describe("the edges of the dependency graph", () => {
   const cases: [string, Json, string[]][] = [
     ["a reference in a plain argument", { role: "${aws_iam_role.r.arn}" }, ["aws_iam_role.r"]],
-    ["a reference inside a JSON policy string", { policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "kms:Decrypt", Resource: "${aws_kms_key.k.arn}" }] }) }, ["aws_kms_key.k"]],
-    ["references in nested blocks and lists", { vpc_config: [{ security_group_ids: ["${aws_security_group.g.id}"], subnet_ids: ["subnet-1"] }], environment: { variables: { ROLE: "${aws_iam_role.r.name}" } } }, ["aws_iam_role.r", "aws_security_group.g"]],
-    ["several references in one template, text around them", { description: "role ${aws_iam_role.r.name} with key ${aws_kms_key.k.key_id}/*" }, ["aws_iam_role.r", "aws_kms_key.k"]],
+    [
+      "a reference inside a JSON policy string",
+      { policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "kms:Decrypt", Resource: "${aws_kms_key.k.arn}" }] }) },
+      ["aws_kms_key.k"],
+    ],
+    [
+      "references in nested blocks and lists",
+      {
+        vpc_config: [{ security_group_ids: ["${aws_security_group.g.id}"], subnet_ids: ["subnet-1"] }],
+        environment: { variables: { ROLE: "${aws_iam_role.r.name}" } },
+      },
+      ["aws_iam_role.r", "aws_security_group.g"],
+    ],
+    [
+      "several references in one template, text around them",
+      { description: "role ${aws_iam_role.r.name} with key ${aws_kms_key.k.key_id}/*" },
+      ["aws_iam_role.r", "aws_kms_key.k"],
+    ],
     ["an indexed reference", { group: "${aws_security_group.g[0].id}" }, ["aws_security_group.g"]],
-    ["a depends_on entry (a bare address, no ${})", { depends_on: ["aws_iam_role.r", "aws_kms_key.k"] }, ["aws_iam_role.r", "aws_kms_key.k"]],
-    ["a data source (remote state output)", { environment: { variables: { ARN: "${data.terraform_remote_state.callee.outputs.invoker_role_arn}" } } }, ["data.terraform_remote_state.callee"]],
-    ["a data source in a comparison", { precondition: [{ condition: '${data.terraform_remote_state.callee.outputs.ok == "yes"}', error_message: "no" }] }, ["data.terraform_remote_state.callee"]],
-    ["a reference after a nested object in a function call", { policy: '${jsonencode({"Statement" = [{"Sid" = "A"}, {"Resource" = aws_kms_key.k.arn}]})}' }, ["aws_kms_key.k"]],
+    [
+      "a depends_on entry (a bare address, no ${})",
+      { depends_on: ["aws_iam_role.r", "aws_kms_key.k"] },
+      ["aws_iam_role.r", "aws_kms_key.k"],
+    ],
+    [
+      "a data source (remote state output)",
+      { environment: { variables: { ARN: "${data.terraform_remote_state.callee.outputs.invoker_role_arn}" } } },
+      ["data.terraform_remote_state.callee"],
+    ],
+    [
+      "a data source in a comparison",
+      { precondition: [{ condition: '${data.terraform_remote_state.callee.outputs.ok == "yes"}', error_message: "no" }] },
+      ["data.terraform_remote_state.callee"],
+    ],
+    [
+      "a reference after a nested object in a function call",
+      { policy: '${jsonencode({"Statement" = [{"Sid" = "A"}, {"Resource" = aws_kms_key.k.arn}]})}' },
+      ["aws_kms_key.k"],
+    ],
     ["a reference in a template directive", { description: '%{ if aws_iam_role.r.name != "" }named%{ endif }' }, ["aws_iam_role.r"]],
-    ["a reference to an address the stack does not define", { role: "${aws_iam_role.missing.arn}", queue: "${aws_sqs_queue.q.arn}", other: "${var.x}${local.y}" }, []],
+    [
+      "a reference to an address the stack does not define",
+      { role: "${aws_iam_role.missing.arn}", queue: "${aws_sqs_queue.q.arn}", other: "${var.x}${local.y}" },
+      [],
+    ],
     ["an address written as text, outside any ${}", { description: "see aws_iam_role.r and aws_kms_key.k" }, []],
     ["an escaped $${...} (literal text in Terraform)", { description: "$${aws_iam_role.r.arn}" }, []],
-    ["the provider and the cdktf metadata", { provider: "aws.callee", "//": { metadata: { path: "s/aws_iam_role.r", uniqueId: "x" } } }, []],
+    [
+      "the provider and the cdktf metadata",
+      { provider: "aws.callee", "//": { metadata: { path: "s/aws_iam_role.r", uniqueId: "x" } } },
+      [],
+    ],
   ];
 
   it.each(cases)("%s", (_name, body, expected) => {
@@ -52,7 +98,11 @@ describe("the edges of the dependency graph", () => {
   });
 
   it("ignores a reference of a resource to itself, in an argument and in depends_on", () => {
-    const graph = graphOf(withBase({ aws_iam_role: { r: { name: "r", description: "${aws_iam_role.r.name}", depends_on: ["aws_iam_role.r", "aws_kms_key.k"] } } }));
+    const graph = graphOf(
+      withBase({
+        aws_iam_role: { r: { name: "r", description: "${aws_iam_role.r.name}", depends_on: ["aws_iam_role.r", "aws_kms_key.k"] } },
+      }),
+    );
     expect(depsOf(graph, "aws_iam_role.r")).toEqual(["aws_kms_key.k"]);
   });
 
@@ -60,13 +110,22 @@ describe("the edges of the dependency graph", () => {
     const graph = graphOf(withBase({}, { aws_iam_policy_document: { d: { statement: [{ resources: ["${aws_kms_key.k.arn}"] }] } } }));
     expect(depsOf(graph, "data.aws_iam_policy_document.d")).toEqual(["aws_kms_key.k"]);
     expect(depsOf(graph, "data.terraform_remote_state.callee")).toEqual([]);
-    expect(graph.addresses).toEqual(["aws_iam_role.r", "aws_kms_key.k", "aws_security_group.g", "data.terraform_remote_state.callee", "data.aws_iam_policy_document.d"]);
+    expect(graph.addresses).toEqual([
+      "aws_iam_role.r",
+      "aws_kms_key.k",
+      "aws_security_group.g",
+      "data.terraform_remote_state.callee",
+      "data.aws_iam_policy_document.d",
+    ]);
     expect(graph.stack).toBe("s");
   });
 
   it("finds the same references through referencesIn, for any JSON value", () => {
     const known = new Set(["aws_iam_role.r", "aws_kms_key.k"]);
-    expect([...referencesIn(["${aws_iam_role.r.arn}", { x: ["${aws_kms_key.k.arn}"] }], known)].sort()).toEqual(["aws_iam_role.r", "aws_kms_key.k"]);
+    expect([...referencesIn(["${aws_iam_role.r.arn}", { x: ["${aws_kms_key.k.arn}"] }], known)].sort()).toEqual([
+      "aws_iam_role.r",
+      "aws_kms_key.k",
+    ]);
     expect([...referencesIn("aws_iam_role.r", known)]).toEqual([]);
     expect([...referencesIn({ depends_on: "aws_iam_role.r" }, known)]).toEqual(["aws_iam_role.r"]);
     expect([...referencesIn(42, known)]).toEqual([]);
@@ -75,7 +134,11 @@ describe("the edges of the dependency graph", () => {
 
 describe("the create and destroy orders", () => {
   const cases: [string, Json, string[]][] = [
-    ["no dependencies: by address, not by file order", { resource: { aws_z: { b: {} }, aws_a: { b: {}, a: {} } } }, ["aws_a.a", "aws_a.b", "aws_z.b"]],
+    [
+      "no dependencies: by address, not by file order",
+      { resource: { aws_z: { b: {} }, aws_a: { b: {}, a: {} } } },
+      ["aws_a.a", "aws_a.b", "aws_z.b"],
+    ],
     [
       "dependencies first, whatever the addresses; ties by address",
       { resource: { aws_a: { second: { key: "${aws_z.first.id}" } }, aws_m: { third: {} }, aws_z: { first: {} } } },
@@ -83,7 +146,13 @@ describe("the create and destroy orders", () => {
     ],
     [
       "a chain through depends_on and references",
-      { resource: { aws_a: { last: { depends_on: ["aws_b.middle"] } }, aws_b: { middle: { x: "${aws_c.first.arn}" } }, aws_c: { first: {} } } },
+      {
+        resource: {
+          aws_a: { last: { depends_on: ["aws_b.middle"] } },
+          aws_b: { middle: { x: "${aws_c.first.arn}" } },
+          aws_c: { first: {} },
+        },
+      },
       ["aws_c.first", "aws_b.middle", "aws_a.last"],
     ],
     [
@@ -97,7 +166,8 @@ describe("the create and destroy orders", () => {
     const graph = graphOf(json);
     expect(graph.createOrder).toEqual(expected);
     expect(destroyOrder(graph)).toEqual([...expected].reverse());
-    for (const [address, deps] of graph.dependsOn) for (const dep of deps) expect(graph.createOrder.indexOf(dep)).toBeLessThan(graph.createOrder.indexOf(address));
+    for (const [address, deps] of graph.dependsOn)
+      for (const dep of deps) expect(graph.createOrder.indexOf(dep)).toBeLessThan(graph.createOrder.indexOf(address));
   });
 
   it("an empty stack has empty orders", () => {
@@ -144,9 +214,21 @@ describe("ancestorsOf", () => {
 describe("cycles", () => {
   it.each([
     ["two references", { aws_x: { a: { v: "${aws_x.b.id}" }, b: { v: "${aws_x.a.id}" }, c: {} } }, ["aws_x.a", "aws_x.b"]],
-    ["a reference and a depends_on", { aws_x: { a: { depends_on: ["aws_x.c"] }, b: {}, c: { v: "${aws_x.a.arn}" } } }, ["aws_x.a", "aws_x.c"]],
-    ["three resources in a ring", { aws_x: { a: { v: "${aws_x.b.id}" }, b: { v: "${aws_x.c.id}" }, c: { v: "${aws_x.a.id}" } } }, ["aws_x.a", "aws_x.b", "aws_x.c"]],
-    ["a cycle and a resource waiting for it", { aws_x: { a: { v: "${aws_x.b.id}" }, b: { v: "${aws_x.a.id}" }, waits: { v: "${aws_x.a.id}" } } }, ["aws_x.a", "aws_x.b"]],
+    [
+      "a reference and a depends_on",
+      { aws_x: { a: { depends_on: ["aws_x.c"] }, b: {}, c: { v: "${aws_x.a.arn}" } } },
+      ["aws_x.a", "aws_x.c"],
+    ],
+    [
+      "three resources in a ring",
+      { aws_x: { a: { v: "${aws_x.b.id}" }, b: { v: "${aws_x.c.id}" }, c: { v: "${aws_x.a.id}" } } },
+      ["aws_x.a", "aws_x.b", "aws_x.c"],
+    ],
+    [
+      "a cycle and a resource waiting for it",
+      { aws_x: { a: { v: "${aws_x.b.id}" }, b: { v: "${aws_x.a.id}" }, waits: { v: "${aws_x.a.id}" } } },
+      ["aws_x.a", "aws_x.b"],
+    ],
   ])("%s: DependencyCycleError naming the addresses", (_name, resource, members) => {
     let error: unknown;
     try {
@@ -160,10 +242,13 @@ describe("cycles", () => {
     expect(message).toMatch(/^stack 's': the resources .* depend on each other, so Terraform cannot order them \(Error: Cycle\)$/);
     for (const address of members) expect(message).toContain(address);
     // The resources that could be ordered are not named.
-    for (const address of Object.keys(resource.aws_x).map((n) => `aws_x.${n}`)) if (!members.includes(address)) expect(message).not.toContain(address);
+    for (const address of Object.keys(resource.aws_x).map((n) => `aws_x.${n}`))
+      if (!members.includes(address)) expect(message).not.toContain(address);
   });
 
   it("names the stack", () => {
-    expect(() => dependencyGraph(stackOf({ resource: { aws_x: { a: { v: "${aws_x.b.id}" }, b: { depends_on: ["aws_x.a"] } } } }, "callee"))).toThrow("stack 'callee': the resources aws_x.a, aws_x.b depend on each other");
+    expect(() =>
+      dependencyGraph(stackOf({ resource: { aws_x: { a: { v: "${aws_x.b.id}" }, b: { depends_on: ["aws_x.a"] } } } }, "callee")),
+    ).toThrow("stack 'callee': the resources aws_x.a, aws_x.b depend on each other");
   });
 });

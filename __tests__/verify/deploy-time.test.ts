@@ -33,7 +33,10 @@ const check = (dir: string): Promise<DeployTimeResult> => checkDeployTime(dir, D
 
 /** `rule stack type` of every check: which rules applied where. */
 const applied = (result: DeployTimeResult) => result.checks.map((c) => `${c.rule} ${c.stack} ${c.address.split(".")[0]}`).sort();
-const failed = (result: DeployTimeResult) => deployFindings(result).map((c) => `${c.rule} ${c.stack} ${c.address}`).sort();
+const failed = (result: DeployTimeResult) =>
+  deployFindings(result)
+    .map((c) => `${c.rule} ${c.stack} ${c.address}`)
+    .sort();
 
 // ---------------------------------------------------------------------------------------------
 // The synthesized JSON, read once: addresses, and mutations of it
@@ -103,17 +106,32 @@ const removeDependsOn = (resource: TfJson, address: string) => {
 function scopedNetworkInterfaceStatements(s: Stacks, side: Side, securityGroupArn: string): TfJson[] {
   const ec2 = `arn:aws:ec2:eu-west-1:${ACCOUNT[side]}`;
   return [
-    { Sid: "DescribeNetworkForVpcAttachment", Effect: "Allow", Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], Resource: "*" },
+    {
+      Sid: "DescribeNetworkForVpcAttachment",
+      Effect: "Allow",
+      Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+      Resource: "*",
+    },
     {
       Sid: "CreateNetworkInterfacesInOwnSubnetsAndSecurityGroup",
       Effect: "Allow",
       Action: "ec2:CreateNetworkInterface",
-      Resource: [`${ec2}:network-interface/*`, ...fn(s, side).vpc_config.subnet_ids.map((subnet: string) => `${ec2}:subnet/${subnet}`), securityGroupArn],
+      Resource: [
+        `${ec2}:network-interface/*`,
+        ...fn(s, side).vpc_config.subnet_ids.map((subnet: string) => `${ec2}:subnet/${subnet}`),
+        securityGroupArn,
+      ],
     },
-    { Sid: "ManageNetworkInterfacesInOwnAccountAndRegion", Effect: "Allow", Action: ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"], Resource: `${ec2}:network-interface/*` },
+    {
+      Sid: "ManageNetworkInterfacesInOwnAccountAndRegion",
+      Effect: "Allow",
+      Action: ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+      Resource: `${ec2}:network-interface/*`,
+    },
   ];
 }
-const setNetworkInterfaceStatements = (s: Stacks, side: Side, statements: TfJson[]) => editPolicy(rolePolicyNamed(s[side], "network-interfaces")[1], "policy", (doc) => (doc.Statement = statements));
+const setNetworkInterfaceStatements = (s: Stacks, side: Side, statements: TfJson[]) =>
+  editPolicy(rolePolicyNamed(s[side], "network-interfaces")[1], "policy", (doc) => (doc.Statement = statements));
 
 // ---------------------------------------------------------------------------------------------
 // The unmodified stacks
@@ -173,8 +191,12 @@ describe("the deploy-time check of the unmodified stacks", () => {
         "environment-key-usable",
         "deployer-passes-role-and-reads-code",
       ]);
-      expect(result.checks.find((c) => c.stack === side && c.rule === "network-interface-permissions-outlive-security-group")?.address).toBe(addr.securityGroup(side));
-      expect(result.checks.find((c) => c.stack === side && c.rule === "async-destination-permissions")?.address).toBe(addr.invokeConfig(side));
+      expect(
+        result.checks.find((c) => c.stack === side && c.rule === "network-interface-permissions-outlive-security-group")?.address,
+      ).toBe(addr.securityGroup(side));
+      expect(result.checks.find((c) => c.stack === side && c.rule === "async-destination-permissions")?.address).toBe(
+        addr.invokeConfig(side),
+      );
       expect(result.checks.find((c) => c.stack === side && c.rule === "log-group-key-allows-logs")?.address).toBe(addr.logGroup(side));
       expect(result.checks.find((c) => c.stack === side && c.rule === "code-upload-accepted")?.address).toBe(addr.codeObject(side));
     }
@@ -195,12 +217,31 @@ describe("the deploy-time check of the unmodified stacks", () => {
       "policy-principals-exist",
       "network-interface-permissions-outlive-security-group",
     ]);
-    expect(result.rules.map((r) => r.phase)).toEqual(["create", "create", "create", "create", "create", "run", "create", "create", "create", "create", "create", "destroy"]);
+    expect(result.rules.map((r) => r.phase)).toEqual([
+      "create",
+      "create",
+      "create",
+      "create",
+      "create",
+      "run",
+      "create",
+      "create",
+      "create",
+      "create",
+      "create",
+      "destroy",
+    ]);
     // One rule, three calls: the principals a trust, key or bucket policy names.
-    expect(result.rules.find((r) => r.id === "policy-principals-exist")?.call).toBe("iam:CreateRole (AssumeRolePolicyDocument), kms:CreateKey (Policy), s3:PutBucketPolicy");
+    expect(result.rules.find((r) => r.id === "policy-principals-exist")?.call).toBe(
+      "iam:CreateRole (AssumeRolePolicyDocument), kms:CreateKey (Policy), s3:PutBucketPolicy",
+    );
     const detail = (rule: string, side: Side) => result.checks.find((c) => c.rule === rule && c.stack === side)?.detail;
-    expect(detail("lambda-assumes-execution-role", "callee")).toBe("lambda.amazonaws.com assumes role/xacct-demo-callee-exec: allowed by trust policy of role/xacct-demo-callee-exec: LambdaInOwnAccountOnly");
-    expect(detail("network-interface-permissions-outlive-security-group", "caller")).toMatch(/allowed by network-interfaces: ManageNetworkInterfacesInOwnAccountAndRegion$/);
+    expect(detail("lambda-assumes-execution-role", "callee")).toBe(
+      "lambda.amazonaws.com assumes role/xacct-demo-callee-exec: allowed by trust policy of role/xacct-demo-callee-exec: LambdaInOwnAccountOnly",
+    );
+    expect(detail("network-interface-permissions-outlive-security-group", "caller")).toMatch(
+      /allowed by network-interfaces: ManageNetworkInterfacesInOwnAccountAndRegion$/,
+    );
   });
 
   it("walks the stacks in deploy order, creating dependencies first and destroying in reverse; creation checks come before destruction checks", () => {
@@ -211,7 +252,15 @@ describe("the deploy-time check of the unmodified stacks", () => {
       if (stack === "bootstrap") continue;
       const side = stack as Side;
       const before = (a: string, b: string) => expect(createOrder.indexOf(a)).toBeLessThan(createOrder.indexOf(b));
-      for (const a of [addr.executionRole(side), addr.networkPolicy(side), addr.executionPolicy(side), addr.functionKey(side), addr.securityGroup(side), addr.logGroup(side), addr.codeObject(side)]) {
+      for (const a of [
+        addr.executionRole(side),
+        addr.networkPolicy(side),
+        addr.executionPolicy(side),
+        addr.functionKey(side),
+        addr.securityGroup(side),
+        addr.logGroup(side),
+        addr.codeObject(side),
+      ]) {
         expect(createOrder).toContain(a);
         before(a, addr.function(side));
       }
@@ -254,13 +303,20 @@ async function expectCaught(dir: string, expected: readonly Expected[]): Promise
 
 describe("weakened variants, each caught by the right rule on the right resource", () => {
   it("(a) the former scoped network-interface policy (CreateNetworkInterface on the subnets and the group): CreateFunction would be refused", async () => {
-    const dir = variant((s) => setNetworkInterfaceStatements(s, "callee", scopedNetworkInterfaceStatements(s, "callee", "arn:aws:ec2:eu-west-1:222222222222:security-group/sg-0c0ffee0c0ffee0c0")));
+    const dir = variant((s) =>
+      setNetworkInterfaceStatements(
+        s,
+        "callee",
+        scopedNetworkInterfaceStatements(s, "callee", "arn:aws:ec2:eu-west-1:222222222222:security-group/sg-0c0ffee0c0ffee0c0"),
+      ),
+    );
     await expectCaught(dir, [
       {
         rule: "execution-role-network-interfaces",
         side: "callee",
         address: addr.function("callee"),
-        answer: /^InvalidParameterValueException: The provided execution role does not have permissions to call CreateNetworkInterface on EC2/,
+        answer:
+          /^InvalidParameterValueException: The provided execution role does not have permissions to call CreateNetworkInterface on EC2/,
         detail: /^ec2:CreateNetworkInterface on subnet\/subnet-00000000000000000 \(an id Lambda does not know yet\).*refused/,
         // The policy itself is wrong (not only its order): grant on "*".
         fix: /^grant role\/xacct-demo-callee-exec ec2:CreateNetworkInterface on Resource "\*"/,
@@ -269,7 +325,9 @@ describe("weakened variants, each caught by the right rule on the right resource
   });
 
   it("(a') the same, with the group's ARN referenced as it once was: the group depends on that policy, so the stack has a cycle (bad input, naming both)", async () => {
-    const dir = variant((s) => setNetworkInterfaceStatements(s, "caller", scopedNetworkInterfaceStatements(s, "caller", `\${${addr.securityGroup("caller")}.arn}`)));
+    const dir = variant((s) =>
+      setNetworkInterfaceStatements(s, "caller", scopedNetworkInterfaceStatements(s, "caller", `\${${addr.securityGroup("caller")}.arn}`)),
+    );
     const err = await check(dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VerifyInputError);
     expect((err as Error).message).toContain(`stack 'caller': the resources `);
@@ -286,7 +344,9 @@ describe("weakened variants, each caught by the right rule on the right resource
         side: "caller",
         address: addr.securityGroup("caller"),
         answer: /^DependencyViolation: resource sg-… has a dependent object/,
-        fix: new RegExp(`make ${addr.securityGroup("caller").replace(/\./g, "\\.")} depend on the policy that grants ec2:DeleteNetworkInterface`),
+        fix: new RegExp(
+          `make ${addr.securityGroup("caller").replace(/\./g, "\\.")} depend on the policy that grants ec2:DeleteNetworkInterface`,
+        ),
       },
     ]);
   });
@@ -326,7 +386,12 @@ describe("weakened variants, each caught by the right rule on the right resource
         // The policy is right but may come too late: only the order needs fixing.
         fix: /^make the function depend on the policy that grants ec2:CreateNetworkInterface \(network-interfaces: CreateAndDescribeNetworkInterfaces\)/,
       },
-      { rule: "network-interface-permissions-outlive-security-group", side: "callee", address: addr.securityGroup("callee"), answer: /^DependencyViolation/ },
+      {
+        rule: "network-interface-permissions-outlive-security-group",
+        side: "callee",
+        address: addr.securityGroup("callee"),
+        answer: /^DependencyViolation/,
+      },
     ]);
   });
 
@@ -337,7 +402,8 @@ describe("weakened variants, each caught by the right rule on the right resource
         rule: "log-group-key-allows-logs",
         side: "callee",
         address: addr.logGroup("callee"),
-        answer: /^AccessDeniedException: The specified KMS key does not exist or is not allowed to be used with Arn 'arn:aws:logs:eu-west-1:222222222222:log-group:\/aws\/lambda\/xacct-demo-callee'$/,
+        answer:
+          /^AccessDeniedException: The specified KMS key does not exist or is not allowed to be used with Arn 'arn:aws:logs:eu-west-1:222222222222:log-group:\/aws\/lambda\/xacct-demo-callee'$/,
         detail: /^logs\.eu-west-1\.amazonaws\.com kms:Encrypt on alias\/xacct-demo-callee/,
         fix: /kms:EncryptionContext:aws:logs:arn = arn:aws:logs:eu-west-1:222222222222:log-group:\/aws\/lambda\/xacct-demo-callee/,
       },
@@ -348,10 +414,18 @@ describe("weakened variants, each caught by the right rule on the right resource
     const dir = variant((s) =>
       editPolicy(functionKey(s, "caller"), "policy", (doc) => {
         const st = doc.Statement.find((x: TfJson) => x.Sid === "AllowCloudWatchLogsForOwnLogGroupOnly");
-        st.Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"] = "arn:aws:logs:eu-west-1:111111111111:log-group:/aws/lambda/someone-else";
+        st.Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"] =
+          "arn:aws:logs:eu-west-1:111111111111:log-group:/aws/lambda/someone-else";
       }),
     );
-    await expectCaught(dir, [{ rule: "log-group-key-allows-logs", side: "caller", address: addr.logGroup("caller"), answer: /is not allowed to be used with Arn 'arn:aws:logs:eu-west-1:111111111111:log-group:\/aws\/lambda\/xacct-demo-caller'/ }]);
+    await expectCaught(dir, [
+      {
+        rule: "log-group-key-allows-logs",
+        side: "caller",
+        address: addr.logGroup("caller"),
+        answer: /is not allowed to be used with Arn 'arn:aws:logs:eu-west-1:111111111111:log-group:\/aws\/lambda\/xacct-demo-caller'/,
+      },
+    ]);
   });
 
   it("(d'') the CloudWatch Logs statement without kms:Describe*: refused on DescribeKey", async () => {
@@ -361,24 +435,41 @@ describe("weakened variants, each caught by the right rule on the right resource
         st.Action = st.Action.filter((a: string) => a !== "kms:Describe*");
       }),
     );
-    await expectCaught(dir, [{ rule: "log-group-key-allows-logs", side: "callee", address: addr.logGroup("callee"), answer: /is not allowed to be used with Arn/, detail: / kms:DescribeKey on / }]);
+    await expectCaught(dir, [
+      {
+        rule: "log-group-key-allows-logs",
+        side: "callee",
+        address: addr.logGroup("callee"),
+        answer: /is not allowed to be used with Arn/,
+        detail: / kms:DescribeKey on /,
+      },
+    ]);
   });
 
   it("(e) the execution role without sqs:SendMessage on its queue: PutFunctionEventInvokeConfig would be refused", async () => {
-    const dir = variant((s) => editPolicy(rolePolicyNamed(s.caller, "execution")[1], "policy", withoutStatement("SendFailedAsyncEventsToOwnQueue")));
+    const dir = variant((s) =>
+      editPolicy(rolePolicyNamed(s.caller, "execution")[1], "policy", withoutStatement("SendFailedAsyncEventsToOwnQueue")),
+    );
     await expectCaught(dir, [
       {
         rule: "async-destination-permissions",
         side: "caller",
         address: addr.invokeConfig("caller"),
-        answer: /^InvalidParameterValueException: The function's execution role does not have permissions to call SendMessage on arn:aws:sqs:eu-west-1:111111111111:xacct-demo-caller-async-failures$/,
+        answer:
+          /^InvalidParameterValueException: The function's execution role does not have permissions to call SendMessage on arn:aws:sqs:eu-west-1:111111111111:xacct-demo-caller-async-failures$/,
         fix: /grant role\/xacct-demo-caller-exec sqs:SendMessage on the queue/,
       },
     ]);
   });
 
   it("(f) the execution role trusting ec2.amazonaws.com instead of Lambda: CreateFunction would be refused", async () => {
-    const dir = variant((s) => editPolicy(executionRole(s, "callee"), "assume_role_policy", (doc) => (doc.Statement[0].Principal = { Service: "ec2.amazonaws.com" })));
+    const dir = variant((s) =>
+      editPolicy(
+        executionRole(s, "callee"),
+        "assume_role_policy",
+        (doc) => (doc.Statement[0].Principal = { Service: "ec2.amazonaws.com" }),
+      ),
+    );
     await expectCaught(dir, [
       {
         rule: "lambda-assumes-execution-role",
@@ -392,8 +483,22 @@ describe("weakened variants, each caught by the right rule on the right resource
   });
 
   it("(f') the execution role's trust pinned to another account by aws:SourceAccount: refused too", async () => {
-    const dir = variant((s) => editPolicy(executionRole(s, "caller"), "assume_role_policy", (doc) => (doc.Statement[0].Condition.StringEquals["aws:SourceAccount"] = OTHER_ACCOUNT)));
-    await expectCaught(dir, [{ rule: "lambda-assumes-execution-role", side: "caller", address: addr.function("caller"), answer: /cannot be assumed by Lambda/, fix: /aws:SourceAccount 111111111111/ }]);
+    const dir = variant((s) =>
+      editPolicy(
+        executionRole(s, "caller"),
+        "assume_role_policy",
+        (doc) => (doc.Statement[0].Condition.StringEquals["aws:SourceAccount"] = OTHER_ACCOUNT),
+      ),
+    );
+    await expectCaught(dir, [
+      {
+        rule: "lambda-assumes-execution-role",
+        side: "caller",
+        address: addr.function("caller"),
+        answer: /cannot be assumed by Lambda/,
+        fix: /aws:SourceAccount 111111111111/,
+      },
+    ]);
   });
 
   it("(g) the code bucket's former denials (no Null guard on the encryption header): the multipart parts of the upload are refused", async () => {
@@ -409,7 +514,8 @@ describe("weakened variants, each caught by the right rule on the right resource
         side: "callee",
         address: addr.codeObject("callee"),
         answer: /^AccessDenied when calling the UploadPart operation/,
-        detail: /^an UploadPart of s3:\/\/xacct-demo-code-222222222222-eu-west-1\/functions\/callee\/.*refused.*DenyUploadsNotEncryptedWithKms/,
+        detail:
+          /^an UploadPart of s3:\/\/xacct-demo-code-222222222222-eu-west-1\/functions\/callee\/.*refused.*DenyUploadsNotEncryptedWithKms/,
         fix: /add Null \{"s3:x-amz-server-side-encryption": "false"\} to the Deny/,
       },
     ]);
@@ -422,8 +528,10 @@ describe("weakened variants, each caught by the right rule on the right resource
         rule: "code-upload-accepted",
         side: "caller",
         address: addr.codeObject("caller"),
-        answer: /^AccessDenied: User: arn:aws:iam::111111111111:\S+ is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::xacct-demo-code-111111111111-eu-west-1\/functions\/caller\//,
-        detail: /^s3:PutObject of .* over TLS with x-amz-server-side-encryption: aws:kms, x-amz-server-side-encryption-aws-kms-key-id: arn:aws:kms:eu-west-1:111111111111:key\/.*DenyUploadsEncryptedWithAnotherKey/,
+        answer:
+          /^AccessDenied: User: arn:aws:iam::111111111111:\S+ is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::xacct-demo-code-111111111111-eu-west-1\/functions\/caller\//,
+        detail:
+          /^s3:PutObject of .* over TLS with x-amz-server-side-encryption: aws:kms, x-amz-server-side-encryption-aws-kms-key-id: arn:aws:kms:eu-west-1:111111111111:key\/.*DenyUploadsEncryptedWithAnotherKey/,
         fix: /kms_key_id = the ARN of the key the bucket policy requires/,
       },
     ]);
@@ -465,7 +573,9 @@ describe("weakened variants, each caught by the right rule on the right resource
 
   it("(j) the invoker role trusting the caller's role by its ARN: IAM refuses a principal that does not exist yet (the caller stack comes later)", async () => {
     const callerRole = "arn:aws:iam::111111111111:role/xacct-demo-caller-exec";
-    const invoker = Object.entries(original.callee.resource.aws_iam_role as Record<string, TfJson>).find(([, r]) => String(r.name).endsWith("-callee-invoker"));
+    const invoker = Object.entries(original.callee.resource.aws_iam_role as Record<string, TfJson>).find(([, r]) =>
+      String(r.name).endsWith("-callee-invoker"),
+    );
     if (!invoker) throw new Error("no invoker role");
     const dir = variant((s) =>
       editPolicy(s.callee.resource.aws_iam_role[invoker[0]], "assume_role_policy", (doc) => {
@@ -487,7 +597,15 @@ describe("weakened variants, each caught by the right rule on the right resource
 
   it("(k) a bucket policy allowing everyone to read while Block Public Access blocks public policies: PutBucketPolicy is refused", async () => {
     const dir = variant((s) =>
-      editPolicy(bucketPolicy(s, "caller"), "policy", (doc) => doc.Statement.push({ Sid: "PublicRead", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: doc.Statement[0].Resource })),
+      editPolicy(bucketPolicy(s, "caller"), "policy", (doc) =>
+        doc.Statement.push({
+          Sid: "PublicRead",
+          Effect: "Allow",
+          Principal: "*",
+          Action: "s3:GetObject",
+          Resource: doc.Statement[0].Resource,
+        }),
+      ),
     );
     await expectCaught(dir, [
       {
@@ -501,7 +619,14 @@ describe("weakened variants, each caught by the right rule on the right resource
     // The same statement pinned to the organisation is not public.
     const pinned = variant((s) =>
       editPolicy(bucketPolicy(s, "caller"), "policy", (doc) =>
-        doc.Statement.push({ Sid: "OrgRead", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: doc.Statement[0].Resource, Condition: { StringEquals: { "aws:PrincipalOrgID": "o-a1b2c3d4e5" } } }),
+        doc.Statement.push({
+          Sid: "OrgRead",
+          Effect: "Allow",
+          Principal: "*",
+          Action: "s3:GetObject",
+          Resource: doc.Statement[0].Resource,
+          Condition: { StringEquals: { "aws:PrincipalOrgID": "o-a1b2c3d4e5" } },
+        }),
       ),
     );
     expect(failed(await check(pinned))).toEqual([]);
@@ -509,14 +634,23 @@ describe("weakened variants, each caught by the right rule on the right resource
 
   it("(i) a bucket policy denying s3:GetObject to everyone: CreateFunction cannot read the code", async () => {
     const dir = variant((s) =>
-      editPolicy(bucketPolicy(s, "callee"), "policy", (doc) => doc.Statement.push({ Sid: "DenyReads", Effect: "Deny", Principal: "*", Action: "s3:GetObject", Resource: doc.Statement[0].Resource })),
+      editPolicy(bucketPolicy(s, "callee"), "policy", (doc) =>
+        doc.Statement.push({
+          Sid: "DenyReads",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "s3:GetObject",
+          Resource: doc.Statement[0].Resource,
+        }),
+      ),
     );
     await expectCaught(dir, [
       {
         rule: "deployer-passes-role-and-reads-code",
         side: "callee",
         address: addr.function("callee"),
-        answer: /^InvalidParameterValueException: Error occurred while GetObject\. S3 Error Code: AccessDenied\. S3 Error Message: Access Denied$/,
+        answer:
+          /^InvalidParameterValueException: Error occurred while GetObject\. S3 Error Code: AccessDenied\. S3 Error Message: Access Denied$/,
         detail: /^s3:GetObject on s3:\/\/xacct-demo-code-222222222222-eu-west-1\/functions\/callee\/.* over TLS: refused.*DenyReads/,
         fix: /let the deployer of account 222222222222 read the code objects/,
       },
@@ -530,7 +664,11 @@ describe("weakened variants, each caught by the right rule on the right resource
 
 async function verifyInProcess(args: string[]): Promise<{ code: number; out: string }> {
   let out = "";
-  const code = await runVerify(args, (text) => (out += `${text}\n`), () => undefined);
+  const code = await runVerify(
+    args,
+    (text) => (out += `${text}\n`),
+    () => undefined,
+  );
   return { code, out };
 }
 
@@ -572,14 +710,20 @@ describe("the deploy-time check in `npm run verify`", () => {
     expect(json.summary.deployTimeFindings).toBe(0);
     expect(json.deployTime).toMatchObject({ passed: true, findings: [] });
     expect(json.deployTime.checks).toHaveLength(checks);
-    expect((await verifyInProcess(["--dir", OUT_DIR, "--format", "mermaid"])).out).toContain(`\n%% Deploy time: ${checks} checks, 0 findings\n`);
+    expect((await verifyInProcess(["--dir", OUT_DIR, "--format", "mermaid"])).out).toContain(
+      `\n%% Deploy time: ${checks} checks, 0 findings\n`,
+    );
   });
 
   it("a variant with only a deploy-time weakness: FAIL and exit 1, the finding in text, JSON and Mermaid", async () => {
     const text = await verifyInProcess(["--dir", weakened]);
     expect(text.code).toBe(EXIT.violation);
-    expect(text.out).toContain(`\n  FAIL  [network-interface-permissions-outlive-security-group] stack 'callee' ${sg}: role/xacct-demo-callee-exec may be destroyed before ${sg}\n`);
-    expect(text.out).toContain(`\nDeploy-time findings (1 of ${checks} checks):\n  [network-interface-permissions-outlive-security-group] stack 'callee' ${sg}\n      AWS would answer: DependencyViolation`);
+    expect(text.out).toContain(
+      `\n  FAIL  [network-interface-permissions-outlive-security-group] stack 'callee' ${sg}: role/xacct-demo-callee-exec may be destroyed before ${sg}\n`,
+    );
+    expect(text.out).toContain(
+      `\nDeploy-time findings (1 of ${checks} checks):\n  [network-interface-permissions-outlive-security-group] stack 'callee' ${sg}\n      AWS would answer: DependencyViolation`,
+    );
     expect(text.out).toMatch(/\n {6}fix: make aws_security_group\.\S+ depend on the policy that grants ec2:DeleteNetworkInterface/);
     expect(text.out).toMatch(/^FAIL: 1 deploy-time finding\.$/m);
     expect(text.out).toContain("Findings: none.");
@@ -591,20 +735,33 @@ describe("the deploy-time check in `npm run verify`", () => {
     expect(json.summary).toEqual({ beyondIntended: 0, intendedPathRefused: 0, findings: 0, deployTimeFindings: 1 });
     expect(json.deployTime.passed).toBe(false);
     expect(json.deployTime.findings).toEqual([
-      expect.objectContaining({ rule: "network-interface-permissions-outlive-security-group", stack: "callee", address: sg, ok: false, answer: expect.stringMatching(/^DependencyViolation/), fix: expect.stringContaining("depends_on") }),
+      expect.objectContaining({
+        rule: "network-interface-permissions-outlive-security-group",
+        stack: "callee",
+        address: sg,
+        ok: false,
+        answer: expect.stringMatching(/^DependencyViolation/),
+        fix: expect.stringContaining("depends_on"),
+      }),
     ]);
     expect(json.deployTime.checks).toHaveLength(checks);
 
     const mermaid = await verifyInProcess(["--dir", weakened, "--format", "mermaid"]);
     expect(mermaid.code).toBe(EXIT.violation);
-    expect(mermaid.out).toContain(`\n%% Deploy time: ${checks} checks, 1 finding\n%%   [network-interface-permissions-outlive-security-group] stack 'callee' ${sg}: DependencyViolation`);
+    expect(mermaid.out).toContain(
+      `\n%% Deploy time: ${checks} checks, 1 finding\n%%   [network-interface-permissions-outlive-security-group] stack 'callee' ${sg}: DependencyViolation`,
+    );
   });
 
   it("a stack whose resources form a cycle: bad input (exit 2) naming them, from the real command line", async () => {
-    const dir = variant((s) => setNetworkInterfaceStatements(s, "callee", scopedNetworkInterfaceStatements(s, "callee", `\${${addr.securityGroup("callee")}.arn}`)));
+    const dir = variant((s) =>
+      setNetworkInterfaceStatements(s, "callee", scopedNetworkInterfaceStatements(s, "callee", `\${${addr.securityGroup("callee")}.arn}`)),
+    );
     const cli = await verifyCli(["--dir", dir]);
     expect(cli.code).toBe(EXIT.badInput);
-    expect(cli.stderr).toMatch(/^verify: stack 'callee': the resources .* depend on each other, so Terraform cannot order them \(Error: Cycle\)\n$/);
+    expect(cli.stderr).toMatch(
+      /^verify: stack 'callee': the resources .* depend on each other, so Terraform cannot order them \(Error: Cycle\)\n$/,
+    );
     expect(cli.stderr).toContain(addr.securityGroup("callee"));
     expect(cli.stdout).toBe("");
   });

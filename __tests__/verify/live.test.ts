@@ -23,7 +23,12 @@ function verifyLive(runtime: LocalRuntime, args: string[]): Promise<{ code: numb
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xacct-live-profiles-"));
   scratch.push(dir);
   const files = writeProfiles(dir, runtime.profiles(), runtime.endpoint, runtime.region);
-  const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: "1", AWS_CONFIG_FILE: files.configFile, AWS_SHARED_CREDENTIALS_FILE: files.credentialsFile };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CHECKPOINT_DISABLE: "1",
+    AWS_CONFIG_FILE: files.configFile,
+    AWS_SHARED_CREDENTIALS_FILE: files.credentialsFile,
+  };
   delete env.AWS_PROFILE;
   delete env.AWS_ACCESS_KEY_ID;
   delete env.AWS_SECRET_ACCESS_KEY;
@@ -36,7 +41,8 @@ function verifyLive(runtime: LocalRuntime, args: string[]): Promise<{ code: numb
 }
 
 const READ_CALLS = ["iam:", "lambda:GetPolicy", "lambda:GetFunctionConfiguration", "kms:", "s3:", "sts:GetCallerIdentity"];
-const readCounts = (runtime: LocalRuntime) => Object.fromEntries(Object.entries(runtime.requestCounts()).filter(([k]) => READ_CALLS.some((p) => k.startsWith(p))));
+const readCounts = (runtime: LocalRuntime) =>
+  Object.fromEntries(Object.entries(runtime.requestCounts()).filter(([k]) => READ_CALLS.some((p) => k.startsWith(p))));
 
 describe("verify --live against the local runtime", () => {
   it("reads the deployed accounts with the admin profiles and proves the same as the stacks, with no drift", async () => {
@@ -44,7 +50,9 @@ describe("verify --live against the local runtime", () => {
       const run = await verifyLive(runtime, ["--caller-profile", "caller-admin", "--callee-profile", "callee-admin", "--dir", OUT_DIR]);
       expect(run.stderr).toBe("");
       expect(run.code).toBe(EXIT.proven);
-      expect(run.stdout).toMatch(/^Access proof of the deployed accounts 111111111111 \(profile caller-admin\) and 222222222222 \(profile callee-admin\)$/m);
+      expect(run.stdout).toMatch(
+        /^Access proof of the deployed accounts 111111111111 \(profile caller-admin\) and 222222222222 \(profile callee-admin\)$/m,
+      );
       expect(run.stdout).not.toMatch(/Drift from the stacks/);
       expect(run.stdout).toMatch(/^PASS: /m);
       // Exactly the documented read calls: one identity check per profile, then each role, function, key and bucket once.
@@ -65,17 +73,32 @@ describe("verify --live against the local runtime", () => {
   });
 
   it("catches a trust condition removed by hand: drift on the statement, the finding, and account A's administrators beyond the path", async () => {
-    const changedByHand = stacksVariant(({ callee }) => editPolicy(roleNamed(callee, "-callee-invoker"), "assume_role_policy", (doc) => delete doc.Statement[0].Condition));
+    const changedByHand = stacksVariant(({ callee }) =>
+      editPolicy(roleNamed(callee, "-callee-invoker"), "assume_role_policy", (doc) => delete doc.Statement[0].Condition),
+    );
     scratch.push(changedByHand);
     await withRuntime(changedByHand, {}, async (runtime) => {
-      const run = await verifyLive(runtime, ["--caller-profile", "caller-admin", "--callee-profile", "callee-admin", "--dir", OUT_DIR, "--format", "json"]);
+      const run = await verifyLive(runtime, [
+        "--caller-profile",
+        "caller-admin",
+        "--callee-profile",
+        "callee-admin",
+        "--dir",
+        OUT_DIR,
+        "--format",
+        "json",
+      ]);
       expect(run.code).toBe(EXIT.violation);
       const report = JSON.parse(run.stdout);
-      expect(report.drift).toEqual(["trust policy of role/xacct-demo-callee-invoker differs from the stacks: CallerFunctionRoleOnly changed"]);
+      expect(report.drift).toEqual([
+        "trust policy of role/xacct-demo-callee-invoker differs from the stacks: CallerFunctionRoleOnly changed",
+      ]);
       expect(report.findings.map((f: { code: string; where: string }) => `${f.code} @ ${f.where}`)).toEqual([
         "trust-without-principal-arn @ trust policy of role/xacct-demo-callee-invoker (IAM role xacct-demo-callee-invoker in account 222222222222): CallerFunctionRoleOnly",
       ]);
-      const beyond = report.cells.filter((c: { verdict: string }) => c.verdict === "beyond-intended").map((c: { principalId: string; capabilityId: string }) => `${c.principalId} -> ${c.capabilityId}`);
+      const beyond = report.cells
+        .filter((c: { verdict: string }) => c.verdict === "beyond-intended")
+        .map((c: { principalId: string; capabilityId: string }) => `${c.principalId} -> ${c.capabilityId}`);
       expect(beyond.sort()).toEqual([
         "admin/111111111111 -> assume:arn:aws:iam::222222222222:role/xacct-demo-callee-invoker",
         "admin/111111111111 -> invoke:arn:aws:lambda:eu-west-1:222222222222:function:xacct-demo-callee",
@@ -86,7 +109,13 @@ describe("verify --live against the local runtime", () => {
   it("catches a permission to everyone added by hand to the callee", async () => {
     const changedByHand = stacksVariant(({ callee }) => {
       callee.resource.aws_lambda_permission = {
-        anyone: { action: "lambda:InvokeFunction", function_name: "${aws_lambda_function.callee_function_1CCFEC01.function_name}", principal: "*", statement_id: "AddedInConsole", provider: "aws.callee" },
+        anyone: {
+          action: "lambda:InvokeFunction",
+          function_name: "${aws_lambda_function.callee_function_1CCFEC01.function_name}",
+          principal: "*",
+          statement_id: "AddedInConsole",
+          provider: "aws.callee",
+        },
       };
     });
     scratch.push(changedByHand);
@@ -94,21 +123,29 @@ describe("verify --live against the local runtime", () => {
       const run = await verifyLive(runtime, ["--caller-profile", "caller-admin", "--callee-profile", "callee-admin", "--dir", OUT_DIR]);
       expect(run.code).toBe(EXIT.violation);
       expect(run.stdout).toContain("resource policy of function xacct-demo-callee: exists in the account, not in the stacks");
-      expect(run.stdout).toContain("[public-principal] resource policy of function xacct-demo-callee (Lambda function xacct-demo-callee in account 222222222222): AddedInConsole");
+      expect(run.stdout).toContain(
+        "[public-principal] resource policy of function xacct-demo-callee (Lambda function xacct-demo-callee in account 222222222222): AddedInConsole",
+      );
     });
   });
 
   it("fails on drift that opens nothing (a statement removed by hand), unless --ignore-drift", async () => {
     const changedByHand = stacksVariant(({ callee }) => {
       const bucketPolicy = Object.values(callee.resource.aws_s3_bucket_policy as Record<string, TfJson>)[0];
-      editPolicy(bucketPolicy, "policy", (doc) => (doc.Statement = doc.Statement.filter((st: TfJson) => st.Sid !== "DenyInsecureTransport")));
+      editPolicy(
+        bucketPolicy,
+        "policy",
+        (doc) => (doc.Statement = doc.Statement.filter((st: TfJson) => st.Sid !== "DenyInsecureTransport")),
+      );
     });
     scratch.push(changedByHand);
     await withRuntime(changedByHand, {}, async (runtime) => {
       const args = ["--caller-profile", "caller-admin", "--callee-profile", "callee-admin", "--dir", OUT_DIR];
       const judged = await verifyLive(runtime, args);
       expect(judged.code).toBe(EXIT.violation);
-      expect(judged.stdout).toContain("  bucket policy of xacct-demo-code-222222222222-eu-west-1 differs from the stacks: DenyInsecureTransport removed");
+      expect(judged.stdout).toContain(
+        "  bucket policy of xacct-demo-code-222222222222-eu-west-1 differs from the stacks: DenyInsecureTransport removed",
+      );
       expect(judged.stdout).toMatch(/^FAIL: 1 difference from the stacks \(--ignore-drift to judge access alone\)\.$/m);
       const accessOnly = await verifyLive(runtime, [...args, "--ignore-drift"]);
       expect(accessOnly.code).toBe(EXIT.proven);
@@ -122,7 +159,9 @@ describe("verify --live against the local runtime", () => {
       await withRuntime(OUT_DIR, {}, async (runtime) => {
         const run = await verifyLive(runtime, ["--caller-profile", "nobody", "--callee-profile", "callee-admin", "--dir", OUT_DIR]);
         expect(run.code).toBe(EXIT.badInput);
-        expect(run.stderr).toMatch(/^verify: profile 'nobody' \(--caller-profile\) is in neither .*config nor .*credentials: create it \(aws configure --profile nobody\) or name an existing one\n$/);
+        expect(run.stderr).toMatch(
+          /^verify: profile 'nobody' \(--caller-profile\) is in neither .*config nor .*credentials: create it \(aws configure --profile nobody\) or name an existing one\n$/,
+        );
       });
     });
 
@@ -138,9 +177,18 @@ describe("verify --live against the local runtime", () => {
 
     it("a profile without read permissions (the caller function's own role)", async () => {
       await withRuntime(OUT_DIR, {}, async (runtime) => {
-        const run = await verifyLive(runtime, ["--caller-profile", "caller-function", "--callee-profile", "callee-admin", "--dir", OUT_DIR]);
+        const run = await verifyLive(runtime, [
+          "--caller-profile",
+          "caller-function",
+          "--callee-profile",
+          "callee-admin",
+          "--dir",
+          OUT_DIR,
+        ]);
         expect(run.code).toBe(EXIT.badInput);
-        expect(run.stderr).toMatch(/^verify: profile 'caller-function' \(arn:aws:sts::111111111111:assumed-role\/xacct-demo-caller-exec\/xacct-demo-caller\) may not call kms:DescribeKey on alias\/xacct-demo-caller in account 111111111111: AWS said AccessDeniedException: .*Give it read access \(the AWS-managed SecurityAudit policy covers every call live mode makes\) or use another --caller-profile\n$/);
+        expect(run.stderr).toMatch(
+          /^verify: profile 'caller-function' \(arn:aws:sts::111111111111:assumed-role\/xacct-demo-caller-exec\/xacct-demo-caller\) may not call kms:DescribeKey on alias\/xacct-demo-caller in account 111111111111: AWS said AccessDeniedException: .*Give it read access \(the AWS-managed SecurityAudit policy covers every call live mode makes\) or use another --caller-profile\n$/,
+        );
       });
     });
   });

@@ -38,17 +38,29 @@ async function prove(dir: string): Promise<{ analysis: AccessAnalysis; findings:
 
 async function verifyInProcess(args: string[]): Promise<{ code: number; out: string }> {
   let out = "";
-  const code = await runVerify(args, (text) => (out += `${text}\n`), () => undefined);
+  const code = await runVerify(
+    args,
+    (text) => (out += `${text}\n`),
+    () => undefined,
+  );
   return { code, out };
 }
 
 /** The real command line, as a user runs it. */
 function verifyCli(args: string[], command: "node" | "npm" = "node"): Promise<{ code: number; stdout: string; stderr: string }> {
-  const [file, argv] = command === "npm" ? ["npm", ["run", "--silent", "verify", "--", ...args]] : [process.execPath, ["--import", "tsx", "verify/cli.ts", ...args]];
+  const [file, argv] =
+    command === "npm"
+      ? ["npm", ["run", "--silent", "verify", "--", ...args]]
+      : [process.execPath, ["--import", "tsx", "verify/cli.ts", ...args]];
   return new Promise((resolve) => {
-    execFile(file as string, argv as string[], { cwd: PROJECT_ROOT, env: { ...process.env, CHECKPOINT_DISABLE: "1" } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr });
-    });
+    execFile(
+      file as string,
+      argv as string[],
+      { cwd: PROJECT_ROOT, env: { ...process.env, CHECKPOINT_DISABLE: "1" } },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -56,7 +68,10 @@ function verifyCli(args: string[], command: "node" | "npm" = "node"): Promise<{ 
 function allowedCells(analysis: AccessAnalysis): string[] {
   return analysis.cells
     .filter((c) => c.allowed)
-    .map((c) => `${c.principalId} -> ${c.capabilityId}${c.via.length > 0 ? ` via ${c.via.map((h) => h.roleArn).join(",")}` : ""} [${c.verdict}]`)
+    .map(
+      (c) =>
+        `${c.principalId} -> ${c.capabilityId}${c.via.length > 0 ? ` via ${c.via.map((h) => h.roleArn).join(",")}` : ""} [${c.verdict}]`,
+    )
     .sort();
 }
 
@@ -103,7 +118,10 @@ describe("the unmodified stacks", () => {
   it("open exactly the intended path, plus each account's administrators over their own resources and each function's role over its own key", () => {
     const key = (alias: string) => analysis.capabilities.find((c) => c.label === `use key alias/${alias}`)?.resourceArn;
     // Everything on a resource of their own account, except assuming roles (a trust must name them).
-    const ownedBy = (account: string) => analysis.capabilities.filter((c) => c.resourceAccountId === account && c.kind !== "assume").map((c) => `admin/${account} -> ${c.id} [permitted]`);
+    const ownedBy = (account: string) =>
+      analysis.capabilities
+        .filter((c) => c.resourceAccountId === account && c.kind !== "assume")
+        .map((c) => `admin/${account} -> ${c.id} [permitted]`);
     expect(allowedCells(analysis)).toEqual(
       [
         `role/xacct-demo-caller-exec -> assume:${INVOKER_ROLE} [as-intended]`,
@@ -122,21 +140,33 @@ describe("the unmodified stacks", () => {
       "assume-callee-invoker-role-only: AssumeCalleeInvokerRoleOnly",
       "trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly",
     ]);
-    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_FN}`).decidedBy).toEqual(["invoke-callee-only: InvokeCalleeFunctionOnly"]);
+    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_FN}`).decidedBy).toEqual([
+      "invoke-callee-only: InvokeCalleeFunctionOnly",
+    ]);
   });
 
   it("refuse account A's administrators at the invoker role's trust, and the outsider at the callee for lack of a resource policy", () => {
-    expect(cell(analysis, "admin/111111111111", `assume:${INVOKER_ROLE}`)).toMatchObject({ allowed: false, decidedBy: ["trust policy of role/xacct-demo-callee-invoker (no Allow matched)"] });
+    expect(cell(analysis, "admin/111111111111", `assume:${INVOKER_ROLE}`)).toMatchObject({
+      allowed: false,
+      decidedBy: ["trust policy of role/xacct-demo-callee-invoker (no Allow matched)"],
+    });
     expect(cell(analysis, "outsider/333333333333", `invoke:${CALLEE_FN}`)).toMatchObject({
       allowed: false,
-      decidedBy: ["resource policy of function xacct-demo-callee: no resource-based policy exists, and a request from another account needs one to allow it"],
+      decidedBy: [
+        "resource policy of function xacct-demo-callee: no resource-based policy exists, and a request from another account needs one to allow it",
+      ],
     });
     // A role has no resource-based policy for IAM's own actions: the text says that, not that the role is missing.
     expect(cell(analysis, "outsider/333333333333", `change-role:${INVOKER_ROLE}`)).toMatchObject({
       allowed: false,
-      decidedBy: ["role/xacct-demo-callee-invoker: no resource-based policy exists, and a request from another account needs one to allow it"],
+      decidedBy: [
+        "role/xacct-demo-callee-invoker: no resource-based policy exists, and a request from another account needs one to allow it",
+      ],
     });
-    expect(cell(analysis, "anonymous", `invoke:${CALLEE_FN}`)).toMatchObject({ allowed: false, decidedBy: ["lambda accepts only signed requests"] });
+    expect(cell(analysis, "anonymous", `invoke:${CALLEE_FN}`)).toMatchObject({
+      allowed: false,
+      decidedBy: ["lambda accepts only signed requests"],
+    });
   });
 
   it("have no findings, and `npm run verify` exits 0 with PASS", async () => {
@@ -150,21 +180,40 @@ describe("the unmodified stacks", () => {
 
 describe("weakened variants of the stacks", () => {
   it("the invoker role's trust to account A without its condition: account A's administrators reach the callee", async () => {
-    const dir = variant(({ callee }) => editPolicy(roleNamed(callee, "-callee-invoker"), "assume_role_policy", (doc) => delete doc.Statement[0].Condition));
+    const dir = variant(({ callee }) =>
+      editPolicy(roleNamed(callee, "-callee-invoker"), "assume_role_policy", (doc) => delete doc.Statement[0].Condition),
+    );
     const { analysis, findings } = await prove(dir);
-    expect(codes(findings)).toEqual(["trust-without-principal-arn @ trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly"]);
+    expect(codes(findings)).toEqual([
+      "trust-without-principal-arn @ trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly",
+    ]);
     expect(findings[0].fix).toContain(`"aws:PrincipalArn": "${CALLER_ROLE}"`);
     expect(cell(analysis, "admin/111111111111", `assume:${INVOKER_ROLE}`).verdict).toBe("beyond-intended");
-    expect(cell(analysis, "admin/111111111111", `invoke:${CALLEE_FN}`)).toMatchObject({ verdict: "beyond-intended", via: [{ roleArn: INVOKER_ROLE }] });
+    expect(cell(analysis, "admin/111111111111", `invoke:${CALLEE_FN}`)).toMatchObject({
+      verdict: "beyond-intended",
+      via: [{ roleArn: INVOKER_ROLE }],
+    });
     expect((await verifyInProcess(["--dir", dir])).code).toBe(EXIT.violation);
   });
 
   it("the network-interface wildcards AWS forces on an execution role are findings on any other role", async () => {
     const dir = variant(({ callee }) => {
-      const policy = Object.values(callee.resource.aws_iam_role_policy as Record<string, TfJson>).find((p) => p.name === "invoke-callee-only") as TfJson;
+      const policy = Object.values(callee.resource.aws_iam_role_policy as Record<string, TfJson>).find(
+        (p) => p.name === "invoke-callee-only",
+      ) as TfJson;
       editPolicy(policy, "policy", (doc) => {
-        doc.Statement.push({ Sid: "Interfaces", Effect: "Allow", Action: ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces"], Resource: "*" });
-        doc.Statement.push({ Sid: "DeleteInterfaces", Effect: "Allow", Action: "ec2:DeleteNetworkInterface", Resource: "arn:aws:ec2:eu-west-1:222222222222:*" });
+        doc.Statement.push({
+          Sid: "Interfaces",
+          Effect: "Allow",
+          Action: ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces"],
+          Resource: "*",
+        });
+        doc.Statement.push({
+          Sid: "DeleteInterfaces",
+          Effect: "Allow",
+          Action: "ec2:DeleteNetworkInterface",
+          Resource: "arn:aws:ec2:eu-west-1:222222222222:*",
+        });
       });
     });
     const { findings } = await prove(dir);
@@ -176,11 +225,15 @@ describe("weakened variants of the stacks", () => {
 
   it('the invoker role\'s policy with Resource "*": a resource wildcard finding on its statement', async () => {
     const dir = variant(({ callee }) => {
-      const policy = Object.values(callee.resource.aws_iam_role_policy as Record<string, TfJson>).find((p) => p.name === "invoke-callee-only") as TfJson;
+      const policy = Object.values(callee.resource.aws_iam_role_policy as Record<string, TfJson>).find(
+        (p) => p.name === "invoke-callee-only",
+      ) as TfJson;
       editPolicy(policy, "policy", (doc) => (doc.Statement[0].Resource = "*"));
     });
     const { analysis, findings } = await prove(dir);
-    expect(codes(findings)).toEqual(["resource-wildcard @ policy invoke-callee-only of role/xacct-demo-callee-invoker: InvokeCalleeFunctionOnly"]);
+    expect(codes(findings)).toEqual([
+      "resource-wildcard @ policy invoke-callee-only of role/xacct-demo-callee-invoker: InvokeCalleeFunctionOnly",
+    ]);
     // Only the callee is in account B today, so the matrix alone would not show it: the finding does.
     expect(allowedCells(analysis).filter((c) => c.includes("beyond"))).toEqual([]);
     const run = await verifyInProcess(["--dir", dir]);
@@ -191,24 +244,40 @@ describe("weakened variants of the stacks", () => {
   it('a lambda permission to Principal "*": every other account can invoke the callee', async () => {
     const dir = variant(({ callee }) => {
       callee.resource.aws_lambda_permission = {
-        anyone: { action: "lambda:InvokeFunction", function_name: "${aws_lambda_function.callee_function_1CCFEC01.function_name}", principal: "*", statement_id: "AllowAnyone", provider: "aws.callee" },
+        anyone: {
+          action: "lambda:InvokeFunction",
+          function_name: "${aws_lambda_function.callee_function_1CCFEC01.function_name}",
+          principal: "*",
+          statement_id: "AllowAnyone",
+          provider: "aws.callee",
+        },
       };
     });
     const { analysis, findings } = await prove(dir);
     expect(codes(findings)).toEqual(["public-principal @ resource policy of function xacct-demo-callee: AllowAnyone"]);
     for (const principal of ["admin/111111111111", "outsider/333333333333", "role/xacct-demo-callee-exec"]) {
-      expect(cell(analysis, principal, `invoke:${CALLEE_FN}`)).toMatchObject({ verdict: "beyond-intended", decidedBy: expect.arrayContaining(["resource policy of function xacct-demo-callee: AllowAnyone"]) });
+      expect(cell(analysis, principal, `invoke:${CALLEE_FN}`)).toMatchObject({
+        verdict: "beyond-intended",
+        decidedBy: expect.arrayContaining(["resource policy of function xacct-demo-callee: AllowAnyone"]),
+      });
     }
     // Across accounts both sides must allow: the caller's role has no lambda:InvokeFunction of its own, so it still goes through the invoker role.
-    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_FN}`)).toMatchObject({ verdict: "as-intended", via: [{ roleArn: INVOKER_ROLE }] });
+    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_FN}`)).toMatchObject({
+      verdict: "as-intended",
+      via: [{ roleArn: INVOKER_ROLE }],
+    });
     // Lambda's API accepts only signed requests, so "*" still does not mean anonymous.
     expect(cell(analysis, "anonymous", `invoke:${CALLEE_FN}`).allowed).toBe(false);
   });
 
   it("the caller's role granted lambda:*: action and resource wildcards, and it can invoke its own function", async () => {
     const dir = variant(({ caller }) => {
-      const policy = Object.values(caller.resource.aws_iam_role_policy as Record<string, TfJson>).find((p) => p.name === "execution") as TfJson;
-      editPolicy(policy, "policy", (doc) => doc.Statement.push({ Sid: "EverythingLambda", Effect: "Allow", Action: "lambda:*", Resource: "*" }));
+      const policy = Object.values(caller.resource.aws_iam_role_policy as Record<string, TfJson>).find(
+        (p) => p.name === "execution",
+      ) as TfJson;
+      editPolicy(policy, "policy", (doc) =>
+        doc.Statement.push({ Sid: "EverythingLambda", Effect: "Allow", Action: "lambda:*", Resource: "*" }),
+      );
     });
     const { analysis, findings } = await prove(dir);
     expect(codes(findings)).toEqual([
@@ -217,7 +286,10 @@ describe("weakened variants of the stacks", () => {
     ]);
     expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLER_FN}`).verdict).toBe("beyond-intended");
     // Across accounts the callee still needs a resource policy: the only way there stays the invoker role.
-    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_FN}`)).toMatchObject({ verdict: "as-intended", via: [{ roleArn: INVOKER_ROLE }] });
+    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_FN}`)).toMatchObject({
+      verdict: "as-intended",
+      via: [{ roleArn: INVOKER_ROLE }],
+    });
   });
 
   it("a third account added to the invoker role's trust: its administrators reach the callee", async () => {
@@ -234,7 +306,10 @@ describe("weakened variants of the stacks", () => {
     ]);
     const third = `named/${THIRD_ACCOUNT_ROOT}`;
     expect(analysis.principals.map((p) => p.id)).toContain(third);
-    expect(cell(analysis, third, `assume:${INVOKER_ROLE}`)).toMatchObject({ verdict: "beyond-intended", decidedBy: expect.arrayContaining(["trust policy of role/xacct-demo-callee-invoker: PartnerAccount"]) });
+    expect(cell(analysis, third, `assume:${INVOKER_ROLE}`)).toMatchObject({
+      verdict: "beyond-intended",
+      decidedBy: expect.arrayContaining(["trust policy of role/xacct-demo-callee-invoker: PartnerAccount"]),
+    });
     expect(cell(analysis, third, `invoke:${CALLEE_FN}`)).toMatchObject({ verdict: "beyond-intended", via: [{ roleArn: INVOKER_ROLE }] });
     // The third account's own admin is in the diagram, with its edge in red.
     const mermaid = (await verifyInProcess(["--dir", dir, "--format", "mermaid"])).out;
@@ -244,10 +319,20 @@ describe("weakened variants of the stacks", () => {
 
   it("the caller's role allowed to invoke the callee itself: a second path, around the invoker role", async () => {
     const dir = variant(({ caller, callee }) => {
-      const policy = Object.values(caller.resource.aws_iam_role_policy as Record<string, TfJson>).find((p) => p.name === "assume-callee-invoker-role-only") as TfJson;
-      editPolicy(policy, "policy", (doc) => doc.Statement.push({ Sid: "InvokeCalleeDirectly", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: CALLEE_FN }));
+      const policy = Object.values(caller.resource.aws_iam_role_policy as Record<string, TfJson>).find(
+        (p) => p.name === "assume-callee-invoker-role-only",
+      ) as TfJson;
+      editPolicy(policy, "policy", (doc) =>
+        doc.Statement.push({ Sid: "InvokeCalleeDirectly", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: CALLEE_FN }),
+      );
       callee.resource.aws_lambda_permission = {
-        caller: { action: "lambda:InvokeFunction", function_name: "${aws_lambda_function.callee_function_1CCFEC01.function_name}", principal: CALLER_ROLE, statement_id: "CallerRoleDirectly", provider: "aws.callee" },
+        caller: {
+          action: "lambda:InvokeFunction",
+          function_name: "${aws_lambda_function.callee_function_1CCFEC01.function_name}",
+          principal: CALLER_ROLE,
+          statement_id: "CallerRoleDirectly",
+          provider: "aws.callee",
+        },
       };
     });
     const { analysis, findings } = await prove(dir);
@@ -256,13 +341,22 @@ describe("weakened variants of the stacks", () => {
     expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_FN}`)).toMatchObject({
       verdict: "beyond-intended",
       via: [],
-      decidedBy: ["assume-callee-invoker-role-only: InvokeCalleeDirectly", "resource policy of function xacct-demo-callee: CallerRoleDirectly"],
+      decidedBy: [
+        "assume-callee-invoker-role-only: InvokeCalleeDirectly",
+        "resource policy of function xacct-demo-callee: CallerRoleDirectly",
+      ],
       explanation: "allowed directly, bypassing xacct-demo-callee-invoker: a second path to the callee",
     });
   });
 
   it("a third account named in the trust but still pinned by the aws:PrincipalArn condition: refused, yet reported", async () => {
-    const dir = variant(({ callee }) => editPolicy(roleNamed(callee, "-callee-invoker"), "assume_role_policy", (doc) => (doc.Statement[0].Principal.AWS = ["arn:aws:iam::111111111111:root", THIRD_ACCOUNT_ROOT])));
+    const dir = variant(({ callee }) =>
+      editPolicy(
+        roleNamed(callee, "-callee-invoker"),
+        "assume_role_policy",
+        (doc) => (doc.Statement[0].Principal.AWS = ["arn:aws:iam::111111111111:root", THIRD_ACCOUNT_ROOT]),
+      ),
+    );
     const { analysis, findings } = await prove(dir);
     expect(codes(findings)).toEqual([
       "foreign-account @ trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly",
@@ -278,21 +372,33 @@ describe("weakened variants of the stacks", () => {
     });
     const { analysis, findings } = await prove(dir);
     expect(findings).toEqual([]);
-    expect(analysis.cells.filter((c) => c.verdict === "path-broken").map((c) => c.capabilityId).sort()).toEqual([`assume:${INVOKER_ROLE}`, `invoke:${CALLEE_FN}`]);
+    expect(
+      analysis.cells
+        .filter((c) => c.verdict === "path-broken")
+        .map((c) => c.capabilityId)
+        .sort(),
+    ).toEqual([`assume:${INVOKER_ROLE}`, `invoke:${CALLEE_FN}`]);
     const run = await verifyInProcess(["--dir", dir]);
     expect(run.code).toBe(EXIT.violation);
     expect(run.out).toMatch(/DENY! +ALLOW/);
   });
 
   it("an execution role's trust to Lambda without aws:SourceAccount: the confused-deputy finding", async () => {
-    const dir = variant(({ callee }) => editPolicy(roleNamed(callee, "-callee-exec"), "assume_role_policy", (doc) => delete doc.Statement[0].Condition));
-    expect(codes((await prove(dir)).findings)).toEqual(["service-without-source @ trust policy of role/xacct-demo-callee-exec: LambdaInOwnAccountOnly"]);
+    const dir = variant(({ callee }) =>
+      editPolicy(roleNamed(callee, "-callee-exec"), "assume_role_policy", (doc) => delete doc.Statement[0].Condition),
+    );
+    expect(codes((await prove(dir)).findings)).toEqual([
+      "service-without-source @ trust policy of role/xacct-demo-callee-exec: LambdaInOwnAccountOnly",
+    ]);
   });
 
   it("an external id and organisation configured but not required by the trust: one finding each", async () => {
     const dir = variant(() => undefined);
     const record = path.join(dir, CONFIG_RECORD_FILE);
-    fs.writeFileSync(record, JSON.stringify({ ...JSON.parse(fs.readFileSync(record, "utf8")), externalId: "partner-7", organizationId: "o-abcdef1234" }));
+    fs.writeFileSync(
+      record,
+      JSON.stringify({ ...JSON.parse(fs.readFileSync(record, "utf8")), externalId: "partner-7", organizationId: "o-abcdef1234" }),
+    );
     const { findings } = await prove(dir);
     expect(codes(findings)).toEqual([
       "external-id-not-required @ trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly",
@@ -302,15 +408,28 @@ describe("weakened variants of the stacks", () => {
 });
 
 /** Mutations of the synthesized JSON, for the table below. */
-const invokerTrust = (edit: (doc: TfJson) => void) => (stacks: { callee: TfJson }) => editPolicy(roleNamed(stacks.callee, "-callee-invoker"), "assume_role_policy", edit);
+const invokerTrust = (edit: (doc: TfJson) => void) => (stacks: { callee: TfJson }) =>
+  editPolicy(roleNamed(stacks.callee, "-callee-invoker"), "assume_role_policy", edit);
 const addTrustStatement = (statement: TfJson) => invokerTrust((doc) => doc.Statement.push(statement));
-const rolePolicy = (stack: TfJson, name: string) => Object.values(stack.resource.aws_iam_role_policy as Record<string, TfJson>).find((p) => p.name === name) as TfJson;
+const rolePolicy = (stack: TfJson, name: string) =>
+  Object.values(stack.resource.aws_iam_role_policy as Record<string, TfJson>).find((p) => p.name === name) as TfJson;
 const grant = (side: "callee" | "caller", policyName: string, statement: TfJson) => (stacks: { callee: TfJson; caller: TfJson }) =>
   editPolicy(rolePolicy(stacks[side], policyName), "policy", (doc) => doc.Statement.push({ Sid: "Added", Effect: "Allow", ...statement }));
-const permission = (side: "callee" | "caller", principal: string, extra: TfJson = {}) => (stacks: { callee: TfJson; caller: TfJson }) => {
-  const fn = Object.keys(stacks[side].resource.aws_lambda_function)[0];
-  stacks[side].resource.aws_lambda_permission = { added: { action: "lambda:InvokeFunction", function_name: `\${aws_lambda_function.${fn}.function_name}`, principal, statement_id: "Added", provider: `aws.${side}`, ...extra } };
-};
+const permission =
+  (side: "callee" | "caller", principal: string, extra: TfJson = {}) =>
+  (stacks: { callee: TfJson; caller: TfJson }) => {
+    const fn = Object.keys(stacks[side].resource.aws_lambda_function)[0];
+    stacks[side].resource.aws_lambda_permission = {
+      added: {
+        action: "lambda:InvokeFunction",
+        function_name: `\${aws_lambda_function.${fn}.function_name}`,
+        principal,
+        statement_id: "Added",
+        provider: `aws.${side}`,
+        ...extra,
+      },
+    };
+  };
 const OPS_ADMIN_A = "arn:aws:iam::111111111111:role/ops-admin";
 const CODE_BUCKET_B = "arn:aws:s3:::xacct-demo-code-222222222222-eu-west-1";
 
@@ -324,7 +443,12 @@ describe("more ways to open a second path, each caught", () => {
     ],
     [
       "a user of account B in the invoker role's trust",
-      addTrustStatement({ Sid: "Bob", Effect: "Allow", Principal: { AWS: "arn:aws:iam::222222222222:user/bob" }, Action: "sts:AssumeRole" }),
+      addTrustStatement({
+        Sid: "Bob",
+        Effect: "Allow",
+        Principal: { AWS: "arn:aws:iam::222222222222:user/bob" },
+        Action: "sts:AssumeRole",
+      }),
       ["principal-off-path @ trust policy of role/xacct-demo-callee-invoker: Bob"],
       [`named/arn:aws:iam::222222222222:user/bob -> assume:${INVOKER_ROLE}`],
     ],
@@ -336,19 +460,42 @@ describe("more ways to open a second path, each caught", () => {
     ],
     [
       "an aws:PrincipalArn narrowed only by ? wildcards",
-      invokerTrust((doc) => (doc.Statement[0].Condition = { ArnLike: { "aws:PrincipalArn": "arn:aws:iam::111111111111:role/??????????????????????" } })),
-      ["principal-off-path @ trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly", "trust-without-principal-arn @ trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly"],
+      invokerTrust(
+        (doc) =>
+          (doc.Statement[0].Condition = { ArnLike: { "aws:PrincipalArn": "arn:aws:iam::111111111111:role/??????????????????????" } }),
+      ),
+      [
+        "principal-off-path @ trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly",
+        "trust-without-principal-arn @ trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly",
+      ],
       [],
     ],
     [
       'Principal "*" pinned to a foreign role by aws:PrincipalArn',
-      addTrustStatement({ Sid: "Partner", Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole", Condition: { ArnEquals: { "aws:PrincipalArn": "arn:aws:iam::999988887777:role/partner" } } }),
-      ["foreign-account @ trust policy of role/xacct-demo-callee-invoker: Partner", "principal-off-path @ trust policy of role/xacct-demo-callee-invoker: Partner"],
-      [`named/arn:aws:iam::999988887777:role/partner -> assume:${INVOKER_ROLE}`, `named/arn:aws:iam::999988887777:role/partner -> invoke:${CALLEE_FN}`],
+      addTrustStatement({
+        Sid: "Partner",
+        Effect: "Allow",
+        Principal: { AWS: "*" },
+        Action: "sts:AssumeRole",
+        Condition: { ArnEquals: { "aws:PrincipalArn": "arn:aws:iam::999988887777:role/partner" } },
+      }),
+      [
+        "foreign-account @ trust policy of role/xacct-demo-callee-invoker: Partner",
+        "principal-off-path @ trust policy of role/xacct-demo-callee-invoker: Partner",
+      ],
+      [
+        `named/arn:aws:iam::999988887777:role/partner -> assume:${INVOKER_ROLE}`,
+        `named/arn:aws:iam::999988887777:role/partner -> invoke:${CALLEE_FN}`,
+      ],
     ],
     [
       "a federated identity provider in the invoker role's trust",
-      addTrustStatement({ Sid: "GitHub", Effect: "Allow", Principal: { Federated: "arn:aws:iam::222222222222:oidc-provider/token.actions.githubusercontent.com" }, Action: "sts:AssumeRoleWithWebIdentity" }),
+      addTrustStatement({
+        Sid: "GitHub",
+        Effect: "Allow",
+        Principal: { Federated: "arn:aws:iam::222222222222:oidc-provider/token.actions.githubusercontent.com" },
+        Action: "sts:AssumeRoleWithWebIdentity",
+      }),
       ["federated-principal @ trust policy of role/xacct-demo-callee-invoker: GitHub"],
       [],
     ],
@@ -367,8 +514,18 @@ describe("more ways to open a second path, each caught", () => {
     [
       "the callee's key opened to a role of account A",
       ({ callee }) => {
-        const key = Object.values(callee.resource.aws_kms_key as Record<string, TfJson>).find((k) => String(k.description).includes("environment")) as TfJson;
-        editPolicy(key, "policy", (doc) => doc.Statement.push({ Sid: "Ops", Effect: "Allow", Principal: { AWS: "arn:aws:iam::111111111111:role/ops" }, Action: "kms:*", Resource: "*" }));
+        const key = Object.values(callee.resource.aws_kms_key as Record<string, TfJson>).find((k) =>
+          String(k.description).includes("environment"),
+        ) as TfJson;
+        editPolicy(key, "policy", (doc) =>
+          doc.Statement.push({
+            Sid: "Ops",
+            Effect: "Allow",
+            Principal: { AWS: "arn:aws:iam::111111111111:role/ops" },
+            Action: "kms:*",
+            Resource: "*",
+          }),
+        );
       },
       ["principal-off-path @ key policy of alias/xacct-demo-callee: Ops"],
       ["named/arn:aws:iam::111111111111:role/ops -> administer:", "named/arn:aws:iam::111111111111:role/ops -> use:"],
@@ -377,10 +534,23 @@ describe("more ways to open a second path, each caught", () => {
       'a bucket policy for Principal "*" pinned to a foreign account by aws:PrincipalAccount',
       ({ callee }) => {
         const policy = Object.values(callee.resource.aws_s3_bucket_policy as Record<string, TfJson>)[0];
-        editPolicy(policy, "policy", (doc) => doc.Statement.push({ Sid: "Partner", Effect: "Allow", Principal: "*", Action: "s3:*", Resource: [CODE_BUCKET_B, `${CODE_BUCKET_B}/*`], Condition: { StringEquals: { "aws:PrincipalAccount": "999988887777" } } }));
+        editPolicy(policy, "policy", (doc) =>
+          doc.Statement.push({
+            Sid: "Partner",
+            Effect: "Allow",
+            Principal: "*",
+            Action: "s3:*",
+            Resource: [CODE_BUCKET_B, `${CODE_BUCKET_B}/*`],
+            Condition: { StringEquals: { "aws:PrincipalAccount": "999988887777" } },
+          }),
+        );
       },
       ["foreign-account @ bucket policy of xacct-demo-code-222222222222-eu-west-1: Partner"],
-      [`named/arn:aws:iam::999988887777:root -> read:${CODE_BUCKET_B}`, `named/arn:aws:iam::999988887777:root -> write:${CODE_BUCKET_B}`, `named/arn:aws:iam::999988887777:root -> administer-bucket:${CODE_BUCKET_B}`],
+      [
+        `named/arn:aws:iam::999988887777:root -> read:${CODE_BUCKET_B}`,
+        `named/arn:aws:iam::999988887777:root -> write:${CODE_BUCKET_B}`,
+        `named/arn:aws:iam::999988887777:root -> administer-bucket:${CODE_BUCKET_B}`,
+      ],
     ],
     [
       "the callee's role allowed to rewrite the invoker role's trust",
@@ -428,20 +598,32 @@ describe("more ways to open a second path, each caught", () => {
       permission("callee", CALLER_ROLE, { action: "lambda:InvokeAsync" })(stacks);
     });
     const { analysis } = await prove(dir);
-    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_FN}`)).toMatchObject({ verdict: "beyond-intended", via: [], action: "lambda:InvokeAsync" });
+    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_FN}`)).toMatchObject({
+      verdict: "beyond-intended",
+      via: [],
+      action: "lambda:InvokeAsync",
+    });
   });
 
   it("a user of a third account is modelled as that user, not as its account's administrator", async () => {
     const bob = "arn:aws:iam::444455556666:user/bob";
-    const { analysis } = await prove(variant(addTrustStatement({ Sid: "Bob", Effect: "Allow", Principal: { AWS: bob }, Action: "sts:AssumeRole" })));
-    expect(analysis.principals.find((p) => p.id === `named/${bob}`)?.label).toBe("user bob of account 444455556666, which is neither the caller's nor the callee's, named in a policy");
+    const { analysis } = await prove(
+      variant(addTrustStatement({ Sid: "Bob", Effect: "Allow", Principal: { AWS: bob }, Action: "sts:AssumeRole" })),
+    );
+    expect(analysis.principals.find((p) => p.id === `named/${bob}`)?.label).toBe(
+      "user bob of account 444455556666, which is neither the caller's nor the callee's, named in a policy",
+    );
     expect(cell(analysis, `named/${bob}`, `assume:${INVOKER_ROLE}`).verdict).toBe("beyond-intended");
   });
 });
 
 describe("reasonable shapes that are not findings", () => {
   it.each([
-    ["a log group with everything under it", "arn:aws:logs:eu-west-1:222222222222:log-group:/aws/lambda/xacct-demo-callee:*", ["logs:CreateLogStream", "logs:PutLogEvents"]],
+    [
+      "a log group with everything under it",
+      "arn:aws:logs:eu-west-1:222222222222:log-group:/aws/lambda/xacct-demo-callee:*",
+      ["logs:CreateLogStream", "logs:PutLogEvents"],
+    ],
     ["the versions and aliases of the callee", `${CALLEE_FN}:*`, ["lambda:InvokeFunction"]],
   ])("%s", async (_name, resource, actions) => {
     const policyName = actions[0].startsWith("logs:") ? "execution" : "invoke-callee-only";
@@ -452,11 +634,31 @@ describe("reasonable shapes that are not findings", () => {
 
 describe("policies AWS would refuse: exit 2, naming the policy and the statement, no stack trace", () => {
   it.each([
-    ["an action without a service prefix", grant("callee", "invoke-callee-only", { Action: "InvokeFunction", Resource: CALLEE_FN }), /policy invoke-callee-only of role\/xacct-demo-callee-invoker .*\n\s+Statement\[1\]\.Action: /],
-    ["a resource that is not an ARN", grant("callee", "invoke-callee-only", { Action: "lambda:InvokeFunction", Resource: "xacct-demo-callee" }), /Statement\[1\]\.Resource: "xacct-demo-callee" is neither "\*" nor an ARN/],
-    ["a principal given as a bare string", addTrustStatement({ Effect: "Allow", Principal: "arn:aws:iam::111111111111:root", Action: "sts:AssumeRole" }), /trust policy of role\/xacct-demo-callee-invoker .*\n.*Statement\[1\]\.Principal/],
-    ["an unknown condition operator", invokerTrust((doc) => (doc.Statement[0].Condition = { ArnEqualz: { "aws:PrincipalArn": CALLER_ROLE } })), /Statement\[0\]\.Condition\.ArnEqualz: not a condition operator AWS knows/],
-    ["a null principal", addTrustStatement({ Effect: "Allow", Principal: { AWS: null }, Action: "sts:AssumeRole" }), /Statement\[1\]\.Principal\.AWS/],
+    [
+      "an action without a service prefix",
+      grant("callee", "invoke-callee-only", { Action: "InvokeFunction", Resource: CALLEE_FN }),
+      /policy invoke-callee-only of role\/xacct-demo-callee-invoker .*\n\s+Statement\[1\]\.Action: /,
+    ],
+    [
+      "a resource that is not an ARN",
+      grant("callee", "invoke-callee-only", { Action: "lambda:InvokeFunction", Resource: "xacct-demo-callee" }),
+      /Statement\[1\]\.Resource: "xacct-demo-callee" is neither "\*" nor an ARN/,
+    ],
+    [
+      "a principal given as a bare string",
+      addTrustStatement({ Effect: "Allow", Principal: "arn:aws:iam::111111111111:root", Action: "sts:AssumeRole" }),
+      /trust policy of role\/xacct-demo-callee-invoker .*\n.*Statement\[1\]\.Principal/,
+    ],
+    [
+      "an unknown condition operator",
+      invokerTrust((doc) => (doc.Statement[0].Condition = { ArnEqualz: { "aws:PrincipalArn": CALLER_ROLE } })),
+      /Statement\[0\]\.Condition\.ArnEqualz: not a condition operator AWS knows/,
+    ],
+    [
+      "a null principal",
+      addTrustStatement({ Effect: "Allow", Principal: { AWS: null }, Action: "sts:AssumeRole" }),
+      /Statement\[1\]\.Principal\.AWS/,
+    ],
   ])("%s", async (_name, mutate, message) => {
     const run = await verifyCli(["--dir", variant(mutate as Parameters<typeof stacksVariant>[0])]);
     expect(run.code).toBe(EXIT.badInput);
@@ -475,7 +677,10 @@ describe("stacks synthesized with an external id and an organisation", () => {
       }),
     );
     const record = path.join(dir, CONFIG_RECORD_FILE);
-    fs.writeFileSync(record, JSON.stringify({ ...JSON.parse(fs.readFileSync(record, "utf8")), externalId: "partner-7", organizationId: "o-abcdef1234" }));
+    fs.writeFileSync(
+      record,
+      JSON.stringify({ ...JSON.parse(fs.readFileSync(record, "utf8")), externalId: "partner-7", organizationId: "o-abcdef1234" }),
+    );
     const { analysis, findings } = await prove(dir);
     expect(findings).toEqual([]);
     expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_FN}`).verdict).toBe("as-intended");
@@ -487,7 +692,9 @@ describe("bad input: exit 2 with a message naming the fix", () => {
   it("a missing directory", async () => {
     const run = await verifyCli(["--dir", "/nonexistent/cdktf.out"]);
     expect(run.code).toBe(EXIT.badInput);
-    expect(run.stderr).toBe("verify: /nonexistent/cdktf.out does not exist: run `make synth` to create cdktf.out, or pass --dir with a cdktf output directory\n");
+    expect(run.stderr).toBe(
+      "verify: /nonexistent/cdktf.out does not exist: run `make synth` to create cdktf.out, or pass --dir with a cdktf output directory\n",
+    );
     expect(run.stdout).toBe("");
   });
 
@@ -501,8 +708,12 @@ describe("bad input: exit 2 with a message naming the fix", () => {
   });
 
   it("an unknown option, an unknown format, and profiles without --live", async () => {
-    expect(await verifyInProcess(["--format", "yaml"]).catch((e: Error) => e.message)).toBe("--format yaml is not one of text, json, mermaid");
-    expect(await verifyInProcess(["--caller-profile", "a"]).catch((e: Error) => e.message)).toBe("--caller-profile, --callee-profile and --ignore-drift are for live mode: add --live");
+    expect(await verifyInProcess(["--format", "yaml"]).catch((e: Error) => e.message)).toBe(
+      "--format yaml is not one of text, json, mermaid",
+    );
+    expect(await verifyInProcess(["--caller-profile", "a"]).catch((e: Error) => e.message)).toBe(
+      "--caller-profile, --callee-profile and --ignore-drift are for live mode: add --live",
+    );
     const run = await verifyCli(["--colour"]);
     expect(run.code).toBe(EXIT.badInput);
     expect(run.stderr).toMatch(/^verify: Unknown option '--colour'/);
@@ -511,7 +722,9 @@ describe("bad input: exit 2 with a message naming the fix", () => {
   it("--live without both profiles", async () => {
     const run = await verifyCli(["--live", "--caller-profile", "caller-admin"]);
     expect(run.code).toBe(EXIT.badInput);
-    expect(run.stderr).toBe("verify: --live needs both --caller-profile (account A, where the caller runs) and --callee-profile (account B, where the callee runs)\n");
+    expect(run.stderr).toBe(
+      "verify: --live needs both --caller-profile (account A, where the caller runs) and --callee-profile (account B, where the callee runs)\n",
+    );
   });
 });
 
@@ -533,7 +746,9 @@ describe("the README", () => {
   });
 
   it("would be found stale after a change to the stacks", async () => {
-    const dir = variant(({ callee }) => editPolicy(roleNamed(callee, "-callee-invoker"), "assume_role_policy", (doc) => delete doc.Statement[0].Condition));
+    const dir = variant(({ callee }) =>
+      editPolicy(roleNamed(callee, "-callee-invoker"), "assume_role_policy", (doc) => delete doc.Statement[0].Condition),
+    );
     const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
     const blocks = renderBlocks((await prove(dir)).analysis, await checkDeployTime(dir, DEPLOY_ORDER));
     expect(readBlock(readme, "access-matrix")).not.toBe(blocks["access-matrix"]);
@@ -546,7 +761,9 @@ describe("the README", () => {
     });
     const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
     const table = renderBlocks((await prove(dir)).analysis, await checkDeployTime(dir, DEPLOY_ORDER))["deploy-time-checks"];
-    expect(table).toMatch(/\| callee \| `aws_security_group\.callee_sg` \| network-interface-permissions-outlive-security-group \| FAIL \|/);
+    expect(table).toMatch(
+      /\| callee \| `aws_security_group\.callee_sg` \| network-interface-permissions-outlive-security-group \| FAIL \|/,
+    );
     expect(readBlock(readme, "deploy-time-checks")).not.toBe(table);
   });
 });

@@ -72,7 +72,8 @@ export type CalleeInput = z.output<typeof calleeInputSchema>;
 /** A bad field of the callee's input. */
 export type ValidationIssue = FieldIssue;
 
-export type ValidationResult = { readonly ok: true; readonly value: CalleeInput } | { readonly ok: false; readonly issues: ValidationIssue[] };
+export type ValidationResult =
+  { readonly ok: true; readonly value: CalleeInput } | { readonly ok: false; readonly issues: ValidationIssue[] };
 
 /** Validates any value (null, arrays, strings, numbers included). Never throws. */
 export function validateCalleeInput(input: unknown): ValidationResult {

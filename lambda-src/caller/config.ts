@@ -123,7 +123,9 @@ export function parseCallerConfig(env: NodeJS.ProcessEnv): CallerConfig {
   const roleRaw = present(env.INVOKER_ROLE_ARN);
   const role = roleRaw ? parseRoleArn(roleRaw) : undefined;
   if (!roleRaw) {
-    problems.push("INVOKER_ROLE_ARN is required: the IAM role to assume in the callee's account, like arn:aws:iam::<12-digit account>:role/<name>");
+    problems.push(
+      "INVOKER_ROLE_ARN is required: the IAM role to assume in the callee's account, like arn:aws:iam::<12-digit account>:role/<name>",
+    );
   } else if (!role) {
     problems.push(`INVOKER_ROLE_ARN must be an IAM role ARN like arn:aws:iam::<12-digit account>:role/<name>, got '${shown(roleRaw)}'`);
   } else if (callee && role.accountId !== callee.accountId) {
@@ -147,7 +149,9 @@ export function parseCallerConfig(env: NodeJS.ProcessEnv): CallerConfig {
   if (attemptsRaw !== undefined) {
     const n = /^\d{1,3}$/.test(attemptsRaw) ? Number(attemptsRaw) : NaN;
     if (!(n >= 1 && n <= MAX_MAX_ATTEMPTS)) {
-      problems.push(`INVOKE_MAX_ATTEMPTS must be an integer from 1 to ${MAX_MAX_ATTEMPTS} (default ${DEFAULT_MAX_ATTEMPTS}), got '${shown(attemptsRaw)}'`);
+      problems.push(
+        `INVOKE_MAX_ATTEMPTS must be an integer from 1 to ${MAX_MAX_ATTEMPTS} (default ${DEFAULT_MAX_ATTEMPTS}), got '${shown(attemptsRaw)}'`,
+      );
     } else {
       maxAttempts = n;
     }

@@ -60,7 +60,8 @@ export interface CallerFailure {
 
 export type CallerResult = CallerSuccess | CallerFailure;
 
-export type ParsedCallerEvent = { readonly ok: true; readonly event: NormalizedCallerEvent } | { readonly ok: false; readonly issues: FieldIssue[] };
+export type ParsedCallerEvent =
+  { readonly ok: true; readonly event: NormalizedCallerEvent } | { readonly ok: false; readonly issues: FieldIssue[] };
 
 /** Never throws. */
 export function parseCallerEvent(event: unknown): ParsedCallerEvent {

@@ -224,7 +224,11 @@ export function toCallerError(err: unknown, ctx: ToCallerErrorContext): CallerEr
     // The caller's payload is what is wrong here, and sending it again cannot help.
     case "RequestTooLargeException":
     case "SerializedRequestEntityTooLargeException":
-      return makeCallerError("BAD_REQUEST", `The payload is larger than Lambda accepts for this invocation type: ${errorMessage(err)}`, ids);
+      return makeCallerError(
+        "BAD_REQUEST",
+        `The payload is larger than Lambda accepts for this invocation type: ${errorMessage(err)}`,
+        ids,
+      );
   }
 
   if (THROTTLING_NAMES.has(name) || httpStatusOf(err) === 429) {
@@ -234,7 +238,9 @@ export function toCallerError(err: unknown, ctx: ToCallerErrorContext): CallerEr
 
   const status = httpStatusOf(err);
   const attempts = attemptsOf(err);
-  const detail = [status ? `HTTP ${status}` : undefined, systemCodeOf(err), attempts ? `${attempts} attempt(s)` : undefined].filter(Boolean).join(", ");
+  const detail = [status ? `HTTP ${status}` : undefined, systemCodeOf(err), attempts ? `${attempts} attempt(s)` : undefined]
+    .filter(Boolean)
+    .join(", ");
   return makeCallerError("INVOKE_FAILED", `Invoke failed: ${name}${detail ? ` (${detail})` : ""}: ${errorMessage(err)}`, ids);
 }
 

@@ -71,7 +71,11 @@ export function createCallerHandler(config: CallerConfig, deps: CallerDeps = {})
     } catch (err) {
       const error = toCallerError(err, { callerRequestId: caller, aborted: deadline.signal.aborted, budgetMs });
       const attempts = attemptsOf(err);
-      return { result: { ok: false, correlationId, error }, sdkErrorName: describeErrorName(err), ...(attempts !== undefined ? { attempts } : {}) };
+      return {
+        result: { ok: false, correlationId, error },
+        sdkErrorName: describeErrorName(err),
+        ...(attempts !== undefined ? { attempts } : {}),
+      };
     } finally {
       clearTimeout(timer);
     }
@@ -87,7 +91,12 @@ export function createCallerHandler(config: CallerConfig, deps: CallerDeps = {})
       let attempt: Attempt;
       if (!parsed.ok) {
         const fields = parsed.issues.map((i) => `${i.path} (${i.message})`).join("; ");
-        const error = makeCallerError("BAD_REQUEST", `Invalid caller event: ${fields}`, { caller: context.awsRequestId }, { issues: parsed.issues });
+        const error = makeCallerError(
+          "BAD_REQUEST",
+          `Invalid caller event: ${fields}`,
+          { caller: context.awsRequestId },
+          { issues: parsed.issues },
+        );
         attempt = { result: { ok: false, correlationId, error } };
       } else {
         try {

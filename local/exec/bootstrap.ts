@@ -65,7 +65,15 @@ function runtimeError(type: string, message: string, stack?: string): Error {
 
 function looksLikeError(value: unknown): value is Error {
   const v = value as { name?: unknown; message?: unknown; stack?: unknown } | null | undefined;
-  return !!v && typeof v.name === "string" && !!v.name && typeof v.message === "string" && !!v.message && typeof v.stack === "string" && !!v.stack;
+  return (
+    !!v &&
+    typeof v.name === "string" &&
+    !!v.name &&
+    typeof v.message === "string" &&
+    !!v.message &&
+    typeof v.stack === "string" &&
+    !!v.stack
+  );
 }
 
 /** Error document for the Invoke answer: Error-likes give name/message/stack lines, anything else its type and toString(). */
@@ -79,7 +87,8 @@ function toErrorDocument(value: unknown): RuntimeErrorDocument {
   } catch {
     return {
       errorType: "handled",
-      errorMessage: "callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack",
+      errorMessage:
+        "callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack",
     };
   }
 }
@@ -146,7 +155,9 @@ function formatJsonLine(level: Level, time: string, args: unknown[]): string {
 
 function log(level: Level, args: unknown[]): void {
   const time = new Date().toISOString();
-  const line = jsonLogs ? formatJsonLine(level, time, args) : `${time}\t${String(currentRequestId)}\t${level.name}\t${util.format(...args)}`;
+  const line = jsonLogs
+    ? formatJsonLine(level, time, args)
+    : `${time}\t${String(currentRequestId)}\t${level.name}\t${util.format(...args)}`;
   // One call, one line: the parent splits on \n and turns \r back into \n.
   writeStdout(`${line.replace(/\n/g, "\r")}\n`);
 }
@@ -290,7 +301,9 @@ async function loadHandler(fullHandler: string): Promise<Handler> {
     if ((error as { code?: unknown } | null)?.code === "MODULE_NOT_FOUND") throw runtimeError("ImportModuleError", String(error));
     throw error;
   }
-  const found = handlerPath.split(".").reduce<unknown>((object, key) => (object ? (object as Record<string, unknown>)[key] : undefined), loaded);
+  const found = handlerPath
+    .split(".")
+    .reduce<unknown>((object, key) => (object ? (object as Record<string, unknown>)[key] : undefined), loaded);
   if (!found) throw runtimeError("HandlerNotFound", `${fullHandler} is undefined or not exported`);
   if (typeof found !== "function") throw runtimeError("HandlerNotFound", `${fullHandler} is not a function`);
   if (runtimeMajor >= 24 && found.length >= 3) {

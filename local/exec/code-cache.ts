@@ -55,7 +55,9 @@ export function prepareFunctionCode(functionName: string, zipPath: string, expec
   try {
     entries = unzipSync(new Uint8Array(zip.buffer, zip.byteOffset, zip.byteLength));
   } catch (error) {
-    throw new Error(`Function ${functionName}: deployment package ${zipPath} is not a valid zip (${(error as Error).message}). Run \`make synth\` to rebuild it.`);
+    throw new Error(
+      `Function ${functionName}: deployment package ${zipPath} is not a valid zip (${(error as Error).message}). Run \`make synth\` to rebuild it.`,
+    );
   }
 
   fs.mkdirSync(functionDir, { recursive: true });
@@ -67,7 +69,9 @@ export function prepareFunctionCode(functionName: string, zipPath: string, expec
       // Zip-slip guard: an entry may never land outside the task root.
       const relative = path.relative(staging, target);
       if (path.isAbsolute(name) || relative === ".." || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) {
-        throw new Error(`Function ${functionName}: deployment package ${zipPath} has an unsafe entry '${name}'. Run \`make synth\` to rebuild it.`);
+        throw new Error(
+          `Function ${functionName}: deployment package ${zipPath} has an unsafe entry '${name}'. Run \`make synth\` to rebuild it.`,
+        );
       }
       if (relative === "") continue; // a "./" entry
       if (name.endsWith("/")) {
@@ -107,7 +111,9 @@ export function ensureBootstrap(cacheDir: string): string {
   if (known !== undefined) return known;
   const source = path.join(__dirname, "bootstrap.ts");
   if (!fs.existsSync(source)) {
-    throw new Error(`Cannot start the local Lambda runtime: ${source} is missing (FunctionPool must run from the TypeScript sources, e.g. with tsx or ts-jest).`);
+    throw new Error(
+      `Cannot start the local Lambda runtime: ${source} is missing (FunctionPool must run from the TypeScript sources, e.g. with tsx or ts-jest).`,
+    );
   }
   let code: Uint8Array;
   try {

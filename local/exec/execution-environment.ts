@@ -86,7 +86,10 @@ export function exitErrorDocument(requestId: string, code: number | null, signal
 }
 
 export function timeoutErrorDocument(requestId: string, timeoutSeconds: number): RuntimeErrorDocument {
-  return { errorType: "Sandbox.Timedout", errorMessage: `RequestId: ${requestId} Error: Task timed out after ${timeoutSeconds.toFixed(2)} seconds` };
+  return {
+    errorType: "Sandbox.Timedout",
+    errorMessage: `RequestId: ${requestId} Error: Task timed out after ${timeoutSeconds.toFixed(2)} seconds`,
+  };
 }
 
 export interface EnvironmentSettings {
@@ -259,7 +262,10 @@ export class ExecutionEnvironment {
         status = `Status: error\tError Type: ${error.errorType}`;
       } else if (init.kind === "timeout") {
         error = timeoutErrorDocument(requestId, spec.timeoutSeconds);
-        this.platform(invocation, `${new Date().toISOString()} ${requestId} Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds`);
+        this.platform(
+          invocation,
+          `${new Date().toISOString()} ${requestId} Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds`,
+        );
         status = "Status: timeout";
       } else {
         const exit = init.kind === "exit" ? init : { code: null, signal: null };
@@ -305,9 +311,19 @@ export class ExecutionEnvironment {
       case "closed":
         throw this.closedError(requestId);
       case "timeout": {
-        this.platform(invocation, `${new Date().toISOString()} ${requestId} Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds`);
+        this.platform(
+          invocation,
+          `${new Date().toISOString()} ${requestId} Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds`,
+        );
         const error = timeoutErrorDocument(requestId, spec.timeoutSeconds);
-        return this.finish(invocation, { ok: false, payload: JSON.stringify(error) }, durationMs, initDurationMs, "Status: timeout", request.tailLogs);
+        return this.finish(
+          invocation,
+          { ok: false, payload: JSON.stringify(error) },
+          durationMs,
+          initDurationMs,
+          "Status: timeout",
+          request.tailLogs,
+        );
       }
       case "exit": {
         const error = exitErrorDocument(requestId, end.code, end.signal);

@@ -118,7 +118,8 @@ export class UnreservedConcurrency {
     readonly accountId: string,
     readonly limit: number,
   ) {
-    if (!(Number.isInteger(limit) && limit >= 0)) throw new Error(`account ${accountId}: unreserved concurrency must be a non-negative integer, got ${limit}`);
+    if (!(Number.isInteger(limit) && limit >= 0))
+      throw new Error(`account ${accountId}: unreserved concurrency must be a non-negative integer, got ${limit}`);
   }
 
   get inUse(): number {
@@ -156,10 +157,16 @@ const CREDENTIALS_MARGIN_MS = 60_000;
  */
 export function matchingNode(spec: Pick<FunctionSpec, "name" | "runtime">, nodeBinary: string): string {
   const declared = /^nodejs(\d+)\.x$/.exec(spec.runtime);
-  if (!declared) throw new Error(`Function ${spec.name} declares runtime ${spec.runtime}: the local runtime runs only Node.js functions (nodejs<major>.x)`);
+  if (!declared)
+    throw new Error(
+      `Function ${spec.name} declares runtime ${spec.runtime}: the local runtime runs only Node.js functions (nodejs<major>.x)`,
+    );
   let version: string;
   try {
-    version = nodeBinary === process.execPath ? process.version : execFileSync(nodeBinary, ["--version"], { encoding: "utf8", timeout: 10_000 }).trim();
+    version =
+      nodeBinary === process.execPath
+        ? process.version
+        : execFileSync(nodeBinary, ["--version"], { encoding: "utf8", timeout: 10_000 }).trim();
   } catch (err) {
     throw new Error(`Function ${spec.name}: cannot run ${nodeBinary} --version (${(err as Error).message})`);
   }
@@ -222,7 +229,10 @@ export class FunctionPool {
     if (!env) {
       if (this.environments.size >= this.cap) {
         if (this.spec.reservedConcurrency !== undefined) throw new ThrottledError("ReservedFunctionConcurrentInvocationLimitExceeded");
-        throw new ThrottledError("ConcurrentInvocationLimitExceeded", `the local runtime runs at most ${this.cap} execution environments of a function without reserved concurrency`);
+        throw new ThrottledError(
+          "ConcurrentInvocationLimitExceeded",
+          `the local runtime runs at most ${this.cap} execution environments of a function without reserved concurrency`,
+        );
       }
       env = this.newEnvironment();
     }

@@ -111,9 +111,15 @@ export class Authorizer {
           principal: principal.kind === "anonymous" ? anonymousPrincipal : principal.kind === "service" ? principal.service : principal.arn,
           action: request.action,
           resource: { resource: request.resourceArn, accountId: request.resourceAccountId },
-          contextVariables: { ...this.contextFor(principal, request.region, now), ...(request.context as Record<string, string | string[]> | undefined) },
+          contextVariables: {
+            ...this.contextFor(principal, request.region, now),
+            ...(request.context as Record<string, string | string[]> | undefined),
+          },
         },
-        identityPolicies: principal.kind === "service" || principal.kind === "anonymous" ? [] : principal.identityPolicies.map((p) => ({ name: p.name, policy: p.document })),
+        identityPolicies:
+          principal.kind === "service" || principal.kind === "anonymous"
+            ? []
+            : principal.identityPolicies.map((p) => ({ name: p.name, policy: p.document })),
         serviceControlPolicies: [],
         resourceControlPolicies: [],
         ...(request.resourcePolicy !== undefined ? { resourcePolicy: request.resourcePolicy } : {}),
@@ -121,7 +127,9 @@ export class Authorizer {
       { simulationMode: "Strict" },
     );
     if (result.resultType === "error") {
-      throw new SimulationError(`cannot evaluate ${request.action} on ${request.resourceArn}: ${result.errors.message} ${JSON.stringify(result.errors)}`);
+      throw new SimulationError(
+        `cannot evaluate ${request.action} on ${request.resourceArn}: ${result.errors.message} ${JSON.stringify(result.errors)}`,
+      );
     }
     if (result.resultType !== "single") {
       throw new SimulationError(`expected one evaluation of ${request.action} on ${request.resourceArn}, got a wildcard evaluation`);
@@ -142,7 +150,10 @@ export class Authorizer {
       allowedBy: [],
       reason: awsReason(request.action, denials),
       // Across accounts with no resource policy at all, the simulator names no denial: say what is missing.
-      deniedBy: denials.length > 0 ? denials.map((d) => describeDenial(d, resourcePolicyName)) : [`${resourcePolicyName}: no resource-based policy exists, and a request from another account needs one to allow it`],
+      deniedBy:
+        denials.length > 0
+          ? denials.map((d) => describeDenial(d, resourcePolicyName))
+          : [`${resourcePolicyName}: no resource-based policy exists, and a request from another account needs one to allow it`],
     };
   }
 }
@@ -159,7 +170,12 @@ function label(policy: string | undefined, statement: NamedStatement): string {
 }
 
 function describeDenial(denial: RequestDenial, resourcePolicyName: string): string {
-  const kind = denial.policyType === "identity" ? "identity-based policy" : denial.policyType === "resource" ? resourcePolicyName : `${denial.policyType} policy`;
+  const kind =
+    denial.policyType === "identity"
+      ? "identity-based policy"
+      : denial.policyType === "resource"
+        ? resourcePolicyName
+        : `${denial.policyType} policy`;
   if (denial.denialType === "Explicit") {
     const where = denial.policyType === "resource" ? resourcePolicyName : (denial.policyIdentifier ?? kind);
     return `${where}: ${denial.statementId ?? `#${denial.statementIndex}`} (explicit Deny)`;
@@ -171,7 +187,9 @@ function describeDenial(denial: RequestDenial, resourcePolicyName: string): stri
 function awsReason(action: string, denials: readonly RequestDenial[]): string {
   const explicit = denials.find((d) => d.denialType === "Explicit");
   if (explicit) {
-    return explicit.policyType === "resource" ? "with an explicit deny in a resource-based policy" : "with an explicit deny in an identity-based policy";
+    return explicit.policyType === "resource"
+      ? "with an explicit deny in a resource-based policy"
+      : "with an explicit deny in an identity-based policy";
   }
   if (denials.some((d) => d.policyType === "identity")) return `because no identity-based policy allows the ${action} action`;
   return `because no resource-based policy allows the ${action} action`;

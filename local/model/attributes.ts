@@ -23,8 +23,10 @@ function dnsSuffix(partition: string): string {
 export const iamArn = (t: ProviderTarget, kind: "role" | "policy", path: string, name: string): string =>
   `arn:${t.partition}:iam::${t.accountId}:${kind}${path}${name}`;
 export const accountRootArn = (partition: string, accountId: string): string => `arn:${partition}:iam::${accountId}:root`;
-export const lambdaArn = (t: ProviderTarget, name: string): string => `arn:${t.partition}:lambda:${t.region}:${t.accountId}:function:${name}`;
-const regional = (t: ProviderTarget, service: string, resource: string): string => `arn:${t.partition}:${service}:${t.region}:${t.accountId}:${resource}`;
+export const lambdaArn = (t: ProviderTarget, name: string): string =>
+  `arn:${t.partition}:lambda:${t.region}:${t.accountId}:function:${name}`;
+const regional = (t: ProviderTarget, service: string, resource: string): string =>
+  `arn:${t.partition}:${service}:${t.region}:${t.accountId}:${resource}`;
 
 /*
  * Identifiers AWS assigns at creation (KMS key ids, security-group ids, role unique ids)
@@ -90,9 +92,13 @@ export interface ResourceView {
  */
 function knownName(r: ResourceView, argument = "name"): string {
   if (r.has(`${argument}_prefix`)) {
-    r.fail(`${argument}_prefix`, `the ${argument} is generated from ${argument}_prefix at apply time, so the model cannot know it; set '${argument}' instead`);
+    r.fail(
+      `${argument}_prefix`,
+      `the ${argument} is generated from ${argument}_prefix at apply time, so the model cannot know it; set '${argument}' instead`,
+    );
   }
-  if (!r.has(argument)) r.fail(argument, `no '${argument}' is set, so Terraform would generate one at apply time and the model cannot know it`);
+  if (!r.has(argument))
+    r.fail(argument, `no '${argument}' is set, so Terraform would generate one at apply time and the model cannot know it`);
   return r.string(argument);
 }
 

@@ -60,7 +60,9 @@ export function findStaleness(opts: FreshnessOptions): string | undefined {
   if (missing) return `${shown(missing)} is missing`;
   const oldest = outputs.map((f) => ({ file: f, mtime: fs.statSync(f).mtimeMs })).reduce((a, b) => (b.mtime < a.mtime ? b : a));
   const inputs = (opts.inputs ?? synthInputs(opts.projectRoot)).filter((f) => fs.existsSync(f));
-  const newest = inputs.map((f) => ({ file: f, mtime: fs.statSync(f).mtimeMs })).reduce<{ file: string; mtime: number } | undefined>((a, b) => (a && a.mtime >= b.mtime ? a : b), undefined);
+  const newest = inputs
+    .map((f) => ({ file: f, mtime: fs.statSync(f).mtimeMs }))
+    .reduce<{ file: string; mtime: number } | undefined>((a, b) => (a && a.mtime >= b.mtime ? a : b), undefined);
   if (newest && newest.mtime > oldest.mtime) return `${shown(oldest.file)} is older than ${shown(newest.file)}`;
   return configurationChange(opts, outDir, shown);
 }
@@ -83,7 +85,9 @@ function configurationChange(opts: FreshnessOptions, outDir: string, shown: (fil
   } catch {
     return `${shown(recordFile)} is not valid JSON`;
   }
-  const changed = [...new Set([...Object.keys(current), ...Object.keys(recorded)])].filter((k) => JSON.stringify(current[k]) !== JSON.stringify(recorded[k]));
+  const changed = [...new Set([...Object.keys(current), ...Object.keys(recorded)])].filter(
+    (k) => JSON.stringify(current[k]) !== JSON.stringify(recorded[k]),
+  );
   return changed.length > 0 ? `the configuration changed since the last synthesis (${changed.sort().join(", ")})` : undefined;
 }
 
@@ -118,6 +122,9 @@ export async function ensureSynthesized(opts: EnsureSynthesizedOptions): Promise
   fs.mkdirSync(outDir, { recursive: true });
   await runSynth(opts.projectRoot, outDir, opts.env ?? {});
   const missing = REQUIRED_STACKS.map((s) => stackFile(outDir, s)).find((f) => !fs.existsSync(f));
-  if (missing) throw new ModelError(`synthesis succeeded but wrote no ${missing}: does main.ts still build the '${REQUIRED_STACKS.join("' and '")}' stacks?`);
+  if (missing)
+    throw new ModelError(
+      `synthesis succeeded but wrote no ${missing}: does main.ts still build the '${REQUIRED_STACKS.join("' and '")}' stacks?`,
+    );
   return { synthesized: true, reason };
 }

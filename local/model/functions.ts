@@ -51,29 +51,43 @@ function codeOf(resolver: Resolver, stack: StackDoc, where: Where, body: JsonObj
     if (hash === undefined) return { zipPath };
     // source_code_hash is base64(SHA-256) of the zip.
     const bytes = Buffer.from(hash, "base64");
-    if (bytes.length !== 32) throw new ModelError(`${describeWhere(child(where, "source_code_hash"))}: expected base64 of a SHA-256, found ${hash}`);
+    if (bytes.length !== 32)
+      throw new ModelError(`${describeWhere(child(where, "source_code_hash"))}: expected base64 of a SHA-256, found ${hash}`);
     return { zipPath, zipSha256: bytes.toString("hex") };
   }
   if (!isSet(body.s3_bucket) || !isSet(body.s3_key)) {
-    throw new ModelError(`${describeWhere(where)}: the model needs the function's code as a zip: set filename, or s3_bucket and s3_key of an aws_s3_object the stacks upload (container images are not modelled)`);
+    throw new ModelError(
+      `${describeWhere(where)}: the model needs the function's code as a zip: set filename, or s3_bucket and s3_key of an aws_s3_object the stacks upload (container images are not modelled)`,
+    );
   }
   const bucket = resolver.string(child(where, "s3_bucket"), body.s3_bucket);
   const key = resolver.string(child(where, "s3_key"), body.s3_key);
   const uploads = [...resolver.stacks.values()].flatMap((s) =>
     resourcesOf(s, "aws_s3_object")
-      .filter(([name]) => resolver.attribute(s.name, "aws_s3_object", name, "key") === key && resolver.attribute(s.name, "aws_s3_object", name, "bucket") === bucket)
+      .filter(
+        ([name]) =>
+          resolver.attribute(s.name, "aws_s3_object", name, "key") === key &&
+          resolver.attribute(s.name, "aws_s3_object", name, "bucket") === bucket,
+      )
       .map(([name, objectBody]) => ({ stack: s, source: { stack: s.name, address: `aws_s3_object.${name}` }, body: objectBody })),
   );
   if (uploads.length !== 1) {
     const found = uploads.map((u) => `stack '${u.source.stack}' ${u.source.address}`).join(", ");
-    throw new ModelError(`${describeWhere(child(where, "s3_key"))}: the code is s3://${bucket}/${key}, which ${uploads.length === 0 ? "no aws_s3_object in the stacks uploads" : `several aws_s3_object upload (${found})`}`);
+    throw new ModelError(
+      `${describeWhere(child(where, "s3_key"))}: the code is s3://${bucket}/${key}, which ${uploads.length === 0 ? "no aws_s3_object in the stacks uploads" : `several aws_s3_object upload (${found})`}`,
+    );
   }
   const upload = uploads[0];
-  if (!isSet(upload.body.source)) throw new ModelError(`${describeWhere(whereOf(upload.source, "source"))}: the object has no source file, so the model has no zip for the function`);
+  if (!isSet(upload.body.source))
+    throw new ModelError(
+      `${describeWhere(whereOf(upload.source, "source"))}: the object has no source file, so the model has no zip for the function`,
+    );
   const zipPath = path.resolve(upload.stack.dir, resolver.string(whereOf(upload.source, "source"), upload.body.source));
   const hash = optionalString(resolver, whereOf(upload.source, "source_hash"), upload.body.source_hash);
   if (hash !== undefined && !/^[0-9a-f]{64}$/i.test(hash)) {
-    throw new ModelError(`${describeWhere(whereOf(upload.source, "source_hash"))}: the model expects the zip's SHA-256 as 64 hex characters, found ${hash}`);
+    throw new ModelError(
+      `${describeWhere(whereOf(upload.source, "source_hash"))}: the model expects the zip's SHA-256 as 64 hex characters, found ${hash}`,
+    );
   }
   return { zipPath, zipSha256: hash?.toLowerCase() };
 }
@@ -83,7 +97,9 @@ function verifyZip(where: Where, zipPath: string, expected: string | undefined):
   if (expected === undefined) return;
   const actual = sha256Hex(zipPath);
   if (actual !== expected) {
-    throw new ModelError(`${describeWhere(where)}: stale bundle: ${zipPath} has SHA-256 ${actual} but the stack records ${expected}; re-synthesize (make synth / npx cdktf synth)`);
+    throw new ModelError(
+      `${describeWhere(where)}: stale bundle: ${zipPath} has SHA-256 ${actual} but the stack records ${expected}; re-synthesize (make synth / npx cdktf synth)`,
+    );
   }
 }
 
@@ -96,24 +112,38 @@ function environmentOf(resolver: Resolver, where: Where, body: JsonObject): Reco
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(variables)) {
     // map(string) in Terraform: numbers and booleans become their string form.
-    if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") throw new ModelError(`${describeWhere(child(at, name))}: expected a string, found ${JSON.stringify(value)}`);
+    if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean")
+      throw new ModelError(`${describeWhere(child(at, name))}: expected a string, found ${JSON.stringify(value)}`);
     out[name] = String(value);
   }
   return out;
 }
 
-function functionOf(resolver: Resolver, stack: StackDoc, name: string, body: JsonObject, roles: ReadonlyMap<string, RoleModel>): FunctionDraft {
+function functionOf(
+  resolver: Resolver,
+  stack: StackDoc,
+  name: string,
+  body: JsonObject,
+  roles: ReadonlyMap<string, RoleModel>,
+): FunctionDraft {
   const source: SourceRef = { stack: stack.name, address: `aws_lambda_function.${name}` };
   const where = whereOf(source);
   const at = (p: string) => child(where, p);
-  if (isSet(body.package_type) && body.package_type !== "Zip") throw new ModelError(`${describeWhere(at("package_type"))}: only Zip functions are modelled, found ${JSON.stringify(body.package_type)}`);
+  if (isSet(body.package_type) && body.package_type !== "Zip")
+    throw new ModelError(
+      `${describeWhere(at("package_type"))}: only Zip functions are modelled, found ${JSON.stringify(body.package_type)}`,
+    );
   const target = resolver.target(stack.name, source.address, body);
   const functionName = requiredString(resolver, at("function_name"), body.function_name);
   const roleArn = requiredString(resolver, at("role"), body.role);
   if (!roles.has(roleArn)) {
-    throw new ModelError(`${describeWhere(at("role"))}: the function's role ${roleArn} is not defined by the stacks (roles: ${[...roles.keys()].join(", ") || "none"})`);
+    throw new ModelError(
+      `${describeWhere(at("role"))}: the function's role ${roleArn} is not defined by the stacks (roles: ${[...roles.keys()].join(", ") || "none"})`,
+    );
   }
-  const reserved = isSet(body.reserved_concurrent_executions) ? resolver.number(at("reserved_concurrent_executions"), body.reserved_concurrent_executions) : -1;
+  const reserved = isSet(body.reserved_concurrent_executions)
+    ? resolver.number(at("reserved_concurrent_executions"), body.reserved_concurrent_executions)
+    : -1;
   const logging = singleBlock(body.logging_config, () => describeWhere(at("logging_config")));
   const code = codeOf(resolver, stack, where, body);
   verifyZip(where, code.zipPath, code.zipSha256);
@@ -145,31 +175,54 @@ function functionOf(resolver: Resolver, stack: StackDoc, name: string, body: Jso
 }
 
 /** The function a `function_name` argument (name, partial or full ARN, possibly qualified) designates. */
-function functionNamed(functions: ReadonlyMap<string, FunctionDraft>, where: Where, ref: string, target: ProviderTarget): { fn: FunctionDraft; qualifier?: string } {
+function functionNamed(
+  functions: ReadonlyMap<string, FunctionDraft>,
+  where: Where,
+  ref: string,
+  target: ProviderTarget,
+): { fn: FunctionDraft; qualifier?: string } {
   const full = /^\d{12}:function:/.test(ref) ? `arn:${target.partition}:lambda:${target.region}:${ref}` : ref;
   const split = full.startsWith("arn:") ? splitFunctionArn(full) : { unqualified: lambdaArn(target, ref), qualifier: undefined };
   const fn = split ? functions.get(split.unqualified) : undefined;
   if (!split || !fn) {
-    throw new ModelError(`${describeWhere(where)}: ${ref} is not a function the stacks define (functions: ${[...functions.keys()].join(", ") || "none"})`);
+    throw new ModelError(
+      `${describeWhere(where)}: ${ref} is not a function the stacks define (functions: ${[...functions.keys()].join(", ") || "none"})`,
+    );
   }
   return { fn, qualifier: split.qualifier };
 }
 
-function addPermission(resolver: Resolver, functions: ReadonlyMap<string, FunctionDraft>, stack: StackDoc, name: string, body: JsonObject): void {
+function addPermission(
+  resolver: Resolver,
+  functions: ReadonlyMap<string, FunctionDraft>,
+  stack: StackDoc,
+  name: string,
+  body: JsonObject,
+): void {
   const source: SourceRef = { stack: stack.name, address: `aws_lambda_permission.${name}` };
   const at = (p: string) => whereOf(source, p);
   const target = resolver.target(stack.name, source.address, body);
-  const { fn, qualifier: arnQualifier } = functionNamed(functions, at("function_name"), requiredString(resolver, at("function_name"), body.function_name), target);
+  const { fn, qualifier: arnQualifier } = functionNamed(
+    functions,
+    at("function_name"),
+    requiredString(resolver, at("function_name"), body.function_name),
+    target,
+  );
   if (!isSet(body.statement_id)) {
-    throw new ModelError(`${describeWhere(at("statement_id"))}: not set, so Terraform would generate the statement id at apply time and the model cannot know it; set statement_id`);
+    throw new ModelError(
+      `${describeWhere(at("statement_id"))}: not set, so Terraform would generate the statement id at apply time and the model cannot know it; set statement_id`,
+    );
   }
   const statementId = resolver.string(at("statement_id"), body.statement_id);
   const principalText = requiredString(resolver, at("principal"), body.principal);
   const principal = lambdaPrincipal(principalText, fn.target.partition);
-  if (!principal) throw new ModelError(`${describeWhere(at("principal"))}: ${principalText} is neither *, an account id, an ARN nor a service principal`);
+  if (!principal)
+    throw new ModelError(`${describeWhere(at("principal"))}: ${principalText} is neither *, an account id, an ARN nor a service principal`);
   const qualifier = optionalString(resolver, at("qualifier"), body.qualifier) ?? arnQualifier;
   if (fn.statements.some((s) => s.Sid === statementId)) {
-    throw new ModelError(`${describeWhere(at("statement_id"))}: function ${fn.arn} already has a statement '${statementId}' (Lambda would refuse the second one)`);
+    throw new ModelError(
+      `${describeWhere(at("statement_id"))}: function ${fn.arn} already has a statement '${statementId}' (Lambda would refuse the second one)`,
+    );
   }
   fn.statements.push(
     permissionStatement(
@@ -191,24 +244,44 @@ function addPermission(resolver: Resolver, functions: ReadonlyMap<string, Functi
   );
 }
 
-function destinationOf(resolver: Resolver, where: Where, config: JsonObject | undefined, kind: "on_failure" | "on_success"): string | undefined {
+function destinationOf(
+  resolver: Resolver,
+  where: Where,
+  config: JsonObject | undefined,
+  kind: "on_failure" | "on_success",
+): string | undefined {
   const block = config ? singleBlock(config[kind], () => describeWhere(child(where, kind))) : undefined;
   return block ? requiredString(resolver, child(child(where, kind), "destination"), block.destination) : undefined;
 }
 
-function addAsyncConfig(resolver: Resolver, functions: ReadonlyMap<string, FunctionDraft>, stack: StackDoc, name: string, body: JsonObject): void {
+function addAsyncConfig(
+  resolver: Resolver,
+  functions: ReadonlyMap<string, FunctionDraft>,
+  stack: StackDoc,
+  name: string,
+  body: JsonObject,
+): void {
   const source: SourceRef = { stack: stack.name, address: `aws_lambda_function_event_invoke_config.${name}` };
   const at = (p: string) => whereOf(source, p);
   const target = resolver.target(stack.name, source.address, body);
-  const { fn, qualifier: arnQualifier } = functionNamed(functions, at("function_name"), requiredString(resolver, at("function_name"), body.function_name), target);
+  const { fn, qualifier: arnQualifier } = functionNamed(
+    functions,
+    at("function_name"),
+    requiredString(resolver, at("function_name"), body.function_name),
+    target,
+  );
   const qualifier = optionalString(resolver, at("qualifier"), body.qualifier) ?? arnQualifier;
   if (qualifier !== undefined && qualifier !== "$LATEST") {
-    throw new ModelError(`${describeWhere(at("qualifier"))}: configs of versions or aliases (${qualifier}) are not modelled; the model covers unqualified invocations`);
+    throw new ModelError(
+      `${describeWhere(at("qualifier"))}: configs of versions or aliases (${qualifier}) are not modelled; the model covers unqualified invocations`,
+    );
   }
   if (fn.asyncConfig) throw new ModelError(`${describeWhere(at("function_name"))}: function ${fn.arn} has a second event invoke config`);
   const destinations = singleBlock(body.destination_config, () => describeWhere(at("destination_config")));
   fn.asyncConfig = {
-    maximumRetryAttempts: isSet(body.maximum_retry_attempts) ? resolver.number(at("maximum_retry_attempts"), body.maximum_retry_attempts) : LAMBDA_DEFAULTS.maximumRetryAttempts,
+    maximumRetryAttempts: isSet(body.maximum_retry_attempts)
+      ? resolver.number(at("maximum_retry_attempts"), body.maximum_retry_attempts)
+      : LAMBDA_DEFAULTS.maximumRetryAttempts,
     maximumEventAgeSeconds: isSet(body.maximum_event_age_in_seconds)
       ? resolver.number(at("maximum_event_age_in_seconds"), body.maximum_event_age_in_seconds)
       : LAMBDA_DEFAULTS.maximumEventAgeSeconds,
@@ -224,19 +297,27 @@ function finish(draft: FunctionDraft): FunctionModel {
 }
 
 /** Every function of the given stacks, keyed by unqualified ARN. */
-export function buildFunctions(resolver: Resolver, stacks: readonly StackDoc[], roles: ReadonlyMap<string, RoleModel>): Map<string, FunctionModel> {
+export function buildFunctions(
+  resolver: Resolver,
+  stacks: readonly StackDoc[],
+  roles: ReadonlyMap<string, RoleModel>,
+): Map<string, FunctionModel> {
   const drafts = new Map<string, FunctionDraft>();
   for (const stack of stacks) {
     for (const [name, body] of resourcesOf(stack, "aws_lambda_function")) {
       const draft = functionOf(resolver, stack, name, body, roles);
       const existing = drafts.get(draft.arn);
-      if (existing) throw new ModelError(`function ${draft.arn} is defined twice: stack '${existing.source.stack}' ${existing.source.address} and stack '${stack.name}' ${draft.source.address}`);
+      if (existing)
+        throw new ModelError(
+          `function ${draft.arn} is defined twice: stack '${existing.source.stack}' ${existing.source.address} and stack '${stack.name}' ${draft.source.address}`,
+        );
       drafts.set(draft.arn, draft);
     }
   }
   for (const stack of stacks) {
     for (const [name, body] of resourcesOf(stack, "aws_lambda_permission")) addPermission(resolver, drafts, stack, name, body);
-    for (const [name, body] of resourcesOf(stack, "aws_lambda_function_event_invoke_config")) addAsyncConfig(resolver, drafts, stack, name, body);
+    for (const [name, body] of resourcesOf(stack, "aws_lambda_function_event_invoke_config"))
+      addAsyncConfig(resolver, drafts, stack, name, body);
   }
   return new Map([...drafts].map(([arn, draft]) => [arn, finish(draft)]));
 }

@@ -12,7 +12,9 @@ const SUPPORTED_SHAPE = '${<reference> == "<literal>"} (or != , or a true/false/
 /** The comparison of a condition, if it has the one shape the model evaluates. */
 function simpleComparison(where: Where, condition: unknown): { expr: Expr; source: string } {
   const unsupported = (shown: string): never => {
-    throw new ModelError(`${describeWhere(where)}: the precondition ${shown} has a shape the model does not evaluate; supported: ${SUPPORTED_SHAPE}`);
+    throw new ModelError(
+      `${describeWhere(where)}: the precondition ${shown} has a shape the model does not evaluate; supported: ${SUPPORTED_SHAPE}`,
+    );
   };
   if (typeof condition !== "string") return unsupported(JSON.stringify(condition));
   let parts;
@@ -47,7 +49,9 @@ function checkOne(resolver: Resolver, where: Where, block: JsonObject): void {
     message = typeof raw === "string" ? raw : JSON.stringify(raw);
   }
   const why = defaultsUsed.map((note) => `\n  (${note})`).join("");
-  throw new ModelError(`${describeWhere(conditionAt)}: precondition ${source} is false (terraform plan would stop here too): ${message}${why}`);
+  throw new ModelError(
+    `${describeWhere(conditionAt)}: precondition ${source} is false (terraform plan would stop here too): ${message}${why}`,
+  );
 }
 
 /** Every precondition of the stacks' resources, data sources and outputs. */
@@ -61,7 +65,9 @@ export function checkPreconditions(resolver: Resolver, stacks: readonly StackDoc
     const data = isObject(stack.json.data) ? stack.json.data : {};
     for (const [type, byName] of Object.entries(data)) {
       for (const [name, body] of Object.entries(isObject(byName) ? byName : {})) {
-        const lifecycle = isObject(body) ? singleBlock(body.lifecycle, () => `stack '${stack.name}', data.${type}.${name}.lifecycle`) : undefined;
+        const lifecycle = isObject(body)
+          ? singleBlock(body.lifecycle, () => `stack '${stack.name}', data.${type}.${name}.lifecycle`)
+          : undefined;
         blocks.push({ address: `data.${type}.${name}`, path: "lifecycle.precondition", list: lifecycle?.precondition });
       }
     }

@@ -99,14 +99,18 @@ export class Resolver {
    * escaped for a JSON string before the text is parsed, as Terraform would render it.
    */
   policy(where: Where, raw: unknown): PolicyDocument {
-    if (typeof raw !== "string") throw new ModelError(`${describeWhere(where)}: expected a policy document as JSON text, found ${JSON.stringify(raw)}`);
+    if (typeof raw !== "string")
+      throw new ModelError(`${describeWhere(where)}: expected a policy document as JSON text, found ${JSON.stringify(raw)}`);
     const text = this.template(where, raw, true);
-    if (typeof text !== "string") throw new ModelError(`${describeWhere(where)}: the policy resolves to ${JSON.stringify(text)}, not JSON text`);
+    if (typeof text !== "string")
+      throw new ModelError(`${describeWhere(where)}: the policy resolves to ${JSON.stringify(text)}, not JSON text`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (err) {
-      throw new ModelError(`${describeWhere(where)}: not a valid JSON policy document after resolution (${(err as Error).message}): ${text}`);
+      throw new ModelError(
+        `${describeWhere(where)}: not a valid JSON policy document after resolution (${(err as Error).message}): ${text}`,
+      );
     }
     return asPolicyDocument(where, parsed);
   }
@@ -152,17 +156,23 @@ export class Resolver {
     const [root] = parts;
     if (root === "data") {
       if (parts[1] === "terraform_remote_state" && parts.length >= 3) return this.remoteState(where, parts[2], parts.slice(3), source);
-      return fail(where, source, `data source ${parts.slice(0, 3).join(".")} is not modelled (only data.terraform_remote_state.<name>.outputs.<key> is)`);
+      return fail(
+        where,
+        source,
+        `data source ${parts.slice(0, 3).join(".")} is not modelled (only data.terraform_remote_state.<name>.outputs.<key> is)`,
+      );
     }
     if (root in NOT_MODELLED_ROOTS) return fail(where, source, `${NOT_MODELLED_ROOTS[root]} are not modelled`);
-    if (parts.length < 3) return fail(where, source, "a reference to a whole resource (or an unknown name) is not modelled; reference one attribute");
+    if (parts.length < 3)
+      return fail(where, source, "a reference to a whole resource (or an unknown name) is not modelled; reference one attribute");
     const [type, name, attribute] = parts;
     if (parts.length > 3) return fail(where, source, `the nested attribute path ${parts.slice(2).join(".")} is not modelled`);
     const body = resourceBody(this.stack(where.stack), type, name);
     if (!body) return fail(where, source, `stack '${where.stack}' has no resource ${type}.${name}`);
     const table = ATTRIBUTES[type];
     if (!table) return fail(where, source, `resource type ${type} is not modelled (modelled: ${Object.keys(ATTRIBUTES).join(", ")})`);
-    if (!table[attribute]) return fail(where, source, `attribute '${attribute}' of ${type} is not modelled (modelled: ${Object.keys(table).join(", ")})`);
+    if (!table[attribute])
+      return fail(where, source, `attribute '${attribute}' of ${type} is not modelled (modelled: ${Object.keys(table).join(", ")})`);
     return this.reached(where, source, () => this.attribute(where.stack, type, name, attribute));
   }
 
@@ -197,7 +207,9 @@ export class Resolver {
     if (!body) throw new ModelError(`${describeWhere(where)}: stack '${stackName}' has no resource ${address}`);
     const compute = ATTRIBUTES[type]?.[attribute];
     if (!compute) throw new ModelError(`${describeWhere(where)}: attribute '${attribute}' of ${type} is not modelled`);
-    return this.memoized(`${stackName}|${address}.${attribute}`, describeWhere(where), () => compute(this.view(stackName, type, name, body)));
+    return this.memoized(`${stackName}|${address}.${attribute}`, describeWhere(where), () =>
+      compute(this.view(stackName, type, name, body)),
+    );
   }
 
   private view(stack: string, type: string, name: string, body: JsonObject): ResourceView {
@@ -212,7 +224,8 @@ export class Resolver {
       address,
       target: () => this.target(stack, address, body),
       has,
-      string: (argument) => (has(argument) ? this.string({ stack, address, path: argument }, body[argument]) : failAt(argument, "is not set")),
+      string: (argument) =>
+        has(argument) ? this.string({ stack, address, path: argument }, body[argument]) : failAt(argument, "is not set"),
       fail: failAt,
     };
   }
@@ -221,7 +234,9 @@ export class Resolver {
   target(stackName: string, address: string, body: JsonObject): ProviderTarget {
     const ref = body.provider;
     if (ref !== undefined && (typeof ref !== "string" || !/^aws(\.[A-Za-z0-9_-]+)?$/.test(ref))) {
-      throw new ModelError(`${describeWhere({ stack: stackName, address, path: "provider" })}: provider ${JSON.stringify(ref)} is not an AWS provider`);
+      throw new ModelError(
+        `${describeWhere({ stack: stackName, address, path: "provider" })}: provider ${JSON.stringify(ref)} is not an AWS provider`,
+      );
     }
     const alias = typeof ref === "string" && ref.includes(".") ? ref.slice(4) : undefined;
     return this.provider(stackName, alias);
@@ -235,7 +250,10 @@ export class Resolver {
     const name = alias ? `aws.${alias}` : "aws";
     const providers = isObject(this.stack(stackName).json.provider) ? (this.stack(stackName).json.provider as JsonObject) : {};
     const entry = blockList(providers.aws).find((p) => (typeof p.alias === "string" ? p.alias : undefined) === alias);
-    if (!entry) throw new ModelError(`stack '${stackName}': provider ${name} is not configured (provider.aws has no entry with ${alias ? `alias '${alias}'` : "no alias"})`);
+    if (!entry)
+      throw new ModelError(
+        `stack '${stackName}': provider ${name} is not configured (provider.aws has no entry with ${alias ? `alias '${alias}'` : "no alias"})`,
+      );
     const region = entry.region;
     if (typeof region !== "string" || region.includes("${") || region === "") {
       throw new ModelError(`stack '${stackName}', provider ${name}: the model needs a literal 'region', found ${JSON.stringify(region)}`);
@@ -259,7 +277,8 @@ export class Resolver {
     const all = isObject(stack.json.data) && isObject(stack.json.data.terraform_remote_state) ? stack.json.data.terraform_remote_state : {};
     const data = all[name];
     if (!isObject(data)) return fail(where, source, `stack '${where.stack}' has no data source ${address}`);
-    if (data.backend !== "s3") return fail(where, source, `${address} uses backend ${JSON.stringify(data.backend)}; the model follows S3 backends only`);
+    if (data.backend !== "s3")
+      return fail(where, source, `${address} uses backend ${JSON.stringify(data.backend)}; the model follows S3 backends only`);
     if (rest[0] !== "outputs") return fail(where, source, `only ${address}.outputs is modelled`);
     const dataWhere: Where = { stack: where.stack, address, path: "config" };
     const config = singleBlock(data.config, () => describeWhere(dataWhere)) ?? {};
@@ -274,9 +293,18 @@ export class Resolver {
         const b = s3Backend(s);
         return b ? `${s.name} (s3://${b.bucket}/${b.key})` : `${s.name} (no S3 backend)`;
       });
-      return fail(where, source, `${address} reads state s3://${bucket}/${key}, but no stack has an S3 backend with that bucket and key (stacks: ${known.join(", ")})`);
+      return fail(
+        where,
+        source,
+        `${address} reads state s3://${bucket}/${key}, but no stack has an S3 backend with that bucket and key (stacks: ${known.join(", ")})`,
+      );
     }
-    if (matches.length > 1) return fail(where, source, `${address} reads s3://${bucket}/${key}, which several stacks use as backend: ${matches.map((s) => s.name).join(", ")}`);
+    if (matches.length > 1)
+      return fail(
+        where,
+        source,
+        `${address} reads s3://${bucket}/${key}, which several stacks use as backend: ${matches.map((s) => s.name).join(", ")}`,
+      );
     const target = matches[0].name;
     const defaultsAt: Where = { stack: where.stack, address, path: "defaults" };
     if (rest.length === 1) {
@@ -286,7 +314,8 @@ export class Resolver {
     }
     let value = this.reached(where, source, () => this.outputOrDefault(target, rest[1], data.defaults, defaultsAt));
     for (const [i, key] of rest.slice(2).entries()) {
-      if (!isObject(value) || !(key in value)) return fail(where, source, `the output value has no attribute ${rest.slice(1, i + 3).join(".")}`);
+      if (!isObject(value) || !(key in value))
+        return fail(where, source, `the output value has no attribute ${rest.slice(1, i + 3).join(".")}`);
       value = value[key];
     }
     return value;

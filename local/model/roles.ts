@@ -22,9 +22,14 @@ function asString(where: Where, value: unknown): string {
 /** A policy's name; with name_prefix (or none) Terraform generates it at apply time. */
 function policyName(resolver: Resolver, where: Where, block: JsonObject): string {
   if (block.name_prefix !== undefined && block.name_prefix !== null) {
-    throw new ModelError(`${describeWhere(child(where, "name_prefix"))}: the policy name is generated from name_prefix at apply time, so the model cannot know it; set 'name' instead`);
+    throw new ModelError(
+      `${describeWhere(child(where, "name_prefix"))}: the policy name is generated from name_prefix at apply time, so the model cannot know it; set 'name' instead`,
+    );
   }
-  if (typeof block.name !== "string") throw new ModelError(`${describeWhere(child(where, "name"))}: no policy name is set, so Terraform would generate one and the model cannot know it`);
+  if (typeof block.name !== "string")
+    throw new ModelError(
+      `${describeWhere(child(where, "name"))}: no policy name is set, so Terraform would generate one and the model cannot know it`,
+    );
   return resolver.string(child(where, "name"), block.name);
 }
 
@@ -32,7 +37,8 @@ function roleOf(resolver: Resolver, stack: string, name: string, body: JsonObjec
   const source: SourceRef = { stack, address: `aws_iam_role.${name}` };
   const where = whereOf(source);
   const attr = (a: string) => asString(child(where, a), resolver.attribute(stack, "aws_iam_role", name, a));
-  if (body.assume_role_policy === undefined) throw new ModelError(`${describeWhere(child(where, "assume_role_policy"))}: a role needs a trust policy`);
+  if (body.assume_role_policy === undefined)
+    throw new ModelError(`${describeWhere(child(where, "assume_role_policy"))}: a role needs a trust policy`);
   const inline = blockList(body.inline_policy)
     // An inline_policy block without a policy is Terraform's way of saying "no inline policies".
     .filter((block) => typeof block.policy === "string" && block.policy !== "")
@@ -46,7 +52,10 @@ function roleOf(resolver: Resolver, stack: string, name: string, body: JsonObjec
     path: body.path === undefined ? "/" : resolver.string(child(where, "path"), body.path),
     accountId: resolver.target(stack, source.address, body).accountId,
     roleId: attr("unique_id"),
-    maxSessionDurationSeconds: body.max_session_duration === undefined ? DEFAULT_MAX_SESSION_SECONDS : resolver.number(child(where, "max_session_duration"), body.max_session_duration),
+    maxSessionDurationSeconds:
+      body.max_session_duration === undefined
+        ? DEFAULT_MAX_SESSION_SECONDS
+        : resolver.number(child(where, "max_session_duration"), body.max_session_duration),
     trustPolicy: resolver.policy(child(where, "assume_role_policy"), body.assume_role_policy),
     policies: inline,
     source,
@@ -58,7 +67,9 @@ function roleNamed(roles: ReadonlyMap<string, RoleDraft>, where: Where, accountI
   const found = [...roles.values()].find((r) => r.accountId === accountId && r.name === roleName);
   if (!found) {
     const known = [...roles.values()].filter((r) => r.accountId === accountId).map((r) => r.name);
-    throw new ModelError(`${describeWhere(where)}: no role named '${roleName}' in account ${accountId} is defined by the stacks (roles there: ${known.join(", ") || "none"})`);
+    throw new ModelError(
+      `${describeWhere(where)}: no role named '${roleName}' in account ${accountId} is defined by the stacks (roles there: ${known.join(", ") || "none"})`,
+    );
   }
   return found;
 }
@@ -121,7 +132,9 @@ function attachmentsOf(resolver: Resolver, stack: StackDoc): Attachment[] {
 }
 
 function unknownPolicyError(a: Attachment, roleName: string): ModelError {
-  const kind = /^arn:[^:]+:iam::aws:policy\//.test(a.policyArn) ? "an AWS-managed policy" : "a policy no stack defines (no aws_iam_policy has that ARN)";
+  const kind = /^arn:[^:]+:iam::aws:policy\//.test(a.policyArn)
+    ? "an AWS-managed policy"
+    : "a policy no stack defines (no aws_iam_policy has that ARN)";
   return new ModelError(
     `${describeWhere(a.where)}: attaches ${a.policyArn} to role '${roleName}'; that is ${kind}, whose document the model cannot know from the stacks, ` +
       `so it cannot model the role's permissions. Use a customer-managed aws_iam_policy or an inline policy instead`,
@@ -135,7 +148,10 @@ export function buildRoles(resolver: Resolver, stacks: readonly StackDoc[]): Map
     for (const [name, body] of resourcesOf(stack, "aws_iam_role")) {
       const role = roleOf(resolver, stack.name, name, body);
       const existing = roles.get(role.arn);
-      if (existing) throw new ModelError(`role ${role.arn} is defined twice: stack '${existing.source.stack}' ${existing.source.address} and stack '${stack.name}' ${role.source.address}`);
+      if (existing)
+        throw new ModelError(
+          `role ${role.arn} is defined twice: stack '${existing.source.stack}' ${existing.source.address} and stack '${stack.name}' ${role.source.address}`,
+        );
       roles.set(role.arn, role);
     }
   }
@@ -144,7 +160,11 @@ export function buildRoles(resolver: Resolver, stacks: readonly StackDoc[]): Map
       const source: SourceRef = { stack: stack.name, address: `aws_iam_role_policy.${name}` };
       const roleName = resolver.string(whereOf(source, "role"), body.role);
       const role = roleNamed(roles, whereOf(source, "role"), resolver.target(stack.name, source.address, body).accountId, roleName);
-      role.policies.push({ name: policyName(resolver, whereOf(source), body), document: resolver.policy(whereOf(source, "policy"), body.policy), source });
+      role.policies.push({
+        name: policyName(resolver, whereOf(source), body),
+        document: resolver.policy(whereOf(source, "policy"), body.policy),
+        source,
+      });
     }
   }
   let managed: Map<string, ManagedPolicy> | undefined;
@@ -155,7 +175,8 @@ export function buildRoles(resolver: Resolver, stacks: readonly StackDoc[]): Map
       for (const roleName of attachment.roleNames) {
         const role = roleNamed(roles, attachment.where, attachment.accountId, roleName);
         if (!policy) throw unknownPolicyError(attachment, roleName);
-        if (!role.policies.some((p) => p.name === policy.arn)) role.policies.push({ name: policy.arn, document: policy.document(), source: policy.source });
+        if (!role.policies.some((p) => p.name === policy.arn))
+          role.policies.push({ name: policy.arn, document: policy.document(), source: policy.source });
       }
     }
   }

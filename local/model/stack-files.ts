@@ -109,10 +109,14 @@ function locateStacks(root: string): StackLocation[] {
 /** Every stack of a cdktf output directory, keyed by name. */
 export function readStacks(root: string): ReadonlyMap<string, StackDoc> {
   const locations = locateStacks(root);
-  if (locations.length === 0) throw new ModelError(`no synthesized stacks in ${root} (no manifest.json, no stacks/<name>/cdk.tf.json): ${SYNTH_HINT}`);
+  if (locations.length === 0)
+    throw new ModelError(`no synthesized stacks in ${root} (no manifest.json, no stacks/<name>/cdk.tf.json): ${SYNTH_HINT}`);
   const out = new Map<string, StackDoc>();
   for (const loc of locations) {
-    if (!fs.existsSync(loc.file)) throw new ModelError(`stack '${loc.name}' is listed in ${path.join(root, "manifest.json")} but ${loc.file} is missing: ${SYNTH_HINT}`);
+    if (!fs.existsSync(loc.file))
+      throw new ModelError(
+        `stack '${loc.name}' is listed in ${path.join(root, "manifest.json")} but ${loc.file} is missing: ${SYNTH_HINT}`,
+      );
     out.set(loc.name, { ...loc, json: readJson(loc.file, `stack '${loc.name}'`) });
   }
   return out;

@@ -18,13 +18,22 @@ export function defaultKeyPolicy(partition: string, accountId: string): PolicyDo
   return {
     Version: "2012-10-17",
     Id: "key-default-1",
-    Statement: [{ Sid: "Enable IAM User Permissions", Effect: "Allow", Principal: { AWS: accountRootArn(partition, accountId) }, Action: "kms:*", Resource: "*" }],
+    Statement: [
+      {
+        Sid: "Enable IAM User Permissions",
+        Effect: "Allow",
+        Principal: { AWS: accountRootArn(partition, accountId) },
+        Action: "kms:*",
+        Resource: "*",
+      },
+    ],
   };
 }
 
 function stringAttribute(resolver: Resolver, stack: string, type: string, name: string, attribute: string, where: Where): string {
   const value = resolver.attribute(stack, type, name, attribute);
-  if (typeof value !== "string") throw new ModelError(`${describeWhere(where)}: expected ${type}.${name}.${attribute} to be a string, found ${JSON.stringify(value)}`);
+  if (typeof value !== "string")
+    throw new ModelError(`${describeWhere(where)}: expected ${type}.${name}.${attribute} to be a string, found ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -42,7 +51,9 @@ export function buildKeys(resolver: Resolver, stacks: readonly StackDoc[]): Map<
         region: target.region,
         aliases: [],
         ...(isSet(body.description) ? { description: resolver.string(whereOf(source, "description"), body.description) } : {}),
-        policy: isSet(body.policy) ? resolver.policy(whereOf(source, "policy"), body.policy) : defaultKeyPolicy(target.partition, target.accountId),
+        policy: isSet(body.policy)
+          ? resolver.policy(whereOf(source, "policy"), body.policy)
+          : defaultKeyPolicy(target.partition, target.accountId),
         source,
       });
     }
@@ -52,7 +63,10 @@ export function buildKeys(resolver: Resolver, stacks: readonly StackDoc[]): Map<
       const where = whereOf({ stack: stack.name, address: `aws_kms_alias.${name}` });
       const targetKey = resolver.string(child(where, "target_key_id"), body.target_key_id);
       const key = [...keys.values()].find((k) => k.keyId === targetKey || k.arn === targetKey);
-      if (!key) throw new ModelError(`${describeWhere(child(where, "target_key_id"))}: points at ${targetKey}, which is no aws_kms_key of the stacks`);
+      if (!key)
+        throw new ModelError(
+          `${describeWhere(child(where, "target_key_id"))}: points at ${targetKey}, which is no aws_kms_key of the stacks`,
+        );
       key.aliases.push(resolver.string(child(where, "name"), body.name));
     }
   }
@@ -65,7 +79,9 @@ function bucketPart(resolver: Resolver, stack: StackDoc, type: string, bucketNam
     .map(([name, body]) => ({ where: whereOf({ stack: stack.name, address: `${type}.${name}` }), body }))
     .filter(({ where, body }) => resolver.string(child(where, "bucket"), body.bucket) === bucketName);
   if (parts.length > 1) {
-    throw new ModelError(`stack '${stack.name}': ${parts.length} ${type} resources manage bucket ${bucketName} (${parts.map((p) => p.where.address).join(", ")}); they would overwrite each other, keep one`);
+    throw new ModelError(
+      `stack '${stack.name}': ${parts.length} ${type} resources manage bucket ${bucketName} (${parts.map((p) => p.where.address).join(", ")}); they would overwrite each other, keep one`,
+    );
   }
   return parts[0];
 }
@@ -76,12 +92,19 @@ function defaultKmsKey(resolver: Resolver, part: { where: Where; body: JsonObjec
     const byDefault = rule.apply_server_side_encryption_by_default;
     const block = Array.isArray(byDefault) ? byDefault[0] : byDefault;
     if (!isObject(block) || !isSet(block.kms_master_key_id)) continue;
-    return resolver.string(child(child(child(part.where, "rule"), i), "apply_server_side_encryption_by_default.kms_master_key_id"), block.kms_master_key_id);
+    return resolver.string(
+      child(child(child(part.where, "rule"), i), "apply_server_side_encryption_by_default.kms_master_key_id"),
+      block.kms_master_key_id,
+    );
   }
   return undefined;
 }
 
-export function buildBuckets(resolver: Resolver, stacks: readonly StackDoc[], keys: ReadonlyMap<string, KeyModel>): Map<string, BucketModel> {
+export function buildBuckets(
+  resolver: Resolver,
+  stacks: readonly StackDoc[],
+  keys: ReadonlyMap<string, KeyModel>,
+): Map<string, BucketModel> {
   const buckets = new Map<string, BucketModel>();
   for (const stack of stacks) {
     for (const [name, body] of resourcesOf(stack, "aws_s3_bucket")) {
@@ -91,7 +114,10 @@ export function buildBuckets(resolver: Resolver, stacks: readonly StackDoc[], ke
       const policyPart = bucketPart(resolver, stack, "aws_s3_bucket_policy", bucketName);
       const keyRef = defaultKmsKey(resolver, bucketPart(resolver, stack, "aws_s3_bucket_server_side_encryption_configuration", bucketName));
       // kms_master_key_id may be a key id, key ARN or alias; the model records the key's ARN.
-      const key = keyRef === undefined ? undefined : [...keys.values()].find((k) => k.arn === keyRef || k.keyId === keyRef || k.aliases.includes(keyRef));
+      const key =
+        keyRef === undefined
+          ? undefined
+          : [...keys.values()].find((k) => k.arn === keyRef || k.keyId === keyRef || k.aliases.includes(keyRef));
       buckets.set(bucketName, {
         name: bucketName,
         arn: stringAttribute(resolver, stack.name, "aws_s3_bucket", name, "arn", whereOf(source, "arn")),

@@ -169,7 +169,8 @@ function isOp(token: Token | undefined, text: "." | "==" | "!="): token is Extra
 function describeUnsupported(tokens: readonly Token[], at: number): string {
   const token = tokens[at];
   const previous = tokens[at - 1];
-  if (token?.kind === "other" && token.text === "(" && previous?.kind === "ident") return `function call ${previous.text}(...) is not supported`;
+  if (token?.kind === "other" && token.text === "(" && previous?.kind === "ident")
+    return `function call ${previous.text}(...) is not supported`;
   if (token?.kind === "other" && token.text === "[") return "index expressions ([...]) are not supported";
   if (token === undefined) return "incomplete expression";
   const shown = token.kind === "ident" || token.kind === "op" || token.kind === "other" ? token.text : JSON.stringify(token.value);

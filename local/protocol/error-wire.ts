@@ -6,7 +6,11 @@ import { s3ErrorResponse } from "./s3-wire";
 import type { SigningService } from "./sigv4";
 import { stsErrorResponse } from "./sts-wire";
 
-export function errorResponseIn(service: SigningService, error: { code: string; status: number; message: string }, requestId: string): WireResponse {
+export function errorResponseIn(
+  service: SigningService,
+  error: { code: string; status: number; message: string },
+  requestId: string,
+): WireResponse {
   switch (service) {
     case "sts":
       return stsErrorResponse({ ...error, type: error.status >= 500 ? "Receiver" : "Sender" }, requestId);

@@ -9,7 +9,14 @@ import { checkString, el, isoSeconds, queryActionResponse, xmlEscape, xmlRespons
 export const IAM_VERSION = "2010-05-08";
 export const IAM_NAMESPACE = "https://iam.amazonaws.com/doc/2010-05-08/";
 /** The read operations the local runtime serves. */
-export const IAM_ACTIONS = ["GetRole", "ListRolePolicies", "GetRolePolicy", "ListAttachedRolePolicies", "GetPolicy", "GetPolicyVersion"] as const;
+export const IAM_ACTIONS = [
+  "GetRole",
+  "ListRolePolicies",
+  "GetRolePolicy",
+  "ListAttachedRolePolicies",
+  "GetPolicy",
+  "GetPolicyVersion",
+] as const;
 export type IamAction = (typeof IAM_ACTIONS)[number];
 
 export interface IamErrorSpec {
@@ -32,7 +39,10 @@ export function parseIamRequest(form: string, contentType: string | undefined): 
   const mediaType = contentType?.split(";")[0].trim().toLowerCase();
   if (mediaType !== undefined && mediaType !== "application/x-www-form-urlencoded") {
     // Not confirmed against AWS: what IAM answers a body that is not form-encoded.
-    return { ok: false, error: sender("MissingAction", `Missing Action: the body must be application/x-www-form-urlencoded, not '${contentType}'.`) };
+    return {
+      ok: false,
+      error: sender("MissingAction", `Missing Action: the body must be application/x-www-form-urlencoded, not '${contentType}'.`),
+    };
   }
   const params: Record<string, string> = {};
   // URLSearchParams implements form decoding, where '+' is a space.
@@ -96,7 +106,10 @@ export interface IamParams {
  * Validates an action's parameters against the IAM model and returns them typed, or the
  * ValidationError AWS would send ("N validation error(s) detected: …", clauses joined by "; ").
  */
-export function validateIamParams(action: IamAction, params: Record<string, string>): { ok: true; value: IamParams } | { ok: false; error: IamErrorSpec } {
+export function validateIamParams(
+  action: IamAction,
+  params: Record<string, string>,
+): { ok: true; value: IamParams } | { ok: false; error: IamErrorSpec } {
   const problems: string[] = [];
   const value: Record<string, string | number> = {};
   for (const p of PARAMETERS[action]) {
@@ -131,7 +144,10 @@ const DEFAULT_MAX_ITEMS = 100;
  * One page of a list, as IAM pages: at most MaxItems entries, and an opaque Marker to resume
  * from when more remain. The marker here is the position of the next entry.
  */
-export function pageOf<T>(items: readonly T[], params: IamParams): { ok: true; items: T[]; marker?: string } | { ok: false; error: IamErrorSpec } {
+export function pageOf<T>(
+  items: readonly T[],
+  params: IamParams,
+): { ok: true; items: T[]; marker?: string } | { ok: false; error: IamErrorSpec } {
   let start = 0;
   if (params.marker !== undefined) {
     const decoded = Buffer.from(params.marker, "base64").toString("utf8");
@@ -150,13 +166,17 @@ export function encodePolicyDocument(document: PolicyDocument): string {
   return encodeURIComponent(JSON.stringify(document));
 }
 
-const actionResponse = (action: IamAction, result: string, requestId: string): WireResponse => queryActionResponse(IAM_NAMESPACE, action, result, requestId);
+const actionResponse = (action: IamAction, result: string, requestId: string): WireResponse =>
+  queryActionResponse(IAM_NAMESPACE, action, result, requestId);
 
 /** awsQuery lists: each entry a <member>. */
 const members = (name: string, entries: readonly string[]): string =>
-  entries.length === 0 ? `    <${name}/>\n` : `    <${name}>\n${entries.map((e) => `      <member>${e}</member>\n`).join("")}    </${name}>\n`;
+  entries.length === 0
+    ? `    <${name}/>\n`
+    : `    <${name}>\n${entries.map((e) => `      <member>${e}</member>\n`).join("")}    </${name}>\n`;
 
-const truncation = (marker: string | undefined): string => (marker === undefined ? `    ${el("IsTruncated", false)}\n` : `    ${el("IsTruncated", true)}\n    ${el("Marker", marker)}\n`);
+const truncation = (marker: string | undefined): string =>
+  marker === undefined ? `    ${el("IsTruncated", false)}\n` : `    ${el("IsTruncated", true)}\n    ${el("Marker", marker)}\n`;
 
 export interface IamRoleView {
   readonly path: string;
@@ -195,7 +215,10 @@ export function listRolePoliciesResponse(names: readonly string[], marker: strin
   );
 }
 
-export function getRolePolicyResponse(policy: { roleName: string; policyName: string; document: PolicyDocument }, requestId: string): WireResponse {
+export function getRolePolicyResponse(
+  policy: { roleName: string; policyName: string; document: PolicyDocument },
+  requestId: string,
+): WireResponse {
   return actionResponse(
     "GetRolePolicy",
     `    ${el("RoleName", policy.roleName)}\n    ${el("PolicyName", policy.policyName)}\n    ${el("PolicyDocument", encodePolicyDocument(policy.document))}\n`,
@@ -203,7 +226,11 @@ export function getRolePolicyResponse(policy: { roleName: string; policyName: st
   );
 }
 
-export function listAttachedRolePoliciesResponse(attached: ReadonlyArray<{ name: string; arn: string }>, marker: string | undefined, requestId: string): WireResponse {
+export function listAttachedRolePoliciesResponse(
+  attached: ReadonlyArray<{ name: string; arn: string }>,
+  marker: string | undefined,
+  requestId: string,
+): WireResponse {
   return actionResponse(
     "ListAttachedRolePolicies",
     members(

@@ -35,7 +35,8 @@ export function isServedKmsOperation(operation: string): operation is KmsOperati
 export function parseKmsRequest(target: string | undefined, body: Buffer): KmsParseResult {
   const operation = kmsTargetOperation(target);
   // Not confirmed against AWS: the message (the code is what awsJson services answer).
-  if (operation === undefined || operation === "") return { ok: false, error: { code: "UnknownOperationException", status: 400, message: `Unknown target '${target ?? ""}'` } };
+  if (operation === undefined || operation === "")
+    return { ok: false, error: { code: "UnknownOperationException", status: 400, message: `Unknown target '${target ?? ""}'` } };
   let input: unknown = {};
   const text = body.toString("utf8").trim();
   if (text !== "") {
@@ -43,16 +44,23 @@ export function parseKmsRequest(target: string | undefined, body: Buffer): KmsPa
       input = JSON.parse(text);
     } catch (e) {
       // Not confirmed against AWS: the wording of a body that is not JSON.
-      return { ok: false, error: { code: "SerializationException", status: 400, message: `The request body is not JSON: ${(e as Error).message}` } };
+      return {
+        ok: false,
+        error: { code: "SerializationException", status: 400, message: `The request body is not JSON: ${(e as Error).message}` },
+      };
     }
   }
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
-    return { ok: false, error: { code: "SerializationException", status: 400, message: "Start of structure or map found where not expected." } };
+    return {
+      ok: false,
+      error: { code: "SerializationException", status: 400, message: "Start of structure or map found where not expected." },
+    };
   }
   return { ok: true, value: { operation, input: input as Record<string, unknown> } };
 }
 
-const constraint = (value: string, at: string, rule: string): string => `Value '${value}' at '${at}' failed to satisfy constraint: Member must ${rule}`;
+const constraint = (value: string, at: string, rule: string): string =>
+  `Value '${value}' at '${at}' failed to satisfy constraint: Member must ${rule}`;
 
 /**
  * A string member of the input, checked as the KMS model constrains it; problems are worded as
@@ -70,10 +78,12 @@ export function stringMember(
     if (rule.required) problems.push(`Value null at '${at}' failed to satisfy constraint: Member must not be null`);
     return undefined;
   }
-  if (typeof value !== "string") return { code: "SerializationException", status: 400, message: `STRING_VALUE can not be converted to ${typeof value}` };
+  if (typeof value !== "string")
+    return { code: "SerializationException", status: 400, message: `STRING_VALUE can not be converted to ${typeof value}` };
   if (value.length < rule.min) problems.push(constraint(value, at, `have length greater than or equal to ${rule.min}`));
   if (value.length > rule.max) problems.push(constraint(value, at, `have length less than or equal to ${rule.max}`));
-  if (rule.pattern && !rule.pattern.regex.test(value)) problems.push(constraint(value, at, `satisfy regular expression pattern: ${rule.pattern.text}`));
+  if (rule.pattern && !rule.pattern.regex.test(value))
+    problems.push(constraint(value, at, `satisfy regular expression pattern: ${rule.pattern.text}`));
   return value;
 }
 

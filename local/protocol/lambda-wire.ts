@@ -137,14 +137,18 @@ const constraint = (value: string, at: string, rule: string): string =>
 
 function checkFunctionName(name: string, problems: string[]): void {
   if (name.length < 1) problems.push(constraint(name, "functionName", "have length greater than or equal to 1"));
-  if (name.length > FUNCTION_NAME_MAX) problems.push(constraint(name, "functionName", `have length less than or equal to ${FUNCTION_NAME_MAX}`));
-  if (!FUNCTION_NAME_REGEX.test(name)) problems.push(constraint(name, "functionName", `satisfy regular expression pattern: ${FUNCTION_NAME_PATTERN}`));
+  if (name.length > FUNCTION_NAME_MAX)
+    problems.push(constraint(name, "functionName", `have length less than or equal to ${FUNCTION_NAME_MAX}`));
+  if (!FUNCTION_NAME_REGEX.test(name))
+    problems.push(constraint(name, "functionName", `satisfy regular expression pattern: ${FUNCTION_NAME_PATTERN}`));
 }
 
 function checkQualifier(qualifier: string, problems: string[]): void {
   if (qualifier.length < 1) problems.push(constraint(qualifier, "qualifier", "have length greater than or equal to 1"));
-  if (qualifier.length > QUALIFIER_MAX) problems.push(constraint(qualifier, "qualifier", `have length less than or equal to ${QUALIFIER_MAX}`));
-  if (!QUALIFIER_REGEX.test(qualifier)) problems.push(constraint(qualifier, "qualifier", `satisfy regular expression pattern: ${QUALIFIER_PATTERN}`));
+  if (qualifier.length > QUALIFIER_MAX)
+    problems.push(constraint(qualifier, "qualifier", `have length less than or equal to ${QUALIFIER_MAX}`));
+  if (!QUALIFIER_REGEX.test(qualifier))
+    problems.push(constraint(qualifier, "qualifier", `satisfy regular expression pattern: ${QUALIFIER_PATTERN}`));
 }
 
 function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
@@ -159,7 +163,7 @@ export function queryValue(rawQuery: string, name: string): string | undefined {
     const eq = pair.indexOf("=");
     const key = eq === -1 ? pair : pair.slice(0, eq);
     if (safeDecode(key) !== name) continue;
-    return eq === -1 ? "" : safeDecode(pair.slice(eq + 1)) ?? pair.slice(eq + 1);
+    return eq === -1 ? "" : (safeDecode(pair.slice(eq + 1)) ?? pair.slice(eq + 1));
   }
   return undefined;
 }
@@ -196,7 +200,8 @@ export function parseInvokeRequest(request: {
   const rawName = route[1];
   const functionName = safeDecode(rawName);
   const problems: string[] = [];
-  if (functionName === undefined) problems.push(constraint(rawName, "functionName", `satisfy regular expression pattern: ${FUNCTION_NAME_PATTERN}`));
+  if (functionName === undefined)
+    problems.push(constraint(rawName, "functionName", `satisfy regular expression pattern: ${FUNCTION_NAME_PATTERN}`));
   else checkFunctionName(functionName, problems);
 
   const qualifier = queryValue(rawQuery, "Qualifier");
@@ -214,10 +219,18 @@ export function parseInvokeRequest(request: {
 
   const size = request.body.length;
   if (invocationType === "Event" && size > ASYNC_PAYLOAD_LIMIT_BYTES) {
-    return err("RequestEntityTooLargeException", 413, `${size} byte payload is too large for the Event invocation type (limit ${ASYNC_PAYLOAD_LIMIT_BYTES} bytes)`);
+    return err(
+      "RequestEntityTooLargeException",
+      413,
+      `${size} byte payload is too large for the Event invocation type (limit ${ASYNC_PAYLOAD_LIMIT_BYTES} bytes)`,
+    );
   }
   if (size > SYNC_PAYLOAD_LIMIT_BYTES) {
-    return err("RequestEntityTooLargeException", 413, `Request must be smaller than ${SYNC_PAYLOAD_LIMIT_BYTES} bytes for the InvokeFunction operation`);
+    return err(
+      "RequestEntityTooLargeException",
+      413,
+      `Request must be smaller than ${SYNC_PAYLOAD_LIMIT_BYTES} bytes for the InvokeFunction operation`,
+    );
   }
 
   let payload = request.body;
@@ -226,7 +239,11 @@ export function parseInvokeRequest(request: {
   } else {
     const invalid = invalidJson(request.body);
     if (invalid !== undefined) {
-      return err("InvalidRequestContentException", 400, `Could not parse request body into json: Could not parse payload into json: ${invalid}`);
+      return err(
+        "InvalidRequestContentException",
+        400,
+        `Could not parse request body into json: Could not parse payload into json: ${invalid}`,
+      );
     }
   }
 
@@ -290,7 +307,11 @@ export function parseFunctionIdentifier(
     return validationError([constraint(name, "functionName", `have length less than or equal to ${BARE_NAME_MAX}`)]);
   }
   if (qualifier !== undefined && namedQualifier !== undefined && qualifier !== namedQualifier) {
-    return err("InvalidParameterValueException", 400, "The derived qualifier from the function name does not match the specified qualifier.");
+    return err(
+      "InvalidParameterValueException",
+      400,
+      "The derived qualifier from the function name does not match the specified qualifier.",
+    );
   }
   if (region !== undefined && region !== defaultRegion) {
     return err("ResourceNotFoundException", 404, `Functions from '${region}' are not reachable in this region ('${defaultRegion}')`);

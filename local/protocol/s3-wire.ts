@@ -20,7 +20,13 @@ export interface S3ErrorSpec {
 export function matchGetBucketPolicy(method: string, rawUrl: string): { bucket: string } | undefined {
   const q = rawUrl.indexOf("?");
   const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
-  const query = q === -1 ? [] : rawUrl.slice(q + 1).split("&").map((pair) => pair.split("=")[0]);
+  const query =
+    q === -1
+      ? []
+      : rawUrl
+          .slice(q + 1)
+          .split("&")
+          .map((pair) => pair.split("=")[0]);
   // The SDK sends "/<bucket>/?policy=", the CLI "/<bucket>?policy".
   const m = /^\/([^/]+)\/?$/.exec(path);
   if (method.toUpperCase() !== "GET" || !m || !query.includes("policy")) return undefined;

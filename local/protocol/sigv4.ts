@@ -145,7 +145,10 @@ function parseAmzDate(value: string): Date | undefined {
 }
 
 function formatAmzDate(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z").replace(/[-:]/g, "");
+  return date
+    .toISOString()
+    .replace(/\.\d{3}Z$/, "Z")
+    .replace(/[-:]/g, "");
 }
 
 /** Equal-length comparison in constant time; hashing first hides the length too. */
@@ -220,7 +223,10 @@ function parseAuthorizationHeader(authorization: string, headers: Map<string, st
   const algorithm = space === -1 ? trimmed : trimmed.slice(0, space);
   const rest = space === -1 ? "" : trimmed.slice(space + 1);
   if (algorithm === SIGV4A_ALGORITHM) {
-    return { ok: false, result: fail("IncompleteSignature", "SigV4a (AWS4-ECDSA-P256-SHA256) signatures are not supported by the local runtime.") };
+    return {
+      ok: false,
+      result: fail("IncompleteSignature", "SigV4a (AWS4-ECDSA-P256-SHA256) signatures are not supported by the local runtime."),
+    };
   }
   const fields = new Map<string, string>();
   if (algorithm === ALGORITHM) {
@@ -231,7 +237,10 @@ function parseAuthorizationHeader(authorization: string, headers: Map<string, st
       if (eq === -1) {
         return {
           ok: false,
-          result: fail("IncompleteSignature", `'${token}' not a valid key=value pair (missing equal-sign) in Authorization header: '${authorization}'.`),
+          result: fail(
+            "IncompleteSignature",
+            `'${token}' not a valid key=value pair (missing equal-sign) in Authorization header: '${authorization}'.`,
+          ),
         };
       }
       fields.set(token.slice(0, eq), token.slice(eq + 1));
@@ -276,7 +285,10 @@ function parsePresignedQuery(query: QueryMap): ParseOutcome {
   if (!(expiresSeconds >= 1 && expiresSeconds <= MAX_PRESIGN_SECONDS)) {
     return {
       ok: false,
-      result: fail("IncompleteSignature", `X-Amz-Expires must be an integer between 1 and ${MAX_PRESIGN_SECONDS} seconds, not '${expiresText}'.`),
+      result: fail(
+        "IncompleteSignature",
+        `X-Amz-Expires must be an integer between 1 and ${MAX_PRESIGN_SECONDS} seconds, not '${expiresText}'.`,
+      ),
     };
   }
   return parsedAuth(firstQueryValue(query, "X-Amz-Credential") ?? "", {
@@ -297,11 +309,17 @@ function checkClock(auth: ParsedAuth, signingDate: Date, now: Date, skewSeconds:
   }
   if (auth.expiresSeconds === undefined && signingDate.getTime() < now.getTime() - windowMs) {
     const earliest = formatAmzDate(new Date(now.getTime() - windowMs));
-    return fail("RequestExpired", `Signature expired: ${auth.amzDate} is now earlier than ${earliest} (${formatAmzDate(now)} - ${minutes})`);
+    return fail(
+      "RequestExpired",
+      `Signature expired: ${auth.amzDate} is now earlier than ${earliest} (${formatAmzDate(now)} - ${minutes})`,
+    );
   }
   if (signingDate.getTime() > now.getTime() + windowMs) {
     const latest = formatAmzDate(new Date(now.getTime() + windowMs));
-    return fail("RequestExpired", `Signature not yet current: ${auth.amzDate} is still later than ${latest} (${formatAmzDate(now)} + ${minutes})`);
+    return fail(
+      "RequestExpired",
+      `Signature not yet current: ${auth.amzDate} is still later than ${latest} (${formatAmzDate(now)} + ${minutes})`,
+    );
   }
   return undefined;
 }
@@ -330,7 +348,10 @@ export async function verifySigV4(
 
   const signingDate = parseAmzDate(auth.amzDate);
   if (!signingDate) {
-    return fail("IncompleteSignature", `Date must be in ISO-8601 'basic format'. Got '${auth.amzDate}'. See http://en.wikipedia.org/wiki/ISO_8601`);
+    return fail(
+      "IncompleteSignature",
+      `Date must be in ISO-8601 'basic format'. Got '${auth.amzDate}'. See http://en.wikipedia.org/wiki/ISO_8601`,
+    );
   }
   if (!auth.signedHeaders.includes("host")) {
     return fail("IncompleteSignature", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
@@ -339,7 +360,9 @@ export async function verifySigV4(
   const key = lookupKey(auth.accessKeyId);
   if (!key) return fail("UnknownAccessKey", MSG_INVALID_TOKEN);
   // A temporary key is only half a credential without its token; a long-term key takes none.
-  if (key.sessionToken === undefined ? auth.token !== undefined : auth.token === undefined || !constantTimeEqual(auth.token, key.sessionToken)) {
+  if (
+    key.sessionToken === undefined ? auth.token !== undefined : auth.token === undefined || !constantTimeEqual(auth.token, key.sessionToken)
+  ) {
     return fail("InvalidSessionToken", MSG_INVALID_TOKEN);
   }
   if (key.expiration !== undefined && key.expiration.getTime() <= now.getTime()) return fail("ExpiredToken", MSG_EXPIRED_TOKEN);
@@ -437,7 +460,11 @@ const ERROR_TABLE: Record<SigningService, Record<SigV4FailureReason, ErrorEntry>
   iam: QUERY_ERRORS,
   lambda: {
     MissingAuthentication: { code: "MissingAuthenticationTokenException", status: 403, message: "Missing Authentication Token" },
-    IncompleteSignature: { code: "IncompleteSignatureException", status: 403, message: "The request signature does not conform to AWS standards." },
+    IncompleteSignature: {
+      code: "IncompleteSignatureException",
+      status: 403,
+      message: "The request signature does not conform to AWS standards.",
+    },
     UnknownAccessKey: { code: "UnrecognizedClientException", status: 403, message: MSG_INVALID_TOKEN },
     InvalidSessionToken: { code: "UnrecognizedClientException", status: 403, message: MSG_INVALID_TOKEN },
     ExpiredToken: { code: "ExpiredTokenException", status: 403, message: MSG_EXPIRED_TOKEN },
@@ -447,7 +474,11 @@ const ERROR_TABLE: Record<SigningService, Record<SigV4FailureReason, ErrorEntry>
   // awsJson services answer front-end failures with 400. Not confirmed against AWS for KMS: the statuses.
   kms: {
     MissingAuthentication: { code: "MissingAuthenticationTokenException", status: 400, message: "Missing Authentication Token" },
-    IncompleteSignature: { code: "IncompleteSignatureException", status: 400, message: "The request signature does not conform to AWS standards." },
+    IncompleteSignature: {
+      code: "IncompleteSignatureException",
+      status: 400,
+      message: "The request signature does not conform to AWS standards.",
+    },
     UnknownAccessKey: { code: "UnrecognizedClientException", status: 400, message: MSG_INVALID_TOKEN },
     InvalidSessionToken: { code: "UnrecognizedClientException", status: 400, message: MSG_INVALID_TOKEN },
     ExpiredToken: { code: "ExpiredTokenException", status: 400, message: MSG_EXPIRED_TOKEN },
@@ -457,11 +488,23 @@ const ERROR_TABLE: Record<SigningService, Record<SigV4FailureReason, ErrorEntry>
   // S3's own codes. Not confirmed against AWS: InvalidRequest for every malformed authorization.
   s3: {
     MissingAuthentication: { code: "AccessDenied", status: 403, message: "Access Denied" },
-    IncompleteSignature: { code: "InvalidRequest", status: 400, message: "The authorization mechanism you have provided is not supported." },
-    UnknownAccessKey: { code: "InvalidAccessKeyId", status: 403, message: "The AWS Access Key Id you provided does not exist in our records." },
+    IncompleteSignature: {
+      code: "InvalidRequest",
+      status: 400,
+      message: "The authorization mechanism you have provided is not supported.",
+    },
+    UnknownAccessKey: {
+      code: "InvalidAccessKeyId",
+      status: 403,
+      message: "The AWS Access Key Id you provided does not exist in our records.",
+    },
     InvalidSessionToken: { code: "InvalidToken", status: 400, message: "The provided token is malformed or otherwise invalid." },
     ExpiredToken: { code: "ExpiredToken", status: 400, message: "The provided token has expired." },
-    RequestExpired: { code: "RequestTimeTooSkewed", status: 403, message: "The difference between the request time and the current time is too large." },
+    RequestExpired: {
+      code: "RequestTimeTooSkewed",
+      status: 403,
+      message: "The difference between the request time and the current time is too large.",
+    },
     SignatureDoesNotMatch: {
       code: "SignatureDoesNotMatch",
       status: 403,

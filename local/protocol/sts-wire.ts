@@ -47,7 +47,10 @@ export function parseStsRequest(body: Buffer, headers: Record<string, string | s
   const mediaType = contentType?.split(";")[0].trim().toLowerCase();
   if (mediaType !== undefined && mediaType !== "application/x-www-form-urlencoded") {
     // Not confirmed against AWS: what STS answers a body that is not form-encoded.
-    return { ok: false, error: sender("MissingAction", `Missing Action: the body must be application/x-www-form-urlencoded, not '${contentType}'.`) };
+    return {
+      ok: false,
+      error: sender("MissingAction", `Missing Action: the body must be application/x-www-form-urlencoded, not '${contentType}'.`),
+    };
   }
   const params: Record<string, string> = {};
   // URLSearchParams implements form decoding, where '+' is a space.
@@ -62,15 +65,17 @@ export function parseStsRequest(body: Buffer, headers: Record<string, string | s
 
 /** XML text/attribute escaping; also drops characters XML 1.0 cannot carry at all. */
 export function xmlEscape(value: string): string {
-  return value
-    // eslint-disable-next-line no-control-regex -- removing the control characters XML 1.0 forbids is the point
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, "")
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&apos;")
-    .replace(/\r/g, "&#xD;");
+  return (
+    value
+      // eslint-disable-next-line no-control-regex -- removing the control characters XML 1.0 forbids is the point
+      .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, "")
+      .replace(/&/g, "&amp;")
+      .replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;")
+      .replace(/'/g, "&apos;")
+      .replace(/\r/g, "&#xD;")
+  );
 }
 
 /** AWS writes awsQuery timestamps (STS, IAM) as ISO-8601 without milliseconds. */
@@ -96,7 +101,8 @@ export function queryActionResponse(namespace: string, action: string, result: s
   );
 }
 
-const actionResponse = (action: string, result: string, requestId: string): WireResponse => queryActionResponse(STS_NAMESPACE, action, result, requestId);
+const actionResponse = (action: string, result: string, requestId: string): WireResponse =>
+  queryActionResponse(STS_NAMESPACE, action, result, requestId);
 
 export interface AssumeRoleOutput {
   credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: Date };
@@ -212,7 +218,13 @@ function memberIndices(params: Record<string, string>, prefix: string): number[]
  */
 export function validateAssumeRoleParams(params: Record<string, string>): AssumeRoleValidation {
   const problems: string[] = [];
-  const { RoleArn: roleArn, RoleSessionName: roleSessionName, Policy: policy, ExternalId: externalId, SourceIdentity: sourceIdentity } = params;
+  const {
+    RoleArn: roleArn,
+    RoleSessionName: roleSessionName,
+    Policy: policy,
+    ExternalId: externalId,
+    SourceIdentity: sourceIdentity,
+  } = params;
 
   if (roleArn === undefined) problems.push("Value null at 'roleArn' failed to satisfy constraint: Member must not be null");
   else checkString(roleArn, "roleArn", ROLE_ARN, problems);
@@ -243,7 +255,9 @@ export function validateAssumeRoleParams(params: Record<string, string>): Assume
     value: params[`Tags.member.${n}.Value`] as string | undefined,
   }));
   if (tags.length > MAX_TAGS) {
-    problems.push(`Value '[${tags.map((t) => `${t.key}=${t.value}`).join(", ")}]' at 'tags' failed to satisfy constraint: Member must have length less than or equal to ${MAX_TAGS}`);
+    problems.push(
+      `Value '[${tags.map((t) => `${t.key}=${t.value}`).join(", ")}]' at 'tags' failed to satisfy constraint: Member must have length less than or equal to ${MAX_TAGS}`,
+    );
   }
   tags.forEach((tag, i) => {
     const at = `tags.${i + 1}.member`;
@@ -255,7 +269,9 @@ export function validateAssumeRoleParams(params: Record<string, string>): Assume
 
   const transitiveTagKeys = memberIndices(params, "TransitiveTagKeys").map((n) => params[`TransitiveTagKeys.member.${n}`] ?? "");
   if (transitiveTagKeys.length > MAX_TAGS) {
-    problems.push(`Value '[${transitiveTagKeys.join(", ")}]' at 'transitiveTagKeys' failed to satisfy constraint: Member must have length less than or equal to ${MAX_TAGS}`);
+    problems.push(
+      `Value '[${transitiveTagKeys.join(", ")}]' at 'transitiveTagKeys' failed to satisfy constraint: Member must have length less than or equal to ${MAX_TAGS}`,
+    );
   }
   transitiveTagKeys.forEach((key, i) => checkString(key, `transitiveTagKeys.${i + 1}.member`, TAG_KEY, problems));
 

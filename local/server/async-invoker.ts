@@ -118,7 +118,13 @@ export class AsyncInvoker {
           continue;
         }
         attempts++;
-        last = { kind: "function-error", functionError: "Unhandled", payload: Buffer.from(JSON.stringify({ errorType: "ServiceException", errorMessage: (err as Error).message })), durationMs: 0, coldStart: false };
+        last = {
+          kind: "function-error",
+          functionError: "Unhandled",
+          payload: Buffer.from(JSON.stringify({ errorType: "ServiceException", errorMessage: (err as Error).message })),
+          durationMs: 0,
+          coldStart: false,
+        };
       }
       if (last.kind === "success") return this.finish(fn, payload, requestId, "Success", attempts, last);
       if (attempts < maxAttempts) await delay(this.options.retryDelayMs * attempts);
@@ -132,7 +138,14 @@ export class AsyncInvoker {
     if (this.undelivered.length > MAX_RECORDS_KEPT) this.undelivered.shift();
   }
 
-  private async finish(fn: FunctionModel, payload: Buffer, requestId: string, condition: DestinationRecord["requestContext"]["condition"], attempts: number, outcome: InvokeOutcome | undefined): Promise<void> {
+  private async finish(
+    fn: FunctionModel,
+    payload: Buffer,
+    requestId: string,
+    condition: DestinationRecord["requestContext"]["condition"],
+    attempts: number,
+    outcome: InvokeOutcome | undefined,
+  ): Promise<void> {
     if (condition === "Success") this.counts.succeeded++;
     else this.counts.failed++;
     const record: DestinationRecord = {
@@ -140,7 +153,11 @@ export class AsyncInvoker {
       timestamp: new Date().toISOString(),
       requestContext: { requestId, functionArn: `${fn.arn}:$LATEST`, condition, approximateInvokeCount: attempts },
       requestPayload: parseJson(payload),
-      responseContext: { statusCode: 200, executedVersion: "$LATEST", ...(outcome?.functionError !== undefined ? { functionError: outcome.functionError } : {}) },
+      responseContext: {
+        statusCode: 200,
+        executedVersion: "$LATEST",
+        ...(outcome?.functionError !== undefined ? { functionError: outcome.functionError } : {}),
+      },
       responsePayload: outcome ? parseJson(outcome.payload) : null,
     };
     const destination = condition === "Success" ? fn.asyncConfig?.onSuccessDestination : fn.asyncConfig?.onFailureDestination;
@@ -151,12 +168,22 @@ export class AsyncInvoker {
     const action = destinationAction(destination);
     const role = this.accounts.role(fn.roleArn);
     if (!action || !role) {
-      this.keepUndelivered({ destination, reason: !action ? `destination type of ${destination} is not modelled` : `execution role ${fn.roleArn} is not in the stacks`, record });
+      this.keepUndelivered({
+        destination,
+        reason: !action ? `destination type of ${destination} is not modelled` : `execution role ${fn.roleArn} is not in the stacks`,
+        record,
+      });
       return;
     }
     // Lambda delivers with the function's execution role: the role must be allowed to send there.
     const principal = this.accounts.sessionPrincipal(role, fn.name, false);
-    const decision = await this.accounts.authorizer.authorize({ principal, action, resourceArn: destination, resourceAccountId: destination.split(":")[4], region: fn.region });
+    const decision = await this.accounts.authorizer.authorize({
+      principal,
+      action,
+      resourceArn: destination,
+      resourceAccountId: destination.split(":")[4],
+      region: fn.region,
+    });
     this.audit.record({
       requestId,
       service: "lambda-service",

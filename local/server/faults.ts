@@ -56,14 +56,18 @@ export function parseFaultRule(spec: string): FaultRule {
   if (count === undefined) return { fault: name };
   const times = /^\d{1,7}$/.test(count) && rest.length === 0 ? Number(count) : NaN;
   if (!(times >= 1 && times <= MAX_TIMES)) {
-    throw new FaultSpecError(`--fault ${spec}: the count after ':' must be an integer from 1 to ${MAX_TIMES} (how many times the fault applies), got '${spec.slice(name.length + 1)}'`);
+    throw new FaultSpecError(
+      `--fault ${spec}: the count after ':' must be an integer from 1 to ${MAX_TIMES} (how many times the fault applies), got '${spec.slice(name.length + 1)}'`,
+    );
   }
   return { fault: name, times };
 }
 
 /** For logs: "sts-throttle (first 2 times), connection-reset (every time)". */
 export function describeFaultPlan(plan: FaultPlan): string {
-  return plan.map((r) => `${r.fault} (${r.times === undefined ? "every time" : `first ${r.times} time${r.times === 1 ? "" : "s"}`})`).join(", ");
+  return plan
+    .map((r) => `${r.fault} (${r.times === undefined ? "every time" : `first ${r.times} time${r.times === 1 ? "" : "s"}`})`)
+    .join(", ");
 }
 
 function stsFault(fault: FaultName, call: StsCall): StsFault | undefined {
@@ -72,7 +76,11 @@ function stsFault(fault: FaultName, call: StsCall): StsFault | undefined {
       // What STS really answers when throttling AssumeRole (awsQuery, so 400 rather than 429).
       return { code: "Throttling", status: 400, message: "Rate exceeded" };
     case "sts-deny":
-      return { code: "AccessDenied", status: 403, message: accessDeniedMessage(call.caller.arn, "sts:AssumeRole", call.params.RoleArn ?? "*") };
+      return {
+        code: "AccessDenied",
+        status: 403,
+        message: accessDeniedMessage(call.caller.arn, "sts:AssumeRole", call.params.RoleArn ?? "*"),
+      };
     default:
       return undefined;
   }
@@ -103,7 +111,9 @@ export interface FaultHooks {
 export function faultHooks(plan: FaultPlan, model: AccountsModel): FaultHooks {
   const callees = new Set([...model.functions.values()].filter((f) => f.source.stack === "callee").map((f) => f.arn));
   if (callees.size === 0 && plan.some((r) => LAMBDA_FAULTS.has(r.fault))) {
-    throw new FaultSpecError(`the Lambda faults (${[...LAMBDA_FAULTS].join(", ")}) hit the callee stack's function, and these stacks have none`);
+    throw new FaultSpecError(
+      `the Lambda faults (${[...LAMBDA_FAULTS].join(", ")}) hit the callee stack's function, and these stacks have none`,
+    );
   }
   const used = plan.map(() => 0);
   // The first rule that matches and still has uses left; each request uses up one.

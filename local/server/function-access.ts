@@ -12,11 +12,25 @@ import type { LocalAccounts } from "./accounts";
 
 export type FunctionAccess =
   | { readonly ok: true; readonly fn: FunctionModel; readonly resourceArn: string; readonly allowedBy: readonly string[] }
-  | { readonly ok: false; readonly code: string; readonly status: number; readonly message: string; readonly resource: string; readonly decidedBy: readonly string[]; readonly resourceAccount?: string };
+  | {
+      readonly ok: false;
+      readonly code: string;
+      readonly status: number;
+      readonly message: string;
+      readonly resource: string;
+      readonly decidedBy: readonly string[];
+      readonly resourceAccount?: string;
+    };
 
 export async function authorizeFunctionCall(
   accounts: LocalAccounts,
-  call: { readonly caller: Principal; readonly action: string; readonly functionName: string; readonly qualifier?: string; readonly region: string },
+  call: {
+    readonly caller: Principal;
+    readonly action: string;
+    readonly functionName: string;
+    readonly qualifier?: string;
+    readonly region: string;
+  },
 ): Promise<FunctionAccess> {
   const { caller, action } = call;
   const id = parseFunctionIdentifier(call.functionName, caller.accountId, call.region, call.qualifier);
@@ -34,10 +48,26 @@ export async function authorizeFunctionCall(
     resourcePolicyName: `resource-based policy of function:${id.value.name}`,
   });
   if (!decision.allowed) {
-    return { ok: false, code: "AccessDeniedException", status: 403, message: accessDeniedMessage(caller.arn, action, resourceArn, decision.reason), resource: resourceArn, decidedBy: decision.deniedBy, resourceAccount: id.value.accountId };
+    return {
+      ok: false,
+      code: "AccessDeniedException",
+      status: 403,
+      message: accessDeniedMessage(caller.arn, action, resourceArn, decision.reason),
+      resource: resourceArn,
+      decidedBy: decision.deniedBy,
+      resourceAccount: id.value.accountId,
+    };
   }
   if (!fn || (qualifier !== undefined && qualifier !== "$LATEST")) {
-    return { ok: false, code: "ResourceNotFoundException", status: 404, message: `Function not found: ${resourceArn}`, resource: resourceArn, decidedBy: [], resourceAccount: id.value.accountId };
+    return {
+      ok: false,
+      code: "ResourceNotFoundException",
+      status: 404,
+      message: `Function not found: ${resourceArn}`,
+      resource: resourceArn,
+      decidedBy: [],
+      resourceAccount: id.value.accountId,
+    };
   }
   return { ok: true, fn, resourceArn, allowedBy: decision.allowedBy };
 }

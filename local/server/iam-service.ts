@@ -55,25 +55,64 @@ export class IamService {
   async handle(call: IamCall): Promise<WireResponse> {
     const { caller, requestId, action } = call;
     const fail: Refusal = (code, status, message, resource, decidedBy = []) => {
-      this.audit.record({ requestId, service: "iam", action: `iam:${action}`, principal: caller.arn, principalAccount: caller.accountId, resource, resourceAccount: resource !== undefined ? caller.accountId : undefined, outcome: code === "AccessDenied" ? "denied" : "error", errorCode: code, message, decidedBy });
+      this.audit.record({
+        requestId,
+        service: "iam",
+        action: `iam:${action}`,
+        principal: caller.arn,
+        principalAccount: caller.accountId,
+        resource,
+        resourceAccount: resource !== undefined ? caller.accountId : undefined,
+        outcome: code === "AccessDenied" ? "denied" : "error",
+        errorCode: code,
+        message,
+        decidedBy,
+      });
       return iamErrorResponse({ code, status, message }, requestId);
     };
     if (!isServedIamAction(action)) {
-      return fail("InvalidAction", 400, `Could not find operation ${action} for version ${IAM_VERSION} (the local runtime serves only ${IAM_ACTIONS.join(", ")})`);
+      return fail(
+        "InvalidAction",
+        400,
+        `Could not find operation ${action} for version ${IAM_VERSION} (the local runtime serves only ${IAM_ACTIONS.join(", ")})`,
+      );
     }
     const validated = validateIamParams(action, call.params);
     if (!validated.ok) return fail(validated.error.code, validated.error.status, validated.error.message);
     const params = validated.value;
 
     const role = params.roleName !== undefined ? this.roleNamed(caller.accountId, params.roleName) : undefined;
-    const resourceArn = params.policyArn ?? role?.arn ?? `arn:${this.accounts.model.partition}:iam::${caller.accountId}:role/${params.roleName ?? ""}`;
+    const resourceArn =
+      params.policyArn ?? role?.arn ?? `arn:${this.accounts.model.partition}:iam::${caller.accountId}:role/${params.roleName ?? ""}`;
     // IAM acts in the caller's account whatever the ARN names: another account's policy simply is not there.
-    const decision = await this.accounts.authorizer.authorize({ principal: caller, action: `iam:${action}`, resourceArn, resourceAccountId: caller.accountId, region: call.region });
+    const decision = await this.accounts.authorizer.authorize({
+      principal: caller,
+      action: `iam:${action}`,
+      resourceArn,
+      resourceAccountId: caller.accountId,
+      region: call.region,
+    });
     if (!decision.allowed) {
-      return fail("AccessDenied", 403, accessDeniedMessage(caller.arn, `iam:${action}`, iamResourceLabel(resourceArn), decision.reason), resourceArn, decision.deniedBy);
+      return fail(
+        "AccessDenied",
+        403,
+        accessDeniedMessage(caller.arn, `iam:${action}`, iamResourceLabel(resourceArn), decision.reason),
+        resourceArn,
+        decision.deniedBy,
+      );
     }
     const allowed = (response: WireResponse): WireResponse => {
-      this.audit.record({ requestId, service: "iam", action: `iam:${action}`, principal: caller.arn, principalAccount: caller.accountId, resource: resourceArn, resourceAccount: caller.accountId, outcome: "allowed", decidedBy: decision.allowedBy });
+      this.audit.record({
+        requestId,
+        service: "iam",
+        action: `iam:${action}`,
+        principal: caller.arn,
+        principalAccount: caller.accountId,
+        resource: resourceArn,
+        resourceAccount: caller.accountId,
+        outcome: "allowed",
+        decidedBy: decision.allowedBy,
+      });
       return response;
     };
 
@@ -86,13 +125,25 @@ export class IamService {
     if (action === "GetPolicy") return allowed(getPolicyResponse(policy, requestId));
     if (params.versionId !== DEFAULT_POLICY_VERSION) {
       // Not confirmed against AWS: the wording for a version that does not exist.
-      return fail("NoSuchEntity", 404, `Policy ${resourceArn} version ${params.versionId ?? ""} does not exist or is not attachable.`, resourceArn);
+      return fail(
+        "NoSuchEntity",
+        404,
+        `Policy ${resourceArn} version ${params.versionId ?? ""} does not exist or is not attachable.`,
+        resourceArn,
+      );
     }
     return allowed(getPolicyVersionResponse(policy, requestId));
   }
 
   /** The operations on a role the caller may read and that exists. */
-  private roleAction(action: IamAction, role: RoleModel, params: IamParams, requestId: string, allowed: (r: WireResponse) => WireResponse, fail: Refusal): WireResponse {
+  private roleAction(
+    action: IamAction,
+    role: RoleModel,
+    params: IamParams,
+    requestId: string,
+    allowed: (r: WireResponse) => WireResponse,
+    fail: Refusal,
+  ): WireResponse {
     // Inline policies are named; attached customer-managed ones carry their ARN as name in the model.
     const inline = role.policies.filter((p) => !isManaged(p));
     switch (action) {
@@ -135,9 +186,19 @@ export class IamService {
   private managedPolicy(accountId: string, arn: string): IamManagedPolicyView | undefined {
     const parts = splitPolicyArn(arn);
     if (!parts || parts.accountId !== accountId) return undefined;
-    const holders = [...this.accounts.model.roles.values()].filter((r) => r.accountId === accountId && r.policies.some((p) => p.name === arn));
+    const holders = [...this.accounts.model.roles.values()].filter(
+      (r) => r.accountId === accountId && r.policies.some((p) => p.name === arn),
+    );
     const document = holders[0]?.policies.find((p) => p.name === arn)?.document;
     if (!document) return undefined;
-    return { name: parts.name, policyId: uniqueId("ANPA", arn), arn, path: parts.path, attachmentCount: holders.length, createDate: this.deployedAt, document };
+    return {
+      name: parts.name,
+      policyId: uniqueId("ANPA", arn),
+      arn,
+      path: parts.path,
+      attachmentCount: holders.length,
+      createDate: this.deployedAt,
+      document,
+    };
   }
 }

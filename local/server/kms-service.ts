@@ -48,16 +48,33 @@ export class KmsService {
     const { caller, requestId, operation } = call;
     const action = `kms:${operation}`;
     const fail = (error: KmsErrorSpec, resource?: string, decidedBy: readonly string[] = [], resourceAccount?: string) => {
-      this.audit.record({ requestId, service: "kms", action, principal: caller.arn, principalAccount: caller.accountId, resource, resourceAccount, outcome: error.code === "AccessDeniedException" ? "denied" : "error", errorCode: error.code, message: error.message, decidedBy });
+      this.audit.record({
+        requestId,
+        service: "kms",
+        action,
+        principal: caller.arn,
+        principalAccount: caller.accountId,
+        resource,
+        resourceAccount,
+        outcome: error.code === "AccessDeniedException" ? "denied" : "error",
+        errorCode: error.code,
+        message: error.message,
+        decidedBy,
+      });
       return kmsErrorResponse(error, requestId);
     };
     if (!isServedKmsOperation(operation)) {
-      return fail({ code: "UnknownOperationException", status: 400, message: `The local runtime serves only KMS ${KMS_OPERATIONS.join(" and ")}, not ${operation}.` });
+      return fail({
+        code: "UnknownOperationException",
+        status: 400,
+        message: `The local runtime serves only KMS ${KMS_OPERATIONS.join(" and ")}, not ${operation}.`,
+      });
     }
 
     const problems: string[] = [];
     const keyId = stringMember(call.input, "KeyId", "keyId", KEY_ID, problems);
-    const policyName = operation === "GetKeyPolicy" ? stringMember(call.input, "PolicyName", "policyName", POLICY_NAME, problems) : undefined;
+    const policyName =
+      operation === "GetKeyPolicy" ? stringMember(call.input, "PolicyName", "policyName", POLICY_NAME, problems) : undefined;
     for (const member of [keyId, policyName]) if (typeof member === "object") return fail(member);
     if (problems.length > 0) return fail(validationError(problems));
 
@@ -76,20 +93,54 @@ export class KmsService {
       context: { "kms:CallerAccount": caller.accountId, ...(lookup.alias !== undefined ? { "kms:RequestAlias": lookup.alias } : {}) },
     });
     if (!decision.allowed) {
-      return fail({ code: "AccessDeniedException", status: 400, message: accessDeniedMessage(caller.arn, action, key.arn, decision.reason) }, key.arn, decision.deniedBy, key.accountId);
+      return fail(
+        { code: "AccessDeniedException", status: 400, message: accessDeniedMessage(caller.arn, action, key.arn, decision.reason) },
+        key.arn,
+        decision.deniedBy,
+        key.accountId,
+      );
     }
     if (operation === "GetKeyPolicy" && key.accountId !== caller.accountId) {
       // GetKeyPolicy has no cross-account use, whatever the key policy says.
       // Not confirmed against AWS: the code and message KMS answers here.
-      return fail({ code: "AccessDeniedException", status: 400, message: accessDeniedMessage(caller.arn, action, key.arn) }, key.arn, ["GetKeyPolicy is not a cross-account operation"], key.accountId);
+      return fail(
+        { code: "AccessDeniedException", status: 400, message: accessDeniedMessage(caller.arn, action, key.arn) },
+        key.arn,
+        ["GetKeyPolicy is not a cross-account operation"],
+        key.accountId,
+      );
     }
     if (policyName !== undefined && policyName !== DEFAULT_POLICY_NAME) {
       // Not confirmed against AWS: the wording for a policy name other than "default".
-      return fail({ code: "NotFoundException", status: 400, message: `Key policy '${policyName as string}' does not exist for key '${key.arn}'` }, key.arn, [], key.accountId);
+      return fail(
+        { code: "NotFoundException", status: 400, message: `Key policy '${policyName as string}' does not exist for key '${key.arn}'` },
+        key.arn,
+        [],
+        key.accountId,
+      );
     }
-    this.audit.record({ requestId, service: "kms", action, principal: caller.arn, principalAccount: caller.accountId, resource: key.arn, resourceAccount: key.accountId, outcome: "allowed", decidedBy: decision.allowedBy });
+    this.audit.record({
+      requestId,
+      service: "kms",
+      action,
+      principal: caller.arn,
+      principalAccount: caller.accountId,
+      resource: key.arn,
+      resourceAccount: key.accountId,
+      outcome: "allowed",
+      decidedBy: decision.allowedBy,
+    });
     return operation === "DescribeKey"
-      ? describeKeyResponse({ keyId: key.keyId, arn: key.arn, accountId: key.accountId, ...(key.description !== undefined ? { description: key.description } : {}), creationDate: this.deployedAt }, requestId)
+      ? describeKeyResponse(
+          {
+            keyId: key.keyId,
+            arn: key.arn,
+            accountId: key.accountId,
+            ...(key.description !== undefined ? { description: key.description } : {}),
+            creationDate: this.deployedAt,
+          },
+          requestId,
+        )
       : getKeyPolicyResponse(JSON.stringify(key.policy), DEFAULT_POLICY_NAME, requestId);
   }
 
@@ -104,11 +155,20 @@ export class KmsService {
     const isAlias = keyId.startsWith("alias/") || aliasArn !== null;
     if (isAlias) {
       // Not confirmed against AWS: how GetKeyPolicy refuses an alias.
-      if (operation === "GetKeyPolicy") return { ok: false, error: { code: "NotFoundException", status: 400, message: `Invalid keyId ${keyId}` } };
+      if (operation === "GetKeyPolicy")
+        return { ok: false, error: { code: "NotFoundException", status: 400, message: `Invalid keyId ${keyId}` } };
       const [aliasRegion, aliasAccount, alias] = aliasArn ? [aliasArn[1], aliasArn[2], aliasArn[3]] : [region, callerAccount, keyId];
       const key = keys.find((k) => k.accountId === aliasAccount && k.region === aliasRegion && k.aliases.includes(alias));
       // Not confirmed against AWS: the wording for an alias that does not exist.
-      if (!key) return { ok: false, error: { code: "NotFoundException", status: 400, message: `Alias arn:${partition}:kms:${aliasRegion}:${aliasAccount}:${alias} is not found.` } };
+      if (!key)
+        return {
+          ok: false,
+          error: {
+            code: "NotFoundException",
+            status: 400,
+            message: `Alias arn:${partition}:kms:${aliasRegion}:${aliasAccount}:${alias} is not found.`,
+          },
+        };
       return { ok: true, key, alias };
     }
     const arn = keyId.startsWith("arn:") ? keyId : `arn:${partition}:kms:${region}:${callerAccount}:key/${keyId}`;

@@ -7,7 +7,12 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import type { Principal } from "../iam/principals";
 import type { FunctionModel } from "../model/types";
-import { functionConfigurationResponse, functionPolicyResponse, revisionIdOf, type FunctionReadRequest } from "../protocol/lambda-read-wire";
+import {
+  functionConfigurationResponse,
+  functionPolicyResponse,
+  revisionIdOf,
+  type FunctionReadRequest,
+} from "../protocol/lambda-read-wire";
 import { lambdaErrorResponse, type WireResponse } from "../protocol/lambda-wire";
 import type { LocalAccounts } from "./accounts";
 import type { AuditLog } from "./audit";
@@ -36,21 +41,57 @@ export class LambdaReadService {
   async handle(call: FunctionReadCall): Promise<WireResponse> {
     const { caller, requestId, read } = call;
     const action = ACTION_OF[read.operation];
-    const fail = (code: string, status: number, message: string, resource: string, decidedBy: readonly string[] = [], resourceAccount?: string) => {
-      this.audit.record({ requestId, service: "lambda", action, principal: caller.arn, principalAccount: caller.accountId, resource, resourceAccount, outcome: code === "AccessDeniedException" ? "denied" : "error", errorCode: code, message, decidedBy });
+    const fail = (
+      code: string,
+      status: number,
+      message: string,
+      resource: string,
+      decidedBy: readonly string[] = [],
+      resourceAccount?: string,
+    ) => {
+      this.audit.record({
+        requestId,
+        service: "lambda",
+        action,
+        principal: caller.arn,
+        principalAccount: caller.accountId,
+        resource,
+        resourceAccount,
+        outcome: code === "AccessDeniedException" ? "denied" : "error",
+        errorCode: code,
+        message,
+        decidedBy,
+      });
       return lambdaErrorResponse({ code, status, message }, requestId);
     };
 
-    const access = await authorizeFunctionCall(this.accounts, { caller, action, functionName: read.functionName, ...(read.qualifier !== undefined ? { qualifier: read.qualifier } : {}), region: call.region });
+    const access = await authorizeFunctionCall(this.accounts, {
+      caller,
+      action,
+      functionName: read.functionName,
+      ...(read.qualifier !== undefined ? { qualifier: read.qualifier } : {}),
+      region: call.region,
+    });
     if (!access.ok) return fail(access.code, access.status, access.message, access.resource, access.decidedBy, access.resourceAccount);
     const { fn, resourceArn } = access;
     const allowed = (response: WireResponse): WireResponse => {
-      this.audit.record({ requestId, service: "lambda", action, principal: caller.arn, principalAccount: caller.accountId, resource: resourceArn, resourceAccount: fn.accountId, outcome: "allowed", decidedBy: access.allowedBy });
+      this.audit.record({
+        requestId,
+        service: "lambda",
+        action,
+        principal: caller.arn,
+        principalAccount: caller.accountId,
+        resource: resourceArn,
+        resourceAccount: fn.accountId,
+        outcome: "allowed",
+        decidedBy: access.allowedBy,
+      });
       return response;
     };
 
     if (read.operation === "GetPolicy") {
-      if (fn.resourcePolicy === undefined) return fail("ResourceNotFoundException", 404, "The resource you requested does not exist.", resourceArn, [], fn.accountId);
+      if (fn.resourcePolicy === undefined)
+        return fail("ResourceNotFoundException", 404, "The resource you requested does not exist.", resourceArn, [], fn.accountId);
       return allowed(functionPolicyResponse(fn.resourcePolicy, revisionIdOf(fn.arn, JSON.stringify(fn.resourcePolicy)), requestId));
     }
     const pkg = this.packageOf(fn);

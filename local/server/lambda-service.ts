@@ -68,31 +68,78 @@ export class LambdaService {
 
   async handle(call: LambdaCall): Promise<WireResponse | typeof RESET_CONNECTION> {
     const { caller, requestId, invoke } = call;
-    const record = (outcome: "allowed" | "denied" | "error", resource: string, extra: { errorCode?: string; message?: string; decidedBy?: readonly string[]; resourceAccount?: string } = {}) =>
-      this.audit.record({ requestId, service: "lambda", action: "lambda:InvokeFunction", principal: caller.arn, principalAccount: caller.accountId, resource, outcome, decidedBy: extra.decidedBy ?? [], ...extra });
-    const fail = (code: string, status: number, message: string, resource: string, decidedBy: readonly string[] = [], resourceAccount?: string, extraFields?: Record<string, string>) => {
+    const record = (
+      outcome: "allowed" | "denied" | "error",
+      resource: string,
+      extra: { errorCode?: string; message?: string; decidedBy?: readonly string[]; resourceAccount?: string } = {},
+    ) =>
+      this.audit.record({
+        requestId,
+        service: "lambda",
+        action: "lambda:InvokeFunction",
+        principal: caller.arn,
+        principalAccount: caller.accountId,
+        resource,
+        outcome,
+        decidedBy: extra.decidedBy ?? [],
+        ...extra,
+      });
+    const fail = (
+      code: string,
+      status: number,
+      message: string,
+      resource: string,
+      decidedBy: readonly string[] = [],
+      resourceAccount?: string,
+      extraFields?: Record<string, string>,
+    ) => {
       record(code === "AccessDeniedException" ? "denied" : "error", resource, { errorCode: code, message, decidedBy, resourceAccount });
       return lambdaErrorResponse({ code, status, message, ...(extraFields ? { extraFields } : {}) }, requestId);
     };
 
-    const access = await authorizeFunctionCall(this.accounts, { caller, action: "lambda:InvokeFunction", functionName: invoke.functionName, ...(invoke.qualifier !== undefined ? { qualifier: invoke.qualifier } : {}), region: call.region });
+    const access = await authorizeFunctionCall(this.accounts, {
+      caller,
+      action: "lambda:InvokeFunction",
+      functionName: invoke.functionName,
+      ...(invoke.qualifier !== undefined ? { qualifier: invoke.qualifier } : {}),
+      region: call.region,
+    });
     if (!access.ok) return fail(access.code, access.status, access.message, access.resource, access.decidedBy, access.resourceAccount);
     const { fn, resourceArn } = access;
     const fault = this.hooks.fault?.(fn.arn, invoke.invocationType);
     if (fault?.kind === "reset") {
-      record("error", resourceArn, { errorCode: "ECONNRESET", message: "injected fault: connection reset before an answer", decidedBy: ["injected fault"], resourceAccount: fn.accountId });
+      record("error", resourceArn, {
+        errorCode: "ECONNRESET",
+        message: "injected fault: connection reset before an answer",
+        decidedBy: ["injected fault"],
+        resourceAccount: fn.accountId,
+      });
       return RESET_CONNECTION;
     }
     // Event and DryRun answer no payload, so there is nothing to replace: they are served as usual.
     if (fault?.kind === "returns" && invoke.invocationType === "RequestResponse") {
-      record("allowed", resourceArn, { message: `injected fault: answered ${fault.payload.length} byte(s) as the function's payload`, decidedBy: ["injected fault"], resourceAccount: fn.accountId });
+      record("allowed", resourceArn, {
+        message: `injected fault: answered ${fault.payload.length} byte(s) as the function's payload`,
+        decidedBy: ["injected fault"],
+        resourceAccount: fn.accountId,
+      });
       return invokeSuccessResponse({ statusCode: 200, payload: fault.payload, executedVersion: "$LATEST" }, requestId);
     }
     if (fault !== undefined && (fault.kind === undefined || fault.kind === "error")) {
-      return fail(fault.code, fault.status, fault.message, resourceArn, ["injected fault"], fn.accountId, fault.reason ? { Reason: fault.reason } : undefined);
+      return fail(
+        fault.code,
+        fault.status,
+        fault.message,
+        resourceArn,
+        ["injected fault"],
+        fn.accountId,
+        fault.reason ? { Reason: fault.reason } : undefined,
+      );
     }
     if (fn.reservedConcurrency === 0) {
-      return fail("TooManyRequestsException", 429, "Rate Exceeded.", resourceArn, [], fn.accountId, { Reason: "ReservedFunctionConcurrentInvocationLimitExceeded" });
+      return fail("TooManyRequestsException", 429, "Rate Exceeded.", resourceArn, [], fn.accountId, {
+        Reason: "ReservedFunctionConcurrentInvocationLimitExceeded",
+      });
     }
 
     switch (invoke.invocationType) {
@@ -101,7 +148,15 @@ export class LambdaService {
         return invokeSuccessResponse({ statusCode: 204 }, requestId);
       case "Event":
         if (!this.async.enqueue(fn, invoke.payload, requestId)) {
-          return fail("TooManyRequestsException", 429, "Rate Exceeded. (the local runtime's asynchronous queue is full)", resourceArn, [], fn.accountId, { Reason: "ConcurrentInvocationLimitExceeded" });
+          return fail(
+            "TooManyRequestsException",
+            429,
+            "Rate Exceeded. (the local runtime's asynchronous queue is full)",
+            resourceArn,
+            [],
+            fn.accountId,
+            { Reason: "ConcurrentInvocationLimitExceeded" },
+          );
         }
         record("allowed", resourceArn, { decidedBy: access.allowedBy, resourceAccount: fn.accountId, message: "Event (queued)" });
         return invokeSuccessResponse({ statusCode: 202 }, requestId);
@@ -109,14 +164,26 @@ export class LambdaService {
         record("allowed", resourceArn, { decidedBy: access.allowedBy, resourceAccount: fn.accountId });
         let outcome: InvokeOutcome;
         try {
-          outcome = await this.poolFor(fn).invoke({ requestId, payload: invoke.payload, ...(invoke.clientContext !== undefined ? { clientContext: invoke.clientContext } : {}), tailLogs: invoke.logType === "Tail" });
+          outcome = await this.poolFor(fn).invoke({
+            requestId,
+            payload: invoke.payload,
+            ...(invoke.clientContext !== undefined ? { clientContext: invoke.clientContext } : {}),
+            tailLogs: invoke.logType === "Tail",
+          });
         } catch (err) {
           if (err instanceof ThrottledError) {
             // The runtime's own limits say so, as the full asynchronous queue does; AWS's say only "Rate Exceeded.".
             const message = err.detail !== undefined ? `Rate Exceeded. (${err.detail})` : "Rate Exceeded.";
             return fail("TooManyRequestsException", 429, message, resourceArn, [], fn.accountId, { Reason: err.reason });
           }
-          return fail("ServiceException", 500, `The local runtime could not run ${fn.name}: ${(err as Error).message}`, resourceArn, [], fn.accountId);
+          return fail(
+            "ServiceException",
+            500,
+            `The local runtime could not run ${fn.name}: ${(err as Error).message}`,
+            resourceArn,
+            [],
+            fn.accountId,
+          );
         }
         return invokeSuccessResponse(
           {

@@ -15,7 +15,14 @@ import { isServedKmsOperation, kmsErrorResponse, kmsTargetOperation, parseKmsReq
 import { matchFunctionRead } from "../protocol/lambda-read-wire";
 import { parseInvokeRequest, lambdaErrorResponse, type WireResponse } from "../protocol/lambda-wire";
 import { matchGetBucketPolicy, s3ErrorResponse } from "../protocol/s3-wire";
-import { claimedSigningService, errorCodeFor, globalSigningRegion, SIGNING_SERVICES, verifySigV4, type SigningService } from "../protocol/sigv4";
+import {
+  claimedSigningService,
+  errorCodeFor,
+  globalSigningRegion,
+  SIGNING_SERVICES,
+  verifySigV4,
+  type SigningService,
+} from "../protocol/sigv4";
 import { parseStsRequest, stsErrorResponse } from "../protocol/sts-wire";
 import { LocalAccounts } from "./accounts";
 import { AuditLog } from "./audit";
@@ -144,7 +151,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const server = createServer((req, res) => {
     void serve(req, res).catch((err: unknown) => {
       // A bug here must not leave the client hanging.
-      if (!res.headersSent) writeWire(res, lambdaErrorResponse({ code: "ServiceException", status: 500, message: `local runtime error: ${(err as Error).message}` }, newRequestId()));
+      if (!res.headersSent)
+        writeWire(
+          res,
+          lambdaErrorResponse(
+            { code: "ServiceException", status: 500, message: `local runtime error: ${(err as Error).message}` },
+            newRequestId(),
+          ),
+        );
       else res.destroy();
     });
   });
@@ -157,10 +171,24 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     const body = await readBody(req);
     if (body === "too-large") {
-      return writeWire(res, lambdaErrorResponse({ code: "RequestEntityTooLargeException", status: 413, message: "Request must be smaller than 6291456 bytes for the InvokeFunction operation" }, requestId));
+      return writeWire(
+        res,
+        lambdaErrorResponse(
+          {
+            code: "RequestEntityTooLargeException",
+            status: 413,
+            message: "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
+          },
+          requestId,
+        ),
+      );
     }
     if (method === "GET" && rawUrl === "/_local/health") {
-      return writeWire(res, { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ ok: true, endpoint: runtime.endpoint }) });
+      return writeWire(res, {
+        status: 200,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ ok: true, endpoint: runtime.endpoint }),
+      });
     }
     const verified = await verifySigV4({ method, rawUrl, headers: req.headers, body }, (keyId) => accounts.credentials.lookup(keyId));
     if (!verified.ok) {
@@ -171,10 +199,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
     // One endpoint serves every service, so the signed scope names the one the client meant. Where the
     // request's shape names one too (Lambda's paths, KMS's target), they must agree, as AWS's endpoints check.
-    const service = isSigningService(verified.service) && (shapedFor === undefined || shapedFor === verified.service) ? verified.service : undefined;
+    const service =
+      isSigningService(verified.service) && (shapedFor === undefined || shapedFor === verified.service) ? verified.service : undefined;
     if (service === undefined) {
       const answerIn = shapedFor ?? "sts";
-      return writeWire(res, errorResponseIn(answerIn, errorCodeFor(answerIn, "SignatureDoesNotMatch", `Credential should be scoped to correct service: '${answerIn}'. `), requestId));
+      return writeWire(
+        res,
+        errorResponseIn(
+          answerIn,
+          errorCodeFor(answerIn, "SignatureDoesNotMatch", `Credential should be scoped to correct service: '${answerIn}'. `),
+          requestId,
+        ),
+      );
     }
     // IAM is global: it is signed for the partition's signing region; the others for this endpoint's region.
     const expectedRegion = service === "iam" ? globalSigningRegion(model.partition) : region;
@@ -199,18 +235,35 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     sts: async (call) => {
       if ((call.method !== "POST" && call.method !== "GET") || call.rawUrl.split("?")[0] !== "/") return undefined;
       // awsQuery also arrives as a GET with the parameters in the query string (e.g. presigned GetCallerIdentity).
-      const parsed = call.method === "GET" ? parseStsRequest(Buffer.from(call.rawUrl.split("?")[1] ?? ""), {}) : parseStsRequest(call.body, call.headers);
+      const parsed =
+        call.method === "GET"
+          ? parseStsRequest(Buffer.from(call.rawUrl.split("?")[1] ?? ""), {})
+          : parseStsRequest(call.body, call.headers);
       if (!parsed.ok) return stsErrorResponse({ ...parsed.error, type: "Sender" }, call.requestId);
       count(`sts:${parsed.value.action}`);
-      return sts.handle({ caller: call.principal, region: call.region, action: parsed.value.action, params: parsed.value.params, requestId: call.requestId });
+      return sts.handle({
+        caller: call.principal,
+        region: call.region,
+        action: parsed.value.action,
+        params: parsed.value.params,
+        requestId: call.requestId,
+      });
     },
     iam: async (call) => {
       if ((call.method !== "POST" && call.method !== "GET") || call.rawUrl.split("?")[0] !== "/") return undefined;
       const parsed =
-        call.method === "GET" ? parseIamRequest(call.rawUrl.split("?")[1] ?? "", undefined) : parseIamRequest(call.body.toString("utf8"), headerValue(call.headers, "content-type"));
+        call.method === "GET"
+          ? parseIamRequest(call.rawUrl.split("?")[1] ?? "", undefined)
+          : parseIamRequest(call.body.toString("utf8"), headerValue(call.headers, "content-type"));
       if (!parsed.ok) return iamErrorResponse(parsed.error, call.requestId);
       count(isServedIamAction(parsed.value.action) ? `iam:${parsed.value.action}` : "unknown-operation");
-      return iam.handle({ caller: call.principal, region: call.region, action: parsed.value.action, params: parsed.value.params, requestId: call.requestId });
+      return iam.handle({
+        caller: call.principal,
+        region: call.region,
+        action: parsed.value.action,
+        params: parsed.value.params,
+        requestId: call.requestId,
+      });
     },
     lambda: async (call) => {
       if (call.method === "POST" && INVOKE_PATH.test(call.rawUrl)) {
@@ -229,7 +282,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       const parsed = parseKmsRequest(headerValue(call.headers, "x-amz-target"), call.body);
       if (!parsed.ok) return kmsErrorResponse(parsed.error, call.requestId);
       count(isServedKmsOperation(parsed.value.operation) ? `kms:${parsed.value.operation}` : "unknown-operation");
-      return kms.handle({ caller: call.principal, region: call.region, operation: parsed.value.operation, input: parsed.value.input, requestId: call.requestId });
+      return kms.handle({
+        caller: call.principal,
+        region: call.region,
+        operation: parsed.value.operation,
+        input: parsed.value.input,
+        requestId: call.requestId,
+      });
     },
     s3: async (call) => {
       const request = matchGetBucketPolicy(call.method, call.rawUrl);
@@ -275,15 +334,31 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       const role = accounts.role(fn.roleArn);
       if (!role) continue;
       const { principal, credentials } = accounts.startSession(role, fn.name, role.maxSessionDurationSeconds, false);
-      profileCredentials.set(`${profileNameFor(fn)}-function`, { profile: `${profileNameFor(fn)}-function`, ...credentials, principalArn: principal.arn, accountId: fn.accountId });
+      profileCredentials.set(`${profileNameFor(fn)}-function`, {
+        profile: `${profileNameFor(fn)}-function`,
+        ...credentials,
+        principalArn: principal.arn,
+        accountId: fn.accountId,
+      });
     }
   };
   for (const fn of model.functions.values()) {
     const admin = accounts.admins.get(fn.accountId);
-    if (admin) profileCredentials.set(`${profileNameFor(fn)}-admin`, { profile: `${profileNameFor(fn)}-admin`, ...admin.credentials, principalArn: admin.principal.arn, accountId: fn.accountId });
+    if (admin)
+      profileCredentials.set(`${profileNameFor(fn)}-admin`, {
+        profile: `${profileNameFor(fn)}-admin`,
+        ...admin.credentials,
+        principalArn: admin.principal.arn,
+        accountId: fn.accountId,
+      });
   }
   issueFunctionSessions();
-  profileCredentials.set("outsider", { profile: "outsider", ...accounts.outsider.credentials, principalArn: accounts.outsider.principal.arn, accountId: accounts.outsider.principal.accountId });
+  profileCredentials.set("outsider", {
+    profile: "outsider",
+    ...accounts.outsider.credentials,
+    principalArn: accounts.outsider.principal.arn,
+    accountId: accounts.outsider.principal.accountId,
+  });
 
   let stopped: Promise<void> | undefined;
   const runtime: LocalRuntime = {
@@ -312,7 +387,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       Object.fromEntries(
         [...unreserved].map(([accountId, shared]) => [
           accountId,
-          { accountConcurrency: options.accountConcurrency ?? DEFAULT_ACCOUNT_CONCURRENCY, reserved: reservedIn(model, accountId), unreserved: shared.limit, unreservedInUse: shared.inUse },
+          {
+            accountConcurrency: options.accountConcurrency ?? DEFAULT_ACCOUNT_CONCURRENCY,
+            reserved: reservedIn(model, accountId),
+            unreserved: shared.limit,
+            unreservedInUse: shared.inUse,
+          },
         ]),
       ),
     whenIdle: () => lambda.async.whenIdle(),
@@ -329,9 +409,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 /** The hooks given, or the ones a fault plan builds; never both, so a test cannot half-override a plan. */
 function hooksOf(options: LocalRuntimeOptions): { stsHooks?: StsHooks; lambdaHooks?: LambdaHooks } {
   if (options.faults === undefined || options.faults.length === 0) {
-    return { ...(options.stsHooks ? { stsHooks: options.stsHooks } : {}), ...(options.lambdaHooks ? { lambdaHooks: options.lambdaHooks } : {}) };
+    return {
+      ...(options.stsHooks ? { stsHooks: options.stsHooks } : {}),
+      ...(options.lambdaHooks ? { lambdaHooks: options.lambdaHooks } : {}),
+    };
   }
-  if (options.stsHooks || options.lambdaHooks) throw new LocalRuntimeError("give either faults or stsHooks/lambdaHooks, not both: a fault plan builds the hooks");
+  if (options.stsHooks || options.lambdaHooks)
+    throw new LocalRuntimeError("give either faults or stsHooks/lambdaHooks, not both: a fault plan builds the hooks");
   try {
     return faultHooks(options.faults, options.model);
   } catch (err) {
@@ -360,7 +444,10 @@ function poolSpec(fn: FunctionModel) {
 /** Lambda tells the runtime about JSON logging through these variables (Powertools reads the level). */
 function loggingVariables(fn: FunctionModel): Record<string, string> {
   if (fn.logFormat.toUpperCase() !== "JSON") return {};
-  return { AWS_LAMBDA_LOG_FORMAT: "JSON", ...(fn.applicationLogLevel !== undefined ? { AWS_LAMBDA_LOG_LEVEL: fn.applicationLogLevel } : {}) };
+  return {
+    AWS_LAMBDA_LOG_FORMAT: "JSON",
+    ...(fn.applicationLogLevel !== undefined ? { AWS_LAMBDA_LOG_LEVEL: fn.applicationLogLevel } : {}),
+  };
 }
 
 /** What the functions of one account reserve in all. */
@@ -376,7 +463,9 @@ function reservedIn(model: AccountsModel, accountId: string): number {
  */
 function unreservedConcurrency(model: AccountsModel, accountConcurrency: number): Map<string, UnreservedConcurrency> {
   if (!(Number.isSafeInteger(accountConcurrency) && accountConcurrency > 0)) {
-    throw new LocalRuntimeError(`accountConcurrency must be a positive integer (AWS's default quota is ${DEFAULT_ACCOUNT_CONCURRENCY}), got ${accountConcurrency}`);
+    throw new LocalRuntimeError(
+      `accountConcurrency must be a positive integer (AWS's default quota is ${DEFAULT_ACCOUNT_CONCURRENCY}), got ${accountConcurrency}`,
+    );
   }
   const byAccount = new Map<string, FunctionModel[]>();
   for (const fn of model.functions.values()) {
@@ -396,7 +485,10 @@ function unreservedConcurrency(model: AccountsModel, accountConcurrency: number)
       if (!fn.reservedConcurrency) continue;
       left -= fn.reservedConcurrency;
       if (left >= minimum) continue;
-      const reservations = functions.filter((f) => f.reservedConcurrency).map((f) => `${f.name} ${f.reservedConcurrency}`).join(", ");
+      const reservations = functions
+        .filter((f) => f.reservedConcurrency)
+        .map((f) => `${f.name} ${f.reservedConcurrency}`)
+        .join(", ");
       throw new LocalRuntimeError(
         `function ${fn.name} in account ${accountId}: Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [${minimum}]. ` +
           `With an account concurrency of ${accountConcurrency}, the reservations in account ${accountId} (${reservations}; ${total} in all) ${total > accountConcurrency ? `exceed it by ${total - accountConcurrency}` : `leave ${accountConcurrency - total} unreserved`}. ` +
@@ -412,7 +504,9 @@ function unreservedConcurrency(model: AccountsModel, accountConcurrency: number)
 function singleRegion(model: AccountsModel): string {
   const regions = new Set([...model.functions.values()].map((f) => f.region));
   if (regions.size !== 1) {
-    throw new LocalRuntimeError(`the local runtime serves one region, but the functions are in ${regions.size === 0 ? "none" : [...regions].join(", ")}`);
+    throw new LocalRuntimeError(
+      `the local runtime serves one region, but the functions are in ${regions.size === 0 ? "none" : [...regions].join(", ")}`,
+    );
   }
   return [...regions][0];
 }
@@ -431,7 +525,9 @@ async function checkExecutionRoles(accounts: LocalAccounts): Promise<void> {
       resourcePolicy: role.trustPolicy,
     });
     if (!decision.allowed) {
-      throw new LocalRuntimeError(`function ${fn.name}: the role defined for the function cannot be assumed by Lambda (${role.arn}: ${decision.deniedBy.join("; ")}); fix the role's trust policy`);
+      throw new LocalRuntimeError(
+        `function ${fn.name}: the role defined for the function cannot be assumed by Lambda (${role.arn}: ${decision.deniedBy.join("; ")}); fix the role's trust policy`,
+      );
     }
   }
 }
@@ -440,8 +536,14 @@ function listen(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       server.close();
-      if (err.code === "EADDRINUSE") reject(new LocalRuntimeError(`port ${port} on ${host} is already in use: stop the process using it, or choose another port (--port 0 picks a free one)`));
-      else if (err.code === "EACCES") reject(new LocalRuntimeError(`port ${port} on ${host} needs privileges this user lacks: choose a port above 1023`));
+      if (err.code === "EADDRINUSE")
+        reject(
+          new LocalRuntimeError(
+            `port ${port} on ${host} is already in use: stop the process using it, or choose another port (--port 0 picks a free one)`,
+          ),
+        );
+      else if (err.code === "EACCES")
+        reject(new LocalRuntimeError(`port ${port} on ${host} needs privileges this user lacks: choose a port above 1023`));
       else reject(new LocalRuntimeError(`cannot listen on ${host}:${port}: ${err.message}`));
     };
     server.once("error", onError);
@@ -502,7 +604,12 @@ function serviceByShape(rawUrl: string, headers: IncomingMessage["headers"]): Si
 function wrongRegion(service: SigningService, scoped: string, expected: string, requestId: string): WireResponse {
   if (service === "s3") {
     return s3ErrorResponse(
-      { code: "AuthorizationHeaderMalformed", status: 400, message: `The authorization header is malformed; the region '${scoped}' is wrong; expecting '${expected}'`, fields: { Region: expected } },
+      {
+        code: "AuthorizationHeaderMalformed",
+        status: 400,
+        message: `The authorization header is malformed; the region '${scoped}' is wrong; expecting '${expected}'`,
+        fields: { Region: expected },
+      },
       requestId,
     );
   }
@@ -528,4 +635,3 @@ function unknownOperation(service: SigningService, method: string, rawUrl: strin
       return errorResponseIn(service, { code: "InvalidAction", status: 400, message }, requestId);
   }
 }
-

@@ -29,16 +29,35 @@ export class S3Service {
     const { caller, requestId } = call;
     const bucket = this.accounts.model.buckets.get(call.bucket);
     const fail = (error: S3ErrorSpec, decidedBy: readonly string[] = []) => {
-      this.audit.record({ requestId, service: "s3", action: ACTION, principal: caller.arn, principalAccount: caller.accountId, resource: bucket?.arn ?? call.bucket, resourceAccount: bucket?.accountId, outcome: error.code === "AccessDenied" ? "denied" : "error", errorCode: error.code, message: error.message, decidedBy });
+      this.audit.record({
+        requestId,
+        service: "s3",
+        action: ACTION,
+        principal: caller.arn,
+        principalAccount: caller.accountId,
+        resource: bucket?.arn ?? call.bucket,
+        resourceAccount: bucket?.accountId,
+        outcome: error.code === "AccessDenied" ? "denied" : "error",
+        errorCode: error.code,
+        message: error.message,
+        decidedBy,
+      });
       return s3ErrorResponse(error, requestId);
     };
     // S3 tells anyone whether a bucket exists, and where.
-    if (!bucket) return fail({ code: "NoSuchBucket", status: 404, message: "The specified bucket does not exist", fields: { BucketName: call.bucket } });
+    if (!bucket)
+      return fail({
+        code: "NoSuchBucket",
+        status: 404,
+        message: "The specified bucket does not exist",
+        fields: { BucketName: call.bucket },
+      });
     if (bucket.region !== call.region) {
       return fail({
         code: "PermanentRedirect",
         status: 301,
-        message: "The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.",
+        message:
+          "The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.",
         fields: { Bucket: bucket.name, Endpoint: `s3.${bucket.region}.amazonaws.com` },
         headers: { "x-amz-bucket-region": bucket.region },
       });
@@ -56,17 +75,42 @@ export class S3Service {
     if (!decision.allowed) {
       // S3 explains a refusal only to callers of the bucket's own account; others read "Access Denied".
       // Not confirmed against AWS: that the resource is quoted in the explanation.
-      const message = caller.accountId === bucket.accountId ? accessDeniedMessage(caller.arn, ACTION, `"${bucket.arn}"`, decision.reason) : "Access Denied";
+      const message =
+        caller.accountId === bucket.accountId
+          ? accessDeniedMessage(caller.arn, ACTION, `"${bucket.arn}"`, decision.reason)
+          : "Access Denied";
       return fail({ code: "AccessDenied", status: 403, message }, decision.deniedBy);
     }
     if (caller.accountId !== bucket.accountId) {
       // Not confirmed against AWS: the extra elements of this error.
-      return fail({ code: "MethodNotAllowed", status: 405, message: "The specified method is not allowed against this resource.", fields: { Method: "GET", ResourceType: "BUCKETPOLICY" } }, [
-        "GetBucketPolicy is served to the bucket owner's account only",
-      ]);
+      return fail(
+        {
+          code: "MethodNotAllowed",
+          status: 405,
+          message: "The specified method is not allowed against this resource.",
+          fields: { Method: "GET", ResourceType: "BUCKETPOLICY" },
+        },
+        ["GetBucketPolicy is served to the bucket owner's account only"],
+      );
     }
-    if (bucket.policy === undefined) return fail({ code: "NoSuchBucketPolicy", status: 404, message: "The bucket policy does not exist", fields: { BucketName: bucket.name } });
-    this.audit.record({ requestId, service: "s3", action: ACTION, principal: caller.arn, principalAccount: caller.accountId, resource: bucket.arn, resourceAccount: bucket.accountId, outcome: "allowed", decidedBy: decision.allowedBy });
+    if (bucket.policy === undefined)
+      return fail({
+        code: "NoSuchBucketPolicy",
+        status: 404,
+        message: "The bucket policy does not exist",
+        fields: { BucketName: bucket.name },
+      });
+    this.audit.record({
+      requestId,
+      service: "s3",
+      action: ACTION,
+      principal: caller.arn,
+      principalAccount: caller.accountId,
+      resource: bucket.arn,
+      resourceAccount: bucket.accountId,
+      outcome: "allowed",
+      decidedBy: decision.allowedBy,
+    });
     return bucketPolicyResponse(JSON.stringify(bucket.policy), requestId);
   }
 }

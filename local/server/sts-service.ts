@@ -44,7 +44,18 @@ export class StsService {
   async handle(call: StsCall): Promise<WireResponse> {
     const fault = this.hooks.fault?.(call.action, call);
     if (fault) {
-      this.audit.record({ requestId: call.requestId, service: "sts", action: `sts:${call.action}`, principal: call.caller.arn, principalAccount: call.caller.accountId, ...(call.params.RoleArn ? { resource: call.params.RoleArn } : {}), outcome: fault.code === "AccessDenied" ? "denied" : "error", errorCode: fault.code, message: `injected fault: ${fault.message}`, decidedBy: ["injected fault"] });
+      this.audit.record({
+        requestId: call.requestId,
+        service: "sts",
+        action: `sts:${call.action}`,
+        principal: call.caller.arn,
+        principalAccount: call.caller.accountId,
+        ...(call.params.RoleArn ? { resource: call.params.RoleArn } : {}),
+        outcome: fault.code === "AccessDenied" ? "denied" : "error",
+        errorCode: fault.code,
+        message: `injected fault: ${fault.message}`,
+        decidedBy: ["injected fault"],
+      });
       return stsErrorResponse({ ...fault, type: fault.status >= 500 ? "Receiver" : "Sender" }, call.requestId);
     }
     switch (call.action) {
@@ -54,7 +65,12 @@ export class StsService {
         return this.assumeRole(call);
       default:
         return stsErrorResponse(
-          { code: "InvalidAction", status: 400, type: "Sender", message: `Could not find operation ${call.action} for version 2011-06-15 (the local runtime serves only AssumeRole and GetCallerIdentity)` },
+          {
+            code: "InvalidAction",
+            status: 400,
+            type: "Sender",
+            message: `Could not find operation ${call.action} for version 2011-06-15 (the local runtime serves only AssumeRole and GetCallerIdentity)`,
+          },
           call.requestId,
         );
     }
@@ -63,7 +79,15 @@ export class StsService {
   /** Needs no permission in AWS: even an explicit deny cannot stop it. */
   private getCallerIdentity(call: StsCall): WireResponse {
     const { caller } = call;
-    this.audit.record({ requestId: call.requestId, service: "sts", action: "sts:GetCallerIdentity", principal: caller.arn, principalAccount: caller.accountId, outcome: "allowed", decidedBy: ["always allowed"] });
+    this.audit.record({
+      requestId: call.requestId,
+      service: "sts",
+      action: "sts:GetCallerIdentity",
+      principal: caller.arn,
+      principalAccount: caller.accountId,
+      outcome: "allowed",
+      decidedBy: ["always allowed"],
+    });
     return getCallerIdentityResponse({ arn: caller.arn, userId: caller.userId, account: caller.accountId }, call.requestId);
   }
 
@@ -71,20 +95,52 @@ export class StsService {
     const { caller, requestId } = call;
     const parsed = validateAssumeRoleParams(call.params);
     if (!parsed.ok) {
-      this.audit.record({ requestId, service: "sts", action: "sts:AssumeRole", principal: caller.arn, principalAccount: caller.accountId, outcome: "error", errorCode: parsed.error.code, message: parsed.error.message, decidedBy: [] });
+      this.audit.record({
+        requestId,
+        service: "sts",
+        action: "sts:AssumeRole",
+        principal: caller.arn,
+        principalAccount: caller.accountId,
+        outcome: "error",
+        errorCode: parsed.error.code,
+        message: parsed.error.message,
+        decidedBy: [],
+      });
       return stsErrorResponse({ ...parsed.error, type: "Sender" }, requestId);
     }
     const params = parsed.value;
     const refuse = (code: string, status: number, message: string, decidedBy: readonly string[] = [], resourceAccount?: string) => {
-      this.audit.record({ requestId, service: "sts", action: "sts:AssumeRole", principal: caller.arn, principalAccount: caller.accountId, resource: params.roleArn, resourceAccount, outcome: code === "AccessDenied" ? "denied" : "error", errorCode: code, message, decidedBy });
+      this.audit.record({
+        requestId,
+        service: "sts",
+        action: "sts:AssumeRole",
+        principal: caller.arn,
+        principalAccount: caller.accountId,
+        resource: params.roleArn,
+        resourceAccount,
+        outcome: code === "AccessDenied" ? "denied" : "error",
+        errorCode: code,
+        message,
+        decidedBy,
+      });
       return stsErrorResponse({ code, status, message, type: "Sender" }, requestId);
     };
     if (params.policy !== undefined || (params.policyArns?.length ?? 0) > 0) {
-      return refuse("ValidationError", 400, "The local runtime does not model session policies (Policy, PolicyArns.member.N): remove them, or test this call against AWS.");
+      return refuse(
+        "ValidationError",
+        400,
+        "The local runtime does not model session policies (Policy, PolicyArns.member.N): remove them, or test this call against AWS.",
+      );
     }
-    const unmodelled = Object.keys(call.params).filter((k) => k === "SerialNumber" || k === "TokenCode" || k.startsWith("ProvidedContexts."));
+    const unmodelled = Object.keys(call.params).filter(
+      (k) => k === "SerialNumber" || k === "TokenCode" || k.startsWith("ProvidedContexts."),
+    );
     if (unmodelled.length > 0) {
-      return refuse("ValidationError", 400, `The local runtime does not model MFA or trusted-identity contexts (${[...new Set(unmodelled.map((k) => k.split(".")[0]))].join(", ")}): remove them, or test this call against AWS.`);
+      return refuse(
+        "ValidationError",
+        400,
+        `The local runtime does not model MFA or trusted-identity contexts (${[...new Set(unmodelled.map((k) => k.split(".")[0]))].join(", ")}): remove them, or test this call against AWS.`,
+      );
     }
     const role = this.accounts.role(params.roleArn);
     if (!role) {
@@ -101,7 +157,11 @@ export class StsService {
     }
     // Session tags and a source identity each need their own action, allowed by both the trust policy
     // and (across accounts) the caller's identity policy, in addition to sts:AssumeRole.
-    const actions = ["sts:AssumeRole", ...(params.tags !== undefined ? ["sts:TagSession"] : []), ...(params.sourceIdentity !== undefined ? ["sts:SetSourceIdentity"] : [])];
+    const actions = [
+      "sts:AssumeRole",
+      ...(params.tags !== undefined ? ["sts:TagSession"] : []),
+      ...(params.sourceIdentity !== undefined ? ["sts:SetSourceIdentity"] : []),
+    ];
     const allowedBy: string[] = [];
     for (const action of actions) {
       const decision = await this.accounts.authorizer.authorize({
@@ -123,16 +183,43 @@ export class StsService {
     const chained = caller.kind === "role-session";
     const duration = params.durationSeconds ?? DEFAULT_DURATION_SECONDS;
     if (chained && duration > ROLE_CHAINING_LIMIT_SECONDS) {
-      return refuse("ValidationError", 400, "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.", [], role.accountId);
+      return refuse(
+        "ValidationError",
+        400,
+        "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+        [],
+        role.accountId,
+      );
     }
     if (duration > role.maxSessionDurationSeconds) {
-      return refuse("ValidationError", 400, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.", [], role.accountId);
+      return refuse(
+        "ValidationError",
+        400,
+        "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        [],
+        role.accountId,
+      );
     }
     const session = this.accounts.startSession(role, params.roleSessionName, duration, chained);
-    this.audit.record({ requestId, service: "sts", action: "sts:AssumeRole", principal: caller.arn, principalAccount: caller.accountId, resource: role.arn, resourceAccount: role.accountId, outcome: "allowed", decidedBy: allowedBy });
+    this.audit.record({
+      requestId,
+      service: "sts",
+      action: "sts:AssumeRole",
+      principal: caller.arn,
+      principalAccount: caller.accountId,
+      resource: role.arn,
+      resourceAccount: role.accountId,
+      outcome: "allowed",
+      decidedBy: allowedBy,
+    });
     return assumeRoleResponse(
       {
-        credentials: { accessKeyId: session.credentials.accessKeyId, secretAccessKey: session.credentials.secretAccessKey, sessionToken: session.credentials.sessionToken, expiration: session.credentials.expiration },
+        credentials: {
+          accessKeyId: session.credentials.accessKeyId,
+          secretAccessKey: session.credentials.secretAccessKey,
+          sessionToken: session.credentials.sessionToken,
+          expiration: session.credentials.expiration,
+        },
         assumedRoleId: session.principal.userId,
         arn: session.principal.arn,
         ...(params.sourceIdentity !== undefined ? { sourceIdentity: params.sourceIdentity } : {}),

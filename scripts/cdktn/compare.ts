@@ -87,7 +87,8 @@ function diffValues(a: Json, b: Json, keys: (string | number)[], ctx: DiffContex
     return;
   }
   if (Array.isArray(a) && Array.isArray(b)) {
-    for (let i = 0; i < Math.max(a.length, b.length); i++) diffValues(i < a.length ? a[i] : ABSENT, i < b.length ? b[i] : ABSENT, [...keys, i], ctx);
+    for (let i = 0; i < Math.max(a.length, b.length); i++)
+      diffValues(i < a.length ? a[i] : ABSENT, i < b.length ? b[i] : ABSENT, [...keys, i], ctx);
     return;
   }
   if (JSON.stringify(a) === JSON.stringify(b)) return;
@@ -117,7 +118,9 @@ function stackFiles(root: string): Map<string, string> {
     return out;
   }
   const dir = path.join(root, "stacks");
-  if (fs.existsSync(dir)) for (const name of fs.readdirSync(dir)) if (fs.existsSync(path.join(dir, name, "cdk.tf.json"))) out.set(name, `stacks/${name}/cdk.tf.json`);
+  if (fs.existsSync(dir))
+    for (const name of fs.readdirSync(dir))
+      if (fs.existsSync(path.join(dir, name, "cdk.tf.json"))) out.set(name, `stacks/${name}/cdk.tf.json`);
   return out;
 }
 
@@ -161,7 +164,12 @@ function compareStack(name: string, fileA: string, fileB: string, ctx: Omit<Diff
     for (const id of [...new Set([...Object.keys(byIdA), ...Object.keys(byIdB)])].sort()) {
       resources++;
       if (!(id in byIdA) || !(id in byIdB)) {
-        ctx.out.push({ path: joinPath(name, ["resource", type, id]), category: "resources added or removed", cdktf: id in byIdA ? PRESENT : ABSENT, cdktn: id in byIdB ? PRESENT : ABSENT });
+        ctx.out.push({
+          path: joinPath(name, ["resource", type, id]),
+          category: "resources added or removed",
+          cdktf: id in byIdA ? PRESENT : ABSENT,
+          cdktn: id in byIdB ? PRESENT : ABSENT,
+        });
         continue;
       }
       diffValues(byIdA[id], byIdB[id], ["resource", type, id], sub);
@@ -206,12 +214,18 @@ export function compareOutputs(cdktfDir: string, cdktnDir: string): Comparison {
     resources += compareStack(name, path.join(cdktfDir, fa), path.join(cdktnDir, fb), ctx);
   }
   // The other files at the top of the output (manifest.json, the recorded configuration).
-  const topFiles = (root: string) => (fs.existsSync(root) ? fs.readdirSync(root).filter((f) => fs.statSync(path.join(root, f)).isFile()) : []);
+  const topFiles = (root: string) =>
+    fs.existsSync(root) ? fs.readdirSync(root).filter((f) => fs.statSync(path.join(root, f)).isFile()) : [];
   for (const file of [...new Set([...topFiles(cdktfDir), ...topFiles(cdktnDir)])].sort()) {
     const fa = path.join(cdktfDir, file);
     const fb = path.join(cdktnDir, file);
     if (!fs.existsSync(fa) || !fs.existsSync(fb)) {
-      out.push({ path: `${file}:`, category: "outside resources", cdktf: fs.existsSync(fa) ? PRESENT : ABSENT, cdktn: fs.existsSync(fb) ? PRESENT : ABSENT });
+      out.push({
+        path: `${file}:`,
+        category: "outside resources",
+        cdktf: fs.existsSync(fa) ? PRESENT : ABSENT,
+        cdktn: fs.existsSync(fb) ? PRESENT : ABSENT,
+      });
       continue;
     }
     let a: Json;
@@ -220,7 +234,8 @@ export function compareOutputs(cdktfDir: string, cdktnDir: string): Comparison {
       a = readJson(fa);
       b = readJson(fb);
     } catch {
-      if (sha256(fa) !== sha256(fb)) out.push({ path: `${file}:`, category: "outside resources", cdktf: `sha256 ${sha256(fa)}`, cdktn: `sha256 ${sha256(fb)}` });
+      if (sha256(fa) !== sha256(fb))
+        out.push({ path: `${file}:`, category: "outside resources", cdktf: `sha256 ${sha256(fa)}`, cdktn: `sha256 ${sha256(fb)}` });
       continue;
     }
     diffValues(a, b, [], { ...ctx, prefix: file, category: () => "outside resources" });
@@ -230,11 +245,21 @@ export function compareOutputs(cdktfDir: string, cdktnDir: string): Comparison {
 
 /** `*` matches any run of characters other than `.`; everything else literally. */
 function pathPattern(glob: string): RegExp {
-  return new RegExp(`^${glob.split("*").map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("[^.]*")}$`);
+  return new RegExp(
+    `^${glob
+      .split("*")
+      .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+      .join("[^.]*")}$`,
+  );
 }
 
 export function allowedFor(d: Difference, allowed: readonly AllowedDifference[]): AllowedDifference | undefined {
-  return allowed.find((a) => pathPattern(a.path).test(d.path) && JSON.stringify(a.cdktf) === JSON.stringify(d.cdktf) && JSON.stringify(a.cdktn) === JSON.stringify(d.cdktn));
+  return allowed.find(
+    (a) =>
+      pathPattern(a.path).test(d.path) &&
+      JSON.stringify(a.cdktf) === JSON.stringify(d.cdktf) &&
+      JSON.stringify(a.cdktn) === JSON.stringify(d.cdktn),
+  );
 }
 
 /** Reads and checks the allowed-differences file: an array of {path, cdktf, cdktn, reason}, each reason said. */
@@ -250,7 +275,8 @@ export function readAllowed(file: string): AllowedDifference[] {
     const keys = Object.keys(e).sort().join(",");
     if (keys !== "cdktf,cdktn,path,reason") problems.push(`entry ${i} has keys ${keys}, expected exactly path, cdktf, cdktn, reason`);
     if (typeof e.path !== "string" || !e.path) problems.push(`entry ${i}: path must be a non-empty string`);
-    if (typeof e.reason !== "string" || e.reason.trim().length < 10) problems.push(`entry ${i} (${String(e.path)}): reason must say why (a sentence)`);
+    if (typeof e.reason !== "string" || e.reason.trim().length < 10)
+      problems.push(`entry ${i} (${String(e.path)}): reason must say why (a sentence)`);
   });
   if (problems.length > 0) throw new Error(`${file}: ${problems.join("; ")}`);
   return data as AllowedDifference[];
@@ -293,7 +319,8 @@ export function formatReport(c: Comparison, j: Judgement, allowedFile: string): 
       lines.push(`  ${entry === undefined ? "[FAIL]   " : "[allowed]"} ${d.path}`);
       lines.push(`      cdktf: ${show(d.cdktf)}`);
       lines.push(`      cdktn: ${show(d.cdktn)}`);
-      if (entry === undefined) lines.push(`      not listed in ${allowedFile}: review it, then add {path, cdktf, cdktn, reason} there if it is intended`);
+      if (entry === undefined)
+        lines.push(`      not listed in ${allowedFile}: review it, then add {path, cdktf, cdktn, reason} there if it is intended`);
       else if (explained.has(entry)) lines.push(`      reason: as above (${entry.path})`);
       else {
         lines.push(`      reason: ${entry.reason}`);
@@ -305,6 +332,7 @@ export function formatReport(c: Comparison, j: Judgement, allowedFile: string): 
     lines.push(`equal by content (paths differ only by folder): ${c.equalByContent.length}`);
     for (const e of c.equalByContent) lines.push(`  ${e}`);
   }
-  for (const u of j.unused) lines.push(`note: ${allowedFile} allows ${u.path} (${show(u.cdktf)} -> ${show(u.cdktn)}), which no longer differs`);
+  for (const u of j.unused)
+    lines.push(`note: ${allowedFile} allows ${u.path} (${show(u.cdktf)} -> ${show(u.cdktn)}), which no longer differs`);
   return lines.join("\n");
 }

@@ -13,7 +13,14 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { applyMigration, changedLineCount, installedCdktfProviderVersion, planMigration, unresolvedDeepImports, usesCdktf } from "./migrate";
+import {
+  applyMigration,
+  changedLineCount,
+  installedCdktfProviderVersion,
+  planMigration,
+  unresolvedDeepImports,
+  usesCdktf,
+} from "./migrate";
 import { requireNode } from "./node-version";
 import { firstDifference, TOOLCHAIN_LOCK, TOOLCHAIN_PACKAGE } from "./paths";
 
@@ -41,14 +48,18 @@ const dir = parseDir(process.argv.slice(2));
 // 1. Never in CI: it rewrites the checkout it runs in.
 const ci = process.env.CI;
 if (ci !== undefined && ci !== "" && ci !== "false" && ci !== "0") {
-  refuse(`refusing to run in CI (CI=${ci}): it rewrites the working copy it runs in, so run it on your own clone, review the diff and commit it.`);
+  refuse(
+    `refusing to run in CI (CI=${ci}): it rewrites the working copy it runs in, so run it on your own clone, review the diff and commit it.`,
+  );
 }
 
 // 2. A clean git working copy, so the migration is exactly one reviewable, revertible diff.
 if (!fs.existsSync(path.join(dir, "package.json"))) refuse(`${dir} has no package.json: run it in the project's folder.`);
 const inside = git(dir, ["rev-parse", "--is-inside-work-tree"]);
 if (inside.status !== 0 || inside.stdout.trim() !== "true") {
-  refuse(`${dir} is not a git working copy: the migration rewrites files in place, so run it in a git clone, where git diff shows and git checkout undoes it.`);
+  refuse(
+    `${dir} is not a git working copy: the migration rewrites files in place, so run it in a git clone, where git diff shows and git checkout undoes it.`,
+  );
 }
 const status = git(dir, ["status", "--porcelain=v1", "--untracked-files=all", "--", "."]);
 if (status.status !== 0) refuse(`git status failed in ${dir}: ${status.stderr.trim()}`);
@@ -67,7 +78,10 @@ requireNode(NAME);
 const pkgFile = path.join(dir, "package.json");
 const plan = planMigration(dir, { awsProviderFrom: installedCdktfProviderVersion(dir) });
 if (plan.unmapped.length > 0) {
-  refuse("the migration has no mapping for these cdktf imports, so nothing was changed; migrate them by hand first, or extend scripts/cdktn/migrate.ts:", plan.unmapped);
+  refuse(
+    "the migration has no mapping for these cdktf imports, so nothing was changed; migrate them by hand first, or extend scripts/cdktn/migrate.ts:",
+    plan.unmapped,
+  );
 }
 if (plan.changes.length === 0 && !usesCdktf(JSON.parse(fs.readFileSync(pkgFile, "utf8")))) {
   console.log(`${NAME}: ${dir} already uses CDK Terrain; nothing to migrate.`);
@@ -84,16 +98,24 @@ function failAfterChanges(sentence: string): never {
 
 // 5. The lock file: the committed toolchain lock when it was generated for this very package.json.
 const migrated = JSON.parse(fs.readFileSync(pkgFile, "utf8"));
-const toolchain = fs.existsSync(TOOLCHAIN_PACKAGE) && fs.existsSync(TOOLCHAIN_LOCK) ? JSON.parse(fs.readFileSync(TOOLCHAIN_PACKAGE, "utf8")) : undefined;
+const toolchain =
+  fs.existsSync(TOOLCHAIN_PACKAGE) && fs.existsSync(TOOLCHAIN_LOCK) ? JSON.parse(fs.readFileSync(TOOLCHAIN_PACKAGE, "utf8")) : undefined;
 const npmEnv = { ...process.env, CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: "/dev/null" };
 if (toolchain !== undefined && firstDifference(toolchain, migrated) === undefined) {
   fs.copyFileSync(TOOLCHAIN_LOCK, path.join(dir, "package-lock.json"));
-  console.log(`${NAME}: package-lock.json copied from toolchain/cdktn (the lock make test-cdktn installs); npm ci checks every package's integrity`);
+  console.log(
+    `${NAME}: package-lock.json copied from toolchain/cdktn (the lock make test-cdktn installs); npm ci checks every package's integrity`,
+  );
   const npm = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: dir, stdio: "inherit", env: npmEnv });
   if (npm.status !== 0) failAfterChanges(`npm ci failed (exit ${npm.status})`);
 } else {
-  const why = toolchain === undefined ? "toolchain/cdktn has no lock" : `your package.json differs from the one toolchain/cdktn was generated for (${firstDifference(toolchain, migrated)?.path})`;
-  console.log(`${NAME}: ${why}: regenerating package-lock.json with npm install from the registry (packages the migration does not touch keep their locked versions)`);
+  const why =
+    toolchain === undefined
+      ? "toolchain/cdktn has no lock"
+      : `your package.json differs from the one toolchain/cdktn was generated for (${firstDifference(toolchain, migrated)?.path})`;
+  console.log(
+    `${NAME}: ${why}: regenerating package-lock.json with npm install from the registry (packages the migration does not touch keep their locked versions)`,
+  );
   const npm = spawnSync("npm", ["install", "--no-audit", "--no-fund"], { cwd: dir, stdio: "inherit", env: npmEnv });
   if (npm.status !== 0) failAfterChanges(`npm install failed (exit ${npm.status})`);
 }

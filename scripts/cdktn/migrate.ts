@@ -67,7 +67,19 @@ const CODE_EXTENSIONS = [".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs"];
 const OTHER_FILES = new Set(["Makefile"]);
 const SHELL_EXTENSIONS = [".sh"];
 /** Never walked: installed, generated, or the migration's own files (whose fixtures name cdktf on purpose). */
-const SKIPPED_DIRS = new Set(["node_modules", ".git", "build", "cdktf.out", ".gen", ".venv", "coverage", "terraform-state", ".terraform", ".local-aws", "toolchain"]);
+const SKIPPED_DIRS = new Set([
+  "node_modules",
+  ".git",
+  "build",
+  "cdktf.out",
+  ".gen",
+  ".venv",
+  "coverage",
+  "terraform-state",
+  ".terraform",
+  ".local-aws",
+  "toolchain",
+]);
 const SKIPPED_PATHS = new Set(["scripts/cdktn", "__tests__/cdktn"]);
 
 // Positions where a string is a module specifier.
@@ -93,7 +105,11 @@ function rewriteProviderVersion(text: string, from: string): string {
 /** The rewritten text of one source, Makefile or shell script; the same text when nothing applies. */
 export function rewriteSource(text: string, options: RewriteOptions = {}): string {
   const rewritten = text
-    .replace(SPECIFIER, (_m, context: string, quote: string, name: string, subpath: string) => `${context}${quote}${PACKAGE_RENAMES[name]}${SUBPATH_RENAMES[`${name}${subpath}`] ?? subpath}${quote}`)
+    .replace(
+      SPECIFIER,
+      (_m, context: string, quote: string, name: string, subpath: string) =>
+        `${context}${quote}${PACKAGE_RENAMES[name]}${SUBPATH_RENAMES[`${name}${subpath}`] ?? subpath}${quote}`,
+    )
     .replace(PROVIDER_MENTION, "@cdktn/provider-aws")
     .replace(NPX_CLI, "npx$1cdktn")
     .replace(CLI_COMMAND, "$1cdktn$2$3");
@@ -138,7 +154,9 @@ export function migratePackageJson(pkg: Json): Json {
     if ((DEPENDENCY_FIELDS as readonly string[]).includes(key) && value && typeof value === "object") {
       out[key] = renameKeys(value as Record<string, string>);
     } else if (key === "scripts" && value && typeof value === "object") {
-      out[key] = Object.fromEntries(Object.entries(value as Record<string, string>).map(([k, v]) => [k, typeof v === "string" ? rewriteCommand(v) : v]));
+      out[key] = Object.fromEntries(
+        Object.entries(value as Record<string, string>).map(([k, v]) => [k, typeof v === "string" ? rewriteCommand(v) : v]),
+      );
     } else if (key === "engines" && value && typeof value === "object") {
       const engines = value as Record<string, string>;
       out[key] = { ...engines, node: enginesAtLeastRequired(engines.node) ? engines.node : ENGINES_NODE };

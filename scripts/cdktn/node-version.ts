@@ -16,7 +16,11 @@ export function compareVersions(a: string, b: string): number {
 }
 
 /** One sentence naming the version found and the one needed, or undefined when this Node.js will do. */
-export function nodeVersionProblem(what: string, version: string = process.version, execPath: string = process.execPath): string | undefined {
+export function nodeVersionProblem(
+  what: string,
+  version: string = process.version,
+  execPath: string = process.execPath,
+): string | undefined {
   if (compareVersions(version, REQUIRED_NODE) >= 0) return undefined;
   return `${what} needs Node.js >= ${REQUIRED_NODE} (cdktn-cli 0.24 requires it), but the node on PATH (${execPath}) is ${version}: run it through make, which provides Node.js 22.`;
 }

@@ -30,7 +30,8 @@ export function firstDifference(a: unknown, b: unknown, where = ""): { path: str
  * was changed since the lock was generated), or undefined when it is.
  */
 export function toolchainMismatch(projectPackageJson: string): string | undefined {
-  if (!fs.existsSync(TOOLCHAIN_PACKAGE) || !fs.existsSync(TOOLCHAIN_LOCK)) return `${path.relative(PROJECT_ROOT, TOOLCHAIN_DIR)} has no package.json and package-lock.json`;
+  if (!fs.existsSync(TOOLCHAIN_PACKAGE) || !fs.existsSync(TOOLCHAIN_LOCK))
+    return `${path.relative(PROJECT_ROOT, TOOLCHAIN_DIR)} has no package.json and package-lock.json`;
   const expected = migratePackageJson(JSON.parse(fs.readFileSync(projectPackageJson, "utf8")));
   const committed = JSON.parse(fs.readFileSync(TOOLCHAIN_PACKAGE, "utf8"));
   const d = firstDifference(expected, committed);

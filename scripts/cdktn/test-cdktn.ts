@@ -19,7 +19,15 @@ import * as fs from "fs";
 import * as path from "path";
 import { ensureSynthesized } from "../../local/model/freshness";
 import { compareOutputs, formatReport, judge, readAllowed } from "./compare";
-import { applyMigration, AWS_PROVIDER, CDKTN_VERSIONS, installedCdktfProviderVersion, planMigration, unresolvedDeepImports, usesCdktf } from "./migrate";
+import {
+  applyMigration,
+  AWS_PROVIDER,
+  CDKTN_VERSIONS,
+  installedCdktfProviderVersion,
+  planMigration,
+  unresolvedDeepImports,
+  usesCdktf,
+} from "./migrate";
 import { requireNode } from "./node-version";
 import { ALLOWED_DIFFERENCES, PROJECT_ROOT, TOOLCHAIN_LOCK, toolchainMismatch, UPDATE_LOCK_COMMAND } from "./paths";
 
@@ -30,7 +38,19 @@ const CDKTF_OUT = path.join(PROJECT_ROOT, "cdktf.out");
 const CDKTN_OUT = path.join(BUILD, "cdktf.out");
 const STAMP = path.join(BUILD, "node_modules", ".cdktn-installed");
 /** Top-level entries not copied: installed, generated, state, and the migration's own tooling. */
-const NOT_COPIED = new Set(["node_modules", ".git", "build", "cdktf.out", ".gen", ".venv", "coverage", "terraform-state", ".terraform", ".local-aws", "toolchain"]);
+const NOT_COPIED = new Set([
+  "node_modules",
+  ".git",
+  "build",
+  "cdktf.out",
+  ".gen",
+  ".venv",
+  "coverage",
+  "terraform-state",
+  ".terraform",
+  ".local-aws",
+  "toolchain",
+]);
 const NOT_COPIED_PATHS = new Set(["scripts/cdktn", "__tests__/cdktn"]);
 const STACK_TESTS = ["__tests__/stacks.test.ts", "__tests__/constructs.test.ts"];
 const ENV = { ...process.env, CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: "/dev/null" };
@@ -59,7 +79,9 @@ function run(cmd: string, args: readonly string[], cwd: string): Promise<Run> {
     child.stdout.on("data", (c: Buffer) => (output += c.toString()));
     child.stderr.on("data", (c: Buffer) => (output += c.toString()));
     child.on("error", (err) => resolve({ code: 127, output: `${output}cannot run ${cmd}: ${err.message}\n`, ms: Date.now() - t0 }));
-    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), output: signal ? `${output}killed by ${signal}\n` : output, ms: Date.now() - t0 }));
+    child.on("close", (code, signal) =>
+      resolve({ code: code ?? (signal ? 128 : 1), output: signal ? `${output}killed by ${signal}\n` : output, ms: Date.now() - t0 }),
+    );
   });
 }
 
@@ -92,10 +114,13 @@ function copySources(from: string, to: string, relDir = ""): number {
 async function main(): Promise<void> {
   const projectPkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8"));
   if (!usesCdktf(projectPkg)) {
-    log("package.json depends on no cdktf package: this project already uses CDK Terrain, there is no cdktf output to compare with; skipped.");
+    log(
+      "package.json depends on no cdktf package: this project already uses CDK Terrain, there is no cdktf output to compare with; skipped.",
+    );
     return;
   }
-  if (!fs.existsSync(path.join(CDKTF_OUT, "manifest.json"))) fail(`${rel(CDKTF_OUT)} is missing: run make synth first (make test-cdktn does)`);
+  if (!fs.existsSync(path.join(CDKTF_OUT, "manifest.json")))
+    fail(`${rel(CDKTF_OUT)} is missing: run make synth first (make test-cdktn does)`);
   // make synth goes by file times only; XACCT_* variables configure the stacks too, and cdktn synth below sees
   // them: cdktf.out is re-synthesized (with cdktf, as make demo does) when it was built from another configuration.
   const fresh = await ensureSynthesized({ projectRoot: PROJECT_ROOT, outDir: CDKTF_OUT });
@@ -107,18 +132,25 @@ async function main(): Promise<void> {
   // 1. The copy: everything but node_modules is replaced, so no file of an earlier run survives.
   let t0 = Date.now();
   fs.mkdirSync(BUILD, { recursive: true });
-  for (const entry of fs.readdirSync(BUILD)) if (entry !== "node_modules") fs.rmSync(path.join(BUILD, entry), { recursive: true, force: true });
+  for (const entry of fs.readdirSync(BUILD))
+    if (entry !== "node_modules") fs.rmSync(path.join(BUILD, entry), { recursive: true, force: true });
   const copied = copySources(PROJECT_ROOT, BUILD);
   const plan = planMigration(BUILD);
   if (plan.unmapped.length > 0) fail(`the migration has no mapping for: ${plan.unmapped.join(", ")}`);
   applyMigration(BUILD, plan);
   fs.copyFileSync(TOOLCHAIN_LOCK, path.join(BUILD, "package-lock.json"));
-  log(`copied ${copied} files into ${rel(BUILD)} and migrated ${plan.changes.length} (${plan.changes.map((c) => c.file).join(", ")}) in ${secs(Date.now() - t0)}`);
+  log(
+    `copied ${copied} files into ${rel(BUILD)} and migrated ${plan.changes.length} (${plan.changes.map((c) => c.file).join(", ")}) in ${secs(Date.now() - t0)}`,
+  );
 
   // 2. npm ci, integrity-checked against the committed lock; skipped when nothing it depends on changed.
   const lockHash = crypto.createHash("sha256").update(fs.readFileSync(TOOLCHAIN_LOCK)).digest("hex");
   const stamp = `${lockHash} ${process.platform}-${process.arch} node${process.versions.node.split(".")[0]}\n`;
-  if (fs.existsSync(STAMP) && fs.readFileSync(STAMP, "utf8") === stamp && fs.existsSync(path.join(BUILD, "node_modules", ".package-lock.json"))) {
+  if (
+    fs.existsSync(STAMP) &&
+    fs.readFileSync(STAMP, "utf8") === stamp &&
+    fs.existsSync(path.join(BUILD, "node_modules", ".package-lock.json"))
+  ) {
     log(`npm ci skipped: node_modules was installed from this lock (sha256 ${lockHash.slice(0, 12)}...)`);
   } else {
     const ci = await run("npm", ["ci", "--no-audit", "--no-fund", "--prefer-offline"], BUILD);
@@ -127,40 +159,63 @@ async function main(): Promise<void> {
     log(`npm ci from toolchain/cdktn/package-lock.json in ${secs(ci.ms)}`);
   }
   const unresolved = unresolvedDeepImports(BUILD);
-  if (unresolved.length > 0) fail(`deep imports that do not exist in @cdktn/provider-aws ${CDKTN_VERSIONS["@cdktn/provider-aws"]}: ${unresolved.join(", ")}`);
+  if (unresolved.length > 0)
+    fail(`deep imports that do not exist in @cdktn/provider-aws ${CDKTN_VERSIONS["@cdktn/provider-aws"]}: ${unresolved.join(", ")}`);
   // The AWS provider each binding declares, from its own metadata: the migration's AWS_PROVIDER must say the same.
-  const cdktfBinding = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "node_modules", "@cdktf", "provider-aws", "package.json"), "utf8"));
+  const cdktfBinding = JSON.parse(
+    fs.readFileSync(path.join(PROJECT_ROOT, "node_modules", "@cdktf", "provider-aws", "package.json"), "utf8"),
+  );
   const cdktnBinding = JSON.parse(fs.readFileSync(path.join(BUILD, "node_modules", "@cdktn", "provider-aws", "package.json"), "utf8"));
-  const providers = { cdktf: installedCdktfProviderVersion(PROJECT_ROOT), cdktn: cdktnBinding.cdktn?.provider?.version as string | undefined };
+  const providers = {
+    cdktf: installedCdktfProviderVersion(PROJECT_ROOT),
+    cdktn: cdktnBinding.cdktn?.provider?.version as string | undefined,
+  };
   if (providers.cdktf !== AWS_PROVIDER.cdktf || providers.cdktn !== AWS_PROVIDER.cdktn) {
-    fail(`the bindings pin AWS provider ${providers.cdktf} (cdktf) and ${providers.cdktn} (cdktn), but scripts/cdktn/migrate.ts's AWS_PROVIDER says ${AWS_PROVIDER.cdktf} and ${AWS_PROVIDER.cdktn}: update it`);
+    fail(
+      `the bindings pin AWS provider ${providers.cdktf} (cdktf) and ${providers.cdktn} (cdktn), but scripts/cdktn/migrate.ts's AWS_PROVIDER says ${AWS_PROVIDER.cdktf} and ${AWS_PROVIDER.cdktn}: update it`,
+    );
   }
-  log(`AWS provider: @cdktf/provider-aws ${cdktfBinding.version} declares ${providers.cdktf}, @cdktn/provider-aws ${cdktnBinding.version} declares ${providers.cdktn}`);
+  log(
+    `AWS provider: @cdktf/provider-aws ${cdktfBinding.version} declares ${providers.cdktf}, @cdktn/provider-aws ${cdktnBinding.version} declares ${providers.cdktn}`,
+  );
 
   // 3. cdktn synth, as a user runs it (cdktf.json's app, through the CLI).
   const synth = await run(process.execPath, [path.join(BUILD, "node_modules", "cdktn-cli", "bin", "cdktn"), "synth"], BUILD);
-  if (synth.code !== 0 || !fs.existsSync(path.join(CDKTN_OUT, "manifest.json"))) fail(`cdktn synth exited with ${synth.code}:\n${indent(synth.output)}`);
+  if (synth.code !== 0 || !fs.existsSync(path.join(CDKTN_OUT, "manifest.json")))
+    fail(`cdktn synth exited with ${synth.code}:\n${indent(synth.output)}`);
   log(`cdktn synth in ${secs(synth.ms)}`);
 
   // 4. The comparison.
   t0 = Date.now();
   const comparison = compareOutputs(CDKTF_OUT, CDKTN_OUT);
   const judgement = judge(comparison.differences, allowed);
-  console.log(`\ncdktf (${rel(CDKTF_OUT)}) vs cdktn (${rel(CDKTN_OUT)}): stacks ${comparison.stacks.join(", ")}, ${comparison.resources} resources`);
+  console.log(
+    `\ncdktf (${rel(CDKTF_OUT)}) vs cdktn (${rel(CDKTN_OUT)}): stacks ${comparison.stacks.join(", ")}, ${comparison.resources} resources`,
+  );
   console.log(formatReport(comparison, judgement, rel(ALLOWED_DIFFERENCES)));
   console.log("");
-  log(`comparison in ${secs(Date.now() - t0)}: ${comparison.differences.length} difference(s), ${judgement.allowed.length} allowed, ${judgement.failed.length} not allowed`);
+  log(
+    `comparison in ${secs(Date.now() - t0)}: ${comparison.differences.length} difference(s), ${judgement.allowed.length} allowed, ${judgement.failed.length} not allowed`,
+  );
 
   // 5. The checks on cdktn's output: jest in the copy, and checkov and the access proof beside it.
   const jestReport = path.join(PROJECT_ROOT, "build", "cdktn-jest.json");
   fs.rmSync(jestReport, { force: true });
   const [jest, tsc, checkov, proof] = await Promise.all([
-    run(process.execPath, [path.join(BUILD, "node_modules", "jest", "bin", "jest.js"), "--ci", "--json", `--outputFile=${jestReport}`, ...STACK_TESTS], BUILD),
+    run(
+      process.execPath,
+      [path.join(BUILD, "node_modules", "jest", "bin", "jest.js"), "--ci", "--json", `--outputFile=${jestReport}`, ...STACK_TESTS],
+      BUILD,
+    ),
     // The migrated project's types against cdktn's declarations (tsx and ts-jest only transpile).
     run(process.execPath, [path.join(BUILD, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", BUILD], BUILD),
     // From the copy (its .checkov.yaml is the project's, verbatim), so its report (build/checkov.json under the
     // working directory) is not the one make checkov writes.
-    run(path.join(PROJECT_ROOT, "scripts", "checkov.sh"), [path.join(PROJECT_ROOT, ".venv", "bin", "checkov"), path.join(CDKTN_OUT, "stacks")], BUILD),
+    run(
+      path.join(PROJECT_ROOT, "scripts", "checkov.sh"),
+      [path.join(PROJECT_ROOT, ".venv", "bin", "checkov"), path.join(CDKTN_OUT, "stacks")],
+      BUILD,
+    ),
     run(process.execPath, ["--import", "tsx", "verify/cli.ts", "--dir", CDKTN_OUT], PROJECT_ROOT),
   ]);
   const results: string[] = [];
@@ -168,12 +223,19 @@ async function main(): Promise<void> {
 
   let jestLine: string;
   try {
-    const r = JSON.parse(fs.readFileSync(jestReport, "utf8")) as { numTotalTests: number; numPassedTests: number; numFailedTests: number; success: boolean };
+    const r = JSON.parse(fs.readFileSync(jestReport, "utf8")) as {
+      numTotalTests: number;
+      numPassedTests: number;
+      numFailedTests: number;
+      success: boolean;
+    };
     const ok = jest.code === 0 && r.success && r.numTotalTests > 0 && r.numFailedTests === 0;
     jestLine = `jest ${r.numPassedTests}/${r.numTotalTests} passed`;
     if (!ok) {
       failed = true;
-      console.log(`jest (${STACK_TESTS.join(", ")}) in ${rel(BUILD)}: FAILED (exit ${jest.code}, ${r.numFailedTests} failed, ${r.numTotalTests} run)\n${indent(jest.output)}`);
+      console.log(
+        `jest (${STACK_TESTS.join(", ")}) in ${rel(BUILD)}: FAILED (exit ${jest.code}, ${r.numFailedTests} failed, ${r.numTotalTests} run)\n${indent(jest.output)}`,
+      );
     }
   } catch {
     failed = true;

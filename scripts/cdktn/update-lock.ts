@@ -24,13 +24,20 @@ const pkg = migratePackageJsonText(fs.readFileSync(path.join(PROJECT_ROOT, "pack
 fs.writeFileSync(path.join(work, "package.json"), pkg);
 fs.copyFileSync(path.join(PROJECT_ROOT, "package-lock.json"), path.join(work, "package-lock.json"));
 
-const npm = spawnSync("npm", ["install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"], { cwd: work, stdio: "inherit" });
+const npm = spawnSync("npm", ["install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"], {
+  cwd: work,
+  stdio: "inherit",
+});
 if (npm.status !== 0) {
-  console.error(`update-lock: npm install --package-lock-only failed in ${path.relative(PROJECT_ROOT, work)} (exit ${npm.status}); toolchain/cdktn is unchanged.`);
+  console.error(
+    `update-lock: npm install --package-lock-only failed in ${path.relative(PROJECT_ROOT, work)} (exit ${npm.status}); toolchain/cdktn is unchanged.`,
+  );
   process.exit(1);
 }
 
-const lock = JSON.parse(fs.readFileSync(path.join(work, "package-lock.json"), "utf8")) as { packages: Record<string, { version?: string; integrity?: string }> };
+const lock = JSON.parse(fs.readFileSync(path.join(work, "package-lock.json"), "utf8")) as {
+  packages: Record<string, { version?: string; integrity?: string }>;
+};
 const problems: string[] = [];
 for (const [name, version] of Object.entries(CDKTN_VERSIONS)) {
   const entry = lock.packages[`node_modules/${name}`];
@@ -47,4 +54,10 @@ if (problems.length > 0) {
 fs.mkdirSync(TOOLCHAIN_DIR, { recursive: true });
 fs.writeFileSync(TOOLCHAIN_PACKAGE, pkg);
 fs.copyFileSync(path.join(work, "package-lock.json"), TOOLCHAIN_LOCK);
-console.log(`update-lock: wrote ${path.relative(PROJECT_ROOT, TOOLCHAIN_PACKAGE)} and ${path.relative(PROJECT_ROOT, TOOLCHAIN_LOCK)} (${Object.entries(CDKTN_VERSIONS).map(([n, v]) => `${n} ${v}`).join(", ")}); review and commit them.`);
+console.log(
+  `update-lock: wrote ${path.relative(PROJECT_ROOT, TOOLCHAIN_PACKAGE)} and ${path.relative(PROJECT_ROOT, TOOLCHAIN_LOCK)} (${Object.entries(
+    CDKTN_VERSIONS,
+  )
+    .map(([n, v]) => `${n} ${v}`)
+    .join(", ")}); review and commit them.`,
+);

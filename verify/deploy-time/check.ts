@@ -46,12 +46,18 @@ async function apply(rules: ReadonlyMap<string, DeployRuleDefinition[]>, ctx: Ru
   for (const rule of rules.get(address.split(".")[0]) ?? []) {
     const outcome = await rule.judge(ctx, address);
     if (outcome === undefined) continue;
-    for (const { address: judged, ...rest } of Array.isArray(outcome) ? outcome : [outcome]) checks.push({ rule: rule.id, stack: ctx.stack.name, address: judged ?? address, ...rest });
+    for (const { address: judged, ...rest } of Array.isArray(outcome) ? outcome : [outcome])
+      checks.push({ rule: rule.id, stack: ctx.stack.name, address: judged ?? address, ...rest });
   }
   return checks;
 }
 
-function contextFor(stack: StackDoc, graph: DependencyGraph, resolver: Resolver, rest: Pick<RuleContext, "model" | "authorizer" | "deployOrder">): RuleContext {
+function contextFor(
+  stack: StackDoc,
+  graph: DependencyGraph,
+  resolver: Resolver,
+  rest: Pick<RuleContext, "model" | "authorizer" | "deployOrder">,
+): RuleContext {
   const known = new Set(graph.addresses);
   const body = (address: string): JsonObject => {
     const [type, name] = address.split(".");

@@ -52,7 +52,8 @@ export function dependencyGraph(stack: StackDoc): DependencyGraph {
   ] as const) {
     const byType = isObject(stack.json[section]) ? stack.json[section] : {};
     for (const [type, byName] of Object.entries(byType)) {
-      for (const [name, body] of Object.entries(isObject(byName) ? byName : {})) if (isObject(body)) bodies.set(`${prefix}${type}.${name}`, body);
+      for (const [name, body] of Object.entries(isObject(byName) ? byName : {}))
+        if (isObject(body)) bodies.set(`${prefix}${type}.${name}`, body);
     }
   }
   const known = new Set(bodies.keys());
@@ -69,7 +70,10 @@ function topologicalOrder(stack: string, dependsOn: ReadonlyMap<string, Readonly
   const remaining = new Map([...dependsOn].map(([address, deps]) => [address, new Set(deps)]));
   const order: string[] = [];
   while (remaining.size > 0) {
-    const ready = [...remaining].filter(([, deps]) => deps.size === 0).map(([address]) => address).sort();
+    const ready = [...remaining]
+      .filter(([, deps]) => deps.size === 0)
+      .map(([address]) => address)
+      .sort();
     if (ready.length === 0) throw new DependencyCycleError(stack, onCycles(remaining));
     for (const address of ready) {
       order.push(address);

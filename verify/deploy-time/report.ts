@@ -22,7 +22,8 @@ export function deployTimeText(result: DeployTimeResult): string {
     lines.push(`Deploy-time findings: none (${result.checks.length} checks).`);
   } else {
     lines.push(`Deploy-time findings (${findings.length} of ${result.checks.length} checks):`);
-    for (const f of findings) lines.push(`  [${f.rule}] stack '${f.stack}' ${f.address}\n      AWS would answer: ${f.answer}\n      fix: ${f.fix}`);
+    for (const f of findings)
+      lines.push(`  [${f.rule}] stack '${f.stack}' ${f.address}\n      AWS would answer: ${f.answer}\n      fix: ${f.fix}`);
   }
   return lines.join("\n");
 }

@@ -80,7 +80,8 @@ function policiesExisting(ctx: RuleContext, role: RoleModel, existing: ReadonlyS
     if (!existing.has(p.source.address)) return false;
     if (!p.source.address.startsWith("aws_iam_policy.")) return true;
     return [...existing].some(
-      (a) => /^aws_iam_(role_)?policy_attachment\./.test(a) && ctx.graph.dependsOn.get(a)?.has(p.source.address) && attachesTo(ctx, a, role),
+      (a) =>
+        /^aws_iam_(role_)?policy_attachment\./.test(a) && ctx.graph.dependsOn.get(a)?.has(p.source.address) && attachesTo(ctx, a, role),
     );
   });
 }
@@ -97,12 +98,21 @@ export function sessionOf(ctx: RuleContext, role: RoleModel, existing: ReadonlyS
   });
 }
 
-export async function decide(ctx: RuleContext, request: Omit<AuthorizationRequest, "region"> & { region?: string }): Promise<AuthorizationDecision> {
+export async function decide(
+  ctx: RuleContext,
+  request: Omit<AuthorizationRequest, "region"> & { region?: string },
+): Promise<AuthorizationDecision> {
   return ctx.authorizer.authorize({ region: request.region ?? ctx.model.accounts[0].region, ...request } as AuthorizationRequest);
 }
 
 /** A KMS request on one of the stacks' keys: KMS decides with the key policy as well as the caller's policies. */
-export function decideOnKey(ctx: RuleContext, principal: AuthorizationRequest["principal"], action: string, key: KeyModel, context?: Record<string, string>): Promise<AuthorizationDecision> {
+export function decideOnKey(
+  ctx: RuleContext,
+  principal: AuthorizationRequest["principal"],
+  action: string,
+  key: KeyModel,
+  context?: Record<string, string>,
+): Promise<AuthorizationDecision> {
   return decide(ctx, {
     principal,
     action,

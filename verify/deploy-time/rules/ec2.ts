@@ -1,7 +1,18 @@
 /** What a VPC function's destroy needs: Lambda deletes its network interfaces after the function, with its role. */
-import { PLACEHOLDER, decide, describe, functionAt, local, roleOf, sessionOf, type DeployRuleDefinition, type RuleOutcome } from "../rule-context";
+import {
+  PLACEHOLDER,
+  decide,
+  describe,
+  functionAt,
+  local,
+  roleOf,
+  sessionOf,
+  type DeployRuleDefinition,
+  type RuleOutcome,
+} from "../rule-context";
 
-const DEPENDENCY_VIOLATION = "DependencyViolation: resource sg-… has a dependent object (after the provider waited up to 45 minutes, or its delete timeout if longer, for Lambda's network interfaces)";
+const DEPENDENCY_VIOLATION =
+  "DependencyViolation: resource sg-… has a dependent object (after the provider waited up to 45 minutes, or its delete timeout if longer, for Lambda's network interfaces)";
 
 /**
  * Lambda deletes a VPC function's interfaces after the function, with the execution role's permissions ("up to 20
@@ -19,13 +30,20 @@ export const networkInterfacePermissionsOutliveGroup: DeployRuleDefinition = {
     if (ctx.argument(functionAddress, "vpc_config") === undefined) return undefined;
     const fn = functionAt(ctx, functionAddress);
     const role = roleOf(ctx, fn);
-    const fix = (group: string) => `make ${group} depend on the policy that grants ec2:DeleteNetworkInterface (depends_on), so that destroy removes the group first`;
+    const fix = (group: string) =>
+      `make ${group} depend on the policy that grants ec2:DeleteNetworkInterface (depends_on), so that destroy removes the group first`;
     const outcomes: RuleOutcome[] = [];
     for (const group of ctx.referencedBy(functionAddress, "vpc_config").filter((a) => a.startsWith("aws_security_group."))) {
       const outliving = ctx.existingAt(group);
       const roleAddress = local(ctx, role.source);
       if (roleAddress !== undefined && !outliving.has(roleAddress)) {
-        outcomes.push({ address: group, ok: false, detail: `role/${role.name} may be destroyed before ${group}`, answer: DEPENDENCY_VIOLATION, fix: fix(group) });
+        outcomes.push({
+          address: group,
+          ok: false,
+          detail: `role/${role.name} may be destroyed before ${group}`,
+          answer: DEPENDENCY_VIOLATION,
+          fix: fix(group),
+        });
         continue;
       }
       const decision = await decide(ctx, {
@@ -37,7 +55,11 @@ export const networkInterfacePermissionsOutliveGroup: DeployRuleDefinition = {
       });
       outcomes.push(
         decision.allowed
-          ? { address: group, ok: true, detail: `while ${group} is destroyed, role/${role.name} still may delete Lambda's interfaces: ${describe(decision)}` }
+          ? {
+              address: group,
+              ok: true,
+              detail: `while ${group} is destroyed, role/${role.name} still may delete Lambda's interfaces: ${describe(decision)}`,
+            }
           : {
               address: group,
               ok: false,

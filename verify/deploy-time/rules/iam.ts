@@ -32,7 +32,8 @@ function judgePrincipals(ctx: RuleContext, address: string, document: PolicyDocu
     if (here !== undefined) return !existing.has(here);
     return ctx.deployOrder.indexOf(role.source.stack) > ctx.deployOrder.indexOf(ctx.stack.name);
   });
-  if (late.length === 0) return { ok: true, detail: `every role it names exists first, or is not created by these stacks: ${named.join(", ")}` };
+  if (late.length === 0)
+    return { ok: true, detail: `every role it names exists first, or is not created by these stacks: ${named.join(", ")}` };
   return {
     ok: false,
     detail: `names ${late.join(", ")}, which these stacks create later`,

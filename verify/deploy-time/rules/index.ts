@@ -6,7 +6,14 @@ import type { DeployRule, DeployRuleDefinition } from "../rule-context";
 import { networkInterfacePermissionsOutliveGroup } from "./ec2";
 import { bucketPolicyPrincipalsExist, keyPrincipalsExist, trustPrincipalsExist } from "./iam";
 import { keyPolicyLockoutSafety } from "./kms";
-import { asyncDestinationKeyUsable, asyncDestinationPermissions, deployerPassesRoleAndReadsCode, environmentKeyUsable, executionRoleNetworkInterfaces, lambdaAssumesExecutionRole } from "./lambda";
+import {
+  asyncDestinationKeyUsable,
+  asyncDestinationPermissions,
+  deployerPassesRoleAndReadsCode,
+  environmentKeyUsable,
+  executionRoleNetworkInterfaces,
+  lambdaAssumesExecutionRole,
+} from "./lambda";
 import { logGroupKeyAllowsLogs } from "./logs";
 import { bucketPolicyNotPublic, codeUploadAccepted } from "./s3";
 

@@ -14,7 +14,8 @@ export const keyPolicyLockoutSafety: DeployRuleDefinition = {
   source: "https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html (BypassPolicyLockoutSafetyCheck)",
   appliesTo: "aws_kms_key",
   async judge(ctx, address) {
-    if (ctx.argument(address, "bypass_policy_lockout_safety_check") === true) return { ok: true, detail: "bypass_policy_lockout_safety_check is set; KMS does not check" };
+    if (ctx.argument(address, "bypass_policy_lockout_safety_check") === true)
+      return { ok: true, detail: "bypass_policy_lockout_safety_check is set; KMS does not check" };
     const key = [...ctx.model.keys.values()].find((k) => k.source.stack === ctx.stack.name && k.source.address === address);
     if (!key) return undefined;
     const deployer = adminUser(ctx.model.partition, key.accountId);

@@ -30,7 +30,12 @@ export const lambdaAssumesExecutionRole: DeployRuleDefinition = {
     const answer = "InvalidParameterValueException: The role defined for the function cannot be assumed by Lambda.";
     const roleAddress = local(ctx, role.source);
     if (roleAddress !== undefined && !ctx.existingAt(address).has(roleAddress)) {
-      return { ok: false, detail: `role ${role.name} is not created before the function`, answer, fix: `reference the role's arn from the function (role = ${role.source.address}.arn)` };
+      return {
+        ok: false,
+        detail: `role ${role.name} is not created before the function`,
+        answer,
+        fix: `reference the role's arn from the function (role = ${role.source.address}.arn)`,
+      };
     }
     const decision = await decide(ctx, {
       principal: { kind: "service", service: "lambda.amazonaws.com", sourceAccount: fn.accountId, sourceArn: fn.arn },
@@ -42,7 +47,12 @@ export const lambdaAssumesExecutionRole: DeployRuleDefinition = {
     });
     const detail = `lambda.amazonaws.com assumes role/${role.name}: ${describe(decision)}`;
     if (decision.allowed) return { ok: true, detail };
-    return { ok: false, detail, answer, fix: `let Principal {"Service": "lambda.amazonaws.com"} assume role/${role.name} (with aws:SourceAccount ${fn.accountId})` };
+    return {
+      ok: false,
+      detail,
+      answer,
+      fix: `let Principal {"Service": "lambda.amazonaws.com"} assume role/${role.name} (with aws:SourceAccount ${fn.accountId})`,
+    };
   },
 };
 
@@ -55,7 +65,8 @@ export const executionRoleNetworkInterfaces: DeployRuleDefinition = {
   phase: "create",
   call: "lambda:CreateFunction (VpcConfig)",
   title: "the execution role allows the network-interface actions in the form Lambda validates, before the function is created",
-  source: "https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html (execution role permissions); hashicorp/terraform-provider-aws#20698",
+  source:
+    "https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html (execution role permissions); hashicorp/terraform-provider-aws#20698",
   appliesTo: "aws_lambda_function",
   async judge(ctx, address) {
     if (ctx.argument(address, "vpc_config") === undefined) return undefined;
@@ -85,7 +96,10 @@ export const executionRoleNetworkInterfaces: DeployRuleDefinition = {
           : `grant role/${role.name} ${action} on Resource "*" (Lambda validates it for ids that do not exist yet; limit subnets and groups with lambda:SubnetIds and lambda:SecurityGroupIds on the deployer), in a policy the function depends on`,
       };
     }
-    return { ok: true, detail: `role/${role.name} may create, describe and delete network interfaces for ids Lambda does not know yet, with policies that exist before the function` };
+    return {
+      ok: true,
+      detail: `role/${role.name} may create, describe and delete network interfaces for ids Lambda does not know yet, with policies that exist before the function`,
+    };
   },
 };
 
@@ -108,7 +122,12 @@ export const environmentKeyUsable: DeployRuleDefinition = {
     if (!key) return { ok: true, detail: `key ${fn.kmsKeyArn} is not defined by these stacks; not judged` };
     const keyAddress = local(ctx, key.source);
     if (keyAddress !== undefined && !ctx.existingAt(address).has(keyAddress)) {
-      return { ok: false, detail: `key ${keyName(key)} is not created before the function`, answer: "InvalidParameterValueException: the KMS key ARN does not exist (KMSNotFoundException)", fix: `reference the key's arn from the function (kms_key_arn = ${key.source.address}.arn)` };
+      return {
+        ok: false,
+        detail: `key ${keyName(key)} is not created before the function`,
+        answer: "InvalidParameterValueException: the KMS key ARN does not exist (KMSNotFoundException)",
+        fix: `reference the key's arn from the function (kms_key_arn = ${key.source.address}.arn)`,
+      };
     }
     const deployer = adminUser(ctx.model.partition, fn.accountId);
     for (const action of ["kms:CreateGrant", "kms:Encrypt"]) {
@@ -117,7 +136,8 @@ export const environmentKeyUsable: DeployRuleDefinition = {
       return {
         ok: false,
         detail: `the account's deployer (AdministratorAccess) ${action} on ${keyName(key)}: ${describe(decision)}`,
-        answer: "InvalidParameterValueException: Lambda was unable to configure access to your environment variables because the KMS key is invalid for CreateGrant",
+        answer:
+          "InvalidParameterValueException: Lambda was unable to configure access to your environment variables because the KMS key is invalid for CreateGrant",
         fix: `let account ${fn.accountId}'s IAM policies use the key (the key policy's root statement), or grant the deployer ${action} in the key policy`,
       };
     }
@@ -131,7 +151,8 @@ export const deployerPassesRoleAndReadsCode: DeployRuleDefinition = {
   phase: "create",
   call: "lambda:CreateFunction (S3Bucket, S3Key)",
   title: "the deployer may pass the execution role, and read the code object through the bucket policy and its key",
-  source: "https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html; https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCode.html",
+  source:
+    "https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html; https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCode.html",
   appliesTo: "aws_lambda_function",
   async judge(ctx, address) {
     const bucketName = ctx.argument(address, "s3_bucket");
@@ -140,9 +161,20 @@ export const deployerPassesRoleAndReadsCode: DeployRuleDefinition = {
     const fn = functionAt(ctx, address);
     const role = roleOf(ctx, fn);
     const deployer = adminUser(ctx.model.partition, fn.accountId);
-    const pass = await decide(ctx, { principal: deployer, action: "iam:PassRole", resourceArn: role.arn, resourceAccountId: role.accountId, context: { "iam:PassedToService": "lambda.amazonaws.com" } });
+    const pass = await decide(ctx, {
+      principal: deployer,
+      action: "iam:PassRole",
+      resourceArn: role.arn,
+      resourceAccountId: role.accountId,
+      context: { "iam:PassedToService": "lambda.amazonaws.com" },
+    });
     if (!pass.allowed) {
-      return { ok: false, detail: `iam:PassRole on role/${role.name}: ${describe(pass)}`, answer: `AccessDeniedException: User: ${deployer.arn} is not authorized to perform: iam:PassRole on resource: ${role.arn}`, fix: "grant the deployer iam:PassRole on the execution role with iam:PassedToService lambda.amazonaws.com" };
+      return {
+        ok: false,
+        detail: `iam:PassRole on role/${role.name}: ${describe(pass)}`,
+        answer: `AccessDeniedException: User: ${deployer.arn} is not authorized to perform: iam:PassRole on resource: ${role.arn}`,
+        fix: "grant the deployer iam:PassRole on the execution role with iam:PassedToService lambda.amazonaws.com",
+      };
     }
     const bucket = ctx.model.buckets.get(bucketName);
     const read = await decide(ctx, {
@@ -157,13 +189,17 @@ export const deployerPassesRoleAndReadsCode: DeployRuleDefinition = {
       return {
         ok: false,
         detail: `s3:GetObject on s3://${bucketName}/${objectKey} over TLS: ${describe(read)}`,
-        answer: "InvalidParameterValueException: Error occurred while GetObject. S3 Error Code: AccessDenied. S3 Error Message: Access Denied",
+        answer:
+          "InvalidParameterValueException: Error occurred while GetObject. S3 Error Code: AccessDenied. S3 Error Message: Access Denied",
         fix: `let the deployer of account ${fn.accountId} read the code objects (the bucket policy must not deny a TLS GetObject)`,
       };
     }
     const key = bucket?.kmsKeyArn ? keyOf(ctx, bucket.kmsKeyArn) : undefined;
     if (key) {
-      const decrypt = await decideOnKey(ctx, deployer, "kms:Decrypt", key, { "kms:ViaService": `s3.${key.region}.amazonaws.com`, "kms:CallerAccount": fn.accountId });
+      const decrypt = await decideOnKey(ctx, deployer, "kms:Decrypt", key, {
+        "kms:ViaService": `s3.${key.region}.amazonaws.com`,
+        "kms:CallerAccount": fn.accountId,
+      });
       if (!decrypt.allowed) {
         return {
           ok: false,
@@ -173,7 +209,10 @@ export const deployerPassesRoleAndReadsCode: DeployRuleDefinition = {
         };
       }
     }
-    return { ok: true, detail: `the deployer may pass role/${role.name} and read s3://${bucketName}/${objectKey}${key ? ` through ${keyName(key)}` : ""}` };
+    return {
+      ok: true,
+      detail: `the deployer may pass role/${role.name} and read s3://${bucketName}/${objectKey}${key ? ` through ${keyName(key)}` : ""}`,
+    };
   },
 };
 
@@ -199,7 +238,13 @@ export const asyncDestinationPermissions: DeployRuleDefinition = {
     if (!target) return undefined;
     const { role, destination, principal } = target;
     if (!destination.includes(":sqs:")) return { ok: true, detail: `destination ${destination} is not an SQS queue; not judged` };
-    const send = await decide(ctx, { principal, action: "sqs:SendMessage", resourceArn: destination, resourceAccountId: destination.split(":")[4], region: destination.split(":")[3] });
+    const send = await decide(ctx, {
+      principal,
+      action: "sqs:SendMessage",
+      resourceArn: destination,
+      resourceAccountId: destination.split(":")[4],
+      region: destination.split(":")[3],
+    });
     if (send.allowed) return { ok: true, detail: `role/${role.name} may send to ${destination}` };
     return {
       ok: false,

@@ -6,7 +6,15 @@ import { decide, describe, keyName, keyOf, type DeployRuleDefinition } from "../
  * The actions of the key policy statement CloudWatch Logs documents (kms:Encrypt*, Decrypt*, ReEncrypt*,
  * GenerateDataKey*, Describe*), action by action: the key policy must grant at least what the guide says it needs.
  */
-const LOGS_KEY_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"];
+const LOGS_KEY_ACTIONS = [
+  "kms:Encrypt",
+  "kms:Decrypt",
+  "kms:ReEncryptFrom",
+  "kms:ReEncryptTo",
+  "kms:GenerateDataKey",
+  "kms:GenerateDataKeyWithoutPlaintext",
+  "kms:DescribeKey",
+];
 
 /**
  * CloudWatch Logs uses the key as logs.<region>.amazonaws.com, with the log group's ARN as encryption context.
@@ -60,7 +68,9 @@ function encryptionContextAsSourceArn(policy: PolicyDocument): PolicyDocument {
       if (!condition) return statement;
       const rewritten: Record<string, Record<string, unknown>> = {};
       for (const [operator, keys] of Object.entries(condition)) {
-        rewritten[operator] = Object.fromEntries(Object.entries(keys).map(([k, v]) => [k.toLowerCase() === "kms:encryptioncontext:aws:logs:arn" ? "aws:SourceArn" : k, v]));
+        rewritten[operator] = Object.fromEntries(
+          Object.entries(keys).map(([k, v]) => [k.toLowerCase() === "kms:encryptioncontext:aws:logs:arn" ? "aws:SourceArn" : k, v]),
+        );
       }
       return { ...statement, Condition: rewritten };
     }),

@@ -8,8 +8,10 @@ export const codeUploadAccepted: DeployRuleDefinition = {
   id: "code-upload-accepted",
   phase: "create",
   call: "s3:PutObject (aws_s3_object, SSE-KMS)",
-  title: "the bucket policy accepts the provider's TLS upload with the headers it sends, and its multipart parts, and the deployer may use the key",
-  source: "https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html; https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/s3_object; boto/botocore#471",
+  title:
+    "the bucket policy accepts the provider's TLS upload with the headers it sends, and its multipart parts, and the deployer may use the key",
+  source:
+    "https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html; https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/s3_object; boto/botocore#471",
   appliesTo: "aws_s3_object",
   async judge(ctx, address) {
     const bucketName = ctx.argument(address, "bucket");
@@ -33,7 +35,10 @@ export const codeUploadAccepted: DeployRuleDefinition = {
         region: bucket.region,
         context,
       });
-    const shown = Object.entries(headers).map(([k, v]) => `${k.slice(3)}: ${v}`).join(", ") || "no encryption headers";
+    const shown =
+      Object.entries(headers)
+        .map(([k, v]) => `${k.slice(3)}: ${v}`)
+        .join(", ") || "no encryption headers";
     const put = await upload(headers);
     if (!put.allowed) {
       return {
@@ -55,12 +60,23 @@ export const codeUploadAccepted: DeployRuleDefinition = {
     }
     const key = typeof kmsKeyId === "string" ? keyOf(ctx, kmsKeyId) : undefined;
     if (key) {
-      const decision = await decideOnKey(ctx, deployer, "kms:GenerateDataKey", key, { "kms:ViaService": `s3.${key.region}.amazonaws.com`, "kms:CallerAccount": bucket.accountId });
+      const decision = await decideOnKey(ctx, deployer, "kms:GenerateDataKey", key, {
+        "kms:ViaService": `s3.${key.region}.amazonaws.com`,
+        "kms:CallerAccount": bucket.accountId,
+      });
       if (!decision.allowed) {
-        return { ok: false, detail: `kms:GenerateDataKey on ${keyName(key)} through S3: ${describe(decision)}`, answer: "AccessDenied: KMS refused GenerateDataKey for the upload", fix: `let the deployer of account ${bucket.accountId} use ${keyName(key)} through S3` };
+        return {
+          ok: false,
+          detail: `kms:GenerateDataKey on ${keyName(key)} through S3: ${describe(decision)}`,
+          answer: "AccessDenied: KMS refused GenerateDataKey for the upload",
+          fix: `let the deployer of account ${bucket.accountId} use ${keyName(key)} through S3`,
+        };
       }
     }
-    return { ok: true, detail: `the bucket policy accepts the upload over TLS with ${shown}, and its multipart parts${key ? `; the deployer may use ${keyName(key)}` : ""}` };
+    return {
+      ok: true,
+      detail: `the bucket policy accepts the upload over TLS with ${shown}, and its multipart parts${key ? `; the deployer may use ${keyName(key)}` : ""}`,
+    };
   },
 };
 
@@ -94,7 +110,9 @@ function isPublicStatement(statement: Record<string, unknown>): boolean {
   const fixes = Object.entries(condition).some(
     ([operator, keys]) =>
       FIXED_VALUE_OPERATORS.test(operator) &&
-      Object.entries(keys).some(([key, value]) => NON_PUBLIC_KEYS.has(key.toLowerCase()) && asList(value).every((v) => !v.includes("*") && v !== "0.0.0.0/0")),
+      Object.entries(keys).some(
+        ([key, value]) => NON_PUBLIC_KEYS.has(key.toLowerCase()) && asList(value).every((v) => !v.includes("*") && v !== "0.0.0.0/0"),
+      ),
   );
   return !fixes;
 }
@@ -112,15 +130,26 @@ export const bucketPolicyNotPublic: DeployRuleDefinition = {
     const bucket = ctx.argument(address, "bucket");
     if (typeof policyText !== "string") return undefined;
     const blocks = ctx.graph.addresses.filter(
-      (a) => a.startsWith("aws_s3_bucket_public_access_block.") && ctx.argument(a, "bucket") === bucket && ctx.argument(a, "block_public_policy") === true,
+      (a) =>
+        a.startsWith("aws_s3_bucket_public_access_block.") &&
+        ctx.argument(a, "bucket") === bucket &&
+        ctx.argument(a, "block_public_policy") === true,
     );
-    const publicStatements = statementsOf(JSON.parse(policyText)).filter(isPublicStatement).map((s, i) => (typeof s.Sid === "string" ? s.Sid : `statement #${i + 1}`));
-    if (publicStatements.length === 0) return { ok: true, detail: `the policy of ${String(bucket)} grants nothing to everyone without a condition that fixes who` };
-    if (blocks.length === 0) return { ok: true, detail: `the policy of ${String(bucket)} is public (${publicStatements.join(", ")}), and no Block Public Access of these stacks forbids it` };
+    const publicStatements = statementsOf(JSON.parse(policyText))
+      .filter(isPublicStatement)
+      .map((s, i) => (typeof s.Sid === "string" ? s.Sid : `statement #${i + 1}`));
+    if (publicStatements.length === 0)
+      return { ok: true, detail: `the policy of ${String(bucket)} grants nothing to everyone without a condition that fixes who` };
+    if (blocks.length === 0)
+      return {
+        ok: true,
+        detail: `the policy of ${String(bucket)} is public (${publicStatements.join(", ")}), and no Block Public Access of these stacks forbids it`,
+      };
     return {
       ok: false,
       detail: `the policy of ${String(bucket)} is public (${publicStatements.join(", ")}) and ${blocks.join(", ")} sets block_public_policy`,
-      answer: "AccessDenied: User is not authorized to perform: s3:PutBucketPolicy because public policies are blocked by the BlockPublicPolicy block public access setting.",
+      answer:
+        "AccessDenied: User is not authorized to perform: s3:PutBucketPolicy because public policies are blocked by the BlockPublicPolicy block public access setting.",
       fix: "narrow the statement to fixed principals or a condition on one of the keys S3 treats as non-public (aws:SourceArn, aws:PrincipalOrgID, ...)",
     };
   },
