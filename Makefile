@@ -81,8 +81,9 @@ soak: synth ## 10,000 invocations at concurrency 32 on the local runtime: fails 
 typecheck: $(NPM_STAMP) ## tsc --noEmit, strict
 	npx tsc --noEmit
 
-lint: $(NPM_STAMP) ## eslint
+lint: $(NPM_STAMP) ## eslint, and the Prettier check (npx prettier --write "**/*.{ts,js,mjs,cjs}" fixes it)
 	npx eslint --max-warnings 0 .
+	npx prettier --check --log-level warn "**/*.{ts,js,mjs,cjs}"
 
 unit: $(NPM_STAMP) $(TOOLS_STAMP) ## jest: config, constructs, stacks, handlers, local runtime (end to end)
 	@mkdir -p build
