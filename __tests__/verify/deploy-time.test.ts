@@ -3,13 +3,12 @@
  * every rule applies where it should and passes on the unmodified stacks, and each weakness is caught
  * by the right rule on the right resource, with what AWS would answer and the fix.
  */
-import { execFile } from "child_process";
 import * as fs from "fs";
-import { PROJECT_ROOT } from "../../local/start";
 import { VerifyInputError } from "../../verify/access-model";
-import { EXIT, runVerify } from "../../verify/cli";
+import { EXIT } from "../../verify/cli";
 import { checkDeployTime, deployFindings, type DeployTimeResult } from "../../verify/deploy-time/check";
 import { ruleDescriptions, type DeployCheck } from "../../verify/deploy-time/rules";
+import { verifyCli, verifyInProcess } from "./support";
 import { DEPLOY_ORDER } from "../../verify/from-stacks";
 import { editPolicy, onlyResource, OUT_DIR, stacksVariant, type TfJson } from "../local/support";
 
@@ -661,27 +660,6 @@ describe("weakened variants, each caught by the right rule on the right resource
 // ---------------------------------------------------------------------------------------------
 // Through the command line
 // ---------------------------------------------------------------------------------------------
-
-async function verifyInProcess(args: string[]): Promise<{ code: number; out: string }> {
-  let out = "";
-  const code = await runVerify(
-    args,
-    (text) => (out += `${text}\n`),
-    () => undefined,
-  );
-  return { code, out };
-}
-
-function verifyCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "verify/cli.ts", ...args],
-      { cwd: PROJECT_ROOT, env: { ...process.env, CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: "/dev/null" } },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 describe("the deploy-time check in `npm run verify`", () => {
   const checks = EXPECTED_APPLIED.length;

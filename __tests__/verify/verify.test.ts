@@ -2,15 +2,15 @@
  * The access proof on the current stacks and on weakened variants of them: each weakness is
  * caught with the right finding and the right matrix cells, and the unmodified stacks pass.
  */
-import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { CONFIG_RECORD_FILE } from "../../config/load";
 import { PROJECT_ROOT } from "../../local/start";
 import { analyzeAccess, type AccessAnalysis } from "../../verify/analyze";
-import { EXIT, runVerify } from "../../verify/cli";
+import { EXIT } from "../../verify/cli";
 import { findPolicyProblems, type Finding } from "../../verify/findings";
 import { checkDeployTime } from "../../verify/deploy-time/check";
+import { verifyCli, verifyInProcess } from "./support";
 import { DEPLOY_ORDER, accessModelFromStacks } from "../../verify/from-stacks";
 import { README_BLOCKS, readBlock, renderBlocks } from "../../verify/readme-blocks";
 import { editPolicy, OUT_DIR, roleNamed, stacksVariant, type TfJson } from "../local/support";
@@ -34,34 +34,6 @@ afterAll(() => {
 async function prove(dir: string): Promise<{ analysis: AccessAnalysis; findings: Finding[] }> {
   const model = accessModelFromStacks(dir);
   return { analysis: await analyzeAccess(model), findings: findPolicyProblems(model) };
-}
-
-async function verifyInProcess(args: string[]): Promise<{ code: number; out: string }> {
-  let out = "";
-  const code = await runVerify(
-    args,
-    (text) => (out += `${text}\n`),
-    () => undefined,
-  );
-  return { code, out };
-}
-
-/** The real command line, as a user runs it. */
-function verifyCli(args: string[], command: "node" | "npm" = "node"): Promise<{ code: number; stdout: string; stderr: string }> {
-  const [file, argv] =
-    command === "npm"
-      ? ["npm", ["run", "--silent", "verify", "--", ...args]]
-      : [process.execPath, ["--import", "tsx", "verify/cli.ts", ...args]];
-  return new Promise((resolve) => {
-    execFile(
-      file as string,
-      argv as string[],
-      { cwd: PROJECT_ROOT, env: { ...process.env, CHECKPOINT_DISABLE: "1" } },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr });
-      },
-    );
-  });
 }
 
 /** Every allowed cell as "principal -> capability [verdict]" (via chains shown), for exact comparison. */

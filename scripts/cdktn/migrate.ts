@@ -66,8 +66,11 @@ const DEPENDENCY_FIELDS = ["dependencies", "devDependencies", "peerDependencies"
 const CODE_EXTENSIONS = [".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs"];
 const OTHER_FILES = new Set(["Makefile"]);
 const SHELL_EXTENSIONS = [".sh"];
-/** Never walked: installed, generated, or the migration's own files (whose fixtures name cdktf on purpose). */
-const SKIPPED_DIRS = new Set([
+/**
+ * Never walked (and never copied into test-cdktn's build folder): installed, generated, state, or the migration's
+ * own files (whose fixtures name cdktf on purpose).
+ */
+export const SKIPPED_DIRS: ReadonlySet<string> = new Set([
   "node_modules",
   ".git",
   "build",
@@ -80,7 +83,7 @@ const SKIPPED_DIRS = new Set([
   ".local-aws",
   "toolchain",
 ]);
-const SKIPPED_PATHS = new Set(["scripts/cdktn", "__tests__/cdktn"]);
+export const SKIPPED_PATHS: ReadonlySet<string> = new Set(["scripts/cdktn", "__tests__/cdktn"]);
 
 // Positions where a string is a module specifier.
 const SPECIFIER_CONTEXT = String.raw`(\bfrom\s*|\bimport\s*\(?\s*|\brequire(?:\.resolve)?\s*\(\s*|\bjest\.(?:mock|doMock|unmock|requireActual|requireMock)\s*\(\s*)`;

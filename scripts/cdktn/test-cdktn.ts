@@ -25,6 +25,8 @@ import {
   CDKTN_VERSIONS,
   installedCdktfProviderVersion,
   planMigration,
+  SKIPPED_DIRS,
+  SKIPPED_PATHS,
   unresolvedDeepImports,
   usesCdktf,
 } from "./migrate";
@@ -37,21 +39,9 @@ const BUILD = path.join(PROJECT_ROOT, "build", "cdktn");
 const CDKTF_OUT = path.join(PROJECT_ROOT, "cdktf.out");
 const CDKTN_OUT = path.join(BUILD, "cdktf.out");
 const STAMP = path.join(BUILD, "node_modules", ".cdktn-installed");
-/** Top-level entries not copied: installed, generated, state, and the migration's own tooling. */
-const NOT_COPIED = new Set([
-  "node_modules",
-  ".git",
-  "build",
-  "cdktf.out",
-  ".gen",
-  ".venv",
-  "coverage",
-  "terraform-state",
-  ".terraform",
-  ".local-aws",
-  "toolchain",
-]);
-const NOT_COPIED_PATHS = new Set(["scripts/cdktn", "__tests__/cdktn"]);
+/** Not copied: what the migration never walks (installed, generated, state, and its own tooling). */
+const NOT_COPIED = SKIPPED_DIRS;
+const NOT_COPIED_PATHS = SKIPPED_PATHS;
 const STACK_TESTS = ["__tests__/stacks.test.ts", "__tests__/constructs.test.ts"];
 const ENV = { ...process.env, CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: "/dev/null" };
 
