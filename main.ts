@@ -1,9 +1,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { App } from "cdktf";
-import { ConfigValidationError, type CrossAccountConfig } from "./config/config";
-import { BundleError } from "./constructs/bundle";
+import { type CrossAccountConfig } from "./config/config";
 import { CONFIG_RECORD_FILE, loadConfig } from "./config/load";
+import { isUserFacing } from "./config/user-facing-error";
 import { buildBootstrapOnly, buildStacks } from "./stacks/app";
 
 let app: App;
@@ -15,7 +15,8 @@ try {
   if (config.bootstrapOnly === true) buildBootstrapOnly(app, config);
   else buildStacks(app, config);
 } catch (err) {
-  if (err instanceof ConfigValidationError || err instanceof BundleError) {
+  // A configuration or bundling problem: its message names the fix; anything else is a bug, with its stack.
+  if (isUserFacing(err)) {
     console.error(err.message);
     process.exit(1);
   }

@@ -3,6 +3,7 @@
  * construct is created. Every problem is reported together, each naming the
  * field, the value given and what is expected.
  */
+import { UserFacingError } from "./user-facing-error";
 
 export type Architecture = "arm64" | "x86_64";
 
@@ -133,7 +134,9 @@ export function isNumberKey(key: string): boolean {
   return NUMBER_KEYS.has(key);
 }
 
-export class ConfigValidationError extends Error {
+export class ConfigValidationError extends UserFacingError {
+  readonly code = "CONFIG_INVALID";
+
   constructor(
     readonly problems: readonly string[],
     readonly sources: readonly string[] = [],
@@ -143,7 +146,6 @@ export class ConfigValidationError extends Error {
         problems.map((p) => `  - ${p}`).join("\n") +
         (sources.length ? `\nConfiguration read from: ${sources.join(", ")}` : ""),
     );
-    this.name = "ConfigValidationError";
   }
 }
 

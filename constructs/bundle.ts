@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { buildSync } from "esbuild";
 import { zipSync } from "fflate";
+import { UserFacingError } from "../config/user-facing-error";
 
 export interface FunctionBundle {
   /** Absolute path of the deployable zip. */
@@ -15,10 +16,11 @@ export interface FunctionBundle {
 }
 
 /** A function's source cannot be bundled; the message says which file and why. */
-export class BundleError extends Error {
+export class BundleError extends UserFacingError {
+  readonly code = "BUNDLE_FAILED";
+
   constructor(message: string) {
     super(message);
-    this.name = "BundleError";
   }
 }
 

@@ -1,9 +1,9 @@
 /** Synthesize when needed, read the model, start the runtime: shared by `make local`, `make demo` and the tests. */
 import * as path from "path";
+import { isUserFacing } from "../config/user-facing-error";
 import { ensureSynthesized } from "./model/freshness";
 import { loadAccountsModel } from "./model/load-model";
-import { ModelError } from "./model/types";
-import { LocalRuntimeError, startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from "./server/runtime";
+import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from "./server/runtime";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
@@ -26,7 +26,5 @@ export async function bootLocalRuntime(options: BootOptions = {}): Promise<Local
   return startLocalRuntime({ cacheDir: path.join(PROJECT_ROOT, "build", "local-runtime"), ...runtimeOptions, model });
 }
 
-/** The errors a user can act on: print the message alone, without a stack trace. */
-export function isUserFacingError(err: unknown): err is Error {
-  return err instanceof ModelError || err instanceof LocalRuntimeError;
-}
+/** The errors a user can act on: print the message alone, without a stack trace (one root, config/user-facing-error.ts). */
+export const isUserFacingError = isUserFacing;

@@ -5,6 +5,7 @@
  * accounts through AWS's read APIs (live.ts); the analysis cannot tell which.
  */
 import type { BucketModel, FunctionModel, KeyModel, PolicyDocument, RoleModel, SourceRef } from "../local/model/types";
+import { UserFacingError } from "../config/user-facing-error";
 
 export type FunctionAccess = Pick<
   FunctionModel,
@@ -38,10 +39,11 @@ export interface AccessModel {
 }
 
 /** Bad input (missing directory, unreadable stack, unusable profile): exit code 2, never 1. */
-export class VerifyInputError extends Error {
+export class VerifyInputError extends UserFacingError {
+  readonly code = "VERIFY_BAD_INPUT";
+
   constructor(message: string) {
     super(message);
-    this.name = "VerifyInputError";
   }
 }
 

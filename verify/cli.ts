@@ -5,6 +5,7 @@
  */
 import * as path from "path";
 import { parseArgs } from "util";
+import { isUserFacing } from "../config/user-facing-error";
 import { ensureSynthesized } from "../local/model/freshness";
 import { SimulationError } from "../local/iam/authorize";
 import { ModelError } from "../local/model/types";
@@ -178,7 +179,8 @@ if (require.main === module) {
       if (process.exitCode === undefined || process.exitCode === EXIT.proven) process.exitCode = code;
     })
     .catch((err: unknown) => {
-      if (err instanceof VerifyInputError) {
+      // Bad input of any kind (the stacks, a profile, a policy): the message alone, exit 2.
+      if (isUserFacing(err)) {
         writeErr(`verify: ${err.message}\n`);
         process.exitCode = EXIT.badInput;
         return;

@@ -7,6 +7,7 @@
 import { anonymousPrincipal, getDenialReasons, runSimulation, type RequestDenial } from "@cloud-copilot/iam-simulate";
 import type { PolicyDocument } from "../model/types";
 import type { Principal } from "./principals";
+import { UserFacingError } from "../../config/user-facing-error";
 
 /** An AWS service acting on a customer's behalf (Lambda assuming an execution role). */
 export interface ServicePrincipal {
@@ -58,10 +59,11 @@ export interface OrganizationMembership {
 }
 
 /** Raised when the simulator cannot run at all (a malformed policy): never a silent deny. */
-export class SimulationError extends Error {
+export class SimulationError extends UserFacingError {
+  readonly code = "POLICY_NOT_EVALUABLE";
+
   constructor(message: string) {
     super(message);
-    this.name = "SimulationError";
   }
 }
 

@@ -2,6 +2,7 @@
  * The local runtime's model of the two accounts, built only from the synthesized stacks
  * (cdktf.out/stacks/<stack>/cdk.tf.json). Every value here is resolved: no `${...}` remains.
  */
+import { UserFacingError } from "../../config/user-facing-error";
 
 /** An IAM policy document as AWS stores it (parsed JSON). */
 export interface PolicyDocument {
@@ -129,9 +130,10 @@ export interface AccountsModel {
 }
 
 /** Raised for anything the model cannot read or resolve; the message names the stack, address and expression. */
-export class ModelError extends Error {
+export class ModelError extends UserFacingError {
+  readonly code = "STACKS_UNREADABLE";
+
   constructor(message: string) {
     super(message);
-    this.name = "ModelError";
   }
 }

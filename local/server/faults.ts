@@ -11,6 +11,7 @@ import type { AccountsModel } from "../model/types";
 import type { InvocationType } from "../protocol/lambda-wire";
 import type { LambdaFault, LambdaHooks } from "./lambda-service";
 import type { StsCall, StsFault, StsHooks } from "./sts-service";
+import { UserFacingError } from "../../config/user-facing-error";
 
 /** Every fault, with the one line `--help` shows for it. */
 export const FAULTS = {
@@ -36,10 +37,11 @@ export const NOT_JSON_PAYLOAD = "this is not JSON: injected by the local runtime
 
 const MAX_TIMES = 1_000_000;
 
-export class FaultSpecError extends Error {
+export class FaultSpecError extends UserFacingError {
+  readonly code = "FAULT_SPEC_INVALID";
+
   constructor(message: string) {
     super(message);
-    this.name = "FaultSpecError";
   }
 }
 

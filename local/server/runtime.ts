@@ -34,6 +34,7 @@ import { LambdaService, newRequestId, RESET_CONNECTION, type LambdaHooks } from 
 import { S3Service } from "./s3-service";
 import { StsService, type StsHooks } from "./sts-service";
 import type { DestinationRecord, UndeliveredRecord } from "./async-invoker";
+import { UserFacingError } from "../../config/user-facing-error";
 
 /** Lambda's synchronous payload limit; anything larger is refused before it is read. */
 const MAX_BODY_BYTES = 6 * 1024 * 1024 + 1024;
@@ -119,10 +120,11 @@ export interface LocalRuntime {
   stop(): Promise<void>;
 }
 
-export class LocalRuntimeError extends Error {
+export class LocalRuntimeError extends UserFacingError {
+  readonly code = "LOCAL_RUNTIME_REFUSED";
+
   constructor(message: string) {
     super(message);
-    this.name = "LocalRuntimeError";
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import { JsonObject, StackDoc, isObject } from "../../local/model/stack-files";
 import { templateExpressions } from "../../local/model/template";
+import { UserFacingError } from "../../config/user-facing-error";
 
 export interface DependencyGraph {
   readonly stack: string;
@@ -37,10 +38,11 @@ export function referencesIn(body: unknown, known: ReadonlySet<string>): Set<str
   return found;
 }
 
-export class DependencyCycleError extends Error {
+export class DependencyCycleError extends UserFacingError {
+  readonly code = "DEPENDENCY_CYCLE";
+
   constructor(stack: string, addresses: readonly string[]) {
     super(`stack '${stack}': the resources ${addresses.join(", ")} depend on each other, so Terraform cannot order them (Error: Cycle)`);
-    this.name = "DependencyCycleError";
   }
 }
 
