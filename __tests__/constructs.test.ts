@@ -2,8 +2,9 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Testing } from "cdktf";
+import { TerraformStack, Testing } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { AccountScope } from "../constructs/account-context";
 import { bundleFunction } from "../constructs/bundle";
 import { CrossAccountInvokerRole } from "../constructs/cross-account-invoker-role";
 import { EncryptedBucket } from "../constructs/encrypted-code-bucket";
@@ -18,9 +19,8 @@ const CALLEE_FN = "arn:aws:lambda:eu-west-1:222222222222:function:xacct-demo-cal
 function invokerRole(extra: { externalId?: string; organizationId?: string } = {}) {
   return Testing.synthScope((scope) => {
     const provider = new AwsProvider(scope, "aws", { region: "eu-west-1", alias: "callee" });
+    AccountScope.bind(TerraformStack.of(scope), { provider, accountId: "222222222222", region: "eu-west-1", partition: "aws" });
     new CrossAccountInvokerRole(scope, "invoker", {
-      provider,
-      partition: "aws",
       roleName: "xacct-demo-callee-invoker",
       trustedAccountId: "111111111111",
       trustedPrincipalArn: CALLER_ROLE,
@@ -67,10 +67,8 @@ describe("CrossAccountInvokerRole", () => {
 describe("EncryptedBucket", () => {
   const synth = Testing.synthScope((scope) => {
     const provider = new AwsProvider(scope, "aws", { region: "eu-west-1", alias: "caller" });
+    AccountScope.bind(TerraformStack.of(scope), { provider, accountId: "111111111111", region: "eu-west-1", partition: "aws" });
     new EncryptedBucket(scope, "code", {
-      provider,
-      partition: "aws",
-      accountId: "111111111111",
       bucketName: "my-code-bucket",
       purpose: "code",
     });
@@ -213,5 +211,26 @@ describe("bundleFunction", () => {
     fs.writeFileSync(path.join(src, "index.ts"), "export const handler = async () => {\n  return (;\n};\n");
     expect(() => bundleFunction(src, path.join(dir, "out"))).toThrow(/Cannot bundle .*index\.ts:\n.*index\.ts:2: /);
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("AccountScope", () => {
+  it("tells a construct in a stack bound to no account what to do", () => {
+    expect(() =>
+      Testing.synthScope((scope) => {
+        new EncryptedBucket(scope, "code", { bucketName: "my-code-bucket", purpose: "code" });
+      }),
+    ).toThrow(/is bound to no account: create it as an AccountStack, or call AccountScope\.bind\(stack, \.\.\.\) first/);
+  });
+
+  it("refuses to bind a stack to a second account", () => {
+    expect(() =>
+      Testing.synthScope((scope) => {
+        const provider = new AwsProvider(scope, "aws", { region: "eu-west-1" });
+        const stack = TerraformStack.of(scope);
+        AccountScope.bind(stack, { provider, accountId: "111111111111", region: "eu-west-1", partition: "aws" });
+        AccountScope.bind(stack, { provider, accountId: "222222222222", region: "eu-west-1", partition: "aws" });
+      }),
+    ).toThrow(/is already bound to account 111111111111/);
   });
 });

@@ -1,20 +1,22 @@
 import { Construct } from "constructs";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { AccountScope } from "./account-context";
 import { accountRoot, ConditionBlock, renderPolicy } from "./iam-policy";
 
+/** The invoker role; the account and provider come from the enclosing stack. */
 export interface CrossAccountInvokerRoleProps {
-  readonly provider: AwsProvider;
-  readonly partition: string;
+  /** The role's name. @default none: required */
   readonly roleName: string;
-  /** Account A, the only account trusted. */
+  /** Account A, the only account trusted. @default none: required */
   readonly trustedAccountId: string;
-  /** The one principal in account A allowed in: the caller function's execution role. */
+  /** The one principal in account A allowed in: the caller function's execution role. @default none: required */
   readonly trustedPrincipalArn: string;
-  /** Function the role may invoke, and nothing else. */
+  /** The function the role may invoke, and nothing else. @default none: required */
   readonly targetFunctionArn: string;
+  /** When set, the trust requires this sts:ExternalId. @default none: no external id */
   readonly externalId?: string;
+  /** When set, the trust requires aws:PrincipalOrgID to equal it. @default none: no organisation condition */
   readonly organizationId?: string;
 }
 
@@ -30,10 +32,10 @@ export interface CrossAccountInvokerRoleProps {
  */
 export class CrossAccountInvokerRole extends Construct {
   readonly role: IamRole;
-  readonly roleArn: string;
 
   constructor(scope: Construct, id: string, props: CrossAccountInvokerRoleProps) {
     super(scope, id);
+    const { provider, partition } = AccountScope.of(this);
     const condition: ConditionBlock = { ArnEquals: { "aws:PrincipalArn": props.trustedPrincipalArn } };
     const stringEquals: Record<string, string> = {};
     if (props.externalId !== undefined) stringEquals["sts:ExternalId"] = props.externalId;
@@ -41,22 +43,21 @@ export class CrossAccountInvokerRole extends Construct {
     if (Object.keys(stringEquals).length > 0) condition.StringEquals = stringEquals;
 
     this.role = new IamRole(this, "role", {
-      provider: props.provider,
+      provider,
       name: props.roleName,
       description: `Assumed by ${props.trustedPrincipalArn} to invoke ${props.targetFunctionArn}`,
       maxSessionDuration: 3600,
       assumeRolePolicy: renderPolicy({
         Sid: "CallerFunctionRoleOnly",
         Effect: "Allow",
-        Principal: { AWS: accountRoot(props.partition, props.trustedAccountId) },
+        Principal: { AWS: accountRoot(partition, props.trustedAccountId) },
         Action: "sts:AssumeRole",
         Condition: condition,
       }),
     });
-    this.roleArn = this.role.arn;
 
     new IamRolePolicy(this, "invoke-policy", {
-      provider: props.provider,
+      provider,
       name: "invoke-callee-only",
       role: this.role.id,
       policy: renderPolicy({

@@ -1,5 +1,4 @@
 import { Construct } from "constructs";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
@@ -9,27 +8,29 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
+import { AccountScope } from "./account-context";
 import { kmsAliasName } from "./kms-alias-name";
 import { enableIamStatement, PolicyStatement, renderPolicy } from "./iam-policy";
 
+/** A bucket and its key; the account and provider come from the enclosing stack. */
 export interface EncryptedBucketProps {
-  readonly provider: AwsProvider;
+  /** The bucket's name, which also names the key's alias. @default none: required */
   readonly bucketName: string;
-  readonly partition: string;
-  readonly accountId: string;
-  /** What the bucket holds, for the key's description. */
+  /** What the bucket holds, for the key's description. @default none: required */
   readonly purpose: string;
-  /** Extra key policy statements (for example a cross-account grant); none by default. */
+  /** Extra key policy statements (for example a cross-account grant). @default none */
   readonly extraKeyPolicyStatements?: PolicyStatement[];
-  /** Extra bucket policy statements; none by default. */
+  /** Extra bucket policy statements. @default none */
   readonly extraBucketPolicyStatements?: PolicyStatement[];
   /**
-   * Refuse uploads that are not SSE-KMS with this bucket's key (default true).
-   * Off only for the state bucket, whose writer (Terraform's S3 backend) may
-   * rely on the bucket's default encryption instead of naming the key.
+   * Refuse uploads that name another encryption than this bucket's key. Off only for the state bucket, whose writer
+   * (Terraform's S3 backend) may rely on the bucket's default encryption instead of naming the key.
+   * @default true
    */
   readonly requireKeyOnUpload?: boolean;
+  /** Days before a noncurrent object version expires. @default 90 */
   readonly noncurrentVersionExpirationDays?: number;
+  /** The key's deletion window in days. @default 30 */
   readonly keyDeletionWindowDays?: number;
 }
 
@@ -45,14 +46,14 @@ export class EncryptedBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: EncryptedBucketProps) {
     super(scope, id);
-    const provider = props.provider;
+    const { provider, partition, accountId } = AccountScope.of(this);
 
     this.key = new KmsKey(this, "key", {
       provider,
       description: `Encrypts ${props.purpose} in s3://${props.bucketName}`,
       enableKeyRotation: true,
       deletionWindowInDays: props.keyDeletionWindowDays ?? 30,
-      policy: renderPolicy(enableIamStatement(props.partition, props.accountId), ...(props.extraKeyPolicyStatements ?? [])),
+      policy: renderPolicy(enableIamStatement(partition, accountId), ...(props.extraKeyPolicyStatements ?? [])),
     });
     this.alias = new KmsAlias(this, "alias", {
       provider,

@@ -1,18 +1,19 @@
 import * as path from "path";
 import { Construct } from "constructs";
 import { AssetType, TerraformAsset } from "cdktf";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
+import { AccountScope } from "./account-context";
 import { bundleFunction, FunctionBundle, HANDLER } from "./bundle";
 import { EncryptedBucket } from "./encrypted-code-bucket";
 
 /** The project root: lambda-src/ and build/ live here. */
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
+/** A function's code and its upload; the provider comes from the enclosing stack. */
 export interface FunctionPackageProps {
-  readonly provider: AwsProvider;
-  /** Folder name under lambda-src/, e.g. "caller". */
+  /** The folder under lambda-src/, e.g. "caller". @default none: required */
   readonly sourceName: string;
+  /** The bucket the zip is uploaded to, encrypted with its key. @default none: required */
   readonly codeBucket: EncryptedBucket;
 }
 
@@ -38,7 +39,7 @@ export class FunctionPackage extends Construct {
     this.asset = new TerraformAsset(this, "asset", { path: this.bundle.zipPath, type: AssetType.FILE });
     this.s3Key = `functions/${props.sourceName}/${this.bundle.sha256Hex}.zip`;
     this.object = new S3Object(this, "object", {
-      provider: props.provider,
+      provider: AccountScope.of(this).provider,
       bucket: props.codeBucket.bucket.id,
       key: this.s3Key,
       source: this.asset.path,

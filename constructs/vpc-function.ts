@@ -1,5 +1,4 @@
 import { Construct } from "constructs";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
@@ -9,25 +8,30 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { LambdaFunctionEventInvokeConfig } from "@cdktf/provider-aws/lib/lambda-function-event-invoke-config";
+import { AccountScope } from "./account-context";
 import { FunctionPackage } from "./function-package";
 import { kmsAliasName } from "./kms-alias-name";
 import { enableIamStatement, PolicyStatement, renderPolicy } from "./iam-policy";
 
+/** A function, its role, key, logs, network and failure queue; the account and provider come from the enclosing stack. */
 export interface VpcFunctionProps {
-  readonly provider: AwsProvider;
-  readonly partition: string;
-  readonly region: string;
-  readonly accountId: string;
+  /** The function's name, which also names its log group, key alias, security group and queue. @default none: required */
   readonly functionName: string;
-  /** Deterministic so other accounts can name it in their policies before it exists. */
+  /** The execution role's name: deterministic so other accounts can name it in their policies before it exists. @default none: required */
   readonly roleName: string;
+  /** The function's description in the Lambda console. @default none: required */
   readonly description: string;
+  /** The zip to run and where it is uploaded. @default none: required */
   readonly code: FunctionPackage;
+  /** The VPC of the function's security group. @default none: required */
   readonly vpcId: string;
+  /** The subnets Lambda attaches the function's network interfaces to. @default none: required */
   readonly subnetIds: readonly string[];
-  /** Destinations of the only egress rule (TCP 443). */
+  /** Destinations of the security group's only egress rule (TCP 443). @default none: required */
   readonly egressCidrBlocks: readonly string[];
+  /** Memory in MB (128–10240). @default none: required */
   readonly memoryMb: number;
+  /** Timeout in seconds (1–900). @default none: required */
   readonly timeoutSeconds: number;
   /**
    * Concurrency reserved for this function (and taken from the account's pool).
@@ -36,8 +40,11 @@ export interface VpcFunctionProps {
    * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
    */
   readonly reservedConcurrency?: number;
+  /** The instruction set. @default none: required */
   readonly architecture: "arm64" | "x86_64";
+  /** How long CloudWatch Logs keeps the function's logs (a valid retention). @default none: required */
   readonly logRetentionDays: number;
+  /** Extra environment variables, encrypted with the function's key. @default none: only POWERTOOLS_SERVICE_NAME */
   readonly environment?: Record<string, string>;
 }
 
@@ -57,17 +64,15 @@ export class VpcFunction extends Construct {
   readonly logGroup: CloudwatchLogGroup;
   readonly securityGroup: SecurityGroup;
   readonly failureQueue: SqsQueue;
-  readonly functionArn: string;
-  readonly logGroupArn: string;
-  private readonly props: VpcFunctionProps;
+  /** Known before deploy, unlike `logGroup.arn`: the key policy and the role's policy name it. */
+  private readonly logGroupArn: string;
 
   constructor(scope: Construct, id: string, props: VpcFunctionProps) {
     super(scope, id);
-    this.props = props;
-    const { provider, partition, region, accountId, functionName } = props;
+    const { provider, partition, region, accountId } = AccountScope.of(this);
+    const { functionName } = props;
     const logGroupName = `/aws/lambda/${functionName}`;
     this.logGroupArn = `arn:${partition}:logs:${region}:${accountId}:log-group:${logGroupName}`;
-    this.functionArn = `arn:${partition}:lambda:${region}:${accountId}:function:${functionName}`;
 
     this.key = new KmsKey(this, "key", {
       provider,
@@ -198,7 +203,7 @@ export class VpcFunction extends Construct {
   /** Adds a named inline policy to the execution role. */
   addInlinePolicy(id: string, name: string, statements: PolicyStatement[]): IamRolePolicy {
     return new IamRolePolicy(this, id, {
-      provider: this.props.provider,
+      provider: AccountScope.of(this).provider,
       name,
       role: this.role.id,
       policy: renderPolicy(...statements),
@@ -213,7 +218,7 @@ export class VpcFunction extends Construct {
    * lambda:SubnetIds and lambda:SecurityGroupIds condition keys (README, "Deployer permissions").
    */
   private networkInterfaceStatements(): PolicyStatement[] {
-    const { partition, region, accountId } = this.props;
+    const { partition, region, accountId } = AccountScope.of(this);
     return [
       {
         // AWS requires "*": Lambda validates CreateNetworkInterface at CreateFunction for interfaces, subnets and groups

@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { S3Backend, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { AccountScope } from "../constructs/account-context";
 import { CrossAccountConfig } from "../config/config";
 import { CrossAccountNames, namesFor, partitionOf } from "../config/names";
 
@@ -79,6 +80,8 @@ export abstract class AccountStack extends TerraformStack {
       access: accessFor(config, side),
       environment: config.environment,
     });
+    // Every construct of the stack reads its provider and account from here (AccountScope.of).
+    AccountScope.bind(this, { provider: this.provider, accountId: this.accountId, region: config.region, partition: this.partition });
 
     const key = side === "caller" ? this.names.callerStateKey : this.names.calleeStateKey;
     const backend = new S3Backend(this, stateSettings(config, side, key));

@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import { CrossAccountConfig } from "../config/config";
 import { namesFor, partitionOf } from "../config/names";
+import { AccountScope } from "../constructs/account-context";
 import { EncryptedBucket } from "../constructs/encrypted-code-bucket";
 import { accountRoot } from "../constructs/iam-policy";
 import { accessFor, accountProvider } from "./account-stack";
@@ -40,6 +41,7 @@ export class BootstrapStack extends TerraformStack {
       access: accessFor(config, "caller"),
       environment: config.environment,
     });
+    AccountScope.bind(this, { provider, accountId: config.callerAccountId, region: config.stateRegion, partition });
 
     // Account B's deployer writes the callee's state, and only that key, across accounts.
     const calleeRoot = accountRoot(partition, config.calleeAccountId);
@@ -47,9 +49,6 @@ export class BootstrapStack extends TerraformStack {
     const calleeStateObjects = [`${bucketArn}/${names.calleeStateKey}`, `${bucketArn}/${names.calleeStateKey}.tflock`];
 
     this.stateBucket = new EncryptedBucket(this, "state-bucket", {
-      provider,
-      partition,
-      accountId: config.callerAccountId,
       bucketName: config.stateBucket,
       purpose: "Terraform state of the caller and callee stacks",
       requireKeyOnUpload: false,

@@ -16,22 +16,15 @@ export class CalleeStack extends AccountStack {
 
   constructor(scope: Construct, id: string, config: CrossAccountConfig) {
     super(scope, id, config, "callee");
-    const { provider, partition, accountId, names } = this;
+    const { accountId, names } = this;
 
     this.codeBucket = new EncryptedBucket(this, "code-bucket", {
-      provider,
-      partition,
-      accountId,
       bucketName: names.calleeCodeBucket,
       purpose: "the callee function's code",
     });
-    const code = new FunctionPackage(this, "callee-code", { provider, sourceName: "callee", codeBucket: this.codeBucket });
+    const code = new FunctionPackage(this, "callee-code", { sourceName: "callee", codeBucket: this.codeBucket });
 
     this.callee = new VpcFunction(this, "callee", {
-      provider,
-      partition,
-      accountId,
-      region: config.region,
       functionName: names.calleeFunctionName,
       roleName: names.calleeRoleName,
       description: `Callee in account ${accountId}, invoked cross-account by ${names.callerFunctionName}`,
@@ -47,8 +40,6 @@ export class CalleeStack extends AccountStack {
     });
 
     this.invokerRole = new CrossAccountInvokerRole(this, "invoker", {
-      provider,
-      partition,
       roleName: names.invokerRoleName,
       trustedAccountId: config.callerAccountId,
       trustedPrincipalArn: names.callerRoleArn,

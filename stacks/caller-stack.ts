@@ -26,7 +26,7 @@ export class CallerStack extends AccountStack {
 
   constructor(scope: Construct, id: string, config: CrossAccountConfig) {
     super(scope, id, config, "caller");
-    const { provider, partition, accountId, names } = this;
+    const { partition, accountId, names } = this;
 
     // Read with account A's own credentials, exactly the key the callee stack writes.
     // An output the state lacks reads as its default, so the preconditions below (not "Unsupported attribute") report it;
@@ -39,19 +39,12 @@ export class CallerStack extends AccountStack {
     const invokerRoleArn = this.calleeState.getString(CALLEE_OUTPUT.invokerRoleArn);
 
     this.codeBucket = new EncryptedBucket(this, "code-bucket", {
-      provider,
-      partition,
-      accountId,
       bucketName: names.callerCodeBucket,
       purpose: "the caller function's code",
     });
-    const code = new FunctionPackage(this, "caller-code", { provider, sourceName: "caller", codeBucket: this.codeBucket });
+    const code = new FunctionPackage(this, "caller-code", { sourceName: "caller", codeBucket: this.codeBucket });
 
     this.caller = new VpcFunction(this, "caller", {
-      provider,
-      partition,
-      accountId,
-      region: config.region,
       functionName: names.callerFunctionName,
       roleName: names.callerRoleName,
       description: `Caller in account ${accountId}; invokes ${names.calleeFunctionName} in account ${config.calleeAccountId}`,
