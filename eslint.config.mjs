@@ -16,4 +16,23 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The access proof sees the IAM and model core through its one entry point, and nothing of the local runtime.
+    files: ["verify/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [{ name: "@cdktf/provider-aws", message: "Import the class by deep path, e.g. '@cdktf/provider-aws/lib/iam-role'." }],
+          patterns: [
+            {
+              regex: "^(\\.\\.?/)+local(/|$)",
+              message: "verify/ does not use the local runtime: what it shares lives in core/ (import it from core/index.ts).",
+            },
+            { regex: "^(\\.\\.?/)+core/(?!index$)", message: "Import the core from its entry point (core/index.ts), e.g. '../core'." },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -8,9 +8,9 @@ import { AccountScope } from "../constructs/account-context";
 import { bundleFunction } from "../constructs/bundle";
 import { CrossAccountInvokerRole } from "../constructs/cross-account-invoker-role";
 import { EncryptedBucket } from "../constructs/encrypted-code-bucket";
-import { Authorizer } from "../local/iam/authorize";
-import { adminUser } from "../local/iam/principals";
-import { PROJECT_ROOT } from "../constructs/function-package";
+import { Authorizer } from "../core/iam/authorize";
+import { adminUser } from "../core/iam/principals";
+import { PROJECT_ROOT } from "../core/paths";
 import { onlyResource, resourcesOf, statement } from "./support/synth";
 
 const CALLER_ROLE = "arn:aws:iam::111111111111:role/xacct-demo-caller-exec";

@@ -5,9 +5,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { enableIamStatement, policyDocument } from "../constructs/iam-policy";
-import { Authorizer } from "../local/iam/authorize";
-import type { UserPrincipal } from "../local/iam/principals";
-import type { PolicyDocument } from "../local/model/types";
+import { Authorizer } from "../core/iam/authorize";
+import type { UserPrincipal } from "../core/iam/principals";
+import type { PolicyDocument } from "../core/model/types";
 import { policyProblems } from "../verify/validate-policies";
 
 const README = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");

@@ -6,8 +6,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ensureSynthesized } from "../local/model/freshness";
-import { loadAccountsModel } from "../local/model/load-model";
+import { ensureSynthesized } from "../core/model/freshness";
+import { loadAccountsModel } from "../core/model/load-model";
 import { prepareFunctionCode } from "../local/exec/code-cache";
 import { PROJECT_ROOT } from "../local/start";
 import { measureChainLatency, measureCredentialReuse, measureRuntimeOverhead } from "./chain";

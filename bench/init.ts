@@ -8,7 +8,7 @@ import { buildSync } from "esbuild";
 import * as fs from "fs";
 import * as path from "path";
 import { prepareFunctionCode } from "../local/exec/code-cache";
-import type { FunctionModel } from "../local/model/types";
+import type { FunctionModel } from "../core/model/types";
 import { PROJECT_ROOT } from "../local/start";
 import { median, round } from "./stats";
 

@@ -3,6 +3,7 @@
  * construct is created. Every problem is reported together, each naming the
  * field, the value given and what is expected.
  */
+import { parseArn } from "../core/arn";
 import { UserFacingError } from "./user-facing-error";
 
 export type Architecture = "arm64" | "x86_64";
@@ -361,14 +362,14 @@ export function validateConfig(raw: unknown, sources: readonly string[] = []): C
     );
   }
   const stateRegion = typeof input.stateRegion === "string" ? input.stateRegion : undefined;
-  const keyParts = stateKmsKeyArn?.split(":");
-  if (keyParts && accounts.caller && keyParts[4] !== accounts.caller) {
+  const key = stateKmsKeyArn ? parseArn(stateKmsKeyArn) : undefined;
+  if (key && accounts.caller && key.account !== accounts.caller) {
     problems.push(
-      `stateKmsKeyArn must be a key in callerAccountId ${accounts.caller}, where the bootstrap stack creates it, got a key in account ${keyParts[4]}`,
+      `stateKmsKeyArn must be a key in callerAccountId ${accounts.caller}, where the bootstrap stack creates it, got a key in account ${key.account}`,
     );
   }
-  if (keyParts && stateRegion && keyParts[3] !== stateRegion) {
-    problems.push(`stateKmsKeyArn must be a key in stateRegion ${stateRegion}, where the state bucket is, got a key in ${keyParts[3]}`);
+  if (key && stateRegion && key.region !== stateRegion) {
+    problems.push(`stateKmsKeyArn must be a key in stateRegion ${stateRegion}, where the state bucket is, got a key in ${key.region}`);
   }
   str("externalId", EXTERNAL_ID, "2 to 1224 characters of letters, digits and +=,.@:/-_", true);
   str("organizationId", ORG_ID, "an AWS Organizations id like 'o-a1b2c3d4e5'", true);

@@ -2,7 +2,8 @@ import { Construct } from "constructs";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { AccountScope } from "./account-context";
-import { accountRoot, ConditionBlock, renderPolicy } from "./iam-policy";
+import { accountRootArn } from "../core/arn";
+import { ConditionBlock, renderPolicy } from "./iam-policy";
 
 /** The invoker role; the account and provider come from the enclosing stack. */
 export interface CrossAccountInvokerRoleProps {
@@ -50,7 +51,7 @@ export class CrossAccountInvokerRole extends Construct {
       assumeRolePolicy: renderPolicy({
         Sid: "CallerFunctionRoleOnly",
         Effect: "Allow",
-        Principal: { AWS: accountRoot(partition, props.trustedAccountId) },
+        Principal: { AWS: accountRootArn(partition, props.trustedAccountId) },
         Action: "sts:AssumeRole",
         Condition: condition,
       }),

@@ -5,9 +5,7 @@ import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { AccountScope } from "./account-context";
 import { bundleFunction, FunctionBundle, HANDLER } from "./bundle";
 import { EncryptedBucket } from "./encrypted-code-bucket";
-
-/** The project root: lambda-src/ and build/ live here. */
-export const PROJECT_ROOT = path.resolve(__dirname, "..");
+import { PROJECT_ROOT } from "../core/paths";
 
 /** A function's code and its upload; the provider comes from the enclosing stack. */
 export interface FunctionPackageProps {

@@ -3,6 +3,8 @@
  * JSON.stringify into the synthesized Terraform, so the exact policy a reviewer
  * reads in cdktf.out is the one AWS receives (and the one the tests assert).
  */
+import { accountRootArn } from "../core/arn";
+
 export type ConditionBlock = Record<string, Record<string, string | string[] | boolean>>;
 
 export interface PolicyStatement {
@@ -27,11 +29,6 @@ export function renderPolicy(...statements: PolicyStatement[]): string {
   return JSON.stringify(policyDocument(...statements));
 }
 
-/** The AWS account's root principal: "this account's IAM decides". */
-export function accountRoot(partition: string, accountId: string): string {
-  return `arn:${partition}:iam::${accountId}:root`;
-}
-
 /**
  * Key policy statement that delegates access to IAM in the key's own account
  * (AWS's default key policy). Key policies must use Resource "*", which means
@@ -41,7 +38,7 @@ export function enableIamStatement(partition: string, accountId: string): Policy
   return {
     Sid: "EnableIamPoliciesInOwnAccount",
     Effect: "Allow",
-    Principal: { AWS: accountRoot(partition, accountId) },
+    Principal: { AWS: accountRootArn(partition, accountId) },
     Action: "kms:*",
     Resource: "*",
   };

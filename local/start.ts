@@ -1,11 +1,12 @@
 /** Synthesize when needed, read the model, start the runtime: shared by `make local`, `make demo` and the tests. */
 import * as path from "path";
 import { isUserFacing } from "../config/user-facing-error";
-import { ensureSynthesized } from "./model/freshness";
-import { loadAccountsModel } from "./model/load-model";
+import { ensureSynthesized } from "../core/model/freshness";
+import { loadAccountsModel } from "../core/model/load-model";
+import { PROJECT_ROOT } from "../core/paths";
 import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from "./server/runtime";
 
-export const PROJECT_ROOT = path.resolve(__dirname, "..");
+export { PROJECT_ROOT };
 
 export interface BootOptions extends Partial<Omit<LocalRuntimeOptions, "model">> {
   /** The synthesized stacks; default <project>/cdktf.out. */

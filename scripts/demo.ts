@@ -2,6 +2,7 @@
  * `make demo`: the whole chain on the local two-account runtime, then three refusals.
  * Exits 0 only when every expected outcome happened.
  */
+import { accountOf, parseArn } from "../core";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AuditEvent } from "../local/server/audit";
@@ -48,8 +49,8 @@ function output(runtime: LocalRuntime, stack: string, key: string): string {
   return value;
 }
 
-const account = (arn: string | undefined) => (arn ? (arn.split(":")[4] ?? "") : "");
-const short = (arn: string | undefined) => (arn ? arn.split(":").slice(5).join(":") : "?");
+const account = (arn: string | undefined) => (arn ? accountOf(arn) : "");
+const short = (arn: string | undefined) => (arn ? (parseArn(arn)?.resource ?? arn) : "?");
 
 function printStep(n: number, e: AuditEvent): void {
   console.log(`  ${n}. ${short(e.principal)} (${e.principalAccount})`);

@@ -4,7 +4,7 @@ import { CrossAccountConfig } from "../config/config";
 import { namesFor, partitionOf } from "../config/names";
 import { AccountScope } from "../constructs/account-context";
 import { EncryptedBucket } from "../constructs/encrypted-code-bucket";
-import { accountRoot } from "../constructs/iam-policy";
+import { accountRootArn } from "../core/arn";
 import { accessFor, accountProvider } from "./account-stack";
 import { BOOTSTRAP_OUTPUT } from "./outputs";
 
@@ -44,7 +44,7 @@ export class BootstrapStack extends TerraformStack {
     AccountScope.bind(this, { provider, accountId: config.callerAccountId, region: config.stateRegion, partition });
 
     // Account B's deployer writes the callee's state, and only that key, across accounts.
-    const calleeRoot = accountRoot(partition, config.calleeAccountId);
+    const calleeRoot = accountRootArn(partition, config.calleeAccountId);
     const bucketArn = `arn:${partition}:s3:::${config.stateBucket}`;
     const calleeStateObjects = [`${bucketArn}/${names.calleeStateKey}`, `${bucketArn}/${names.calleeStateKey}.tflock`];
 

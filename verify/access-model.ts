@@ -4,7 +4,7 @@
  * It is built either from the synthesized stacks (from-stacks.ts) or from the deployed
  * accounts through AWS's read APIs (live.ts); the analysis cannot tell which.
  */
-import type { BucketModel, FunctionModel, KeyModel, PolicyDocument, RoleModel, SourceRef } from "../local/model/types";
+import type { BucketModel, FunctionModel, KeyModel, PolicyDocument, RoleModel, SourceRef } from "../core";
 import { UserFacingError } from "../config/user-facing-error";
 
 export type FunctionAccess = Pick<
@@ -71,10 +71,5 @@ export function statementLabel(statement: Record<string, unknown>, index: number
   return typeof statement.Sid === "string" && statement.Sid !== "" ? statement.Sid : `statement #${index + 1}`;
 }
 
-export function roleName(arn: string): string {
-  return arn.slice(arn.lastIndexOf("/") + 1);
-}
-
-export function functionName(arn: string): string {
-  return arn.split(":")[6] ?? arn;
-}
+/** The names the proof prints: a role's without its path, a function's without its ARN. */
+export { iamNameOf as roleName, functionNameOf as functionName } from "../core";

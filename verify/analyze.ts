@@ -3,9 +3,14 @@
  * @cloud-copilot/iam-simulate, the same simulator the local runtime uses) decides whether the
  * request is allowed, directly or through any chain of roles the principal can assume.
  */
-import { Authorizer, type AuthorizationDecision, type OrganizationMembership } from "../local/iam/authorize";
-import { roleSession, type Principal } from "../local/iam/principals";
-import type { AnonymousPrincipal } from "../local/iam/authorize";
+import {
+  type AnonymousPrincipal,
+  type AuthorizationDecision,
+  Authorizer,
+  type OrganizationMembership,
+  type Principal,
+  roleSession,
+} from "../core";
 import { roleName, type AccessModel } from "./access-model";
 import { capabilitiesOf, expectationFor, type Capability, type CapabilityRequest, type Expectation } from "./capabilities";
 import { accountOfPrincipal, enumeratePrincipals, namedAwsPrincipals, PROOF_SESSION_NAME, type AnalysisPrincipal } from "./principals";

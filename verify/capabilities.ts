@@ -5,7 +5,7 @@
  * well-formed call would send. Changing a role or a function, or passing a role to a new
  * function, is as good as acting as that role: whoever can do it can reach whatever it reaches.
  */
-import type { PolicyDocument } from "../local/model/types";
+import type { PolicyDocument } from "../core";
 import { functionName, roleName, type AccessModel } from "./access-model";
 import { PROOF_SESSION_NAME, type AnalysisPrincipal } from "./principals";
 

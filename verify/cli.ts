@@ -6,10 +6,7 @@
 import * as path from "path";
 import { parseArgs } from "util";
 import { isUserFacing } from "../config/user-facing-error";
-import { ensureSynthesized } from "../local/model/freshness";
-import { SimulationError } from "../local/iam/authorize";
-import { ModelError } from "../local/model/types";
-import { PROJECT_ROOT } from "../local/start";
+import { ensureSynthesized, ModelError, PROJECT_ROOT, SimulationError } from "../core";
 import { VerifyInputError, type AccessModel } from "./access-model";
 import { analyzeAccess } from "./analyze";
 import { findPolicyProblems } from "./findings";

@@ -3,7 +3,7 @@
  * sight, whether or not the matrix shows them opening access today (a wildcard on a role may
  * match nothing now and everything after the next deploy).
  */
-import type { PolicyDocument, RoleModel } from "../local/model/types";
+import { functionNameOf, type PolicyDocument, type RoleModel } from "../core";
 import { asList, describeSource, statementLabel, statementsOf, type AccessModel } from "./access-model";
 import { keyName } from "./capabilities";
 import { accountOfPrincipal, conditionValues } from "./principals";
@@ -205,8 +205,6 @@ function reviewResourceStatement(model: AccessModel, policy: PolicyUnderReview, 
     );
   }
 }
-
-const functionNameOf = (arn: string) => arn.split(":")[6];
 
 /**
  * Principals a policy lets in beyond the intended path: on the invoker role anyone but the

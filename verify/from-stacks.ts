@@ -2,8 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { CONFIG_RECORD_FILE } from "../config/load";
-import { loadAccountsModel } from "../local/model/load-model";
-import { ModelError, type AccountsModel } from "../local/model/types";
+import { accountOf, type AccountsModel, loadAccountsModel, ModelError } from "../core";
 import { CALLEE_OUTPUT, CALLER_OUTPUT } from "../stacks/outputs";
 import { VerifyInputError, type AccessModel, type IntendedPath } from "./access-model";
 
@@ -30,7 +29,6 @@ export function accessModelFromStacks(dir: string): AccessModel {
     throw err;
   }
   const intended = intendedPathOf(model, dir);
-  const accountOf = (arn: string) => arn.split(":")[4];
   return {
     origin: `the synthesized stacks in ${dir}`,
     partition: model.partition,

@@ -18,7 +18,7 @@ import { GetBucketPolicyCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { fromIni } from "@aws-sdk/credential-providers";
 import { loadSharedConfigFiles } from "@smithy/core/config";
-import type { NamedPolicy, PolicyDocument, RoleModel, SourceRef } from "../local/model/types";
+import type { NamedPolicy, PolicyDocument, RoleModel, SourceRef } from "../core";
 import {
   DEPLOYED,
   VerifyInputError,

@@ -4,18 +4,19 @@
  * in an aws:PrincipalArn / aws:PrincipalAccount condition: another role or user, a third
  * account), each given the most a principal of that kind could have.
  */
-import { accountRootArn } from "../local/model/attributes";
-import { ANONYMOUS, type AnonymousPrincipal } from "../local/iam/authorize";
 import {
+  accountRootArn,
   ADMINISTRATOR_ACCESS,
   adminUser,
+  ANONYMOUS,
+  type AnonymousPrincipal,
   OUTSIDER_ACCOUNT_ID,
+  type PolicyDocument,
+  type Principal,
   roleSession,
   uniqueId,
-  type Principal,
   type UserPrincipal,
-} from "../local/iam/principals";
-import type { PolicyDocument } from "../local/model/types";
+} from "../core";
 import { asList, statementsOf, type AccessModel } from "./access-model";
 
 export const PROOF_SESSION_NAME = "access-proof";

@@ -1,4 +1,5 @@
 /** The proof for people (a text matrix, a Mermaid diagram) and for programs (JSON). */
+import { accountOf } from "../core";
 import { functionName, roleName } from "./access-model";
 import type { AccessAnalysis, Cell } from "./analyze";
 import type { Finding } from "./findings";
@@ -179,8 +180,8 @@ export function mermaidReport(analysis: AccessAnalysis): string {
   const { intended } = model;
   const id = (text: string) => text.replace(/[^A-Za-z0-9]/g, "_");
   // Short node ids that stay unique across the two accounts: role_<account>_<name>, fn_<account>_<name>.
-  const roleNode = (arn: string) => id(`role_${arn.split(":")[4]}_${roleName(arn)}`);
-  const fnNode = (arn: string) => id(`fn_${arn.split(":")[4]}_${functionName(arn)}`);
+  const roleNode = (arn: string) => id(`role_${accountOf(arn)}_${roleName(arn)}`);
+  const fnNode = (arn: string) => id(`fn_${accountOf(arn)}_${functionName(arn)}`);
   const nodeOfPrincipal = new Map(principals.map((p) => [p.id, p.roleArn !== undefined ? roleNode(p.roleArn) : id(p.id)]));
   const lines = ["flowchart LR"];
   const accountName = (accountId: string) =>

@@ -6,7 +6,7 @@
  * condition operator), since the simulator would otherwise judge them as if AWS had stored them.
  */
 import { validateIdentityPolicy, validateResourcePolicy, validateTrustPolicy } from "@cloud-copilot/iam-policy";
-import type { PolicyDocument } from "../local/model/types";
+import type { PolicyDocument } from "../core";
 import { asList, describeSource, statementsOf, VerifyInputError, type AccessModel } from "./access-model";
 import { keyName } from "./capabilities";
 

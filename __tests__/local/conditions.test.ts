@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { AssumeRoleCommand } from "@aws-sdk/client-sts";
-import { ensureSynthesized } from "../../local/model/freshness";
+import { ensureSynthesized } from "../../core/model/freshness";
 import { PROJECT_ROOT } from "../../local/start";
 import { boot, callerAnswer, errorOf, output, stsAs, withRuntime } from "./support";
 

@@ -2,10 +2,10 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { REQUIRED_STACKS, ensureSynthesized, findStaleness, synthInputs } from "../../local/model/freshness";
+import { REQUIRED_STACKS, ensureSynthesized, findStaleness, synthInputs } from "../../core/model/freshness";
 import { CONFIG_RECORD_FILE, loadConfig } from "../../config/load";
-import { loadAccountsModel } from "../../local/model/load-model";
-import { AccountsModel, FunctionModel, ModelError, RoleModel } from "../../local/model/types";
+import { loadAccountsModel } from "../../core/model/load-model";
+import { AccountsModel, FunctionModel, ModelError, RoleModel } from "../../core/model/types";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

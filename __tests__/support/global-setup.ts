@@ -3,7 +3,7 @@
  * sources: the local-runtime tests read it, and parallel workers must not synthesize it at once.
  */
 import * as path from "path";
-import { ensureSynthesized } from "../../local/model/freshness";
+import { ensureSynthesized } from "../../core/model/freshness";
 
 export default async function globalSetup(): Promise<void> {
   process.env.CHECKPOINT_DISABLE = "1";

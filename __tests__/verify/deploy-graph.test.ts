@@ -3,7 +3,7 @@
  * stacks: which references and depends_on entries become edges, the create and destroy orders, the
  * ancestors of a resource, and cycles.
  */
-import type { StackDoc } from "../../local/model/stack-files";
+import type { StackDoc } from "../../core/model/stack-files";
 import {
   DependencyCycleError,
   ancestorsOf,

@@ -13,8 +13,8 @@ import Module from "module";
 import * as path from "path";
 import { pathToFileURL } from "url";
 import * as util from "util";
-import type { ChildMessage, InvokeMessage, MarkerKind, ParentMessage, RuntimeErrorDocument } from "./protocol";
-import { markerLine } from "./protocol";
+import type { ChildMessage, InvokeMessage, MarkerKind, ParentMessage, RuntimeErrorDocument } from "./child-messages";
+import { markerLine } from "./child-messages";
 
 // argv[2] is the marker nonce; drop it so the function sees [node, script] as on Lambda.
 const nonce = process.argv[2] ?? "";

@@ -7,9 +7,9 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import { buildEnvironment, newLogStreamName, newTraceId } from "./environment-variables";
-import type { EnvironmentCredentials, FunctionSpec, InvokeOutcome, InvokeRequest } from "./function-pool";
-import type { ChildMessage, InvokeMessage, ResultMessage, RuntimeErrorDocument } from "./protocol";
-import { markerPrefix, parseMarker } from "./protocol";
+import type { EnvironmentCredentials, FunctionSpec, InvokeOutcome, InvokeRequest } from "./invocation";
+import type { ChildMessage, InvokeMessage, ResultMessage, RuntimeErrorDocument } from "./child-messages";
+import { markerPrefix, parseMarker } from "./child-messages";
 
 /** Lambda's on-demand init limit; beyond it the init continues on the invocation's own timeout. */
 export const INIT_TIMEOUT_MS = 10_000;
@@ -104,8 +104,11 @@ export interface EnvironmentSettings {
 }
 
 export class ExecutionEnvironment {
-  /** True while an invocation holds this environment (set by the pool). */
-  busy = false;
+  /** True while an invocation holds this environment: between the pool's reserve() and release(). */
+  get busy(): boolean {
+    return this.reserved;
+  }
+  private reserved = false;
   /** False once the environment must not serve another invocation. */
   reusable = true;
   credentialsExpireAt = Number.POSITIVE_INFINITY;
@@ -133,6 +136,16 @@ export class ExecutionEnvironment {
 
   constructor(private readonly settings: EnvironmentSettings) {
     this.exited = new Promise((resolve) => (this.markExited = resolve));
+  }
+
+  /** Taken for one invocation (the pool reserves before a cold start, so the start counts as busy). */
+  reserve(): void {
+    if (this.reserved) throw new Error("execution environment is already reserved");
+    this.reserved = true;
+  }
+
+  release(): void {
+    this.reserved = false;
   }
 
   get alive(): boolean {

@@ -3,7 +3,7 @@
  * IAM shapes them so the SDK's and the CLI's own parsers read them unchanged. Policy documents
  * travel URL-encoded, as IAM returns them.
  */
-import type { PolicyDocument } from "../model/types";
+import type { PolicyDocument } from "../../core/model/types";
 import { checkString, el, isoSeconds, queryActionResponse, xmlEscape, xmlResponse, type StringRule, type WireResponse } from "./sts-wire";
 
 export const IAM_VERSION = "2010-05-08";

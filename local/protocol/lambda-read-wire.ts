@@ -3,7 +3,7 @@
  * as the SDK and the CLI send them and answered in the shapes Lambda answers with.
  */
 import { createHash } from "crypto";
-import type { PolicyDocument } from "../model/types";
+import type { PolicyDocument } from "../../core/model/types";
 import { queryValue, type WireResponse } from "./lambda-wire";
 
 export type FunctionReadOperation = "GetPolicy" | "GetFunctionConfiguration";

@@ -2,8 +2,8 @@
  * The identities of the local accounts: built from the model (roles and their policies) plus the
  * people who exist outside the stacks (each account's administrator, and an outsider's).
  */
-import type { AccountsModel, PolicyDocument, RoleModel } from "../model/types";
-import { Authorizer, type OrganizationMembership } from "../iam/authorize";
+import type { AccountsModel, PolicyDocument, RoleModel } from "../../core/model/types";
+import { Authorizer, type OrganizationMembership } from "../../core/iam/authorize";
 import {
   adminUser,
   CredentialStore,
@@ -12,7 +12,7 @@ import {
   type IssuedCredentials,
   type RoleSessionPrincipal,
   type UserPrincipal,
-} from "../iam/principals";
+} from "../../core/iam/principals";
 
 /** Used when no policy in the stacks names an organisation: any id in AWS's o-xxxxxxxxxx shape will do. */
 export const DEFAULT_ORGANIZATION_ID = "o-localxacct01";

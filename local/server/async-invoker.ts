@@ -6,9 +6,10 @@
  * AWS waits about one and then two minutes between retries; the local runtime waits
  * `retryDelayMs` times the attempt number so a demo or test sees the outcome in seconds.
  */
+import { accountOf, serviceOf } from "../../core";
 import { randomUUID } from "crypto";
 import { FunctionPool, ThrottledError, type InvokeOutcome } from "../exec/function-pool";
-import type { FunctionModel } from "../model/types";
+import type { FunctionModel } from "../../core/model/types";
 import type { LocalAccounts } from "./accounts";
 import type { AuditLog } from "./audit";
 
@@ -35,7 +36,7 @@ export interface UndeliveredRecord {
 
 /** The action a destination's ARN needs, by service. */
 function destinationAction(arn: string): string | undefined {
-  const service = arn.split(":")[2];
+  const service = serviceOf(arn);
   return { sqs: "sqs:SendMessage", sns: "sns:Publish", lambda: "lambda:InvokeFunction", events: "events:PutEvents" }[service];
 }
 
@@ -181,7 +182,7 @@ export class AsyncInvoker {
       principal,
       action,
       resourceArn: destination,
-      resourceAccountId: destination.split(":")[4],
+      resourceAccountId: accountOf(destination),
       region: fn.region,
     });
     this.audit.record({
@@ -191,7 +192,7 @@ export class AsyncInvoker {
       principal: principal.arn,
       principalAccount: principal.accountId,
       resource: destination,
-      resourceAccount: destination.split(":")[4],
+      resourceAccount: accountOf(destination),
       outcome: decision.allowed ? "allowed" : "denied",
       message: `${condition} record of ${fn.name} after ${attempts} attempt(s)`,
       decidedBy: decision.allowed ? decision.allowedBy : decision.deniedBy,

@@ -6,8 +6,8 @@
  * the first two AssumeRole calls and denies every later one. Lambda faults hit the callee stack's
  * function only, so the caller itself is always invoked normally and can report what it saw.
  */
-import { accessDeniedMessage } from "../iam/authorize";
-import type { AccountsModel } from "../model/types";
+import { accessDeniedMessage } from "../../core/iam/authorize";
+import type { AccountsModel } from "../../core/model/types";
 import type { InvocationType } from "../protocol/lambda-wire";
 import type { LambdaFault, LambdaHooks } from "./lambda-service";
 import type { StsCall, StsFault, StsHooks } from "./sts-service";

@@ -3,9 +3,9 @@
  * simulator over the caller's identity policies. IAM is per account: a role name or policy ARN is
  * looked up in the caller's own account only, so anything elsewhere does not exist for it.
  */
-import { accessDeniedMessage } from "../iam/authorize";
-import { uniqueId, type Principal } from "../iam/principals";
-import type { NamedPolicy, RoleModel } from "../model/types";
+import { accessDeniedMessage } from "../../core/iam/authorize";
+import { uniqueId, type Principal } from "../../core/iam/principals";
+import type { NamedPolicy, RoleModel } from "../../core/model/types";
 import {
   DEFAULT_POLICY_VERSION,
   getPolicyResponse,

@@ -3,9 +3,9 @@
  * the caller's IAM policies count only when the key policy lets the account delegate to IAM, and
  * another account reaches a key only through it.
  */
-import { accessDeniedMessage } from "../iam/authorize";
-import type { Principal } from "../iam/principals";
-import type { KeyModel } from "../model/types";
+import { accessDeniedMessage } from "../../core/iam/authorize";
+import type { Principal } from "../../core/iam/principals";
+import type { KeyModel } from "../../core/model/types";
 import {
   describeKeyResponse,
   getKeyPolicyResponse,

@@ -5,8 +5,8 @@
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
-import type { Principal } from "../iam/principals";
-import type { FunctionModel } from "../model/types";
+import type { Principal } from "../../core/iam/principals";
+import type { FunctionModel } from "../../core/model/types";
 import {
   functionConfigurationResponse,
   functionPolicyResponse,

@@ -1,8 +1,8 @@
 /** Lambda Invoke: authorization by the simulator, then the deployed zip runs in a warm child process. */
 import { randomUUID } from "crypto";
-import type { Principal } from "../iam/principals";
+import type { Principal } from "../../core/iam/principals";
 import { FunctionPool, ThrottledError, type InvokeOutcome } from "../exec/function-pool";
-import type { FunctionModel } from "../model/types";
+import type { FunctionModel } from "../../core/model/types";
 import {
   invokeSuccessResponse,
   lambdaErrorResponse,

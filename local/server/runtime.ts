@@ -7,8 +7,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "net";
 import * as path from "path";
 import { DEFAULT_ACCOUNT_CONCURRENCY, FunctionPool, MINIMUM_UNRESERVED_CONCURRENCY, UnreservedConcurrency } from "../exec/function-pool";
-import type { IssuedCredentials, Principal } from "../iam/principals";
-import type { AccountsModel, FunctionModel } from "../model/types";
+import type { IssuedCredentials, Principal } from "../../core/iam/principals";
+import type { AccountsModel, FunctionModel } from "../../core/model/types";
 import { errorResponseIn } from "../protocol/error-wire";
 import { iamErrorResponse, isServedIamAction, parseIamRequest } from "../protocol/iam-wire";
 import { isServedKmsOperation, kmsErrorResponse, kmsTargetOperation, parseKmsRequest } from "../protocol/kms-wire";

@@ -1,6 +1,6 @@
 /** STS AssumeRole and GetCallerIdentity, decided by the simulator over the stacks' trust policies. */
-import { accessDeniedMessage } from "../iam/authorize";
-import type { Principal } from "../iam/principals";
+import { accessDeniedMessage } from "../../core/iam/authorize";
+import type { Principal } from "../../core/iam/principals";
 import {
   assumeRoleResponse,
   getCallerIdentityResponse,

@@ -17,7 +17,7 @@ import { spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { ensureSynthesized } from "../../local/model/freshness";
+import { ensureSynthesized } from "../../core/model/freshness";
 import { compareOutputs, formatReport, judge, readAllowed } from "./compare";
 import {
   applyMigration,

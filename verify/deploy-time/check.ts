@@ -4,11 +4,7 @@
  * No AWS, no Terraform: the synthesized JSON, the model and the IAM simulator.
  */
 import * as path from "path";
-import { Authorizer } from "../../local/iam/authorize";
-import { loadAccountsModel } from "../../local/model/load-model";
-import { Resolver, child } from "../../local/model/resolver";
-import { JsonObject, StackDoc, isObject, readStacks } from "../../local/model/stack-files";
-import { ModelError } from "../../local/model/types";
+import { Authorizer, child, isObject, JsonObject, loadAccountsModel, ModelError, readStacks, Resolver, StackDoc } from "../../core";
 import { VerifyInputError } from "../access-model";
 import { DependencyCycleError, ancestorsOf, dependencyGraph, destroyOrder, referencesIn, type DependencyGraph } from "./graph";
 import type { DeployCheck, DeployRule, DeployRuleDefinition, RuleContext } from "./rule-context";

@@ -5,8 +5,7 @@
  * and destroys it before them (https://developer.hashicorp.com/terraform/internals/graph);
  * resources with no path between them may run in either order, or at once.
  */
-import { JsonObject, StackDoc, isObject } from "../../local/model/stack-files";
-import { templateExpressions } from "../../local/model/template";
+import { isObject, JsonObject, StackDoc, templateExpressions } from "../../core";
 import { UserFacingError } from "../../config/user-facing-error";
 
 export interface DependencyGraph {

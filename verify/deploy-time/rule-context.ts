@@ -2,11 +2,20 @@
  * What every deploy-time rule works with: the rule's description, one check's outcome, the context of the walk
  * (what exists when a resource is created or destroyed), and the helpers that ask the IAM simulator.
  */
-import type { AuthorizationDecision, AuthorizationRequest, Authorizer } from "../../local/iam/authorize";
-import { roleSession, type Principal } from "../../local/iam/principals";
-import type { Resolver } from "../../local/model/resolver";
-import type { JsonObject, StackDoc } from "../../local/model/stack-files";
-import type { AccountsModel, FunctionModel, KeyModel, RoleModel } from "../../local/model/types";
+import {
+  type AccountsModel,
+  type AuthorizationDecision,
+  type AuthorizationRequest,
+  type Authorizer,
+  type FunctionModel,
+  type JsonObject,
+  type KeyModel,
+  type Principal,
+  type Resolver,
+  type RoleModel,
+  roleSession,
+  type StackDoc,
+} from "../../core";
 import type { DependencyGraph } from "./graph";
 
 /** When AWS checks it: as Terraform creates the resource, as it destroys it, or when the deployed stack first runs. */

@@ -1,6 +1,6 @@
 /** What IAM, KMS and S3 validate about the principals a stored policy names. */
 import { asList, statementsOf } from "../../access-model";
-import type { PolicyDocument } from "../../../local/model/types";
+import type { PolicyDocument } from "../../../core";
 import { local, type DeployRuleDefinition, type RuleContext, type RuleOutcome } from "../rule-context";
 
 const ROLE_OR_USER = /^arn:[^:]+:iam::\d{12}:(role|user)\//;

@@ -1,5 +1,5 @@
 /** What KMS validates when a key is created with a policy. */
-import { adminUser } from "../../../local/iam/principals";
+import { adminUser } from "../../../core";
 import { decideOnKey, describe, keyName, type DeployRuleDefinition } from "../rule-context";
 
 /**

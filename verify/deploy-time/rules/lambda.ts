@@ -1,5 +1,5 @@
 /** What Lambda validates when a function and its event invoke configuration are created or changed. */
-import { adminUser } from "../../../local/iam/principals";
+import { accountOf, adminUser, regionOf } from "../../../core";
 import {
   PLACEHOLDER,
   decide,
@@ -242,8 +242,8 @@ export const asyncDestinationPermissions: DeployRuleDefinition = {
       principal,
       action: "sqs:SendMessage",
       resourceArn: destination,
-      resourceAccountId: destination.split(":")[4],
-      region: destination.split(":")[3],
+      resourceAccountId: accountOf(destination),
+      region: regionOf(destination),
     });
     if (send.allowed) return { ok: true, detail: `role/${role.name} may send to ${destination}` };
     return {

@@ -1,5 +1,5 @@
 /** What CloudWatch Logs validates when a log group is created with a KMS key. */
-import type { PolicyDocument } from "../../../local/model/types";
+import type { PolicyDocument } from "../../../core";
 import { decide, describe, keyName, keyOf, type DeployRuleDefinition } from "../rule-context";
 
 /**

@@ -1,5 +1,5 @@
 /** What S3 validates when the stacks upload code and put bucket policies. */
-import { adminUser } from "../../../local/iam/principals";
+import { adminUser } from "../../../core";
 import { asList, statementsOf } from "../../access-model";
 import { decide, decideOnKey, describe, keyName, keyOf, type DeployRuleDefinition } from "../rule-context";
 

@@ -50,10 +50,3 @@ export function permissionStatement(p: PermissionInput, principal: "*" | Record<
     ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}),
   };
 }
-
-/** Splits `arn:<p>:lambda:<region>:<account>:function:<name>[:<qualifier>]`; undefined when it is not a function ARN. */
-export function splitFunctionArn(arn: string): { unqualified: string; qualifier?: string } | undefined {
-  const parts = arn.split(":");
-  if (parts.length < 7 || parts.length > 8 || parts[0] !== "arn" || parts[2] !== "lambda" || parts[5] !== "function") return undefined;
-  return { unqualified: parts.slice(0, 7).join(":"), qualifier: parts[7] };
-}

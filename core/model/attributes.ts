@@ -5,6 +5,8 @@
  */
 import * as crypto from "crypto";
 
+export { accountRootArn } from "../arn";
+
 /** Where a resource lives, from its provider block. */
 export interface ProviderTarget {
   readonly alias?: string;
@@ -22,7 +24,6 @@ function dnsSuffix(partition: string): string {
 
 export const iamArn = (t: ProviderTarget, kind: "role" | "policy", path: string, name: string): string =>
   `arn:${t.partition}:iam::${t.accountId}:${kind}${path}${name}`;
-export const accountRootArn = (partition: string, accountId: string): string => `arn:${partition}:iam::${accountId}:root`;
 export const lambdaArn = (t: ProviderTarget, name: string): string =>
   `arn:${t.partition}:lambda:${t.region}:${t.accountId}:function:${name}`;
 const regional = (t: ProviderTarget, service: string, resource: string): string =>
