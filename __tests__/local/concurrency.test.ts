@@ -22,7 +22,8 @@ import {
 } from "../../local/exec/function-pool";
 import type { LocalRuntime } from "../../local/server/runtime";
 import { bootLocalRuntime, PROJECT_ROOT } from "../../local/start";
-import { errorOf, invokeCaller, lambdaAs, onlyResource, payloadOf, QUOTE, stacksVariant, withRuntime, type TfJson } from "./support";
+import { errorOf, invokeCaller, lambdaAs, payloadOf, QUOTE, stacksVariant, withRuntime, type TfJson } from "./support";
+import { onlyResource } from "../support/terraform-json";
 
 const run = promisify(execFile);
 const TSX = path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx");

@@ -15,7 +15,8 @@ import { fromIni } from "@aws-sdk/credential-providers";
 import { describeFaultPlan, FAULTS, NOT_JSON_PAYLOAD, parseFaultRule, type FaultPlan } from "../../local/server/faults";
 import type { LocalRuntime } from "../../local/server/runtime";
 import { PROJECT_ROOT } from "../../local/start";
-import { boot, invokeCaller, onlyResource, payloadOf, QUOTE, stacksVariant, withRuntime } from "./support";
+import { boot, invokeCaller, payloadOf, QUOTE, stacksVariant, withRuntime } from "./support";
+import { onlyResource } from "../support/terraform-json";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;

@@ -33,13 +33,6 @@ export function editPolicy(holder: TfJson, key: string, edit: (doc: TfJson) => v
   holder[key] = JSON.stringify(doc);
 }
 
-/** The one resource of `type` in a stack's JSON (fails loudly when there are several). */
-export function onlyResource(stack: TfJson, type: string): TfJson {
-  const all = Object.values(stack.resource?.[type] ?? {}) as TfJson[];
-  if (all.length !== 1) throw new Error(`expected one ${type}, found ${all.length}`);
-  return all[0];
-}
-
 export function roleNamed(stack: TfJson, suffix: string): TfJson {
   const role = (Object.values(stack.resource.aws_iam_role) as TfJson[]).find((r) => String(r.name).endsWith(suffix));
   if (!role) throw new Error(`no role named *${suffix}`);

@@ -14,7 +14,6 @@ import {
   editPolicy,
   errorOf,
   invokeCaller,
-  onlyResource,
   output,
   payloadOf,
   QUOTE,
@@ -24,6 +23,7 @@ import {
   withRuntime,
   type TfJson,
 } from "./support";
+import { onlyResource } from "../support/terraform-json";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;

@@ -2,7 +2,9 @@ import { App, Testing } from "cdktf";
 import { CrossAccountConfig, DEMO_DEFAULTS, validateConfig } from "../../config/config";
 import { buildStacks } from "../../stacks/app";
 
-export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import { allResources } from "./terraform-json";
+
+export { allResources, onlyResource, resourcesOf, type Json } from "./terraform-json";
 
 export interface Policy {
   Version: string;
@@ -31,25 +33,6 @@ export function synthAll(overrides: Partial<CrossAccountConfig> = {}) {
     callee: Testing.synth(stacks.callee),
     caller: Testing.synth(stacks.caller),
   };
-}
-
-/** All resources of one type in a synthesized stack, keyed by logical id. */
-export function resourcesOf(synthesized: string, type: string): Record<string, Json> {
-  return (JSON.parse(synthesized).resource ?? {})[type] ?? {};
-}
-
-export function onlyResource(synthesized: string, type: string): Json {
-  const all = Object.values(resourcesOf(synthesized, type));
-  if (all.length !== 1) throw new Error(`expected exactly one ${type}, found ${all.length}`);
-  return all[0];
-}
-
-export function allResources(synthesized: string): { type: string; id: string; body: Json }[] {
-  const out: { type: string; id: string; body: Json }[] = [];
-  for (const [type, byId] of Object.entries<Record<string, Json>>(JSON.parse(synthesized).resource ?? {})) {
-    for (const [id, body] of Object.entries(byId)) out.push({ type, id, body });
-  }
-  return out;
 }
 
 /** Every IAM-style policy document in a stack: role trust and inline policies, key, bucket and queue policies. */

@@ -10,7 +10,8 @@ import { checkDeployTime, deployFindings, type DeployTimeResult } from "../../ve
 import { ruleDescriptions, type DeployCheck } from "../../verify/deploy-time/rules";
 import { verifyCli, verifyInProcess } from "./support";
 import { DEPLOY_ORDER } from "../../verify/from-stacks";
-import { editPolicy, onlyResource, OUT_DIR, stacksVariant, type TfJson } from "../local/support";
+import { editPolicy, OUT_DIR, stacksVariant, type TfJson } from "../local/support";
+import { onlyResource } from "../support/terraform-json";
 
 type Side = "callee" | "caller";
 type Stacks = { callee: TfJson; caller: TfJson };
