@@ -373,7 +373,7 @@ describe("the credential scope must match the endpoint", () => {
 
   it("a presigned GET GetCallerIdentity (as EKS authenticators use) is served", async () => {
     const { SignatureV4 } = await import("@smithy/signature-v4");
-    const { NodeSha256 } = await import("../../local/protocol/sigv4");
+    const { NodeSha256 } = await import("../../local/wire/sigv4");
     const c = runtime.credentials("callee-admin");
     const url = new URL(runtime.endpoint);
     const signer = new SignatureV4({

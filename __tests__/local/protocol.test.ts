@@ -20,15 +20,15 @@ import {
   parseFunctionIdentifier,
   parseInvokeRequest,
   type WireResponse,
-} from "../../local/protocol/lambda-wire";
-import { errorCodeFor, verifySigV4, type IncomingSignedRequest, type KnownKey, type SigV4Result } from "../../local/protocol/sigv4";
+} from "../../local/services/lambda/wire";
+import { errorCodeFor, verifySigV4, type IncomingSignedRequest, type KnownKey, type SigV4Result } from "../../local/wire/sigv4";
 import {
   assumeRoleResponse,
   getCallerIdentityResponse,
   parseStsRequest,
   stsErrorResponse,
   validateAssumeRoleParams,
-} from "../../local/protocol/sts-wire";
+} from "../../local/services/sts/wire";
 
 const REGION = "eu-west-1";
 const LONG_TERM = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };

@@ -8,9 +8,9 @@
  */
 import { accessDeniedMessage } from "../../core/iam/authorize";
 import type { AccountsModel } from "../../core/model/types";
-import type { InvocationType } from "../protocol/lambda-wire";
-import type { LambdaFault, LambdaHooks } from "./lambda-service";
-import type { StsCall, StsFault, StsHooks } from "./sts-service";
+import type { InvocationType } from "../services/lambda/wire";
+import type { LambdaFault, LambdaHooks } from "../services/lambda/service";
+import type { StsCall, StsFault, StsHooks } from "../services/sts/service";
 import { UserFacingError } from "../../config/user-facing-error";
 
 /** Every fault, with the one line `--help` shows for it. */

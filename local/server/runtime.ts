@@ -9,12 +9,12 @@ import * as path from "path";
 import { DEFAULT_ACCOUNT_CONCURRENCY, FunctionPool, MINIMUM_UNRESERVED_CONCURRENCY, UnreservedConcurrency } from "../exec/function-pool";
 import type { IssuedCredentials, Principal } from "../../core/iam/principals";
 import type { AccountsModel, FunctionModel } from "../../core/model/types";
-import { errorResponseIn } from "../protocol/error-wire";
-import { iamErrorResponse, isServedIamAction, parseIamRequest } from "../protocol/iam-wire";
-import { isServedKmsOperation, kmsErrorResponse, kmsTargetOperation, parseKmsRequest } from "../protocol/kms-wire";
-import { matchFunctionRead } from "../protocol/lambda-read-wire";
-import { parseInvokeRequest, lambdaErrorResponse, type WireResponse } from "../protocol/lambda-wire";
-import { matchGetBucketPolicy, s3ErrorResponse } from "../protocol/s3-wire";
+import { errorResponseIn } from "../services/error-wire";
+import { iamErrorResponse, isServedIamAction, parseIamRequest } from "../services/iam/wire";
+import { isServedKmsOperation, kmsErrorResponse, kmsTargetOperation, parseKmsRequest } from "../services/kms/wire";
+import { matchFunctionRead } from "../services/lambda/read-wire";
+import { parseInvokeRequest, lambdaErrorResponse, type WireResponse } from "../services/lambda/wire";
+import { matchGetBucketPolicy, s3ErrorResponse } from "../services/s3/wire";
 import {
   claimedSigningService,
   errorCodeFor,
@@ -22,18 +22,18 @@ import {
   SIGNING_SERVICES,
   verifySigV4,
   type SigningService,
-} from "../protocol/sigv4";
-import { parseStsRequest, stsErrorResponse } from "../protocol/sts-wire";
+} from "../wire/sigv4";
+import { parseStsRequest, stsErrorResponse } from "../services/sts/wire";
 import { LocalAccounts } from "./accounts";
 import { AuditLog } from "./audit";
-import { IamService } from "./iam-service";
-import { KmsService } from "./kms-service";
-import { LambdaReadService } from "./lambda-read-service";
+import { IamService } from "../services/iam/service";
+import { KmsService } from "../services/kms/service";
+import { LambdaReadService } from "../services/lambda/read-service";
 import { faultHooks, type FaultPlan } from "./faults";
-import { LambdaService, newRequestId, RESET_CONNECTION, type LambdaHooks } from "./lambda-service";
-import { S3Service } from "./s3-service";
-import { StsService, type StsHooks } from "./sts-service";
-import type { DestinationRecord, UndeliveredRecord } from "./async-invoker";
+import { LambdaService, newRequestId, RESET_CONNECTION, type LambdaHooks } from "../services/lambda/service";
+import { S3Service } from "../services/s3/service";
+import { StsService, type StsHooks } from "../services/sts/service";
+import type { DestinationRecord, UndeliveredRecord } from "../services/lambda/async-invoker";
 import { UserFacingError } from "../../config/user-facing-error";
 
 /** Lambda's synchronous payload limit; anything larger is refused before it is read. */

@@ -4,11 +4,11 @@
  * identity policies and the function's resource-based policy, then look the function up (only
  * `$LATEST` exists: the stacks publish no versions or aliases). Invoke and the reads share it.
  */
-import { accessDeniedMessage } from "../../core/iam/authorize";
-import type { Principal } from "../../core/iam/principals";
-import type { FunctionModel } from "../../core/model/types";
-import { parseFunctionIdentifier } from "../protocol/lambda-wire";
-import type { LocalAccounts } from "./accounts";
+import { accessDeniedMessage } from "../../../core/iam/authorize";
+import type { Principal } from "../../../core/iam/principals";
+import type { FunctionModel } from "../../../core/model/types";
+import { parseFunctionIdentifier } from "./wire";
+import type { LocalAccounts } from "../../server/accounts";
 
 export type FunctionAccess =
   | { readonly ok: true; readonly fn: FunctionModel; readonly resourceArn: string; readonly allowedBy: readonly string[] }

@@ -1,15 +1,9 @@
 /** STS AssumeRole and GetCallerIdentity, decided by the simulator over the stacks' trust policies. */
-import { accessDeniedMessage } from "../../core/iam/authorize";
-import type { Principal } from "../../core/iam/principals";
-import {
-  assumeRoleResponse,
-  getCallerIdentityResponse,
-  stsErrorResponse,
-  validateAssumeRoleParams,
-  type WireResponse,
-} from "../protocol/sts-wire";
-import type { LocalAccounts } from "./accounts";
-import type { AuditLog } from "./audit";
+import { accessDeniedMessage } from "../../../core/iam/authorize";
+import type { Principal } from "../../../core/iam/principals";
+import { assumeRoleResponse, getCallerIdentityResponse, stsErrorResponse, validateAssumeRoleParams, type WireResponse } from "./wire";
+import type { LocalAccounts } from "../../server/accounts";
+import type { AuditLog } from "../../server/audit";
 
 /** AWS caps sessions made by a role session (role chaining) at one hour. */
 const ROLE_CHAINING_LIMIT_SECONDS = 3600;

@@ -3,8 +3,8 @@
  * whole response body; errors are S3's own XML (<Error><Code>…</Code><Message>…</Message>…</Error>).
  */
 import { createHash } from "crypto";
-import type { WireResponse } from "./lambda-wire";
-import { xmlEscape } from "./sts-wire";
+import type { WireResponse } from "../lambda/wire";
+import { xmlEscape } from "../sts/wire";
 
 export interface S3ErrorSpec {
   code: string;

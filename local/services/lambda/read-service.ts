@@ -5,17 +5,12 @@
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
-import type { Principal } from "../../core/iam/principals";
-import type { FunctionModel } from "../../core/model/types";
-import {
-  functionConfigurationResponse,
-  functionPolicyResponse,
-  revisionIdOf,
-  type FunctionReadRequest,
-} from "../protocol/lambda-read-wire";
-import { lambdaErrorResponse, type WireResponse } from "../protocol/lambda-wire";
-import type { LocalAccounts } from "./accounts";
-import type { AuditLog } from "./audit";
+import type { Principal } from "../../../core/iam/principals";
+import type { FunctionModel } from "../../../core/model/types";
+import { functionConfigurationResponse, functionPolicyResponse, revisionIdOf, type FunctionReadRequest } from "./read-wire";
+import { lambdaErrorResponse, type WireResponse } from "./wire";
+import type { LocalAccounts } from "../../server/accounts";
+import type { AuditLog } from "../../server/audit";
 import { authorizeFunctionCall } from "./function-access";
 
 export interface FunctionReadCall {

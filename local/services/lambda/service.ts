@@ -1,18 +1,12 @@
 /** Lambda Invoke: authorization by the simulator, then the deployed zip runs in a warm child process. */
 import { randomUUID } from "crypto";
-import type { Principal } from "../../core/iam/principals";
-import { FunctionPool, ThrottledError, type InvokeOutcome } from "../exec/function-pool";
-import type { FunctionModel } from "../../core/model/types";
-import {
-  invokeSuccessResponse,
-  lambdaErrorResponse,
-  type InvocationType,
-  type ParsedInvoke,
-  type WireResponse,
-} from "../protocol/lambda-wire";
-import type { LocalAccounts } from "./accounts";
+import type { Principal } from "../../../core/iam/principals";
+import { FunctionPool, ThrottledError, type InvokeOutcome } from "../../exec/function-pool";
+import type { FunctionModel } from "../../../core/model/types";
+import { invokeSuccessResponse, lambdaErrorResponse, type InvocationType, type ParsedInvoke, type WireResponse } from "./wire";
+import type { LocalAccounts } from "../../server/accounts";
 import { authorizeFunctionCall } from "./function-access";
-import type { AuditLog } from "./audit";
+import type { AuditLog } from "../../server/audit";
 import { AsyncInvoker } from "./async-invoker";
 
 export interface LambdaCall {

@@ -3,9 +3,9 @@
  * the caller's IAM policies count only when the key policy lets the account delegate to IAM, and
  * another account reaches a key only through it.
  */
-import { accessDeniedMessage } from "../../core/iam/authorize";
-import type { Principal } from "../../core/iam/principals";
-import type { KeyModel } from "../../core/model/types";
+import { accessDeniedMessage } from "../../../core/iam/authorize";
+import type { Principal } from "../../../core/iam/principals";
+import type { KeyModel } from "../../../core/model/types";
 import {
   describeKeyResponse,
   getKeyPolicyResponse,
@@ -16,10 +16,10 @@ import {
   KMS_OPERATIONS,
   type KmsErrorSpec,
   type KmsOperation,
-} from "../protocol/kms-wire";
-import type { WireResponse } from "../protocol/lambda-wire";
-import type { LocalAccounts } from "./accounts";
-import type { AuditLog } from "./audit";
+} from "./wire";
+import type { WireResponse } from "../lambda/wire";
+import type { LocalAccounts } from "../../server/accounts";
+import type { AuditLog } from "../../server/audit";
 
 export interface KmsCall {
   readonly caller: Principal;

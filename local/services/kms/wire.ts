@@ -2,7 +2,7 @@
  * KMS wire format (awsJson1.1): POST / with `X-Amz-Target: TrentService.<Operation>` and a JSON
  * body; answers are JSON, errors `{"__type": "<code>", "message": "..."}` with HTTP 400.
  */
-import type { WireResponse } from "./lambda-wire";
+import type { WireResponse } from "../lambda/wire";
 
 const TARGET_PREFIX = "TrentService.";
 export const KMS_OPERATIONS = ["DescribeKey", "GetKeyPolicy"] as const;

@@ -6,12 +6,12 @@
  * AWS waits about one and then two minutes between retries; the local runtime waits
  * `retryDelayMs` times the attempt number so a demo or test sees the outcome in seconds.
  */
-import { accountOf, serviceOf } from "../../core";
+import { accountOf, serviceOf } from "../../../core";
 import { randomUUID } from "crypto";
-import { FunctionPool, ThrottledError, type InvokeOutcome } from "../exec/function-pool";
-import type { FunctionModel } from "../../core/model/types";
-import type { LocalAccounts } from "./accounts";
-import type { AuditLog } from "./audit";
+import { FunctionPool, ThrottledError, type InvokeOutcome } from "../../exec/function-pool";
+import type { FunctionModel } from "../../../core/model/types";
+import type { LocalAccounts } from "../../server/accounts";
+import type { AuditLog } from "../../server/audit";
 
 /** AWS's destination record ("version 1.0") for asynchronous invocations. */
 export interface DestinationRecord {

@@ -3,12 +3,12 @@
  * caller's identity policies and the bucket policy. As AWS documents, only the bucket owner's
  * account may read a bucket policy: anyone else allowed by the policies gets 405.
  */
-import { accessDeniedMessage } from "../../core/iam/authorize";
-import type { Principal } from "../../core/iam/principals";
-import type { WireResponse } from "../protocol/lambda-wire";
-import { bucketPolicyResponse, s3ErrorResponse, type S3ErrorSpec } from "../protocol/s3-wire";
-import type { LocalAccounts } from "./accounts";
-import type { AuditLog } from "./audit";
+import { accessDeniedMessage } from "../../../core/iam/authorize";
+import type { Principal } from "../../../core/iam/principals";
+import type { WireResponse } from "../lambda/wire";
+import { bucketPolicyResponse, s3ErrorResponse, type S3ErrorSpec } from "./wire";
+import type { LocalAccounts } from "../../server/accounts";
+import type { AuditLog } from "../../server/audit";
 
 export interface S3Call {
   readonly caller: Principal;

@@ -3,9 +3,9 @@
  * simulator over the caller's identity policies. IAM is per account: a role name or policy ARN is
  * looked up in the caller's own account only, so anything elsewhere does not exist for it.
  */
-import { accessDeniedMessage } from "../../core/iam/authorize";
-import { uniqueId, type Principal } from "../../core/iam/principals";
-import type { NamedPolicy, RoleModel } from "../../core/model/types";
+import { accessDeniedMessage } from "../../../core/iam/authorize";
+import { uniqueId, type Principal } from "../../../core/iam/principals";
+import type { NamedPolicy, RoleModel } from "../../../core/model/types";
 import {
   DEFAULT_POLICY_VERSION,
   getPolicyResponse,
@@ -25,10 +25,10 @@ import {
   type IamAction,
   type IamManagedPolicyView,
   type IamParams,
-} from "../protocol/iam-wire";
-import type { WireResponse } from "../protocol/sts-wire";
-import type { LocalAccounts } from "./accounts";
-import type { AuditLog } from "./audit";
+} from "./wire";
+import type { WireResponse } from "../sts/wire";
+import type { LocalAccounts } from "../../server/accounts";
+import type { AuditLog } from "../../server/audit";
 
 export interface IamCall {
   readonly caller: Principal;

@@ -3,8 +3,8 @@
  * IAM shapes them so the SDK's and the CLI's own parsers read them unchanged. Policy documents
  * travel URL-encoded, as IAM returns them.
  */
-import type { PolicyDocument } from "../../core/model/types";
-import { checkString, el, isoSeconds, queryActionResponse, xmlEscape, xmlResponse, type StringRule, type WireResponse } from "./sts-wire";
+import type { PolicyDocument } from "../../../core/model/types";
+import { checkString, el, isoSeconds, queryActionResponse, xmlEscape, xmlResponse, type StringRule, type WireResponse } from "../sts/wire";
 
 export const IAM_VERSION = "2010-05-08";
 export const IAM_NAMESPACE = "https://iam.amazonaws.com/doc/2010-05-08/";

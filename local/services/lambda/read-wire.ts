@@ -3,8 +3,8 @@
  * as the SDK and the CLI send them and answered in the shapes Lambda answers with.
  */
 import { createHash } from "crypto";
-import type { PolicyDocument } from "../../core/model/types";
-import { queryValue, type WireResponse } from "./lambda-wire";
+import type { PolicyDocument } from "../../../core/model/types";
+import { queryValue, type WireResponse } from "./wire";
 
 export type FunctionReadOperation = "GetPolicy" | "GetFunctionConfiguration";
 
