@@ -13,14 +13,10 @@ import * as path from "node:path";
 import { InvokeCommand, LambdaClient, type LambdaClientConfig } from "@aws-sdk/client-lambda";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, type STSClientConfig } from "@aws-sdk/client-sts";
 import { SignatureV4 } from "@smithy/signature-v4";
-import {
-  invokeSuccessResponse,
-  lambdaErrorResponse,
-  LOG_TAIL_BYTES,
-  parseFunctionIdentifier,
-  parseInvokeRequest,
-  type WireResponse,
-} from "../../local/services/lambda/wire";
+import { lambdaErrorResponse } from "../../local/services/lambda/errors";
+import { parseFunctionIdentifier } from "../../local/services/lambda/function-name";
+import { invokeSuccessResponse, LOG_TAIL_BYTES, parseInvokeRequest } from "../../local/services/lambda/wire";
+import type { WireResponse } from "../../local/wire/response";
 import { errorCodeFor, verifySigV4, type IncomingSignedRequest, type KnownKey, type SigV4Result } from "../../local/wire/sigv4";
 import {
   assumeRoleResponse,

@@ -13,7 +13,10 @@ import { errorResponseIn } from "../services/error-wire";
 import { iamErrorResponse, isServedIamAction, parseIamRequest } from "../services/iam/wire";
 import { isServedKmsOperation, kmsErrorResponse, kmsTargetOperation, parseKmsRequest } from "../services/kms/wire";
 import { matchFunctionRead } from "../services/lambda/read-wire";
-import { parseInvokeRequest, lambdaErrorResponse, type WireResponse } from "../services/lambda/wire";
+import { lambdaErrorResponse } from "../services/lambda/errors";
+import { parseInvokeRequest } from "../services/lambda/wire";
+import { headerValue } from "../wire/headers";
+import { newRequestId, RESET_CONNECTION, writeWire, type WireResponse } from "../wire/response";
 import { matchGetBucketPolicy, s3ErrorResponse } from "../services/s3/wire";
 import {
   claimedSigningService,
@@ -30,7 +33,7 @@ import { IamService } from "../services/iam/service";
 import { KmsService } from "../services/kms/service";
 import { LambdaReadService } from "../services/lambda/read-service";
 import { faultHooks, type FaultPlan } from "./faults";
-import { LambdaService, newRequestId, RESET_CONNECTION, type LambdaHooks } from "../services/lambda/service";
+import { LambdaService, type LambdaHooks } from "../services/lambda/service";
 import { S3Service } from "../services/s3/service";
 import { StsService, type StsHooks } from "../services/sts/service";
 import type { DestinationRecord, UndeliveredRecord } from "../services/lambda/async-invoker";
@@ -581,18 +584,8 @@ function readBody(req: IncomingMessage): Promise<Buffer | "too-large"> {
   });
 }
 
-function writeWire(res: ServerResponse, response: WireResponse): void {
-  res.writeHead(response.status, response.headers);
-  res.end(response.body);
-}
-
 function isSigningService(service: string): service is SigningService {
   return (SIGNING_SERVICES as readonly string[]).includes(service);
-}
-
-function headerValue(headers: IncomingMessage["headers"], name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /** The service a request's shape alone names (path or target header), where it names one. */

@@ -1,7 +1,8 @@
 /** An error in the protocol of the service it is for, whichever of the served services that is. */
 import { iamErrorResponse } from "./iam/wire";
 import { kmsErrorResponse } from "./kms/wire";
-import { lambdaErrorResponse, type WireResponse } from "./lambda/wire";
+import type { WireResponse } from "../wire/response";
+import { lambdaErrorResponse } from "./lambda/errors";
 import { s3ErrorResponse } from "./s3/wire";
 import type { SigningService } from "../wire/sigv4";
 import { stsErrorResponse } from "./sts/wire";

@@ -26,7 +26,7 @@ import {
   type IamManagedPolicyView,
   type IamParams,
 } from "./wire";
-import type { WireResponse } from "../sts/wire";
+import type { WireResponse } from "../../wire/response";
 import type { LocalAccounts } from "../../server/accounts";
 import type { AuditLog } from "../../server/audit";
 
@@ -158,7 +158,7 @@ export class IamService {
         // Not confirmed against AWS: that IAM lists the names in this (sorted) order.
         const page = pageOf(inline.map((p) => p.name).sort(), params);
         if (!page.ok) return fail(page.error.code, page.error.status, page.error.message, role.arn);
-        return allowed(listRolePoliciesResponse(page.items, page.marker, requestId));
+        return allowed(listRolePoliciesResponse(page.value.items, page.value.marker, requestId));
       }
       case "ListAttachedRolePolicies": {
         const attached = role.policies
@@ -169,7 +169,7 @@ export class IamService {
           .sort((a, b) => a.name.localeCompare(b.name));
         const page = pageOf(attached, params);
         if (!page.ok) return fail(page.error.code, page.error.status, page.error.message, role.arn);
-        return allowed(listAttachedRolePoliciesResponse(page.items, page.marker, requestId));
+        return allowed(listAttachedRolePoliciesResponse(page.value.items, page.value.marker, requestId));
       }
       default:
         throw new Error(`${action} is not an operation on a role`);

@@ -4,7 +4,11 @@
  * travel URL-encoded, as IAM returns them.
  */
 import type { PolicyDocument } from "../../../core/model/types";
-import { checkString, el, isoSeconds, queryActionResponse, xmlEscape, xmlResponse, type StringRule, type WireResponse } from "../sts/wire";
+import { isoSeconds, queryActionResponse, queryErrorResponse, readQueryForm } from "../../wire/aws-query";
+import type { WireError, WireResponse } from "../../wire/response";
+import { fail, ok, type Result } from "../../wire/result";
+import { checkString, validationMessage, type StringRule } from "../../wire/validation";
+import { el, xmlEscape } from "../../wire/xml";
 
 export const IAM_VERSION = "2010-05-08";
 export const IAM_NAMESPACE = "https://iam.amazonaws.com/doc/2010-05-08/";
@@ -19,40 +23,25 @@ export const IAM_ACTIONS = [
 ] as const;
 export type IamAction = (typeof IAM_ACTIONS)[number];
 
-export interface IamErrorSpec {
-  code: string;
-  message: string;
-  status: number;
-}
+export type IamErrorSpec = WireError;
 
 export interface IamRequest {
   action: string;
   /** Every form field except Action and Version. */
   params: Record<string, string>;
 }
-export type IamParseResult = { ok: true; value: IamRequest } | { ok: false; error: IamErrorSpec };
 
 const sender = (code: string, message: string, status = 400): IamErrorSpec => ({ code, message, status });
 
 /** Reads an awsQuery request: a form body (POST), or the query string of a GET. */
-export function parseIamRequest(form: string, contentType: string | undefined): IamParseResult {
-  const mediaType = contentType?.split(";")[0].trim().toLowerCase();
-  if (mediaType !== undefined && mediaType !== "application/x-www-form-urlencoded") {
-    // Not confirmed against AWS: what IAM answers a body that is not form-encoded.
-    return {
-      ok: false,
-      error: sender("MissingAction", `Missing Action: the body must be application/x-www-form-urlencoded, not '${contentType}'.`),
-    };
-  }
-  const params: Record<string, string> = {};
-  // URLSearchParams implements form decoding, where '+' is a space.
-  for (const [key, value] of new URLSearchParams(form)) params[key] = value;
-  const { Action: action, Version: version, ...rest } = params;
-  if (!action) return { ok: false, error: sender("MissingAction", "Missing Action") };
+export function parseIamRequest(form: string, contentType: string | undefined): Result<IamRequest, IamErrorSpec> {
+  const read = readQueryForm(form, contentType);
+  if (!read.ok) return read;
+  const { action, version, params } = read.value;
   if (version !== undefined && version !== IAM_VERSION) {
-    return { ok: false, error: sender("InvalidAction", `Could not find operation ${action} for version ${version}`) };
+    return fail(sender("InvalidAction", `Could not find operation ${action} for version ${version}`));
   }
-  return { ok: true, value: { action, params: rest } };
+  return ok({ action, params });
 }
 
 export function isServedIamAction(action: string): action is IamAction {
@@ -106,10 +95,7 @@ export interface IamParams {
  * Validates an action's parameters against the IAM model and returns them typed, or the
  * ValidationError AWS would send ("N validation error(s) detected: …", clauses joined by "; ").
  */
-export function validateIamParams(
-  action: IamAction,
-  params: Record<string, string>,
-): { ok: true; value: IamParams } | { ok: false; error: IamErrorSpec } {
+export function validateIamParams(action: IamAction, params: Record<string, string>): Result<IamParams, IamErrorSpec> {
   const problems: string[] = [];
   const value: Record<string, string | number> = {};
   for (const p of PARAMETERS[action]) {
@@ -130,11 +116,8 @@ export function validateIamParams(
     else if (Number(text) > MAX_ITEMS.max) problems.push(`${prefix} have value less than or equal to ${MAX_ITEMS.max}`);
     else value.maxItems = Number(text);
   }
-  if (problems.length > 0) {
-    const count = problems.length === 1 ? "1 validation error detected" : `${problems.length} validation errors detected`;
-    return { ok: false, error: sender("ValidationError", `${count}: ${problems.join("; ")}`) };
-  }
-  return { ok: true, value: value as IamParams };
+  if (problems.length > 0) return fail(sender("ValidationError", validationMessage(problems)));
+  return ok(value as IamParams);
 }
 
 /** IAM's list default page size. */
@@ -144,21 +127,18 @@ const DEFAULT_MAX_ITEMS = 100;
  * One page of a list, as IAM pages: at most MaxItems entries, and an opaque Marker to resume
  * from when more remain. The marker here is the position of the next entry.
  */
-export function pageOf<T>(
-  items: readonly T[],
-  params: IamParams,
-): { ok: true; items: T[]; marker?: string } | { ok: false; error: IamErrorSpec } {
+export function pageOf<T>(items: readonly T[], params: IamParams): Result<{ items: T[]; marker?: string }, IamErrorSpec> {
   let start = 0;
   if (params.marker !== undefined) {
     const decoded = Buffer.from(params.marker, "base64").toString("utf8");
     const m = /^next:(\d+)$/.exec(decoded);
     // Not confirmed against AWS: the code and wording for a marker IAM did not issue.
-    if (!m) return { ok: false, error: sender("ValidationError", "Invalid Marker.") };
+    if (!m) return fail(sender("ValidationError", "Invalid Marker."));
     start = Number(m[1]);
   }
   const end = start + (params.maxItems ?? DEFAULT_MAX_ITEMS);
   const page = items.slice(start, end);
-  return end < items.length ? { ok: true, items: page, marker: Buffer.from(`next:${end}`).toString("base64") } : { ok: true, items: page };
+  return ok(end < items.length ? { items: page, marker: Buffer.from(`next:${end}`).toString("base64") } : { items: page });
 }
 
 /** IAM returns policy documents URL-encoded (RFC 3986), which every SDK leaves to the caller to decode. */
@@ -288,14 +268,7 @@ export function getPolicyVersionResponse(policy: IamManagedPolicyView, requestId
 }
 
 export function iamErrorResponse(error: IamErrorSpec, requestId: string): WireResponse {
-  return xmlResponse(
-    error.status,
-    `<ErrorResponse xmlns="${IAM_NAMESPACE}">\n` +
-      `  <Error>\n    ${el("Type", error.status >= 500 ? "Receiver" : "Sender")}\n    ${el("Code", error.code)}\n    ${el("Message", error.message)}\n  </Error>\n` +
-      `  ${el("RequestId", requestId)}\n` +
-      `</ErrorResponse>\n`,
-    requestId,
-  );
+  return queryErrorResponse(IAM_NAMESPACE, { ...error, type: error.status >= 500 ? "Receiver" : "Sender" }, requestId);
 }
 
 /**

@@ -17,7 +17,8 @@ import {
   type KmsErrorSpec,
   type KmsOperation,
 } from "./wire";
-import type { WireResponse } from "../lambda/wire";
+import type { WireResponse } from "../../wire/response";
+import { fail as refused, ok, type Result } from "../../wire/result";
 import type { LocalAccounts } from "../../server/accounts";
 import type { AuditLog } from "../../server/audit";
 
@@ -34,7 +35,8 @@ const DEFAULT_POLICY_NAME = "default";
 const KEY_ID = { required: true, min: 1, max: 2048 };
 const POLICY_NAME = { required: false, min: 1, max: 128, pattern: { text: "[\\w]+", regex: /^\w+$/ } };
 
-type KeyLookup = { ok: true; key: KeyModel; alias?: string } | { ok: false; error: KmsErrorSpec };
+/** The key a KeyId names, and the alias it was named by. */
+type KeyLookup = Result<{ key: KeyModel; alias?: string }, KmsErrorSpec>;
 
 export class KmsService {
   constructor(
@@ -80,7 +82,7 @@ export class KmsService {
 
     const lookup = this.keyFor(keyId as string, caller.accountId, call.region, operation);
     if (!lookup.ok) return fail(lookup.error, keyId as string);
-    const { key } = lookup;
+    const { key, alias } = lookup.value;
 
     const decision = await this.accounts.authorizer.authorize({
       principal: caller,
@@ -90,7 +92,7 @@ export class KmsService {
       region: call.region,
       resourcePolicy: key.policy,
       resourcePolicyName: `key policy of key/${key.keyId}`,
-      context: { "kms:CallerAccount": caller.accountId, ...(lookup.alias !== undefined ? { "kms:RequestAlias": lookup.alias } : {}) },
+      context: { "kms:CallerAccount": caller.accountId, ...(alias !== undefined ? { "kms:RequestAlias": alias } : {}) },
     });
     if (!decision.allowed) {
       return fail(
@@ -155,25 +157,21 @@ export class KmsService {
     const isAlias = keyId.startsWith("alias/") || aliasArn !== null;
     if (isAlias) {
       // Not confirmed against AWS: how GetKeyPolicy refuses an alias.
-      if (operation === "GetKeyPolicy")
-        return { ok: false, error: { code: "NotFoundException", status: 400, message: `Invalid keyId ${keyId}` } };
+      if (operation === "GetKeyPolicy") return refused({ code: "NotFoundException", status: 400, message: `Invalid keyId ${keyId}` });
       const [aliasRegion, aliasAccount, alias] = aliasArn ? [aliasArn[1], aliasArn[2], aliasArn[3]] : [region, callerAccount, keyId];
       const key = keys.find((k) => k.accountId === aliasAccount && k.region === aliasRegion && k.aliases.includes(alias));
       // Not confirmed against AWS: the wording for an alias that does not exist.
       if (!key)
-        return {
-          ok: false,
-          error: {
-            code: "NotFoundException",
-            status: 400,
-            message: `Alias arn:${partition}:kms:${aliasRegion}:${aliasAccount}:${alias} is not found.`,
-          },
-        };
-      return { ok: true, key, alias };
+        return refused({
+          code: "NotFoundException",
+          status: 400,
+          message: `Alias arn:${partition}:kms:${aliasRegion}:${aliasAccount}:${alias} is not found.`,
+        });
+      return ok({ key, alias });
     }
     const arn = keyId.startsWith("arn:") ? keyId : `arn:${partition}:kms:${region}:${callerAccount}:key/${keyId}`;
     const key = this.accounts.model.keys.get(arn);
-    if (!key) return { ok: false, error: { code: "NotFoundException", status: 400, message: `Key '${arn}' does not exist` } };
-    return { ok: true, key };
+    if (!key) return refused({ code: "NotFoundException", status: 400, message: `Key '${arn}' does not exist` });
+    return ok({ key });
   }
 }

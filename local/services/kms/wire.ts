@@ -2,26 +2,22 @@
  * KMS wire format (awsJson1.1): POST / with `X-Amz-Target: TrentService.<Operation>` and a JSON
  * body; answers are JSON, errors `{"__type": "<code>", "message": "..."}` with HTTP 400.
  */
-import type { WireResponse } from "../lambda/wire";
+import type { WireError, WireResponse } from "../../wire/response";
+import { fail, ok, type Result } from "../../wire/result";
+import { constraint, validationMessage } from "../../wire/validation";
 
 const TARGET_PREFIX = "TrentService.";
 export const KMS_OPERATIONS = ["DescribeKey", "GetKeyPolicy"] as const;
 export type KmsOperation = (typeof KMS_OPERATIONS)[number];
 const CONTENT_TYPE = "application/x-amz-json-1.1";
 
-export interface KmsErrorSpec {
-  code: string;
-  message: string;
-  status: number;
-}
+export type KmsErrorSpec = WireError;
 
 export interface KmsRequest {
   /** The operation the target names, served or not. */
   operation: string;
   input: Record<string, unknown>;
 }
-
-export type KmsParseResult = { ok: true; value: KmsRequest } | { ok: false; error: KmsErrorSpec };
 
 /** The operation a request's X-Amz-Target names for KMS, or undefined when it names none. */
 export function kmsTargetOperation(target: string | undefined): string | undefined {
@@ -32,11 +28,11 @@ export function isServedKmsOperation(operation: string): operation is KmsOperati
   return (KMS_OPERATIONS as readonly string[]).includes(operation);
 }
 
-export function parseKmsRequest(target: string | undefined, body: Buffer): KmsParseResult {
+export function parseKmsRequest(target: string | undefined, body: Buffer): Result<KmsRequest, KmsErrorSpec> {
   const operation = kmsTargetOperation(target);
   // Not confirmed against AWS: the message (the code is what awsJson services answer).
   if (operation === undefined || operation === "")
-    return { ok: false, error: { code: "UnknownOperationException", status: 400, message: `Unknown target '${target ?? ""}'` } };
+    return fail({ code: "UnknownOperationException", status: 400, message: `Unknown target '${target ?? ""}'` });
   let input: unknown = {};
   const text = body.toString("utf8").trim();
   if (text !== "") {
@@ -44,23 +40,14 @@ export function parseKmsRequest(target: string | undefined, body: Buffer): KmsPa
       input = JSON.parse(text);
     } catch (e) {
       // Not confirmed against AWS: the wording of a body that is not JSON.
-      return {
-        ok: false,
-        error: { code: "SerializationException", status: 400, message: `The request body is not JSON: ${(e as Error).message}` },
-      };
+      return fail({ code: "SerializationException", status: 400, message: `The request body is not JSON: ${(e as Error).message}` });
     }
   }
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
-    return {
-      ok: false,
-      error: { code: "SerializationException", status: 400, message: "Start of structure or map found where not expected." },
-    };
+    return fail({ code: "SerializationException", status: 400, message: "Start of structure or map found where not expected." });
   }
-  return { ok: true, value: { operation, input: input as Record<string, unknown> } };
+  return ok({ operation, input: input as Record<string, unknown> });
 }
-
-const constraint = (value: string, at: string, rule: string): string =>
-  `Value '${value}' at '${at}' failed to satisfy constraint: Member must ${rule}`;
 
 /**
  * A string member of the input, checked as the KMS model constrains it; problems are worded as
@@ -88,8 +75,7 @@ export function stringMember(
 }
 
 export function validationError(problems: readonly string[]): KmsErrorSpec {
-  const count = problems.length === 1 ? "1 validation error detected" : `${problems.length} validation errors detected`;
-  return { code: "ValidationException", status: 400, message: `${count}: ${problems.join("; ")}` };
+  return { code: "ValidationException", status: 400, message: validationMessage(problems) };
 }
 
 function jsonResponse(status: number, body: unknown, requestId: string): WireResponse {

@@ -7,20 +7,28 @@
 import { accessDeniedMessage } from "../../../core/iam/authorize";
 import type { Principal } from "../../../core/iam/principals";
 import type { FunctionModel } from "../../../core/model/types";
-import { parseFunctionIdentifier } from "./wire";
+import { fail, ok, type Result } from "../../wire/result";
+import { parseFunctionIdentifier } from "./function-name";
 import type { LocalAccounts } from "../../server/accounts";
 
-export type FunctionAccess =
-  | { readonly ok: true; readonly fn: FunctionModel; readonly resourceArn: string; readonly allowedBy: readonly string[] }
-  | {
-      readonly ok: false;
-      readonly code: string;
-      readonly status: number;
-      readonly message: string;
-      readonly resource: string;
-      readonly decidedBy: readonly string[];
-      readonly resourceAccount?: string;
-    };
+/** The function a call may act on, the ARN it named, and the statements that allowed it. */
+export interface FunctionGrant {
+  readonly fn: FunctionModel;
+  readonly resourceArn: string;
+  readonly allowedBy: readonly string[];
+}
+
+/** Lambda's refusal, with what the audit log records of it. */
+export interface FunctionRefusal {
+  readonly code: string;
+  readonly status: number;
+  readonly message: string;
+  readonly resource: string;
+  readonly decidedBy: readonly string[];
+  readonly resourceAccount?: string;
+}
+
+export type FunctionAccess = Result<FunctionGrant, FunctionRefusal>;
 
 export async function authorizeFunctionCall(
   accounts: LocalAccounts,
@@ -34,7 +42,7 @@ export async function authorizeFunctionCall(
 ): Promise<FunctionAccess> {
   const { caller, action } = call;
   const id = parseFunctionIdentifier(call.functionName, caller.accountId, call.region, call.qualifier);
-  if (!id.ok) return { ok: false, ...id.error, resource: call.functionName, decidedBy: [] };
+  if (!id.ok) return fail({ ...id.error, resource: call.functionName, decidedBy: [] });
   const qualifier = call.qualifier ?? id.value.qualifier;
   const resourceArn = qualifier !== undefined ? `${id.value.arn}:${qualifier}` : id.value.arn;
   const fn = accounts.model.functions.get(id.value.arn);
@@ -48,26 +56,24 @@ export async function authorizeFunctionCall(
     resourcePolicyName: `resource-based policy of function:${id.value.name}`,
   });
   if (!decision.allowed) {
-    return {
-      ok: false,
+    return fail({
       code: "AccessDeniedException",
       status: 403,
       message: accessDeniedMessage(caller.arn, action, resourceArn, decision.reason),
       resource: resourceArn,
       decidedBy: decision.deniedBy,
       resourceAccount: id.value.accountId,
-    };
+    });
   }
   if (!fn || (qualifier !== undefined && qualifier !== "$LATEST")) {
-    return {
-      ok: false,
+    return fail({
       code: "ResourceNotFoundException",
       status: 404,
       message: `Function not found: ${resourceArn}`,
       resource: resourceArn,
       decidedBy: [],
       resourceAccount: id.value.accountId,
-    };
+    });
   }
-  return { ok: true, fn, resourceArn, allowedBy: decision.allowedBy };
+  return ok({ fn, resourceArn, allowedBy: decision.allowedBy });
 }

@@ -8,7 +8,8 @@ import * as fs from "fs";
 import type { Principal } from "../../../core/iam/principals";
 import type { FunctionModel } from "../../../core/model/types";
 import { functionConfigurationResponse, functionPolicyResponse, revisionIdOf, type FunctionReadRequest } from "./read-wire";
-import { lambdaErrorResponse, type WireResponse } from "./wire";
+import type { WireResponse } from "../../wire/response";
+import { lambdaErrorResponse } from "./errors";
 import type { LocalAccounts } from "../../server/accounts";
 import type { AuditLog } from "../../server/audit";
 import { authorizeFunctionCall } from "./function-access";
@@ -67,8 +68,11 @@ export class LambdaReadService {
       ...(read.qualifier !== undefined ? { qualifier: read.qualifier } : {}),
       region: call.region,
     });
-    if (!access.ok) return fail(access.code, access.status, access.message, access.resource, access.decidedBy, access.resourceAccount);
-    const { fn, resourceArn } = access;
+    if (!access.ok) {
+      const refused = access.error;
+      return fail(refused.code, refused.status, refused.message, refused.resource, refused.decidedBy, refused.resourceAccount);
+    }
+    const { fn, resourceArn, allowedBy } = access.value;
     const allowed = (response: WireResponse): WireResponse => {
       this.audit.record({
         requestId,
@@ -79,7 +83,7 @@ export class LambdaReadService {
         resource: resourceArn,
         resourceAccount: fn.accountId,
         outcome: "allowed",
-        decidedBy: access.allowedBy,
+        decidedBy: allowedBy,
       });
       return response;
     };

@@ -4,7 +4,8 @@
  */
 import { createHash } from "crypto";
 import type { PolicyDocument } from "../../../core/model/types";
-import { queryValue, type WireResponse } from "./wire";
+import type { WireResponse } from "../../wire/response";
+import { queryValue } from "./wire";
 
 export type FunctionReadOperation = "GetPolicy" | "GetFunctionConfiguration";
 

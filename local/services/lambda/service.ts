@@ -1,9 +1,10 @@
 /** Lambda Invoke: authorization by the simulator, then the deployed zip runs in a warm child process. */
-import { randomUUID } from "crypto";
 import type { Principal } from "../../../core/iam/principals";
 import { FunctionPool, ThrottledError, type InvokeOutcome } from "../../exec/function-pool";
 import type { FunctionModel } from "../../../core/model/types";
-import { invokeSuccessResponse, lambdaErrorResponse, type InvocationType, type ParsedInvoke, type WireResponse } from "./wire";
+import { RESET_CONNECTION, type WireResponse } from "../../wire/response";
+import { lambdaErrorResponse } from "./errors";
+import { invokeSuccessResponse, type InvocationType, type ParsedInvoke } from "./wire";
 import type { LocalAccounts } from "../../server/accounts";
 import { authorizeFunctionCall } from "./function-access";
 import type { AuditLog } from "../../server/audit";
@@ -43,9 +44,6 @@ export interface LambdaHooks {
   /** Fault injection (off by default, see faults.ts): consulted for every authorized Invoke of an existing function. */
   readonly fault?: (functionArn: string, invocationType: InvocationType) => LambdaFault | undefined;
 }
-
-/** What handle() returns instead of an answer when the connection must be reset (the runtime owns the socket). */
-export const RESET_CONNECTION: unique symbol = Symbol("reset the connection");
 
 export class LambdaService {
   readonly async: AsyncInvoker;
@@ -98,8 +96,11 @@ export class LambdaService {
       ...(invoke.qualifier !== undefined ? { qualifier: invoke.qualifier } : {}),
       region: call.region,
     });
-    if (!access.ok) return fail(access.code, access.status, access.message, access.resource, access.decidedBy, access.resourceAccount);
-    const { fn, resourceArn } = access;
+    if (!access.ok) {
+      const refused = access.error;
+      return fail(refused.code, refused.status, refused.message, refused.resource, refused.decidedBy, refused.resourceAccount);
+    }
+    const { fn, resourceArn, allowedBy } = access.value;
     const fault = this.hooks.fault?.(fn.arn, invoke.invocationType);
     if (fault?.kind === "reset") {
       record("error", resourceArn, {
@@ -138,7 +139,7 @@ export class LambdaService {
 
     switch (invoke.invocationType) {
       case "DryRun":
-        record("allowed", resourceArn, { decidedBy: access.allowedBy, resourceAccount: fn.accountId, message: "DryRun" });
+        record("allowed", resourceArn, { decidedBy: allowedBy, resourceAccount: fn.accountId, message: "DryRun" });
         return invokeSuccessResponse({ statusCode: 204 }, requestId);
       case "Event":
         if (!this.async.enqueue(fn, invoke.payload, requestId)) {
@@ -152,10 +153,10 @@ export class LambdaService {
             { Reason: "ConcurrentInvocationLimitExceeded" },
           );
         }
-        record("allowed", resourceArn, { decidedBy: access.allowedBy, resourceAccount: fn.accountId, message: "Event (queued)" });
+        record("allowed", resourceArn, { decidedBy: allowedBy, resourceAccount: fn.accountId, message: "Event (queued)" });
         return invokeSuccessResponse({ statusCode: 202 }, requestId);
       case "RequestResponse": {
-        record("allowed", resourceArn, { decidedBy: access.allowedBy, resourceAccount: fn.accountId });
+        record("allowed", resourceArn, { decidedBy: allowedBy, resourceAccount: fn.accountId });
         let outcome: InvokeOutcome;
         try {
           outcome = await this.poolFor(fn).invoke({
@@ -198,8 +199,4 @@ export class LambdaService {
     if (!pool) throw new Error(`no execution pool for ${fn.arn}`);
     return pool;
   }
-}
-
-export function newRequestId(): string {
-  return randomUUID();
 }

@@ -5,7 +5,7 @@
  */
 import { accessDeniedMessage } from "../../../core/iam/authorize";
 import type { Principal } from "../../../core/iam/principals";
-import type { WireResponse } from "../lambda/wire";
+import type { WireResponse } from "../../wire/response";
 import { bucketPolicyResponse, s3ErrorResponse, type S3ErrorSpec } from "./wire";
 import type { LocalAccounts } from "../../server/accounts";
 import type { AuditLog } from "../../server/audit";

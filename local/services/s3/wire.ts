@@ -3,13 +3,10 @@
  * whole response body; errors are S3's own XML (<Error><Code>…</Code><Message>…</Message>…</Error>).
  */
 import { createHash } from "crypto";
-import type { WireResponse } from "../lambda/wire";
-import { xmlEscape } from "../sts/wire";
+import type { WireError, WireResponse } from "../../wire/response";
+import { el } from "../../wire/xml";
 
-export interface S3ErrorSpec {
-  code: string;
-  message: string;
-  status: number;
+export interface S3ErrorSpec extends WireError {
   /** More elements of the error, e.g. BucketName, Region. */
   fields?: Record<string, string>;
   /** More headers, e.g. x-amz-bucket-region on a redirect. */
@@ -54,7 +51,6 @@ export function bucketPolicyResponse(policy: string, requestId: string): WireRes
 }
 
 export function s3ErrorResponse(error: S3ErrorSpec, requestId: string): WireResponse {
-  const el = (name: string, value: string) => `<${name}>${xmlEscape(value)}</${name}>`;
   const fields = Object.entries(error.fields ?? {}).map(([name, value]) => el(name, value));
   return {
     status: error.status,

@@ -1,7 +1,8 @@
 /** STS AssumeRole and GetCallerIdentity, decided by the simulator over the stacks' trust policies. */
 import { accessDeniedMessage } from "../../../core/iam/authorize";
 import type { Principal } from "../../../core/iam/principals";
-import { assumeRoleResponse, getCallerIdentityResponse, stsErrorResponse, validateAssumeRoleParams, type WireResponse } from "./wire";
+import type { WireError, WireResponse } from "../../wire/response";
+import { assumeRoleResponse, getCallerIdentityResponse, stsErrorResponse, validateAssumeRoleParams } from "./wire";
 import type { LocalAccounts } from "../../server/accounts";
 import type { AuditLog } from "../../server/audit";
 
@@ -17,11 +18,8 @@ export interface StsCall {
   readonly requestId: string;
 }
 
-export interface StsFault {
-  readonly code: string;
-  readonly message: string;
-  readonly status: number;
-}
+/** The error an injected fault answers. */
+export type StsFault = Readonly<WireError>;
 
 export interface StsHooks {
   /** Fault injection (off by default, see faults.ts): answer this error instead of serving the call. */

@@ -2,103 +2,35 @@
  * STS wire format (awsQuery): form-encoded requests in, XML out, shaped as AWS shapes them so the
  * SDK's and the CLI's own parsers read them unchanged.
  */
+import { headerValue, type RequestHeaders } from "../../wire/headers";
+import { isoSeconds, queryActionResponse, queryErrorResponse, readQueryForm, type QueryForm } from "../../wire/aws-query";
+import type { WireError, WireResponse } from "../../wire/response";
+import { fail, ok, type Result } from "../../wire/result";
+import { checkString, validationMessage, type StringRule } from "../../wire/validation";
+import { el } from "../../wire/xml";
 
 export const STS_VERSION = "2011-06-15";
 export const STS_NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/";
 /** The operations the local runtime serves; anything else is answered as AWS answers an unknown one. */
 export const STS_ACTIONS: readonly string[] = ["AssumeRole", "GetCallerIdentity"];
 
-export interface StsErrorSpec {
-  code: string;
-  message: string;
-  status: number;
+export interface StsErrorSpec extends WireError {
   type: "Sender" | "Receiver";
 }
 
-export interface WireResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-export interface StsRequest {
-  action: string;
-  version?: string;
-  /** Every form field except Action and Version, still flattened (`Tags.member.1.Key`, ...). */
-  params: Record<string, string>;
-}
-export type StsParseResult = { ok: true; value: StsRequest } | { ok: false; error: StsErrorSpec };
-
-function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() === name) return Array.isArray(value) ? value[0] : value;
-  }
-  return undefined;
-}
+export type StsRequest = QueryForm;
 
 const sender = (code: string, message: string, status = 400): StsErrorSpec => ({ code, message, status, type: "Sender" });
 
-/**
- * Reads an awsQuery request body. Both the SDK ("application/x-www-form-urlencoded") and the CLI
- * ("…; charset=utf-8") send a form; anything else cannot carry an Action.
- */
-export function parseStsRequest(body: Buffer, headers: Record<string, string | string[] | undefined>): StsParseResult {
-  const contentType = headerValue(headers, "content-type");
-  const mediaType = contentType?.split(";")[0].trim().toLowerCase();
-  if (mediaType !== undefined && mediaType !== "application/x-www-form-urlencoded") {
-    // Not confirmed against AWS: what STS answers a body that is not form-encoded.
-    return {
-      ok: false,
-      error: sender("MissingAction", `Missing Action: the body must be application/x-www-form-urlencoded, not '${contentType}'.`),
-    };
-  }
-  const params: Record<string, string> = {};
-  // URLSearchParams implements form decoding, where '+' is a space.
-  for (const [key, value] of new URLSearchParams(body.toString("utf8"))) params[key] = value;
-  const { Action: action, Version: version, ...rest } = params;
-  if (!action) return { ok: false, error: sender("MissingAction", "Missing Action") };
+/** Reads an awsQuery request body: a form, whose Action must be one STS serves here, at STS's version. */
+export function parseStsRequest(body: Buffer, headers: RequestHeaders): Result<StsRequest, StsErrorSpec> {
+  const form = readQueryForm(body.toString("utf8"), headerValue(headers, "content-type"));
+  if (!form.ok) return fail({ ...form.error, type: "Sender" });
+  const { action, version } = form.value;
   if ((version !== undefined && version !== STS_VERSION) || !STS_ACTIONS.includes(action)) {
-    return { ok: false, error: sender("InvalidAction", `Could not find operation ${action} for version ${version ?? STS_VERSION}`) };
+    return fail(sender("InvalidAction", `Could not find operation ${action} for version ${version ?? STS_VERSION}`));
   }
-  return { ok: true, value: { action, ...(version !== undefined && { version }), params: rest } };
-}
-
-/** XML text/attribute escaping; also drops characters XML 1.0 cannot carry at all. */
-export function xmlEscape(value: string): string {
-  return (
-    value
-      // eslint-disable-next-line no-control-regex -- removing the control characters XML 1.0 forbids is the point
-      .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, "")
-      .replace(/&/g, "&amp;")
-      .replace(/</g, "&lt;")
-      .replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;")
-      .replace(/'/g, "&apos;")
-      .replace(/\r/g, "&#xD;")
-  );
-}
-
-/** AWS writes awsQuery timestamps (STS, IAM) as ISO-8601 without milliseconds. */
-export function isoSeconds(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-export const el = (name: string, value: string | number | boolean): string => `<${name}>${xmlEscape(String(value))}</${name}>`;
-
-export function xmlResponse(status: number, body: string, requestId: string): WireResponse {
-  return { status, headers: { "Content-Type": "text/xml", "x-amzn-RequestId": requestId }, body };
-}
-
-/** An awsQuery answer: <ActionResponse><ActionResult>…</ActionResult><ResponseMetadata/>, in the service's namespace. */
-export function queryActionResponse(namespace: string, action: string, result: string, requestId: string): WireResponse {
-  return xmlResponse(
-    200,
-    `<${action}Response xmlns="${namespace}">\n` +
-      `  <${action}Result>\n${result}  </${action}Result>\n` +
-      `  <ResponseMetadata>\n    ${el("RequestId", requestId)}\n  </ResponseMetadata>\n` +
-      `</${action}Response>\n`,
-    requestId,
-  );
+  return form;
 }
 
 const actionResponse = (action: string, result: string, requestId: string): WireResponse =>
@@ -137,14 +69,7 @@ export function getCallerIdentityResponse(identity: { arn: string; userId: strin
 }
 
 export function stsErrorResponse(error: StsErrorSpec, requestId: string): WireResponse {
-  return xmlResponse(
-    error.status,
-    `<ErrorResponse xmlns="${STS_NAMESPACE}">\n` +
-      `  <Error>\n    ${el("Type", error.type)}\n    ${el("Code", error.code)}\n    ${el("Message", error.message)}\n  </Error>\n` +
-      `  ${el("RequestId", requestId)}\n` +
-      `</ErrorResponse>\n`,
-    requestId,
-  );
+  return queryErrorResponse(STS_NAMESPACE, error, requestId);
 }
 
 export interface AssumeRoleParams {
@@ -157,16 +82,6 @@ export interface AssumeRoleParams {
   tags?: Array<{ key: string; value: string }>;
   transitiveTagKeys?: string[];
   policyArns?: string[];
-}
-
-export type AssumeRoleValidation = { ok: true; value: AssumeRoleParams } | { ok: false; error: StsErrorSpec };
-
-export interface StringRule {
-  min: number;
-  max?: number;
-  /** Shown to the caller exactly as the STS model writes it. */
-  pattern: string;
-  regex: RegExp;
 }
 
 // Constraints from the STS API model (2011-06-15); regexes are the model's patterns, anchored.
@@ -192,14 +107,6 @@ const TAG_VALUE: StringRule = { min: 0, max: 256, pattern: "[\\p{L}\\p{Z}\\p{N}_
 const MAX_TAGS = 50;
 const DURATION = { min: 900, max: 43200 };
 
-/** One "Value … at '…' failed to satisfy constraint: …" clause per broken constraint, as AWS words them. */
-export function checkString(value: string, at: string, rule: StringRule, problems: string[]): void {
-  const prefix = `Value '${value}' at '${at}' failed to satisfy constraint: Member must`;
-  if (value.length < rule.min) problems.push(`${prefix} have length greater than or equal to ${rule.min}`);
-  if (rule.max !== undefined && value.length > rule.max) problems.push(`${prefix} have length less than or equal to ${rule.max}`);
-  if (!rule.regex.test(value)) problems.push(`${prefix} satisfy regular expression pattern: ${rule.pattern}`);
-}
-
 /** Indices N present as `<prefix>.member.N…` in the flattened awsQuery params, in numeric order. */
 function memberIndices(params: Record<string, string>, prefix: string): number[] {
   const found = new Set<number>();
@@ -216,7 +123,7 @@ function memberIndices(params: Record<string, string>, prefix: string): number[]
  * ValidationError AWS would send ("N validation error(s) detected: …", clauses joined by "; ").
  * Semantic checks (the role exists, trust policy, MaxSessionDuration) are the caller's.
  */
-export function validateAssumeRoleParams(params: Record<string, string>): AssumeRoleValidation {
+export function validateAssumeRoleParams(params: Record<string, string>): Result<AssumeRoleParams, StsErrorSpec> {
   const problems: string[] = [];
   const {
     RoleArn: roleArn,
@@ -278,23 +185,17 @@ export function validateAssumeRoleParams(params: Record<string, string>): Assume
   if (externalId !== undefined) checkString(externalId, "externalId", EXTERNAL_ID, problems);
   if (sourceIdentity !== undefined) checkString(sourceIdentity, "sourceIdentity", SOURCE_IDENTITY, problems);
 
-  if (problems.length > 0) {
-    const count = problems.length === 1 ? "1 validation error detected" : `${problems.length} validation errors detected`;
-    return { ok: false, error: sender("ValidationError", `${count}: ${problems.join("; ")}`) };
-  }
-  return {
-    ok: true,
-    value: {
-      roleArn: roleArn as string,
-      roleSessionName: roleSessionName as string,
-      ...(durationSeconds !== undefined && { durationSeconds }),
-      ...(externalId !== undefined && { externalId }),
-      ...(policy !== undefined && { policy }),
-      ...(sourceIdentity !== undefined && { sourceIdentity }),
-      // Every tag has a key and a value here, or validation would have failed above.
-      ...(tags.length > 0 && { tags: tags.map((t) => ({ key: t.key ?? "", value: t.value ?? "" })) }),
-      ...(transitiveTagKeys.length > 0 && { transitiveTagKeys }),
-      ...(policyArns.length > 0 && { policyArns }),
-    },
-  };
+  if (problems.length > 0) return fail(sender("ValidationError", validationMessage(problems)));
+  return ok({
+    roleArn: roleArn as string,
+    roleSessionName: roleSessionName as string,
+    ...(durationSeconds !== undefined && { durationSeconds }),
+    ...(externalId !== undefined && { externalId }),
+    ...(policy !== undefined && { policy }),
+    ...(sourceIdentity !== undefined && { sourceIdentity }),
+    // Every tag has a key and a value here, or validation would have failed above.
+    ...(tags.length > 0 && { tags: tags.map((t) => ({ key: t.key ?? "", value: t.value ?? "" })) }),
+    ...(transitiveTagKeys.length > 0 && { transitiveTagKeys }),
+    ...(policyArns.length > 0 && { policyArns }),
+  });
 }

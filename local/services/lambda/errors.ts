@@ -1,0 +1,87 @@
+/**
+ * Lambda's errors (restJson): `x-amzn-ErrorType` names the error, the JSON body carries the message,
+ * in the casing and with the "Type" Lambda uses for that code.
+ */
+import type { WireError, WireResponse } from "../../wire/response";
+import { fail } from "../../wire/result";
+import { validationMessage } from "../../wire/validation";
+
+export interface LambdaErrorSpec extends WireError {
+  /** Body's "Type". Omitted: "User" for 4xx, "Service" for 5xx, nothing for the codes AWS sends without one. null: never. */
+  type?: "User" | "Service" | null;
+  /** More body fields, e.g. `{ Reason: "ReservedFunctionConcurrentInvocationLimitExceeded" }` on TooManyRequestsException. */
+  extraFields?: Record<string, string | number | boolean>;
+  /** Sent as the Retry-After header (the SDK's `retryAfterSeconds` on TooManyRequestsException). */
+  retryAfterSeconds?: number;
+}
+
+/** Codes whose body carries "Message" (capital M) rather than "message", per the Lambda model and observed AccessDenied bodies. */
+const CAPITAL_MESSAGE = new Set([
+  "AccessDeniedException",
+  "ResourceNotFoundException",
+  "ServiceException",
+  "ResourceInUseException",
+  "NoPublishedVersionException",
+  "RecursiveInvocationException",
+  "CodeSigningConfigNotFoundException",
+  "CodeVerificationFailedException",
+  "InvalidCodeSignatureException",
+  "InvalidRuntimeException",
+  "InvalidZipFileException",
+  "InvalidSecurityGroupIDException",
+  "InvalidSubnetIDException",
+  "SubnetIPAddressLimitReachedException",
+  "ENILimitReachedException",
+  "EC2AccessDeniedException",
+  "EC2ThrottledException",
+  "EC2UnexpectedException",
+  "EFSIOException",
+  "EFSMountConnectivityException",
+  "EFSMountFailureException",
+  "EFSMountTimeoutException",
+  "KMSAccessDeniedException",
+  "KMSDisabledException",
+  "KMSInvalidStateException",
+  "KMSNotFoundException",
+  "SnapStartException",
+  "SnapStartNotReadyException",
+  "SnapStartTimeoutException",
+]);
+
+/** Errors raised by AWS's request front end (authentication, HTTP-level), which carry no "Type". */
+const NO_TYPE = new Set([
+  "AccessDeniedException",
+  "MissingAuthenticationTokenException",
+  "IncompleteSignatureException",
+  "UnrecognizedClientException",
+  "InvalidSignatureException",
+  "ExpiredTokenException",
+  "ValidationException",
+  "RequestEntityTooLargeException",
+  "UnknownOperationException",
+]);
+
+/** A refusal in Lambda's shape. */
+export const refusal = (code: string, status: number, message: string) => fail<LambdaErrorSpec>({ code, status, message });
+
+/** A ValidationException listing every broken constraint. */
+export const validationRefusal = (problems: readonly string[]) => refusal("ValidationException", 400, validationMessage(problems));
+
+/**
+ * Lambda's restJson error: `x-amzn-ErrorType: <code>` names the error (the SDK's `name`), the JSON
+ * body carries the message (and "Type", and any extra fields such as "Reason").
+ */
+export function lambdaErrorResponse(error: LambdaErrorSpec, requestId: string): WireResponse {
+  const headers: Record<string, string> = {
+    "Content-Type": "application/json",
+    "x-amzn-ErrorType": error.code,
+    "x-amzn-RequestId": requestId,
+  };
+  if (error.retryAfterSeconds !== undefined) headers["Retry-After"] = String(error.retryAfterSeconds);
+  const type = error.type === undefined ? (NO_TYPE.has(error.code) ? undefined : error.status >= 500 ? "Service" : "User") : error.type;
+  const body: Record<string, string | number | boolean> = {};
+  if (type !== undefined && type !== null) body.Type = type;
+  body[CAPITAL_MESSAGE.has(error.code) ? "Message" : "message"] = error.message;
+  Object.assign(body, error.extraFields);
+  return { status: error.status, headers, body: JSON.stringify(body) };
+}
