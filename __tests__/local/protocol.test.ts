@@ -17,7 +17,9 @@ import { lambdaErrorResponse } from "../../local/services/lambda/errors";
 import { parseFunctionIdentifier } from "../../local/services/lambda/function-name";
 import { invokeSuccessResponse, LOG_TAIL_BYTES, parseInvokeRequest } from "../../local/services/lambda/wire";
 import type { WireResponse } from "../../local/wire/response";
-import { errorCodeFor, verifySigV4, type IncomingSignedRequest, type KnownKey, type SigV4Result } from "../../local/wire/sigv4";
+import { lambda } from "../../local/services/lambda";
+import { sts } from "../../local/services/sts";
+import { verifySigV4, type IncomingSignedRequest, type KnownKey, type SigV4Result } from "../../local/wire/sigv4";
 import {
   assumeRoleResponse,
   getCallerIdentityResponse,
@@ -145,8 +147,8 @@ const ok = (): WireResponse =>
   getCallerIdentityResponse({ arn: "arn:aws:iam::111111111111:user/alice", userId: "AIDAEXAMPLE", account: "111111111111" }, REQUEST_ID);
 
 function failure(result: SigV4Result): { reason: string; message: string } {
-  if (result.ok) throw new Error(`expected a verification failure, got ok for ${result.accessKeyId}`);
-  return { reason: result.reason, message: result.message };
+  if (result.ok) throw new Error(`expected a verification failure, got ok for ${result.value.accessKeyId}`);
+  return { reason: result.error.reason, message: result.error.message };
 }
 
 /** A copy of a captured request with some headers changed (undefined removes one). */
@@ -231,10 +233,7 @@ describe("verifySigV4 accepts what the SDK signs", () => {
     const [req] = server.captured;
     await expect(verifySigV4(req, lookup)).resolves.toEqual({
       ok: true,
-      accessKeyId: LONG_TERM.accessKeyId,
-      region: REGION,
-      service: "sts",
-      signingDate: expect.any(Date),
+      value: { accessKeyId: LONG_TERM.accessKeyId, region: REGION, service: "sts", signingDate: expect.any(Date) },
     });
     const parsed = parseStsRequest(req.body, req.headers);
     if (!parsed.ok) throw new Error(parsed.error.message);
@@ -260,7 +259,7 @@ describe("verifySigV4 accepts what the SDK signs", () => {
     const [req] = server.captured;
     expect(req.headers["x-amz-security-token"]).toBe(TEMPORARY.sessionToken);
     const result = await verifySigV4(req, lookup);
-    expect(result).toMatchObject({ ok: true, accessKeyId: TEMPORARY.accessKeyId, service: "sts", region: REGION });
+    expect(result).toMatchObject({ ok: true, value: { accessKeyId: TEMPORARY.accessKeyId, service: "sts", region: REGION } });
   });
 
   it("Invoke of a function ARN (colons percent-encoded in the path) with a Qualifier and a session token", async () => {
@@ -305,9 +304,7 @@ describe("verifySigV4 accepts what the SDK signs", () => {
     );
     await expect(verifySigV4(req, lookup)).resolves.toMatchObject({
       ok: true,
-      accessKeyId: TEMPORARY.accessKeyId,
-      service: "lambda",
-      region: REGION,
+      value: { accessKeyId: TEMPORARY.accessKeyId, service: "lambda", region: REGION },
     });
     const parsed = parseInvokeRequest(req);
     expect(parsed).toEqual({
@@ -378,7 +375,7 @@ describe("verifySigV4 refuses", () => {
       });
       return { method: "POST", rawUrl: "/2015-03-31/functions/callee/invocations", headers: signed.headers, body };
     };
-    await expect(verifySigV4(await sign({}), lookup)).resolves.toMatchObject({ ok: true, service: "lambda" });
+    await expect(verifySigV4(await sign({}), lookup)).resolves.toMatchObject({ ok: true, value: { service: "lambda" } });
     expect(failure(await verifySigV4(await sign({ "x-amz-content-sha256": "UNSIGNED-PAYLOAD" }), lookup)).reason).toBe(
       "SignatureDoesNotMatch",
     );
@@ -522,8 +519,7 @@ describe("verifySigV4 with presigned (query-string) signatures", () => {
     const now = new Date();
     await expect(verifySigV4(await presigned(now, 900), lookup, now)).resolves.toMatchObject({
       ok: true,
-      service: "sts",
-      accessKeyId: TEMPORARY.accessKeyId,
+      value: { service: "sts", accessKeyId: TEMPORARY.accessKeyId },
     });
     const old = await presigned(new Date(now.getTime() - 20 * 60 * 1000), 900);
     expect(failure(await verifySigV4(old, lookup, now)).reason).toBe("RequestExpired");
@@ -535,48 +531,48 @@ describe("verifySigV4 with presigned (query-string) signatures", () => {
 
 describe("errorCodeFor", () => {
   it("gives AWS's codes, statuses and messages per service", () => {
-    expect(errorCodeFor("sts", "MissingAuthentication")).toEqual({
+    expect(sts.errorCodeFor("MissingAuthentication")).toEqual({
       code: "MissingAuthenticationToken",
       status: 403,
       message: "Request is missing Authentication Token",
     });
-    expect(errorCodeFor("sts", "UnknownAccessKey")).toEqual({
+    expect(sts.errorCodeFor("UnknownAccessKey")).toEqual({
       code: "InvalidClientTokenId",
       status: 403,
       message: "The security token included in the request is invalid.",
     });
-    expect(errorCodeFor("sts", "InvalidSessionToken").code).toBe("InvalidClientTokenId");
-    expect(errorCodeFor("sts", "ExpiredToken")).toEqual({
+    expect(sts.errorCodeFor("InvalidSessionToken").code).toBe("InvalidClientTokenId");
+    expect(sts.errorCodeFor("ExpiredToken")).toEqual({
       code: "ExpiredToken",
       status: 403,
       message: "The security token included in the request is expired",
     });
-    expect(errorCodeFor("sts", "SignatureDoesNotMatch").code).toBe("SignatureDoesNotMatch");
-    expect(errorCodeFor("sts", "IncompleteSignature").code).toBe("IncompleteSignature");
-    expect(errorCodeFor("lambda", "MissingAuthentication")).toEqual({
+    expect(sts.errorCodeFor("SignatureDoesNotMatch").code).toBe("SignatureDoesNotMatch");
+    expect(sts.errorCodeFor("IncompleteSignature").code).toBe("IncompleteSignature");
+    expect(lambda.errorCodeFor("MissingAuthentication")).toEqual({
       code: "MissingAuthenticationTokenException",
       status: 403,
       message: "Missing Authentication Token",
     });
-    expect(errorCodeFor("lambda", "IncompleteSignature").code).toBe("IncompleteSignatureException");
-    expect(errorCodeFor("lambda", "UnknownAccessKey")).toEqual({
+    expect(lambda.errorCodeFor("IncompleteSignature").code).toBe("IncompleteSignatureException");
+    expect(lambda.errorCodeFor("UnknownAccessKey")).toEqual({
       code: "UnrecognizedClientException",
       status: 403,
       message: "The security token included in the request is invalid.",
     });
-    expect(errorCodeFor("lambda", "ExpiredToken").code).toBe("ExpiredTokenException");
-    expect(errorCodeFor("lambda", "SignatureDoesNotMatch")).toEqual({
-      ...errorCodeFor("sts", "SignatureDoesNotMatch"),
+    expect(lambda.errorCodeFor("ExpiredToken").code).toBe("ExpiredTokenException");
+    expect(lambda.errorCodeFor("SignatureDoesNotMatch")).toEqual({
+      ...sts.errorCodeFor("SignatureDoesNotMatch"),
       code: "InvalidSignatureException",
     });
     // Clock skew is a signature failure on both, worded with the request's dates.
-    expect(errorCodeFor("sts", "RequestExpired", "Signature expired: A is now earlier than B (C - 5 min.)")).toEqual({
+    expect(sts.errorCodeFor("RequestExpired", "Signature expired: A is now earlier than B (C - 5 min.)")).toEqual({
       code: "SignatureDoesNotMatch",
       status: 403,
       message: "Signature expired: A is now earlier than B (C - 5 min.)",
     });
-    expect(errorCodeFor("lambda", "RequestExpired").code).toBe("InvalidSignatureException");
-    expect(errorCodeFor("lambda", "UnknownAccessKey", "ignored").message).toBe("The security token included in the request is invalid.");
+    expect(lambda.errorCodeFor("RequestExpired").code).toBe("InvalidSignatureException");
+    expect(lambda.errorCodeFor("UnknownAccessKey", "ignored").message).toBe("The security token included in the request is invalid.");
   });
 });
 
@@ -601,7 +597,7 @@ describe("STS wire", () => {
     const server = await startServer(async (req) => {
       const result = await verifySigV4(req, () => ({ secretAccessKey: "wrong" }));
       if (result.ok) return ok();
-      const { code, status, message } = errorCodeFor("sts", result.reason, result.message);
+      const { code, status, message } = sts.errorCodeFor(result.error.reason, result.error.message);
       return stsErrorResponse({ code, status, message, type: "Sender" }, REQUEST_ID);
     });
     const e = await thrown(() => withSts(server, LONG_TERM, (c) => c.send(new GetCallerIdentityCommand({}))));
@@ -705,7 +701,7 @@ describe("Lambda wire", () => {
       404,
     ]);
 
-    const badSignature = await invokeError(errorCodeFor("lambda", "SignatureDoesNotMatch"));
+    const badSignature = await invokeError(lambda.errorCodeFor("SignatureDoesNotMatch"));
     expect([badSignature.name, badSignature.$metadata?.httpStatusCode]).toEqual(["InvalidSignatureException", 403]);
 
     const tooLarge = await invokeError({
@@ -922,7 +918,7 @@ describe("the stock AWS CLI (v1) against verifySigV4", () => {
       const result = await verifySigV4(req, lookup);
       results.push(result);
       if (result.ok) return answer(req);
-      const { code, status, message } = errorCodeFor(service, result.reason, result.message);
+      const { code, status, message } = { sts, lambda }[service].errorCodeFor(result.error.reason, result.error.message);
       return service === "sts"
         ? stsErrorResponse({ code, status, message, type: "Sender" }, REQUEST_ID)
         : lambdaErrorResponse({ code, status, message }, REQUEST_ID);
@@ -936,7 +932,9 @@ describe("the stock AWS CLI (v1) against verifySigV4", () => {
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({ UserId: "AIDAEXAMPLE", Account: "111111111111", Arn: "arn:aws:iam::111111111111:user/alice" });
-    expect(results).toEqual([expect.objectContaining({ ok: true, service: "sts", region: REGION, accessKeyId: LONG_TERM.accessKeyId })]);
+    expect(results).toEqual([
+      { ok: true, value: expect.objectContaining({ service: "sts", region: REGION, accessKeyId: LONG_TERM.accessKeyId }) },
+    ]);
     const [req] = server.captured;
     expect(req.headers["content-type"]).toBe("application/x-www-form-urlencoded; charset=utf-8");
     expect(parseStsRequest(req.body, req.headers)).toMatchObject({
@@ -955,7 +953,7 @@ describe("the stock AWS CLI (v1) against verifySigV4", () => {
     expect(run.stderr).toContain(
       "An error occurred (SignatureDoesNotMatch) when calling the GetCallerIdentity operation: The request signature we calculated does not match",
     );
-    expect(results.map((r) => !r.ok && r.reason)).toEqual(["SignatureDoesNotMatch"]);
+    expect(results.map((r) => !r.ok && r.error.reason)).toEqual(["SignatureDoesNotMatch"]);
   });
 
   it("lambda invoke of a function ARN with a session token: the path encoding verifies and --payload arrives raw", async () => {
@@ -999,7 +997,7 @@ describe("the stock AWS CLI (v1) against verifySigV4", () => {
         LogResult: Buffer.from("hello log").toString("base64"),
       });
       expect(await readFile(out, "utf8")).toBe('{"echo":true}');
-      expect(results).toEqual([expect.objectContaining({ ok: true, service: "lambda", accessKeyId: TEMPORARY.accessKeyId })]);
+      expect(results).toEqual([{ ok: true, value: expect.objectContaining({ service: "lambda", accessKeyId: TEMPORARY.accessKeyId }) }]);
       const [req] = server.captured;
       // Same path encoding as the SDK; $ in the query is percent-encoded; no content-type, and only host;x-amz-date(+token) signed.
       expect(req.rawUrl).toBe(

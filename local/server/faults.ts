@@ -9,8 +9,9 @@
 import { accessDeniedMessage } from "../../core/iam/authorize";
 import type { AccountsModel } from "../../core/model/types";
 import type { InvocationType } from "../services/lambda/wire";
-import type { LambdaFault, LambdaHooks } from "../services/lambda/service";
-import type { StsCall, StsFault, StsHooks } from "../services/sts/service";
+import type { ServiceHooks } from "../services/definition";
+import type { LambdaFault } from "../services/lambda/service";
+import type { StsCall, StsFault } from "../services/sts/service";
 import { UserFacingError } from "../../config/user-facing-error";
 
 /** Every fault, with the one line `--help` shows for it. */
@@ -104,13 +105,8 @@ function lambdaFault(fault: FaultName): LambdaFault | undefined {
 const STS_FAULTS: ReadonlySet<FaultName> = new Set(["sts-throttle", "sts-deny"]);
 const LAMBDA_FAULTS: ReadonlySet<FaultName> = new Set(["lambda-throttle", "callee-not-json", "connection-reset"]);
 
-export interface FaultHooks {
-  readonly stsHooks: StsHooks;
-  readonly lambdaHooks: LambdaHooks;
-}
-
 /** The hooks that carry out `plan` on the functions of `model`'s callee stack. */
-export function faultHooks(plan: FaultPlan, model: AccountsModel): FaultHooks {
+export function faultHooks(plan: FaultPlan, model: AccountsModel): ServiceHooks {
   const callees = new Set([...model.functions.values()].filter((f) => f.source.stack === "callee").map((f) => f.arn));
   if (callees.size === 0 && plan.some((r) => LAMBDA_FAULTS.has(r.fault))) {
     throw new FaultSpecError(
@@ -129,14 +125,14 @@ export function faultHooks(plan: FaultPlan, model: AccountsModel): FaultHooks {
   const appliesTo = (rule: FaultRule, invocationType: InvocationType) =>
     LAMBDA_FAULTS.has(rule.fault) && (rule.fault !== "callee-not-json" || invocationType === "RequestResponse");
   return {
-    stsHooks: {
+    sts: {
       fault: (action, call) => {
         if (action !== "AssumeRole") return undefined;
         const fault = take((rule) => STS_FAULTS.has(rule.fault));
         return fault && stsFault(fault, call);
       },
     },
-    lambdaHooks: {
+    lambda: {
       fault: (functionArn, invocationType) => {
         if (!callees.has(functionArn)) return undefined;
         const fault = take((rule) => appliesTo(rule, invocationType));

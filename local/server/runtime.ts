@@ -3,60 +3,23 @@
  * wire protocols, verifies every SigV4 signature, authorizes with the stacks' own policies, and
  * runs the deployed bundles.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "http";
-import type { AddressInfo } from "net";
 import * as path from "path";
 import { DEFAULT_ACCOUNT_CONCURRENCY, FunctionPool, MINIMUM_UNRESERVED_CONCURRENCY, UnreservedConcurrency } from "../exec/function-pool";
-import type { IssuedCredentials, Principal } from "../../core/iam/principals";
+import type { IssuedCredentials } from "../../core/iam/principals";
 import type { AccountsModel, FunctionModel } from "../../core/model/types";
-import { errorResponseIn } from "../services/error-wire";
-import { iamErrorResponse, isServedIamAction, parseIamRequest } from "../services/iam/wire";
-import { isServedKmsOperation, kmsErrorResponse, kmsTargetOperation, parseKmsRequest } from "../services/kms/wire";
-import { matchFunctionRead } from "../services/lambda/read-wire";
-import { lambdaErrorResponse } from "../services/lambda/errors";
-import { parseInvokeRequest } from "../services/lambda/wire";
-import { headerValue } from "../wire/headers";
-import { newRequestId, RESET_CONNECTION, writeWire, type WireResponse } from "../wire/response";
-import { matchGetBucketPolicy, s3ErrorResponse } from "../services/s3/wire";
-import {
-  claimedSigningService,
-  errorCodeFor,
-  globalSigningRegion,
-  SIGNING_SERVICES,
-  verifySigV4,
-  type SigningService,
-} from "../wire/sigv4";
-import { parseStsRequest, stsErrorResponse } from "../services/sts/wire";
+import type { Route, ServiceContext, ServiceDefinition, ServiceHooks } from "../services/definition";
+import { AsyncInvoker, type DestinationRecord, type UndeliveredRecord } from "../services/lambda/async-invoker";
+import type { LambdaHooks } from "../services/lambda/service";
+import { SERVICES } from "../services/registry";
+import type { StsHooks } from "../services/sts/service";
 import { LocalAccounts } from "./accounts";
 import { AuditLog } from "./audit";
-import { IamService } from "../services/iam/service";
-import { KmsService } from "../services/kms/service";
-import { LambdaReadService } from "../services/lambda/read-service";
+import { createEndpoint } from "./endpoint";
 import { faultHooks, type FaultPlan } from "./faults";
-import { LambdaService, type LambdaHooks } from "../services/lambda/service";
-import { S3Service } from "../services/s3/service";
-import { StsService, type StsHooks } from "../services/sts/service";
-import type { DestinationRecord, UndeliveredRecord } from "../services/lambda/async-invoker";
-import { UserFacingError } from "../../config/user-facing-error";
+import { listen } from "./http";
+import { LocalRuntimeError } from "./runtime-error";
 
-/** Lambda's synchronous payload limit; anything larger is refused before it is read. */
-const MAX_BODY_BYTES = 6 * 1024 * 1024 + 1024;
-const INVOKE_PATH = /^\/2015-03-31\/functions\/[^/]+\/invocations(?:\?.*)?$/;
-const LAMBDA_PATH = /^\/2015-03-31\/functions(?:\/|\?|$)/;
-const SERVED_OPERATIONS =
-  "STS AssumeRole and GetCallerIdentity; IAM GetRole, ListRolePolicies, GetRolePolicy, ListAttachedRolePolicies, GetPolicy and GetPolicyVersion; " +
-  "Lambda Invoke, GetPolicy and GetFunctionConfiguration; KMS DescribeKey and GetKeyPolicy; S3 GetBucketPolicy";
-
-/** A verified request, handed to the routes of the service its scope names. */
-interface RoutedCall {
-  readonly method: string;
-  readonly rawUrl: string;
-  readonly headers: IncomingMessage["headers"];
-  readonly body: Buffer;
-  readonly principal: Principal;
-  readonly region: string;
-  readonly requestId: string;
-}
+export { LocalRuntimeError };
 
 export interface LocalRuntimeOptions {
   readonly model: AccountsModel;
@@ -123,14 +86,6 @@ export interface LocalRuntime {
   stop(): Promise<void>;
 }
 
-export class LocalRuntimeError extends UserFacingError {
-  readonly code = "LOCAL_RUNTIME_REFUSED";
-
-  constructor(message: string) {
-    super(message);
-  }
-}
-
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const { model } = options;
   const host = options.host ?? "127.0.0.1";
@@ -142,169 +97,30 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const counts: Record<string, number> = {};
   const count = (key: string) => (counts[key] = (counts[key] ?? 0) + 1);
 
-  const { stsHooks, lambdaHooks } = hooksOf(options);
   const pools = new Map<string, FunctionPool>();
-  // The model does not know when the stacks were applied: the runtime's start stands in for every creation date.
-  const deployedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
-  const sts = new StsService(accounts, audit, stsHooks);
-  const iam = new IamService(accounts, audit, deployedAt);
-  const lambda = new LambdaService(accounts, pools, audit, { asyncRetryDelayMs: options.asyncRetryDelayMs ?? 200 }, lambdaHooks);
-  const lambdaReads = new LambdaReadService(accounts, audit, deployedAt);
-  const kms = new KmsService(accounts, audit, deployedAt);
-  const s3 = new S3Service(accounts, audit);
-
-  const server = createServer((req, res) => {
-    void serve(req, res).catch((err: unknown) => {
-      // A bug here must not leave the client hanging.
-      if (!res.headersSent)
-        writeWire(
-          res,
-          lambdaErrorResponse(
-            { code: "ServiceException", status: 500, message: `local runtime error: ${(err as Error).message}` },
-            newRequestId(),
-          ),
-        );
-      else res.destroy();
-    });
+  const asyncInvocations = new AsyncInvoker(accounts, pools, audit, { retryDelayMs: options.asyncRetryDelayMs ?? 200 });
+  const routes = startServices({
+    accounts,
+    audit,
+    // The model does not know when the stacks were applied: the runtime's start stands in for every creation date.
+    deployedAt: new Date(Math.floor(Date.now() / 1000) * 1000),
+    pools,
+    asyncInvocations,
+    hooks: hooksOf(options),
+    count,
+  });
+  let endpoint = "";
+  const server = createEndpoint({
+    partition: model.partition,
+    region,
+    lookupKey: (keyId) => accounts.credentials.lookup(keyId),
+    routes,
+    count,
+    url: () => endpoint,
   });
 
-  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const requestId = newRequestId();
-    const rawUrl = req.url ?? "/";
-    const method = req.method ?? "GET";
-    const shapedFor = serviceByShape(rawUrl, req.headers);
-
-    const body = await readBody(req);
-    if (body === "too-large") {
-      return writeWire(
-        res,
-        lambdaErrorResponse(
-          {
-            code: "RequestEntityTooLargeException",
-            status: 413,
-            message: "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
-          },
-          requestId,
-        ),
-      );
-    }
-    if (method === "GET" && rawUrl === "/_local/health") {
-      return writeWire(res, {
-        status: 200,
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ ok: true, endpoint: runtime.endpoint }),
-      });
-    }
-    const verified = await verifySigV4({ method, rawUrl, headers: req.headers, body }, (keyId) => accounts.credentials.lookup(keyId));
-    if (!verified.ok) {
-      count(`refused:${verified.reason}`);
-      // Nothing is verified yet: the scope the client claims (else the request's shape) picks the protocol of the answer.
-      const service = claimedSigningService({ rawUrl, headers: req.headers }) ?? shapedFor ?? "sts";
-      return writeWire(res, errorResponseIn(service, errorCodeFor(service, verified.reason, verified.message), requestId));
-    }
-    // One endpoint serves every service, so the signed scope names the one the client meant. Where the
-    // request's shape names one too (Lambda's paths, KMS's target), they must agree, as AWS's endpoints check.
-    const service =
-      isSigningService(verified.service) && (shapedFor === undefined || shapedFor === verified.service) ? verified.service : undefined;
-    if (service === undefined) {
-      const answerIn = shapedFor ?? "sts";
-      return writeWire(
-        res,
-        errorResponseIn(
-          answerIn,
-          errorCodeFor(answerIn, "SignatureDoesNotMatch", `Credential should be scoped to correct service: '${answerIn}'. `),
-          requestId,
-        ),
-      );
-    }
-    // IAM is global: it is signed for the partition's signing region; the others for this endpoint's region.
-    const expectedRegion = service === "iam" ? globalSigningRegion(model.partition) : region;
-    if (verified.region !== expectedRegion) return writeWire(res, wrongRegion(service, verified.region, expectedRegion, requestId));
-    const principal: Principal | undefined = accounts.credentials.lookup(verified.accessKeyId)?.principal;
-    if (!principal) return writeWire(res, errorResponseIn(service, errorCodeFor(service, "UnknownAccessKey"), requestId));
-
-    const call = { method, rawUrl, headers: req.headers, body, principal, region: verified.region, requestId };
-    const served = await routes[service](call);
-    if (served === RESET_CONNECTION) {
-      // An injected fault: no answer at all, a TCP RST, as when a network path drops the connection.
-      req.socket.resetAndDestroy();
-      return;
-    }
-    if (served) return writeWire(res, served);
-    count("unknown-operation");
-    return writeWire(res, unknownOperation(service, method, rawUrl, requestId));
-  }
-
-  /** Each service's operations; undefined when the request is none of them. */
-  const routes: Record<SigningService, (call: RoutedCall) => Promise<WireResponse | typeof RESET_CONNECTION | undefined>> = {
-    sts: async (call) => {
-      if ((call.method !== "POST" && call.method !== "GET") || call.rawUrl.split("?")[0] !== "/") return undefined;
-      // awsQuery also arrives as a GET with the parameters in the query string (e.g. presigned GetCallerIdentity).
-      const parsed =
-        call.method === "GET"
-          ? parseStsRequest(Buffer.from(call.rawUrl.split("?")[1] ?? ""), {})
-          : parseStsRequest(call.body, call.headers);
-      if (!parsed.ok) return stsErrorResponse({ ...parsed.error, type: "Sender" }, call.requestId);
-      count(`sts:${parsed.value.action}`);
-      return sts.handle({
-        caller: call.principal,
-        region: call.region,
-        action: parsed.value.action,
-        params: parsed.value.params,
-        requestId: call.requestId,
-      });
-    },
-    iam: async (call) => {
-      if ((call.method !== "POST" && call.method !== "GET") || call.rawUrl.split("?")[0] !== "/") return undefined;
-      const parsed =
-        call.method === "GET"
-          ? parseIamRequest(call.rawUrl.split("?")[1] ?? "", undefined)
-          : parseIamRequest(call.body.toString("utf8"), headerValue(call.headers, "content-type"));
-      if (!parsed.ok) return iamErrorResponse(parsed.error, call.requestId);
-      count(isServedIamAction(parsed.value.action) ? `iam:${parsed.value.action}` : "unknown-operation");
-      return iam.handle({
-        caller: call.principal,
-        region: call.region,
-        action: parsed.value.action,
-        params: parsed.value.params,
-        requestId: call.requestId,
-      });
-    },
-    lambda: async (call) => {
-      if (call.method === "POST" && INVOKE_PATH.test(call.rawUrl)) {
-        count("lambda:InvokeFunction");
-        const parsed = parseInvokeRequest({ method: call.method, rawUrl: call.rawUrl, headers: call.headers, body: call.body });
-        if (!parsed.ok) return lambdaErrorResponse(parsed.error, call.requestId);
-        return lambda.handle({ caller: call.principal, region: call.region, invoke: parsed.value, requestId: call.requestId });
-      }
-      const read = matchFunctionRead(call.method, call.rawUrl);
-      if (!read) return undefined;
-      count(`lambda:${read.operation}`);
-      return lambdaReads.handle({ caller: call.principal, region: call.region, read, requestId: call.requestId });
-    },
-    kms: async (call) => {
-      if (call.method !== "POST" || call.rawUrl.split("?")[0] !== "/") return undefined;
-      const parsed = parseKmsRequest(headerValue(call.headers, "x-amz-target"), call.body);
-      if (!parsed.ok) return kmsErrorResponse(parsed.error, call.requestId);
-      count(isServedKmsOperation(parsed.value.operation) ? `kms:${parsed.value.operation}` : "unknown-operation");
-      return kms.handle({
-        caller: call.principal,
-        region: call.region,
-        operation: parsed.value.operation,
-        input: parsed.value.input,
-        requestId: call.requestId,
-      });
-    },
-    s3: async (call) => {
-      const request = matchGetBucketPolicy(call.method, call.rawUrl);
-      if (!request) return undefined;
-      count("s3:GetBucketPolicy");
-      return s3.getBucketPolicy({ caller: call.principal, region: call.region, bucket: request.bucket, requestId: call.requestId });
-    },
-  };
-
   const port = await listen(server, host, options.port ?? 0);
-  const endpoint = `http://${host}:${port}`;
+  endpoint = `http://${host}:${port}`;
 
   // Lambda gives each execution environment credentials of the function's execution role.
   try {
@@ -383,9 +199,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       if (!c) throw new LocalRuntimeError(`no local profile '${profile}': the profiles are ${[...profileCredentials.keys()].join(", ")}`);
       return c;
     },
-    destinations: (arn) => lambda.async.destinations.get(arn) ?? [],
-    undelivered: () => lambda.async.undelivered,
-    asyncStats: () => ({ ...lambda.async.counts, delivered: Object.fromEntries(lambda.async.delivered) }),
+    destinations: (arn) => asyncInvocations.destinations.get(arn) ?? [],
+    undelivered: () => asyncInvocations.undelivered,
+    asyncStats: () => ({ ...asyncInvocations.counts, delivered: Object.fromEntries(asyncInvocations.delivered) }),
     requestCounts: () => ({ ...counts }),
     poolStats: () => Object.fromEntries([...pools].map(([arn, pool]) => [arn, pool.stats()])),
     concurrencyStats: () =>
@@ -400,10 +216,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           },
         ]),
       ),
-    whenIdle: () => lambda.async.whenIdle(),
+    whenIdle: () => asyncInvocations.whenIdle(),
     stop: () =>
       (stopped ??= (async () => {
-        lambda.async.close();
+        asyncInvocations.close();
         server.closeAllConnections();
         await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), ...[...pools.values()].map((p) => p.close())]);
       })()),
@@ -411,12 +227,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   return runtime;
 }
 
+/** Each service of the registry, started for this runtime. */
+function startServices(context: ServiceContext): Map<ServiceDefinition, Route> {
+  return new Map(SERVICES.map((service) => [service, service.start(context)]));
+}
+
 /** The hooks given, or the ones a fault plan builds; never both, so a test cannot half-override a plan. */
-function hooksOf(options: LocalRuntimeOptions): { stsHooks?: StsHooks; lambdaHooks?: LambdaHooks } {
+function hooksOf(options: LocalRuntimeOptions): ServiceHooks {
   if (options.faults === undefined || options.faults.length === 0) {
     return {
-      ...(options.stsHooks ? { stsHooks: options.stsHooks } : {}),
-      ...(options.lambdaHooks ? { lambdaHooks: options.lambdaHooks } : {}),
+      ...(options.stsHooks ? { sts: options.stsHooks } : {}),
+      ...(options.lambdaHooks ? { lambda: options.lambdaHooks } : {}),
     };
   }
   if (options.stsHooks || options.lambdaHooks)
@@ -534,99 +355,5 @@ async function checkExecutionRoles(accounts: LocalAccounts): Promise<void> {
         `function ${fn.name}: the role defined for the function cannot be assumed by Lambda (${role.arn}: ${decision.deniedBy.join("; ")}); fix the role's trust policy`,
       );
     }
-  }
-}
-
-function listen(server: Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      server.close();
-      if (err.code === "EADDRINUSE")
-        reject(
-          new LocalRuntimeError(
-            `port ${port} on ${host} is already in use: stop the process using it, or choose another port (--port 0 picks a free one)`,
-          ),
-        );
-      else if (err.code === "EACCES")
-        reject(new LocalRuntimeError(`port ${port} on ${host} needs privileges this user lacks: choose a port above 1023`));
-      else reject(new LocalRuntimeError(`cannot listen on ${host}:${port}: ${err.message}`));
-    };
-    server.once("error", onError);
-    server.listen(port, host, () => {
-      server.off("error", onError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer | "too-large"> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers["content-length"] ?? "0");
-    if (declared > MAX_BODY_BYTES) {
-      req.resume();
-      resolve("too-large");
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        req.removeAllListeners("data");
-        req.resume();
-        resolve("too-large");
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
-
-function isSigningService(service: string): service is SigningService {
-  return (SIGNING_SERVICES as readonly string[]).includes(service);
-}
-
-/** The service a request's shape alone names (path or target header), where it names one. */
-function serviceByShape(rawUrl: string, headers: IncomingMessage["headers"]): SigningService | undefined {
-  if (LAMBDA_PATH.test(rawUrl)) return "lambda";
-  if (kmsTargetOperation(headerValue(headers, "x-amz-target")) !== undefined) return "kms";
-  return undefined;
-}
-
-/** AWS's answer to a credential scope for another region than the service signs for. */
-function wrongRegion(service: SigningService, scoped: string, expected: string, requestId: string): WireResponse {
-  if (service === "s3") {
-    return s3ErrorResponse(
-      {
-        code: "AuthorizationHeaderMalformed",
-        status: 400,
-        message: `The authorization header is malformed; the region '${scoped}' is wrong; expecting '${expected}'`,
-        fields: { Region: expected },
-      },
-      requestId,
-    );
-  }
-  // Not confirmed against AWS for IAM: the second sentence is the runtime's own.
-  const message =
-    service === "iam"
-      ? `Credential should be scoped to a valid region, not '${scoped}'. IAM is signed for the partition's global region '${expected}'.`
-      : `Credential should be scoped to a valid region, not '${scoped}'. This endpoint serves '${expected}'.`;
-  return errorResponseIn(service, errorCodeFor(service, "SignatureDoesNotMatch", message), requestId);
-}
-
-/** An operation the runtime does not model, answered as each service answers an unknown one. */
-function unknownOperation(service: SigningService, method: string, rawUrl: string, requestId: string): WireResponse {
-  const message = `The local runtime models only ${SERVED_OPERATIONS}; ${method} ${rawUrl.split("?")[0]} signed for '${service}' is not one of them.`;
-  switch (service) {
-    case "lambda":
-      return lambdaErrorResponse({ code: "UnknownOperationException", status: 404, message }, requestId);
-    case "kms":
-      return kmsErrorResponse({ code: "UnknownOperationException", status: 400, message }, requestId);
-    case "s3":
-      return s3ErrorResponse({ code: "NotImplemented", status: 501, message }, requestId);
-    default:
-      return errorResponseIn(service, { code: "InvalidAction", status: 400, message }, requestId);
   }
 }

@@ -4,6 +4,8 @@
  */
 import type { WireError, WireResponse } from "./response";
 import { fail, ok, type Result } from "./result";
+import type { SignatureErrorTable } from "./signature-errors";
+import { MSG_EXPIRED_TOKEN, MSG_INVALID_TOKEN, MSG_SIGNATURE_MISMATCH } from "./sigv4";
 import { el } from "./xml";
 
 export interface QueryForm {
@@ -67,3 +69,18 @@ export function queryErrorResponse(namespace: string, error: WireError & { type:
     requestId,
   );
 }
+
+/**
+ * What an awsQuery front end (STS, and IAM's, which answers as STS's does) answers a signature that
+ * failed: codes without "Exception". A clock-skew failure is a signature failure whose message says
+ * "Signature expired: …".
+ */
+export const QUERY_SIGNATURE_ERRORS: SignatureErrorTable = {
+  MissingAuthentication: { code: "MissingAuthenticationToken", status: 403, message: "Request is missing Authentication Token" },
+  IncompleteSignature: { code: "IncompleteSignature", status: 400, message: "The request signature does not conform to AWS standards." },
+  UnknownAccessKey: { code: "InvalidClientTokenId", status: 403, message: MSG_INVALID_TOKEN },
+  InvalidSessionToken: { code: "InvalidClientTokenId", status: 403, message: MSG_INVALID_TOKEN },
+  ExpiredToken: { code: "ExpiredToken", status: 403, message: MSG_EXPIRED_TOKEN },
+  RequestExpired: { code: "SignatureDoesNotMatch", status: 403, message: "Signature expired" },
+  SignatureDoesNotMatch: { code: "SignatureDoesNotMatch", status: 403, message: MSG_SIGNATURE_MISMATCH },
+};

@@ -6,9 +6,13 @@
  * it does again here, so the two cannot drift apart. The request handed to the signer is built
  * from exactly what the client said it signed (the SignedHeaders list, the raw percent-encoded
  * path, the query, the body) so that nothing the client left out can sneak in.
+ *
+ * It knows no service: what a service signs differently (S3) comes from its definition, through
+ * `SigV4Options.signingRules`, and how a service answers a failure is the service's own.
  */
 import { createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from "node:crypto";
 import { SignatureV4 } from "@smithy/signature-v4";
+import { fail, ok, type Result } from "./result";
 
 export type SigV4FailureReason =
   | "MissingAuthentication"
@@ -34,13 +38,41 @@ export interface KnownKey {
   expiration?: Date;
 }
 
-export type SigV4Result =
-  | { ok: true; accessKeyId: string; region: string; service: string; signingDate: Date }
-  | { ok: false; reason: SigV4FailureReason; message: string };
+/** Who signed, and for which region and service (as the credential scope names them). */
+export interface VerifiedScope {
+  accessKeyId: string;
+  region: string;
+  service: string;
+  signingDate: Date;
+}
+
+/** Why verification failed, and AWS's wording for this request where it has one. */
+export interface SigV4Failure {
+  reason: SigV4FailureReason;
+  message: string;
+}
+
+export type SigV4Result = Result<VerifiedScope, SigV4Failure>;
+
+/** How a service's requests are signed, where it departs from standard SigV4. */
+export interface SigningRules {
+  /**
+   * The x-amz-content-sha256 header's value is what is signed (S3): it is required on
+   * header-signed requests, and UNSIGNED-PAYLOAD is accepted. Otherwise the service hashes the
+   * body itself, and a declared hash (UNSIGNED-PAYLOAD included) must be this body's.
+   */
+  readonly signsDeclaredPayloadHash: boolean;
+  /** The path is normalised and URI-encoded a second time before signing (every service but S3). */
+  readonly uriEscapePath: boolean;
+}
+
+export const STANDARD_SIGNING: SigningRules = { signsDeclaredPayloadHash: false, uriEscapePath: true };
 
 export interface SigV4Options {
   /** How far x-amz-date may be from `now`, either way. Default 300 (AWS Lambda's window; STS allows 900). */
   maxClockSkewSeconds?: number;
+  /** The signing rules of the service a credential scope names; STANDARD_SIGNING when undefined. */
+  signingRules?: (signingName: string) => SigningRules | undefined;
 }
 
 const ALGORITHM = "AWS4-HMAC-SHA256";
@@ -50,9 +82,10 @@ const DEFAULT_SKEW_SECONDS = 300;
 /** SigV4 presigned URLs may live at most seven days. */
 const MAX_PRESIGN_SECONDS = 7 * 24 * 60 * 60;
 
-const MSG_INVALID_TOKEN = "The security token included in the request is invalid.";
-const MSG_EXPIRED_TOKEN = "The security token included in the request is expired";
-const MSG_SIGNATURE_MISMATCH =
+/** AWS's messages for the failures whose wording does not depend on the request. */
+export const MSG_INVALID_TOKEN = "The security token included in the request is invalid.";
+export const MSG_EXPIRED_TOKEN = "The security token included in the request is expired";
+export const MSG_SIGNATURE_MISMATCH =
   "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
 
 type SignableRequest = Parameters<SignatureV4["presign"]>[0];
@@ -91,7 +124,7 @@ function toBuffer(data: string | ArrayBuffer | ArrayBufferView): Buffer {
   return Buffer.from(data);
 }
 
-const fail = (reason: SigV4FailureReason, message: string): SigV4Result => ({ ok: false, reason, message });
+const refuse = (reason: SigV4FailureReason, message: string) => fail<SigV4Failure>({ reason, message });
 
 /** Lower-cased header map; repeated headers are joined with "," as SigV4 canonicalisation does. */
 function normaliseHeaders(headers: IncomingSignedRequest["headers"]): Map<string, string> {
@@ -171,26 +204,20 @@ interface ParsedAuth {
   token?: string;
 }
 
-type ParseOutcome = { ok: true; auth: ParsedAuth } | { ok: false; result: SigV4Result };
+type ParseOutcome = Result<ParsedAuth, SigV4Failure>;
 
-function parseCredential(credential: string): { ok: true; parts: string[] } | { ok: false; result: SigV4Result } {
+function parseCredential(credential: string): Result<string[], SigV4Failure> {
   const parts = credential.split("/");
   if (parts.length !== 5 || parts.slice(0, 4).some((p) => p === "")) {
-    return {
-      ok: false,
-      result: fail(
-        "IncompleteSignature",
-        `Credential should be of the form <AccessKeyId>/<yyyyMMdd>/<region>/<service>/aws4_request, not '${credential}'.`,
-      ),
-    };
+    return refuse(
+      "IncompleteSignature",
+      `Credential should be of the form <AccessKeyId>/<yyyyMMdd>/<region>/<service>/aws4_request, not '${credential}'.`,
+    );
   }
   if (parts[4] !== SCOPE_TERMINATOR) {
-    return {
-      ok: false,
-      result: fail("IncompleteSignature", `Credential should be scoped with a valid terminator: 'aws4_request', not '${parts[4]}'.`),
-    };
+    return refuse("IncompleteSignature", `Credential should be scoped with a valid terminator: 'aws4_request', not '${parts[4]}'.`);
   }
-  return { ok: true, parts };
+  return ok(parts);
 }
 
 /** The parsed authorization, wherever it came from (header or presigned query). */
@@ -200,21 +227,18 @@ function parsedAuth(
 ): ParseOutcome {
   const parsed = parseCredential(credential);
   if (!parsed.ok) return parsed;
-  const [accessKeyId, shortDate, region, service] = parsed.parts;
-  return {
-    ok: true,
-    auth: {
-      accessKeyId,
-      shortDate,
-      region,
-      service,
-      signedHeaders: fields.signedHeaders.split(";").filter((h) => h !== ""),
-      signature: fields.signature,
-      amzDate: fields.amzDate,
-      ...(fields.token !== undefined ? { token: fields.token } : {}),
-      ...(fields.expiresSeconds !== undefined ? { expiresSeconds: fields.expiresSeconds } : {}),
-    },
-  };
+  const [accessKeyId, shortDate, region, service] = parsed.value;
+  return ok({
+    accessKeyId,
+    shortDate,
+    region,
+    service,
+    signedHeaders: fields.signedHeaders.split(";").filter((h) => h !== ""),
+    signature: fields.signature,
+    amzDate: fields.amzDate,
+    ...(fields.token !== undefined ? { token: fields.token } : {}),
+    ...(fields.expiresSeconds !== undefined ? { expiresSeconds: fields.expiresSeconds } : {}),
+  });
 }
 
 function parseAuthorizationHeader(authorization: string, headers: Map<string, string>): ParseOutcome {
@@ -223,10 +247,7 @@ function parseAuthorizationHeader(authorization: string, headers: Map<string, st
   const algorithm = space === -1 ? trimmed : trimmed.slice(0, space);
   const rest = space === -1 ? "" : trimmed.slice(space + 1);
   if (algorithm === SIGV4A_ALGORITHM) {
-    return {
-      ok: false,
-      result: fail("IncompleteSignature", "SigV4a (AWS4-ECDSA-P256-SHA256) signatures are not supported by the local runtime."),
-    };
+    return refuse("IncompleteSignature", "SigV4a (AWS4-ECDSA-P256-SHA256) signatures are not supported by the local runtime.");
   }
   const fields = new Map<string, string>();
   if (algorithm === ALGORITHM) {
@@ -235,13 +256,10 @@ function parseAuthorizationHeader(authorization: string, headers: Map<string, st
       if (token === "") continue;
       const eq = token.indexOf("=");
       if (eq === -1) {
-        return {
-          ok: false,
-          result: fail(
-            "IncompleteSignature",
-            `'${token}' not a valid key=value pair (missing equal-sign) in Authorization header: '${authorization}'.`,
-          ),
-        };
+        return refuse(
+          "IncompleteSignature",
+          `'${token}' not a valid key=value pair (missing equal-sign) in Authorization header: '${authorization}'.`,
+        );
       }
       fields.set(token.slice(0, eq), token.slice(eq + 1));
     }
@@ -254,7 +272,7 @@ function parseAuthorizationHeader(authorization: string, headers: Map<string, st
   const amzDate = headers.get("x-amz-date");
   if (amzDate === undefined) missing.push("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
   if (missing.length > 0) {
-    return { ok: false, result: fail("IncompleteSignature", `${missing.join(" ")} Authorization=${authorization}`) };
+    return refuse("IncompleteSignature", `${missing.join(" ")} Authorization=${authorization}`);
   }
   return parsedAuth(fields.get("Credential") ?? "", {
     signedHeaders: fields.get("SignedHeaders") ?? "",
@@ -268,28 +286,22 @@ function parsePresignedQuery(query: QueryMap): ParseOutcome {
   const required = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Expires"];
   const missing = required.filter((name) => !firstQueryValue(query, name));
   if (missing.length > 0) {
-    return {
-      ok: false,
-      result: fail(
-        "IncompleteSignature",
-        `AWS query-string parameters must include ${missing.map((m) => `'${m}'`).join(", ")}. Re-examine the query-string parameters.`,
-      ),
-    };
+    return refuse(
+      "IncompleteSignature",
+      `AWS query-string parameters must include ${missing.map((m) => `'${m}'`).join(", ")}. Re-examine the query-string parameters.`,
+    );
   }
   const algorithm = firstQueryValue(query, "X-Amz-Algorithm") ?? "";
   if (algorithm !== ALGORITHM) {
-    return { ok: false, result: fail("IncompleteSignature", `X-Amz-Algorithm only supports "${ALGORITHM}", not "${algorithm}".`) };
+    return refuse("IncompleteSignature", `X-Amz-Algorithm only supports "${ALGORITHM}", not "${algorithm}".`);
   }
   const expiresText = firstQueryValue(query, "X-Amz-Expires") ?? "";
   const expiresSeconds = /^\d+$/.test(expiresText) ? Number(expiresText) : NaN;
   if (!(expiresSeconds >= 1 && expiresSeconds <= MAX_PRESIGN_SECONDS)) {
-    return {
-      ok: false,
-      result: fail(
-        "IncompleteSignature",
-        `X-Amz-Expires must be an integer between 1 and ${MAX_PRESIGN_SECONDS} seconds, not '${expiresText}'.`,
-      ),
-    };
+    return refuse(
+      "IncompleteSignature",
+      `X-Amz-Expires must be an integer between 1 and ${MAX_PRESIGN_SECONDS} seconds, not '${expiresText}'.`,
+    );
   }
   return parsedAuth(firstQueryValue(query, "X-Amz-Credential") ?? "", {
     signedHeaders: firstQueryValue(query, "X-Amz-SignedHeaders") ?? "",
@@ -305,18 +317,18 @@ function checkClock(auth: ParsedAuth, signingDate: Date, now: Date, skewSeconds:
   const windowMs = skewSeconds * 1000;
   const minutes = `${Math.round(skewSeconds / 60)} min.`;
   if (auth.expiresSeconds !== undefined && now.getTime() > signingDate.getTime() + auth.expiresSeconds * 1000) {
-    return fail("RequestExpired", "Request has expired");
+    return refuse("RequestExpired", "Request has expired");
   }
   if (auth.expiresSeconds === undefined && signingDate.getTime() < now.getTime() - windowMs) {
     const earliest = formatAmzDate(new Date(now.getTime() - windowMs));
-    return fail(
+    return refuse(
       "RequestExpired",
       `Signature expired: ${auth.amzDate} is now earlier than ${earliest} (${formatAmzDate(now)} - ${minutes})`,
     );
   }
   if (signingDate.getTime() > now.getTime() + windowMs) {
     const latest = formatAmzDate(new Date(now.getTime() + windowMs));
-    return fail(
+    return refuse(
       "RequestExpired",
       `Signature not yet current: ${auth.amzDate} is still later than ${latest} (${formatAmzDate(now)} + ${minutes})`,
     );
@@ -336,59 +348,59 @@ export async function verifySigV4(
 ): Promise<SigV4Result> {
   const headers = normaliseHeaders(request.headers);
   const url = splitUrl(request.rawUrl);
-  if (!url) return fail("IncompleteSignature", "The query string is not valid percent-encoding, so it cannot be canonicalised.");
+  if (!url) return refuse("IncompleteSignature", "The query string is not valid percent-encoding, so it cannot be canonicalised.");
 
   const authorization = headers.get("authorization");
   let parsed: ParseOutcome;
   if (authorization !== undefined) parsed = parseAuthorizationHeader(authorization, headers);
   else if (firstQueryValue(url.query, "X-Amz-Algorithm") !== undefined) parsed = parsePresignedQuery(url.query);
-  else return fail("MissingAuthentication", "Request is missing Authentication Token");
-  if (!parsed.ok) return parsed.result;
-  const auth = parsed.auth;
+  else return refuse("MissingAuthentication", "Request is missing Authentication Token");
+  if (!parsed.ok) return parsed;
+  const auth = parsed.value;
 
   const signingDate = parseAmzDate(auth.amzDate);
   if (!signingDate) {
-    return fail(
+    return refuse(
       "IncompleteSignature",
       `Date must be in ISO-8601 'basic format'. Got '${auth.amzDate}'. See http://en.wikipedia.org/wiki/ISO_8601`,
     );
   }
   if (!auth.signedHeaders.includes("host")) {
-    return fail("IncompleteSignature", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+    return refuse("IncompleteSignature", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
   }
 
   const key = lookupKey(auth.accessKeyId);
-  if (!key) return fail("UnknownAccessKey", MSG_INVALID_TOKEN);
+  if (!key) return refuse("UnknownAccessKey", MSG_INVALID_TOKEN);
   // A temporary key is only half a credential without its token; a long-term key takes none.
   if (
     key.sessionToken === undefined ? auth.token !== undefined : auth.token === undefined || !constantTimeEqual(auth.token, key.sessionToken)
   ) {
-    return fail("InvalidSessionToken", MSG_INVALID_TOKEN);
+    return refuse("InvalidSessionToken", MSG_INVALID_TOKEN);
   }
-  if (key.expiration !== undefined && key.expiration.getTime() <= now.getTime()) return fail("ExpiredToken", MSG_EXPIRED_TOKEN);
+  if (key.expiration !== undefined && key.expiration.getTime() <= now.getTime()) return refuse("ExpiredToken", MSG_EXPIRED_TOKEN);
 
   const clock = checkClock(auth, signingDate, now, options.maxClockSkewSeconds ?? DEFAULT_SKEW_SECONDS);
   if (clock) return clock;
 
   if (auth.shortDate !== auth.amzDate.slice(0, 8)) {
-    return fail(
+    return refuse(
       "SignatureDoesNotMatch",
       `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${auth.shortDate}' != '${auth.amzDate.slice(0, 8)}', from '${auth.amzDate}'.`,
     );
   }
 
-  // The signer would take a client-supplied x-amz-content-sha256 as the payload hash. STS, IAM, Lambda
-  // and KMS hash the body themselves, so a declared hash (UNSIGNED-PAYLOAD included) must be this body's.
-  // S3 signs the header's value instead, requires it on header-signed requests, and accepts UNSIGNED-PAYLOAD.
-  const isS3 = auth.service === "s3";
+  // The signer would take a client-supplied x-amz-content-sha256 as the payload hash. A service that
+  // hashes the body itself needs a declared hash (UNSIGNED-PAYLOAD included) to be this body's; one
+  // that signs the declared hash (S3) requires it on header-signed requests, and accepts UNSIGNED-PAYLOAD.
+  const rules = options.signingRules?.(auth.service) ?? STANDARD_SIGNING;
   const declaredHash = headers.get("x-amz-content-sha256");
-  if (isS3 && declaredHash === undefined && auth.expiresSeconds === undefined) {
-    return fail("IncompleteSignature", "Missing required header for this request: x-amz-content-sha256");
+  if (rules.signsDeclaredPayloadHash && declaredHash === undefined && auth.expiresSeconds === undefined) {
+    return refuse("IncompleteSignature", "Missing required header for this request: x-amz-content-sha256");
   }
-  const unsignedPayloadAllowed = isS3 && declaredHash === "UNSIGNED-PAYLOAD";
+  const unsignedPayloadAllowed = rules.signsDeclaredPayloadHash && declaredHash === "UNSIGNED-PAYLOAD";
   if (declaredHash !== undefined && !unsignedPayloadAllowed && createHash("sha256").update(request.body).digest("hex") !== declaredHash) {
     // Not confirmed against AWS for S3, which names this XAmzContentSHA256Mismatch.
-    return fail("SignatureDoesNotMatch", MSG_SIGNATURE_MISMATCH);
+    return refuse("SignatureDoesNotMatch", MSG_SIGNATURE_MISMATCH);
   }
 
   const signed = new Set(auth.signedHeaders);
@@ -416,7 +428,7 @@ export async function verifySigV4(
     // Never add an x-amz-content-sha256 header the client did not sign.
     applyChecksum: false,
     // S3 alone signs the path as sent, without normalising or encoding it a second time (the SDK's S3 signer does the same).
-    uriEscapePath: !isS3,
+    uriEscapePath: rules.uriEscapePath,
   });
   const resigned = await signer.sign(toSign, {
     signingDate,
@@ -427,127 +439,27 @@ export async function verifySigV4(
     unsignableHeaders: signed.has("x-amz-date") ? undefined : new Set(["x-amz-date"]),
   });
   const expected = /Signature=([0-9a-f]+)/.exec(String(resigned.headers["authorization"] ?? ""))?.[1] ?? "";
-  if (expected === "" || !constantTimeEqual(expected, auth.signature)) return fail("SignatureDoesNotMatch", MSG_SIGNATURE_MISMATCH);
+  if (expected === "" || !constantTimeEqual(expected, auth.signature)) return refuse("SignatureDoesNotMatch", MSG_SIGNATURE_MISMATCH);
 
-  return { ok: true, accessKeyId: auth.accessKeyId, region: auth.region, service: auth.service, signingDate };
-}
-
-type ErrorEntry = { code: string; status: number; message: string };
-
-/** The services the local runtime serves, named as their SigV4 credential scopes name them. */
-export type SigningService = "sts" | "iam" | "lambda" | "kms" | "s3";
-export const SIGNING_SERVICES: readonly SigningService[] = ["sts", "iam", "lambda", "kms", "s3"];
-
-const QUERY_ERRORS: Record<SigV4FailureReason, ErrorEntry> = {
-  MissingAuthentication: { code: "MissingAuthenticationToken", status: 403, message: "Request is missing Authentication Token" },
-  IncompleteSignature: { code: "IncompleteSignature", status: 400, message: "The request signature does not conform to AWS standards." },
-  UnknownAccessKey: { code: "InvalidClientTokenId", status: 403, message: MSG_INVALID_TOKEN },
-  InvalidSessionToken: { code: "InvalidClientTokenId", status: 403, message: MSG_INVALID_TOKEN },
-  ExpiredToken: { code: "ExpiredToken", status: 403, message: MSG_EXPIRED_TOKEN },
-  RequestExpired: { code: "SignatureDoesNotMatch", status: 403, message: "Signature expired" },
-  SignatureDoesNotMatch: { code: "SignatureDoesNotMatch", status: 403, message: MSG_SIGNATURE_MISMATCH },
-};
-
-/**
- * What each service answers for each failure. STS and IAM speak awsQuery (codes without
- * "Exception"), Lambda restJson, KMS awsJson1.1, S3 its own XML. A clock-skew failure is not a
- * separate code except on S3: the others report it as a signature failure whose message says
- * "Signature expired: …".
- */
-const ERROR_TABLE: Record<SigningService, Record<SigV4FailureReason, ErrorEntry>> = {
-  sts: QUERY_ERRORS,
-  // IAM's front end answers as STS's does.
-  iam: QUERY_ERRORS,
-  lambda: {
-    MissingAuthentication: { code: "MissingAuthenticationTokenException", status: 403, message: "Missing Authentication Token" },
-    IncompleteSignature: {
-      code: "IncompleteSignatureException",
-      status: 403,
-      message: "The request signature does not conform to AWS standards.",
-    },
-    UnknownAccessKey: { code: "UnrecognizedClientException", status: 403, message: MSG_INVALID_TOKEN },
-    InvalidSessionToken: { code: "UnrecognizedClientException", status: 403, message: MSG_INVALID_TOKEN },
-    ExpiredToken: { code: "ExpiredTokenException", status: 403, message: MSG_EXPIRED_TOKEN },
-    RequestExpired: { code: "InvalidSignatureException", status: 403, message: "Signature expired" },
-    SignatureDoesNotMatch: { code: "InvalidSignatureException", status: 403, message: MSG_SIGNATURE_MISMATCH },
-  },
-  // awsJson services answer front-end failures with 400. Not confirmed against AWS for KMS: the statuses.
-  kms: {
-    MissingAuthentication: { code: "MissingAuthenticationTokenException", status: 400, message: "Missing Authentication Token" },
-    IncompleteSignature: {
-      code: "IncompleteSignatureException",
-      status: 400,
-      message: "The request signature does not conform to AWS standards.",
-    },
-    UnknownAccessKey: { code: "UnrecognizedClientException", status: 400, message: MSG_INVALID_TOKEN },
-    InvalidSessionToken: { code: "UnrecognizedClientException", status: 400, message: MSG_INVALID_TOKEN },
-    ExpiredToken: { code: "ExpiredTokenException", status: 400, message: MSG_EXPIRED_TOKEN },
-    RequestExpired: { code: "InvalidSignatureException", status: 400, message: "Signature expired" },
-    SignatureDoesNotMatch: { code: "InvalidSignatureException", status: 400, message: MSG_SIGNATURE_MISMATCH },
-  },
-  // S3's own codes. Not confirmed against AWS: InvalidRequest for every malformed authorization.
-  s3: {
-    MissingAuthentication: { code: "AccessDenied", status: 403, message: "Access Denied" },
-    IncompleteSignature: {
-      code: "InvalidRequest",
-      status: 400,
-      message: "The authorization mechanism you have provided is not supported.",
-    },
-    UnknownAccessKey: {
-      code: "InvalidAccessKeyId",
-      status: 403,
-      message: "The AWS Access Key Id you provided does not exist in our records.",
-    },
-    InvalidSessionToken: { code: "InvalidToken", status: 400, message: "The provided token is malformed or otherwise invalid." },
-    ExpiredToken: { code: "ExpiredToken", status: 400, message: "The provided token has expired." },
-    RequestExpired: {
-      code: "RequestTimeTooSkewed",
-      status: 403,
-      message: "The difference between the request time and the current time is too large.",
-    },
-    SignatureDoesNotMatch: {
-      code: "SignatureDoesNotMatch",
-      status: 403,
-      message: "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
-    },
-  },
-};
-
-/** Reasons whose AWS message depends on the request; for these `detail` (a failure's `message`) is used. */
-const DYNAMIC_MESSAGE: ReadonlySet<SigV4FailureReason> = new Set(["IncompleteSignature", "RequestExpired", "SignatureDoesNotMatch"]);
-
-/**
- * AWS's error code, HTTP status and message for a verification failure. Pass the failure's
- * `message` as `detail` to get AWS's request-specific wording where AWS has one.
- */
-export function errorCodeFor(
-  service: SigningService,
-  reason: SigV4FailureReason,
-  detail?: string,
-): { code: string; status: number; message: string } {
-  const entry = ERROR_TABLE[service][reason];
-  // S3 keeps its own fixed wording for signature mismatches and clock skew.
-  const dynamic = DYNAMIC_MESSAGE.has(reason) && (service !== "s3" || reason === "IncompleteSignature");
-  return { ...entry, message: detail !== undefined && dynamic ? detail : entry.message };
+  return ok({ accessKeyId: auth.accessKeyId, region: auth.region, service: auth.service, signingDate });
 }
 
 /**
  * The service a request says it is signed for, read from its credential scope (Authorization
  * header or presigned X-Amz-Credential) before anything is verified: it only chooses the protocol
- * an early error is written in. undefined when there is no readable scope or it names another service.
+ * an early error is written in. undefined when there is no readable scope.
  */
-export function claimedSigningService(request: Pick<IncomingSignedRequest, "rawUrl" | "headers">): SigningService | undefined {
+export function claimedSigningName(request: Pick<IncomingSignedRequest, "rawUrl" | "headers">): string | undefined {
   const headers = normaliseHeaders(request.headers);
   let credential = /Credential=([^,\s]+)/.exec(headers.get("authorization") ?? "")?.[1];
   if (credential === undefined) {
     const url = splitUrl(request.rawUrl);
     credential = url ? firstQueryValue(url.query, "X-Amz-Credential") : undefined;
   }
-  const service = credential?.split("/")[3];
-  return (SIGNING_SERVICES as readonly string[]).includes(service ?? "") ? (service as SigningService) : undefined;
+  return credential?.split("/")[3];
 }
 
-/** IAM is global: every request is signed for the partition's one signing region. */
+/** A global service (IAM) is signed for the partition's one signing region, whatever the endpoint's. */
 export function globalSigningRegion(partition: string): string {
   switch (partition) {
     case "aws-cn":

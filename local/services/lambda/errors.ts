@@ -4,6 +4,8 @@
  */
 import type { WireError, WireResponse } from "../../wire/response";
 import { fail } from "../../wire/result";
+import type { SignatureErrorTable } from "../../wire/signature-errors";
+import { MSG_EXPIRED_TOKEN, MSG_INVALID_TOKEN, MSG_SIGNATURE_MISMATCH } from "../../wire/sigv4";
 import { validationMessage } from "../../wire/validation";
 
 export interface LambdaErrorSpec extends WireError {
@@ -85,3 +87,18 @@ export function lambdaErrorResponse(error: LambdaErrorSpec, requestId: string): 
   Object.assign(body, error.extraFields);
   return { status: error.status, headers, body: JSON.stringify(body) };
 }
+
+/** Lambda's front end (restJson) names signature failures as exceptions, all 403; clock skew is an InvalidSignatureException. */
+export const LAMBDA_SIGNATURE_ERRORS: SignatureErrorTable = {
+  MissingAuthentication: { code: "MissingAuthenticationTokenException", status: 403, message: "Missing Authentication Token" },
+  IncompleteSignature: {
+    code: "IncompleteSignatureException",
+    status: 403,
+    message: "The request signature does not conform to AWS standards.",
+  },
+  UnknownAccessKey: { code: "UnrecognizedClientException", status: 403, message: MSG_INVALID_TOKEN },
+  InvalidSessionToken: { code: "UnrecognizedClientException", status: 403, message: MSG_INVALID_TOKEN },
+  ExpiredToken: { code: "ExpiredTokenException", status: 403, message: MSG_EXPIRED_TOKEN },
+  RequestExpired: { code: "InvalidSignatureException", status: 403, message: "Signature expired" },
+  SignatureDoesNotMatch: { code: "InvalidSignatureException", status: 403, message: MSG_SIGNATURE_MISMATCH },
+};

@@ -8,7 +8,7 @@ import { invokeSuccessResponse, type InvocationType, type ParsedInvoke } from ".
 import type { LocalAccounts } from "../../server/accounts";
 import { authorizeFunctionCall } from "./function-access";
 import type { AuditLog } from "../../server/audit";
-import { AsyncInvoker } from "./async-invoker";
+import type { AsyncInvoker } from "./async-invoker";
 
 export interface LambdaCall {
   readonly caller: Principal;
@@ -46,17 +46,14 @@ export interface LambdaHooks {
 }
 
 export class LambdaService {
-  readonly async: AsyncInvoker;
-
   constructor(
     private readonly accounts: LocalAccounts,
     private readonly pools: ReadonlyMap<string, FunctionPool>,
     private readonly audit: AuditLog,
-    options: { asyncRetryDelayMs: number },
+    /** Where Event invocations are queued (the runtime owns it: it reports on them and stops them). */
+    private readonly async: AsyncInvoker,
     private readonly hooks: LambdaHooks = {},
-  ) {
-    this.async = new AsyncInvoker(accounts, pools, audit, { retryDelayMs: options.asyncRetryDelayMs });
-  }
+  ) {}
 
   async handle(call: LambdaCall): Promise<WireResponse | typeof RESET_CONNECTION> {
     const { caller, requestId, invoke } = call;

@@ -4,6 +4,8 @@
  */
 import { createHash } from "crypto";
 import type { WireError, WireResponse } from "../../wire/response";
+import type { SignatureErrorTable } from "../../wire/signature-errors";
+import type { SigV4FailureReason } from "../../wire/sigv4";
 import { el } from "../../wire/xml";
 
 export interface S3ErrorSpec extends WireError {
@@ -12,6 +14,39 @@ export interface S3ErrorSpec extends WireError {
   /** More headers, e.g. x-amz-bucket-region on a redirect. */
   headers?: Record<string, string>;
 }
+
+/**
+ * S3's own codes for signature failures, clock skew (RequestTimeTooSkewed) included.
+ * Not confirmed against AWS: InvalidRequest for every malformed authorization.
+ */
+export const S3_SIGNATURE_ERRORS: SignatureErrorTable = {
+  MissingAuthentication: { code: "AccessDenied", status: 403, message: "Access Denied" },
+  IncompleteSignature: {
+    code: "InvalidRequest",
+    status: 400,
+    message: "The authorization mechanism you have provided is not supported.",
+  },
+  UnknownAccessKey: {
+    code: "InvalidAccessKeyId",
+    status: 403,
+    message: "The AWS Access Key Id you provided does not exist in our records.",
+  },
+  InvalidSessionToken: { code: "InvalidToken", status: 400, message: "The provided token is malformed or otherwise invalid." },
+  ExpiredToken: { code: "ExpiredToken", status: 400, message: "The provided token has expired." },
+  RequestExpired: {
+    code: "RequestTimeTooSkewed",
+    status: 403,
+    message: "The difference between the request time and the current time is too large.",
+  },
+  SignatureDoesNotMatch: {
+    code: "SignatureDoesNotMatch",
+    status: 403,
+    message: "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+  },
+};
+
+/** S3 keeps its own fixed wording for signature mismatches and clock skew: only a malformed authorization is worded for the request. */
+export const S3_REQUEST_SPECIFIC: ReadonlySet<SigV4FailureReason> = new Set(["IncompleteSignature"]);
 
 /** The bucket of a path-style GetBucketPolicy, or undefined when the request is not one. */
 export function matchGetBucketPolicy(method: string, rawUrl: string): { bucket: string } | undefined {

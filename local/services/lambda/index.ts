@@ -1,0 +1,45 @@
+/**
+ * Lambda: restJson under /2015-03-31/functions, signed for the endpoint's region. Invoke runs the
+ * deployed zip (RequestResponse, Event through the async invoker, DryRun); GetPolicy and
+ * GetFunctionConfiguration are answered from the model.
+ */
+import { signatureErrorCodes } from "../../wire/signature-errors";
+import { defineService, type Route, type ServiceContext } from "../definition";
+import { LAMBDA_SIGNATURE_ERRORS, lambdaErrorResponse } from "./errors";
+import { LambdaReadService } from "./read-service";
+import { matchFunctionRead } from "./read-wire";
+import { LambdaService } from "./service";
+import { parseInvokeRequest } from "./wire";
+
+const INVOKE_PATH = /^\/2015-03-31\/functions\/[^/]+\/invocations(?:\?.*)?$/;
+/** Every Lambda path names Lambda, signed for it or not. */
+const LAMBDA_PATH = /^\/2015-03-31\/functions(?:\/|\?|$)/;
+
+function start(context: ServiceContext): Route {
+  const { accounts, audit } = context;
+  const invoker = new LambdaService(accounts, context.pools, audit, context.asyncInvocations, context.hooks.lambda);
+  const reads = new LambdaReadService(accounts, audit, context.deployedAt);
+  return async (call) => {
+    if (call.method === "POST" && INVOKE_PATH.test(call.rawUrl)) {
+      context.count("lambda:InvokeFunction");
+      const parsed = parseInvokeRequest({ method: call.method, rawUrl: call.rawUrl, headers: call.headers, body: call.body });
+      if (!parsed.ok) return lambdaErrorResponse(parsed.error, call.requestId);
+      return invoker.handle({ caller: call.principal, region: call.region, invoke: parsed.value, requestId: call.requestId });
+    }
+    const read = matchFunctionRead(call.method, call.rawUrl);
+    if (!read) return undefined;
+    context.count(`lambda:${read.operation}`);
+    return reads.handle({ caller: call.principal, region: call.region, read, requestId: call.requestId });
+  };
+}
+
+export const lambda = defineService({
+  signingName: "lambda",
+  title: "Lambda",
+  operations: ["Invoke", "GetPolicy", "GetFunctionConfiguration"],
+  claims: (request) => LAMBDA_PATH.test(request.rawUrl),
+  errorCodeFor: signatureErrorCodes(LAMBDA_SIGNATURE_ERRORS),
+  errorResponse: lambdaErrorResponse,
+  unknownOperation: (message, requestId) => lambdaErrorResponse({ code: "UnknownOperationException", status: 404, message }, requestId),
+  start,
+});
