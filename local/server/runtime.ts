@@ -1,12 +1,11 @@
 /**
- * The local two-account runtime: one HTTP endpoint on 127.0.0.1 that speaks STS and Lambda's
- * wire protocols, verifies every SigV4 signature, authorizes with the stacks' own policies, and
- * runs the deployed bundles.
+ * The local two-account runtime: one HTTP endpoint on 127.0.0.1 that speaks the wire protocols of
+ * the services in the registry (STS, IAM, Lambda, KMS, S3), verifies every SigV4 signature,
+ * authorizes with the stacks' own policies, and runs the deployed bundles.
  */
-import * as path from "path";
-import { DEFAULT_ACCOUNT_CONCURRENCY, FunctionPool, MINIMUM_UNRESERVED_CONCURRENCY, UnreservedConcurrency } from "../exec/function-pool";
-import type { IssuedCredentials } from "../../core/iam/principals";
-import type { AccountsModel, FunctionModel } from "../../core/model/types";
+import type { Server } from "http";
+import { DEFAULT_ACCOUNT_CONCURRENCY, type FunctionPool, type UnreservedConcurrency } from "../exec/function-pool";
+import type { AccountsModel } from "../../core/model/types";
 import type { Route, ServiceContext, ServiceDefinition, ServiceHooks } from "../services/definition";
 import { AsyncInvoker, type DestinationRecord, type UndeliveredRecord } from "../services/lambda/async-invoker";
 import type { LambdaHooks } from "../services/lambda/service";
@@ -14,12 +13,16 @@ import { SERVICES } from "../services/registry";
 import type { StsHooks } from "../services/sts/service";
 import { LocalAccounts } from "./accounts";
 import { AuditLog } from "./audit";
+import { concurrencyStats, unreservedConcurrency, type AccountConcurrencyStats } from "./concurrency";
 import { createEndpoint } from "./endpoint";
 import { faultHooks, type FaultPlan } from "./faults";
 import { listen } from "./http";
+import { NamedProfiles, type NamedCredentials } from "./named-profiles";
+import { checkExecutionRoles, startPools } from "./pools";
 import { LocalRuntimeError } from "./runtime-error";
 
 export { LocalRuntimeError };
+export type { AccountConcurrencyStats, NamedCredentials };
 
 export interface LocalRuntimeOptions {
   readonly model: AccountsModel;
@@ -43,21 +46,6 @@ export interface LocalRuntimeOptions {
    * Default DEFAULT_ACCOUNT_CONCURRENCY.
    */
   readonly accountConcurrency?: number;
-}
-
-/** One account's concurrency: its quota, what its functions reserve, and the unreserved rest shared by the others. */
-export interface AccountConcurrencyStats {
-  readonly accountConcurrency: number;
-  readonly reserved: number;
-  readonly unreserved: number;
-  /** Invocations of unreserved functions in flight now. */
-  readonly unreservedInUse: number;
-}
-
-export interface NamedCredentials extends IssuedCredentials {
-  readonly profile: string;
-  readonly principalArn: string;
-  readonly accountId: string;
 }
 
 export interface LocalRuntime {
@@ -86,17 +74,21 @@ export interface LocalRuntime {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts the runtime: the accounts and their checks, the services of the registry, the endpoint
+ * they share, the functions' execution environments (which need the endpoint's URL), the profiles.
+ */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const { model } = options;
   const host = options.host ?? "127.0.0.1";
   const region = singleRegion(model);
-  const unreserved = unreservedConcurrency(model, options.accountConcurrency ?? DEFAULT_ACCOUNT_CONCURRENCY);
+  const accountConcurrency = options.accountConcurrency ?? DEFAULT_ACCOUNT_CONCURRENCY;
+  const unreserved = unreservedConcurrency(model, accountConcurrency);
   const accounts = new LocalAccounts(model, options.organizationId !== undefined ? { organizationId: options.organizationId } : {});
   await checkExecutionRoles(accounts);
   const audit = new AuditLog();
   const counts: Record<string, number> = {};
   const count = (key: string) => (counts[key] = (counts[key] ?? 0) + 1);
-
   const pools = new Map<string, FunctionPool>();
   const asyncInvocations = new AsyncInvoker(accounts, pools, audit, { retryDelayMs: options.asyncRetryDelayMs ?? 200 });
   const routes = startServices({
@@ -109,113 +101,63 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     hooks: hooksOf(options),
     count,
   });
-  let endpoint = "";
-  const server = createEndpoint({
-    partition: model.partition,
-    region,
-    lookupKey: (keyId) => accounts.credentials.lookup(keyId),
-    routes,
-    count,
-    url: () => endpoint,
-  });
 
+  let endpoint = "";
+  const lookupKey = (keyId: string) => accounts.credentials.lookup(keyId);
+  const server = createEndpoint({ partition: model.partition, region, lookupKey, routes, count, url: () => endpoint });
   const port = await listen(server, host, options.port ?? 0);
   endpoint = `http://${host}:${port}`;
-
-  // Lambda gives each execution environment credentials of the function's execution role.
   try {
-    for (const fn of model.functions.values()) {
-      const role = accounts.role(fn.roleArn);
-      if (!role) throw new LocalRuntimeError(`function ${fn.name}: execution role ${fn.roleArn} is not in the stacks`);
-      pools.set(
-        fn.arn,
-        new FunctionPool(poolSpec(fn), {
-          endpointUrl: endpoint,
-          cacheDir: options.cacheDir,
-          credentialsFor: async () => {
-            const { credentials } = accounts.startSession(role, fn.name, role.maxSessionDurationSeconds, false);
-            return credentials;
-          },
-          unreservedConcurrency: unreserved.get(fn.accountId)!,
-          ...(options.onFunctionLog ? { onLog: options.onFunctionLog } : {}),
-        }),
-      );
-    }
+    startPools(pools, accounts, { endpointUrl: endpoint, cacheDir: options.cacheDir, unreserved, onFunctionLog: options.onFunctionLog });
   } catch (err) {
     // Nothing may stay listening after a failed start.
     server.close();
     throw err instanceof LocalRuntimeError ? err : new LocalRuntimeError((err as Error).message);
   }
+  const parts = { endpoint, port, region, model, accounts, audit, counts, pools, unreserved, accountConcurrency, asyncInvocations, server };
+  return runtimeOf({ ...parts, profiles: new NamedProfiles(accounts) });
+}
 
-  const profileCredentials = new Map<string, NamedCredentials>();
-  const profileNameFor = (fn: FunctionModel) => fn.source.stack;
-  // Function profiles are role sessions: they expire like Lambda's, and renewSessions() replaces them.
-  const issueFunctionSessions = () => {
-    for (const fn of model.functions.values()) {
-      const role = accounts.role(fn.roleArn);
-      if (!role) continue;
-      const { principal, credentials } = accounts.startSession(role, fn.name, role.maxSessionDurationSeconds, false);
-      profileCredentials.set(`${profileNameFor(fn)}-function`, {
-        profile: `${profileNameFor(fn)}-function`,
-        ...credentials,
-        principalArn: principal.arn,
-        accountId: fn.accountId,
-      });
-    }
-  };
-  for (const fn of model.functions.values()) {
-    const admin = accounts.admins.get(fn.accountId);
-    if (admin)
-      profileCredentials.set(`${profileNameFor(fn)}-admin`, {
-        profile: `${profileNameFor(fn)}-admin`,
-        ...admin.credentials,
-        principalArn: admin.principal.arn,
-        accountId: fn.accountId,
-      });
-  }
-  issueFunctionSessions();
-  profileCredentials.set("outsider", {
-    profile: "outsider",
-    ...accounts.outsider.credentials,
-    principalArn: accounts.outsider.principal.arn,
-    accountId: accounts.outsider.principal.accountId,
-  });
+/** What a started runtime is made of. */
+interface RuntimeParts {
+  readonly endpoint: string;
+  readonly port: number;
+  readonly region: string;
+  readonly model: AccountsModel;
+  readonly accounts: LocalAccounts;
+  readonly audit: AuditLog;
+  readonly profiles: NamedProfiles;
+  readonly counts: Readonly<Record<string, number>>;
+  readonly pools: ReadonlyMap<string, FunctionPool>;
+  readonly unreserved: ReadonlyMap<string, UnreservedConcurrency>;
+  readonly accountConcurrency: number;
+  readonly asyncInvocations: AsyncInvoker;
+  readonly server: Server;
+}
 
+/** The runtime's interface over its parts; stopping it closes the endpoint, the async queue and every function process. */
+function runtimeOf(parts: RuntimeParts): LocalRuntime {
+  const { profiles, asyncInvocations, pools, server } = parts;
   let stopped: Promise<void> | undefined;
-  const runtime: LocalRuntime = {
-    endpoint,
-    port,
-    region,
-    model,
-    accounts,
-    audit,
-    profiles: () => [...profileCredentials.values()],
+  return {
+    endpoint: parts.endpoint,
+    port: parts.port,
+    region: parts.region,
+    model: parts.model,
+    accounts: parts.accounts,
+    audit: parts.audit,
+    profiles: () => profiles.all(),
     renewSessions: () => {
-      issueFunctionSessions();
-      return [...profileCredentials.values()];
+      profiles.renewSessions();
+      return profiles.all();
     },
-    credentials: (profile) => {
-      const c = profileCredentials.get(profile);
-      if (!c) throw new LocalRuntimeError(`no local profile '${profile}': the profiles are ${[...profileCredentials.keys()].join(", ")}`);
-      return c;
-    },
+    credentials: (profile) => profiles.get(profile),
     destinations: (arn) => asyncInvocations.destinations.get(arn) ?? [],
     undelivered: () => asyncInvocations.undelivered,
     asyncStats: () => ({ ...asyncInvocations.counts, delivered: Object.fromEntries(asyncInvocations.delivered) }),
-    requestCounts: () => ({ ...counts }),
+    requestCounts: () => ({ ...parts.counts }),
     poolStats: () => Object.fromEntries([...pools].map(([arn, pool]) => [arn, pool.stats()])),
-    concurrencyStats: () =>
-      Object.fromEntries(
-        [...unreserved].map(([accountId, shared]) => [
-          accountId,
-          {
-            accountConcurrency: options.accountConcurrency ?? DEFAULT_ACCOUNT_CONCURRENCY,
-            reserved: reservedIn(model, accountId),
-            unreserved: shared.limit,
-            unreservedInUse: shared.inUse,
-          },
-        ]),
-      ),
+    concurrencyStats: () => concurrencyStats(parts.model, parts.unreserved, parts.accountConcurrency),
     whenIdle: () => asyncInvocations.whenIdle(),
     stop: () =>
       (stopped ??= (async () => {
@@ -224,7 +166,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), ...[...pools.values()].map((p) => p.close())]);
       })()),
   };
-  return runtime;
 }
 
 /** Each service of the registry, started for this runtime. */
@@ -249,83 +190,6 @@ function hooksOf(options: LocalRuntimeOptions): ServiceHooks {
   }
 }
 
-function poolSpec(fn: FunctionModel) {
-  return {
-    name: fn.name,
-    arn: fn.arn,
-    region: fn.region,
-    accountId: fn.accountId,
-    handler: fn.handler,
-    runtime: fn.runtime,
-    timeoutSeconds: fn.timeoutSeconds,
-    memorySizeMb: fn.memorySizeMb,
-    ...(fn.reservedConcurrency !== undefined ? { reservedConcurrency: fn.reservedConcurrency } : {}),
-    environment: { ...fn.environment, ...loggingVariables(fn) },
-    logGroupName: fn.logGroupName,
-    zipPath: path.resolve(fn.zipPath),
-    ...(fn.zipSha256 !== undefined ? { zipSha256: fn.zipSha256 } : {}),
-  };
-}
-
-/** Lambda tells the runtime about JSON logging through these variables (Powertools reads the level). */
-function loggingVariables(fn: FunctionModel): Record<string, string> {
-  if (fn.logFormat.toUpperCase() !== "JSON") return {};
-  return {
-    AWS_LAMBDA_LOG_FORMAT: "JSON",
-    ...(fn.applicationLogLevel !== undefined ? { AWS_LAMBDA_LOG_LEVEL: fn.applicationLogLevel } : {}),
-  };
-}
-
-/** What the functions of one account reserve in all. */
-function reservedIn(model: AccountsModel, accountId: string): number {
-  return [...model.functions.values()].filter((f) => f.accountId === accountId).reduce((sum, f) => sum + (f.reservedConcurrency ?? 0), 0);
-}
-
-/**
- * Each account's unreserved concurrency (the quota minus its functions' reservations), shared by
- * its functions without a reservation. The runtime serves one region, so per account is per
- * account and region, as AWS's quota is. Refuses, as Lambda does, reservations that leave less
- * than the minimum unreserved.
- */
-function unreservedConcurrency(model: AccountsModel, accountConcurrency: number): Map<string, UnreservedConcurrency> {
-  if (!(Number.isSafeInteger(accountConcurrency) && accountConcurrency > 0)) {
-    throw new LocalRuntimeError(
-      `accountConcurrency must be a positive integer (AWS's default quota is ${DEFAULT_ACCOUNT_CONCURRENCY}), got ${accountConcurrency}`,
-    );
-  }
-  const byAccount = new Map<string, FunctionModel[]>();
-  for (const fn of model.functions.values()) {
-    const reserved = fn.reservedConcurrency;
-    if (reserved !== undefined && !(Number.isSafeInteger(reserved) && reserved >= 0)) {
-      throw new LocalRuntimeError(`Function ${fn.name}: reservedConcurrency must be a non-negative integer, got ${reserved}`);
-    }
-    byAccount.set(fn.accountId, [...(byAccount.get(fn.accountId) ?? []), fn]);
-  }
-  const shared = new Map<string, UnreservedConcurrency>();
-  for (const [accountId, functions] of byAccount) {
-    const total = reservedIn(model, accountId);
-    // AWS Lambda API reference, PutFunctionConcurrency (InvalidParameterValueException), and https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html: 100 stay unreserved (all of a quota below 100).
-    const minimum = Math.min(MINIMUM_UNRESERVED_CONCURRENCY, accountConcurrency);
-    let left = accountConcurrency;
-    for (const fn of functions) {
-      if (!fn.reservedConcurrency) continue;
-      left -= fn.reservedConcurrency;
-      if (left >= minimum) continue;
-      const reservations = functions
-        .filter((f) => f.reservedConcurrency)
-        .map((f) => `${f.name} ${f.reservedConcurrency}`)
-        .join(", ");
-      throw new LocalRuntimeError(
-        `function ${fn.name} in account ${accountId}: Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [${minimum}]. ` +
-          `With an account concurrency of ${accountConcurrency}, the reservations in account ${accountId} (${reservations}; ${total} in all) ${total > accountConcurrency ? `exceed it by ${total - accountConcurrency}` : `leave ${accountConcurrency - total} unreserved`}. ` +
-          `Lower the function's reserved concurrency (reserved_concurrent_executions), or pass a larger --account-concurrency (accountConcurrency) of at least ${total + MINIMUM_UNRESERVED_CONCURRENCY}.`,
-      );
-    }
-    shared.set(accountId, new UnreservedConcurrency(accountId, accountConcurrency - total));
-  }
-  return shared;
-}
-
 /** One endpoint serves one region, as a regional AWS endpoint does. */
 function singleRegion(model: AccountsModel): string {
   const regions = new Set([...model.functions.values()].map((f) => f.region));
@@ -335,25 +199,4 @@ function singleRegion(model: AccountsModel): string {
     );
   }
   return [...regions][0];
-}
-
-/** Lambda refuses to create a function whose role it cannot assume; so does the runtime, at start. */
-async function checkExecutionRoles(accounts: LocalAccounts): Promise<void> {
-  for (const fn of accounts.model.functions.values()) {
-    const role = accounts.role(fn.roleArn);
-    if (!role) throw new LocalRuntimeError(`function ${fn.name}: execution role ${fn.roleArn} is not in the stacks`);
-    const decision = await accounts.authorizer.authorize({
-      principal: { kind: "service", service: "lambda.amazonaws.com", sourceAccount: fn.accountId, sourceArn: fn.arn },
-      action: "sts:AssumeRole",
-      resourceArn: role.arn,
-      resourceAccountId: role.accountId,
-      region: fn.region,
-      resourcePolicy: role.trustPolicy,
-    });
-    if (!decision.allowed) {
-      throw new LocalRuntimeError(
-        `function ${fn.name}: the role defined for the function cannot be assumed by Lambda (${role.arn}: ${decision.deniedBy.join("; ")}); fix the role's trust policy`,
-      );
-    }
-  }
 }

@@ -1,0 +1,67 @@
+/**
+ * The credentials the runtime hands out under profile names (as `make local` writes them to
+ * .local-aws/): each stack's account administrator, each function's execution-role session, and
+ * an outsider's administrator.
+ */
+import type { IssuedCredentials } from "../../core/iam/principals";
+import type { FunctionModel } from "../../core/model/types";
+import type { LocalAccounts } from "./accounts";
+import { LocalRuntimeError } from "./runtime-error";
+
+export interface NamedCredentials extends IssuedCredentials {
+  readonly profile: string;
+  readonly principalArn: string;
+  readonly accountId: string;
+}
+
+const profileNameFor = (fn: FunctionModel) => fn.source.stack;
+
+export class NamedProfiles {
+  private readonly byName = new Map<string, NamedCredentials>();
+
+  /** caller-admin, callee-admin, caller-function, callee-function, outsider, in that order. */
+  constructor(private readonly accounts: LocalAccounts) {
+    for (const fn of accounts.model.functions.values()) {
+      const admin = accounts.admins.get(fn.accountId);
+      if (admin)
+        this.byName.set(`${profileNameFor(fn)}-admin`, {
+          profile: `${profileNameFor(fn)}-admin`,
+          ...admin.credentials,
+          principalArn: admin.principal.arn,
+          accountId: fn.accountId,
+        });
+    }
+    this.renewSessions();
+    this.byName.set("outsider", {
+      profile: "outsider",
+      ...accounts.outsider.credentials,
+      principalArn: accounts.outsider.principal.arn,
+      accountId: accounts.outsider.principal.accountId,
+    });
+  }
+
+  /** Function profiles are role sessions: they expire like Lambda's, and this replaces them. */
+  renewSessions(): void {
+    for (const fn of this.accounts.model.functions.values()) {
+      const role = this.accounts.role(fn.roleArn);
+      if (!role) continue;
+      const { principal, credentials } = this.accounts.startSession(role, fn.name, role.maxSessionDurationSeconds, false);
+      this.byName.set(`${profileNameFor(fn)}-function`, {
+        profile: `${profileNameFor(fn)}-function`,
+        ...credentials,
+        principalArn: principal.arn,
+        accountId: fn.accountId,
+      });
+    }
+  }
+
+  all(): NamedCredentials[] {
+    return [...this.byName.values()];
+  }
+
+  get(profile: string): NamedCredentials {
+    const c = this.byName.get(profile);
+    if (!c) throw new LocalRuntimeError(`no local profile '${profile}': the profiles are ${[...this.byName.keys()].join(", ")}`);
+    return c;
+  }
+}

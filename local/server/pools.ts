@@ -1,0 +1,86 @@
+/**
+ * The functions' execution environments: Lambda checks at creation that it may assume each
+ * function's role, and gives each environment credentials of that role.
+ */
+import * as path from "path";
+import { FunctionPool, type UnreservedConcurrency } from "../exec/function-pool";
+import type { FunctionModel } from "../../core/model/types";
+import type { LocalAccounts } from "./accounts";
+import { LocalRuntimeError } from "./runtime-error";
+
+export interface PoolOptions {
+  /** Where the functions' SDK clients send their requests: the endpoint. */
+  readonly endpointUrl: string;
+  readonly cacheDir: string;
+  readonly unreserved: ReadonlyMap<string, UnreservedConcurrency>;
+  readonly onFunctionLog?: (functionName: string, line: string) => void;
+}
+
+/** Lambda refuses to create a function whose role it cannot assume; so does the runtime, at start. */
+export async function checkExecutionRoles(accounts: LocalAccounts): Promise<void> {
+  for (const fn of accounts.model.functions.values()) {
+    const role = accounts.role(fn.roleArn);
+    if (!role) throw new LocalRuntimeError(`function ${fn.name}: execution role ${fn.roleArn} is not in the stacks`);
+    const decision = await accounts.authorizer.authorize({
+      principal: { kind: "service", service: "lambda.amazonaws.com", sourceAccount: fn.accountId, sourceArn: fn.arn },
+      action: "sts:AssumeRole",
+      resourceArn: role.arn,
+      resourceAccountId: role.accountId,
+      region: fn.region,
+      resourcePolicy: role.trustPolicy,
+    });
+    if (!decision.allowed) {
+      throw new LocalRuntimeError(
+        `function ${fn.name}: the role defined for the function cannot be assumed by Lambda (${role.arn}: ${decision.deniedBy.join("; ")}); fix the role's trust policy`,
+      );
+    }
+  }
+}
+
+/** A pool for each function, in `pools`, by function ARN; each environment gets a session of the function's execution role. */
+export function startPools(pools: Map<string, FunctionPool>, accounts: LocalAccounts, options: PoolOptions): void {
+  for (const fn of accounts.model.functions.values()) {
+    const role = accounts.role(fn.roleArn);
+    if (!role) throw new LocalRuntimeError(`function ${fn.name}: execution role ${fn.roleArn} is not in the stacks`);
+    pools.set(
+      fn.arn,
+      new FunctionPool(poolSpec(fn), {
+        endpointUrl: options.endpointUrl,
+        cacheDir: options.cacheDir,
+        credentialsFor: async () => {
+          const { credentials } = accounts.startSession(role, fn.name, role.maxSessionDurationSeconds, false);
+          return credentials;
+        },
+        unreservedConcurrency: options.unreserved.get(fn.accountId)!,
+        ...(options.onFunctionLog ? { onLog: options.onFunctionLog } : {}),
+      }),
+    );
+  }
+}
+
+function poolSpec(fn: FunctionModel) {
+  return {
+    name: fn.name,
+    arn: fn.arn,
+    region: fn.region,
+    accountId: fn.accountId,
+    handler: fn.handler,
+    runtime: fn.runtime,
+    timeoutSeconds: fn.timeoutSeconds,
+    memorySizeMb: fn.memorySizeMb,
+    ...(fn.reservedConcurrency !== undefined ? { reservedConcurrency: fn.reservedConcurrency } : {}),
+    environment: { ...fn.environment, ...loggingVariables(fn) },
+    logGroupName: fn.logGroupName,
+    zipPath: path.resolve(fn.zipPath),
+    ...(fn.zipSha256 !== undefined ? { zipSha256: fn.zipSha256 } : {}),
+  };
+}
+
+/** Lambda tells the runtime about JSON logging through these variables (Powertools reads the level). */
+function loggingVariables(fn: FunctionModel): Record<string, string> {
+  if (fn.logFormat.toUpperCase() !== "JSON") return {};
+  return {
+    AWS_LAMBDA_LOG_FORMAT: "JSON",
+    ...(fn.applicationLogLevel !== undefined ? { AWS_LAMBDA_LOG_LEVEL: fn.applicationLogLevel } : {}),
+  };
+}
