@@ -336,40 +336,16 @@ function checkClock(auth: ParsedAuth, signingDate: Date, now: Date, skewSeconds:
   return undefined;
 }
 
-/**
- * Verifies the SigV4 signature (Authorization header, or a presigned query string) of `request`.
- * Pure apart from the clock, which `now` replaces; `lookupKey` answers for the access key id.
- */
-export async function verifySigV4(
-  request: IncomingSignedRequest,
-  lookupKey: (accessKeyId: string) => KnownKey | undefined,
-  now: Date = new Date(),
-  options: SigV4Options = {},
-): Promise<SigV4Result> {
-  const headers = normaliseHeaders(request.headers);
-  const url = splitUrl(request.rawUrl);
-  if (!url) return refuse("IncompleteSignature", "The query string is not valid percent-encoding, so it cannot be canonicalised.");
-
+/** The authorization a request carries, in its header or its presigned query. */
+function readAuthorization(headers: Map<string, string>, query: QueryMap): ParseOutcome {
   const authorization = headers.get("authorization");
-  let parsed: ParseOutcome;
-  if (authorization !== undefined) parsed = parseAuthorizationHeader(authorization, headers);
-  else if (firstQueryValue(url.query, "X-Amz-Algorithm") !== undefined) parsed = parsePresignedQuery(url.query);
-  else return refuse("MissingAuthentication", "Request is missing Authentication Token");
-  if (!parsed.ok) return parsed;
-  const auth = parsed.value;
+  if (authorization !== undefined) return parseAuthorizationHeader(authorization, headers);
+  if (firstQueryValue(query, "X-Amz-Algorithm") !== undefined) return parsePresignedQuery(query);
+  return refuse("MissingAuthentication", "Request is missing Authentication Token");
+}
 
-  const signingDate = parseAmzDate(auth.amzDate);
-  if (!signingDate) {
-    return refuse(
-      "IncompleteSignature",
-      `Date must be in ISO-8601 'basic format'. Got '${auth.amzDate}'. See http://en.wikipedia.org/wiki/ISO_8601`,
-    );
-  }
-  if (!auth.signedHeaders.includes("host")) {
-    return refuse("IncompleteSignature", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
-  }
-
-  const key = lookupKey(auth.accessKeyId);
+/** The key's secret, when the key exists, carries the token it must, and has not expired. */
+function checkKey(auth: ParsedAuth, key: KnownKey | undefined, now: Date): Result<KnownKey, SigV4Failure> {
   if (!key) return refuse("UnknownAccessKey", MSG_INVALID_TOKEN);
   // A temporary key is only half a credential without its token; a long-term key takes none.
   if (
@@ -378,31 +354,36 @@ export async function verifySigV4(
     return refuse("InvalidSessionToken", MSG_INVALID_TOKEN);
   }
   if (key.expiration !== undefined && key.expiration.getTime() <= now.getTime()) return refuse("ExpiredToken", MSG_EXPIRED_TOKEN);
+  return ok(key);
+}
 
-  const clock = checkClock(auth, signingDate, now, options.maxClockSkewSeconds ?? DEFAULT_SKEW_SECONDS);
-  if (clock) return clock;
-
-  if (auth.shortDate !== auth.amzDate.slice(0, 8)) {
-    return refuse(
-      "SignatureDoesNotMatch",
-      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${auth.shortDate}' != '${auth.amzDate.slice(0, 8)}', from '${auth.amzDate}'.`,
-    );
-  }
-
-  // The signer would take a client-supplied x-amz-content-sha256 as the payload hash. A service that
-  // hashes the body itself needs a declared hash (UNSIGNED-PAYLOAD included) to be this body's; one
-  // that signs the declared hash (S3) requires it on header-signed requests, and accepts UNSIGNED-PAYLOAD.
-  const rules = options.signingRules?.(auth.service) ?? STANDARD_SIGNING;
-  const declaredHash = headers.get("x-amz-content-sha256");
+/**
+ * The signer would take a client-supplied x-amz-content-sha256 as the payload hash. A service that
+ * hashes the body itself needs a declared hash (UNSIGNED-PAYLOAD included) to be this body's; one
+ * that signs the declared hash (S3) requires it on header-signed requests, and accepts UNSIGNED-PAYLOAD.
+ */
+function checkPayloadHash(auth: ParsedAuth, declaredHash: string | undefined, body: Buffer, rules: SigningRules): SigV4Result | undefined {
   if (rules.signsDeclaredPayloadHash && declaredHash === undefined && auth.expiresSeconds === undefined) {
     return refuse("IncompleteSignature", "Missing required header for this request: x-amz-content-sha256");
   }
   const unsignedPayloadAllowed = rules.signsDeclaredPayloadHash && declaredHash === "UNSIGNED-PAYLOAD";
-  if (declaredHash !== undefined && !unsignedPayloadAllowed && createHash("sha256").update(request.body).digest("hex") !== declaredHash) {
+  if (declaredHash !== undefined && !unsignedPayloadAllowed && createHash("sha256").update(body).digest("hex") !== declaredHash) {
     // Not confirmed against AWS for S3, which names this XAmzContentSHA256Mismatch.
     return refuse("SignatureDoesNotMatch", MSG_SIGNATURE_MISMATCH);
   }
+  return undefined;
+}
 
+/** The signature the SDK's signer computes over exactly what the client said it signed. */
+async function expectedSignature(
+  request: IncomingSignedRequest,
+  signedRequest: { headers: Map<string, string>; url: { path: string; query: QueryMap } },
+  auth: ParsedAuth,
+  secretAccessKey: string,
+  signingDate: Date,
+  rules: SigningRules,
+): Promise<string> {
+  const { headers, url } = signedRequest;
   const signed = new Set(auth.signedHeaders);
   const signableHeaders: Record<string, string> = {};
   for (const name of auth.signedHeaders) {
@@ -423,7 +404,7 @@ export async function verifySigV4(
     service: auth.service,
     region: auth.region,
     // No session token here: the signer would add it as a header; the client's own header is signed as-is.
-    credentials: { accessKeyId: auth.accessKeyId, secretAccessKey: key.secretAccessKey },
+    credentials: { accessKeyId: auth.accessKeyId, secretAccessKey },
     sha256: NodeSha256,
     // Never add an x-amz-content-sha256 header the client did not sign.
     applyChecksum: false,
@@ -438,9 +419,54 @@ export async function verifySigV4(
     // The signer always stamps x-amz-date; keep it out unless the client signed it (presigned URLs carry it in the query).
     unsignableHeaders: signed.has("x-amz-date") ? undefined : new Set(["x-amz-date"]),
   });
-  const expected = /Signature=([0-9a-f]+)/.exec(String(resigned.headers["authorization"] ?? ""))?.[1] ?? "";
-  if (expected === "" || !constantTimeEqual(expected, auth.signature)) return refuse("SignatureDoesNotMatch", MSG_SIGNATURE_MISMATCH);
+  return /Signature=([0-9a-f]+)/.exec(String(resigned.headers["authorization"] ?? ""))?.[1] ?? "";
+}
 
+/**
+ * Verifies the SigV4 signature (Authorization header, or a presigned query string) of `request`.
+ * Pure apart from the clock, which `now` replaces; `lookupKey` answers for the access key id.
+ * The checks run in AWS's order: the form of the authorization, the key, the clock, the scope's
+ * date, the payload hash, the signature.
+ */
+export async function verifySigV4(
+  request: IncomingSignedRequest,
+  lookupKey: (accessKeyId: string) => KnownKey | undefined,
+  now: Date = new Date(),
+  options: SigV4Options = {},
+): Promise<SigV4Result> {
+  const headers = normaliseHeaders(request.headers);
+  const url = splitUrl(request.rawUrl);
+  if (!url) return refuse("IncompleteSignature", "The query string is not valid percent-encoding, so it cannot be canonicalised.");
+  const parsed = readAuthorization(headers, url.query);
+  if (!parsed.ok) return parsed;
+  const auth = parsed.value;
+
+  const signingDate = parseAmzDate(auth.amzDate);
+  if (!signingDate) {
+    return refuse(
+      "IncompleteSignature",
+      `Date must be in ISO-8601 'basic format'. Got '${auth.amzDate}'. See http://en.wikipedia.org/wiki/ISO_8601`,
+    );
+  }
+  if (!auth.signedHeaders.includes("host")) {
+    return refuse("IncompleteSignature", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+  }
+  const key = checkKey(auth, lookupKey(auth.accessKeyId), now);
+  if (!key.ok) return key;
+  const clock = checkClock(auth, signingDate, now, options.maxClockSkewSeconds ?? DEFAULT_SKEW_SECONDS);
+  if (clock) return clock;
+  if (auth.shortDate !== auth.amzDate.slice(0, 8)) {
+    return refuse(
+      "SignatureDoesNotMatch",
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${auth.shortDate}' != '${auth.amzDate.slice(0, 8)}', from '${auth.amzDate}'.`,
+    );
+  }
+  const rules = options.signingRules?.(auth.service) ?? STANDARD_SIGNING;
+  const payload = checkPayloadHash(auth, headers.get("x-amz-content-sha256"), request.body, rules);
+  if (payload) return payload;
+
+  const expected = await expectedSignature(request, { headers, url }, auth, key.value.secretAccessKey, signingDate, rules);
+  if (expected === "" || !constantTimeEqual(expected, auth.signature)) return refuse("SignatureDoesNotMatch", MSG_SIGNATURE_MISMATCH);
   return ok({ accessKeyId: auth.accessKeyId, region: auth.region, service: auth.service, signingDate });
 }
 
