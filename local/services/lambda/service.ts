@@ -45,6 +45,24 @@ export interface LambdaHooks {
   readonly fault?: (functionArn: string, invocationType: InvocationType) => LambdaFault | undefined;
 }
 
+/** How one Invoke's outcomes are recorded in the audit log and, when refused, answered. */
+interface InvokeAnswers {
+  record(
+    outcome: "allowed" | "denied" | "error",
+    resource: string,
+    extra?: { errorCode?: string; message?: string; decidedBy?: readonly string[]; resourceAccount?: string },
+  ): void;
+  fail(
+    code: string,
+    status: number,
+    message: string,
+    resource: string,
+    decidedBy?: readonly string[],
+    resourceAccount?: string,
+    extraFields?: Record<string, string>,
+  ): WireResponse;
+}
+
 export class LambdaService {
   constructor(
     private readonly accounts: LocalAccounts,
@@ -56,12 +74,56 @@ export class LambdaService {
   ) {}
 
   async handle(call: LambdaCall): Promise<WireResponse | typeof RESET_CONNECTION> {
-    const { caller, requestId, invoke } = call;
-    const record = (
-      outcome: "allowed" | "denied" | "error",
-      resource: string,
-      extra: { errorCode?: string; message?: string; decidedBy?: readonly string[]; resourceAccount?: string } = {},
-    ) =>
+    const { requestId, invoke } = call;
+    const answer = this.answersFor(call);
+    const access = await authorizeFunctionCall(this.accounts, {
+      caller: call.caller,
+      action: "lambda:InvokeFunction",
+      functionName: invoke.functionName,
+      ...(invoke.qualifier !== undefined ? { qualifier: invoke.qualifier } : {}),
+      region: call.region,
+    });
+    if (!access.ok) {
+      const refused = access.error;
+      return answer.fail(refused.code, refused.status, refused.message, refused.resource, refused.decidedBy, refused.resourceAccount);
+    }
+    const { fn, resourceArn, allowedBy } = access.value;
+    const faulted = this.injectedFault(call, fn, resourceArn, answer);
+    if (faulted !== undefined) return faulted;
+    if (fn.reservedConcurrency === 0) {
+      return answer.fail("TooManyRequestsException", 429, "Rate Exceeded.", resourceArn, [], fn.accountId, {
+        Reason: "ReservedFunctionConcurrentInvocationLimitExceeded",
+      });
+    }
+
+    switch (invoke.invocationType) {
+      case "DryRun":
+        answer.record("allowed", resourceArn, { decidedBy: allowedBy, resourceAccount: fn.accountId, message: "DryRun" });
+        return invokeSuccessResponse({ statusCode: 204 }, requestId);
+      case "Event":
+        if (!this.async.enqueue(fn, invoke.payload, requestId)) {
+          return answer.fail(
+            "TooManyRequestsException",
+            429,
+            "Rate Exceeded. (the local runtime's asynchronous queue is full)",
+            resourceArn,
+            [],
+            fn.accountId,
+            { Reason: "ConcurrentInvocationLimitExceeded" },
+          );
+        }
+        answer.record("allowed", resourceArn, { decidedBy: allowedBy, resourceAccount: fn.accountId, message: "Event (queued)" });
+        return invokeSuccessResponse({ statusCode: 202 }, requestId);
+      case "RequestResponse":
+        answer.record("allowed", resourceArn, { decidedBy: allowedBy, resourceAccount: fn.accountId });
+        return this.invokeNow(call, fn, resourceArn, answer);
+    }
+  }
+
+  /** How this call's outcomes are recorded in the audit log and answered. */
+  private answersFor(call: LambdaCall): InvokeAnswers {
+    const { caller, requestId } = call;
+    const record: InvokeAnswers["record"] = (outcome, resource, extra = {}) =>
       this.audit.record({
         requestId,
         service: "lambda",
@@ -73,34 +135,23 @@ export class LambdaService {
         decidedBy: extra.decidedBy ?? [],
         ...extra,
       });
-    const fail = (
-      code: string,
-      status: number,
-      message: string,
-      resource: string,
-      decidedBy: readonly string[] = [],
-      resourceAccount?: string,
-      extraFields?: Record<string, string>,
-    ) => {
+    const fail: InvokeAnswers["fail"] = (code, status, message, resource, decidedBy = [], resourceAccount, extraFields) => {
       record(code === "AccessDeniedException" ? "denied" : "error", resource, { errorCode: code, message, decidedBy, resourceAccount });
       return lambdaErrorResponse({ code, status, message, ...(extraFields ? { extraFields } : {}) }, requestId);
     };
+    return { record, fail };
+  }
 
-    const access = await authorizeFunctionCall(this.accounts, {
-      caller,
-      action: "lambda:InvokeFunction",
-      functionName: invoke.functionName,
-      ...(invoke.qualifier !== undefined ? { qualifier: invoke.qualifier } : {}),
-      region: call.region,
-    });
-    if (!access.ok) {
-      const refused = access.error;
-      return fail(refused.code, refused.status, refused.message, refused.resource, refused.decidedBy, refused.resourceAccount);
-    }
-    const { fn, resourceArn, allowedBy } = access.value;
-    const fault = this.hooks.fault?.(fn.arn, invoke.invocationType);
+  /** The answer an injected fault gives instead of the function's, if one applies to this call. */
+  private injectedFault(
+    call: LambdaCall,
+    fn: FunctionModel,
+    resourceArn: string,
+    answer: InvokeAnswers,
+  ): WireResponse | typeof RESET_CONNECTION | undefined {
+    const fault = this.hooks.fault?.(fn.arn, call.invoke.invocationType);
     if (fault?.kind === "reset") {
-      record("error", resourceArn, {
+      answer.record("error", resourceArn, {
         errorCode: "ECONNRESET",
         message: "injected fault: connection reset before an answer",
         decidedBy: ["injected fault"],
@@ -109,86 +160,51 @@ export class LambdaService {
       return RESET_CONNECTION;
     }
     // Event and DryRun answer no payload, so there is nothing to replace: they are served as usual.
-    if (fault?.kind === "returns" && invoke.invocationType === "RequestResponse") {
-      record("allowed", resourceArn, {
+    if (fault?.kind === "returns" && call.invoke.invocationType === "RequestResponse") {
+      answer.record("allowed", resourceArn, {
         message: `injected fault: answered ${fault.payload.length} byte(s) as the function's payload`,
         decidedBy: ["injected fault"],
         resourceAccount: fn.accountId,
       });
-      return invokeSuccessResponse({ statusCode: 200, payload: fault.payload, executedVersion: "$LATEST" }, requestId);
+      return invokeSuccessResponse({ statusCode: 200, payload: fault.payload, executedVersion: "$LATEST" }, call.requestId);
     }
     if (fault !== undefined && (fault.kind === undefined || fault.kind === "error")) {
-      return fail(
-        fault.code,
-        fault.status,
-        fault.message,
-        resourceArn,
-        ["injected fault"],
-        fn.accountId,
-        fault.reason ? { Reason: fault.reason } : undefined,
-      );
+      const extraFields = fault.reason ? { Reason: fault.reason } : undefined;
+      return answer.fail(fault.code, fault.status, fault.message, resourceArn, ["injected fault"], fn.accountId, extraFields);
     }
-    if (fn.reservedConcurrency === 0) {
-      return fail("TooManyRequestsException", 429, "Rate Exceeded.", resourceArn, [], fn.accountId, {
-        Reason: "ReservedFunctionConcurrentInvocationLimitExceeded",
-      });
-    }
+    return undefined;
+  }
 
-    switch (invoke.invocationType) {
-      case "DryRun":
-        record("allowed", resourceArn, { decidedBy: allowedBy, resourceAccount: fn.accountId, message: "DryRun" });
-        return invokeSuccessResponse({ statusCode: 204 }, requestId);
-      case "Event":
-        if (!this.async.enqueue(fn, invoke.payload, requestId)) {
-          return fail(
-            "TooManyRequestsException",
-            429,
-            "Rate Exceeded. (the local runtime's asynchronous queue is full)",
-            resourceArn,
-            [],
-            fn.accountId,
-            { Reason: "ConcurrentInvocationLimitExceeded" },
-          );
-        }
-        record("allowed", resourceArn, { decidedBy: allowedBy, resourceAccount: fn.accountId, message: "Event (queued)" });
-        return invokeSuccessResponse({ statusCode: 202 }, requestId);
-      case "RequestResponse": {
-        record("allowed", resourceArn, { decidedBy: allowedBy, resourceAccount: fn.accountId });
-        let outcome: InvokeOutcome;
-        try {
-          outcome = await this.poolFor(fn).invoke({
-            requestId,
-            payload: invoke.payload,
-            ...(invoke.clientContext !== undefined ? { clientContext: invoke.clientContext } : {}),
-            tailLogs: invoke.logType === "Tail",
-          });
-        } catch (err) {
-          if (err instanceof ThrottledError) {
-            // The runtime's own limits say so, as the full asynchronous queue does; AWS's say only "Rate Exceeded.".
-            const message = err.detail !== undefined ? `Rate Exceeded. (${err.detail})` : "Rate Exceeded.";
-            return fail("TooManyRequestsException", 429, message, resourceArn, [], fn.accountId, { Reason: err.reason });
-          }
-          return fail(
-            "ServiceException",
-            500,
-            `The local runtime could not run ${fn.name}: ${(err as Error).message}`,
-            resourceArn,
-            [],
-            fn.accountId,
-          );
-        }
-        return invokeSuccessResponse(
-          {
-            statusCode: 200,
-            payload: outcome.payload,
-            executedVersion: "$LATEST",
-            ...(outcome.functionError !== undefined ? { functionError: outcome.functionError } : {}),
-            ...(outcome.logTail !== undefined ? { logTail: outcome.logTail } : {}),
-          },
-          requestId,
-        );
+  /** RequestResponse: runs the function in a warm environment and answers its payload. */
+  private async invokeNow(call: LambdaCall, fn: FunctionModel, resourceArn: string, answer: InvokeAnswers): Promise<WireResponse> {
+    const { invoke } = call;
+    let outcome: InvokeOutcome;
+    try {
+      outcome = await this.poolFor(fn).invoke({
+        requestId: call.requestId,
+        payload: invoke.payload,
+        ...(invoke.clientContext !== undefined ? { clientContext: invoke.clientContext } : {}),
+        tailLogs: invoke.logType === "Tail",
+      });
+    } catch (err) {
+      if (err instanceof ThrottledError) {
+        // The runtime's own limits say so, as the full asynchronous queue does; AWS's say only "Rate Exceeded.".
+        const message = err.detail !== undefined ? `Rate Exceeded. (${err.detail})` : "Rate Exceeded.";
+        return answer.fail("TooManyRequestsException", 429, message, resourceArn, [], fn.accountId, { Reason: err.reason });
       }
+      const message = `The local runtime could not run ${fn.name}: ${(err as Error).message}`;
+      return answer.fail("ServiceException", 500, message, resourceArn, [], fn.accountId);
     }
+    return invokeSuccessResponse(
+      {
+        statusCode: 200,
+        payload: outcome.payload,
+        executedVersion: "$LATEST",
+        ...(outcome.functionError !== undefined ? { functionError: outcome.functionError } : {}),
+        ...(outcome.logTail !== undefined ? { logTail: outcome.logTail } : {}),
+      },
+      call.requestId,
+    );
   }
 
   private poolFor(fn: FunctionModel): FunctionPool {

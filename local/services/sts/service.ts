@@ -2,7 +2,9 @@
 import { accessDeniedMessage } from "../../../core/iam/authorize";
 import type { Principal } from "../../../core/iam/principals";
 import type { WireError, WireResponse } from "../../wire/response";
-import { assumeRoleResponse, getCallerIdentityResponse, stsErrorResponse, validateAssumeRoleParams } from "./wire";
+import type { RoleModel } from "../../../core/model/types";
+import { fail, ok, type Result } from "../../wire/result";
+import { assumeRoleResponse, getCallerIdentityResponse, stsErrorResponse, validateAssumeRoleParams, type AssumeRoleParams } from "./wire";
 import type { LocalAccounts } from "../../server/accounts";
 import type { AuditLog } from "../../server/audit";
 
@@ -117,81 +119,24 @@ export class StsService {
       });
       return stsErrorResponse({ code, status, message, type: "Sender" }, requestId);
     };
-    if (params.policy !== undefined || (params.policyArns?.length ?? 0) > 0) {
-      return refuse(
-        "ValidationError",
-        400,
-        "The local runtime does not model session policies (Policy, PolicyArns.member.N): remove them, or test this call against AWS.",
-      );
-    }
-    const unmodelled = Object.keys(call.params).filter(
-      (k) => k === "SerialNumber" || k === "TokenCode" || k.startsWith("ProvidedContexts."),
-    );
-    if (unmodelled.length > 0) {
-      return refuse(
-        "ValidationError",
-        400,
-        `The local runtime does not model MFA or trusted-identity contexts (${[...new Set(unmodelled.map((k) => k.split(".")[0]))].join(", ")}): remove them, or test this call against AWS.`,
-      );
-    }
+    const unmodelled = unmodelledParameters(call.params, params);
+    if (unmodelled !== undefined) return refuse("ValidationError", 400, unmodelled);
     const role = this.accounts.role(params.roleArn);
     if (!role) {
       // AWS does not reveal whether a role exists to someone who may not assume it.
       return refuse("AccessDenied", 403, accessDeniedMessage(caller.arn, "sts:AssumeRole", params.roleArn));
     }
-    const context: Record<string, string | string[]> = { "sts:RoleSessionName": params.roleSessionName };
-    if (params.externalId !== undefined) context["sts:ExternalId"] = params.externalId;
-    if (params.sourceIdentity !== undefined) context["sts:SourceIdentity"] = params.sourceIdentity;
-    if (params.tags !== undefined) {
-      for (const tag of params.tags) context[`aws:RequestTag/${tag.key}`] = tag.value;
-      context["aws:TagKeys"] = params.tags.map((t) => t.key);
-      if (params.transitiveTagKeys !== undefined) context["sts:TransitiveTagKeys"] = params.transitiveTagKeys;
-    }
-    // Session tags and a source identity each need their own action, allowed by both the trust policy
-    // and (across accounts) the caller's identity policy, in addition to sts:AssumeRole.
-    const actions = [
-      "sts:AssumeRole",
-      ...(params.tags !== undefined ? ["sts:TagSession"] : []),
-      ...(params.sourceIdentity !== undefined ? ["sts:SetSourceIdentity"] : []),
-    ];
-    const allowedBy: string[] = [];
-    for (const action of actions) {
-      const decision = await this.accounts.authorizer.authorize({
-        principal: caller,
-        action,
-        resourceArn: role.arn,
-        resourceAccountId: role.accountId,
-        region: call.region,
-        resourcePolicy: role.trustPolicy,
-        resourcePolicyName: `trust policy of role/${role.name}`,
-        context,
-      });
-      if (!decision.allowed) {
-        // STS's message names principal, action and resource, without the "because ..." suffix.
-        return refuse("AccessDenied", 403, accessDeniedMessage(caller.arn, action, role.arn), decision.deniedBy, role.accountId);
-      }
-      allowedBy.push(...decision.allowedBy);
+    const decision = await this.authorize(call, params, role);
+    if (!decision.ok) {
+      // STS's message names principal, action and resource, without the "because ..." suffix.
+      const { action, deniedBy } = decision.error;
+      return refuse("AccessDenied", 403, accessDeniedMessage(caller.arn, action, role.arn), deniedBy, role.accountId);
     }
     const chained = caller.kind === "role-session";
     const duration = params.durationSeconds ?? DEFAULT_DURATION_SECONDS;
-    if (chained && duration > ROLE_CHAINING_LIMIT_SECONDS) {
-      return refuse(
-        "ValidationError",
-        400,
-        "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
-        [],
-        role.accountId,
-      );
-    }
-    if (duration > role.maxSessionDurationSeconds) {
-      return refuse(
-        "ValidationError",
-        400,
-        "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
-        [],
-        role.accountId,
-      );
-    }
+    const tooLong = durationRefusal(duration, chained, role);
+    if (tooLong !== undefined) return refuse("ValidationError", 400, tooLong, [], role.accountId);
+
     const session = this.accounts.startSession(role, params.roleSessionName, duration, chained);
     this.audit.record({
       requestId,
@@ -202,15 +147,16 @@ export class StsService {
       resource: role.arn,
       resourceAccount: role.accountId,
       outcome: "allowed",
-      decidedBy: allowedBy,
+      decidedBy: decision.value,
     });
+    const { credentials } = session;
     return assumeRoleResponse(
       {
         credentials: {
-          accessKeyId: session.credentials.accessKeyId,
-          secretAccessKey: session.credentials.secretAccessKey,
-          sessionToken: session.credentials.sessionToken,
-          expiration: session.credentials.expiration,
+          accessKeyId: credentials.accessKeyId,
+          secretAccessKey: credentials.secretAccessKey,
+          sessionToken: credentials.sessionToken,
+          expiration: credentials.expiration,
         },
         assumedRoleId: session.principal.userId,
         arn: session.principal.arn,
@@ -219,4 +165,65 @@ export class StsService {
       requestId,
     );
   }
+
+  /**
+   * The trust policy (and, across accounts, the caller's identity policies) decide each action the
+   * call needs: session tags and a source identity each need their own, in addition to
+   * sts:AssumeRole. The statements that allowed them all, or the first action refused and why.
+   */
+  private async authorize(
+    call: StsCall,
+    params: AssumeRoleParams,
+    role: RoleModel,
+  ): Promise<Result<string[], { action: string; deniedBy: readonly string[] }>> {
+    const context: Record<string, string | string[]> = { "sts:RoleSessionName": params.roleSessionName };
+    if (params.externalId !== undefined) context["sts:ExternalId"] = params.externalId;
+    if (params.sourceIdentity !== undefined) context["sts:SourceIdentity"] = params.sourceIdentity;
+    if (params.tags !== undefined) {
+      for (const tag of params.tags) context[`aws:RequestTag/${tag.key}`] = tag.value;
+      context["aws:TagKeys"] = params.tags.map((t) => t.key);
+      if (params.transitiveTagKeys !== undefined) context["sts:TransitiveTagKeys"] = params.transitiveTagKeys;
+    }
+    const actions = [
+      "sts:AssumeRole",
+      ...(params.tags !== undefined ? ["sts:TagSession"] : []),
+      ...(params.sourceIdentity !== undefined ? ["sts:SetSourceIdentity"] : []),
+    ];
+    const allowedBy: string[] = [];
+    for (const action of actions) {
+      const decision = await this.accounts.authorizer.authorize({
+        principal: call.caller,
+        action,
+        resourceArn: role.arn,
+        resourceAccountId: role.accountId,
+        region: call.region,
+        resourcePolicy: role.trustPolicy,
+        resourcePolicyName: `trust policy of role/${role.name}`,
+        context,
+      });
+      if (!decision.allowed) return fail({ action, deniedBy: decision.deniedBy });
+      allowedBy.push(...decision.allowedBy);
+    }
+    return ok(allowedBy);
+  }
+}
+
+/** Why the call asks for what the runtime does not model (session policies, MFA, trusted contexts), if it does. */
+function unmodelledParameters(raw: Readonly<Record<string, string>>, params: AssumeRoleParams): string | undefined {
+  if (params.policy !== undefined || (params.policyArns?.length ?? 0) > 0) {
+    return "The local runtime does not model session policies (Policy, PolicyArns.member.N): remove them, or test this call against AWS.";
+  }
+  const unmodelled = Object.keys(raw).filter((k) => k === "SerialNumber" || k === "TokenCode" || k.startsWith("ProvidedContexts."));
+  if (unmodelled.length === 0) return undefined;
+  const names = [...new Set(unmodelled.map((k) => k.split(".")[0]))].join(", ");
+  return `The local runtime does not model MFA or trusted-identity contexts (${names}): remove them, or test this call against AWS.`;
+}
+
+/** Why a session of `duration` seconds is too long, if it is: one hour when chained, and the role's maximum. */
+function durationRefusal(duration: number, chained: boolean, role: RoleModel): string | undefined {
+  if (chained && duration > ROLE_CHAINING_LIMIT_SECONDS) {
+    return "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.";
+  }
+  if (duration > role.maxSessionDurationSeconds) return "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.";
+  return undefined;
 }
