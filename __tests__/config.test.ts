@@ -5,6 +5,7 @@ import * as path from "path";
 import { ConfigValidationError, DEMO_DEFAULTS, validateConfig } from "../config/config";
 import { envVarName, loadConfig } from "../config/load";
 import { namesFor } from "../config/names";
+import { resolveCallers } from "../config/callers";
 
 function problemsOf(raw: unknown): string[] {
   try {
@@ -175,6 +176,152 @@ describe("validateConfig", () => {
 
   it.each([null, undefined, 42, "text", [], true])("rejects a non-object (%p) without throwing anything else", (raw) => {
     expect(() => validateConfig(raw)).toThrow(ConfigValidationError);
+  });
+});
+
+describe("validateConfig: the callers list", () => {
+  const caller = (overrides: Record<string, unknown> = {}) => ({
+    name: "orders",
+    accountId: "333333333333",
+    vpcId: "vpc-0c1c1c1c1c1c1c1c1",
+    subnetIds: ["subnet-0c1c1c1c1c1c1c1c1"],
+    ...overrides,
+  });
+  const withCallers = (callers: unknown) => ({ ...DEMO_DEFAULTS, callers });
+
+  it("accepts 1 and 50 callers, two of them in one account", () => {
+    expect(() => validateConfig(withCallers([caller()]))).not.toThrow();
+    const fifty = Array.from({ length: 50 }, (_, i) => caller({ name: `c${i}`, accountId: i % 2 ? "333333333333" : "444444444444" }));
+    expect(validateConfig(withCallers(fifty)).callers).toHaveLength(50);
+  });
+
+  it.each<[string, unknown, string[]]>([
+    [
+      "51 callers",
+      Array.from({ length: 51 }, (_, i) => caller({ name: `c${i}` })),
+      ["callers must be a list of 1 to 50 callers (one stack and one invoker role each), got 51 entries"],
+    ],
+    ["an empty list", [], ["callers must be a list of 1 to 50 callers (one stack and one invoker role each), got 0 entries"]],
+    ["not a list", "orders", ["callers must be a list of 1 to 50 callers (one stack and one invoker role each), got 'orders'"]],
+    [
+      "a non-object entry",
+      [42],
+      ['callers[0] must be an object like {"name": "orders", "accountId": "...", "vpcId": "...", "subnetIds": [...]}, got 42'],
+    ],
+    [
+      "duplicate names",
+      [caller(), caller({ accountId: "444444444444" })],
+      ["callers[1] 'orders': name 'orders' is already used by callers[0]: give each caller its own name"],
+    ],
+    [
+      "the callee's account as a caller",
+      [caller({ accountId: "222222222222" })],
+      ["callers[0] 'orders': accountId 222222222222 is the callee's account (calleeAccountId): a caller must run in another account"],
+    ],
+    [
+      "a name with capitals",
+      [caller({ name: "Orders" })],
+      [
+        "callers[0] 'Orders': name must be lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, got 'Orders'",
+      ],
+    ],
+    ["a misspelt field", [caller({ acountId: "1" })], ["callers[0] 'orders': unknown field 'acountId': did you mean accountId?"]],
+    [
+      "a name too long once derived",
+      [caller({ name: "a-name-of-thirty-characters-xx" })],
+      [
+        "callers[0] 'a-name-of-thirty-characters-xx': name 'a-name-of-thirty-characters-xx' is too long: its codeBucket would be 'xacct-demo-a-name-of-thirty-characters-xx-code-333333333333-eu-west-1' (69 > 63 characters); shorten the name by 6 or more",
+      ],
+    ],
+    [
+      "both a profile and a deploy role",
+      [caller({ profile: "p", deployRoleArn: "arn:aws:iam::333333333333:role/deploy" })],
+      ["callers[0] 'orders': deployRoleArn and profile are both set: give one way for its stack to reach its account, not two"],
+    ],
+    [
+      "a deploy role in another account",
+      [caller({ deployRoleArn: "arn:aws:iam::444444444444:role/deploy" })],
+      ["callers[0] 'orders': deployRoleArn must be a role in its accountId 333333333333, got a role in account 444444444444"],
+    ],
+    [
+      "a timeout that does not exceed the callee's",
+      [caller({ timeoutSeconds: 10 })],
+      [
+        "callers[0] 'orders': timeoutSeconds (10) must be greater than calleeTimeoutSeconds (10): the caller needs time left to report a callee timeout",
+      ],
+    ],
+    ["too little memory", [caller({ memoryMb: 64 })], ["callers[0] 'orders': memoryMb must be a whole number from 128 to 10240, got 64"]],
+    [
+      "bad subnets",
+      [caller({ subnetIds: ["subnet-1", "subnet-1"] })],
+      [
+        "callers[0] 'orders': subnetIds must be a non-empty list of distinct subnet ids like 'subnet-0123456789abcdef0', got [\"subnet-1\",\"subnet-1\"]",
+      ],
+    ],
+  ])("refuses %s with one message naming the entry and the fix", (_what, callers, expected) => {
+    expect(problemsOf(withCallers(callers))).toEqual(expected);
+  });
+
+  it("reports the problems of every entry at once, with the rest of the configuration's", () => {
+    const problems = problemsOf({ ...withCallers([caller({ name: "x-" }), caller({ vpcId: "vpc" })]), region: "mars" });
+    expect(problems).toEqual([
+      "region must be an AWS region name such as 'eu-west-1', got 'mars'",
+      "callers[0] 'x-': name must be lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, got 'x-'",
+      "callers[1] 'orders': vpcId must be a VPC id like 'vpc-0123456789abcdef0', got 'vpc'",
+    ]);
+  });
+
+  it("reads XACCT_CALLERS as JSON, and says so when it is not", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xacct-callers-"));
+    try {
+      const loaded = loadConfig({ env: { XACCT_CALLERS: JSON.stringify([caller()]) }, cwd: dir });
+      expect(loaded.callers).toEqual([caller()]);
+      expect(() => loadConfig({ env: { XACCT_CALLERS: "[{name: orders}]" }, cwd: dir })).toThrow(
+        /XACCT_CALLERS must be JSON text, like '\[\{"name": "orders", \.\.\.\}\]'/,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("resolveCallers", () => {
+  it("turns the single-caller fields into one caller with today's names, stack, state key and outputs", () => {
+    expect(resolveCallers(validateConfig(DEMO_DEFAULTS))).toEqual([
+      expect.objectContaining({
+        name: "caller",
+        stackName: "caller",
+        functionName: "xacct-demo-caller",
+        roleArn: "arn:aws:iam::111111111111:role/xacct-demo-caller-exec",
+        invokerRoleArn: "arn:aws:iam::222222222222:role/xacct-demo-callee-invoker",
+        stateKey: "cross-account-lambda/caller.tfstate",
+        outputs: { invokerRoleArn: "invoker_role_arn", externalIdRequired: "external_id_required" },
+      }),
+    ]);
+  });
+
+  it("names a listed caller's stack caller-<name> once there are two, and applies the shared defaults", () => {
+    const callers = resolveCallers(
+      validateConfig({
+        ...DEMO_DEFAULTS,
+        externalId: "shared-external-id",
+        callers: [
+          { name: "a", accountId: "333333333333", vpcId: "vpc-0c1c1c1c1c1c1c1c1", subnetIds: ["subnet-0c1c1c1c1c1c1c1c1"] },
+          {
+            name: "b",
+            accountId: "333333333333",
+            vpcId: "vpc-0c1c1c1c1c1c1c1c1",
+            subnetIds: ["subnet-0c1c1c1c1c1c1c1c1"],
+            externalId: "own-id",
+            memoryMb: 1024,
+          },
+        ],
+      }),
+    );
+    expect(callers.map((c) => [c.stackName, c.externalId, c.memoryMb, c.timeoutSeconds, c.invokerRoleName])).toEqual([
+      ["caller-a", "shared-external-id", 256, 30, "xacct-demo-invoker-a"],
+      ["caller-b", "own-id", 1024, 30, "xacct-demo-invoker-b"],
+    ]);
   });
 });
 

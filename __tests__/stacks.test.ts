@@ -247,17 +247,36 @@ describe("the callee stack", () => {
     expect(callerFn.environment.variables.INVOKER_EXTERNAL_ID).toBe("shared-secret-value");
   });
 
-  it("grants the invoker role lambda:InvokeFunction on the callee function and nothing else", () => {
-    const fnId = Object.keys(resourcesOf(callee, "aws_lambda_function"))[0];
+  it("grants the invoker role lambda:InvokeFunction on the callee's live alias and nothing else (not $LATEST, not a version)", () => {
+    const aliasId = Object.keys(resourcesOf(callee, "aws_lambda_alias"))[0];
     const invoke = Object.values(resourcesOf(callee, "aws_iam_role_policy")).find((p) => p.name === "invoke-callee-only")!;
     expect(JSON.parse(invoke.policy).Statement).toEqual([
       {
         Sid: "InvokeCalleeFunctionOnly",
         Effect: "Allow",
         Action: "lambda:InvokeFunction",
-        Resource: `\${aws_lambda_function.${fnId}.arn}`,
+        Resource: `\${aws_lambda_alias.${aliasId}.arn}`,
       },
     ]);
+  });
+
+  it("publishes a version on every change and points the alias live at it", () => {
+    const [fnId, fn] = Object.entries(resourcesOf(callee, "aws_lambda_function"))[0];
+    expect(fn.publish).toBe(true);
+    expect(onlyResource(callee, "aws_lambda_alias")).toMatchObject({
+      name: "live",
+      function_name: `\${aws_lambda_function.${fnId}.function_name}`,
+      function_version: `\${aws_lambda_function.${fnId}.version}`,
+      provider: "aws.callee",
+    });
+    expect(parsed.callee.output[CALLEE_OUTPUT.aliasArn].value).toMatch(/^\$\{aws_lambda_alias\.[\w-]+\.arn\}$/);
+  });
+
+  it("configures asynchronous invocation for the alias the callers invoke (the settings are per qualifier)", () => {
+    const aliasId = Object.keys(resourcesOf(callee, "aws_lambda_alias"))[0];
+    expect(onlyResource(callee, "aws_lambda_function_event_invoke_config").qualifier).toBe(`\${aws_lambda_alias.${aliasId}.name}`);
+    expect(onlyResource(caller, "aws_lambda_function_event_invoke_config").qualifier).toBeUndefined();
+    expect(resourcesOf(caller, "aws_lambda_alias")).toEqual({});
   });
 
   it("gives the callee no resource policy, so only IAM principals of account B can invoke it", () => {
@@ -288,9 +307,9 @@ describe("the caller stack", () => {
     for (const name of consumed) expect(Object.keys(parsed.callee.output)).toContain(name);
   });
 
-  it("tells the caller function the callee's ARN and the invoker role's ARN from that state", () => {
+  it("tells the caller function the callee's alias ARN and the invoker role's ARN from that state", () => {
     const env = onlyResource(caller, "aws_lambda_function").environment.variables;
-    expect(env.CALLEE_FUNCTION_ARN).toBe(`\${data.terraform_remote_state.${remoteId}.outputs.${CALLEE_OUTPUT.functionArn}}`);
+    expect(env.CALLEE_FUNCTION_ARN).toBe(`\${data.terraform_remote_state.${remoteId}.outputs.${CALLEE_OUTPUT.aliasArn}}`);
     expect(env.INVOKER_ROLE_ARN).toBe(`\${data.terraform_remote_state.${remoteId}.outputs.${CALLEE_OUTPUT.invokerRoleArn}}`);
     expect(env.INVOKER_EXTERNAL_ID).toBeUndefined();
   });
@@ -312,6 +331,9 @@ describe("the caller stack", () => {
     const assume = Object.values(resourcesOf(caller, "aws_iam_role_policy")).find((p) => p.name === "assume-callee-invoker-role-only")!;
     const conditions = assume.lifecycle.precondition.map((p: Json) => p.condition);
     expect(conditions).toContain(`\${data.terraform_remote_state.${remoteId}.outputs.invoker_role_arn == "${names.invokerRoleArn}"}`);
+    expect(conditions).toContain(
+      `\${data.terraform_remote_state.${remoteId}.outputs.callee_alias_arn == "arn:aws:lambda:eu-west-1:222222222222:function:${names.calleeFunctionName}:live"}`,
+    );
   });
 
   it("is deployed after the callee, whatever order the stacks are named in", () => {
@@ -320,6 +342,99 @@ describe("the caller stack", () => {
 
   it("outputs the caller function and its execution role", () => {
     expect(Object.keys(parsed.caller.output).sort()).toEqual(Object.values(CALLER_OUTPUT).sort());
+  });
+});
+
+describe("several callers (examples/three-callers.json)", () => {
+  const example = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "examples", "three-callers.json"), "utf8"));
+  const three = synthAll({ callers: example.callers, externalId: "shared-secret-value" });
+  const calleeJson = JSON.parse(three.callee);
+  const invokers = Object.values(resourcesOf(three.callee, "aws_iam_role")).filter((r) => r.name.includes("-invoker-"));
+
+  it("has one stack per caller, named caller-<name>, each after the callee, each with its own state key", () => {
+    expect([...three.callers.keys()]).toEqual(["caller-orders", "caller-billing", "caller-reports"]);
+    const keys = [...three.callers.values()].map((text) => JSON.parse(text).terraform.backend.s3.key);
+    expect(keys).toEqual([
+      "cross-account-lambda/caller-orders.tfstate",
+      "cross-account-lambda/caller-billing.tfstate",
+      "cross-account-lambda/caller-reports.tfstate",
+    ]);
+    for (const stack of three.stacks.callers) expect(stack.dependencies).toContain(three.stacks.callee);
+  });
+
+  it("gives each caller its own invoker role, trusting that caller's execution role only", () => {
+    expect(invokers.map((r) => r.name).sort()).toEqual([
+      "xacct-demo-invoker-billing",
+      "xacct-demo-invoker-orders",
+      "xacct-demo-invoker-reports",
+    ]);
+    for (const role of invokers) {
+      const name = role.name.replace("xacct-demo-invoker-", "");
+      const account = example.callers.find((c: Json) => c.name === name).accountId;
+      const trust: Policy = JSON.parse(role.assume_role_policy);
+      expect(trust.Statement).toHaveLength(1);
+      expect(trust.Statement[0].Principal).toEqual({ AWS: `arn:aws:iam::${account}:root` });
+      expect(trust.Statement[0].Condition).toEqual({
+        ArnEquals: { "aws:PrincipalArn": `arn:aws:iam::${account}:role/xacct-demo-${name}-exec` },
+        StringEquals: { "sts:ExternalId": "shared-secret-value" },
+      });
+    }
+  });
+
+  it("outputs each invoker role keyed by caller name, and each caller reads its own", () => {
+    for (const name of ["orders", "billing", "reports"]) {
+      expect(calleeJson.output[`invoker_role_arn_${name}`]).toBeDefined();
+      const callerJson = JSON.parse(three.callers.get(`caller-${name}`)!);
+      const remoteId = Object.keys(callerJson.data.terraform_remote_state)[0];
+      const fn = onlyResource(callerJson, "aws_lambda_function");
+      expect(fn.function_name).toBe(`xacct-demo-${name}`);
+      expect(fn.environment.variables.INVOKER_ROLE_ARN).toBe(
+        `\${data.terraform_remote_state.${remoteId}.outputs.invoker_role_arn_${name}}`,
+      );
+      const assume = Object.values(resourcesOf(callerJson, "aws_iam_role_policy")).find(
+        (p) => p.name === "assume-callee-invoker-role-only",
+      )!;
+      const conditions: string[] = assume.lifecycle.precondition.map((p: Json) => p.condition);
+      expect(conditions).toContain(
+        `\${data.terraform_remote_state.${remoteId}.outputs.invoker_role_arn_${name} == "arn:aws:iam::222222222222:role/xacct-demo-invoker-${name}"}`,
+      );
+      expect(JSON.stringify(callerJson)).not.toMatch(new RegExp(`invoker_role_arn_(?!${name}\\b)`));
+    }
+  });
+
+  it("applies each caller's own settings over the shared defaults", () => {
+    const fn = (name: string) => onlyResource(JSON.parse(three.callers.get(`caller-${name}`)!), "aws_lambda_function");
+    expect([fn("orders").memory_size, fn("billing").memory_size, fn("reports").memory_size]).toEqual([256, 512, 256]);
+    expect([fn("orders").timeout, fn("reports").timeout]).toEqual([30, 60]);
+  });
+
+  it("lets a caller in another account than the state bucket's use its own state key and read the callee's, nothing more", () => {
+    const bucketPolicy: Policy = JSON.parse(onlyResource(three.bootstrap, "aws_s3_bucket_policy").policy);
+    const forReports = bucketPolicy.Statement.filter((st) => JSON.stringify(st.Principal).includes("444444444444"));
+    expect(forReports.map((st) => [st.Sid, st.Action, st.Resource])).toEqual([
+      ["CallerListsOwnAndCalleeStateOnlyReports", "s3:ListBucket", "arn:aws:s3:::xacct-demo-tfstate-111111111111"],
+      [
+        "CallerReadsAndWritesOwnStateOnlyReports",
+        ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+        [
+          "arn:aws:s3:::xacct-demo-tfstate-111111111111/cross-account-lambda/caller-reports.tfstate",
+          "arn:aws:s3:::xacct-demo-tfstate-111111111111/cross-account-lambda/caller-reports.tfstate.tflock",
+        ],
+      ],
+      ["CallerReadsCalleeStateReports", "s3:GetObject", "arn:aws:s3:::xacct-demo-tfstate-111111111111/cross-account-lambda/callee.tfstate"],
+    ]);
+    // The callers in the bucket's own account get nothing from the bucket policy: their account's IAM decides.
+    expect(JSON.stringify(bucketPolicy)).not.toMatch(/Orders|Billing/);
+    const keyPolicy: Policy = JSON.parse(Object.values(resourcesOf(three.bootstrap, "aws_kms_key"))[0].policy);
+    expect(statement(keyPolicy, "CallerKeyThroughS3Only" + "Reports").Condition).toEqual({
+      StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" },
+    });
+  });
+
+  it("with a one-entry list the stack is still named caller", () => {
+    const one = synthAll({ callers: [example.callers[0]] });
+    expect([...one.callers.keys()]).toEqual(["caller"]);
+    expect(JSON.parse(one.caller).terraform.backend.s3.key).toBe("cross-account-lambda/caller-orders.tfstate");
   });
 });
 

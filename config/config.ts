@@ -4,6 +4,7 @@
  * field, the value given and what is expected.
  */
 import { parseArn } from "../core/arn";
+import { callerListProblems, type CallerConfig } from "./callers";
 import { UserFacingError } from "./user-facing-error";
 
 export type Architecture = "arm64" | "x86_64";
@@ -65,6 +66,12 @@ export interface CrossAccountConfig {
    * configuration, before stateKmsKeyArn is known. Default false.
    */
   readonly bootstrapOnly?: boolean;
+  /**
+   * The callers of the callee, 1 to 50, each in its own stack with its own invoker role in account B.
+   * Unset: one caller made of the caller* fields (the shorthand). callerAccountId (and callerProfile or
+   * callerDeployRoleArn) still names the account of the state bucket, where the bootstrap stack deploys.
+   */
+  readonly callers?: readonly CallerConfig[];
 }
 
 /**
@@ -108,6 +115,7 @@ export const CONFIG_KEYS = Object.keys({
   callerReservedConcurrency: 1,
   calleeReservedConcurrency: 1,
   bootstrapOnly: 1,
+  callers: 1,
   externalId: 1,
   organizationId: 1,
 }) as (keyof CrossAccountConfig)[];
@@ -124,6 +132,12 @@ const NUMBER_KEYS = new Set<string>([
 ]);
 
 const BOOLEAN_KEYS = new Set<string>(["bootstrapOnly"]);
+/** Given as JSON text in an environment variable (XACCT_CALLERS='[{"name": ...}]'). */
+const JSON_KEYS = new Set<string>(["callers"]);
+
+export function isJsonKey(key: string): boolean {
+  return JSON_KEYS.has(key);
+}
 
 export function isBooleanKey(key: string): boolean {
   return BOOLEAN_KEYS.has(key);
@@ -212,11 +226,11 @@ function editDistance(a: string, b: string, limit: number): number {
  * distance, if it is close, at most one edit per four characters of the longer name (at least one,
  * at most three). Empty when none is close.
  */
-export function closestConfigKeys(key: string): string[] {
+export function closestConfigKeys(key: string, keys: readonly string[] = CONFIG_KEYS): string[] {
   const lower = key.toLowerCase();
   let best: string[] = [];
   let bestDistance = Infinity;
-  for (const known of CONFIG_KEYS) {
+  for (const known of keys) {
     const limit = Math.min(3, Math.max(1, Math.floor(Math.max(key.length, known.length) / 4)));
     const distance = editDistance(lower, known.toLowerCase(), limit);
     if (distance > limit || distance > bestDistance) continue;
@@ -382,6 +396,32 @@ export function validateConfig(raw: unknown, sources: readonly string[] = []): C
     problems.push(`architecture must be 'arm64' or 'x86_64', got ${show(input.architecture)}`);
   }
   list("egressCidrBlocks", isCidrV4, "IPv4 CIDR blocks like '10.0.0.0/16'");
+
+  if (input.callers !== undefined) {
+    const calleeTimeout = input.calleeTimeoutSeconds;
+    problems.push(
+      ...callerListProblems(
+        input.callers,
+        {
+          ...(namePrefix && namePrefix.length <= 12 ? { namePrefix } : {}),
+          ...(environment && environment.length <= 10 ? { environment } : {}),
+          ...(region ? { region } : {}),
+          ...(accounts.callee ? { calleeAccountId: accounts.callee } : {}),
+          ...(inRange(calleeTimeout) ? { calleeTimeoutSeconds: calleeTimeout } : {}),
+        },
+        {
+          accountId: ACCOUNT_ID,
+          vpcId: VPC_ID,
+          subnetId: SUBNET_ID,
+          roleArn: ROLE_ARN,
+          profile: PROFILE,
+          externalId: EXTERNAL_ID,
+          show,
+          closest: closestConfigKeys,
+        },
+      ),
+    );
+  }
 
   // Derived names must fit AWS's limits (S3 buckets: 63, roles and functions: 64).
   if (namePrefix && environment && region && namePrefix.length <= 12 && environment.length <= 10) {

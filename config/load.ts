@@ -6,6 +6,7 @@ import {
   CrossAccountConfig,
   DEMO_DEFAULTS,
   isBooleanKey,
+  isJsonKey,
   isListKey,
   isNumberKey,
   validateConfig,
@@ -56,6 +57,14 @@ function fromEnvironment(env: NodeJS.ProcessEnv): Record<string, unknown> {
     const value = raw.trim();
     if (value === "") {
       out[key] = undefined; // an empty variable clears an optional field
+    } else if (isJsonKey(key)) {
+      try {
+        out[key] = JSON.parse(value);
+      } catch (err) {
+        throw new ConfigValidationError([
+          `${envVarName(key)} must be JSON text, like '[{"name": "orders", ...}]' (${(err as Error).message})`,
+        ]);
+      }
     } else if (isListKey(key)) {
       out[key] = value
         .split(",")

@@ -1,3 +1,4 @@
+import { partitionOf } from "../core/arn";
 import { CrossAccountConfig } from "./config";
 
 /**
@@ -20,11 +21,7 @@ export interface CrossAccountNames {
   readonly callerStateKey: string;
 }
 
-export function partitionOf(region: string): string {
-  if (region.startsWith("cn-")) return "aws-cn";
-  if (region.startsWith("us-gov-")) return "aws-us-gov";
-  return "aws";
-}
+export { partitionOf };
 
 export function namesFor(config: CrossAccountConfig): CrossAccountNames {
   const base = `${config.namePrefix}-${config.environment}`;

@@ -6,6 +6,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { LambdaAlias } from "@cdktf/provider-aws/lib/lambda-alias";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { LambdaFunctionEventInvokeConfig } from "@cdktf/provider-aws/lib/lambda-function-event-invoke-config";
 import { AccountScope } from "./account-context";
@@ -46,6 +47,12 @@ export interface VpcFunctionProps {
   readonly logRetentionDays: number;
   /** Extra environment variables, encrypted with the function's key. @default none: only POWERTOOLS_SERVICE_NAME */
   readonly environment?: Record<string, string>;
+  /**
+   * Publish a version on every code or configuration change and point an alias of this name at it,
+   * so callers invoke the alias and a release can be rolled back by moving it.
+   * @default none: no version is published and no alias exists (callers invoke $LATEST)
+   */
+  readonly aliasName?: string;
 }
 
 /** Runtime every function of this project uses. */
@@ -64,6 +71,8 @@ export class VpcFunction extends Construct {
   readonly logGroup: CloudwatchLogGroup;
   readonly securityGroup: SecurityGroup;
   readonly failureQueue: SqsQueue;
+  /** The alias callers invoke, when aliasName is set; its `arn` is the qualified ARN they are granted. */
+  readonly alias?: LambdaAlias;
   /** Known before deploy, unlike `logGroup.arn`: the key policy and the role's policy name it. */
   private readonly logGroupArn: string;
 
@@ -187,15 +196,30 @@ export class VpcFunction extends Construct {
         applicationLogLevel: "INFO",
         systemLogLevel: "WARN",
       },
+      // The provider publishes a version when code or configuration changes (hashicorp/terraform-provider-aws#11211, since 2.50).
+      ...(props.aliasName !== undefined ? { publish: true } : {}),
       // Lambda checks the network-interface permissions when the function is created.
       dependsOn: [executionPolicy, networkInterfacePolicy, this.logGroup],
     });
+
+    if (props.aliasName !== undefined) {
+      // UpdateAlias moves the alias only after the new version is published; calls in flight finish on the version they started on.
+      this.alias = new LambdaAlias(this, "alias-live", {
+        provider,
+        name: props.aliasName,
+        description: `What callers invoke: the released version of ${functionName}`,
+        functionName: this.function.functionName,
+        functionVersion: this.function.version,
+      });
+    }
 
     new LambdaFunctionEventInvokeConfig(this, "async-config", {
       provider,
       functionName: this.function.functionName,
       maximumRetryAttempts: 2,
       maximumEventAgeInSeconds: 3600,
+      // Asynchronous invocation settings are per qualifier: the alias callers invoke needs its own (PutFunctionEventInvokeConfig).
+      ...(this.alias ? { qualifier: this.alias.name } : {}),
       destinationConfig: { onFailure: { destination: this.failureQueue.arn } },
     });
   }

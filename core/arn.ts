@@ -31,6 +31,13 @@ export const serviceOf = (arn: string): string => parseArn(arn)?.service ?? "";
 /** The region an ARN names; "" for global services and non-ARNs. */
 export const regionOf = (arn: string): string => parseArn(arn)?.region ?? "";
 
+/** The partition a region belongs to: the same rule the stacks use when they build ARNs. */
+export function partitionOf(region: string): string {
+  if (region.startsWith("cn-")) return "aws-cn";
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  return "aws";
+}
+
 /** The AWS account's root principal: "this account's IAM decides". */
 export const accountRootArn = (partition: string, accountId: string): string => `arn:${partition}:iam::${accountId}:root`;
 

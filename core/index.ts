@@ -3,11 +3,23 @@
  * point (as iam-simulate is its own package). The accounts model read from cdktf.out, ARNs and
  * partitions, principals and the authorizer. verify/ imports this file only (eslint.config.mjs).
  */
-export { accountOf, accountRootArn, functionNameOf, iamNameOf, parseArn, regionOf, serviceOf, splitFunctionArn, type Arn } from "./arn";
+export {
+  accountOf,
+  accountRootArn,
+  functionNameOf,
+  iamNameOf,
+  parseArn,
+  partitionOf,
+  regionOf,
+  serviceOf,
+  splitFunctionArn,
+  type Arn,
+} from "./arn";
 export { PROJECT_ROOT } from "./paths";
 
 export type {
   AccountModel,
+  AliasModel,
   AccountsModel,
   BucketModel,
   FunctionModel,
@@ -18,7 +30,6 @@ export type {
   SourceRef,
 } from "./model/types";
 export { ModelError } from "./model/types";
-export { partitionOf } from "./model/attributes";
 export { loadAccountsModel } from "./model/load-model";
 export { ensureSynthesized } from "./model/freshness";
 export { Resolver, child, type Where } from "./model/resolver";

@@ -7,6 +7,8 @@ import { EncryptedBucket } from "../constructs/encrypted-code-bucket";
 import { accountRootArn } from "../core/arn";
 import { accessFor, accountProvider } from "./account-stack";
 import { BOOTSTRAP_OUTPUT } from "./outputs";
+import { resolveCallers, type ResolvedCaller } from "../config/callers";
+import type { PolicyStatement } from "../constructs/iam-policy";
 
 /** Where the bootstrap stack keeps its local state, outside the synthesized output; git-ignored. */
 export const BOOTSTRAP_STATE_DIR = "terraform-state";
@@ -24,7 +26,7 @@ export function bootstrapStatePath(id: string): string {
 export class BootstrapStack extends TerraformStack {
   readonly stateBucket: EncryptedBucket;
 
-  constructor(scope: Construct, id: string, config: CrossAccountConfig) {
+  constructor(scope: Construct, id: string, config: CrossAccountConfig, callers: readonly ResolvedCaller[] = resolveCallers(config)) {
     super(scope, id);
     const partition = partitionOf(config.stateRegion);
     const names = namesFor(config);
@@ -48,6 +50,44 @@ export class BootstrapStack extends TerraformStack {
     const bucketArn = `arn:${partition}:s3:::${config.stateBucket}`;
     const calleeStateObjects = [`${bucketArn}/${names.calleeStateKey}`, `${bucketArn}/${names.calleeStateKey}.tflock`];
 
+    // A caller in another account than the bucket's reaches it across accounts, like the callee: its own state, and the callee's to read.
+    const remoteCallers = callers.filter((c) => c.accountId !== config.callerAccountId);
+    const callerKeyStatements: PolicyStatement[] = remoteCallers.map((c) => ({
+      Sid: `CallerKeyThroughS3Only${sidOf(c.name)}`,
+      Effect: "Allow",
+      Principal: { AWS: accountRootArn(partition, c.accountId) },
+      Action: ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
+      Resource: "*",
+      Condition: { StringEquals: { "kms:ViaService": `s3.${config.stateRegion}.amazonaws.com` } },
+    }));
+    const callerBucketStatements: PolicyStatement[] = remoteCallers.flatMap((c): PolicyStatement[] => {
+      const root = accountRootArn(partition, c.accountId);
+      return [
+        {
+          Sid: `CallerListsOwnAndCalleeStateOnly${sidOf(c.name)}`,
+          Effect: "Allow",
+          Principal: { AWS: root },
+          Action: "s3:ListBucket",
+          Resource: bucketArn,
+          Condition: { StringLike: { "s3:prefix": [`${c.stateKey}*`, `${names.calleeStateKey}*`] } },
+        },
+        {
+          Sid: `CallerReadsAndWritesOwnStateOnly${sidOf(c.name)}`,
+          Effect: "Allow",
+          Principal: { AWS: root },
+          Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+          Resource: [`${bucketArn}/${c.stateKey}`, `${bucketArn}/${c.stateKey}.tflock`],
+        },
+        {
+          Sid: `CallerReadsCalleeState${sidOf(c.name)}`,
+          Effect: "Allow",
+          Principal: { AWS: root },
+          Action: "s3:GetObject",
+          Resource: `${bucketArn}/${names.calleeStateKey}`,
+        },
+      ];
+    });
+
     this.stateBucket = new EncryptedBucket(this, "state-bucket", {
       bucketName: config.stateBucket,
       purpose: "Terraform state of the caller and callee stacks",
@@ -62,6 +102,7 @@ export class BootstrapStack extends TerraformStack {
           Resource: "*",
           Condition: { StringEquals: { "kms:ViaService": `s3.${config.stateRegion}.amazonaws.com` } },
         },
+        ...callerKeyStatements,
       ],
       extraBucketPolicyStatements: [
         {
@@ -79,10 +120,19 @@ export class BootstrapStack extends TerraformStack {
           Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
           Resource: calleeStateObjects,
         },
+        ...callerBucketStatements,
       ],
     });
 
     new TerraformOutput(this, BOOTSTRAP_OUTPUT.stateBucket, { value: this.stateBucket.bucket.bucket });
     new TerraformOutput(this, BOOTSTRAP_OUTPUT.stateKmsKeyArn, { value: this.stateBucket.key.arn });
   }
+}
+
+/** A statement id suffix from a caller name: Sids are letters and digits only. */
+function sidOf(name: string): string {
+  return name
+    .split("-")
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join("");
 }

@@ -5,17 +5,19 @@ import { CrossAccountInvokerRole } from "../constructs/cross-account-invoker-rol
 import { EncryptedBucket } from "../constructs/encrypted-code-bucket";
 import { FunctionPackage } from "../constructs/function-package";
 import { VpcFunction } from "../constructs/vpc-function";
-import { AccountStack } from "./account-stack";
-import { CALLEE_OUTPUT } from "./outputs";
+import { AccountStack, sideTarget } from "./account-stack";
+import type { ResolvedCaller } from "../config/callers";
+import { CALLEE_ALIAS, CALLEE_OUTPUT } from "./outputs";
 
-/** Account B: the callee function and the one role account A may use to invoke it. */
+/** Account B: the callee function, its alias, and one invoker role per caller, each trusting that caller alone. */
 export class CalleeStack extends AccountStack {
   readonly codeBucket: EncryptedBucket;
   readonly callee: VpcFunction;
-  readonly invokerRole: CrossAccountInvokerRole;
+  /** By caller name. */
+  readonly invokerRoles: ReadonlyMap<string, CrossAccountInvokerRole>;
 
-  constructor(scope: Construct, id: string, config: CrossAccountConfig) {
-    super(scope, id, config, "callee");
+  constructor(scope: Construct, id: string, config: CrossAccountConfig, callers: readonly ResolvedCaller[]) {
+    super(scope, id, config, sideTarget(config, "callee"));
     const { accountId, names } = this;
 
     this.codeBucket = new EncryptedBucket(this, "code-bucket", {
@@ -27,7 +29,7 @@ export class CalleeStack extends AccountStack {
     this.callee = new VpcFunction(this, "callee", {
       functionName: names.calleeFunctionName,
       roleName: names.calleeRoleName,
-      description: `Callee in account ${accountId}, invoked cross-account by ${names.callerFunctionName}`,
+      description: `Callee in account ${accountId}, invoked cross-account by ${callers.length === 1 ? callers[0].functionName : `${callers.length} callers`}`,
       code,
       vpcId: config.calleeVpcId,
       subnetIds: config.calleeSubnetIds,
@@ -37,21 +39,33 @@ export class CalleeStack extends AccountStack {
       reservedConcurrency: config.calleeReservedConcurrency,
       architecture: config.architecture,
       logRetentionDays: config.logRetentionDays,
+      aliasName: CALLEE_ALIAS,
     });
+    const alias = this.callee.alias!;
 
-    this.invokerRole = new CrossAccountInvokerRole(this, "invoker", {
-      roleName: names.invokerRoleName,
-      trustedAccountId: config.callerAccountId,
-      trustedPrincipalArn: names.callerRoleArn,
-      targetFunctionArn: this.callee.function.arn,
-      externalId: config.externalId,
-      organizationId: config.organizationId,
-    });
+    // One role per caller: a trust never grows with the callers, revoking one touches one role, CloudTrail names the consumer.
+    this.invokerRoles = new Map(
+      callers.map((caller) => [
+        caller.name,
+        new CrossAccountInvokerRole(this, caller.invokerConstructId, {
+          roleName: caller.invokerRoleName,
+          trustedAccountId: caller.accountId,
+          trustedPrincipalArn: caller.roleArn,
+          // Since 2022 Lambda authorizes a qualified ARN against that ARN: the alias, and not $LATEST or a version, is granted.
+          targetFunctionArn: alias.arn,
+          externalId: caller.externalId,
+          organizationId: config.organizationId,
+        }),
+      ]),
+    );
 
     new TerraformOutput(this, CALLEE_OUTPUT.functionArn, { value: this.callee.function.arn });
     new TerraformOutput(this, CALLEE_OUTPUT.functionName, { value: this.callee.function.functionName });
-    new TerraformOutput(this, CALLEE_OUTPUT.invokerRoleArn, { value: this.invokerRole.role.arn });
-    // Whether callers must send an external id; never the id itself.
-    new TerraformOutput(this, CALLEE_OUTPUT.externalIdRequired, { value: config.externalId !== undefined });
+    new TerraformOutput(this, CALLEE_OUTPUT.aliasArn, { value: alias.arn });
+    for (const caller of callers) {
+      new TerraformOutput(this, caller.outputs.invokerRoleArn, { value: this.invokerRoles.get(caller.name)!.role.arn });
+      // Whether this caller must send an external id; never the id itself.
+      new TerraformOutput(this, caller.outputs.externalIdRequired, { value: caller.externalId !== undefined });
+    }
   }
 }

@@ -4,63 +4,74 @@ import { CrossAccountConfig } from "../config/config";
 import { EncryptedBucket } from "../constructs/encrypted-code-bucket";
 import { FunctionPackage } from "../constructs/function-package";
 import { VpcFunction } from "../constructs/vpc-function";
-import { AccountStack, stateSettings } from "./account-stack";
-import { CALLEE_OUTPUT, CALLER_OUTPUT } from "./outputs";
+import type { ResolvedCaller } from "../config/callers";
+import { AccountStack, accessWith, targetStateSettings } from "./account-stack";
+import { CALLEE_ALIAS, CALLEE_OUTPUT, CALLER_OUTPUT } from "./outputs";
 
 /**
  * What the caller reads for a callee output its state lacks: values no precondition accepts, shown in
  * the precondition's message ("" is never an ARN; "missing" is neither true nor false, and Terraform's
  * == does not convert between types).
  */
-export const CALLEE_STATE_DEFAULTS = {
-  [CALLEE_OUTPUT.functionArn]: "",
-  [CALLEE_OUTPUT.invokerRoleArn]: "",
-  [CALLEE_OUTPUT.externalIdRequired]: "missing",
-} as const;
+export function calleeStateDefaults(caller: Pick<ResolvedCaller, "outputs">): Record<string, string> {
+  return {
+    [CALLEE_OUTPUT.functionArn]: "",
+    [CALLEE_OUTPUT.aliasArn]: "",
+    [caller.outputs.invokerRoleArn]: "",
+    [caller.outputs.externalIdRequired]: MISSING_OUTPUT,
+  };
+}
 
-/** Account A: the caller function, allowed to assume the callee's invoker role and nothing else in account B. */
+/** What a missing boolean output reads as: neither true nor false. */
+export const MISSING_OUTPUT = "missing";
+
+/** A caller's account: its function, allowed to assume its own invoker role in the callee's account and nothing else there. */
 export class CallerStack extends AccountStack {
   readonly codeBucket: EncryptedBucket;
   readonly caller: VpcFunction;
   readonly calleeState: DataTerraformRemoteStateS3;
+  readonly callerConfig: ResolvedCaller;
 
-  constructor(scope: Construct, id: string, config: CrossAccountConfig) {
-    super(scope, id, config, "caller");
+  constructor(scope: Construct, id: string, config: CrossAccountConfig, caller: ResolvedCaller) {
+    const access = accessWith(config, "caller", caller);
+    super(scope, id, config, { side: "caller", accountId: caller.accountId, access, stateKey: caller.stateKey });
+    this.callerConfig = caller;
     const { partition, accountId, names } = this;
+    const defaults = calleeStateDefaults(caller);
 
     // Read with account A's own credentials, exactly the key the callee stack writes.
     // An output the state lacks reads as its default, so the preconditions below (not "Unsupported attribute") report it;
     // Terraform uses `defaults` when the state is empty or lacks an output: https://developer.hashicorp.com/terraform/language/state/remote-state-data
     this.calleeState = new DataTerraformRemoteStateS3(this, "callee-state", {
-      ...stateSettings(config, "caller", names.calleeStateKey),
-      defaults: CALLEE_STATE_DEFAULTS,
+      ...targetStateSettings(config, access, names.calleeStateKey),
+      defaults,
     });
-    const calleeFunctionArn = this.calleeState.getString(CALLEE_OUTPUT.functionArn);
-    const invokerRoleArn = this.calleeState.getString(CALLEE_OUTPUT.invokerRoleArn);
+    const calleeAliasArn = this.calleeState.getString(CALLEE_OUTPUT.aliasArn);
+    const invokerRoleArn = this.calleeState.getString(caller.outputs.invokerRoleArn);
 
     this.codeBucket = new EncryptedBucket(this, "code-bucket", {
-      bucketName: names.callerCodeBucket,
+      bucketName: caller.codeBucket,
       purpose: "the caller function's code",
     });
     const code = new FunctionPackage(this, "caller-code", { sourceName: "caller", codeBucket: this.codeBucket });
 
     this.caller = new VpcFunction(this, "caller", {
-      functionName: names.callerFunctionName,
-      roleName: names.callerRoleName,
-      description: `Caller in account ${accountId}; invokes ${names.calleeFunctionName} in account ${config.calleeAccountId}`,
+      functionName: caller.functionName,
+      roleName: caller.roleName,
+      description: `Caller in account ${accountId}; invokes ${names.calleeFunctionName}:${CALLEE_ALIAS} in account ${config.calleeAccountId}`,
       code,
-      vpcId: config.callerVpcId,
-      subnetIds: config.callerSubnetIds,
+      vpcId: caller.vpcId,
+      subnetIds: caller.subnetIds,
       egressCidrBlocks: config.egressCidrBlocks,
-      memoryMb: config.callerMemoryMb,
-      timeoutSeconds: config.callerTimeoutSeconds,
-      reservedConcurrency: config.callerReservedConcurrency,
+      memoryMb: caller.memoryMb,
+      timeoutSeconds: caller.timeoutSeconds,
+      reservedConcurrency: caller.reservedConcurrency,
       architecture: config.architecture,
       logRetentionDays: config.logRetentionDays,
       environment: {
-        CALLEE_FUNCTION_ARN: calleeFunctionArn,
+        CALLEE_FUNCTION_ARN: calleeAliasArn,
         INVOKER_ROLE_ARN: invokerRoleArn,
-        ...(config.externalId !== undefined ? { INVOKER_EXTERNAL_ID: config.externalId } : {}),
+        ...(caller.externalId !== undefined ? { INVOKER_EXTERNAL_ID: caller.externalId } : {}),
       },
     });
 
@@ -76,14 +87,17 @@ export class CallerStack extends AccountStack {
     const state = `s3://${config.stateBucket}/${names.calleeStateKey}`;
     const read = (output: string) => `data.terraform_remote_state.${this.calleeState.friendlyUniqueId}.outputs.${output}`;
     const calleeFunctionArnExpected = `arn:${partition}:lambda:${config.region}:${config.calleeAccountId}:function:${names.calleeFunctionName}`;
-    const externalIdRequired = config.externalId !== undefined;
+    const calleeAliasArnExpected = `${calleeFunctionArnExpected}:${CALLEE_ALIAS}`;
+    const externalIdRequired = caller.externalId !== undefined;
+    const roleKey = caller.outputs.invokerRoleArn;
+    const externalKey = caller.outputs.externalIdRequired;
     const redeploy = "deploy the callee stack with the same configuration first";
     assumePolicy.addOverride("lifecycle.precondition", [
       {
-        condition: `\${${read(CALLEE_OUTPUT.invokerRoleArn)} == "${names.invokerRoleArn}"}`,
+        condition: `\${${read(roleKey)} == "${caller.invokerRoleArn}"}`,
         error_message:
-          `The callee state at ${state} does not describe invoker role ${names.invokerRoleArn}: its ${CALLEE_OUTPUT.invokerRoleArn} is ` +
-          `"\${${read(CALLEE_OUTPUT.invokerRoleArn)}}" ("" when the state has no such output). Fix: ${redeploy}.`,
+          `The callee state at ${state} does not describe invoker role ${caller.invokerRoleArn}: its ${roleKey} is ` +
+          `"\${${read(roleKey)}}" ("" when the state has no such output). Fix: ${redeploy}.`,
       },
       {
         condition: `\${${read(CALLEE_OUTPUT.functionArn)} == "${calleeFunctionArnExpected}"}`,
@@ -92,12 +106,18 @@ export class CallerStack extends AccountStack {
           `"\${${read(CALLEE_OUTPUT.functionArn)}}" ("" when the state has no such output). Fix: ${redeploy}.`,
       },
       {
-        condition: `\${${read(CALLEE_OUTPUT.externalIdRequired)} == ${externalIdRequired}}`,
+        condition: `\${${read(CALLEE_OUTPUT.aliasArn)} == "${calleeAliasArnExpected}"}`,
         error_message:
-          `The callee state at ${state} has ${CALLEE_OUTPUT.externalIdRequired} = \${${read(CALLEE_OUTPUT.externalIdRequired)}}, but this caller ` +
+          `The callee state at ${state} does not describe alias ${calleeAliasArnExpected}: its ${CALLEE_OUTPUT.aliasArn} is ` +
+          `"\${${read(CALLEE_OUTPUT.aliasArn)}}" ("" when the state has no such output, as before the callee published versions). Fix: ${redeploy}.`,
+      },
+      {
+        condition: `\${${read(externalKey)} == ${externalIdRequired}}`,
+        error_message:
+          `The callee state at ${state} has ${externalKey} = \${${read(externalKey)}}, but this caller ` +
           `expects ${externalIdRequired} (it is configured ${externalIdRequired ? "with" : "without"} an externalId). ` +
           `If that value is true or false, externalId is set on one side only: give the caller and callee stacks the same externalId setting. ` +
-          `If it is "${CALLEE_STATE_DEFAULTS[CALLEE_OUTPUT.externalIdRequired]}", the state has no such output. Either way, ${redeploy}.`,
+          `If it is "${MISSING_OUTPUT}", the state has no such output. Either way, ${redeploy}.`,
       },
     ]);
 

@@ -2,9 +2,15 @@
 export const CALLEE_OUTPUT = {
   functionArn: "callee_function_arn",
   functionName: "callee_function_name",
+  /** The qualified ARN of the alias callers invoke. */
+  aliasArn: "callee_alias_arn",
+  /** The single caller's keys; with a callers list each caller has its own (ResolvedCaller.outputs). */
   invokerRoleArn: "invoker_role_arn",
   externalIdRequired: "external_id_required",
 } as const;
+
+/** The alias every caller invokes (its qualified ARN is all an invoker role may invoke). */
+export const CALLEE_ALIAS = "live";
 
 export const CALLER_OUTPUT = {
   functionArn: "caller_function_arn",

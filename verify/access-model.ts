@@ -1,25 +1,46 @@
 /**
- * What the access proof reasons about: the two accounts' roles, functions, code buckets and
- * keys, with every policy that decides who reaches them, and the one path that is intended.
+ * What the access proof reasons about: the accounts' roles, functions, code buckets and keys,
+ * with every policy that decides who reaches them, and the paths that are intended (one per caller).
  * It is built either from the synthesized stacks (from-stacks.ts) or from the deployed
  * accounts through AWS's read APIs (live.ts); the analysis cannot tell which.
  */
-import type { BucketModel, FunctionModel, KeyModel, PolicyDocument, RoleModel, SourceRef } from "../core";
+import {
+  accountOf,
+  type BucketModel,
+  type FunctionModel,
+  type KeyModel,
+  type PolicyDocument,
+  type RoleModel,
+  type SourceRef,
+} from "../core";
 import { UserFacingError } from "../config/user-facing-error";
 
 export type FunctionAccess = Pick<
   FunctionModel,
-  "arn" | "name" | "accountId" | "region" | "roleArn" | "kmsKeyArn" | "resourcePolicy" | "source"
+  "arn" | "name" | "accountId" | "region" | "roleArn" | "kmsKeyArn" | "resourcePolicy" | "source" | "versions" | "aliases"
 >;
 export type BucketAccess = Pick<BucketModel, "name" | "arn" | "accountId" | "policy" | "kmsKeyArn" | "source">;
 export type KeyAccess = Pick<KeyModel, "arn" | "accountId" | "aliases" | "policy" | "source">;
 
-/** The only path the architecture means to open: caller function's role → invoker role → callee. */
+/**
+ * The only path the architecture means to open for one caller: its function's role → its own
+ * invoker role (in the callee's account) → the callee, at the ARN the caller invokes (the alias).
+ */
 export interface IntendedPath {
+  /** The caller's name: "caller" for the single-caller shorthand, else its name in the callers list. */
+  readonly caller: string;
+  /** Its stack: "caller", or "caller-<name>". */
+  readonly stack: string;
   readonly callerFunctionArn: string;
   readonly callerRoleArn: string;
+  /** Its own invoker role: the one its function assumes (INVOKER_ROLE_ARN). */
   readonly invokerRoleArn: string;
+  /** The callee function, unqualified. */
   readonly calleeFunctionArn: string;
+  /** What the caller invokes (CALLEE_FUNCTION_ARN): the callee's alias (a qualified ARN), or the function itself. */
+  readonly targetArn: string;
+  /** The external id the configuration asks its invoker role's trust to require. */
+  readonly externalId?: string;
 }
 
 export interface AccessModel {
@@ -27,14 +48,16 @@ export interface AccessModel {
   readonly origin: string;
   readonly partition: string;
   readonly region: string;
-  readonly callerAccountId: string;
+  /** The accounts the callers run in, each once, in the order of the paths. */
+  readonly callerAccountIds: readonly string[];
   readonly calleeAccountId: string;
   readonly roles: readonly RoleModel[];
   readonly functions: readonly FunctionAccess[];
   readonly buckets: readonly BucketAccess[];
   readonly keys: readonly KeyAccess[];
-  readonly intended: IntendedPath;
-  /** What the configuration asks the invoker role's trust to require (config keys externalId, organizationId). */
+  /** One path per caller, grouped by the caller's account (callerAccountIds' order), then in the configuration's order. */
+  readonly intended: readonly IntendedPath[];
+  /** What the configuration asks the invoker roles' trusts to require (config keys externalId, organizationId). */
   readonly configured: { readonly externalId?: string; readonly organizationId?: string };
 }
 
@@ -73,3 +96,36 @@ export function statementLabel(statement: Record<string, unknown>, index: number
 
 /** The names the proof prints: a role's without its path, a function's without its ARN. */
 export { iamNameOf as roleName, functionNameOf as functionName } from "../core";
+
+/** The callee function every path ends at (unqualified). */
+export function calleeFunctionArnOf(model: Pick<AccessModel, "intended">): string {
+  return model.intended[0].calleeFunctionArn;
+}
+
+/** The path of the caller whose function runs as this role. */
+export function pathOfCallerRole(model: Pick<AccessModel, "intended">, roleArn: string | undefined): IntendedPath | undefined {
+  return roleArn === undefined ? undefined : model.intended.find((p) => p.callerRoleArn === roleArn);
+}
+
+/** The paths whose invoker role this is (one, unless two callers share an invoker role). */
+export function pathsOfInvokerRole(model: Pick<AccessModel, "intended">, roleArn: string | undefined): IntendedPath[] {
+  return model.intended.filter((p) => p.invokerRoleArn === roleArn);
+}
+
+/** "caller" when there is one caller; else "caller reports" or "callers orders, billing"; "callee"; "" for any other account. */
+export function accountRoleOf(model: Pick<AccessModel, "intended" | "calleeAccountId">, accountId: string): string {
+  if (accountId === model.calleeAccountId) return "callee";
+  const callers = model.intended.filter((p) => accountOf(p.callerRoleArn) === accountId).map((p) => p.caller);
+  if (callers.length === 0) return "";
+  if (model.intended.length === 1) return "caller";
+  return `${callers.length === 1 ? "caller" : "callers"} ${callers.join(", ")}`;
+}
+
+/** Whether an IAM pattern (`*` any run, `?` one character) matches a value; actions compare case-insensitively. */
+export function iamPatternMatches(pattern: string, value: string, ignoreCase = false): boolean {
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
+  return new RegExp(`^${source}$`, ignoreCase ? "is" : "s").test(value);
+}

@@ -11,7 +11,7 @@ import {
   type Principal,
   roleSession,
 } from "../core";
-import { roleName, type AccessModel } from "./access-model";
+import { pathOfCallerRole, pathsOfInvokerRole, roleName, type AccessModel } from "./access-model";
 import { capabilitiesOf, expectationFor, type Capability, type CapabilityRequest, type Expectation } from "./capabilities";
 import { accountOfPrincipal, enumeratePrincipals, namedAwsPrincipals, PROOF_SESSION_NAME, type AnalysisPrincipal } from "./principals";
 
@@ -122,7 +122,11 @@ export async function analyzeAccess(model: AccessModel): Promise<AccessAnalysis>
 
   const cells: Cell[] = [];
   for (const principal of principals) {
-    const sessions = await reachable(principal);
+    // A caller's role tries its own invoker role first: reaching the callee through another's is a finding of its own.
+    const own = pathOfCallerRole(model, principal.roleArn)?.invokerRoleArn;
+    const sessions = (await reachable(principal)).sort(
+      (a, b) => Number(b.path[0]?.roleArn === own) - Number(a.path[0]?.roleArn === own) || a.path.length - b.path.length,
+    );
     for (const capability of capabilities) {
       const expectation = expectationFor(model, principal, capability);
       cells.push(await evaluateCell(model, principal, capability, expectation, sessions, decide));
@@ -171,8 +175,10 @@ async function evaluateCell(
     };
   }
   const direct = await firstAllowed(principal.principal, capability, decide);
+  const own = pathOfCallerRole(model, principal.roleArn);
   if (direct) {
-    const bypass = expectation.kind === "intended" && isIntendedVia(model, principal, capability);
+    // A caller's role must reach the callee through its invoker role, not around it.
+    const bypass = own !== undefined && capability.kind === "invoke" && capability.functionArn === own.calleeFunctionArn;
     const verdict: Verdict = bypass ? "beyond-intended" : verdictOf(expectation, true);
     return {
       ...base,
@@ -182,14 +188,16 @@ async function evaluateCell(
       decidedBy: direct.decision.allowedBy,
       verdict,
       explanation: bypass
-        ? `allowed directly, bypassing ${roleName(model.intended.invokerRoleArn)}: a second path to the callee`
-        : explain(verdict, expectation),
+        ? `allowed directly, bypassing ${roleName(own.invokerRoleArn)}: a second path to the callee`
+        : explain(verdict, expectation, "", beyondWhy(model, principal, capability, [])),
     };
   }
   for (const session of sessions) {
     const chained = await firstAllowed(session.principal, capability, decide);
     if (chained) {
-      const verdict = verdictOf(expectation, true);
+      // The intended path goes through the caller's own invoker role; through another caller's it is beyond.
+      const astray = expectation.kind === "intended" && own !== undefined && session.path[0]?.roleArn !== own.invokerRoleArn;
+      const verdict: Verdict = astray ? "beyond-intended" : verdictOf(expectation, true);
       return {
         ...base,
         allowed: true,
@@ -197,7 +205,7 @@ async function evaluateCell(
         action: chained.request.action,
         decidedBy: chained.decision.allowedBy,
         verdict,
-        explanation: explain(verdict, expectation),
+        explanation: explain(verdict, expectation, "", beyondWhy(model, principal, capability, session.path)),
       };
     }
   }
@@ -214,9 +222,27 @@ async function evaluateCell(
   };
 }
 
-/** The caller's role must reach the callee through the invoker role, not around it. */
-function isIntendedVia(model: AccessModel, principal: AnalysisPrincipal, capability: Capability): boolean {
-  return capability.resourceArn === model.intended.calleeFunctionArn && principal.roleArn === model.intended.callerRoleArn;
+/** What makes an allowed cell beyond the intended paths, when it is one the architecture names; undefined otherwise. */
+function beyondWhy(model: AccessModel, principal: AnalysisPrincipal, capability: Capability, via: readonly Hop[]): string | undefined {
+  const own = pathOfCallerRole(model, principal.roleArn);
+  const other = (arn: string | undefined) =>
+    pathsOfInvokerRole(model, arn).find((p) => p !== own && p.invokerRoleArn !== own?.invokerRoleArn);
+  if (capability.kind === "assume" && own) {
+    const theirs = other(capability.resourceArn);
+    if (theirs)
+      return `the role of caller ${own.caller} assumes ${roleName(theirs.invokerRoleArn)}, the invoker role of caller ${theirs.caller}: each caller may assume only its own`;
+  }
+  if (capability.kind === "invoke" && capability.functionArn === model.intended[0].calleeFunctionArn) {
+    const targets = model.intended.map((p) => p.targetArn);
+    if (!targets.includes(capability.resourceArn)) {
+      const at = capability.qualifier === undefined ? "unqualified (its $LATEST code)" : `at ${capability.qualifier}`;
+      return `invokes the callee ${at}: only ${[...new Set(targets)].map((t) => t.slice(t.lastIndexOf(":") + 1)).join(", ")} may be invoked`;
+    }
+    const through = own && via.length > 0 ? other(via[0].roleArn) : undefined;
+    if (through)
+      return `the role of caller ${own?.caller} reaches the callee through ${roleName(through.invokerRoleArn)}, the invoker role of caller ${through.caller}, not its own`;
+  }
+  return undefined;
 }
 
 function verdictOf(expectation: Expectation, allowed: boolean): Verdict {
@@ -225,14 +251,14 @@ function verdictOf(expectation: Expectation, allowed: boolean): Verdict {
   return allowed ? "beyond-intended" : "refused";
 }
 
-function explain(verdict: Verdict, expectation: Expectation, reason = ""): string {
+function explain(verdict: Verdict, expectation: Expectation, reason = "", beyond?: string): string {
   switch (verdict) {
     case "as-intended":
       return `the intended path: ${expectation.kind === "intended" ? expectation.why : ""}`;
     case "permitted":
       return expectation.kind === "permitted" ? expectation.why : "";
     case "beyond-intended":
-      return "access beyond the intended path";
+      return beyond !== undefined ? `access beyond the intended path: ${beyond}` : "access beyond the intended path";
     case "path-broken":
       return `the intended path is refused${reason ? ` ${reason}` : ""}`;
     case "refused":
@@ -241,7 +267,7 @@ function explain(verdict: Verdict, expectation: Expectation, reason = ""): strin
 }
 
 /**
- * The organisation the policies name. The caller and callee accounts are in it; so is any
+ * The organisation the policies name. The callers' and the callee's accounts are in it; so is any
  * third account a policy names (the worst case: it could be); the outsider is not.
  */
 function organizationOf(model: AccessModel): OrganizationMembership | undefined {
@@ -253,7 +279,7 @@ function organizationOf(model: AccessModel): OrganizationMembership | undefined 
   const foreign = namedAwsPrincipals(model)
     .map(accountOfPrincipal)
     .filter((a): a is string => a !== undefined);
-  return { organizationId: named, accounts: new Set([model.callerAccountId, model.calleeAccountId, ...foreign]) };
+  return { organizationId: named, accounts: new Set([...model.callerAccountIds, model.calleeAccountId, ...foreign]) };
 }
 
 function allPolicyText(model: AccessModel): string {

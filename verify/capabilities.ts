@@ -6,7 +6,7 @@
  * function, is as good as acting as that role: whoever can do it can reach whatever it reaches.
  */
 import type { PolicyDocument } from "../core";
-import { functionName, roleName, type AccessModel } from "./access-model";
+import { functionName, pathOfCallerRole, pathsOfInvokerRole, roleName, type AccessModel, type FunctionAccess } from "./access-model";
 import { PROOF_SESSION_NAME, type AnalysisPrincipal } from "./principals";
 
 export type CapabilityKind =
@@ -28,6 +28,9 @@ export interface Capability {
   readonly resourcePolicy?: PolicyDocument;
   readonly resourcePolicyName: string;
   readonly requests: readonly CapabilityRequest[];
+  /** For invoke: the function (unqualified) and the qualifier asked about (an alias, "$LATEST" or a version); none for the unqualified ARN. */
+  readonly functionArn?: string;
+  readonly qualifier?: string;
 }
 
 /**
@@ -73,13 +76,18 @@ const PROBE_OBJECT = "access-proof/probe-object";
 
 export function capabilitiesOf(model: AccessModel): Capability[] {
   const out: Capability[] = [];
-  const roles = [...model.roles].sort(
-    (a, b) =>
-      Number(b.arn === model.intended.invokerRoleArn) - Number(a.arn === model.intended.invokerRoleArn) || a.arn.localeCompare(b.arn),
-  );
+  // The invoker roles first, then the callers' roles, each in the order of the paths; then the others by ARN.
+  const n = model.intended.length;
+  const roleRank = (arn: string) => {
+    const invoker = model.intended.findIndex((p) => p.invokerRoleArn === arn);
+    const caller = model.intended.findIndex((p) => p.callerRoleArn === arn);
+    return invoker !== -1 ? invoker : caller !== -1 ? n + caller : 2 * n;
+  };
+  const roles = [...model.roles].sort((a, b) => roleRank(a.arn) - roleRank(b.arn) || a.arn.localeCompare(b.arn));
   for (const role of roles) {
     // Worst case for the trust: whoever asks knows the external id (AWS: it is not a secret).
-    const externalId = model.configured.externalId ?? externalIdRequiredBy(role.trustPolicy);
+    const externalId =
+      pathsOfInvokerRole(model, role.arn)[0]?.externalId ?? model.configured.externalId ?? externalIdRequiredBy(role.trustPolicy);
     out.push({
       id: `assume:${role.arn}`,
       kind: "assume",
@@ -115,21 +123,29 @@ export function capabilitiesOf(model: AccessModel): Capability[] {
       requests: [{ action: "iam:PassRole", resourceArn: role.arn, context: { "iam:PassedToService": "lambda.amazonaws.com" } }],
     });
   }
-  const functions = [...model.functions].sort(
-    (a, b) =>
-      Number(b.arn === model.intended.calleeFunctionArn) - Number(a.arn === model.intended.calleeFunctionArn) || a.arn.localeCompare(b.arn),
-  );
+  const callee = model.intended[0].calleeFunctionArn;
+  // The callee first, then the callers' functions in the order of the paths; then any other by ARN.
+  const functionRank = (arn: string) => {
+    if (arn === callee) return 0;
+    const caller = model.intended.findIndex((p) => p.callerFunctionArn === arn);
+    return caller !== -1 ? 1 + caller : 1 + n;
+  };
+  const functions = [...model.functions].sort((a, b) => functionRank(a.arn) - functionRank(b.arn) || a.arn.localeCompare(b.arn));
   for (const fn of functions) {
-    out.push({
-      id: `invoke:${fn.arn}`,
-      kind: "invoke",
-      label: `invoke function ${fn.name}`,
-      resourceArn: fn.arn,
-      resourceAccountId: fn.accountId,
-      ...(fn.resourcePolicy ? { resourcePolicy: fn.resourcePolicy } : {}),
-      resourcePolicyName: `resource policy of function ${fn.name}`,
-      requests: INVOKE_ACTIONS.map((action) => ({ action, resourceArn: fn.arn })),
-    });
+    for (const target of invokeTargetsOf(model, fn)) {
+      out.push({
+        id: `invoke:${target.arn}`,
+        kind: "invoke",
+        label: `invoke function ${target.label}`,
+        resourceArn: target.arn,
+        resourceAccountId: fn.accountId,
+        ...(fn.resourcePolicy ? { resourcePolicy: fn.resourcePolicy } : {}),
+        resourcePolicyName: `resource policy of function ${fn.name}`,
+        requests: INVOKE_ACTIONS.map((action) => ({ action, resourceArn: target.arn })),
+        functionArn: fn.arn,
+        ...(target.qualifier !== undefined ? { qualifier: target.qualifier } : {}),
+      });
+    }
   }
   for (const fn of functions) {
     out.push({
@@ -203,6 +219,27 @@ export function capabilitiesOf(model: AccessModel): Capability[] {
   return out;
 }
 
+/**
+ * What a function can be invoked at. A function that publishes versions or has aliases is asked about each ARN a
+ * request can name, as Lambda authorizes each against itself (an identity policy on ":live" allows only ":live"):
+ * the targets the paths invoke first, then the unqualified function, $LATEST, the other aliases and each version.
+ */
+export function invokeTargetsOf(
+  model: Pick<AccessModel, "intended">,
+  fn: Pick<FunctionAccess, "arn" | "name" | "versions" | "aliases">,
+): { arn: string; label: string; qualifier?: string }[] {
+  const aliases = [...fn.aliases.values()].map((a) => ({ arn: a.arn, label: `${fn.name}:${a.name}`, qualifier: a.name }));
+  if (aliases.length === 0 && fn.versions.length === 0) return [{ arn: fn.arn, label: fn.name }];
+  const all = [
+    { arn: fn.arn, label: `${fn.name} (unqualified)` },
+    ...aliases,
+    { arn: `${fn.arn}:$LATEST`, label: `${fn.name}:$LATEST`, qualifier: "$LATEST" },
+    ...fn.versions.map((v) => ({ arn: `${fn.arn}:${v}`, label: `${fn.name}:${v} (version)`, qualifier: v })),
+  ];
+  const targets = new Set(model.intended.map((p) => p.targetArn));
+  return [...all.filter((t) => targets.has(t.arn)), ...all.filter((t) => !targets.has(t.arn))];
+}
+
 export function keyName(key: { arn: string; aliases: readonly string[] }): string {
   return key.aliases[0] ?? key.arn;
 }
@@ -213,8 +250,8 @@ function externalIdRequiredBy(trust: PolicyDocument): string | undefined {
 }
 
 export function expectationFor(model: AccessModel, principal: AnalysisPrincipal, capability: Capability): Expectation {
-  const { intended } = model;
   const isRole = (arn: string) => principal.roleArn === arn;
+  const single = model.intended.length === 1;
   const ownerAdmin = principal.kind === "admin" && principal.accountId === capability.resourceAccountId;
   // A principal a policy names, in the resource's own account: what it may do there beyond what the
   // stacks grant it is decided by identity policies the stacks do not define (the findings report the naming).
@@ -222,19 +259,34 @@ export function expectationFor(model: AccessModel, principal: AnalysisPrincipal,
     return { kind: "permitted", why: `in its own account, decided by identity policies the stacks do not define` };
   }
   switch (capability.kind) {
-    case "assume":
-      if (capability.resourceArn === intended.invokerRoleArn && isRole(intended.callerRoleArn)) {
-        return { kind: "intended", why: `the caller function's role assumes ${roleName(intended.invokerRoleArn)}` };
+    case "assume": {
+      const own = pathOfCallerRole(model, principal.roleArn);
+      if (own && capability.resourceArn === own.invokerRoleArn) {
+        return {
+          kind: "intended",
+          why: single
+            ? `the caller function's role assumes ${roleName(own.invokerRoleArn)}`
+            : `the role of caller ${own.caller} assumes its own invoker role, ${roleName(own.invokerRoleArn)}`,
+        };
       }
       return { kind: "forbidden" };
-    case "invoke":
-      if (capability.resourceArn === intended.calleeFunctionArn) {
-        if (isRole(intended.callerRoleArn)) return { kind: "intended", why: `through ${roleName(intended.invokerRoleArn)}` };
-        if (isRole(intended.invokerRoleArn)) return { kind: "intended", why: "the invoker role exists for this" };
-      }
+    }
+    case "invoke": {
+      const own = pathOfCallerRole(model, principal.roleArn);
+      if (own && capability.resourceArn === own.targetArn) return { kind: "intended", why: `through ${roleName(own.invokerRoleArn)}` };
+      const invoking = pathsOfInvokerRole(model, principal.roleArn).find((p) => p.targetArn === capability.resourceArn);
+      if (invoking)
+        return {
+          kind: "intended",
+          why: single ? "the invoker role exists for this" : `the invoker role of caller ${invoking.caller} exists for this`,
+        };
       return ownerAdmin
-        ? { kind: "permitted", why: `account ${principal.accountId}'s administrators own ${functionName(capability.resourceArn)}` }
+        ? {
+            kind: "permitted",
+            why: `account ${principal.accountId}'s administrators own ${functionName(capability.functionArn ?? capability.resourceArn)}`,
+          }
         : { kind: "forbidden" };
+    }
     case "use": {
       if (ownerAdmin) return { kind: "permitted", why: "its account's administrators own the key" };
       const encrypts = model.functions.find((f) => f.kmsKeyArn === capability.resourceArn && isRole(f.roleArn));

@@ -12,7 +12,7 @@ import { analyzeAccess } from "./analyze";
 import { findPolicyProblems } from "./findings";
 import { checkDeployTime } from "./deploy-time/check";
 import { deployTimeMermaid } from "./deploy-time/report";
-import { DEPLOY_ORDER, accessModelFromStacks } from "./from-stacks";
+import { accessModelFromStacks, deployOrderOf } from "./from-stacks";
 import { jsonReport, mermaidReport, passed, textReport, type ProofResult } from "./report";
 import { validatePolicies } from "./validate-policies";
 
@@ -127,7 +127,7 @@ export async function runVerify(argv: readonly string[], out: (text: string) => 
     throw err;
   }
   // Deploying is judged on the stacks, in live mode too: it is about what the next apply and destroy will do.
-  const deployTime = await checkDeployTime(dir, DEPLOY_ORDER);
+  const deployTime = await checkDeployTime(dir, deployOrderOf(dir));
   const result: ProofResult = {
     analysis,
     findings: findPolicyProblems(model),

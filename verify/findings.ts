@@ -3,8 +3,20 @@
  * sight, whether or not the matrix shows them opening access today (a wildcard on a role may
  * match nothing now and everything after the next deploy).
  */
-import { functionNameOf, type PolicyDocument, type RoleModel } from "../core";
-import { asList, describeSource, statementLabel, statementsOf, type AccessModel } from "./access-model";
+import { accountOf, accountRootArn, functionNameOf, type PolicyDocument, type RoleModel } from "../core";
+import {
+  asList,
+  calleeFunctionArnOf,
+  describeSource,
+  iamPatternMatches,
+  pathOfCallerRole,
+  pathsOfInvokerRole,
+  roleName,
+  statementLabel,
+  statementsOf,
+  type AccessModel,
+  type IntendedPath,
+} from "./access-model";
 import { keyName } from "./capabilities";
 import { accountOfPrincipal, conditionValues } from "./principals";
 
@@ -20,7 +32,10 @@ export type FindingCode =
   | "negated-element"
   | "external-id-not-required"
   | "organization-not-required"
-  | "service-without-source";
+  | "service-without-source"
+  | "invoke-beyond-alias"
+  | "cross-caller-assume"
+  | "trust-names-another-caller";
 
 export interface Finding {
   readonly code: FindingCode;
@@ -97,9 +112,10 @@ export function findPolicyProblems(model: AccessModel): Finding[] {
             `list what is allowed with ${element.slice(3)} instead`,
           );
       }
-      if (policy.kind === "identity")
+      if (policy.kind === "identity") {
         reviewIdentityStatement(statement, add, policy.role !== undefined && model.functions.some((f) => f.roleArn === policy.role?.arn));
-      else reviewResourceStatement(model, policy, statement, add);
+        if (policy.role) reviewPathGrants(model, policy.role, statement, add);
+      } else reviewResourceStatement(model, policy, statement, add);
     });
   }
   findings.push(...reviewInvokerTrust(model));
@@ -114,7 +130,7 @@ function reviewIdentityStatement(statement: Record<string, unknown>, add: Add, e
     add(
       "action-wildcard",
       `the action "${action}" is a wildcard`,
-      "list the actions the role calls (the caller's role needs only sts:AssumeRole on the invoker role; the invoker role only lambda:InvokeFunction on the callee)",
+      "list the actions the role calls (a caller's role needs only sts:AssumeRole on its invoker role; an invoker role only lambda:InvokeFunction on the callee's alias)",
     );
   }
   for (const resource of asList(statement.Resource).filter((r) => r.includes("*"))) {
@@ -127,7 +143,7 @@ function reviewIdentityStatement(statement: Record<string, unknown>, add: Add, e
     add(
       "resource-wildcard",
       `the resource "${resource}" is a wildcard AWS does not require here`,
-      "name the ARNs the role acts on (for the invoker role: the callee function's ARN)",
+      "name the ARNs the role acts on (for an invoker role: the ARN of the callee's alias)",
     );
   }
 }
@@ -158,11 +174,12 @@ function reviewResourceStatement(model: AccessModel, policy: PolicyUnderReview, 
   for (const account of [...awsPrincipals, ...narrowedTo, ...conditionValues(statement, PRINCIPAL_ACCOUNT_KEY)]
     .map(accountOfPrincipal)
     .filter((a): a is string => a !== undefined)) {
-    if (account !== model.callerAccountId && account !== model.calleeAccountId) {
+    if (!model.callerAccountIds.includes(account) && account !== model.calleeAccountId) {
+      const callers = model.callerAccountIds.length === 1 ? "the caller's" : "a caller's";
       add(
         "foreign-account",
-        `names account ${account}, which is neither the caller's (${model.callerAccountId}) nor the callee's (${model.calleeAccountId})`,
-        `remove account ${account}: only the caller and callee accounts take part`,
+        `names account ${account}, which is neither ${callers} (${model.callerAccountIds.join(", ")}) nor the callee's (${model.calleeAccountId})`,
+        `remove account ${account}: only the ${model.callerAccountIds.length === 1 ? "caller and callee accounts" : "callers' and the callee's accounts"} take part`,
       );
     }
   }
@@ -173,10 +190,11 @@ function reviewResourceStatement(model: AccessModel, policy: PolicyUnderReview, 
     if (!wholeAccount || (policy.kind === "key" && account === policy.accountId) || PRINCIPAL_NARROWING.some((k) => conditionKeys.has(k)))
       continue;
     if (policy.kind === "trust") {
+      const callerRole = (pathsOfInvokerRole(model, policy.role?.arn)[0] ?? model.intended[0]).callerRoleArn;
       add(
         "trust-without-principal-arn",
         `trusts all of account ${account} with no aws:PrincipalArn condition: any role or user there that may call sts:AssumeRole gets in`,
-        `add "Condition": {"ArnEquals": {"aws:PrincipalArn": "${model.intended.callerRoleArn}"}} (or name that role as the Principal)`,
+        `add "Condition": {"ArnEquals": {"aws:PrincipalArn": "${callerRole}"}} (or name that role as the Principal)`,
       );
     } else {
       add(
@@ -186,17 +204,23 @@ function reviewResourceStatement(model: AccessModel, policy: PolicyUnderReview, 
       );
     }
   }
-  for (const off of offPath(model, policy, [...awsPrincipals.filter((p) => p !== "*"), ...narrowedTo], services))
+  // Another caller's role the trust lets in is reported as that (trust-names-another-caller), not twice.
+  const otherCallers = policy.kind === "trust" ? otherCallersAdmitted(model, policy, statement) : [];
+  for (const off of offPath(
+    model,
+    policy,
+    [...awsPrincipals.filter((p) => p !== "*"), ...narrowedTo],
+    services,
+    new Set(otherCallers.map((o) => o.roleArn)),
+  ))
     add("principal-off-path", off.problem, off.fix);
+  for (const other of otherCallers) add("trust-names-another-caller", other.problem, other.fix);
   const sourcePinned = SOURCE_NARROWING.some((k) => conditionKeys.has(k));
   // The callee's policy is judged whole by principal-off-path; elsewhere a service must be pinned to its source.
   if (
     services.length > 0 &&
     !sourcePinned &&
-    !(
-      policy.kind === "function" &&
-      policy.name.startsWith(`resource policy of function ${functionNameOf(model.intended.calleeFunctionArn)} `)
-    )
+    !(policy.kind === "function" && policy.name.startsWith(`resource policy of function ${functionNameOf(calleeFunctionArnOf(model))} `))
   ) {
     add(
       "service-without-source",
@@ -207,25 +231,31 @@ function reviewResourceStatement(model: AccessModel, policy: PolicyUnderReview, 
 }
 
 /**
- * Principals a policy lets in beyond the intended path: on the invoker role anyone but the
- * caller's role; on the callee anyone at all (the invoker role is in its account and needs no
- * resource policy); on the execution roles any AWS principal (Lambda alone assumes them); on
- * buckets, keys and the caller, anyone from another account.
+ * Principals a policy lets in beyond the intended paths: on an invoker role anyone but its own
+ * caller's role (another caller's role is trust-names-another-caller's); on the callee anyone at
+ * all (the invoker roles are in its account and need no resource policy); on the execution roles
+ * any AWS principal (Lambda alone assumes them); on buckets, keys and the callers, anyone from
+ * another account.
  */
 function offPath(
   model: AccessModel,
   policy: PolicyUnderReview,
   named: readonly string[],
   services: readonly string[],
+  reportedElsewhere: ReadonlySet<string>,
 ): { problem: string; fix: string }[] {
-  const { intended } = model;
   const out: { problem: string; fix: string }[] = [];
   const unique = [...new Set(named)];
-  if (policy.kind === "trust" && policy.role?.arn === intended.invokerRoleArn) {
-    const callerAccount = new Set([model.callerAccountId, `arn:${model.partition}:iam::${model.callerAccountId}:root`]);
-    for (const value of unique.filter((v) => v !== intended.callerRoleArn && !callerAccount.has(v))) {
+  const own = pathsOfInvokerRole(model, policy.role?.arn);
+  if (policy.kind === "trust" && own.length > 0) {
+    const allowed = new Set(own.map((p) => p.callerRoleArn));
+    const callerAccounts = new Set(
+      own.flatMap((p) => [accountOf(p.callerRoleArn), accountRootArn(model.partition, accountOf(p.callerRoleArn))]),
+    );
+    const which = own.length === 1 && model.intended.length === 1 ? "the invoker role" : `${roleName(own[0].invokerRoleArn)}`;
+    for (const value of unique.filter((v) => !allowed.has(v) && !callerAccounts.has(v) && !reportedElsewhere.has(v))) {
       out.push({
-        problem: `lets ${value} assume the invoker role, which only ${intended.callerRoleArn} may`,
+        problem: `lets ${value} assume ${which}, which only ${[...allowed].join(" and ")} may`,
         fix: `remove ${value} from the Principal and from any aws:PrincipalArn condition`,
       });
     }
@@ -237,7 +267,7 @@ function offPath(
       });
   } else if (
     policy.kind === "function" &&
-    policy.name.startsWith(`resource policy of function ${functionNameOf(intended.calleeFunctionArn)} `)
+    policy.name.startsWith(`resource policy of function ${functionNameOf(calleeFunctionArnOf(model))} `)
   ) {
     for (const value of [...unique, ...services])
       out.push({
@@ -255,16 +285,23 @@ function offPath(
   return out;
 }
 
-/** A configured external id or organisation must be required by every statement that lets account A in. */
+/** A configured external id or organisation must be required by every statement of an invoker role's trust that lets a caller's account in. */
 function reviewInvokerTrust(model: AccessModel): Finding[] {
-  const invoker = model.roles.find((r) => r.arn === model.intended.invokerRoleArn);
+  const findings: Finding[] = [];
+  for (const invokerArn of new Set(model.intended.map((p) => p.invokerRoleArn))) findings.push(...reviewOneInvokerTrust(model, invokerArn));
+  return findings;
+}
+
+function reviewOneInvokerTrust(model: AccessModel, invokerArn: string): Finding[] {
+  const invoker = model.roles.find((r) => r.arn === invokerArn);
   if (!invoker) return [];
   const findings: Finding[] = [];
   const name = trustPolicyName(invoker);
   statementsOf(invoker.trustPolicy).forEach((statement, index) => {
     if (statement.Effect !== "Allow" || asList((statement.Principal as Record<string, unknown> | undefined)?.AWS).length === 0) return;
     const where = `${name}: ${statementLabel(statement, index)}`;
-    const { externalId, organizationId } = model.configured;
+    const externalId = pathsOfInvokerRole(model, invokerArn)[0]?.externalId ?? model.configured.externalId;
+    const { organizationId } = model.configured;
     if (externalId !== undefined && !requiresValue(statement, "sts:externalid", externalId)) {
       findings.push({
         code: "external-id-not-required",
@@ -346,4 +383,97 @@ function policiesOf(model: AccessModel): PolicyUnderReview[] {
       document: key.policy,
     });
   return out;
+}
+
+const INVOKE = ["lambda:InvokeFunction", "lambda:InvokeAsync"];
+
+/** Whether an Allow statement's actions cover one of these (wildcards included); NotAction is negated-element's. */
+const grantsAction = (statement: Record<string, unknown>, actions: readonly string[]) =>
+  asList(statement.Action).some((pattern) => actions.some((action) => iamPatternMatches(pattern, action, true)));
+
+/** Whether a statement's Resource covers this ARN (wildcards included). */
+const coversResource = (statement: Record<string, unknown>, arn: string) =>
+  asList(statement.Resource).some((r) => iamPatternMatches(r, arn));
+
+/**
+ * What the paths rely on in the roles' own policies: an invoker role invokes the callee only at the ARN its caller
+ * invokes (Lambda authorizes a qualified ARN against itself, so a grant on the unqualified function, $LATEST or a
+ * version opens code the alias does not point at); a caller's role assumes only its own invoker role.
+ */
+function reviewPathGrants(model: AccessModel, role: RoleModel, statement: Record<string, unknown>, add: Add): void {
+  const invoking = pathsOfInvokerRole(model, role.arn);
+  if (invoking.length > 0 && grantsAction(statement, INVOKE)) {
+    const targets = new Set(invoking.map((p) => p.targetArn));
+    const callee = model.functions.find((f) => f.arn === invoking[0].calleeFunctionArn);
+    const qualified = [...targets].some((t) => t !== invoking[0].calleeFunctionArn);
+    if (callee && qualified) {
+      const beyond = [
+        { arn: callee.arn, what: `the unqualified function ${callee.name} (its $LATEST code)` },
+        { arn: `${callee.arn}:$LATEST`, what: `${callee.name}:$LATEST` },
+        ...callee.versions.map((v) => ({ arn: `${callee.arn}:${v}`, what: `version ${v} (${callee.name}:${v})` })),
+        ...[...callee.aliases.values()].map((a) => ({ arn: a.arn, what: `alias ${a.name} (${callee.name}:${a.name})` })),
+      ].filter((t) => !targets.has(t.arn) && coversResource(statement, t.arn));
+      if (beyond.length > 0) {
+        const alias = [...targets].map((t) => t.slice(t.lastIndexOf(":") + 1)).join(", ");
+        add(
+          "invoke-beyond-alias",
+          `grants lambda:InvokeFunction on ${beyond.map((t) => t.what).join(", ")}: the callers invoke the callee only at ${alias}, and Lambda authorizes each qualifier on its own`,
+          `grant only the alias ARN: "Resource": "${[...targets].join('", "')}"`,
+        );
+      }
+    }
+  }
+  const own = pathOfCallerRole(model, role.arn);
+  if (own && grantsAction(statement, ["sts:AssumeRole"])) {
+    const others = model.intended.filter((p) => p.invokerRoleArn !== own.invokerRoleArn && coversResource(statement, p.invokerRoleArn));
+    for (const other of others.filter((p, i) => others.findIndex((q) => q.invokerRoleArn === p.invokerRoleArn) === i)) {
+      add(
+        "cross-caller-assume",
+        `lets the role of caller ${own.caller} assume ${roleName(other.invokerRoleArn)}, the invoker role of caller ${other.caller}: each caller assumes only its own`,
+        `grant sts:AssumeRole on its own invoker role only: "Resource": "${own.invokerRoleArn}"`,
+      );
+    }
+  }
+}
+
+/** The values of a statement's positive (Equals/Like) conditions on these keys. */
+function positiveConditionValues(statement: Record<string, unknown>, keys: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (const [operator, entries] of Object.entries((statement.Condition ?? {}) as Record<string, Record<string, unknown>>)) {
+    if (!POSITIVE_OPERATORS.test(operator)) continue;
+    for (const [key, value] of Object.entries(entries ?? {})) if (keys.has(key.toLowerCase())) out.push(...asList(value));
+  }
+  return out;
+}
+
+/**
+ * Whether an Allow statement of a trust lets this role in, on the resource side: its Principal names the role, its
+ * account or anyone (exactly or by a wildcard), and any aws:PrincipalArn condition matches it.
+ */
+function admitsRole(model: AccessModel, statement: Record<string, unknown>, roleArn: string): boolean {
+  const principal = statement.Principal;
+  const values = principal === "*" ? ["*"] : asList((principal as Record<string, unknown> | undefined)?.AWS);
+  const account = accountOf(roleArn);
+  const named = values.some((v) => v === account || v === accountRootArn(model.partition, account) || iamPatternMatches(v, roleArn));
+  if (!named) return false;
+  const pinned = positiveConditionValues(statement, PRINCIPAL_ARN_KEY);
+  return pinned.length === 0 || pinned.some((v) => iamPatternMatches(v, roleArn));
+}
+
+/** An invoker role's trust admitting a caller's role other than its own: the isolation between callers is gone. */
+function otherCallersAdmitted(
+  model: AccessModel,
+  policy: PolicyUnderReview,
+  statement: Record<string, unknown>,
+): { roleArn: string; problem: string; fix: string }[] {
+  const own = pathsOfInvokerRole(model, policy.role?.arn);
+  if (own.length === 0 || statement.Effect !== "Allow") return [];
+  const mine = new Set(own.map((p) => p.callerRoleArn));
+  const others: IntendedPath[] = model.intended.filter((p) => !mine.has(p.callerRoleArn) && admitsRole(model, statement, p.callerRoleArn));
+  const ownCaller = own[0];
+  return others.map((other) => ({
+    roleArn: other.callerRoleArn,
+    problem: `lets ${roleName(other.callerRoleArn)}, the role of caller ${other.caller}, assume ${roleName(ownCaller.invokerRoleArn)}, which only the role of caller ${ownCaller.caller} may (caller ${other.caller} has its own invoker role, ${roleName(other.invokerRoleArn)})`,
+    fix: `trust only ${ownCaller.callerRoleArn}: "Principal": {"AWS": "${accountRootArn(model.partition, accountOf(ownCaller.callerRoleArn))}"} with "Condition": {"ArnEquals": {"aws:PrincipalArn": "${ownCaller.callerRoleArn}"}}`,
+  }));
 }

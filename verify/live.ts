@@ -51,7 +51,12 @@ interface AccountReader {
 }
 
 export async function readDeployedAccounts(stacks: AccessModel, profiles: LiveProfiles): Promise<{ model: AccessModel; drift: string[] }> {
-  const caller = await openAccount(stacks, "caller", profiles.callerProfile, stacks.callerAccountId);
+  // One --caller-profile reads one account: callers spread over several are verified from the stacks.
+  if (stacks.callerAccountIds.length !== 1)
+    throw new VerifyInputError(
+      `live mode reads one caller account (--caller-profile), but the callers run in accounts ${stacks.callerAccountIds.join(", ")}: verify the synthesized stacks without --live`,
+    );
+  const caller = await openAccount(stacks, "caller", profiles.callerProfile, stacks.callerAccountIds[0]);
   const callee = await openAccount(stacks, "callee", profiles.calleeProfile, stacks.calleeAccountId);
   const readerFor = (accountId: string) => (accountId === caller.accountId ? caller : callee);
   const drift: string[] = [];
@@ -280,6 +285,9 @@ async function readFunction(reader: AccountReader, fn: FunctionAccess): Promise<
     roleArn: config.Role as string,
     ...(config.KMSKeyArn ? { kmsKeyArn: config.KMSKeyArn } : {}),
     ...(policy?.Policy ? { resourcePolicy: parseDocument(policy.Policy, `resource policy of function ${fn.name}`) } : {}),
+    // Versions and aliases as the stacks define them (not read): the proof asks about each ARN a request can name.
+    versions: fn.versions,
+    aliases: fn.aliases,
     source: deployed(`Lambda function ${fn.name} in account ${reader.accountId}`),
   };
 }
@@ -322,17 +330,18 @@ async function readBucket(reader: AccountReader, bucket: BucketAccess, keyArns: 
 }
 
 function requireIntendedPath(stacks: AccessModel, roles: readonly RoleModel[], functions: readonly FunctionAccess[]): void {
-  const { intended } = stacks;
-  for (const [what, arn, found] of [
-    ["caller function's role", intended.callerRoleArn, roles.some((r) => r.arn === intended.callerRoleArn)],
-    ["invoker role", intended.invokerRoleArn, roles.some((r) => r.arn === intended.invokerRoleArn)],
-    ["caller function", intended.callerFunctionArn, functions.some((f) => f.arn === intended.callerFunctionArn)],
-    ["callee function", intended.calleeFunctionArn, functions.some((f) => f.arn === intended.calleeFunctionArn)],
-  ] as const) {
-    if (!found)
-      throw new VerifyInputError(
-        `the ${what} (${arn}) is not deployed: deploy the stacks first (cdktf deploy callee caller), or verify the synthesized stacks without --live`,
-      );
+  for (const intended of stacks.intended) {
+    for (const [what, arn, found] of [
+      ["caller function's role", intended.callerRoleArn, roles.some((r) => r.arn === intended.callerRoleArn)],
+      ["invoker role", intended.invokerRoleArn, roles.some((r) => r.arn === intended.invokerRoleArn)],
+      ["caller function", intended.callerFunctionArn, functions.some((f) => f.arn === intended.callerFunctionArn)],
+      ["callee function", intended.calleeFunctionArn, functions.some((f) => f.arn === intended.calleeFunctionArn)],
+    ] as const) {
+      if (!found)
+        throw new VerifyInputError(
+          `the ${what} (${arn}) is not deployed: deploy the stacks first (cdktf deploy ${["callee", ...stacks.intended.map((p) => p.stack)].join(" ")}), or verify the synthesized stacks without --live`,
+        );
+    }
   }
 }
 

@@ -5,6 +5,7 @@
  * account), each given the most a principal of that kind could have.
  */
 import {
+  accountOf,
   accountRootArn,
   ADMINISTRATOR_ACCESS,
   adminUser,
@@ -17,7 +18,7 @@ import {
   uniqueId,
   type UserPrincipal,
 } from "../core";
-import { asList, statementsOf, type AccessModel } from "./access-model";
+import { accountRoleOf, asList, statementsOf, type AccessModel } from "./access-model";
 
 export const PROOF_SESSION_NAME = "access-proof";
 
@@ -103,8 +104,10 @@ function namedUser(arn: string, accountId: string, userName: string): UserPrinci
 function namedPrincipal(model: AccessModel, value: string): AnalysisPrincipal | undefined {
   const accountId = accountOfPrincipal(value);
   if (accountId === undefined) return undefined;
-  const ours = accountId === model.callerAccountId || accountId === model.calleeAccountId;
-  const where = ours ? `account ${accountId}` : `account ${accountId}, which is neither the caller's nor the callee's`;
+  const ours = model.callerAccountIds.includes(accountId) || accountId === model.calleeAccountId;
+  const where = ours
+    ? `account ${accountId}`
+    : `account ${accountId}, which is neither ${model.callerAccountIds.length === 1 ? "the caller's" : "a caller's"} nor the callee's`;
   const adminAccess = [{ name: "AdministratorAccess", document: ADMINISTRATOR_ACCESS }];
   const role = /^arn:([^:]+):iam::\d{12}:role\/(?:.*\/)?([^/]+)$/.exec(value);
   if (role) {
@@ -158,7 +161,7 @@ function namedPrincipal(model: AccessModel, value: string): AnalysisPrincipal | 
 }
 
 export function enumeratePrincipals(model: AccessModel): AnalysisPrincipal[] {
-  const ours = new Set([model.callerAccountId, model.calleeAccountId]);
+  const ours = new Set([...model.callerAccountIds, model.calleeAccountId]);
   const roles = [...model.roles].sort((a, b) => roleOrder(model, a.arn) - roleOrder(model, b.arn) || a.arn.localeCompare(b.arn));
   const principals: AnalysisPrincipal[] = roles.map((role) => ({
     id: `role/${role.name}`,
@@ -175,13 +178,10 @@ export function enumeratePrincipals(model: AccessModel): AnalysisPrincipal[] {
       chained: false,
     }),
   }));
-  for (const [side, accountId] of [
-    ["caller", model.callerAccountId],
-    ["callee", model.calleeAccountId],
-  ] as const) {
+  for (const accountId of [...model.callerAccountIds, model.calleeAccountId]) {
     principals.push({
       id: `admin/${accountId}`,
-      label: `administrators of account ${accountId} (${side})`,
+      label: `administrators of account ${accountId} (${accountRoleOf(model, accountId)})`,
       kind: "admin",
       accountId,
       principal: adminUser(model.partition, accountId),
@@ -208,9 +208,17 @@ export function enumeratePrincipals(model: AccessModel): AnalysisPrincipal[] {
   return principals;
 }
 
-/** The intended path's roles first, so reports read in the order a request travels. */
+/**
+ * Roles grouped by account (the callers' accounts in the paths' order, then the callee's, then any other), and in
+ * each account the intended paths' roles first, so reports read in the order a request travels: the callers' roles,
+ * then the invoker roles in the same order, then every other role.
+ */
 function roleOrder(model: AccessModel, arn: string): number {
-  if (arn === model.intended.callerRoleArn) return 0;
-  if (arn === model.intended.invokerRoleArn) return 1;
-  return 2;
+  const n = model.intended.length;
+  const accounts = [...model.callerAccountIds, model.calleeAccountId];
+  const account = accounts.indexOf(accountOf(arn));
+  const caller = model.intended.findIndex((p) => p.callerRoleArn === arn);
+  const invoker = model.intended.findIndex((p) => p.invokerRoleArn === arn);
+  const within = caller !== -1 ? caller : invoker !== -1 ? n + invoker : 2 * n;
+  return (account === -1 ? accounts.length : account) * (2 * n + 1) + within;
 }

@@ -1,7 +1,9 @@
 /** The proof for people (a text matrix, a Mermaid diagram) and for programs (JSON). */
-import { accountOf } from "../core";
-import { functionName, roleName } from "./access-model";
+import { accountOf, splitFunctionArn } from "../core";
+import { accountRoleOf, functionName, roleName, type AccessModel, type IntendedPath } from "./access-model";
 import type { AccessAnalysis, Cell } from "./analyze";
+import type { Capability } from "./capabilities";
+import type { AnalysisPrincipal } from "./principals";
 import type { Finding } from "./findings";
 import { deployFindings, type DeployTimeResult } from "./deploy-time/check";
 import { deployTimeJson, deployTimeText } from "./deploy-time/report";
@@ -44,24 +46,80 @@ const MARK: Record<Cell["verdict"], string> = {
   "path-broken": "DENY!",
 };
 
-export function intendedPathText(analysis: AccessAnalysis): string {
-  const { intended, callerAccountId, calleeAccountId } = analysis.model;
-  return `role ${roleName(intended.callerRoleArn)} (${callerAccountId}) -> sts:AssumeRole -> role ${roleName(intended.invokerRoleArn)} (${calleeAccountId}) -> lambda:InvokeFunction -> function ${functionName(intended.calleeFunctionArn)}`;
+/** "function xacct-demo-callee:live": a function ARN's name with its qualifier. */
+function qualifiedName(arn: string): string {
+  const split = splitFunctionArn(arn);
+  return split ? `${split.name}${split.qualifier !== undefined ? `:${split.qualifier}` : ""}` : arn;
 }
 
-/** The matrix: one row per capability, one column per principal (numbered, with a legend). */
+function pathText(path: IntendedPath): string {
+  return `role ${roleName(path.callerRoleArn)} (${accountOf(path.callerRoleArn)}) -> sts:AssumeRole -> role ${roleName(path.invokerRoleArn)} (${accountOf(path.invokerRoleArn)}) -> lambda:InvokeFunction -> function ${qualifiedName(path.targetArn)}`;
+}
+
+/** "Intended path: …" for one caller; one line per caller, by account, for several. */
+export function intendedPathText(analysis: AccessAnalysis): string {
+  const { intended } = analysis.model;
+  if (intended.length === 1) return `Intended path: ${pathText(intended[0])}`;
+  const width = Math.max(...intended.map((p) => p.caller.length)) + 1;
+  return [`Intended paths, one per caller:`, ...intended.map((p) => `  ${`${p.caller}:`.padEnd(width)} ${pathText(p)}`)].join("\n");
+}
+
+/** The accounts in the order the reports show them: the callers' (as the paths are grouped), the callee's, then any other. */
+function accountOrder(model: AccessModel, seen: Iterable<string>): string[] {
+  return [...new Set([...model.callerAccountIds, model.calleeAccountId, ...seen])];
+}
+
+function accountHeading(model: AccessModel, accountId: string): string {
+  const role = accountRoleOf(model, accountId);
+  return `account ${accountId}${role ? ` (${role})` : ""}`;
+}
+
+/** The legend's groups: the stacks' roles by account, then the administrators, then whoever a policy names, then anyone else. */
+function principalGroup(model: AccessModel, principal: AnalysisPrincipal): string {
+  switch (principal.kind) {
+    case "role":
+      return `roles in ${accountHeading(model, principal.accountId ?? "")}`;
+    case "admin":
+      return "administrators";
+    case "named":
+      return "named in a policy";
+    default:
+      return "anyone else";
+  }
+}
+
+/**
+ * The matrix: one row per capability, grouped by the account of its resource; one column per principal (numbered,
+ * with a legend that groups them: the roles by account, the administrators, anyone else).
+ */
 export function matrixText(analysis: AccessAnalysis): string {
-  const { principals, capabilities, cells } = analysis;
-  const cell = (p: string, c: string) => cells.find((x) => x.principalId === p && x.capabilityId === c) as Cell;
-  const labelWidth = Math.max(...capabilities.map((c) => c.label.length)) + 2;
+  const { model, principals, capabilities, cells } = analysis;
+  const byKey = new Map(cells.map((c) => [`${c.principalId}|${c.capabilityId}`, c]));
+  const cell = (p: string, c: string) => byKey.get(`${p}|${c}`) as Cell;
+  const number = (i: number) => `P${i + 1}`.padEnd(`P${principals.length}`.length);
   const lines = [`Principals`];
-  principals.forEach((p, i) => lines.push(`  P${i + 1}  ${p.label}`));
+  let group: string | undefined;
+  principals.forEach((p, i) => {
+    const next = principalGroup(model, p);
+    if (next !== group) lines.push(`  ${next}`);
+    group = next;
+    lines.push(`    ${number(i)}  ${p.label}`);
+  });
   lines.push("");
+  const labelWidth = Math.max(...capabilities.map((c) => c.label.length)) + 4;
   lines.push(`${"".padEnd(labelWidth)}${principals.map((_, i) => `P${i + 1}`.padEnd(8)).join("")}`.trimEnd());
-  for (const capability of capabilities) {
-    lines.push(
-      `${capability.label.padEnd(labelWidth)}${principals.map((p) => MARK[cell(p.id, capability.id).verdict].padEnd(8)).join("")}`.trimEnd(),
-    );
+  for (const accountId of accountOrder(
+    model,
+    capabilities.map((c) => c.resourceAccountId),
+  )) {
+    const rows = capabilities.filter((c) => c.resourceAccountId === accountId);
+    if (rows.length === 0) continue;
+    lines.push(accountHeading(model, accountId));
+    for (const capability of rows) {
+      lines.push(
+        `  ${capability.label.padEnd(labelWidth - 2)}${principals.map((p) => MARK[cell(p.id, capability.id).verdict].padEnd(8)).join("")}`.trimEnd(),
+      );
+    }
   }
   lines.push("");
   lines.push("ALLOW: allowed as intended, or by an account's administrators over its own resources; DENY: refused;");
@@ -105,7 +163,12 @@ export function verdictText(result: ProofResult): string {
   const deployFailures = result.deployTime ? deployFindings(result.deployTime).length : 0;
   if (passed(result)) {
     const deploy = result.deployTime ? ` Every deploy-time check passes (${result.deployTime.checks.length}).` : "";
-    return `PASS: exactly one path reaches the callee, the intended one; nothing else is allowed beyond each account's administrators over their own resources.${deploy}`;
+    const { intended } = result.analysis.model;
+    const paths =
+      intended.length === 1
+        ? "exactly one path reaches the callee, the intended one"
+        : `each of the ${intended.length} callers reaches the callee by exactly one path, through its own invoker role and only at ${[...new Set(intended.map((p) => qualifiedName(p.targetArn)))].join(", ")}, and none can assume another's invoker role`;
+    return `PASS: ${paths}; nothing else is allowed beyond each account's administrators over their own resources.${deploy}`;
   }
   const parts = [
     beyond.length > 0 ? `${beyond.length} access${beyond.length === 1 ? "" : "es"} beyond the intended path` : "",
@@ -123,7 +186,7 @@ export function textReport(result: ProofResult): string {
   const { analysis } = result;
   const sections = [
     `Access proof of ${analysis.model.origin}`,
-    `Intended path: ${intendedPathText(analysis)}`,
+    intendedPathText(analysis),
     "",
     matrixText(analysis),
     "",
@@ -171,68 +234,134 @@ export function jsonReport(result: ProofResult): string {
   );
 }
 
+interface Edge {
+  readonly from: string;
+  readonly to: string;
+  readonly action: string;
+  readonly refused: boolean;
+  readonly red: boolean;
+  /** The qualifiers the edge stands for ("unqualified", "$LATEST", "1"), when the function has several. */
+  readonly qualifiers: string[];
+}
+
 /**
- * Accounts, roles and functions, with the allowed assume/invoke edges solid and the refused
- * attempts on the intended path's role and function dashed; anything beyond the path in red.
+ * Accounts (subgraphs), roles, functions and aliases, with the allowed assume/invoke edges solid and the refused
+ * attempts on the invoker roles and on what the callers invoke dashed (and an invoker role's refused attempts at the
+ * callee's other qualifiers); anything beyond the intended paths in red. Edges between the same two nodes are drawn
+ * once, naming the qualifiers they stand for; with several invoker roles, a principal refused at every one of them
+ * gets one edge to the group of invoker roles.
  */
 export function mermaidReport(analysis: AccessAnalysis): string {
   const { model, principals, cells } = analysis;
-  const { intended } = model;
   const id = (text: string) => text.replace(/[^A-Za-z0-9]/g, "_");
-  // Short node ids that stay unique across the two accounts: role_<account>_<name>, fn_<account>_<name>.
+  // Short node ids that stay unique across the accounts: role_<account>_<name>, fn_<account>_<name>, alias_<account>_<name>_<alias>.
   const roleNode = (arn: string) => id(`role_${accountOf(arn)}_${roleName(arn)}`);
   const fnNode = (arn: string) => id(`fn_${accountOf(arn)}_${functionName(arn)}`);
+  const aliasNode = (fn: { arn: string; name: string }, alias: string) => id(`alias_${accountOf(fn.arn)}_${fn.name}_${alias}`);
   const nodeOfPrincipal = new Map(principals.map((p) => [p.id, p.roleArn !== undefined ? roleNode(p.roleArn) : id(p.id)]));
+  const invokers = [...new Set(model.intended.map((p) => p.invokerRoleArn))];
+  const invokerGroup = invokers.length > 1 ? id(`invokers_${model.calleeAccountId}`) : undefined;
+  const targets = new Set(model.intended.map((p) => p.targetArn));
+  const aliasNodes = new Map<string, string>();
   const lines = ["flowchart LR"];
-  const accountName = (accountId: string) =>
-    accountId === model.callerAccountId ? "caller" : accountId === model.calleeAccountId ? "callee" : "";
-  for (const accountId of [model.callerAccountId, model.calleeAccountId]) {
-    lines.push(`  subgraph ${id(`account_${accountId}`)}["account ${accountId} (${accountName(accountId)})"]`);
-    for (const fn of model.functions.filter((f) => f.accountId === accountId)) lines.push(`    ${fnNode(fn.arn)}(["function ${fn.name}"])`);
-    for (const role of model.roles.filter((r) => r.accountId === accountId)) lines.push(`    ${roleNode(role.arn)}["role ${role.name}"]`);
+  for (const accountId of accountOrder(model, [])) {
+    lines.push(`  subgraph ${id(`account_${accountId}`)}["${accountHeading(model, accountId)}"]`);
+    for (const fn of model.functions.filter((f) => f.accountId === accountId)) {
+      lines.push(`    ${fnNode(fn.arn)}(["function ${fn.name}"])`);
+      for (const alias of fn.aliases.values()) {
+        aliasNodes.set(alias.arn, aliasNode(fn, alias.name));
+        lines.push(`    ${aliasNode(fn, alias.name)}(["alias ${fn.name}:${alias.name}"])`);
+      }
+    }
+    const roles = model.roles.filter((r) => r.accountId === accountId);
+    if (invokerGroup !== undefined && accountId === model.calleeAccountId) {
+      lines.push(`    subgraph ${invokerGroup}["invoker roles, one per caller"]`);
+      for (const arn of invokers) lines.push(`      ${roleNode(arn)}["role ${roleName(arn)}"]`);
+      lines.push("    end");
+    }
+    for (const role of roles.filter((r) => invokerGroup === undefined || !invokers.includes(r.arn)))
+      lines.push(`    ${roleNode(role.arn)}["role ${role.name}"]`);
     for (const p of principals.filter((x) => x.kind === "admin" && x.accountId === accountId))
       lines.push(`    ${nodeOfPrincipal.get(p.id)}[/"administrators"/]`);
     lines.push("  end");
   }
   for (const p of principals.filter((x) => x.kind === "outsider" || x.kind === "named" || x.kind === "anonymous"))
     lines.push(`  ${nodeOfPrincipal.get(p.id)}[/"${p.label}"/]`);
-  const edges: { line: string; style?: string }[] = [];
-  for (const fn of model.functions) edges.push({ line: `  ${fnNode(fn.arn)} -- "runs as" --> ${roleNode(fn.roleArn)}` });
-  for (const cell of cells) {
-    const capability = analysis.capabilities.find((c) => c.id === cell.capabilityId);
-    if (!capability) continue;
-    const principal = principals.find((p) => p.id === cell.principalId);
-    if (!principal || principal.roleArn === capability.resourceArn) continue;
+  const fixed: string[] = [];
+  for (const fn of model.functions) fixed.push(`  ${fnNode(fn.arn)} -- "runs as" --> ${roleNode(fn.roleArn)}`);
+  for (const fn of model.functions)
+    for (const alias of fn.aliases.values())
+      fixed.push(
+        `  ${aliasNode(fn, alias.name)} -- "${alias.functionVersion === "$LATEST" ? "points at $LATEST" : `points at version ${alias.functionVersion}`}" --> ${fnNode(fn.arn)}`,
+      );
+  const edges: Edge[] = [];
+  const addEdge = (edge: Omit<Edge, "qualifiers">, qualifier: string | undefined) => {
+    const same = edges.find(
+      (e) => e.from === edge.from && e.to === edge.to && e.action === edge.action && e.refused === edge.refused && e.red === edge.red,
+    );
+    if (same) {
+      if (qualifier !== undefined && !same.qualifiers.includes(qualifier)) same.qualifiers.push(qualifier);
+    } else edges.push({ ...edge, qualifiers: qualifier !== undefined ? [qualifier] : [] });
+  };
+  const capabilityById = new Map(analysis.capabilities.map((c) => [c.id, c]));
+  const qualifierOf = (capability: Capability) => {
+    if (capability.qualifier !== undefined) return capability.qualifier;
+    const fn = model.functions.find((f) => f.arn === capability.resourceArn);
+    return fn && (fn.versions.length > 0 || fn.aliases.size > 0) ? "unqualified" : undefined;
+  };
+  for (const principal of principals) {
     const from = nodeOfPrincipal.get(principal.id) as string;
-    const onRole = capability.kind === "assume" || capability.kind === "change-role" || capability.kind === "pass-role";
-    const onFunction = capability.kind === "invoke" || capability.kind === "change-function";
-    if (!onRole && !onFunction) continue;
-    const to = onRole ? roleNode(capability.resourceArn) : fnNode(capability.resourceArn);
-    // Changing or passing a role or function is drawn only when it goes beyond the path (owners may always).
-    if (capability.kind !== "assume" && capability.kind !== "invoke") {
-      if (cell.verdict === "beyond-intended")
-        edges.push({ line: `  ${from} -- "${cell.action}" --> ${to}`, style: "stroke:#d00,stroke-width:3px" });
-      continue;
+    const mine = cells.filter((c) => c.principalId === principal.id);
+    const refusedEverywhere =
+      invokerGroup !== undefined &&
+      !pathsOfInvoker(model, principal.roleArn) &&
+      invokers.every((arn) => mine.some((c) => c.capabilityId === `assume:${arn}` && !c.allowed));
+    if (refusedEverywhere) {
+      const red = mine.some((c) => invokers.some((arn) => c.capabilityId === `assume:${arn}`) && c.verdict === "path-broken");
+      addEdge({ from, to: invokerGroup, action: "sts:AssumeRole", refused: true, red }, undefined);
     }
-    const action = capability.requests[0].action;
-    if (cell.allowed && cell.via.length === 0) {
-      edges.push({
-        line: `  ${from} -- "${action}" --> ${to}`,
-        ...(cell.verdict === "beyond-intended" ? { style: "stroke:#d00,stroke-width:3px" } : {}),
-      });
-    } else if (
-      !cell.allowed &&
-      (capability.resourceArn === intended.invokerRoleArn || capability.resourceArn === intended.calleeFunctionArn)
-    ) {
-      edges.push({
-        line: `  ${from} -. "${action} refused" .-> ${to}`,
-        ...(cell.verdict === "path-broken" ? { style: "stroke:#d00,stroke-width:3px" } : {}),
-      });
+    for (const cell of mine) {
+      const capability = capabilityById.get(cell.capabilityId);
+      if (!capability || principal.roleArn === capability.resourceArn) continue;
+      const onRole = capability.kind === "assume" || capability.kind === "change-role" || capability.kind === "pass-role";
+      const onFunction = capability.kind === "invoke" || capability.kind === "change-function";
+      if (!onRole && !onFunction) continue;
+      const to = onRole
+        ? roleNode(capability.resourceArn)
+        : (aliasNodes.get(capability.resourceArn) ?? fnNode(capability.functionArn ?? capability.resourceArn));
+      const red = cell.verdict === "beyond-intended" || cell.verdict === "path-broken";
+      // Changing or passing a role or function is drawn only when it goes beyond the path (owners may always).
+      if (capability.kind !== "assume" && capability.kind !== "invoke") {
+        if (cell.verdict === "beyond-intended") addEdge({ from, to, action: cell.action, refused: false, red: true }, undefined);
+        continue;
+      }
+      const action = capability.requests[0].action;
+      const qualifier = capability.kind === "invoke" && !aliasNodes.has(capability.resourceArn) ? qualifierOf(capability) : undefined;
+      if (cell.allowed && cell.via.length === 0) {
+        addEdge({ from, to, action, refused: false, red: cell.verdict === "beyond-intended" }, qualifier);
+        continue;
+      }
+      if (cell.allowed) continue;
+      const watched =
+        capability.kind === "assume"
+          ? invokers.includes(capability.resourceArn) &&
+            !refusedEverywhere &&
+            !(invokerGroup !== undefined && pathsOfInvoker(model, principal.roleArn))
+          : targets.has(capability.resourceArn) ||
+            (capability.functionArn === model.intended[0].calleeFunctionArn && pathsOfInvoker(model, principal.roleArn));
+      if (watched) addEdge({ from, to, action, refused: true, red }, qualifier);
     }
   }
-  lines.push(...edges.map((e) => e.line));
+  const edgeLine = (e: Edge) => {
+    const label = `${e.action}${e.refused ? " refused" : ""}${e.to === invokerGroup ? " (every invoker role)" : ""}${e.qualifiers.length > 0 ? ` (${e.qualifiers.join(", ")})` : ""}`;
+    return e.refused ? `  ${e.from} -. "${label}" .-> ${e.to}` : `  ${e.from} -- "${label}" --> ${e.to}`;
+  };
+  lines.push(...fixed, ...edges.map(edgeLine));
   edges.forEach((e, i) => {
-    if (e.style) lines.push(`  linkStyle ${i} ${e.style}`);
+    if (e.red) lines.push(`  linkStyle ${fixed.length + i} stroke:#d00,stroke-width:3px`);
   });
   return lines.join("\n");
 }
+
+const pathsOfInvoker = (model: AccessModel, roleArn: string | undefined): boolean =>
+  model.intended.some((p) => p.invokerRoleArn === roleArn);

@@ -7,7 +7,7 @@ import {
   parseFunctionArn,
   toRoleSessionName,
 } from "../../lambda-src/caller/config";
-import { CALLEE_ARN, CALLEE_ACCOUNT, EXTERNAL_ID, ROLE_ARN, validEnv } from "./helpers";
+import { CALLEE_ARN, CALLEE_ACCOUNT, CALLEE_UNQUALIFIED_ARN, EXTERNAL_ID, ROLE_ARN, validEnv } from "./helpers";
 
 function configErrorOf(env: NodeJS.ProcessEnv): ConfigError {
   try {
@@ -37,7 +37,7 @@ describe("parseCallerConfig", () => {
   it("parses every optional variable", () => {
     const config = parseCallerConfig(
       validEnv({
-        CALLEE_FUNCTION_ARN: `arn:aws:lambda:us-east-1:${CALLEE_ACCOUNT}:function:callee`,
+        CALLEE_FUNCTION_ARN: `arn:aws:lambda:us-east-1:${CALLEE_ACCOUNT}:function:callee:prod`,
         INVOKER_ROLE_ARN: `arn:aws:iam::${CALLEE_ACCOUNT}:role/service-role/invoker`,
         INVOKER_EXTERNAL_ID: EXTERNAL_ID,
         INVOKE_MAX_ATTEMPTS: "7",
@@ -55,16 +55,22 @@ describe("parseCallerConfig", () => {
     expect(config.externalId).toBeUndefined();
   });
 
-  it.each([":live", ":7", ":$LATEST"])(
-    "refuses a qualified CALLEE_FUNCTION_ARN (%s): the invoker role grants only the unqualified ARN",
-    (qualifier) => {
-      expect(() => parseCallerConfig(validEnv({ CALLEE_FUNCTION_ARN: `${CALLEE_ARN}${qualifier}` }))).toThrow(
-        new RegExp(
-          `CALLEE_FUNCTION_ARN must be the unqualified function ARN .*qualifier '${qualifier.replace("$", "\\$")}'.*remove the qualifier`,
-        ),
-      );
-    },
-  );
+  it.each<[string, string]>([
+    ["", "the unqualified ARN"],
+    [":7", "the qualifier ':7'"],
+    [":$LATEST", "the qualifier ':$LATEST'"],
+  ])("refuses CALLEE_FUNCTION_ARN%s: the invoker role grants only the alias", (qualifier, given) => {
+    const escape = (text: string) => text.replace(/[$().*+?[\]\\]/g, "\\$&");
+    expect(() => parseCallerConfig(validEnv({ CALLEE_FUNCTION_ARN: `${CALLEE_UNQUALIFIED_ARN}${qualifier}` }))).toThrow(
+      new RegExp(
+        `CALLEE_FUNCTION_ARN must be the callee's alias ARN \\(…:function:cross-account-callee:live\\), got ${escape(given)}: .*callee_alias_arn`,
+      ),
+    );
+  });
+
+  it("accepts the alias ARN and keeps its qualifier", () => {
+    expect(parseCallerConfig(validEnv({})).calleeFunctionArn).toBe(CALLEE_ARN);
+  });
 
   it.each([
     ["CALLEE_FUNCTION_ARN", { CALLEE_FUNCTION_ARN: undefined }, /CALLEE_FUNCTION_ARN is required/],

@@ -6,7 +6,9 @@ import type { Context } from "aws-lambda";
 
 export const CALLER_ACCOUNT = "111111111111";
 export const CALLEE_ACCOUNT = "222222222222";
-export const CALLEE_ARN = `arn:aws:lambda:eu-central-1:${CALLEE_ACCOUNT}:function:cross-account-callee`;
+/** The callee's alias ARN, as the caller stack passes it: the invoker role may invoke only the alias. */
+export const CALLEE_ARN = `arn:aws:lambda:eu-central-1:${CALLEE_ACCOUNT}:function:cross-account-callee:live`;
+export const CALLEE_UNQUALIFIED_ARN = `arn:aws:lambda:eu-central-1:${CALLEE_ACCOUNT}:function:cross-account-callee`;
 export const ROLE_ARN = `arn:aws:iam::${CALLEE_ACCOUNT}:role/cross-account-invoker`;
 export const EXTERNAL_ID = "ext-id-Secr3t-do-not-log";
 

@@ -32,6 +32,8 @@ export function synthAll(overrides: Partial<CrossAccountConfig> = {}) {
     bootstrap: Testing.synth(stacks.bootstrap),
     callee: Testing.synth(stacks.callee),
     caller: Testing.synth(stacks.caller),
+    /** Every caller stack's Terraform JSON text, by stack name. */
+    callers: new Map(stacks.callers.map((stack) => [stack.node.id, Testing.synth(stack)])),
   };
 }
 

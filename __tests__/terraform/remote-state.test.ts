@@ -242,6 +242,7 @@ describe("terraform plan on the caller's remote state (real terraform, built-in 
 
   it.each([
     [CALLEE_OUTPUT.functionArn, 'its callee_function_arn is ""'],
+    [CALLEE_OUTPUT.aliasArn, 'its callee_alias_arn is "" ("" when the state has no such output, as before the callee published versions)'],
     [CALLEE_OUTPUT.externalIdRequired, "external_id_required = missing, but this caller expects"],
   ])("(b) stops on its own precondition when the state lacks %s", (output, shown) => {
     const state = without(expected, output);
@@ -252,14 +253,15 @@ describe("terraform plan on the caller's remote state (real terraform, built-in 
     expectPreconditionFailures(plan, 1, [model.message]);
   });
 
-  it("(b) reports all three when the state exists but holds no outputs (a destroyed callee)", () => {
+  it("(b) reports all four when the state exists but holds no outputs (a destroyed callee)", () => {
     const { plan } = planWith("b-empty-state", synthesized.caller, {});
-    expectPreconditionFailures(plan, 3, [
+    expectPreconditionFailures(plan, 4, [
       `does not describe invoker role ${expected[CALLEE_OUTPUT.invokerRoleArn]}: its invoker_role_arn is ""`,
       `does not describe callee function ${expected[CALLEE_OUTPUT.functionArn]}: its callee_function_arn is ""`,
+      `does not describe alias ${expected[CALLEE_OUTPUT.aliasArn]}: its callee_alias_arn is ""`,
       "external_id_required = missing",
     ]);
-    expect(countOf(plan.flat, FIX)).toBe(3);
+    expect(countOf(plan.flat, FIX)).toBe(4);
     expect(countOf(plan.flat, location)).toBeGreaterThanOrEqual(3);
   });
 

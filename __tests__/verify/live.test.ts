@@ -101,7 +101,7 @@ describe("verify --live against the local runtime", () => {
         .map((c: { principalId: string; capabilityId: string }) => `${c.principalId} -> ${c.capabilityId}`);
       expect(beyond.sort()).toEqual([
         "admin/111111111111 -> assume:arn:aws:iam::222222222222:role/xacct-demo-callee-invoker",
-        "admin/111111111111 -> invoke:arn:aws:lambda:eu-west-1:222222222222:function:xacct-demo-callee",
+        "admin/111111111111 -> invoke:arn:aws:lambda:eu-west-1:222222222222:function:xacct-demo-callee:live",
       ]);
     });
   });

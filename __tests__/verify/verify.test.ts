@@ -11,13 +11,15 @@ import { EXIT } from "../../verify/cli";
 import { findPolicyProblems, type Finding } from "../../verify/findings";
 import { checkDeployTime } from "../../verify/deploy-time/check";
 import { verifyCli, verifyInProcess } from "./support";
-import { DEPLOY_ORDER, accessModelFromStacks } from "../../verify/from-stacks";
+import { accessModelFromStacks, deployOrderOf } from "../../verify/from-stacks";
 import { README_BLOCKS, readBlock, renderBlocks } from "../../verify/readme-blocks";
 import { editPolicy, OUT_DIR, roleNamed, stacksVariant, type TfJson } from "../local/support";
 
 const CALLER_ROLE = "arn:aws:iam::111111111111:role/xacct-demo-caller-exec";
 const INVOKER_ROLE = "arn:aws:iam::222222222222:role/xacct-demo-callee-invoker";
 const CALLEE_FN = "arn:aws:lambda:eu-west-1:222222222222:function:xacct-demo-callee";
+/** What the caller invokes, and all its invoker role may: the alias live (Lambda authorizes a qualified ARN against itself). */
+const CALLEE_ALIAS = `${CALLEE_FN}:live`;
 const CALLER_FN = "arn:aws:lambda:eu-west-1:111111111111:function:xacct-demo-caller";
 const THIRD_ACCOUNT_ROOT = "arn:aws:iam::444455556666:root";
 
@@ -77,7 +79,14 @@ describe("the unmodified stacks", () => {
   it("ask about every role, function, code bucket and key", () => {
     const kinds = analysis.capabilities.map((c) => c.kind);
     expect(kinds.filter((k) => k === "assume")).toHaveLength(3);
-    expect(kinds.filter((k) => k === "invoke")).toHaveLength(2);
+    // The callee at its alias, unqualified, at $LATEST and at version 1; the caller, which publishes nothing, unqualified.
+    expect(analysis.capabilities.filter((c) => c.kind === "invoke").map((c) => c.id)).toEqual([
+      `invoke:${CALLEE_ALIAS}`,
+      `invoke:${CALLEE_FN}`,
+      `invoke:${CALLEE_FN}:$LATEST`,
+      `invoke:${CALLEE_FN}:1`,
+      `invoke:${CALLER_FN}`,
+    ]);
     expect(analysis.capabilities.filter((c) => c.kind === "read" || c.kind === "write").map((c) => c.label)).toEqual([
       "read s3://xacct-demo-code-111111111111-eu-west-1",
       "write s3://xacct-demo-code-111111111111-eu-west-1",
@@ -97,8 +106,8 @@ describe("the unmodified stacks", () => {
     expect(allowedCells(analysis)).toEqual(
       [
         `role/xacct-demo-caller-exec -> assume:${INVOKER_ROLE} [as-intended]`,
-        `role/xacct-demo-caller-exec -> invoke:${CALLEE_FN} via ${INVOKER_ROLE} [as-intended]`,
-        `role/xacct-demo-callee-invoker -> invoke:${CALLEE_FN} [as-intended]`,
+        `role/xacct-demo-caller-exec -> invoke:${CALLEE_ALIAS} via ${INVOKER_ROLE} [as-intended]`,
+        `role/xacct-demo-callee-invoker -> invoke:${CALLEE_ALIAS} [as-intended]`,
         `role/xacct-demo-caller-exec -> use:${key("xacct-demo-caller")} [permitted]`,
         `role/xacct-demo-callee-exec -> use:${key("xacct-demo-callee")} [permitted]`,
         ...ownedBy("111111111111"),
@@ -112,7 +121,7 @@ describe("the unmodified stacks", () => {
       "assume-callee-invoker-role-only: AssumeCalleeInvokerRoleOnly",
       "trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly",
     ]);
-    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_FN}`).decidedBy).toEqual([
+    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_ALIAS}`).decidedBy).toEqual([
       "invoke-callee-only: InvokeCalleeFunctionOnly",
     ]);
   });
@@ -161,7 +170,7 @@ describe("weakened variants of the stacks", () => {
     ]);
     expect(findings[0].fix).toContain(`"aws:PrincipalArn": "${CALLER_ROLE}"`);
     expect(cell(analysis, "admin/111111111111", `assume:${INVOKER_ROLE}`).verdict).toBe("beyond-intended");
-    expect(cell(analysis, "admin/111111111111", `invoke:${CALLEE_FN}`)).toMatchObject({
+    expect(cell(analysis, "admin/111111111111", `invoke:${CALLEE_ALIAS}`)).toMatchObject({
       verdict: "beyond-intended",
       via: [{ roleArn: INVOKER_ROLE }],
     });
@@ -203,14 +212,22 @@ describe("weakened variants of the stacks", () => {
       editPolicy(policy, "policy", (doc) => (doc.Statement[0].Resource = "*"));
     });
     const { analysis, findings } = await prove(dir);
+    // "*" also covers the unqualified function, $LATEST and version 1: with the alias, that is a finding of its own.
     expect(codes(findings)).toEqual([
+      "invoke-beyond-alias @ policy invoke-callee-only of role/xacct-demo-callee-invoker: InvokeCalleeFunctionOnly",
       "resource-wildcard @ policy invoke-callee-only of role/xacct-demo-callee-invoker: InvokeCalleeFunctionOnly",
     ]);
-    // Only the callee is in account B today, so the matrix alone would not show it: the finding does.
-    expect(allowedCells(analysis).filter((c) => c.includes("beyond"))).toEqual([]);
+    // The only function of account B is the callee: the matrix shows "*" opening nothing but the callee's other qualifiers.
+    const others = [CALLEE_FN, `${CALLEE_FN}:$LATEST`, `${CALLEE_FN}:1`];
+    expect(allowedCells(analysis).filter((c) => c.includes("beyond"))).toEqual(
+      [
+        ...others.map((arn) => `role/xacct-demo-callee-invoker -> invoke:${arn} [beyond-intended]`),
+        ...others.map((arn) => `role/xacct-demo-caller-exec -> invoke:${arn} via ${INVOKER_ROLE} [beyond-intended]`),
+      ].sort(),
+    );
     const run = await verifyInProcess(["--dir", dir]);
     expect(run.code).toBe(EXIT.violation);
-    expect(run.out).toMatch(/FAIL: 1 finding\./);
+    expect(run.out).toMatch(/FAIL: 6 accesses beyond the intended path, 2 findings\./);
   });
 
   it('a lambda permission to Principal "*": every other account can invoke the callee', async () => {
@@ -234,7 +251,7 @@ describe("weakened variants of the stacks", () => {
       });
     }
     // Across accounts both sides must allow: the caller's role has no lambda:InvokeFunction of its own, so it still goes through the invoker role.
-    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_FN}`)).toMatchObject({
+    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_ALIAS}`)).toMatchObject({
       verdict: "as-intended",
       via: [{ roleArn: INVOKER_ROLE }],
     });
@@ -258,7 +275,7 @@ describe("weakened variants of the stacks", () => {
     ]);
     expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLER_FN}`).verdict).toBe("beyond-intended");
     // Across accounts the callee still needs a resource policy: the only way there stays the invoker role.
-    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_FN}`)).toMatchObject({
+    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_ALIAS}`)).toMatchObject({
       verdict: "as-intended",
       via: [{ roleArn: INVOKER_ROLE }],
     });
@@ -282,7 +299,7 @@ describe("weakened variants of the stacks", () => {
       verdict: "beyond-intended",
       decidedBy: expect.arrayContaining(["trust policy of role/xacct-demo-callee-invoker: PartnerAccount"]),
     });
-    expect(cell(analysis, third, `invoke:${CALLEE_FN}`)).toMatchObject({ verdict: "beyond-intended", via: [{ roleArn: INVOKER_ROLE }] });
+    expect(cell(analysis, third, `invoke:${CALLEE_ALIAS}`)).toMatchObject({ verdict: "beyond-intended", via: [{ roleArn: INVOKER_ROLE }] });
     // The third account's own admin is in the diagram, with its edge in red.
     const mermaid = (await verifyInProcess(["--dir", dir, "--format", "mermaid"])).out;
     expect(mermaid).toContain(`named_arn_aws_iam__444455556666_root -- "sts:AssumeRole" --> role_222222222222_xacct_demo_callee_invoker`);
@@ -349,7 +366,7 @@ describe("weakened variants of the stacks", () => {
         .filter((c) => c.verdict === "path-broken")
         .map((c) => c.capabilityId)
         .sort(),
-    ).toEqual([`assume:${INVOKER_ROLE}`, `invoke:${CALLEE_FN}`]);
+    ).toEqual([`assume:${INVOKER_ROLE}`, `invoke:${CALLEE_ALIAS}`]);
     const run = await verifyInProcess(["--dir", dir]);
     expect(run.code).toBe(EXIT.violation);
     expect(run.out).toMatch(/DENY! +ALLOW/);
@@ -596,11 +613,21 @@ describe("reasonable shapes that are not findings", () => {
       "arn:aws:logs:eu-west-1:222222222222:log-group:/aws/lambda/xacct-demo-callee:*",
       ["logs:CreateLogStream", "logs:PutLogEvents"],
     ],
-    ["the versions and aliases of the callee", `${CALLEE_FN}:*`, ["lambda:InvokeFunction"]],
+    ["the callee's alias, named again", CALLEE_ALIAS, ["lambda:InvokeFunction"]],
   ])("%s", async (_name, resource, actions) => {
     const policyName = actions[0].startsWith("logs:") ? "execution" : "invoke-callee-only";
     const { findings } = await prove(variant(grant("callee", policyName, { Action: actions, Resource: resource })));
     expect(findings).toEqual([]);
+  });
+
+  it("the versions and aliases of the callee (function:name:*) are no resource wildcard, but on an invoker role a grant beyond the alias", async () => {
+    // Before the alias this was a shape that is no finding; "*" after the name now also covers $LATEST and version 1.
+    const { findings } = await prove(
+      variant(grant("callee", "invoke-callee-only", { Action: "lambda:InvokeFunction", Resource: `${CALLEE_FN}:*` })),
+    );
+    expect(codes(findings)).toEqual(["invoke-beyond-alias @ policy invoke-callee-only of role/xacct-demo-callee-invoker: Added"]);
+    expect(findings[0].problem).toContain(`xacct-demo-callee:$LATEST, version 1 (xacct-demo-callee:1)`);
+    expect(findings[0].problem).not.toContain("unqualified");
   });
 });
 
@@ -655,7 +682,7 @@ describe("stacks synthesized with an external id and an organisation", () => {
     );
     const { analysis, findings } = await prove(dir);
     expect(findings).toEqual([]);
-    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_FN}`).verdict).toBe("as-intended");
+    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_ALIAS}`).verdict).toBe("as-intended");
     expect(cell(analysis, "outsider/333333333333", `assume:${INVOKER_ROLE}`).allowed).toBe(false);
   });
 });
@@ -713,7 +740,7 @@ describe("--format json", () => {
 describe("the README", () => {
   it("shows the access matrix, diagram and deploy-time checks of the current stacks (run `make readme-proof` when this fails)", async () => {
     const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-    const blocks = renderBlocks((await prove(OUT_DIR)).analysis, await checkDeployTime(OUT_DIR, DEPLOY_ORDER));
+    const blocks = renderBlocks((await prove(OUT_DIR)).analysis, await checkDeployTime(OUT_DIR, deployOrderOf(OUT_DIR)));
     for (const name of README_BLOCKS) expect(readBlock(readme, name)).toBe(blocks[name]);
   });
 
@@ -722,7 +749,7 @@ describe("the README", () => {
       editPolicy(roleNamed(callee, "-callee-invoker"), "assume_role_policy", (doc) => delete doc.Statement[0].Condition),
     );
     const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-    const blocks = renderBlocks((await prove(dir)).analysis, await checkDeployTime(dir, DEPLOY_ORDER));
+    const blocks = renderBlocks((await prove(dir)).analysis, await checkDeployTime(dir, deployOrderOf(dir)));
     expect(readBlock(readme, "access-matrix")).not.toBe(blocks["access-matrix"]);
     expect(readBlock(readme, "access-diagram")).not.toBe(blocks["access-diagram"]);
   });
@@ -732,7 +759,7 @@ describe("the README", () => {
       for (const sg of Object.values(callee.resource.aws_security_group as Record<string, TfJson>)) delete sg.depends_on;
     });
     const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-    const table = renderBlocks((await prove(dir)).analysis, await checkDeployTime(dir, DEPLOY_ORDER))["deploy-time-checks"];
+    const table = renderBlocks((await prove(dir)).analysis, await checkDeployTime(dir, deployOrderOf(dir)))["deploy-time-checks"];
     expect(table).toMatch(
       /\| callee \| `aws_security_group\.callee_sg` \| network-interface-permissions-outlive-security-group \| FAIL \|/,
     );

@@ -16,7 +16,7 @@ export interface ProviderTarget {
 }
 
 /** The partition a region belongs to: the same rule the stacks use when they build ARNs. */
-export { partitionOf } from "../../config/names";
+export { partitionOf } from "../arn";
 
 function dnsSuffix(partition: string): string {
   return partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com";
@@ -83,6 +83,8 @@ export interface ResourceView {
   has(argument: string): boolean;
   /** The argument resolved to a string; a ModelError when it is absent or not a string. */
   string(argument: string): string;
+  /** A boolean argument (also written "true"/"false"); `fallback` when it is absent. */
+  bool(argument: string, fallback: boolean): boolean;
   /** A ModelError about this resource's `argument`. */
   fail(argument: string, reason: string): never;
 }
@@ -109,6 +111,18 @@ function iamPath(r: ResourceView): string {
 
 type AttributeFn = (r: ResourceView) => unknown;
 
+/** The version the first apply leaves: "1" when the function publishes, else "$LATEST". */
+function publishedVersion(r: ResourceView): string {
+  return r.bool("publish", false) ? "1" : "$LATEST";
+}
+
+/** An alias's function_name may be a name or an ARN; the name is the part after "function:". */
+function functionNameIn(r: ResourceView): string {
+  const raw = r.string("function_name");
+  const m = /:function:([^:]+)(?::[^:]+)?$/.exec(raw);
+  return m ? m[1] : raw;
+}
+
 /** Known attributes per resource type. */
 export const ATTRIBUTES: Readonly<Record<string, Readonly<Record<string, AttributeFn>>>> = {
   aws_iam_role: {
@@ -126,9 +140,20 @@ export const ATTRIBUTES: Readonly<Record<string, Readonly<Record<string, Attribu
   aws_lambda_function: {
     arn: (r) => lambdaArn(r.target(), r.string("function_name")),
     function_name: (r) => r.string("function_name"),
-    qualified_arn: (r) => `${lambdaArn(r.target(), r.string("function_name"))}:$LATEST`,
+    // With publish, the first apply publishes version 1 and qualified_arn names it; without, both are $LATEST.
+    version: (r) => publishedVersion(r),
+    qualified_arn: (r) => `${lambdaArn(r.target(), r.string("function_name"))}:${publishedVersion(r)}`,
     invoke_arn: (r) =>
       `arn:${r.target().partition}:apigateway:${r.target().region}:lambda:path/2015-03-31/functions/${lambdaArn(r.target(), r.string("function_name"))}/invocations`,
+  },
+  aws_lambda_alias: {
+    // The alias ARN is the function ARN qualified by the alias name; the provider uses it as the id too.
+    arn: (r) => `${lambdaArn(r.target(), functionNameIn(r))}:${r.string("name")}`,
+    id: (r) => `${lambdaArn(r.target(), functionNameIn(r))}:${r.string("name")}`,
+    name: (r) => r.string("name"),
+    function_version: (r) => r.string("function_version"),
+    invoke_arn: (r) =>
+      `arn:${r.target().partition}:apigateway:${r.target().region}:lambda:path/2015-03-31/functions/${lambdaArn(r.target(), functionNameIn(r))}:${r.string("name")}/invocations`,
   },
   aws_s3_bucket: {
     id: (r) => knownName(r, "bucket"),

@@ -11,7 +11,7 @@ import { splitFunctionArn } from "../arn";
 import { lambdaPrincipal, permissionStatement } from "./lambda-permission";
 import { Resolver, Where, child, describeWhere } from "./resolver";
 import { JsonObject, SYNTH_HINT, StackDoc, isObject, resourcesOf, singleBlock } from "./stack-files";
-import { FunctionModel, ModelError, RoleModel, SourceRef } from "./types";
+import { AliasModel, FunctionModel, ModelError, RoleModel, SourceRef } from "./types";
 
 /** Lambda's defaults for arguments a stack leaves out. */
 export const LAMBDA_DEFAULTS = { timeoutSeconds: 3, memorySizeMb: 128, maximumRetryAttempts: 2, maximumEventAgeSeconds: 21600 } as const;
@@ -169,6 +169,8 @@ function functionOf(
     applicationLogLevel: optionalString(resolver, child(at("logging_config"), "application_log_level"), logging?.application_log_level),
     zipPath: code.zipPath,
     zipSha256: code.zipSha256,
+    versions: publishes(resolver, at("publish"), body.publish) ? ["1"] : [],
+    aliases: new Map(),
     source,
     statements: [],
     target,
@@ -271,15 +273,17 @@ function addAsyncConfig(
     requiredString(resolver, at("function_name"), body.function_name),
     target,
   );
-  const qualifier = optionalString(resolver, at("qualifier"), body.qualifier) ?? arnQualifier;
-  if (qualifier !== undefined && qualifier !== "$LATEST") {
+  const given = optionalString(resolver, at("qualifier"), body.qualifier) ?? arnQualifier;
+  const qualifier = given === "$LATEST" ? undefined : given;
+  if (qualifier !== undefined && !fn.aliases.has(qualifier) && !fn.versions.includes(qualifier)) {
     throw new ModelError(
-      `${describeWhere(at("qualifier"))}: configs of versions or aliases (${qualifier}) are not modelled; the model covers unqualified invocations`,
+      `${describeWhere(at("qualifier"))}: function ${fn.arn} has no alias or version '${qualifier}' (aliases: ${[...fn.aliases.keys()].join(", ") || "none"}; versions: ${fn.versions.join(", ") || "none"})`,
     );
   }
   if (fn.asyncConfig) throw new ModelError(`${describeWhere(at("function_name"))}: function ${fn.arn} has a second event invoke config`);
   const destinations = singleBlock(body.destination_config, () => describeWhere(at("destination_config")));
   fn.asyncConfig = {
+    ...(qualifier !== undefined ? { qualifier } : {}),
     maximumRetryAttempts: isSet(body.maximum_retry_attempts)
       ? resolver.number(at("maximum_retry_attempts"), body.maximum_retry_attempts)
       : LAMBDA_DEFAULTS.maximumRetryAttempts,
@@ -289,6 +293,39 @@ function addAsyncConfig(
     onFailureDestination: destinationOf(resolver, at("destination_config"), destinations, "on_failure"),
     onSuccessDestination: destinationOf(resolver, at("destination_config"), destinations, "on_success"),
   };
+}
+
+/** `publish`: a boolean, or its string form. */
+function publishes(resolver: Resolver, where: Where, raw: unknown): boolean {
+  if (!isSet(raw)) return false;
+  const value = resolver.value(where, raw);
+  if (value === true || value === "true") return true;
+  if (value === false || value === "false") return false;
+  throw new ModelError(`${describeWhere(where)}: expected true or false, found ${JSON.stringify(value)}`);
+}
+
+/** An alias names a published version of its function (or $LATEST); Lambda refuses one for a version that does not exist. */
+function addAlias(
+  resolver: Resolver,
+  functions: ReadonlyMap<string, FunctionDraft>,
+  stack: StackDoc,
+  name: string,
+  body: JsonObject,
+): void {
+  const source: SourceRef = { stack: stack.name, address: `aws_lambda_alias.${name}` };
+  const at = (p: string) => whereOf(source, p);
+  const target = resolver.target(stack.name, source.address, body);
+  const { fn } = functionNamed(functions, at("function_name"), requiredString(resolver, at("function_name"), body.function_name), target);
+  const aliasName = requiredString(resolver, at("name"), body.name);
+  const functionVersion = requiredString(resolver, at("function_version"), body.function_version);
+  if (functionVersion !== "$LATEST" && !fn.versions.includes(functionVersion)) {
+    throw new ModelError(
+      `${describeWhere(at("function_version"))}: function ${fn.arn} has no version ${functionVersion} (published: ${fn.versions.join(", ") || "none; set publish = true"})`,
+    );
+  }
+  if (fn.aliases.has(aliasName))
+    throw new ModelError(`${describeWhere(at("name"))}: function ${fn.arn} already has an alias '${aliasName}'`);
+  (fn.aliases as Map<string, AliasModel>).set(aliasName, { name: aliasName, arn: `${fn.arn}:${aliasName}`, functionVersion, source });
 }
 
 function finish(draft: FunctionDraft): FunctionModel {
@@ -314,6 +351,9 @@ export function buildFunctions(
         );
       drafts.set(draft.arn, draft);
     }
+  }
+  for (const stack of stacks) {
+    for (const [name, body] of resourcesOf(stack, "aws_lambda_alias")) addAlias(resolver, drafts, stack, name, body);
   }
   for (const stack of stacks) {
     for (const [name, body] of resourcesOf(stack, "aws_lambda_permission")) addPermission(resolver, drafts, stack, name, body);

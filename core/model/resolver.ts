@@ -226,6 +226,13 @@ export class Resolver {
       has,
       string: (argument) =>
         has(argument) ? this.string({ stack, address, path: argument }, body[argument]) : failAt(argument, "is not set"),
+      bool: (argument, fallback) => {
+        if (!has(argument)) return fallback;
+        const value = this.value({ stack, address, path: argument }, body[argument]);
+        if (value === true || value === "true") return true;
+        if (value === false || value === "false") return false;
+        return failAt(argument, `expected true or false, found ${JSON.stringify(value)}`);
+      },
       fail: failAt,
     };
   }

@@ -39,6 +39,14 @@ export interface RoleModel {
   readonly source: SourceRef;
 }
 
+export interface AliasModel {
+  readonly name: string;
+  /** The qualified ARN: the function ARN and ":<name>". */
+  readonly arn: string;
+  readonly functionVersion: string;
+  readonly source: SourceRef;
+}
+
 export interface FunctionModel {
   readonly name: string;
   /** Unqualified ARN: arn:<partition>:lambda:<region>:<account>:function:<name>. */
@@ -68,7 +76,16 @@ export interface FunctionModel {
   readonly zipSha256?: string;
   /** The function's resource-based policy, as Lambda would store it from each aws_lambda_permission; undefined when there is none. */
   readonly resourcePolicy?: PolicyDocument;
+  /**
+   * Published versions, each with the code and configuration it was published with: with `publish`, the
+   * first apply publishes "1" from the function as configured. Empty when the function does not publish.
+   */
+  readonly versions: readonly string[];
+  /** Aliases by name (aws_lambda_alias), each pointing at a version or $LATEST. */
+  readonly aliases: ReadonlyMap<string, AliasModel>;
   readonly asyncConfig?: {
+    /** The qualifier the config belongs to (an alias or version); undefined for the unqualified function ($LATEST). */
+    readonly qualifier?: string;
     readonly maximumRetryAttempts: number;
     readonly maximumEventAgeSeconds: number;
     /** ARN of the on-failure destination (SQS queue, SNS topic, Lambda function or EventBridge bus). */

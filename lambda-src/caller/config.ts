@@ -3,7 +3,7 @@
  *
  * | Variable                   | Required | Meaning                                                        |
  * |----------------------------|----------|----------------------------------------------------------------|
- * | `CALLEE_FUNCTION_ARN`      | yes      | Unqualified Lambda function ARN in account B (no alias or version yet) |
+ * | `CALLEE_FUNCTION_ARN`      | yes      | The callee's alias ARN in account B (…:function:<name>:live)     |
  * | `INVOKER_ROLE_ARN`         | yes      | IAM role in account B that the caller assumes to invoke the callee |
  * | `INVOKER_EXTERNAL_ID`      | no       | sts:ExternalId required by the role's trust policy             |
  * | `INVOKE_MAX_ATTEMPTS`      | no       | SDK attempts per invocation (1..10, default 3)                 |
@@ -111,12 +111,13 @@ export function parseCallerConfig(env: NodeJS.ProcessEnv): CallerConfig {
     problems.push(
       `CALLEE_FUNCTION_ARN must be a Lambda function ARN like arn:aws:lambda:<region>:<12-digit account>:function:<name>, got '${shown(calleeRaw)}'`,
     );
-  } else if (callee.qualifier !== undefined) {
-    // Since 2022 Lambda authorizes a qualified ARN against that qualified ARN, and the invoker role
-    // grants only the unqualified one (https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html).
+  } else if (callee.qualifier === undefined || callee.qualifier === "$LATEST" || /^\d+$/.test(callee.qualifier)) {
+    // Since 2022 Lambda authorizes a qualified ARN against that qualified ARN, and the invoker role grants
+    // only the alias (https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html).
+    const given = callee.qualifier === undefined ? "the unqualified ARN" : `the qualifier ':${callee.qualifier}'`;
     problems.push(
-      `CALLEE_FUNCTION_ARN must be the unqualified function ARN (…:function:${callee.functionName}), got one with the qualifier ':${callee.qualifier}': ` +
-        "the invoker role may invoke only the unqualified ARN, so Lambda would refuse the call; remove the qualifier",
+      `CALLEE_FUNCTION_ARN must be the callee's alias ARN (…:function:${callee.functionName}:live), got ${given}: ` +
+        "the invoker role may invoke only the alias, so Lambda would refuse the call; use the callee stack's output callee_alias_arn",
     );
   }
 
