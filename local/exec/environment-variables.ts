@@ -42,10 +42,10 @@ export function reservedKeysIn(variables: Record<string, string>): string[] {
   return Object.keys(variables).filter((key) => RESERVED_ENVIRONMENT_KEYS.includes(key));
 }
 
-/** Lambda's log stream name: YYYY/MM/DD/[$LATEST]<32 hex>, dated when the environment starts. */
-export function newLogStreamName(now: Date = new Date()): string {
+/** Lambda's log stream name: YYYY/MM/DD/[<version>]<32 hex> ([$LATEST] or [1]), dated when the environment starts. */
+export function newLogStreamName(now: Date = new Date(), version = "$LATEST"): string {
   const date = now.toISOString().slice(0, 10).replace(/-/g, "/");
-  return `${date}/[$LATEST]${crypto.randomBytes(16).toString("hex")}`;
+  return `${date}/[${version}]${crypto.randomBytes(16).toString("hex")}`;
 }
 
 /** An X-Ray trace header as Lambda sets it for an untraced request. */
@@ -58,6 +58,8 @@ export function newTraceId(now: Date = new Date()): string {
 
 export interface EnvironmentInputs {
   functionName: string;
+  /** "$LATEST" or a published version's number. */
+  functionVersion: string;
   region: string;
   runtime: string;
   memorySizeMb: number;
@@ -90,7 +92,7 @@ export function buildEnvironment(inputs: EnvironmentInputs): Record<string, stri
     AWS_EXECUTION_ENV: `AWS_Lambda_${inputs.runtime}`,
     AWS_LAMBDA_FUNCTION_NAME: inputs.functionName,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(inputs.memorySizeMb),
-    AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+    AWS_LAMBDA_FUNCTION_VERSION: inputs.functionVersion,
     AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
     AWS_LAMBDA_LOG_GROUP_NAME: inputs.logGroupName,
     AWS_LAMBDA_LOG_STREAM_NAME: inputs.logStreamName,

@@ -117,7 +117,7 @@ export class ExecutionEnvironment {
   private child?: ChildProcess;
   private homeDir?: string;
   private readonly nonce = crypto.randomBytes(8).toString("hex");
-  private readonly logStreamName = newLogStreamName();
+  private readonly logStreamName: string;
   private state: "new" | "initializing" | "ready" | "gone" = "new";
   private killReason?: "timeout" | "closed";
   private exitStatus?: { code: number | null; signal: NodeJS.Signals | null };
@@ -136,6 +136,7 @@ export class ExecutionEnvironment {
 
   constructor(private readonly settings: EnvironmentSettings) {
     this.exited = new Promise((resolve) => (this.markExited = resolve));
+    this.logStreamName = newLogStreamName(new Date(), settings.spec.version ?? "$LATEST");
   }
 
   /** Taken for one invocation (the pool reserves before a cold start, so the start counts as busy). */
@@ -164,6 +165,7 @@ export class ExecutionEnvironment {
     this.credentialsExpireAt = credentials.expiration.getTime();
     const env = buildEnvironment({
       functionName: spec.name,
+      functionVersion: spec.version ?? "$LATEST",
       region: spec.region,
       runtime: spec.runtime,
       memorySizeMb: spec.memorySizeMb,
@@ -262,7 +264,7 @@ export class ExecutionEnvironment {
     const initDurationMs = coldStart ? this.initDurationMs : undefined;
 
     this.invocation = invocation;
-    this.platform(invocation, `START RequestId: ${requestId} Version: $LATEST`);
+    this.platform(invocation, `START RequestId: ${requestId} Version: ${spec.version ?? "$LATEST"}`);
 
     if (!(init.kind === "message" && init.message.type === "ready")) {
       // Init failed: Lambda answers the waiting invocation with the init error and discards the environment.
@@ -300,7 +302,7 @@ export class ExecutionEnvironment {
       payload,
       clientContext,
       deadlineMs: deadline,
-      invokedFunctionArn: spec.arn,
+      invokedFunctionArn: request.invokedFunctionArn ?? spec.arn,
       traceId: newTraceId(),
     };
     const dispatchedAt = performance.now();

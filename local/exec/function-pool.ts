@@ -28,6 +28,11 @@ export interface PoolOptions {
    * when the function has no reserved concurrency. Without it only DEFAULT_CONCURRENCY_CAP applies.
    */
   unreservedConcurrency?: UnreservedConcurrency;
+  /**
+   * The function's reservation when its versions have a pool each (they share it); used only when the
+   * function has reserved concurrency. Without it the pool's own cap (reservedConcurrency environments) applies alone.
+   */
+  reservedConcurrency?: ReservedConcurrency;
 }
 
 export type ThrottleReason = "ReservedFunctionConcurrentInvocationLimitExceeded" | "ConcurrentInvocationLimitExceeded";
@@ -49,22 +54,16 @@ export const DEFAULT_ACCOUNT_CONCURRENCY = 1000;
 /** Lambda keeps at least this many executions unreserved in an account (PutFunctionConcurrency refuses to go below). */
 export const MINIMUM_UNRESERVED_CONCURRENCY = 100;
 
-/**
- * The unreserved concurrency of one account, shared by every function of it that has no
- * reserved concurrency: the account's quota minus what its functions reserve
- * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html). Like Lambda, it counts
- * invocations in flight, not warm idle environments. Beyond it, Invoke is throttled with
- * ConcurrentInvocationLimitExceeded.
- */
-export class UnreservedConcurrency {
+/** Invocations in flight against a limit: Lambda counts concurrency this way, not by warm idle environments. */
+class InFlightLimit {
   private inFlight = 0;
 
   constructor(
-    readonly accountId: string,
+    /** How errors name it, e.g. "account 222222222222: unreserved concurrency". */
+    private readonly what: string,
     readonly limit: number,
   ) {
-    if (!(Number.isInteger(limit) && limit >= 0))
-      throw new Error(`account ${accountId}: unreserved concurrency must be a non-negative integer, got ${limit}`);
+    if (!(Number.isInteger(limit) && limit >= 0)) throw new Error(`${what} must be a non-negative integer, got ${limit}`);
   }
 
   get inUse(): number {
@@ -77,13 +76,44 @@ export class UnreservedConcurrency {
 
   /** Only after `available` said so, in the same synchronous step. */
   acquire(): void {
-    if (!this.available) throw new Error(`account ${this.accountId}: unreserved concurrency ${this.limit} is exhausted`);
+    if (!this.available) throw new Error(`${this.what} ${this.limit} is exhausted`);
     this.inFlight += 1;
   }
 
   release(): void {
-    if (this.inFlight === 0) throw new Error(`account ${this.accountId}: unreserved concurrency released more often than acquired`);
+    if (this.inFlight === 0) throw new Error(`${this.what} released more often than acquired`);
     this.inFlight -= 1;
+  }
+}
+
+/**
+ * The unreserved concurrency of one account, shared by every function of it that has no
+ * reserved concurrency: the account's quota minus what its functions reserve
+ * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html). Like Lambda, it counts
+ * invocations in flight, not warm idle environments. Beyond it, Invoke is throttled with
+ * ConcurrentInvocationLimitExceeded.
+ */
+export class UnreservedConcurrency extends InFlightLimit {
+  constructor(
+    readonly accountId: string,
+    limit: number,
+  ) {
+    super(`account ${accountId}: unreserved concurrency`, limit);
+  }
+}
+
+/**
+ * A function's reserved concurrency, shared by the pools of all its versions: "Reserved concurrency applies
+ * to the function as a whole, including its versions and aliases"
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html). Beyond it, Invoke is
+ * throttled with ReservedFunctionConcurrentInvocationLimitExceeded.
+ */
+export class ReservedConcurrency extends InFlightLimit {
+  constructor(
+    readonly functionName: string,
+    limit: number,
+  ) {
+    super(`Function ${functionName}: reserved concurrency`, limit);
   }
 }
 
@@ -136,6 +166,9 @@ export class FunctionPool {
   readonly nodeVersion: string;
   private taskRoot?: string;
   private closing?: Promise<void>;
+  /** Set by retire(): no new invocation is taken, and the pool closes when the last one in flight ends. */
+  private retiring?: { resolve: () => void; done: Promise<void> };
+  private inFlight = 0;
   private coldStarts = 0;
   private invocations = 0;
 
@@ -162,13 +195,18 @@ export class FunctionPool {
   }
 
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
-    if (this.closing) throw new Error(`FunctionPool for ${this.spec.name} is closed`);
+    if (this.closing || this.retiring) throw new Error(`FunctionPool for ${this.spec.name} is ${this.closing ? "closed" : "retired"}`);
     const payload = decodePayload(request.payload);
     const clientContext = decodeClientContext(request.clientContext);
 
     // Claimed synchronously, before any await, so concurrent invokes can't overshoot the caps.
-    const shared = this.spec.reservedConcurrency === undefined ? this.options.unreservedConcurrency : undefined;
-    if (shared && !shared.available) throw new ThrottledError("ConcurrentInvocationLimitExceeded");
+    const shared = this.spec.reservedConcurrency === undefined ? this.options.unreservedConcurrency : this.options.reservedConcurrency;
+    if (shared && !shared.available)
+      throw new ThrottledError(
+        this.spec.reservedConcurrency === undefined
+          ? "ConcurrentInvocationLimitExceeded"
+          : "ReservedFunctionConcurrentInvocationLimitExceeded",
+      );
     let env = this.takeIdle();
     const coldStart = env === undefined;
     if (!env) {
@@ -183,6 +221,7 @@ export class FunctionPool {
     }
     shared?.acquire();
     env.reserve();
+    this.inFlight += 1;
 
     try {
       if (coldStart) {
@@ -194,13 +233,38 @@ export class FunctionPool {
     } finally {
       shared?.release();
       env.release();
-      if (env.reusable && env.alive && !this.closing) {
+      this.inFlight -= 1;
+      if (env.reusable && env.alive && !this.closing && !this.isRetiring()) {
         this.idle.push(env);
       } else {
         env.kill();
         this.environments.delete(env);
       }
+      if (this.inFlight === 0) this.drained();
     }
+  }
+
+  /**
+   * Takes no new invocation from now on; those in flight finish, then every environment is stopped, as
+   * Lambda stops a version's environments once nothing runs there. Resolves when the pool is closed.
+   */
+  retire(): Promise<void> {
+    if (!this.retiring) {
+      let resolve!: () => void;
+      const drained = new Promise<void>((r) => (resolve = r));
+      this.retiring = { resolve, done: drained.then(() => this.close()) };
+      if (this.inFlight === 0) resolve();
+    }
+    return this.retiring.done;
+  }
+
+  /** Methods, so the check before the awaits in invoke() does not decide them for after those awaits. */
+  private isRetiring(): boolean {
+    return this.retiring !== undefined;
+  }
+
+  private drained(): void {
+    this.retiring?.resolve();
   }
 
   stats(): { environments: number; busy: number; coldStarts: number; invocations: number } {

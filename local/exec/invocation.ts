@@ -2,7 +2,13 @@
 
 export interface FunctionSpec {
   name: string;
+  /** The unqualified function ARN. */
   arn: string;
+  /**
+   * The version these environments run: "$LATEST" (the default) or a published version's number. Lambda
+   * names it in AWS_LAMBDA_FUNCTION_VERSION, the log stream ([1]...) and each START line.
+   */
+  version?: string;
   region: string;
   accountId: string;
   /** "index.handler": file (may include a subdirectory) and export. */
@@ -44,6 +50,12 @@ export interface InvokeRequest {
   /** base64 JSON, as Lambda receives it. */
   clientContext?: string;
   tailLogs: boolean;
+  /**
+   * The ARN the caller invoked, as the handler's context.invokedFunctionArn reports it: qualified when the
+   * caller named an alias or version (Lambda: "Indicates if the invoker specified a version number or alias").
+   * Default: the spec's unqualified ARN.
+   */
+  invokedFunctionArn?: string;
 }
 
 export interface InvokeOutcome {
