@@ -77,6 +77,9 @@ export async function runSoak(runtime: LocalRuntime, options: SoakOptions = SOAK
   const calleeFn = [...runtime.model.functions.values()].find((f) => f.name === callee);
   const failureQueue = calleeFn?.asyncConfig?.onFailureDestination;
   if (!failureQueue) throw new Error(`the callee ${callee} has no on-failure destination; the soak counts failed events there`);
+  // The event-invoke config belongs to the qualifier it names (the stacks: the alias live), so the failing events go there.
+  const qualifier = calleeFn?.asyncConfig?.qualifier;
+  const failingTarget = qualifier !== undefined ? `${callee}:${qualifier}` : callee;
   const asCaller = adminLambda(runtime, "caller-admin");
   const asCallee = adminLambda(runtime, "callee-admin");
   // Warm every environment first, so the start memory is that of a running system.
@@ -89,7 +92,9 @@ export async function runSoak(runtime: LocalRuntime, options: SoakOptions = SOAK
     const kind = kindOf(i, options.eventEvery);
     if (kind === "sync") return { kind, outcome: await invokeChain(asCaller, caller) };
     const accepted =
-      kind === "caller-event" ? await sendEvent(asCaller, caller, QUOTE_EVENT) : await sendEvent(asCallee, callee, { operation: "fail" });
+      kind === "caller-event"
+        ? await sendEvent(asCaller, caller, QUOTE_EVENT)
+        : await sendEvent(asCallee, failingTarget, { operation: "fail" });
     return { kind, outcome: { ok: accepted, ...(accepted ? {} : { error: "not accepted" }) } };
   });
   await runtime.whenIdle();
@@ -127,15 +132,18 @@ export async function runSoak(runtime: LocalRuntime, options: SoakOptions = SOAK
     lost: unanswered + (events.length - completed - recorded) + Math.max(0, expectedCalleeRuns - (calleeRunsAfter - calleeRunsBefore)),
     runtime_memory_start: start,
     runtime_memory_end: memory(),
+    // By function and version: xacct-demo-caller ($LATEST), xacct-demo-callee:1, ...
     execution_environments: Object.fromEntries(
-      Object.entries(runtime.poolStats()).map(([arn, s]) => [arn.split(":").pop() as string, s.environments]),
+      Object.entries(runtime.poolStats()).map(([arn, s]) => [arn.split(":function:").pop() as string, s.environments]),
     ),
   };
 }
 
+/** Runs of the callee, whichever of its versions ran ($LATEST's pool is keyed by the function ARN, a version's by <arn>:<n>). */
 function calleeRuns(runtime: LocalRuntime, callee: string): number {
-  const entry = Object.entries(runtime.poolStats()).find(([arn]) => arn.endsWith(`:function:${callee}`));
-  return entry ? entry[1].invocations : 0;
+  return Object.entries(runtime.poolStats())
+    .filter(([arn]) => arn.endsWith(`:function:${callee}`) || arn.includes(`:function:${callee}:`))
+    .reduce((sum, [, stats]) => sum + stats.invocations, 0);
 }
 
 /** What a soak must show; empty when it holds. */

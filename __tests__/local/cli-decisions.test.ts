@@ -17,6 +17,8 @@ const TSX_LOADER = pathToFileURL(path.join(PROJECT_ROOT, "node_modules", "tsx", 
 const CLI = path.join(PROJECT_ROOT, "local", "cli.ts");
 const INVOKER_ROLE = "arn:aws:iam::222222222222:role/xacct-demo-callee-invoker";
 const CALLEE = "arn:aws:lambda:eu-west-1:222222222222:function:xacct-demo-callee";
+/** The callee's alias live: what the caller invokes, and what its decision line names. */
+const CALLEE_LIVE = `${CALLEE}:live`;
 const CALLER = "arn:aws:lambda:eu-west-1:111111111111:function:xacct-demo-caller";
 
 interface Started {
@@ -163,7 +165,7 @@ it("prints the absolute paths it wrote and an export line that works from any di
     `ALLOW sts:AssumeRole arn:aws:sts::111111111111:assumed-role/xacct-demo-caller-exec/xacct-demo-caller -> ${INVOKER_ROLE}`,
   );
   expect(lines).toContain(
-    `ALLOW lambda:InvokeFunction arn:aws:sts::222222222222:assumed-role/xacct-demo-callee-invoker/xacct-demo-caller -> ${CALLEE}`,
+    `ALLOW lambda:InvokeFunction arn:aws:sts::222222222222:assumed-role/xacct-demo-callee-invoker/xacct-demo-caller -> ${CALLEE_LIVE}`,
   );
   expect(
     lines.filter((l) => l.startsWith(`DENY sts:AssumeRole arn:aws:iam::333333333333:user/administrator -> ${INVOKER_ROLE} (`)),

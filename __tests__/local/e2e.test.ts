@@ -12,11 +12,14 @@ type Json = any;
 
 let runtime: LocalRuntime & { logs: string[] };
 let calleeArn: string;
+/** The callee's alias `live`: the one ARN the invoker role may invoke, and the one the caller invokes. */
+let calleeAliasArn: string;
 let invokerRoleArn: string;
 
 beforeAll(async () => {
   runtime = await boot();
   calleeArn = output(runtime, "callee", "callee_function_arn");
+  calleeAliasArn = output(runtime, "callee", "callee_alias_arn");
   invokerRoleArn = output(runtime, "callee", "invoker_role_arn");
 });
 afterAll(async () => {
@@ -36,6 +39,8 @@ describe("the chain", () => {
     expect(answer.response.ok).toBe(true);
     expect(answer.response.result.totalCents).toBe(3998);
     expect(answer.response.servedBy.accountId).toBe("222222222222");
+    // The callee's context.invokedFunctionArn is the ARN the caller invoked: the alias.
+    expect(answer.response.servedBy.functionArn).toBe(calleeAliasArn);
 
     const events = runtime.audit.since(before);
     const assume = events.find((e) => e.action === "sts:AssumeRole");
@@ -47,7 +52,7 @@ describe("the chain", () => {
     });
     expect(assume?.principal).toBe("arn:aws:sts::111111111111:assumed-role/xacct-demo-caller-exec/xacct-demo-caller");
     expect(assume?.decidedBy.join(" ")).toContain("CallerFunctionRoleOnly");
-    const invoke = events.find((e) => e.action === "lambda:InvokeFunction" && e.resource === calleeArn);
+    const invoke = events.find((e) => e.action === "lambda:InvokeFunction" && e.resource === calleeAliasArn);
     expect(invoke).toMatchObject({ outcome: "allowed", principalAccount: "222222222222" });
     expect(invoke?.principal).toMatch(/^arn:aws:sts::222222222222:assumed-role\/xacct-demo-callee-invoker\//);
     expect(invoke?.decidedBy.join(" ")).toContain("InvokeCalleeFunctionOnly");
@@ -124,11 +129,15 @@ describe("refusals, with AWS's error codes and messages", () => {
       credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! },
       maxAttempts: 1,
     });
-    const ok = await asInvoker.send(new InvokeCommand({ FunctionName: calleeArn, InvocationType: "DryRun" }));
+    const ok = await asInvoker.send(new InvokeCommand({ FunctionName: calleeAliasArn, InvocationType: "DryRun" }));
     expect(ok.StatusCode).toBe(204);
     // The invoker session lives in account B, so there a bare name means account B's callee.
-    const byName = await asInvoker.send(new InvokeCommand({ FunctionName: "xacct-demo-callee", InvocationType: "DryRun" }));
+    const byName = await asInvoker.send(new InvokeCommand({ FunctionName: "xacct-demo-callee:live", InvocationType: "DryRun" }));
     expect(byName.StatusCode).toBe(204);
+    const byQualifier = await asInvoker.send(
+      new InvokeCommand({ FunctionName: "xacct-demo-callee", Qualifier: "live", InvocationType: "DryRun" }),
+    );
+    expect(byQualifier.StatusCode).toBe(204);
     const other = await errorOf(
       asInvoker.send(
         new InvokeCommand({ FunctionName: "arn:aws:lambda:eu-west-1:222222222222:function:something-else", Payload: Buffer.from("{}") }),
@@ -184,11 +193,11 @@ describe("Event invocations", () => {
     await runtime.whenIdle();
     const calleeCalls = runtime.audit
       .since(before)
-      .filter((e) => e.action === "lambda:InvokeFunction" && e.resource === calleeArn && e.outcome === "allowed");
+      .filter((e) => e.action === "lambda:InvokeFunction" && e.resource === calleeAliasArn && e.outcome === "allowed");
     expect(calleeCalls).toHaveLength(1);
   });
 
-  it("a failing one is retried as configured, then lands in the function's on-failure destination", async () => {
+  it("a failing one at the alias is retried as the alias's event-invoke config says, then lands in its on-failure destination", async () => {
     const queueArn = "arn:aws:sqs:eu-west-1:222222222222:xacct-demo-callee-async-failures";
     const before = runtime.destinations(queueArn).length;
     // The caller invokes the callee asynchronously; the callee throws on every attempt.
@@ -202,8 +211,9 @@ describe("Event invocations", () => {
     expect(records[0].requestContext).toMatchObject({
       condition: "RetriesExhausted",
       approximateInvokeCount: 3,
-      functionArn: `${calleeArn}:$LATEST`,
+      functionArn: calleeAliasArn,
     });
+    expect(records[0].responseContext.executedVersion).toBe("1");
     expect(records[0].requestPayload).toMatchObject({ operation: "fail", correlationId: "async-fail" });
     expect(records[0].responseContext.functionError).toBe("Unhandled");
     expect((records[0].responsePayload as Json).errorType).toBe("DemoFailure");

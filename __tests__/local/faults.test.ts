@@ -39,15 +39,24 @@ async function callerAnswers(runtime: LocalRuntime, event: unknown = QUOTE_EVENT
   return payloadOf(res);
 }
 
+/** The ARN the caller invokes (its CALLEE_FUNCTION_ARN): the callee's alias. */
+function calleeAsInvoked(runtime: LocalRuntime): string {
+  const caller = runtime.model.functions.get(functionArn(runtime, "caller"))!;
+  return caller.environment.CALLEE_FUNCTION_ARN;
+}
+
 /** What the runtime saw: every AssumeRole, every Invoke of the callee (served or faulted), the caller's environments. */
 function seen(runtime: LocalRuntime) {
   const callee = functionArn(runtime, "callee");
   const pools = runtime.poolStats();
   return {
     assumeRole: runtime.requestCounts()["sts:AssumeRole"] ?? 0,
-    calleeInvokes: runtime.audit.since().filter((e) => e.action === "lambda:InvokeFunction" && e.resource === callee).length,
-    // The callee's code really ran this many times.
-    calleeRuns: pools[callee].invocations,
+    calleeInvokes: runtime.audit.since().filter((e) => e.action === "lambda:InvokeFunction" && e.resource === calleeAsInvoked(runtime))
+      .length,
+    // The callee's code really ran this many times, whichever of its versions ran.
+    calleeRuns: Object.entries(pools)
+      .filter(([key]) => key === callee || key.startsWith(`${callee}:`))
+      .reduce((sum, [, stats]) => sum + stats.invocations, 0),
     // A crashed caller environment would be replaced: a second cold start in the same environment count.
     callerEnvironments: pools[functionArn(runtime, "caller")].environments,
     callerColdStarts: pools[functionArn(runtime, "caller")].coldStarts,

@@ -11,6 +11,8 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 const CALLEE_ARN = "arn:aws:lambda:eu-west-1:222222222222:function:xacct-demo-callee";
+/** The callee's alias live (to version 1): what the caller invokes and the invoker role may invoke. */
+const CALLEE_LIVE_ARN = `${CALLEE_ARN}:live`;
 const CALLER_ARN = "arn:aws:lambda:eu-west-1:111111111111:function:xacct-demo-caller";
 const INVOKER_ROLE_ARN = "arn:aws:iam::222222222222:role/xacct-demo-callee-invoker";
 const CALLER_ROLE_ARN = "arn:aws:iam::111111111111:role/xacct-demo-caller-exec";
@@ -97,7 +99,7 @@ describe("the model of the synthesized stacks", () => {
 
   it("resolves the caller's environment through the callee's remote state", () => {
     const env = fn(model, CALLER_ARN).environment;
-    expect(env.CALLEE_FUNCTION_ARN).toBe(CALLEE_ARN);
+    expect(env.CALLEE_FUNCTION_ARN).toBe(CALLEE_LIVE_ARN);
     expect(env.INVOKER_ROLE_ARN).toBe(INVOKER_ROLE_ARN);
     expect(env.POWERTOOLS_SERVICE_NAME).toBe("xacct-demo-caller");
   });
@@ -127,10 +129,29 @@ describe("the model of the synthesized stacks", () => {
   });
 
   it.each([
-    [CALLER_ARN, "arn:aws:sqs:eu-west-1:111111111111:xacct-demo-caller-async-failures"],
-    [CALLEE_ARN, "arn:aws:sqs:eu-west-1:222222222222:xacct-demo-callee-async-failures"],
-  ])("sends %s's failed async events to its own queue", (arn, queueArn) => {
-    expect(fn(model, arn).asyncConfig).toEqual({ maximumRetryAttempts: 2, maximumEventAgeSeconds: 3600, onFailureDestination: queueArn });
+    [CALLER_ARN, undefined, "arn:aws:sqs:eu-west-1:111111111111:xacct-demo-caller-async-failures"],
+    [CALLEE_ARN, "live", "arn:aws:sqs:eu-west-1:222222222222:xacct-demo-callee-async-failures"],
+  ])("sends %s's failed async events (qualifier %s) to its own queue", (arn, qualifier, queueArn) => {
+    expect(fn(model, arn).asyncConfig).toEqual({
+      ...(qualifier !== undefined ? { qualifier } : {}),
+      maximumRetryAttempts: 2,
+      maximumEventAgeSeconds: 3600,
+      onFailureDestination: queueArn,
+    });
+  });
+
+  it("publishes the callee's version 1 with an alias live to it; the caller publishes none", () => {
+    expect(fn(model, CALLEE_ARN).versions).toEqual(["1"]);
+    expect([...fn(model, CALLEE_ARN).aliases.values()]).toEqual([
+      {
+        name: "live",
+        arn: CALLEE_LIVE_ARN,
+        functionVersion: "1",
+        source: { stack: "callee", address: expect.stringMatching(/^aws_lambda_alias\./) },
+      },
+    ]);
+    expect(fn(model, CALLER_ARN).versions).toEqual([]);
+    expect(fn(model, CALLER_ARN).aliases.size).toBe(0);
   });
 
   it("points each function at its synthesized zip, whose SHA-256 is the recorded one", () => {
@@ -162,7 +183,7 @@ describe("the model of the synthesized stacks", () => {
       }),
     ]);
     expect(invoker.policies.map((p) => p.document.Statement)).toEqual([
-      [expect.objectContaining({ Action: "lambda:InvokeFunction", Resource: CALLEE_ARN })],
+      [expect.objectContaining({ Action: "lambda:InvokeFunction", Resource: CALLEE_LIVE_ARN })],
     ]);
   });
 
@@ -213,6 +234,7 @@ describe("the model of the synthesized stacks", () => {
 
   it("resolves every stack's outputs", () => {
     expect(model.outputs.get("callee")).toEqual({
+      callee_alias_arn: CALLEE_LIVE_ARN,
       callee_function_arn: CALLEE_ARN,
       callee_function_name: "xacct-demo-callee",
       external_id_required: false,
@@ -256,7 +278,12 @@ describe("the model of the synthesized stacks", () => {
     const callee = fn(loadAccountsModel(dir), CALLEE_ARN);
     expect(callee).toMatchObject({ timeoutSeconds: 3, memorySizeMb: 128, logGroupName: "/aws/lambda/xacct-demo-callee", environment: {} });
     expect(callee.reservedConcurrency).toBeUndefined();
-    expect(callee.asyncConfig).toEqual({ maximumRetryAttempts: 2, maximumEventAgeSeconds: 21600, onSuccessDestination: CALLEE_ARN });
+    expect(callee.asyncConfig).toEqual({
+      qualifier: "live",
+      maximumRetryAttempts: 2,
+      maximumEventAgeSeconds: 21600,
+      onSuccessDestination: CALLEE_ARN,
+    });
   });
 
   it("takes a function's zip from filename, checked against source_code_hash", () => {

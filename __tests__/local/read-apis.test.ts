@@ -331,7 +331,8 @@ describe("Lambda GetFunctionConfiguration and GetPolicy", () => {
       expect(res.KMSKeyArn).toMatch(/^arn:aws:kms:eu-west-1:111111111111:key\/[0-9a-f-]{36}$/);
       expect(res.Architectures).toEqual(["arm64"]);
       expect(res.Environment?.Variables).toEqual(fn.environment);
-      expect(res.Environment?.Variables?.CALLEE_FUNCTION_ARN).toBe(CALLEE_FN_ARN);
+      // The caller invokes the callee's alias live, the one ARN its invoker role may invoke.
+      expect(res.Environment?.Variables?.CALLEE_FUNCTION_ARN).toBe(`${CALLEE_FN_ARN}:live`);
       expect(res.RevisionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       expect(res.LastModified).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$/);
     }

@@ -50,7 +50,7 @@ describe("a variant with the trust condition removed", () => {
         maxAttempts: 1,
       });
       const res = await asInvoker.send(
-        new InvokeCommand({ FunctionName: output(runtime, "callee", "callee_function_arn"), Payload: Buffer.from(JSON.stringify(QUOTE)) }),
+        new InvokeCommand({ FunctionName: output(runtime, "callee", "callee_alias_arn"), Payload: Buffer.from(JSON.stringify(QUOTE)) }),
       );
       expect((payloadOf(res) as Json).ok).toBe(true);
       // The outsider is still refused: the trust names account A's root only.

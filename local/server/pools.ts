@@ -1,10 +1,11 @@
 /**
  * The functions' execution environments: Lambda checks at creation that it may assume each
- * function's role, and gives each environment credentials of that role.
+ * function's role, and gives each environment credentials of that role; each version has its own.
  */
 import * as path from "path";
-import { FunctionPool, type UnreservedConcurrency } from "../exec/function-pool";
+import { FunctionPool, ReservedConcurrency, type UnreservedConcurrency } from "../exec/function-pool";
 import type { FunctionModel } from "../../core/model/types";
+import type { FunctionVersions } from "../services/lambda/versions";
 import type { LocalAccounts } from "./accounts";
 import { LocalRuntimeError } from "./runtime-error";
 
@@ -37,31 +38,40 @@ export async function checkExecutionRoles(accounts: LocalAccounts): Promise<void
   }
 }
 
-/** A pool for each function, in `pools`, by function ARN; each environment gets a session of the function's execution role. */
-export function startPools(pools: Map<string, FunctionPool>, accounts: LocalAccounts, options: PoolOptions): void {
-  for (const fn of accounts.model.functions.values()) {
-    const role = accounts.role(fn.roleArn);
-    if (!role) throw new LocalRuntimeError(`function ${fn.name}: execution role ${fn.roleArn} is not in the stacks`);
-    pools.set(
-      fn.arn,
-      new FunctionPool(poolSpec(fn), {
-        endpointUrl: options.endpointUrl,
-        cacheDir: options.cacheDir,
-        credentialsFor: async () => {
-          const { credentials } = accounts.startSession(role, fn.name, role.maxSessionDurationSeconds, false);
-          return credentials;
-        },
-        unreservedConcurrency: options.unreserved.get(fn.accountId)!,
-        ...(options.onFunctionLog ? { onLog: options.onFunctionLog } : {}),
-      }),
-    );
-  }
+/**
+ * The versions of every function, each version with a pool of its own (by function ARN for $LATEST, by
+ * version ARN for a published one); each environment gets a session of the function's execution role.
+ */
+export function startFunctionVersions(versions: FunctionVersions, accounts: LocalAccounts, options: PoolOptions): void {
+  const reservations = new Map<string, ReservedConcurrency>();
+  versions.start(accounts.model.functions.values(), (fn, version, config) => {
+    const role = accounts.role(config.roleArn);
+    if (!role) throw new LocalRuntimeError(`function ${fn.name}: execution role ${config.roleArn} is not in the stacks`);
+    // Reserved concurrency is the function's, whatever version runs: its versions share one reservation.
+    let reservation = reservations.get(fn.arn);
+    if (reservation === undefined && fn.reservedConcurrency !== undefined) {
+      reservation = new ReservedConcurrency(fn.name, fn.reservedConcurrency);
+      reservations.set(fn.arn, reservation);
+    }
+    return new FunctionPool(poolSpec(config, version), {
+      endpointUrl: options.endpointUrl,
+      cacheDir: options.cacheDir,
+      credentialsFor: async () => {
+        const { credentials } = accounts.startSession(role, fn.name, role.maxSessionDurationSeconds, false);
+        return credentials;
+      },
+      unreservedConcurrency: options.unreserved.get(fn.accountId)!,
+      ...(reservation ? { reservedConcurrency: reservation } : {}),
+      ...(options.onFunctionLog ? { onLog: options.onFunctionLog } : {}),
+    });
+  });
 }
 
-function poolSpec(fn: FunctionModel) {
+function poolSpec(fn: FunctionModel, version: string) {
   return {
     name: fn.name,
     arn: fn.arn,
+    version,
     region: fn.region,
     accountId: fn.accountId,
     handler: fn.handler,

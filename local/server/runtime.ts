@@ -5,6 +5,7 @@
  */
 import type { Server } from "http";
 import { DEFAULT_ACCOUNT_CONCURRENCY, type FunctionPool, type UnreservedConcurrency } from "../exec/function-pool";
+import { FunctionVersions, type VersionChanges } from "../services/lambda/versions";
 import type { AccountsModel } from "../../core/model/types";
 import type { Route, ServiceContext, ServiceDefinition, ServiceHooks } from "../services/definition";
 import { AsyncInvoker, type DestinationRecord, type UndeliveredRecord } from "../services/lambda/async-invoker";
@@ -18,11 +19,12 @@ import { createEndpoint } from "./endpoint";
 import { faultHooks, type FaultPlan } from "./faults";
 import { listen } from "./http";
 import { NamedProfiles, type NamedCredentials } from "./named-profiles";
-import { checkExecutionRoles, startPools } from "./pools";
+import { checkExecutionRoles, startFunctionVersions } from "./pools";
 import { LocalRuntimeError } from "./runtime-error";
+import type { Result } from "../wire/result";
 
 export { LocalRuntimeError };
-export type { AccountConcurrencyStats, NamedCredentials };
+export type { AccountConcurrencyStats, NamedCredentials, VersionChanges };
 
 export interface LocalRuntimeOptions {
   readonly model: AccountsModel;
@@ -55,7 +57,7 @@ export interface LocalRuntime {
   readonly model: AccountsModel;
   readonly accounts: LocalAccounts;
   readonly audit: AuditLog;
-  /** caller-admin, callee-admin, caller-function, callee-function, outsider. */
+  /** `<stack>-admin` and `<stack>-function` for each stack with a function (caller-admin, callee-function, ...), and outsider. */
   profiles(): NamedCredentials[];
   /** Issues new function-role sessions (the admins' and outsider's keys do not expire) and returns all profiles. */
   renewSessions(): NamedCredentials[];
@@ -66,7 +68,18 @@ export interface LocalRuntime {
   asyncStats(): { queued: number; succeeded: number; failed: number; delivered: Record<string, number>; undelivered: number };
   /** Requests served, by action ("sts:AssumeRole", "lambda:InvokeFunction", ...), including refused ones. */
   requestCounts(): Record<string, number>;
+  /** Each version's execution environments: by function ARN for $LATEST, by version ARN (`<arn>:1`) for a published version. */
   poolStats(): Record<string, ReturnType<FunctionPool["stats"]>>;
+  /**
+   * Publishes a version of a function, as UpdateFunctionConfiguration with `changes` and then PublishVersion would:
+   * $LATEST takes the changes, and the new version keeps that code and configuration with environments of its own.
+   * Returns its number (the last one's when nothing changed since it, as Lambda does).
+   */
+  publishVersion(functionArn: string, changes?: VersionChanges): string;
+  /** Points an alias at a published version (or $LATEST): new invocations through it run there, those in flight finish where they are. */
+  updateAlias(functionArn: string, alias: string, version: string): void;
+  /** A function's published versions, and where each alias points now. */
+  versions(functionArn: string): { versions: string[]; aliases: Record<string, string> };
   /** By account id, every account that has a function. */
   concurrencyStats(): Record<string, AccountConcurrencyStats>;
   /** Resolves when every Event invocation has finished or reached its destination. */
@@ -89,14 +102,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const audit = new AuditLog();
   const counts: Record<string, number> = {};
   const count = (key: string) => (counts[key] = (counts[key] ?? 0) + 1);
-  const pools = new Map<string, FunctionPool>();
-  const asyncInvocations = new AsyncInvoker(accounts, pools, audit, { retryDelayMs: options.asyncRetryDelayMs ?? 200 });
+  const functions = new FunctionVersions();
+  const asyncInvocations = new AsyncInvoker(accounts, functions, audit, { retryDelayMs: options.asyncRetryDelayMs ?? 200 });
   const routes = startServices({
     accounts,
     audit,
     // The model does not know when the stacks were applied: the runtime's start stands in for every creation date.
     deployedAt: new Date(Math.floor(Date.now() / 1000) * 1000),
-    pools,
+    functions,
     asyncInvocations,
     hooks: hooksOf(options),
     count,
@@ -108,13 +121,31 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const port = await listen(server, host, options.port ?? 0);
   endpoint = `http://${host}:${port}`;
   try {
-    startPools(pools, accounts, { endpointUrl: endpoint, cacheDir: options.cacheDir, unreserved, onFunctionLog: options.onFunctionLog });
+    startFunctionVersions(functions, accounts, {
+      endpointUrl: endpoint,
+      cacheDir: options.cacheDir,
+      unreserved,
+      onFunctionLog: options.onFunctionLog,
+    });
   } catch (err) {
     // Nothing may stay listening after a failed start.
     server.close();
     throw err instanceof LocalRuntimeError ? err : new LocalRuntimeError((err as Error).message);
   }
-  const parts = { endpoint, port, region, model, accounts, audit, counts, pools, unreserved, accountConcurrency, asyncInvocations, server };
+  const parts = {
+    endpoint,
+    port,
+    region,
+    model,
+    accounts,
+    audit,
+    counts,
+    functions,
+    unreserved,
+    accountConcurrency,
+    asyncInvocations,
+    server,
+  };
   return runtimeOf({ ...parts, profiles: new NamedProfiles(accounts) });
 }
 
@@ -128,7 +159,7 @@ interface RuntimeParts {
   readonly audit: AuditLog;
   readonly profiles: NamedProfiles;
   readonly counts: Readonly<Record<string, number>>;
-  readonly pools: ReadonlyMap<string, FunctionPool>;
+  readonly functions: FunctionVersions;
   readonly unreserved: ReadonlyMap<string, UnreservedConcurrency>;
   readonly accountConcurrency: number;
   readonly asyncInvocations: AsyncInvoker;
@@ -137,7 +168,11 @@ interface RuntimeParts {
 
 /** The runtime's interface over its parts; stopping it closes the endpoint, the async queue and every function process. */
 function runtimeOf(parts: RuntimeParts): LocalRuntime {
-  const { profiles, asyncInvocations, pools, server } = parts;
+  const { profiles, asyncInvocations, functions, server } = parts;
+  const succeeded = <T>(result: Result<T, { message: string }>): T => {
+    if (!result.ok) throw new LocalRuntimeError(result.error.message);
+    return result.value;
+  };
   let stopped: Promise<void> | undefined;
   return {
     endpoint: parts.endpoint,
@@ -156,14 +191,20 @@ function runtimeOf(parts: RuntimeParts): LocalRuntime {
     undelivered: () => asyncInvocations.undelivered,
     asyncStats: () => ({ ...asyncInvocations.counts, delivered: Object.fromEntries(asyncInvocations.delivered) }),
     requestCounts: () => ({ ...parts.counts }),
-    poolStats: () => Object.fromEntries([...pools].map(([arn, pool]) => [arn, pool.stats()])),
+    poolStats: () => Object.fromEntries(functions.all().map((v) => [v.key, v.pool.stats()])),
+    publishVersion: (functionArn, changes) => succeeded(functions.publishVersion(functionArn, changes)),
+    updateAlias: (functionArn, alias, version) => succeeded(functions.updateAlias(functionArn, alias, version)),
+    versions: (functionArn) => ({
+      versions: functions.versions(functionArn),
+      aliases: Object.fromEntries(functions.aliases(functionArn)),
+    }),
     concurrencyStats: () => concurrencyStats(parts.model, parts.unreserved, parts.accountConcurrency),
     whenIdle: () => asyncInvocations.whenIdle(),
     stop: () =>
       (stopped ??= (async () => {
         asyncInvocations.close();
         server.closeAllConnections();
-        await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), ...[...pools.values()].map((p) => p.close())]);
+        await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), functions.close()]);
       })()),
   };
 }

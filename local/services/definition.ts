@@ -4,7 +4,6 @@
  * handled, and how it answers errors. The registry (registry.ts) lists them.
  */
 import type { Principal } from "../../core/iam/principals";
-import type { FunctionPool } from "../exec/function-pool";
 import type { LocalAccounts } from "../server/accounts";
 import type { AuditLog } from "../server/audit";
 import type { RequestHeaders } from "../wire/headers";
@@ -13,6 +12,7 @@ import type { SignatureErrorCodes } from "../wire/signature-errors";
 import { STANDARD_SIGNING, type SigningRules } from "../wire/sigv4";
 import type { AsyncInvoker } from "./lambda/async-invoker";
 import type { LambdaHooks } from "./lambda/service";
+import type { FunctionVersions } from "./lambda/versions";
 import type { StsHooks } from "./sts/service";
 
 /** A request as it arrived, before anything is verified. */
@@ -49,8 +49,8 @@ export interface ServiceContext {
   readonly audit: AuditLog;
   /** Stands in for every creation date: the model does not know when the stacks were applied. */
   readonly deployedAt: Date;
-  /** Each function's execution environments, by function ARN. */
-  readonly pools: ReadonlyMap<string, FunctionPool>;
+  /** Each function's versions and aliases, each version with its own execution environments. */
+  readonly functions: FunctionVersions;
   /** Event invocations, run in the background. */
   readonly asyncInvocations: AsyncInvoker;
   readonly hooks: ServiceHooks;

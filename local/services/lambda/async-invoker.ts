@@ -1,15 +1,19 @@
 /**
  * Event (asynchronous) invocations: Lambda answers 202 at once, runs the function in the
  * background, retries a failure `maximum_retry_attempts` times, and sends what is left to the
- * function's on-failure destination with the execution role's permissions.
+ * on-failure destination with the execution role's permissions. The settings are those of the
+ * event-invoke config of the qualifier invoked (the unqualified function's for an unqualified call),
+ * else Lambda's defaults.
  *
  * AWS waits about one and then two minutes between retries; the local runtime waits
  * `retryDelayMs` times the attempt number so a demo or test sees the outcome in seconds.
  */
 import { accountOf, serviceOf } from "../../../core";
 import { randomUUID } from "crypto";
-import { FunctionPool, ThrottledError, type InvokeOutcome } from "../../exec/function-pool";
+import { ThrottledError, type InvokeOutcome } from "../../exec/function-pool";
 import type { FunctionModel } from "../../../core/model/types";
+import { LAMBDA_DEFAULTS } from "../../../core/model/functions";
+import { LATEST, type FunctionVersions, type ResolvedFunction } from "./versions";
 import type { LocalAccounts } from "../../server/accounts";
 import type { AuditLog } from "../../server/audit";
 
@@ -68,17 +72,17 @@ export class AsyncInvoker {
 
   constructor(
     private readonly accounts: LocalAccounts,
-    private readonly pools: ReadonlyMap<string, FunctionPool>,
+    private readonly versions: FunctionVersions,
     private readonly audit: AuditLog,
     private readonly options: { retryDelayMs: number },
   ) {}
 
   /** False when the queue is full (the caller answers 429). */
-  enqueue(fn: FunctionModel, payload: Buffer, requestId: string): boolean {
+  enqueue(target: ResolvedFunction, payload: Buffer, requestId: string): boolean {
     if (this.pending >= MAX_PENDING_EVENTS) return false;
     this.pending++;
     this.counts.queued++;
-    void this.run(fn, payload, requestId).finally(() => {
+    void this.run(target, payload, requestId).finally(() => {
       this.pending--;
       if (this.pending === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     });
@@ -98,20 +102,30 @@ export class AsyncInvoker {
     this.closed = true;
   }
 
-  private async run(fn: FunctionModel, payload: Buffer, requestId: string): Promise<void> {
-    const pool = this.pools.get(fn.arn);
-    const maxAttempts = 1 + (fn.asyncConfig?.maximumRetryAttempts ?? 2);
-    const maxAgeMs = (fn.asyncConfig?.maximumEventAgeSeconds ?? 21_600) * 1000;
+  private async run(target: ResolvedFunction, payload: Buffer, requestId: string): Promise<void> {
+    const { fn, qualifier } = target;
+    const config = asyncConfigFor(fn, qualifier);
+    const maxAttempts = 1 + (config?.maximumRetryAttempts ?? LAMBDA_DEFAULTS.maximumRetryAttempts);
+    const maxAgeMs = (config?.maximumEventAgeSeconds ?? LAMBDA_DEFAULTS.maximumEventAgeSeconds) * 1000;
     const queuedAt = Date.now();
+    const event: QueuedEvent = { target, config, payload, requestId };
     let attempts = 0;
     let last: InvokeOutcome | undefined;
+    let ran = target.version.version;
     while (attempts < maxAttempts && !this.closed) {
-      if (Date.now() - queuedAt > maxAgeMs) return this.finish(fn, payload, requestId, "EventAgeExceeded", attempts, last);
+      if (Date.now() - queuedAt > maxAgeMs) return this.finish(event, "EventAgeExceeded", attempts, last, ran);
+      // Each attempt runs what the qualifier names then: an alias moved meanwhile sends the retry to its new version.
+      const version = this.versions.resolve(fn.arn, qualifier)?.version ?? target.version;
       try {
-        if (!pool) throw new Error(`no execution pool for ${fn.arn}`);
         // Each attempt gets its own request id in AWS's logs; the record keeps the original.
-        last = await pool.invoke({ requestId: attempts === 0 ? requestId : randomUUID(), payload, tailLogs: false });
+        last = await version.pool.invoke({
+          requestId: attempts === 0 ? requestId : randomUUID(),
+          payload,
+          tailLogs: false,
+          invokedFunctionArn: target.invokedArn,
+        });
         attempts++;
+        ran = version.version;
       } catch (err) {
         if (err instanceof ThrottledError) {
           // Lambda keeps a throttled event queued (without counting an attempt) until it runs or ages out.
@@ -119,6 +133,7 @@ export class AsyncInvoker {
           continue;
         }
         attempts++;
+        ran = version.version;
         last = {
           kind: "function-error",
           functionError: "Unhandled",
@@ -127,10 +142,10 @@ export class AsyncInvoker {
           coldStart: false,
         };
       }
-      if (last.kind === "success") return this.finish(fn, payload, requestId, "Success", attempts, last);
+      if (last.kind === "success") return this.finish(event, "Success", attempts, last, ran);
       if (attempts < maxAttempts) await delay(this.options.retryDelayMs * attempts);
     }
-    return this.finish(fn, payload, requestId, "RetriesExhausted", attempts, last);
+    return this.finish(event, "RetriesExhausted", attempts, last, ran);
   }
 
   private keepUndelivered(entry: UndeliveredRecord): void {
@@ -140,30 +155,34 @@ export class AsyncInvoker {
   }
 
   private async finish(
-    fn: FunctionModel,
-    payload: Buffer,
-    requestId: string,
+    event: QueuedEvent,
     condition: DestinationRecord["requestContext"]["condition"],
     attempts: number,
     outcome: InvokeOutcome | undefined,
+    executedVersion: string,
   ): Promise<void> {
+    const { target, config, payload, requestId } = event;
+    const { fn } = target;
     if (condition === "Success") this.counts.succeeded++;
     else this.counts.failed++;
     const record: DestinationRecord = {
       version: "1.0",
       timestamp: new Date().toISOString(),
-      requestContext: { requestId, functionArn: `${fn.arn}:$LATEST`, condition, approximateInvokeCount: attempts },
+      // The function and qualifier invoked (AWS's examples show <arn>:$LATEST for an unqualified call; that an alias call
+      // shows <arn>:<alias> is not confirmed against AWS), and the version that ran.
+      requestContext: { requestId, functionArn: `${fn.arn}:${target.qualifier ?? LATEST}`, condition, approximateInvokeCount: attempts },
       requestPayload: parseJson(payload),
       responseContext: {
         statusCode: 200,
-        executedVersion: "$LATEST",
+        executedVersion,
         ...(outcome?.functionError !== undefined ? { functionError: outcome.functionError } : {}),
       },
       responsePayload: outcome ? parseJson(outcome.payload) : null,
     };
-    const destination = condition === "Success" ? fn.asyncConfig?.onSuccessDestination : fn.asyncConfig?.onFailureDestination;
+    const destination = condition === "Success" ? config?.onSuccessDestination : config?.onFailureDestination;
     if (destination === undefined) {
-      if (condition !== "Success") this.keepUndelivered({ destination, reason: "the function has no on-failure destination", record });
+      const whose = config ? "the event-invoke config" : `${target.invokedArn} (no event-invoke config applies: Lambda's defaults)`;
+      if (condition !== "Success") this.keepUndelivered({ destination, reason: `${whose} has no on-failure destination`, record });
       return;
     }
     const action = destinationAction(destination);
@@ -207,6 +226,27 @@ export class AsyncInvoker {
     this.delivered.set(destination, (this.delivered.get(destination) ?? 0) + 1);
     this.destinations.set(destination, list);
   }
+}
+
+/** An Event invocation as queued: what it names, the settings that apply, and the event. */
+interface QueuedEvent {
+  readonly target: ResolvedFunction;
+  readonly config: FunctionModel["asyncConfig"];
+  readonly payload: Buffer;
+  readonly requestId: string;
+}
+
+/**
+ * The event-invoke config an Event invocation uses: the one put on the qualifier invoked (an alias, a version,
+ * or the unqualified function, which is $LATEST's), else none, and Lambda's defaults apply: 2 retries, 6 hours,
+ * no destination (https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionEventInvokeConfig.html:
+ * "Configures options for asynchronous invocation on a function, version, or alias").
+ */
+export function asyncConfigFor(fn: FunctionModel, qualifier: string | undefined): FunctionModel["asyncConfig"] {
+  const config = fn.asyncConfig;
+  if (!config) return undefined;
+  const invoked = qualifier === undefined || qualifier === LATEST ? undefined : qualifier;
+  return config.qualifier === invoked ? config : undefined;
 }
 
 function delay(ms: number): Promise<void> {

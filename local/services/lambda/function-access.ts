@@ -1,8 +1,8 @@
 /**
  * The first steps of every Lambda call on a function, as AWS takes them: resolve the name (a bare
- * name is in the caller's own account and region), let the simulator decide over the caller's
- * identity policies and the function's resource-based policy, then look the function up (only
- * `$LATEST` exists: the stacks publish no versions or aliases). Invoke and the reads share it.
+ * name is in the caller's own account and region) and its qualifier, let the simulator decide over
+ * the caller's identity policies and the function's resource-based policy on the ARN as called, then
+ * look the function and the version the qualifier names up. Invoke and the reads share it.
  */
 import { accessDeniedMessage } from "../../../core/iam/authorize";
 import type { Principal } from "../../../core/iam/principals";
@@ -10,11 +10,14 @@ import type { FunctionModel } from "../../../core/model/types";
 import { fail, ok, type Result } from "../../wire/result";
 import { parseFunctionIdentifier } from "./function-name";
 import type { LocalAccounts } from "../../server/accounts";
+import type { FunctionVersions, ResolvedFunction } from "./versions";
 
-/** The function a call may act on, the ARN it named, and the statements that allowed it. */
+/** The function a call may act on, the ARN it named, the version that names, and the statements that allowed it. */
 export interface FunctionGrant {
   readonly fn: FunctionModel;
+  /** The ARN as called: unqualified, or with the alias, version or $LATEST the caller named. */
   readonly resourceArn: string;
+  readonly target: ResolvedFunction;
   readonly allowedBy: readonly string[];
 }
 
@@ -32,6 +35,7 @@ export type FunctionAccess = Result<FunctionGrant, FunctionRefusal>;
 
 export async function authorizeFunctionCall(
   accounts: LocalAccounts,
+  versions: FunctionVersions,
   call: {
     readonly caller: Principal;
     readonly action: string;
@@ -44,6 +48,10 @@ export async function authorizeFunctionCall(
   const id = parseFunctionIdentifier(call.functionName, caller.accountId, call.region, call.qualifier);
   if (!id.ok) return fail({ ...id.error, resource: call.functionName, decidedBy: [] });
   const qualifier = call.qualifier ?? id.value.qualifier;
+  // Lambda authorizes the ARN as called: a qualified one (alias, version or $LATEST) against that qualified ARN, an
+  // unqualified one against the unqualified ARN; a grant on one does not cover the others
+  // (https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html, and using-aliases.html: "If you attempt
+  // to invoke the function without an alias or a specific version, then you get a permission error").
   const resourceArn = qualifier !== undefined ? `${id.value.arn}:${qualifier}` : id.value.arn;
   const fn = accounts.model.functions.get(id.value.arn);
   const decision = await accounts.authorizer.authorize({
@@ -65,7 +73,9 @@ export async function authorizeFunctionCall(
       resourceAccount: id.value.accountId,
     });
   }
-  if (!fn || (qualifier !== undefined && qualifier !== "$LATEST")) {
+  // An unknown function or qualifier: "Function not found: <the ARN as called>", 404.
+  const target = fn ? versions.resolve(fn.arn, qualifier) : undefined;
+  if (!fn || !target) {
     return fail({
       code: "ResourceNotFoundException",
       status: 404,
@@ -75,5 +85,5 @@ export async function authorizeFunctionCall(
       resourceAccount: id.value.accountId,
     });
   }
-  return ok({ fn, resourceArn, allowedBy: decision.allowedBy });
+  return ok({ fn, resourceArn, target, allowedBy: decision.allowedBy });
 }

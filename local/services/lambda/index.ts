@@ -17,8 +17,8 @@ const LAMBDA_PATH = /^\/2015-03-31\/functions(?:\/|\?|$)/;
 
 function start(context: ServiceContext): Route {
   const { accounts, audit } = context;
-  const invoker = new LambdaService(accounts, context.pools, audit, context.asyncInvocations, context.hooks.lambda);
-  const reads = new LambdaReadService(accounts, audit, context.deployedAt);
+  const invoker = new LambdaService(accounts, context.functions, audit, context.asyncInvocations, context.hooks.lambda);
+  const reads = new LambdaReadService(accounts, context.functions, audit, context.deployedAt);
   return async (call) => {
     if (call.method === "POST" && INVOKE_PATH.test(call.rawUrl)) {
       context.count("lambda:InvokeFunction");

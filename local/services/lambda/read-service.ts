@@ -1,18 +1,20 @@
 /**
  * Lambda GetPolicy and GetFunctionConfiguration, answered from the model. As for Invoke, the
  * simulator decides first, over the caller's identity policies and the function's resource-based
- * policy, so another account reads a function only when that policy lets it.
+ * policy on the ARN as asked, so another account reads a function only when that policy lets it.
+ * With a Qualifier (or name:qualifier), each reports the version or alias named.
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
 import type { Principal } from "../../../core/iam/principals";
-import type { FunctionModel } from "../../../core/model/types";
+import type { FunctionModel, PolicyDocument } from "../../../core/model/types";
 import { functionConfigurationResponse, functionPolicyResponse, revisionIdOf, type FunctionReadRequest } from "./read-wire";
 import type { WireResponse } from "../../wire/response";
 import { lambdaErrorResponse } from "./errors";
 import type { LocalAccounts } from "../../server/accounts";
 import type { AuditLog } from "../../server/audit";
 import { authorizeFunctionCall } from "./function-access";
+import { LATEST, type FunctionVersions } from "./versions";
 
 export interface FunctionReadCall {
   readonly caller: Principal;
@@ -29,6 +31,7 @@ export class LambdaReadService {
 
   constructor(
     private readonly accounts: LocalAccounts,
+    private readonly versions: FunctionVersions,
     private readonly audit: AuditLog,
     /** Stands in for LastModified: the model does not know when the stacks were applied. */
     private readonly deployedAt: Date,
@@ -61,7 +64,7 @@ export class LambdaReadService {
       return lambdaErrorResponse({ code, status, message }, requestId);
     };
 
-    const access = await authorizeFunctionCall(this.accounts, {
+    const access = await authorizeFunctionCall(this.accounts, this.versions, {
       caller,
       action,
       functionName: read.functionName,
@@ -72,7 +75,8 @@ export class LambdaReadService {
       const refused = access.error;
       return fail(refused.code, refused.status, refused.message, refused.resource, refused.decidedBy, refused.resourceAccount);
     }
-    const { fn, resourceArn, allowedBy } = access.value;
+    const { fn, resourceArn, allowedBy, target } = access.value;
+    const config = target.version.config;
     const allowed = (response: WireResponse): WireResponse => {
       this.audit.record({
         requestId,
@@ -89,33 +93,45 @@ export class LambdaReadService {
     };
 
     if (read.operation === "GetPolicy") {
-      if (fn.resourcePolicy === undefined)
+      const policy = policyOf(fn, target.qualifier);
+      if (policy === undefined)
         return fail("ResourceNotFoundException", 404, "The resource you requested does not exist.", resourceArn, [], fn.accountId);
-      return allowed(functionPolicyResponse(fn.resourcePolicy, revisionIdOf(fn.arn, JSON.stringify(fn.resourcePolicy)), requestId));
+      return allowed(functionPolicyResponse(policy, revisionIdOf(resourceArn, JSON.stringify(policy)), requestId));
     }
-    const pkg = this.packageOf(fn);
+    const pkg = this.packageOf(config);
     return allowed(
       functionConfigurationResponse(
         {
           functionName: fn.name,
-          // Not confirmed against AWS: that a Qualifier given as $LATEST comes back in FunctionArn.
+          // Not confirmed against AWS: that the ARN comes back as asked (with an alias or $LATEST when one was named).
           functionArn: resourceArn,
-          runtime: fn.runtime,
-          role: fn.roleArn,
-          handler: fn.handler,
-          architectures: fn.architectures,
-          ...(fn.description !== undefined ? { description: fn.description } : {}),
-          ...(fn.kmsKeyArn !== undefined ? { kmsKeyArn: fn.kmsKeyArn } : {}),
+          // The version the qualifier names: "1" for an alias pointing at it, $LATEST unqualified.
+          version: target.version.version,
+          runtime: config.runtime,
+          role: config.roleArn,
+          handler: config.handler,
+          architectures: config.architectures,
+          ...(config.description !== undefined ? { description: config.description } : {}),
+          ...(config.kmsKeyArn !== undefined ? { kmsKeyArn: config.kmsKeyArn } : {}),
           codeSize: pkg.size,
           codeSha256: pkg.sha256Base64,
-          timeoutSeconds: fn.timeoutSeconds,
-          memorySizeMb: fn.memorySizeMb,
+          timeoutSeconds: config.timeoutSeconds,
+          memorySizeMb: config.memorySizeMb,
           lastModified: this.deployedAt,
-          environment: fn.environment,
-          revisionId: revisionIdOf(fn.arn, pkg.sha256Base64, JSON.stringify(fn.environment), fn.handler, fn.runtime, fn.roleArn),
-          logFormat: fn.logFormat,
-          ...(fn.applicationLogLevel !== undefined ? { applicationLogLevel: fn.applicationLogLevel } : {}),
-          logGroup: fn.logGroupName,
+          environment: config.environment,
+          revisionId: revisionIdOf(
+            target.version.key,
+            pkg.sha256Base64,
+            JSON.stringify(config.environment),
+            config.handler,
+            config.runtime,
+            config.roleArn,
+            String(config.timeoutSeconds),
+            String(config.memorySizeMb),
+          ),
+          logFormat: config.logFormat,
+          ...(config.applicationLogLevel !== undefined ? { applicationLogLevel: config.applicationLogLevel } : {}),
+          logGroup: config.logGroupName,
         },
         requestId,
       ),
@@ -124,11 +140,25 @@ export class LambdaReadService {
 
   /** Lambda reports the package's SHA-256 in base64; the stack records it in hex, else the zip is hashed. */
   private packageOf(fn: FunctionModel): { size: number; sha256Base64: string } {
-    const known = this.packages.get(fn.arn);
+    const known = this.packages.get(fn.zipPath);
     if (known) return known;
     const sha256Hex = fn.zipSha256 ?? createHash("sha256").update(fs.readFileSync(fn.zipPath)).digest("hex");
     const pkg = { size: fs.statSync(fn.zipPath).size, sha256Base64: Buffer.from(sha256Hex, "hex").toString("base64") };
-    this.packages.set(fn.arn, pkg);
+    this.packages.set(fn.zipPath, pkg);
     return pkg;
   }
+}
+
+/**
+ * GetPolicy: "If you don't provide this parameter [Qualifier], the API will return permissions that apply to the
+ * unqualified function ARN"; with one, those of that version or alias (API_GetPolicy). The model keeps every
+ * statement in one document, each naming its resource; $LATEST takes no policy of its own ("Lambda does not
+ * support adding policies to version $LATEST", API_AddPermission), so it is answered as the unqualified function.
+ */
+function policyOf(fn: FunctionModel, qualifier: string | undefined): PolicyDocument | undefined {
+  if (fn.resourcePolicy === undefined) return undefined;
+  const resource = qualifier === undefined || qualifier === LATEST ? fn.arn : `${fn.arn}:${qualifier}`;
+  const all = Array.isArray(fn.resourcePolicy.Statement) ? fn.resourcePolicy.Statement : [fn.resourcePolicy.Statement];
+  const statements = all.filter((st) => st.Resource === resource);
+  return statements.length === 0 ? undefined : { ...fn.resourcePolicy, Statement: statements };
 }

@@ -54,6 +54,8 @@ export function functionPolicyResponse(policy: PolicyDocument, revisionId: strin
 export interface FunctionConfigurationView {
   readonly functionName: string;
   readonly functionArn: string;
+  /** "$LATEST" or a published version's number. */
+  readonly version: string;
   readonly runtime: string;
   readonly role: string;
   readonly handler: string;
@@ -80,7 +82,7 @@ function lambdaTimestamp(date: Date): string {
 }
 
 /**
- * GetFunctionConfiguration for $LATEST. Only what the model knows is sent: TracingConfig,
+ * GetFunctionConfiguration of a version ($LATEST or a published one). Only what the model knows is sent: TracingConfig,
  * VpcConfig, EphemeralStorage and SystemLogLevel are left out.
  */
 export function functionConfigurationResponse(config: FunctionConfigurationView, requestId: string): WireResponse {
@@ -97,7 +99,7 @@ export function functionConfigurationResponse(config: FunctionConfigurationView,
       MemorySize: config.memorySizeMb,
       LastModified: lambdaTimestamp(config.lastModified),
       CodeSha256: config.codeSha256,
-      Version: "$LATEST",
+      Version: config.version,
       // Lambda leaves Environment out when the function has no variables.
       ...(Object.keys(config.environment).length > 0 ? { Environment: { Variables: config.environment } } : {}),
       ...(config.kmsKeyArn !== undefined ? { KMSKeyArn: config.kmsKeyArn } : {}),

@@ -1,7 +1,9 @@
-/** Lambda Invoke: authorization by the simulator, then the deployed zip runs in a warm child process. */
+/**
+ * Lambda Invoke: authorization by the simulator on the ARN as called, then the version the qualifier names
+ * runs its zip in a warm child process of its own.
+ */
 import type { Principal } from "../../../core/iam/principals";
-import { FunctionPool, ThrottledError, type InvokeOutcome } from "../../exec/function-pool";
-import type { FunctionModel } from "../../../core/model/types";
+import { ThrottledError, type InvokeOutcome } from "../../exec/function-pool";
 import { RESET_CONNECTION, type WireResponse } from "../../wire/response";
 import { lambdaErrorResponse } from "./errors";
 import { invokeSuccessResponse, type InvocationType, type ParsedInvoke } from "./wire";
@@ -9,6 +11,7 @@ import type { LocalAccounts } from "../../server/accounts";
 import { authorizeFunctionCall } from "./function-access";
 import type { AuditLog } from "../../server/audit";
 import type { AsyncInvoker } from "./async-invoker";
+import type { FunctionVersions, ResolvedFunction } from "./versions";
 
 export interface LambdaCall {
   readonly caller: Principal;
@@ -66,7 +69,7 @@ interface InvokeAnswers {
 export class LambdaService {
   constructor(
     private readonly accounts: LocalAccounts,
-    private readonly pools: ReadonlyMap<string, FunctionPool>,
+    private readonly versions: FunctionVersions,
     private readonly audit: AuditLog,
     /** Where Event invocations are queued (the runtime owns it: it reports on them and stops them). */
     private readonly async: AsyncInvoker,
@@ -76,7 +79,7 @@ export class LambdaService {
   async handle(call: LambdaCall): Promise<WireResponse | typeof RESET_CONNECTION> {
     const { requestId, invoke } = call;
     const answer = this.answersFor(call);
-    const access = await authorizeFunctionCall(this.accounts, {
+    const access = await authorizeFunctionCall(this.accounts, this.versions, {
       caller: call.caller,
       action: "lambda:InvokeFunction",
       functionName: invoke.functionName,
@@ -87,8 +90,8 @@ export class LambdaService {
       const refused = access.error;
       return answer.fail(refused.code, refused.status, refused.message, refused.resource, refused.decidedBy, refused.resourceAccount);
     }
-    const { fn, resourceArn, allowedBy } = access.value;
-    const faulted = this.injectedFault(call, fn, resourceArn, answer);
+    const { fn, resourceArn, allowedBy, target } = access.value;
+    const faulted = this.injectedFault(call, target, answer);
     if (faulted !== undefined) return faulted;
     if (fn.reservedConcurrency === 0) {
       return answer.fail("TooManyRequestsException", 429, "Rate Exceeded.", resourceArn, [], fn.accountId, {
@@ -101,7 +104,7 @@ export class LambdaService {
         answer.record("allowed", resourceArn, { decidedBy: allowedBy, resourceAccount: fn.accountId, message: "DryRun" });
         return invokeSuccessResponse({ statusCode: 204 }, requestId);
       case "Event":
-        if (!this.async.enqueue(fn, invoke.payload, requestId)) {
+        if (!this.async.enqueue(target, invoke.payload, requestId)) {
           return answer.fail(
             "TooManyRequestsException",
             429,
@@ -116,7 +119,7 @@ export class LambdaService {
         return invokeSuccessResponse({ statusCode: 202 }, requestId);
       case "RequestResponse":
         answer.record("allowed", resourceArn, { decidedBy: allowedBy, resourceAccount: fn.accountId });
-        return this.invokeNow(call, fn, resourceArn, answer);
+        return this.invokeNow(call, target, answer);
     }
   }
 
@@ -145,10 +148,10 @@ export class LambdaService {
   /** The answer an injected fault gives instead of the function's, if one applies to this call. */
   private injectedFault(
     call: LambdaCall,
-    fn: FunctionModel,
-    resourceArn: string,
+    target: ResolvedFunction,
     answer: InvokeAnswers,
   ): WireResponse | typeof RESET_CONNECTION | undefined {
+    const { fn, invokedArn: resourceArn } = target;
     const fault = this.hooks.fault?.(fn.arn, call.invoke.invocationType);
     if (fault?.kind === "reset") {
       answer.record("error", resourceArn, {
@@ -166,7 +169,7 @@ export class LambdaService {
         decidedBy: ["injected fault"],
         resourceAccount: fn.accountId,
       });
-      return invokeSuccessResponse({ statusCode: 200, payload: fault.payload, executedVersion: "$LATEST" }, call.requestId);
+      return invokeSuccessResponse({ statusCode: 200, payload: fault.payload, executedVersion: target.version.version }, call.requestId);
     }
     if (fault !== undefined && (fault.kind === undefined || fault.kind === "error")) {
       const extraFields = fault.reason ? { Reason: fault.reason } : undefined;
@@ -175,16 +178,18 @@ export class LambdaService {
     return undefined;
   }
 
-  /** RequestResponse: runs the function in a warm environment and answers its payload. */
-  private async invokeNow(call: LambdaCall, fn: FunctionModel, resourceArn: string, answer: InvokeAnswers): Promise<WireResponse> {
+  /** RequestResponse: runs the version in one of its warm environments and answers its payload. */
+  private async invokeNow(call: LambdaCall, target: ResolvedFunction, answer: InvokeAnswers): Promise<WireResponse> {
     const { invoke } = call;
+    const { fn, invokedArn: resourceArn, version } = target;
     let outcome: InvokeOutcome;
     try {
-      outcome = await this.poolFor(fn).invoke({
+      outcome = await version.pool.invoke({
         requestId: call.requestId,
         payload: invoke.payload,
         ...(invoke.clientContext !== undefined ? { clientContext: invoke.clientContext } : {}),
         tailLogs: invoke.logType === "Tail",
+        invokedFunctionArn: target.invokedArn,
       });
     } catch (err) {
       if (err instanceof ThrottledError) {
@@ -199,17 +204,12 @@ export class LambdaService {
       {
         statusCode: 200,
         payload: outcome.payload,
-        executedVersion: "$LATEST",
+        // X-Amz-Executed-Version: the version that ran ("1" through an alias pointing at it, $LATEST unqualified) (API_Invoke).
+        executedVersion: version.version,
         ...(outcome.functionError !== undefined ? { functionError: outcome.functionError } : {}),
         ...(outcome.logTail !== undefined ? { logTail: outcome.logTail } : {}),
       },
       call.requestId,
     );
-  }
-
-  private poolFor(fn: FunctionModel): FunctionPool {
-    const pool = this.pools.get(fn.arn);
-    if (!pool) throw new Error(`no execution pool for ${fn.arn}`);
-    return pool;
   }
 }
