@@ -9,8 +9,26 @@ import { ConfigValidationError } from "../../config/config";
 import { CONFIG_RECORD_FILE, loadConfig } from "../../config/load";
 import { ModelError } from "./types";
 
-/** The stacks the model needs; their cdk.tf.json files are compared with the inputs. */
+/**
+ * The stacks the model needs with one caller; their cdk.tf.json files are compared with the inputs. With
+ * several callers, each has a stack `caller-<name>` instead of `caller` (see requiredStacks).
+ */
 export const REQUIRED_STACKS = ["callee", "caller"] as const;
+
+/**
+ * The callee's stack and every caller's: those the directory's manifest.json lists (`caller`, or `caller-<name>`
+ * with several callers), else REQUIRED_STACKS.
+ */
+export function requiredStacks(outDir: string): string[] {
+  let listed: string[] = [];
+  try {
+    const manifest = JSON.parse(fs.readFileSync(path.join(outDir, "manifest.json"), "utf8")) as { stacks?: Record<string, unknown> };
+    listed = Object.keys(manifest.stacks ?? {}).filter((name) => name === "caller" || name.startsWith("caller-"));
+  } catch {
+    // No manifest (or not JSON): the single-caller names.
+  }
+  return listed.length > 0 ? ["callee", ...listed] : [...REQUIRED_STACKS];
+}
 
 /** Folders whose .ts files feed the synthesized stacks (lambda-src: through the bundled zips). */
 const SOURCE_DIRS = ["config", "constructs", "stacks", "lambda-src"];
@@ -55,7 +73,7 @@ export function findStaleness(opts: FreshnessOptions): string | undefined {
     const relative = path.relative(opts.projectRoot, file);
     return relative && !relative.startsWith("..") ? relative : file;
   };
-  const outputs = REQUIRED_STACKS.map((s) => stackFile(outDir, s));
+  const outputs = requiredStacks(outDir).map((s) => stackFile(outDir, s));
   const missing = outputs.find((f) => !fs.existsSync(f));
   if (missing) return `${shown(missing)} is missing`;
   const oldest = outputs.map((f) => ({ file: f, mtime: fs.statSync(f).mtimeMs })).reduce((a, b) => (b.mtime < a.mtime ? b : a));
@@ -121,10 +139,12 @@ export async function ensureSynthesized(opts: EnsureSynthesizedOptions): Promise
   // cdktf creates only the last level of its output directory.
   fs.mkdirSync(outDir, { recursive: true });
   await runSynth(opts.projectRoot, outDir, opts.env ?? {});
-  const missing = REQUIRED_STACKS.map((s) => stackFile(outDir, s)).find((f) => !fs.existsSync(f));
+  const missing = requiredStacks(outDir)
+    .map((s) => stackFile(outDir, s))
+    .find((f) => !fs.existsSync(f));
   if (missing)
     throw new ModelError(
-      `synthesis succeeded but wrote no ${missing}: does main.ts still build the '${REQUIRED_STACKS.join("' and '")}' stacks?`,
+      `synthesis succeeded but wrote no ${missing}: does main.ts still build the 'callee' stack and a 'caller' (or 'caller-<name>') stack?`,
     );
   return { synthesized: true, reason };
 }
