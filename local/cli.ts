@@ -132,16 +132,19 @@ async function main(): Promise<void> {
   console.log(`wrote ${configFile}`);
   console.log(`wrote ${credentialsFile}`);
   console.log(`profiles:`);
-  for (const p of runtime.profiles()) console.log(`  ${p.profile.padEnd(16)} ${p.principalArn}`);
+  const width = Math.max(16, ...runtime.profiles().map((p) => p.profile.length + 1));
+  for (const p of runtime.profiles()) console.log(`  ${p.profile.padEnd(width)} ${p.principalArn}`);
   console.log(`\nuse them from any directory (in each shell that runs the AWS CLI or an SDK):`);
   console.log(`  export AWS_CONFIG_FILE=${shellQuote(configFile)} AWS_SHARED_CREDENTIALS_FILE=${shellQuote(credentialsFile)}`);
   console.log(`\ntry:`);
-  console.log(`  aws --profile caller-function sts get-caller-identity`);
-  const caller = [...runtime.model.functions.values()].find((f) => f.source.stack === "caller")?.name ?? "<caller>";
+  // The caller stack is `caller` with one caller, `caller-<name>` for each of several: the first one's profiles.
+  const callerFn = [...runtime.model.functions.values()].find((f) => f.source.stack === "caller" || f.source.stack.startsWith("caller-"));
+  const stack = callerFn?.source.stack ?? "caller";
+  console.log(`  aws --profile ${stack}-function sts get-caller-identity`);
   const answer = shellQuote(path.join(os.tmpdir(), "answer.json"));
   // CLI v2 needs --cli-binary-format raw-in-base64-out to send the JSON as given; v1 rejects the flag.
   console.log(
-    `  aws --profile caller-admin lambda invoke --function-name ${caller} --payload '{"payload":{"operation":"quote","items":[{"sku":"A-1","quantity":2,"unitPriceCents":1999}]}}' ${answer} && cat ${answer}   # CLI v2: add --cli-binary-format raw-in-base64-out`,
+    `  aws --profile ${stack}-admin lambda invoke --function-name ${callerFn?.name ?? "<caller>"} --payload '{"payload":{"operation":"quote","items":[{"sku":"A-1","quantity":2,"unitPriceCents":1999}]}}' ${answer} && cat ${answer}   # CLI v2: add --cli-binary-format raw-in-base64-out`,
   );
   console.log(
     args.decisions

@@ -1,10 +1,13 @@
 /**
- * `make demo`: the whole chain on the local two-account runtime, then three refusals.
+ * `make demo`: the whole chain on the local runtime (the caller's invoker role invokes the callee's
+ * alias), then three refusals; with several callers (XACCT_CONFIG_FILE=examples/three-callers.json),
+ * every caller's chain, and each caller's function role refused another caller's invoker role.
  * Exits 0 only when every expected outcome happened.
  */
 import { accountOf, parseArn } from "../core";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import type { FunctionModel } from "../core/model/types";
 import type { AuditEvent } from "../local/server/audit";
 import type { LocalRuntime, NamedCredentials } from "../local/server/runtime";
 import { bootLocalRuntime, isUserFacingError } from "../local/start";
@@ -52,10 +55,48 @@ function output(runtime: LocalRuntime, stack: string, key: string): string {
 const account = (arn: string | undefined) => (arn ? accountOf(arn) : "");
 const short = (arn: string | undefined) => (arn ? (parseArn(arn)?.resource ?? arn) : "?");
 
-function printStep(n: number, e: AuditEvent): void {
+/** One caller stack of the synthesized stacks: its function, its profiles, and the invoker role and callee ARN it uses. */
+interface Caller {
+  readonly stack: string;
+  readonly fn: FunctionModel;
+  readonly adminProfile: string;
+  readonly functionProfile: string;
+  /** Its own invoker role in the callee's account (the function's INVOKER_ROLE_ARN). */
+  readonly invokerRoleArn: string;
+  /** What it invokes (its CALLEE_FUNCTION_ARN): the callee's alias. */
+  readonly calleeArn: string;
+}
+
+/** The caller stacks: `caller` with one caller, `caller-<name>` with several, in the order the stacks list them. */
+function callersOf(runtime: LocalRuntime): Caller[] {
+  return [...runtime.model.functions.values()]
+    .filter((fn) => fn.source.stack === "caller" || fn.source.stack.startsWith("caller-"))
+    .map((fn) => {
+      const invokerRoleArn = fn.environment.INVOKER_ROLE_ARN;
+      const calleeArn = fn.environment.CALLEE_FUNCTION_ARN;
+      if (invokerRoleArn === undefined || calleeArn === undefined)
+        throw new Error(`the ${fn.source.stack} stack's function sets no INVOKER_ROLE_ARN or CALLEE_FUNCTION_ARN`);
+      const stack = fn.source.stack;
+      return { stack, fn, adminProfile: `${stack}-admin`, functionProfile: `${stack}-function`, invokerRoleArn, calleeArn };
+    });
+}
+
+function printStep(runtime: LocalRuntime, n: number, e: AuditEvent): void {
   console.log(`  ${n}. ${short(e.principal)} (${e.principalAccount})`);
   console.log(`       ${e.action} -> ${short(e.resource)} (${e.resourceAccount ?? account(e.resource)})`);
+  const alias = e.action === "lambda:InvokeFunction" && e.resource !== undefined ? aliasOf(runtime, e.resource) : undefined;
+  if (alias) console.log(`       at alias ${alias.name}, which runs version ${alias.version}`);
   console.log(`       allowed by ${e.decidedBy.join(" + ")}`);
+}
+
+/** The alias a qualified function ARN names, and the version it points at now. */
+function aliasOf(runtime: LocalRuntime, arn: string): { name: string; version: string } | undefined {
+  const at = arn.lastIndexOf(":");
+  const unqualified = arn.slice(0, at);
+  if (!runtime.model.functions.has(unqualified)) return undefined;
+  const name = arn.slice(at + 1);
+  const version = runtime.versions(unqualified).aliases[name];
+  return version !== undefined ? { name, version } : undefined;
 }
 
 /** `--dir DIR` runs the demo on other synthesized stacks as they are (no synthesis): the tests use it on variants. */
@@ -70,6 +111,98 @@ function outDirArgument(argv: string[]): string | undefined {
   return dir;
 }
 
+/** One caller's chain, started as Lambda would be: its account's administrator invokes its function. */
+async function runChain(runtime: LocalRuntime, caller: Caller, label: string): Promise<void> {
+  const calleeAccount = account(caller.calleeArn);
+  console.log(`The chain${label}: invoke ${caller.fn.name} with a sample event`);
+  console.log(`  event: ${JSON.stringify(SAMPLE_EVENT)}`);
+  const before = runtime.audit.lastSeq;
+  const lambda = new LambdaClient(clientConfig(runtime, runtime.credentials(caller.adminProfile)));
+  const res = await lambda.send(
+    new InvokeCommand({ FunctionName: caller.fn.name, Payload: Buffer.from(JSON.stringify(SAMPLE_EVENT)), LogType: "Tail" }),
+  );
+  const answer = JSON.parse(Buffer.from(res.Payload ?? new Uint8Array()).toString("utf8") || "null");
+  const steps = runtime.audit
+    .since(before)
+    .filter((e) => e.outcome === "allowed" && (e.action === "sts:AssumeRole" || e.action === "lambda:InvokeFunction"));
+  steps.forEach((e, i) => printStep(runtime, i + 1, e));
+  const assumed = steps.find((e) => e.action === "sts:AssumeRole");
+  const calleeCall = steps.find((e) => e.action === "lambda:InvokeFunction" && e.resource === caller.calleeArn);
+  const invokerSession = `:assumed-role/${caller.invokerRoleArn.split("/").pop()}/`;
+  const chainOk =
+    expect(res.FunctionError === undefined, `${caller.stack}: the caller raised ${res.FunctionError}`) &&
+    expect(answer?.ok === true, `${caller.stack}: the caller answered ${JSON.stringify(answer)}`) &&
+    expect(
+      assumed?.resource === caller.invokerRoleArn && assumed.principalAccount === caller.fn.accountId,
+      `${caller.stack}: the caller's role did not assume its invoker role ${caller.invokerRoleArn}`,
+    ) &&
+    expect(
+      calleeCall !== undefined && calleeCall.principalAccount === calleeAccount && calleeCall.principal.includes(invokerSession),
+      `${caller.stack}: its invoker session did not invoke the callee at ${caller.calleeArn}`,
+    ) &&
+    expect(answer?.response?.servedBy?.accountId === calleeAccount, `${caller.stack}: the answer was not served by the callee's account`);
+  console.log(`  ${steps.length + 1}. ${short(caller.calleeArn)} answered through the caller:`);
+  console.log(`       ${JSON.stringify(answer)}`);
+  console.log(`  [${tick(chainOk)}] chain${label} ${chainOk ? "completed" : "FAILED"}\n`);
+}
+
+interface Refusal {
+  readonly title: string;
+  readonly code: string;
+  readonly run: () => Promise<unknown>;
+}
+
+function assumeAs(runtime: LocalRuntime, profile: string, roleArn: string, sessionName: string): () => Promise<unknown> {
+  return () =>
+    new STSClient(clientConfig(runtime, runtime.credentials(profile))).send(
+      new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName }),
+    );
+}
+
+/**
+ * The refusals, each with AWS's own error: the outsider and account A's administrator assume the
+ * invoker role, the caller's own role invokes the callee without it; with several callers, each
+ * caller's function role assumes every other caller's invoker role.
+ */
+function refusalsOf(runtime: LocalRuntime, callers: readonly Caller[], calleeArn: string): Refusal[] {
+  const first = callers[0];
+  const several = callers.length > 1;
+  const who = (c: Caller) => (several ? ` ${c.stack}` : "");
+  const refusals: Refusal[] = [
+    {
+      title: `outsider (${runtime.credentials("outsider").accountId}) assumes the invoker role${several ? ` of ${first.stack}` : ""}`,
+      code: "AccessDenied",
+      run: assumeAs(runtime, "outsider", first.invokerRoleArn, "outsider"),
+    },
+    {
+      title: several
+        ? `account ${first.fn.accountId}'s administrator (not the caller's role) assumes the invoker role of ${first.stack}`
+        : `account A's administrator (not the caller's role) assumes the invoker role`,
+      code: "AccessDenied",
+      run: assumeAs(runtime, first.adminProfile, first.invokerRoleArn, "admin-a"),
+    },
+    {
+      title: `the caller${who(first)}'s own role invokes the callee directly, without the invoker role`,
+      code: "AccessDeniedException",
+      run: () =>
+        new LambdaClient(clientConfig(runtime, runtime.credentials(first.functionProfile))).send(
+          new InvokeCommand({ FunctionName: calleeArn, Payload: Buffer.from("{}") }),
+        ),
+    },
+  ];
+  // Each caller reaches the callee only through its own invoker role: every other one refuses its function role.
+  for (const caller of several ? callers : []) {
+    for (const other of callers.filter((c) => c !== caller)) {
+      refusals.push({
+        title: `${caller.stack}'s function role assumes ${other.stack}'s invoker role`,
+        code: "AccessDenied",
+        run: assumeAs(runtime, caller.functionProfile, other.invokerRoleArn, "isolation"),
+      });
+    }
+  }
+  return refusals;
+}
+
 async function main(): Promise<void> {
   console.log("Local two-account runtime: real function bundles, IAM decided from the synthesized policies\n");
   const logs: string[] = [];
@@ -80,73 +213,25 @@ async function main(): Promise<void> {
     ...(outDir !== undefined ? { outDir, skipSynth: true } : {}),
   });
   try {
-    const callerName = output(runtime, "caller", "caller_function_name");
+    const callers = callersOf(runtime);
+    if (callers.length === 0) throw new Error("the stacks have no caller stack (caller or caller-<name>)");
     const calleeArn = output(runtime, "callee", "callee_function_arn");
-    const invokerRoleArn = output(runtime, "callee", "invoker_role_arn");
-    const callerAccount = runtime.credentials("caller-admin").accountId;
     const calleeAccount = account(calleeArn);
+    const outsider = runtime.credentials("outsider").accountId;
     console.log(`endpoint ${runtime.endpoint}, region ${runtime.region}`);
-    console.log(
-      `account A ${callerAccount} (caller), account B ${calleeAccount} (callee), outsider ${runtime.credentials("outsider").accountId}\n`,
-    );
+    if (callers.length === 1) {
+      console.log(`account A ${callers[0].fn.accountId} (caller), account B ${calleeAccount} (callee), outsider ${outsider}\n`);
+    } else {
+      const list = callers.map((c) => `${c.stack} in ${c.fn.accountId}`).join(", ");
+      console.log(`callee in account ${calleeAccount}; ${callers.length} callers: ${list}; outsider ${outsider}\n`);
+    }
 
-    // 1. The chain, started as Lambda would be: an administrator of account A invokes the caller.
-    console.log(`The chain: invoke ${callerName} with a sample event`);
-    console.log(`  event: ${JSON.stringify(SAMPLE_EVENT)}`);
-    const before = runtime.audit.lastSeq;
-    const lambdaA = new LambdaClient(clientConfig(runtime, runtime.credentials("caller-admin")));
-    const res = await lambdaA.send(
-      new InvokeCommand({ FunctionName: callerName, Payload: Buffer.from(JSON.stringify(SAMPLE_EVENT)), LogType: "Tail" }),
-    );
-    const answer = JSON.parse(Buffer.from(res.Payload ?? new Uint8Array()).toString("utf8") || "null");
-    const steps = runtime.audit
-      .since(before)
-      .filter((e) => e.outcome === "allowed" && (e.action === "sts:AssumeRole" || e.action === "lambda:InvokeFunction"));
-    steps.forEach((e, i) => printStep(i + 1, e));
-    const assumed = steps.find((e) => e.action === "sts:AssumeRole");
-    const calleeCall = steps.find((e) => e.action === "lambda:InvokeFunction" && e.resource === calleeArn);
-    const chainOk =
-      expect(res.FunctionError === undefined, `the caller raised ${res.FunctionError}`) &&
-      expect(answer?.ok === true, `the caller answered ${JSON.stringify(answer)}`) &&
-      expect(
-        assumed?.resource === invokerRoleArn && assumed.principalAccount === callerAccount,
-        "the caller's role did not assume the invoker role",
-      ) &&
-      expect(calleeCall !== undefined && calleeCall.principalAccount === calleeAccount, "the invoker session did not invoke the callee") &&
-      expect(answer?.response?.servedBy?.accountId === calleeAccount, "the answer was not served by account B");
-    console.log(`  ${steps.length + 1}. ${short(calleeArn)} answered through the caller:`);
-    console.log(`       ${JSON.stringify(answer)}`);
-    console.log(`  [${tick(chainOk)}] chain ${chainOk ? "completed" : "FAILED"}\n`);
+    // 1. Each caller's chain.
+    for (const caller of callers) await runChain(runtime, caller, callers.length > 1 ? ` of ${caller.stack}` : "");
 
-    // 2. Three refusals, each with AWS's own error.
+    // 2. The refusals, each with AWS's own error.
     console.log("Refusals (AWS's error codes and messages):");
-    const refusals: { title: string; run: () => Promise<unknown>; code: string }[] = [
-      {
-        title: `outsider (${runtime.credentials("outsider").accountId}) assumes the invoker role`,
-        code: "AccessDenied",
-        run: () =>
-          new STSClient(clientConfig(runtime, runtime.credentials("outsider"))).send(
-            new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "outsider" }),
-          ),
-      },
-      {
-        title: `account A's administrator (not the caller's role) assumes the invoker role`,
-        code: "AccessDenied",
-        run: () =>
-          new STSClient(clientConfig(runtime, runtime.credentials("caller-admin"))).send(
-            new AssumeRoleCommand({ RoleArn: invokerRoleArn, RoleSessionName: "admin-a" }),
-          ),
-      },
-      {
-        title: "the caller's own role invokes the callee directly, without the invoker role",
-        code: "AccessDeniedException",
-        run: () =>
-          new LambdaClient(clientConfig(runtime, runtime.credentials("caller-function"))).send(
-            new InvokeCommand({ FunctionName: calleeArn, Payload: Buffer.from("{}") }),
-          ),
-      },
-    ];
-    for (const r of refusals) {
+    for (const r of refusalsOf(runtime, callers, calleeArn)) {
       let name = "no error";
       let message = "the call succeeded";
       try {

@@ -1,7 +1,10 @@
 /**
  * The credentials the runtime hands out under profile names (as `make local` writes them to
- * .local-aws/): each stack's account administrator, each function's execution-role session, and
- * an outsider's administrator.
+ * .local-aws/), named by stack: `<stack>-admin`, the administrator of the stack's account (two
+ * callers in one account share that identity, each stack still has its profile), `<stack>-function`,
+ * a session of the stack's function's execution role; and `outsider`, an account outside the stacks.
+ * With one caller: caller-admin, callee-admin, caller-function, callee-function, outsider; with
+ * several, caller-orders-admin, caller-orders-function, and so on.
  */
 import type { IssuedCredentials } from "../../core/iam/principals";
 import type { FunctionModel } from "../../core/model/types";
@@ -19,7 +22,7 @@ const profileNameFor = (fn: FunctionModel) => fn.source.stack;
 export class NamedProfiles {
   private readonly byName = new Map<string, NamedCredentials>();
 
-  /** caller-admin, callee-admin, caller-function, callee-function, outsider, in that order. */
+  /** Every `<stack>-admin`, then every `<stack>-function`, then outsider. */
   constructor(private readonly accounts: LocalAccounts) {
     for (const fn of accounts.model.functions.values()) {
       const admin = accounts.admins.get(fn.accountId);
