@@ -1,8 +1,10 @@
 /** `make demo` is the README's first command: its checks must pass on the stacks, and fail when they should. */
 import { execFile } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
 import { promisify } from "util";
 import { PROJECT_ROOT } from "../../local/start";
-import { roleNamed, stacksVariant } from "./support";
+import { editPolicy, roleNamed, stacksVariant, threeCallerStacks, type TfJson } from "./support";
 
 const run = promisify(execFile);
 
@@ -18,6 +20,10 @@ it("on the synthesized stacks: the chain, three refusals with AWS's messages, ex
   const { code, out } = await demo();
   expect(out).toContain("[ok  ] chain completed");
   expect(out.match(/\[ok {2}\] /g)).toHaveLength(4);
+  // The chain's invoke is at the callee's alias, and says which version that runs.
+  expect(out).toContain(
+    "lambda:InvokeFunction -> function:xacct-demo-callee:live (222222222222)\n       at alias live, which runs version 1\n",
+  );
   expect(out).not.toContain("FAIL");
   // The functions run on Node 22, so the SDK has no Node-version warning to give (nothing silences it).
   expect(out).toMatch(/INIT_START Runtime Version: nodejs22\.x \(local node v22\./);
@@ -38,6 +44,64 @@ it("on stacks whose trust lets account A's administrator in, it reports that ref
   });
   const { code, out } = await demo(["--dir", dir]);
   expect(out).toContain("[FAIL] account A's administrator (not the caller's role) assumes the invoker role");
+  expect(out).toContain("make demo FAILED");
+  expect(code).toBe(1);
+});
+
+it("with three callers (examples/three-callers.json): every caller's chain, each refused the others' invoker roles, exit 0", async () => {
+  const { code, out } = await demo(["--dir", await threeCallerStacks()]);
+  for (const name of ["orders", "billing", "reports"]) {
+    expect(out).toContain(`[ok  ] chain of caller-${name} completed`);
+    expect(out).toContain(`sts:AssumeRole -> role/xacct-demo-invoker-${name} (222222222222)`);
+    expect(out).toContain(`3. assumed-role/xacct-demo-invoker-${name}/xacct-demo-${name} (222222222222)`);
+  }
+  expect(
+    out.match(/lambda:InvokeFunction -> function:xacct-demo-callee:live \(222222222222\)\n {7}at alias live, which runs version 1\n/g),
+  ).toHaveLength(3);
+  // The isolation refusal, with AWS's AccessDenied message: orders' function role at billing's invoker role.
+  expect(out).toContain("[ok  ] caller-orders's function role assumes caller-billing's invoker role");
+  expect(out).toContain(
+    "AccessDenied: User: arn:aws:sts::111111111111:assumed-role/xacct-demo-orders-exec/xacct-demo-orders is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::222222222222:role/xacct-demo-invoker-billing",
+  );
+  expect(out).toContain(
+    "AccessDenied: User: arn:aws:sts::444444444444:assumed-role/xacct-demo-reports-exec/xacct-demo-reports is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::222222222222:role/xacct-demo-invoker-orders",
+  );
+  // 3 chains, the 3 refusals of one caller, and 3 × 2 isolation refusals.
+  expect(out.match(/\[ok {2}\] /g)).toHaveLength(12);
+  expect(out).not.toContain("FAIL");
+  expect(out).toContain("make demo: every expected outcome happened");
+  expect(code).toBe(0);
+});
+
+it("with three callers where billing's function role may assume orders' invoker role too, it reports that refusal missing and exits 1", async () => {
+  const dir = await threeCallerStacks();
+  const edit = (stack: string, change: (json: TfJson) => void) => {
+    const file = path.join(dir, "stacks", stack, "cdk.tf.json");
+    const json = JSON.parse(fs.readFileSync(file, "utf8"));
+    change(json);
+    fs.writeFileSync(file, JSON.stringify(json, null, 2));
+  };
+  const ordersInvoker = "arn:aws:iam::222222222222:role/xacct-demo-invoker-orders";
+  // Both sides must allow a cross-account AssumeRole: the orders invoker role's trust and billing's identity policy.
+  edit("callee", (callee) =>
+    editPolicy(roleNamed(callee, "-invoker-orders"), "assume_role_policy", (trust) => {
+      trust.Statement[0].Condition.ArnEquals["aws:PrincipalArn"] = [
+        "arn:aws:iam::111111111111:role/xacct-demo-orders-exec",
+        "arn:aws:iam::111111111111:role/xacct-demo-billing-exec",
+      ];
+    }),
+  );
+  edit("caller-billing", (billing) => {
+    const policy = Object.values(billing.resource.aws_iam_role_policy as Record<string, TfJson>).find(
+      (p) => p.name === "assume-callee-invoker-role-only",
+    )!;
+    editPolicy(policy, "policy", (doc) => {
+      doc.Statement[0].Resource = [doc.Statement[0].Resource, ordersInvoker];
+    });
+  });
+  const { code, out } = await demo(["--dir", dir]);
+  expect(out).toContain("[FAIL] caller-billing's function role assumes caller-orders's invoker role");
+  expect(out).toContain("[ok  ] caller-reports's function role assumes caller-orders's invoker role");
   expect(out).toContain("make demo FAILED");
   expect(code).toBe(1);
 });

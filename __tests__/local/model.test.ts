@@ -2,7 +2,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { REQUIRED_STACKS, ensureSynthesized, findStaleness, synthInputs } from "../../core/model/freshness";
+import { REQUIRED_STACKS, ensureSynthesized, findStaleness, requiredStacks, synthInputs } from "../../core/model/freshness";
 import { CONFIG_RECORD_FILE, loadConfig } from "../../config/load";
 import { loadAccountsModel } from "../../core/model/load-model";
 import { AccountsModel, FunctionModel, ModelError, RoleModel } from "../../core/model/types";
@@ -724,6 +724,20 @@ describe("findStaleness", () => {
     expect(findStaleness({ projectRoot: project })).toBe("cdktf.out/stacks/caller/cdk.tf.json is missing");
   });
 
+  it("with several callers, requires every caller stack the manifest lists instead of `caller`", () => {
+    const out = path.join(project, "cdktf.out");
+    const stacks = ["bootstrap", "callee", "caller-orders", "caller-billing"];
+    fs.writeFileSync(path.join(out, "manifest.json"), JSON.stringify({ stacks: Object.fromEntries(stacks.map((n) => [n, {}])) }));
+    expect(requiredStacks(out)).toEqual(["callee", "caller-orders", "caller-billing"]);
+    expect(findStaleness({ projectRoot: project })).toBe("cdktf.out/stacks/caller-orders/cdk.tf.json is missing");
+    for (const stack of ["caller-orders", "caller-billing"]) touch(`cdktf.out/stacks/${stack}/cdk.tf.json`);
+    fs.rmSync(path.join(out, "stacks", "caller"), { recursive: true });
+    expect(findStaleness({ projectRoot: project })).toBeUndefined();
+    // Without a manifest: the single caller's names.
+    fs.rmSync(path.join(out, "manifest.json"));
+    expect(requiredStacks(out)).toEqual([...REQUIRED_STACKS]);
+  });
+
   it.each([
     "main.ts",
     "cdktf.json",
@@ -796,5 +810,17 @@ describe("ensureSynthesized", () => {
     await expect(run).rejects.toThrow(ModelError);
     await expect(run).rejects.toThrow(/synthesis failed[\s\S]*callerAccountId must be 12 digits, got '1234'/);
     expect(logs).toEqual([expect.stringContaining(`synthesizing into ${failing}: `)]);
+  });
+
+  it("synthesizes several callers (XACCT_CONFIG_FILE) as a success, and then finds them fresh", async () => {
+    const several = path.join(tmp, "several", "cdktf.out");
+    const env = { XACCT_CONFIG_FILE: path.join(PROJECT_ROOT, "examples", "three-callers.json") };
+    await expect(ensureSynthesized({ projectRoot: PROJECT_ROOT, outDir: several, env })).resolves.toEqual({
+      synthesized: true,
+      reason: expect.stringContaining("is missing"),
+    });
+    expect(requiredStacks(several).sort()).toEqual(["callee", "caller-billing", "caller-orders", "caller-reports"]);
+    expect(fs.existsSync(path.join(several, "stacks", "caller"))).toBe(false);
+    await expect(ensureSynthesized({ projectRoot: PROJECT_ROOT, outDir: several, env })).resolves.toEqual({ synthesized: false });
   });
 });

@@ -6,6 +6,7 @@ import { LambdaClient, InvokeCommand, type InvokeCommandOutput } from "@aws-sdk/
 import { STSClient } from "@aws-sdk/client-sts";
 import type { LocalRuntime, NamedCredentials } from "../../local/server/runtime";
 import { bootLocalRuntime, PROJECT_ROOT } from "../../local/start";
+import { ensureSynthesized } from "../../core/model/freshness";
 
 export const OUT_DIR = path.join(PROJECT_ROOT, "cdktf.out");
 
@@ -24,6 +25,20 @@ export function stacksVariant(mutate: (stacks: { callee: TfJson; caller: TfJson 
   mutate(stacks);
   for (const [name, json] of Object.entries(stacks)) fs.writeFileSync(file(name), JSON.stringify(json, null, 2));
   return dir;
+}
+
+/** examples/three-callers.json: callers orders and billing in account 111111111111, reports in 444444444444. */
+export const THREE_CALLERS_CONFIG = path.join(PROJECT_ROOT, "examples", "three-callers.json");
+
+/**
+ * The stacks synthesized with three callers (stacks callee, caller-orders, caller-billing, caller-reports) into a
+ * directory of their own, as XACCT_CONFIG_FILE=examples/three-callers.json would synthesize them: cdktf.out stays
+ * the single-caller stacks the other tests read.
+ */
+export async function threeCallerStacks(): Promise<string> {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "xacct-three-callers-"));
+  await ensureSynthesized({ projectRoot: PROJECT_ROOT, outDir, env: { XACCT_CONFIG_FILE: THREE_CALLERS_CONFIG } });
+  return outDir;
 }
 
 /** Rewrites a policy held as a JSON string (assume_role_policy, policy) in a stack's resource. */
