@@ -147,6 +147,7 @@ describe("the model of the synthesized stacks", () => {
         name: "live",
         arn: CALLEE_LIVE_ARN,
         functionVersion: "1",
+        description: "What callers invoke: the released version of xacct-demo-callee",
         source: { stack: "callee", address: expect.stringMatching(/^aws_lambda_alias\./) },
       },
     ]);

@@ -325,7 +325,14 @@ function addAlias(
   }
   if (fn.aliases.has(aliasName))
     throw new ModelError(`${describeWhere(at("name"))}: function ${fn.arn} already has an alias '${aliasName}'`);
-  (fn.aliases as Map<string, AliasModel>).set(aliasName, { name: aliasName, arn: `${fn.arn}:${aliasName}`, functionVersion, source });
+  const description = optionalString(resolver, at("description"), body.description);
+  (fn.aliases as Map<string, AliasModel>).set(aliasName, {
+    name: aliasName,
+    arn: `${fn.arn}:${aliasName}`,
+    functionVersion,
+    ...(description !== undefined ? { description } : {}),
+    source,
+  });
 }
 
 function finish(draft: FunctionDraft): FunctionModel {

@@ -44,6 +44,8 @@ export interface AliasModel {
   /** The qualified ARN: the function ARN and ":<name>". */
   readonly arn: string;
   readonly functionVersion: string;
+  /** The alias's description, when the stack sets one. */
+  readonly description?: string;
   readonly source: SourceRef;
 }
 
