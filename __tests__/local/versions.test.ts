@@ -6,7 +6,15 @@
  * event-invoke config of the qualifier invoked.
  */
 import { AssumeRoleCommand } from "@aws-sdk/client-sts";
-import { GetFunctionConfigurationCommand, InvokeCommand, LambdaClient, type InvokeCommandOutput } from "@aws-sdk/client-lambda";
+import {
+  GetAliasCommand,
+  GetFunctionConfigurationCommand,
+  InvokeCommand,
+  LambdaClient,
+  PublishVersionCommand,
+  UpdateAliasCommand,
+  type InvokeCommandOutput,
+} from "@aws-sdk/client-lambda";
 import type { LocalRuntime } from "../../local/server/runtime";
 import { formatDecision } from "../../local/server/audit";
 import { boot, errorOf, invokeCaller, lambdaAs, output, payloadOf, QUOTE, stacksVariant, stsAs, withRuntime } from "./support";
@@ -273,6 +281,96 @@ describe("publishing a version and moving the alias", () => {
       const [record] = runtime.destinations(FAILURE_QUEUE);
       expect(record.requestContext).toMatchObject({ functionArn: LIVE_ARN, approximateInvokeCount: 3 });
       expect(record.responseContext.executedVersion).toBe("2");
+    });
+  });
+});
+
+describe("PublishVersion, GetAlias and UpdateAlias on the wire, with the SDK", () => {
+  it("publish version 2, move live to it and back, each authorized and answered in Lambda's shapes", async () => {
+    await withRuntime(undefined, {}, async (runtime) => {
+      const admin = lambdaAs(runtime, "callee-admin");
+      const alias = await admin.send(new GetAliasCommand({ FunctionName: "xacct-demo-callee", Name: "live" }));
+      expect(alias).toMatchObject({
+        AliasArn: LIVE_ARN,
+        Name: "live",
+        FunctionVersion: "1",
+        Description: "What callers invoke: the released version of xacct-demo-callee",
+      });
+      expect(alias.RevisionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+
+      // "Lambda doesn't publish a version if the function's configuration and code haven't changed since the last version".
+      const unchanged = await admin.send(new PublishVersionCommand({ FunctionName: CALLEE_ARN, Description: "no new release" }));
+      expect(unchanged.$metadata.httpStatusCode).toBe(201);
+      expect(unchanged).toMatchObject({ FunctionArn: `${CALLEE_ARN}:1`, Version: "1" });
+      // $LATEST changed (as UpdateFunctionConfiguration would change it) and published: version 2.
+      const base = runtime.model.functions.get(CALLEE_ARN)!.environment;
+      expect(runtime.publishVersion(CALLEE_ARN, { environment: { ...base, RELEASE: "2" } })).toBe("2");
+      const again = await admin.send(new PublishVersionCommand({ FunctionName: "xacct-demo-callee" }));
+      expect(again).toMatchObject({ FunctionArn: `${CALLEE_ARN}:2`, Version: "2" });
+      expect(again.Environment?.Variables?.RELEASE).toBe("2");
+      const wrongSha = await errorOf(admin.send(new PublishVersionCommand({ FunctionName: "xacct-demo-callee", CodeSha256: "AAAA" })));
+      expect(wrongSha.name).toBe("InvalidParameterValueException");
+
+      const moved = await admin.send(new UpdateAliasCommand({ FunctionName: "xacct-demo-callee", Name: "live", FunctionVersion: "2" }));
+      expect(moved).toMatchObject({ AliasArn: LIVE_ARN, FunctionVersion: "2" });
+      expect(moved.RevisionId).not.toBe(alias.RevisionId);
+      expect((await invoke(await invokerClient(runtime), LIVE_ARN)).ExecutedVersion).toBe("2");
+      // A RevisionId that is no longer the alias's: PreconditionFailedException, nothing changes.
+      const stale = await errorOf(
+        admin.send(
+          new UpdateAliasCommand({ FunctionName: "xacct-demo-callee", Name: "live", FunctionVersion: "1", RevisionId: alias.RevisionId }),
+        ),
+      );
+      expect({ name: stale.name, status: stale.$metadata?.httpStatusCode }).toEqual({ name: "PreconditionFailedException", status: 412 });
+      expect(runtime.versions(CALLEE_ARN).aliases).toEqual({ live: "2" });
+      // Rollback with the current RevisionId.
+      await admin.send(
+        new UpdateAliasCommand({ FunctionName: "xacct-demo-callee", Name: "live", FunctionVersion: "1", RevisionId: moved.RevisionId }),
+      );
+      expect((await invoke(admin, LIVE_ARN)).ExecutedVersion).toBe("1");
+
+      // Lambda's errors: a version or alias that does not exist, a version that is not a number, weights.
+      const noVersion = await errorOf(
+        admin.send(new UpdateAliasCommand({ FunctionName: "xacct-demo-callee", Name: "live", FunctionVersion: "7" })),
+      );
+      expect({ name: noVersion.name, message: noVersion.message }).toEqual({
+        name: "ResourceNotFoundException",
+        message: `Function not found: ${CALLEE_ARN}:7`,
+      });
+      const noAlias = await errorOf(admin.send(new GetAliasCommand({ FunctionName: "xacct-demo-callee", Name: "beta" })));
+      expect({ name: noAlias.name, message: noAlias.message }).toEqual({
+        name: "ResourceNotFoundException",
+        message: `Alias not found: ${CALLEE_ARN}:beta`,
+      });
+      const badVersion = await errorOf(
+        admin.send(new UpdateAliasCommand({ FunctionName: "xacct-demo-callee", Name: "live", FunctionVersion: "latest" })),
+      );
+      expect(badVersion.name).toBe("ValidationException");
+      expect(badVersion.message).toContain("Value 'latest' at 'functionVersion' failed to satisfy constraint");
+      const weighted = await errorOf(
+        admin.send(
+          new UpdateAliasCommand({
+            FunctionName: "xacct-demo-callee",
+            Name: "live",
+            RoutingConfig: { AdditionalVersionWeights: { "2": 0.1 } },
+          }),
+        ),
+      );
+      expect(weighted.name).toBe("InvalidParameterValueException");
+      expect(weighted.message).toContain("does not model weighted aliases");
+
+      // Only who may: the invoker role and the other account's administrator are refused.
+      const invokerErr = await errorOf(
+        (await invokerClient(runtime)).send(new UpdateAliasCommand({ FunctionName: CALLEE_ARN, Name: "live", FunctionVersion: "2" })),
+      );
+      expect(invokerErr.name).toBe("AccessDeniedException");
+      expect(invokerErr.message).toBe(
+        `User: ${INVOKER_SESSION} is not authorized to perform: lambda:UpdateAlias on resource: ${CALLEE_ARN} because no identity-based policy allows the lambda:UpdateAlias action`,
+      );
+      const otherAccount = await errorOf(lambdaAs(runtime, "caller-admin").send(new PublishVersionCommand({ FunctionName: CALLEE_ARN })));
+      expect(otherAccount.name).toBe("AccessDeniedException");
+      expect(runtime.versions(CALLEE_ARN)).toEqual({ versions: ["1", "2"], aliases: { live: "1" } });
+      expect(runtime.requestCounts()).toMatchObject({ "lambda:PublishVersion": 4, "lambda:GetAlias": 2 });
     });
   });
 });

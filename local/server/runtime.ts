@@ -192,8 +192,8 @@ function runtimeOf(parts: RuntimeParts): LocalRuntime {
     asyncStats: () => ({ ...asyncInvocations.counts, delivered: Object.fromEntries(asyncInvocations.delivered) }),
     requestCounts: () => ({ ...parts.counts }),
     poolStats: () => Object.fromEntries(functions.all().map((v) => [v.key, v.pool.stats()])),
-    publishVersion: (functionArn, changes) => succeeded(functions.publishVersion(functionArn, changes)),
-    updateAlias: (functionArn, alias, version) => succeeded(functions.updateAlias(functionArn, alias, version)),
+    publishVersion: (functionArn, changes) => succeeded(functions.publishVersion(functionArn, changes)).version,
+    updateAlias: (functionArn, alias, version) => void succeeded(functions.updateAlias(functionArn, alias, version)),
     versions: (functionArn) => ({
       versions: functions.versions(functionArn),
       aliases: Object.fromEntries(functions.aliases(functionArn)),

@@ -28,7 +28,7 @@ describe("the registry", () => {
     for (const service of SERVICES) expect(service.operations.length).toBeGreaterThan(0);
     expect(SERVED_OPERATIONS).toBe(
       "STS AssumeRole and GetCallerIdentity; IAM GetRole, ListRolePolicies, GetRolePolicy, ListAttachedRolePolicies, GetPolicy and GetPolicyVersion; " +
-        "Lambda Invoke, GetPolicy and GetFunctionConfiguration; KMS DescribeKey and GetKeyPolicy; S3 GetBucketPolicy",
+        "Lambda Invoke, GetPolicy, GetFunctionConfiguration, PublishVersion, GetAlias and UpdateAlias; KMS DescribeKey and GetKeyPolicy; S3 GetBucketPolicy",
     );
   });
 

@@ -1,7 +1,8 @@
 /**
  * Lambda: restJson under /2015-03-31/functions, signed for the endpoint's region. Invoke runs the
- * deployed zip (RequestResponse, Event through the async invoker, DryRun); GetPolicy and
- * GetFunctionConfiguration are answered from the model.
+ * deployed zip (RequestResponse, Event through the async invoker, DryRun) of the version its qualifier
+ * names; GetPolicy and GetFunctionConfiguration are answered from the model; PublishVersion, GetAlias
+ * and UpdateAlias act on the runtime's versions and aliases.
  */
 import { signatureErrorCodes } from "../../wire/signature-errors";
 import { defineService, type Route, type ServiceContext } from "../definition";
@@ -9,6 +10,8 @@ import { LAMBDA_SIGNATURE_ERRORS, lambdaErrorResponse } from "./errors";
 import { LambdaReadService } from "./read-service";
 import { matchFunctionRead } from "./read-wire";
 import { LambdaService } from "./service";
+import { LambdaVersionService } from "./version-service";
+import { matchVersionOperation } from "./version-wire";
 import { parseInvokeRequest } from "./wire";
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/[^/]+\/invocations(?:\?.*)?$/;
@@ -19,12 +22,19 @@ function start(context: ServiceContext): Route {
   const { accounts, audit } = context;
   const invoker = new LambdaService(accounts, context.functions, audit, context.asyncInvocations, context.hooks.lambda);
   const reads = new LambdaReadService(accounts, context.functions, audit, context.deployedAt);
+  const versions = new LambdaVersionService(accounts, context.functions, audit, reads);
   return async (call) => {
     if (call.method === "POST" && INVOKE_PATH.test(call.rawUrl)) {
       context.count("lambda:InvokeFunction");
       const parsed = parseInvokeRequest({ method: call.method, rawUrl: call.rawUrl, headers: call.headers, body: call.body });
       if (!parsed.ok) return lambdaErrorResponse(parsed.error, call.requestId);
       return invoker.handle({ caller: call.principal, region: call.region, invoke: parsed.value, requestId: call.requestId });
+    }
+    const versionOperation = matchVersionOperation(call.method, call.rawUrl, call.body);
+    if (versionOperation) {
+      if (!versionOperation.ok) return lambdaErrorResponse(versionOperation.error, call.requestId);
+      context.count(`lambda:${versionOperation.value.operation}`);
+      return versions.handle({ caller: call.principal, region: call.region, request: versionOperation.value, requestId: call.requestId });
     }
     const read = matchFunctionRead(call.method, call.rawUrl);
     if (!read) return undefined;
@@ -36,7 +46,7 @@ function start(context: ServiceContext): Route {
 export const lambda = defineService({
   signingName: "lambda",
   title: "Lambda",
-  operations: ["Invoke", "GetPolicy", "GetFunctionConfiguration"],
+  operations: ["Invoke", "GetPolicy", "GetFunctionConfiguration", "PublishVersion", "GetAlias", "UpdateAlias"],
   claims: (request) => LAMBDA_PATH.test(request.rawUrl),
   errorCodeFor: signatureErrorCodes(LAMBDA_SIGNATURE_ERRORS),
   errorResponse: lambdaErrorResponse,

@@ -14,7 +14,7 @@ import { lambdaErrorResponse } from "./errors";
 import type { LocalAccounts } from "../../server/accounts";
 import type { AuditLog } from "../../server/audit";
 import { authorizeFunctionCall } from "./function-access";
-import { LATEST, type FunctionVersions } from "./versions";
+import { LATEST, type FunctionVersion, type FunctionVersions } from "./versions";
 
 export interface FunctionReadCall {
   readonly caller: Principal;
@@ -76,7 +76,6 @@ export class LambdaReadService {
       return fail(refused.code, refused.status, refused.message, refused.resource, refused.decidedBy, refused.resourceAccount);
     }
     const { fn, resourceArn, allowedBy, target } = access.value;
-    const config = target.version.config;
     const allowed = (response: WireResponse): WireResponse => {
       this.audit.record({
         requestId,
@@ -98,48 +97,60 @@ export class LambdaReadService {
         return fail("ResourceNotFoundException", 404, "The resource you requested does not exist.", resourceArn, [], fn.accountId);
       return allowed(functionPolicyResponse(policy, revisionIdOf(resourceArn, JSON.stringify(policy)), requestId));
     }
+    // Not confirmed against AWS: that the ARN comes back as asked (with an alias or $LATEST when one was named).
+    return allowed(this.configuration(target.version, resourceArn, requestId));
+  }
+
+  /** GetFunctionConfiguration's answer (PublishVersion's too, with 201) for one version, under the ARN given. */
+  configuration(version: FunctionVersion, functionArn: string, requestId: string, status: 200 | 201 = 200): WireResponse {
+    const config = version.config;
     const pkg = this.packageOf(config);
-    return allowed(
-      functionConfigurationResponse(
-        {
-          functionName: fn.name,
-          // Not confirmed against AWS: that the ARN comes back as asked (with an alias or $LATEST when one was named).
-          functionArn: resourceArn,
-          // The version the qualifier names: "1" for an alias pointing at it, $LATEST unqualified.
-          version: target.version.version,
-          runtime: config.runtime,
-          role: config.roleArn,
-          handler: config.handler,
-          architectures: config.architectures,
-          ...(config.description !== undefined ? { description: config.description } : {}),
-          ...(config.kmsKeyArn !== undefined ? { kmsKeyArn: config.kmsKeyArn } : {}),
-          codeSize: pkg.size,
-          codeSha256: pkg.sha256Base64,
-          timeoutSeconds: config.timeoutSeconds,
-          memorySizeMb: config.memorySizeMb,
-          lastModified: this.deployedAt,
-          environment: config.environment,
-          revisionId: revisionIdOf(
-            target.version.key,
-            pkg.sha256Base64,
-            JSON.stringify(config.environment),
-            config.handler,
-            config.runtime,
-            config.roleArn,
-            String(config.timeoutSeconds),
-            String(config.memorySizeMb),
-          ),
-          logFormat: config.logFormat,
-          ...(config.applicationLogLevel !== undefined ? { applicationLogLevel: config.applicationLogLevel } : {}),
-          logGroup: config.logGroupName,
-        },
-        requestId,
-      ),
+    return functionConfigurationResponse(
+      {
+        functionName: config.name,
+        functionArn,
+        // The version the qualifier names: "1" for an alias pointing at it, $LATEST unqualified.
+        version: version.version,
+        runtime: config.runtime,
+        role: config.roleArn,
+        handler: config.handler,
+        architectures: config.architectures,
+        ...(config.description !== undefined ? { description: config.description } : {}),
+        ...(config.kmsKeyArn !== undefined ? { kmsKeyArn: config.kmsKeyArn } : {}),
+        codeSize: pkg.size,
+        codeSha256: pkg.sha256Base64,
+        timeoutSeconds: config.timeoutSeconds,
+        memorySizeMb: config.memorySizeMb,
+        lastModified: this.deployedAt,
+        environment: config.environment,
+        revisionId: this.revisionOf(version),
+        logFormat: config.logFormat,
+        ...(config.applicationLogLevel !== undefined ? { applicationLogLevel: config.applicationLogLevel } : {}),
+        logGroup: config.logGroupName,
+      },
+      requestId,
+      status,
+    );
+  }
+
+  /** A version's RevisionId: the same while its code and configuration are. */
+  revisionOf(version: FunctionVersion): string {
+    const config = version.config;
+    return revisionIdOf(
+      version.key,
+      this.packageOf(config).sha256Base64,
+      JSON.stringify(config.environment),
+      config.handler,
+      config.runtime,
+      config.roleArn,
+      String(config.timeoutSeconds),
+      String(config.memorySizeMb),
+      config.description ?? "",
     );
   }
 
   /** Lambda reports the package's SHA-256 in base64; the stack records it in hex, else the zip is hashed. */
-  private packageOf(fn: FunctionModel): { size: number; sha256Base64: string } {
+  packageOf(fn: FunctionModel): { size: number; sha256Base64: string } {
     const known = this.packages.get(fn.zipPath);
     if (known) return known;
     const sha256Hex = fn.zipSha256 ?? createHash("sha256").update(fs.readFileSync(fn.zipPath)).digest("hex");

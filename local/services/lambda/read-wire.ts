@@ -36,8 +36,8 @@ export function matchFunctionRead(method: string, rawUrl: string): FunctionReadR
   return { operation: OPERATION_OF[route[2]], functionName, ...(qualifier !== undefined && { qualifier }) };
 }
 
-function jsonResponse(body: unknown, requestId: string): WireResponse {
-  return { status: 200, headers: { "Content-Type": "application/json", "x-amzn-RequestId": requestId }, body: JSON.stringify(body) };
+export function jsonResponse(body: unknown, requestId: string, status = 200): WireResponse {
+  return { status, headers: { "Content-Type": "application/json", "x-amzn-RequestId": requestId }, body: JSON.stringify(body) };
 }
 
 /** A RevisionId that stays the same while what it revises does: a UUID-shaped digest of it. */
@@ -85,7 +85,7 @@ function lambdaTimestamp(date: Date): string {
  * GetFunctionConfiguration of a version ($LATEST or a published one). Only what the model knows is sent: TracingConfig,
  * VpcConfig, EphemeralStorage and SystemLogLevel are left out.
  */
-export function functionConfigurationResponse(config: FunctionConfigurationView, requestId: string): WireResponse {
+export function functionConfigurationResponse(config: FunctionConfigurationView, requestId: string, status = 200): WireResponse {
   return jsonResponse(
     {
       FunctionName: config.functionName,
@@ -115,5 +115,6 @@ export function functionConfigurationResponse(config: FunctionConfigurationView,
       },
     },
     requestId,
+    status,
   );
 }

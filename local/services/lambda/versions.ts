@@ -18,6 +18,8 @@ export const LATEST = "$LATEST";
 export interface FunctionVersion {
   /** "$LATEST" or a published version's number ("1"). */
   readonly version: string;
+  /** For a published version: the digest of $LATEST's code and configuration it was published from. */
+  readonly publishedFrom?: string;
   /** The version's ARN as the runtime keys its pool: the unqualified function ARN for $LATEST, `<arn>:<n>` for a published one. */
   readonly key: string;
   /** The code and configuration this version runs (a published version's never change). */
@@ -51,12 +53,22 @@ export interface VersionChanges {
 /** Starts the execution environments of one version (they start on demand: creating a pool starts no process). */
 export type PoolFactory = (fn: FunctionModel, version: string, config: FunctionModel) => FunctionPool;
 
+/** An alias as it stands now. */
+export interface AliasState {
+  readonly name: string;
+  /** The qualified ARN: the function ARN and ":<name>". */
+  readonly arn: string;
+  readonly functionVersion: string;
+  readonly description?: string;
+  /** Changes whenever the alias is updated (AliasConfiguration's RevisionId). */
+  readonly revision: number;
+}
+
 interface FunctionState {
   readonly fn: FunctionModel;
   latest: FunctionVersion;
   readonly published: Map<string, FunctionVersion>;
-  /** Alias name -> the version it points at. */
-  readonly aliases: Map<string, string>;
+  readonly aliases: Map<string, AliasState>;
 }
 
 /** The parts of a configuration a version captures, compared to decide whether PublishVersion has anything new. */
@@ -89,8 +101,11 @@ export class FunctionVersions {
         aliases: new Map(),
       };
       // In the stacks as synthesized, each published version starts from the function as configured (publish = true).
-      for (const version of fn.versions) state.published.set(version, this.versionOf(fn, version, fn));
-      for (const alias of fn.aliases.values()) state.aliases.set(alias.name, alias.functionVersion);
+      for (const version of fn.versions) state.published.set(version, this.versionOf(fn, version, fn, configDigest(fn)));
+      for (const alias of fn.aliases.values()) {
+        const { name, arn, functionVersion, description } = alias;
+        state.aliases.set(name, { name, arn, functionVersion, ...(description !== undefined ? { description } : {}), revision: 1 });
+      }
       this.functions.set(fn.arn, state);
     }
   }
@@ -117,10 +132,15 @@ export class FunctionVersions {
   /**
    * Publishes a version, as UpdateFunctionConfiguration with `changes` and then PublishVersion would: $LATEST
    * takes the changes (its new environments run them; those in flight finish on the old ones), and the
-   * version is a copy of it. "Lambda doesn't publish a version if the function's configuration and code
-   * haven't changed since the last version" (API_PublishVersion): then the last version's number is returned.
+   * version is a copy of it, with `options.description` as the version's own description when given.
+   * "Lambda doesn't publish a version if the function's configuration and code haven't changed since the last
+   * version" (API_PublishVersion): then the last version is returned.
    */
-  publishVersion(functionArn: string, changes: VersionChanges = {}): Result<string, LambdaErrorSpec> {
+  publishVersion(
+    functionArn: string,
+    changes: VersionChanges = {},
+    options: { readonly description?: string } = {},
+  ): Result<FunctionVersion, LambdaErrorSpec> {
     const state = this.functions.get(functionArn);
     if (!state) return fail({ code: "ResourceNotFoundException", status: 404, message: `Function not found: ${functionArn}` });
     const changed: FunctionModel = { ...state.latest.config, ...changes };
@@ -131,23 +151,50 @@ export class FunctionVersions {
       void old.retire().finally(() => this.retired.delete(old));
     }
     const numbers = [...state.published.keys()].map(Number);
-    const last = numbers.length > 0 ? String(Math.max(...numbers)) : undefined;
-    if (last !== undefined && configDigest(state.published.get(last)!.config) === configDigest(state.latest.config)) return ok(last);
-    const next = String((numbers.length > 0 ? Math.max(...numbers) : 0) + 1);
-    state.published.set(next, this.versionOf(state.fn, next, state.latest.config));
-    return ok(next);
+    const lastNumber = numbers.length > 0 ? Math.max(...numbers) : 0;
+    const last = state.published.get(String(lastNumber));
+    const from = configDigest(state.latest.config);
+    if (last !== undefined && last.publishedFrom === from) return ok(last);
+    const next = String(lastNumber + 1);
+    const config = options.description !== undefined ? { ...state.latest.config, description: options.description } : state.latest.config;
+    const version = this.versionOf(state.fn, next, config, from);
+    state.published.set(next, version);
+    return ok(version);
   }
 
-  /** Points an existing alias at `version` ($LATEST or a published version); invocations already running finish where they are. */
-  updateAlias(functionArn: string, alias: string, version: string): Result<void, LambdaErrorSpec> {
+  /** An alias of a function as it stands, or Lambda's "Alias not found". */
+  alias(functionArn: string, name: string): Result<AliasState, LambdaErrorSpec> {
     const state = this.functions.get(functionArn);
     if (!state) return fail({ code: "ResourceNotFoundException", status: 404, message: `Function not found: ${functionArn}` });
-    if (!state.aliases.has(alias))
-      return fail({ code: "ResourceNotFoundException", status: 404, message: `Alias not found: ${functionArn}:${alias}` });
-    if (version !== LATEST && !state.published.has(version))
+    const alias = state.aliases.get(name);
+    if (!alias) return fail({ code: "ResourceNotFoundException", status: 404, message: `Alias not found: ${functionArn}:${name}` });
+    return ok(alias);
+  }
+
+  /**
+   * Points an existing alias at `version` ($LATEST or a published version), and sets its description when given;
+   * invocations already running finish where they are.
+   */
+  updateAlias(
+    functionArn: string,
+    name: string,
+    version: string | undefined,
+    options: { readonly description?: string } = {},
+  ): Result<AliasState, LambdaErrorSpec> {
+    const found = this.alias(functionArn, name);
+    if (!found.ok) return found;
+    const state = this.functions.get(functionArn)!;
+    if (version !== undefined && version !== LATEST && !state.published.has(version))
       return fail({ code: "ResourceNotFoundException", status: 404, message: `Function not found: ${functionArn}:${version}` });
-    state.aliases.set(alias, version);
-    return ok(undefined);
+    const description = options.description ?? found.value.description;
+    const updated: AliasState = {
+      ...found.value,
+      functionVersion: version ?? found.value.functionVersion,
+      ...(description !== undefined ? { description } : {}),
+      revision: found.value.revision + 1,
+    };
+    state.aliases.set(name, updated);
+    return ok(updated);
   }
 
   /** Published version numbers of a function, oldest first. */
@@ -157,7 +204,7 @@ export class FunctionVersions {
 
   /** Alias name -> version, for a function. */
   aliases(functionArn: string): ReadonlyMap<string, string> {
-    return new Map(this.functions.get(functionArn)?.aliases ?? []);
+    return new Map([...(this.functions.get(functionArn)?.aliases.values() ?? [])].map((a) => [a.name, a.functionVersion]));
   }
 
   /** Every version of every function that can still be invoked. */
@@ -172,11 +219,11 @@ export class FunctionVersions {
 
   private versionNamed(state: FunctionState, qualifier: string | undefined): FunctionVersion | undefined {
     if (qualifier === undefined || qualifier === LATEST) return state.latest;
-    const target = state.aliases.get(qualifier) ?? qualifier;
+    const target = state.aliases.get(qualifier)?.functionVersion ?? qualifier;
     return target === LATEST ? state.latest : state.published.get(target);
   }
 
-  private versionOf(fn: FunctionModel, version: string, config: FunctionModel): FunctionVersion {
-    return { version, key: `${fn.arn}:${version}`, config, pool: this.createPool(fn, version, config) };
+  private versionOf(fn: FunctionModel, version: string, config: FunctionModel, publishedFrom: string): FunctionVersion {
+    return { version, publishedFrom, key: `${fn.arn}:${version}`, config, pool: this.createPool(fn, version, config) };
   }
 }
