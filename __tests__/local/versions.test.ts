@@ -9,6 +9,7 @@ import { AssumeRoleCommand } from "@aws-sdk/client-sts";
 import {
   GetAliasCommand,
   GetFunctionConfigurationCommand,
+  GetPolicyCommand,
   InvokeCommand,
   LambdaClient,
   PublishVersionCommand,
@@ -371,6 +372,49 @@ describe("PublishVersion, GetAlias and UpdateAlias on the wire, with the SDK", (
       expect(otherAccount.name).toBe("AccessDeniedException");
       expect(runtime.versions(CALLEE_ARN)).toEqual({ versions: ["1", "2"], aliases: { live: "1" } });
       expect(runtime.requestCounts()).toMatchObject({ "lambda:PublishVersion": 4, "lambda:GetAlias": 2 });
+    });
+  });
+});
+
+describe("a resource-based policy on the alias (aws_lambda_permission with qualifier live)", () => {
+  it("lets account A's administrator invoke the alias and nothing else; GetPolicy by qualifier shows that statement alone", async () => {
+    const dir = stacksVariant(({ callee }) => {
+      callee.resource.aws_lambda_permission = {
+        live: {
+          provider: "aws.callee",
+          function_name: "xacct-demo-callee",
+          qualifier: "live",
+          statement_id: "CallerAccountInvokesLive",
+          action: "lambda:InvokeFunction",
+          principal: "111111111111",
+        },
+      };
+    });
+    await withRuntime(dir, {}, async (runtime) => {
+      const adminA = lambdaAs(runtime, "caller-admin");
+      expect((await invoke(adminA, LIVE_ARN)).ExecutedVersion).toBe("1");
+      for (const asked of [CALLEE_ARN, `${CALLEE_ARN}:1`, `${CALLEE_ARN}:$LATEST`]) {
+        const err = await errorOf(invoke(adminA, asked));
+        expect({ name: err.name, message: err.message }).toEqual({
+          name: "AccessDeniedException",
+          message: `User: arn:aws:iam::111111111111:user/administrator is not authorized to perform: lambda:InvokeFunction on resource: ${asked} because no resource-based policy allows the lambda:InvokeFunction action`,
+        });
+      }
+      const admin = lambdaAs(runtime, "callee-admin");
+      const policy = await admin.send(new GetPolicyCommand({ FunctionName: "xacct-demo-callee", Qualifier: "live" }));
+      expect(JSON.parse(policy.Policy ?? "").Statement).toEqual([
+        expect.objectContaining({
+          Sid: "CallerAccountInvokesLive",
+          Resource: LIVE_ARN,
+          Principal: { AWS: "arn:aws:iam::111111111111:root" },
+        }),
+      ]);
+      // The unqualified function has no statement of its own.
+      const unqualified = await errorOf(admin.send(new GetPolicyCommand({ FunctionName: "xacct-demo-callee" })));
+      expect({ name: unqualified.name, message: unqualified.message }).toEqual({
+        name: "ResourceNotFoundException",
+        message: "The resource you requested does not exist.",
+      });
     });
   });
 });

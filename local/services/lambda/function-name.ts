@@ -70,6 +70,8 @@ export function parseFunctionIdentifier(
   if (!account && bareName.length > BARE_NAME_MAX) {
     return validationRefusal([constraint(name, "functionName", `have length less than or equal to ${BARE_NAME_MAX}`)]);
   }
+  // A qualifier in the name and a different Qualifier parameter: Lambda's InvalidParameterValueException, in the wording the
+  // EventBridge Scheduler user guide quotes from Lambda (troubleshooting universal targets, "Mismatching qualifiers").
   if (qualifier !== undefined && namedQualifier !== undefined && qualifier !== namedQualifier) {
     return refusal(
       "InvalidParameterValueException",
