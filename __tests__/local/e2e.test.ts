@@ -29,6 +29,7 @@ afterAll(async () => {
 describe("the chain", () => {
   it("the caller in account A assumes the invoker role in account B, invokes the callee and returns its answer", async () => {
     const before = runtime.audit.lastSeq;
+    const version1Runs = runtime.poolStats()[`${calleeArn}:1`].invocations;
     const res = await invokeCaller(runtime, { correlationId: "e2e-chain", payload: QUOTE });
     const answer = payloadOf(res) as Json;
     expect(res.StatusCode).toBe(200);
@@ -39,8 +40,10 @@ describe("the chain", () => {
     expect(answer.response.ok).toBe(true);
     expect(answer.response.result.totalCents).toBe(3998);
     expect(answer.response.servedBy.accountId).toBe("222222222222");
-    // The callee's context.invokedFunctionArn is the ARN the caller invoked: the alias.
+    // The callee's context.invokedFunctionArn is the ARN the caller invoked: the alias, which runs version 1.
     expect(answer.response.servedBy.functionArn).toBe(calleeAliasArn);
+    expect(runtime.poolStats()[`${calleeArn}:1`].invocations).toBe(version1Runs + 1);
+    expect(runtime.logs).toContainEqual(expect.stringMatching(/^\[xacct-demo-callee\] START RequestId: [0-9a-f-]{36} Version: 1$/));
 
     const events = runtime.audit.since(before);
     const assume = events.find((e) => e.action === "sts:AssumeRole");
