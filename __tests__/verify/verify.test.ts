@@ -804,6 +804,34 @@ describe("three callers (examples/three-callers.json)", () => {
     ]);
   });
 
+  it("without the callers' environment, find each caller's own invoker role by the callee's outputs keyed by caller name", async () => {
+    const dir = await threeCallerVariant((s) => {
+      for (const c of CALLERS) {
+        const variables = (Object.values(s[c.stack].resource.aws_lambda_function)[0] as TfJson).environment.variables;
+        delete variables.INVOKER_ROLE_ARN;
+        delete variables.CALLEE_FUNCTION_ARN;
+      }
+    });
+    const model = accessModelFromStacks(dir);
+    expect(model.functions.find((f) => f.arn === ORDERS.fn)?.roleArn).toBe(ORDERS.role);
+    expect((model.functions.find((f) => f.arn === ORDERS.fn) as { environment?: Record<string, string> }).environment).not.toHaveProperty(
+      "INVOKER_ROLE_ARN",
+    );
+    expect(model.intended).toEqual(analysis.model.intended);
+  });
+
+  it("a caller that invokes neither the callee nor one of its aliases or versions is bad input (exit 2)", async () => {
+    const dir = await threeCallerVariant((s) => {
+      const fn = Object.values(s[REPORTS.stack].resource.aws_lambda_function)[0] as TfJson;
+      fn.environment.variables.CALLEE_FUNCTION_ARN = `${CALLEE_FN}:staging`;
+    });
+    const run = await verifyCli(["--dir", dir]);
+    expect(run.code).toBe(EXIT.badInput);
+    expect(run.stderr).toBe(
+      `verify: the callee function or alias of caller 'reports' (${CALLEE_FN}:staging, stack 'caller-reports') is not defined by the stacks in ${dir}\n`,
+    );
+  });
+
   it("have no findings, and open exactly each caller's own path at the alias, plus what owners and the functions' own keys allow", () => {
     expect(findings).toEqual([]);
     const key = (alias: string) => analysis.capabilities.find((c) => c.label === `use key alias/${alias}`)?.resourceArn;
