@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { CONFIG_RECORD_FILE } from "../config/load";
-import { accountOf, type AccountsModel, loadAccountsModel, ModelError } from "../core";
+import { accountOf, type AccountsModel, loadAccountsModel, ModelError, stackNamesIn } from "../core";
 import { CALLEE_OUTPUT, CALLER_OUTPUT } from "../stacks/outputs";
 import { VerifyInputError, type AccessModel, type IntendedPath } from "./access-model";
 
@@ -22,17 +22,6 @@ interface ConfigRecord {
   readonly organizationId?: string;
   /** The callers list, in the configuration's order; absent for the single-caller shorthand. */
   readonly callers?: readonly { readonly name: string; readonly externalId?: string }[];
-}
-
-/** The stack names a cdktf output directory holds (stacks/<name>/cdk.tf.json). */
-function stackNamesIn(root: string): string[] {
-  const stacks = path.join(root, "stacks");
-  if (!fs.existsSync(stacks)) return [];
-  return fs
-    .readdirSync(stacks, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && fs.existsSync(path.join(stacks, e.name, "cdk.tf.json")))
-    .map((e) => e.name)
-    .sort();
 }
 
 /** The caller stacks of a directory: in the configuration's order when it is recorded, else by name. */

@@ -7,10 +7,26 @@ import * as fs from "fs";
 import * as path from "path";
 import { ConfigValidationError } from "../../config/config";
 import { CONFIG_RECORD_FILE, loadConfig } from "../../config/load";
+import { stackNamesIn } from "./stack-files";
 import { ModelError } from "./types";
 
-/** The stacks the model needs; their cdk.tf.json files are compared with the inputs. */
+/** The stacks the model needs: the callee and at least one caller ("caller", or "caller-<name>" with several callers). */
 export const REQUIRED_STACKS = ["callee", "caller"] as const;
+
+/** The synthesized files the model reads: the callee's and every caller stack's; the missing one first when there is none. */
+function modelStackFiles(outDir: string): { files: string[]; missing?: string } {
+  const callee = stackFile(outDir, "callee");
+  let names: string[];
+  try {
+    names = stackNamesIn(outDir);
+  } catch {
+    names = []; // an unreadable manifest: synthesize again
+  }
+  const callers = names.filter((name) => name === "caller" || name.startsWith("caller-")).map((name) => stackFile(outDir, name));
+  if (!fs.existsSync(callee)) return { files: [], missing: callee };
+  if (callers.length === 0) return { files: [], missing: stackFile(outDir, "caller") };
+  return { files: [callee, ...callers] };
+}
 
 /** Folders whose .ts files feed the synthesized stacks (lambda-src: through the bundled zips). */
 const SOURCE_DIRS = ["config", "constructs", "stacks", "lambda-src"];
@@ -55,8 +71,7 @@ export function findStaleness(opts: FreshnessOptions): string | undefined {
     const relative = path.relative(opts.projectRoot, file);
     return relative && !relative.startsWith("..") ? relative : file;
   };
-  const outputs = REQUIRED_STACKS.map((s) => stackFile(outDir, s));
-  const missing = outputs.find((f) => !fs.existsSync(f));
+  const { files: outputs, missing } = modelStackFiles(outDir);
   if (missing) return `${shown(missing)} is missing`;
   const oldest = outputs.map((f) => ({ file: f, mtime: fs.statSync(f).mtimeMs })).reduce((a, b) => (b.mtime < a.mtime ? b : a));
   const inputs = (opts.inputs ?? synthInputs(opts.projectRoot)).filter((f) => fs.existsSync(f));
@@ -121,10 +136,10 @@ export async function ensureSynthesized(opts: EnsureSynthesizedOptions): Promise
   // cdktf creates only the last level of its output directory.
   fs.mkdirSync(outDir, { recursive: true });
   await runSynth(opts.projectRoot, outDir, opts.env ?? {});
-  const missing = REQUIRED_STACKS.map((s) => stackFile(outDir, s)).find((f) => !fs.existsSync(f));
+  const { missing } = modelStackFiles(outDir);
   if (missing)
     throw new ModelError(
-      `synthesis succeeded but wrote no ${missing}: does main.ts still build the '${REQUIRED_STACKS.join("' and '")}' stacks?`,
+      `synthesis succeeded but wrote no ${missing}: does main.ts still build the callee stack and a caller stack ('caller' or 'caller-<name>')?`,
     );
   return { synthesized: true, reason };
 }
