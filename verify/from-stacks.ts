@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { CONFIG_RECORD_FILE } from "../config/load";
-import { accountOf, type AccountsModel, loadAccountsModel, ModelError } from "../core";
+import { accountOf, type AccountsModel, loadAccountsModel, ModelError, stackNamesIn } from "../core";
 import { CALLEE_OUTPUT, CALLER_OUTPUT } from "../stacks/outputs";
 import { VerifyInputError, type AccessModel, type IntendedPath } from "./access-model";
 
@@ -22,17 +22,6 @@ interface ConfigRecord {
   readonly organizationId?: string;
   /** The callers list, in the configuration's order; absent for the single-caller shorthand. */
   readonly callers?: readonly { readonly name: string; readonly externalId?: string }[];
-}
-
-/** The stack names a cdktf output directory holds (stacks/<name>/cdk.tf.json). */
-function stackNamesIn(root: string): string[] {
-  const stacks = path.join(root, "stacks");
-  if (!fs.existsSync(stacks)) return [];
-  return fs
-    .readdirSync(stacks, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && fs.existsSync(path.join(stacks, e.name, "cdk.tf.json")))
-    .map((e) => e.name)
-    .sort();
 }
 
 /** The caller stacks of a directory: in the configuration's order when it is recorded, else by name. */
@@ -122,17 +111,13 @@ function intendedPathsOf(model: AccountsModel, dir: string, callerStacks: readon
     const callerFunctionArn = output(stack, CALLER_OUTPUT.functionArn);
     const callerRoleArn = output(stack, CALLER_OUTPUT.executionRoleArn);
     const env = model.functions.get(callerFunctionArn)?.environment ?? {};
+    // The callee's output for this caller: keyed by its name, the shorthand's unkeyed one, or the only one there is.
     const invokerKey = [`${CALLEE_OUTPUT.invokerRoleArn}_${caller}`, CALLEE_OUTPUT.invokerRoleArn].find((k) => invokerOutputs.includes(k));
-    const invokerRoleArn =
-      env[CALLER_ENV.invokerRoleArn] ??
-      (invokerKey !== undefined
-        ? output(CALLEE_STACK, invokerKey)
-        : invokerOutputs.length === 1
-          ? output(CALLEE_STACK, invokerOutputs[0])
-          : undefined);
+    const outputKey = invokerKey ?? (invokerOutputs.length === 1 ? invokerOutputs[0] : undefined);
+    const invokerRoleArn = env[CALLER_ENV.invokerRoleArn] ?? (outputKey !== undefined ? output(CALLEE_STACK, outputKey) : undefined);
     if (invokerRoleArn === undefined)
       throw new VerifyInputError(
-        `cannot tell which invoker role is caller '${caller}''s own: its function sets no ${CALLER_ENV.invokerRoleArn} and stack '${CALLEE_STACK}' in ${dir} has no output '${CALLEE_OUTPUT.invokerRoleArn}_${caller}'; synthesize the stacks of this project (make synth)`,
+        `cannot tell which invoker role belongs to caller '${caller}': its function sets no ${CALLER_ENV.invokerRoleArn} and stack '${CALLEE_STACK}' in ${dir} has no output '${CALLEE_OUTPUT.invokerRoleArn}_${caller}'; synthesize the stacks of this project (make synth)`,
       );
     const targetArn = env[CALLER_ENV.calleeArn] ?? (typeof aliasArn === "string" ? aliasArn : calleeFunctionArn);
     const externalId = record.callers?.find((c) => c.name === caller)?.externalId ?? record.externalId;

@@ -1,7 +1,11 @@
-/** Shared by the access-proof tests: the proof run in process, and the real command line as a user runs it. */
+/** Shared by the access-proof tests: the proof run in process, the real command line as a user runs it, and variants of any stacks. */
 import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { PROJECT_ROOT } from "../../local/start";
 import { runVerify } from "../../verify/cli";
+import type { TfJson } from "../local/support";
 
 export async function verifyInProcess(args: string[]): Promise<{ code: number; out: string }> {
   let out = "";
@@ -27,4 +31,16 @@ export function verifyCli(args: string[], command: "node" | "npm" = "node"): Pro
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
     );
   });
+}
+
+/** A copy of a cdktf output directory with `mutate` applied to its stacks' JSON, keyed by stack name (every stack of the directory). */
+export function variantOf(baseDir: string, mutate: (stacks: Record<string, TfJson>) => void): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xacct-variant-"));
+  fs.cpSync(baseDir, dir, { recursive: true });
+  const file = (stack: string) => path.join(dir, "stacks", stack, "cdk.tf.json");
+  const names = fs.readdirSync(path.join(dir, "stacks")).filter((name) => fs.existsSync(file(name)));
+  const stacks = Object.fromEntries(names.map((name) => [name, JSON.parse(fs.readFileSync(file(name), "utf8")) as TfJson]));
+  mutate(stacks);
+  for (const [name, json] of Object.entries(stacks)) fs.writeFileSync(file(name), JSON.stringify(json, null, 2));
+  return dir;
 }

@@ -10,9 +10,9 @@ import { analyzeAccess, type AccessAnalysis } from "../../verify/analyze";
 import { EXIT } from "../../verify/cli";
 import { findPolicyProblems, type Finding } from "../../verify/findings";
 import { checkDeployTime } from "../../verify/deploy-time/check";
-import { verifyCli, verifyInProcess } from "./support";
+import { variantOf, verifyCli, verifyInProcess } from "./support";
 import { accessModelFromStacks, deployOrderOf } from "../../verify/from-stacks";
-import { README_BLOCKS, readBlock, renderBlocks } from "../../verify/readme-blocks";
+import { EXAMPLE_BLOCK, README_BLOCKS, readBlock, renderBlocks, renderExampleBlock, synthesizeExample } from "../../verify/readme-blocks";
 import { editPolicy, OUT_DIR, roleNamed, stacksVariant, type TfJson } from "../local/support";
 
 const CALLER_ROLE = "arn:aws:iam::111111111111:role/xacct-demo-caller-exec";
@@ -737,11 +737,338 @@ describe("--format json", () => {
   });
 });
 
+/** examples/three-callers.json, synthesized once for this file as `make readme-proof` does (removed with the variants). */
+let threeCallersDir: Promise<string> | undefined;
+function threeCallers(): Promise<string> {
+  threeCallersDir ??= synthesizeExample().then((dir) => {
+    variants.push(dir);
+    return dir;
+  });
+  return threeCallersDir;
+}
+
+/** The example's callers, grouped by account as the proof orders them: orders and billing in account A, reports in a third account. */
+const CALLERS = [
+  { name: "orders", account: "111111111111" },
+  { name: "billing", account: "111111111111" },
+  { name: "reports", account: "444444444444" },
+].map((c) => ({
+  ...c,
+  stack: `caller-${c.name}`,
+  roleId: `role/xacct-demo-${c.name}-exec`,
+  role: `arn:aws:iam::${c.account}:role/xacct-demo-${c.name}-exec`,
+  invokerId: `role/xacct-demo-invoker-${c.name}`,
+  invoker: `arn:aws:iam::222222222222:role/xacct-demo-invoker-${c.name}`,
+  fn: `arn:aws:lambda:eu-west-1:${c.account}:function:xacct-demo-${c.name}`,
+}));
+type Caller = (typeof CALLERS)[number];
+const [ORDERS, BILLING, REPORTS] = CALLERS;
+/** What no invoker role may invoke: Lambda authorizes each of these on its own, not through the alias. */
+const BEYOND_ALIAS = [CALLEE_FN, `${CALLEE_FN}:$LATEST`, `${CALLEE_FN}:1`];
+
+async function threeCallerVariant(mutate: (stacks: Record<string, TfJson>) => void): Promise<string> {
+  const dir = variantOf(await threeCallers(), mutate);
+  variants.push(dir);
+  return dir;
+}
+/** The callee stack's policy of one invoker role: the single caller's ("invoker_...") or a listed caller's ("invoker-<name>_..."). */
+const invokerPolicyOf = (callee: TfJson, caller?: string) =>
+  Object.entries(callee.resource.aws_iam_role_policy as Record<string, TfJson>).find(([key]) =>
+    key.startsWith(caller === undefined ? "invoker_" : `invoker-${caller}_`),
+  )?.[1] as TfJson;
+const assumePolicyOf = (stack: TfJson) => rolePolicy(stack, "assume-callee-invoker-role-only");
+
+describe("three callers (examples/three-callers.json)", () => {
+  let dir: string;
+  let analysis: AccessAnalysis;
+  let findings: Finding[];
+  beforeAll(async () => {
+    dir = await threeCallers();
+    ({ analysis, findings } = await prove(dir));
+  });
+
+  it("derive one path per caller from its stack, grouped by account: its own role, its own invoker role, the alias", () => {
+    expect(analysis.model.intended.map((p) => [p.caller, p.stack, p.callerRoleArn, p.invokerRoleArn, p.targetArn])).toEqual(
+      CALLERS.map((c) => [c.name, c.stack, c.role, c.invoker, CALLEE_ALIAS]),
+    );
+    expect(analysis.model.callerAccountIds).toEqual(["111111111111", "444444444444"]);
+    expect(analysis.principals.map((p) => p.id)).toEqual([
+      ...CALLERS.map((c) => c.roleId),
+      ...CALLERS.map((c) => c.invokerId),
+      "role/xacct-demo-callee-exec",
+      "admin/111111111111",
+      "admin/444444444444",
+      "admin/222222222222",
+      "outsider/333333333333",
+      "anonymous",
+    ]);
+  });
+
+  it("without the callers' environment, find each caller's own invoker role by the callee's outputs keyed by caller name", async () => {
+    const dir = await threeCallerVariant((s) => {
+      for (const c of CALLERS) {
+        const variables = (Object.values(s[c.stack].resource.aws_lambda_function)[0] as TfJson).environment.variables;
+        delete variables.INVOKER_ROLE_ARN;
+        delete variables.CALLEE_FUNCTION_ARN;
+      }
+    });
+    const model = accessModelFromStacks(dir);
+    expect(model.functions.find((f) => f.arn === ORDERS.fn)?.roleArn).toBe(ORDERS.role);
+    expect((model.functions.find((f) => f.arn === ORDERS.fn) as { environment?: Record<string, string> }).environment).not.toHaveProperty(
+      "INVOKER_ROLE_ARN",
+    );
+    expect(model.intended).toEqual(analysis.model.intended);
+  });
+
+  it("a caller that invokes neither the callee nor one of its aliases or versions is bad input (exit 2)", async () => {
+    const dir = await threeCallerVariant((s) => {
+      const fn = Object.values(s[REPORTS.stack].resource.aws_lambda_function)[0] as TfJson;
+      fn.environment.variables.CALLEE_FUNCTION_ARN = `${CALLEE_FN}:staging`;
+    });
+    const run = await verifyCli(["--dir", dir]);
+    expect(run.code).toBe(EXIT.badInput);
+    expect(run.stderr).toBe(
+      `verify: the callee function or alias of caller 'reports' (${CALLEE_FN}:staging, stack 'caller-reports') is not defined by the stacks in ${dir}\n`,
+    );
+  });
+
+  it("have no findings, and open exactly each caller's own path at the alias, plus what owners and the functions' own keys allow", () => {
+    expect(findings).toEqual([]);
+    const key = (alias: string) => analysis.capabilities.find((c) => c.label === `use key alias/${alias}`)?.resourceArn;
+    const ownedBy = (account: string) =>
+      analysis.capabilities
+        .filter((c) => c.resourceAccountId === account && c.kind !== "assume")
+        .map((c) => `admin/${account} -> ${c.id} [permitted]`);
+    expect(allowedCells(analysis)).toEqual(
+      [
+        ...CALLERS.flatMap((c) => [
+          `${c.roleId} -> assume:${c.invoker} [as-intended]`,
+          `${c.roleId} -> invoke:${CALLEE_ALIAS} via ${c.invoker} [as-intended]`,
+          `${c.invokerId} -> invoke:${CALLEE_ALIAS} [as-intended]`,
+          `${c.roleId} -> use:${key(`xacct-demo-${c.name}`)} [permitted]`,
+        ]),
+        `role/xacct-demo-callee-exec -> use:${key("xacct-demo-callee")} [permitted]`,
+        ...ownedBy("111111111111"),
+        ...ownedBy("444444444444"),
+        ...ownedBy("222222222222"),
+      ].sort(),
+    );
+  });
+
+  const pairs: [string, string, Caller, Caller][] = CALLERS.flatMap((a) =>
+    CALLERS.map((b): [string, string, Caller, Caller] => [a.name, b.name, a, b]),
+  );
+  it.each(pairs)("the role of caller %s assuming the invoker role of caller %s: ALLOW only for its own", (_a, _b, from, to) => {
+    const assume = cell(analysis, from.roleId, `assume:${to.invoker}`);
+    expect([assume.allowed, assume.verdict]).toEqual(from === to ? [true, "as-intended"] : [false, "refused"]);
+    if (from !== to) expect(assume.decidedBy).toContain(`trust policy of role/xacct-demo-invoker-${to.name} (no Allow matched)`);
+  });
+
+  const beyondAlias: [string, string, Caller, string][] = CALLERS.flatMap((c) =>
+    BEYOND_ALIAS.map((arn): [string, string, Caller, string] => [c.name, arn.slice(arn.indexOf("function:")), c, arn]),
+  );
+  it.each(beyondAlias)("the invoker role of caller %s, and the caller through it, at %s: DENY", (_name, _at, caller, arn) => {
+    expect(cell(analysis, caller.invokerId, `invoke:${arn}`)).toMatchObject({
+      allowed: false,
+      verdict: "refused",
+      decidedBy: ["identity-based policy (no Allow matched)"],
+    });
+    expect(cell(analysis, caller.roleId, `invoke:${arn}`).allowed).toBe(false);
+  });
+
+  it("`verify --dir` exits 0 with the paths, the matrix grouped by account and PASS; --format json parses; the diagram groups by account", async () => {
+    const run = await verifyCli(["--dir", dir]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(EXIT.proven);
+    expect(run.stdout).toContain(
+      "Intended paths, one per caller:\n  orders:  role xacct-demo-orders-exec (111111111111) -> sts:AssumeRole -> role xacct-demo-invoker-orders (222222222222) -> lambda:InvokeFunction -> function xacct-demo-callee:live\n",
+    );
+    expect(run.stdout).toMatch(/^ {2}roles in account 111111111111 \(callers orders, billing\)\n {4}P1 {3}role xacct-demo-orders-exec/m);
+    expect(run.stdout).toMatch(/^account 444444444444 \(caller reports\)\n {2}assume role xacct-demo-reports-exec /m);
+    expect(run.stdout).toMatch(
+      /^PASS: each of the 3 callers reaches the callee by exactly one path, through its own invoker role and only at xacct-demo-callee:live/m,
+    );
+    const report = JSON.parse((await verifyInProcess(["--dir", dir, "--format", "json"])).out);
+    expect(report.passed).toBe(true);
+    expect(report.intended).toHaveLength(3);
+    expect(report.cells).toHaveLength(report.principals.length * report.capabilities.length);
+    const mermaid = (await verifyInProcess(["--dir", dir, "--format", "mermaid"])).out;
+    expect(mermaid).toContain(`  subgraph account_444444444444["account 444444444444 (caller reports)"]`);
+    expect(mermaid).toContain(`    subgraph invokers_222222222222["invoker roles, one per caller"]`);
+    expect(mermaid).toContain(
+      `  role_111111111111_xacct_demo_billing_exec -. "sts:AssumeRole refused" .-> role_222222222222_xacct_demo_invoker_orders`,
+    );
+    expect(mermaid).toContain(`  outsider_333333333333 -. "sts:AssumeRole refused (every invoker role)" .-> invokers_222222222222`);
+    expect(mermaid).not.toMatch(/linkStyle/);
+  });
+});
+
+describe("an invoker role granted more of the callee than its alias: a finding, and ALLOW! there alone", () => {
+  const cases: [string, "one caller" | "three callers", string, string][] = [];
+  for (const shape of ["one caller", "three callers"] as const)
+    for (const [what, arn] of [
+      ["the unqualified function", CALLEE_FN],
+      ["$LATEST", `${CALLEE_FN}:$LATEST`],
+      ["version 1", `${CALLEE_FN}:1`],
+    ])
+      cases.push([what, shape, arn, what]);
+
+  it.each(cases)("%s (%s)", async (_what, shape, arn, what) => {
+    const added = { Sid: "Added", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: arn };
+    const [dir, caller, invoker, invokerName] =
+      shape === "one caller"
+        ? [
+            variant(({ callee }) => editPolicy(invokerPolicyOf(callee), "policy", (doc) => doc.Statement.push(added))),
+            "role/xacct-demo-caller-exec",
+            INVOKER_ROLE,
+            "xacct-demo-callee-invoker",
+          ]
+        : [
+            await threeCallerVariant((s) => editPolicy(invokerPolicyOf(s.callee, "orders"), "policy", (doc) => doc.Statement.push(added))),
+            ORDERS.roleId,
+            ORDERS.invoker,
+            "xacct-demo-invoker-orders",
+          ];
+    const { analysis, findings } = await prove(dir);
+    expect(codes(findings)).toEqual([`invoke-beyond-alias @ policy invoke-callee-only of role/${invokerName}: Added`]);
+    expect(findings[0].problem).toContain(what === "the unqualified function" ? "the unqualified function xacct-demo-callee" : what);
+    expect(findings[0].fix).toBe(`grant only the alias ARN: "Resource": "${CALLEE_ALIAS}"`);
+    // Lambda authorizes each qualifier on its own: exactly the one granted opens, for the invoker role and through it.
+    expect(
+      analysis.cells
+        .filter((c) => c.verdict === "beyond-intended")
+        .map((c) => `${c.principalId} -> ${c.capabilityId}${c.via.length > 0 ? ` via ${c.via.map((h) => h.roleArn).join(",")}` : ""}`)
+        .sort(),
+    ).toEqual([`${caller} -> invoke:${arn} via ${invoker}`, `role/${invokerName} -> invoke:${arn}`].sort());
+    expect(cell(analysis, caller, `invoke:${CALLEE_ALIAS}`).verdict).toBe("as-intended");
+    expect(cell(analysis, `role/${invokerName}`, `invoke:${arn}`).explanation).toMatch(
+      /^access beyond the intended path: invokes the callee /,
+    );
+    expect((await verifyInProcess(["--dir", dir])).code).toBe(EXIT.violation);
+  });
+});
+
+describe("one caller reaching another's invoker role: findings, and ALLOW! once both sides let it", () => {
+  const ordersTrust = (edit: (doc: TfJson) => void) => (s: Record<string, TfJson>) =>
+    editPolicy(roleNamed(s.callee, "-invoker-orders"), "assume_role_policy", edit);
+  const billingMayAssumeOrders = (s: Record<string, TfJson>) =>
+    editPolicy(assumePolicyOf(s[BILLING.stack]), "policy", (doc) => (doc.Statement[0].Resource = [BILLING.invoker, ORDERS.invoker]));
+  const TRUST = "trust policy of role/xacct-demo-invoker-orders: CallerFunctionRoleOnly";
+  const cases: [string, (s: Record<string, TfJson>) => void, string[], boolean][] = [
+    [
+      "orders' invoker trusting billing's role too (ArnEquals with two ARNs)",
+      ordersTrust((doc) => (doc.Statement[0].Condition.ArnEquals["aws:PrincipalArn"] = [ORDERS.role, BILLING.role])),
+      [`trust-names-another-caller @ ${TRUST}`],
+      // Across accounts both sides must allow: billing's own policy still names only its own invoker role.
+      false,
+    ],
+    [
+      "billing's assume policy widened to orders' invoker role",
+      billingMayAssumeOrders,
+      ["cross-caller-assume @ policy assume-callee-invoker-role-only of role/xacct-demo-billing-exec: AssumeCalleeInvokerRoleOnly"],
+      false,
+    ],
+    [
+      "both: the trust names billing's role and billing's policy names orders' invoker role",
+      (s) => {
+        ordersTrust((doc) => (doc.Statement[0].Condition.ArnEquals["aws:PrincipalArn"] = [ORDERS.role, BILLING.role]))(s);
+        billingMayAssumeOrders(s);
+      },
+      [
+        "cross-caller-assume @ policy assume-callee-invoker-role-only of role/xacct-demo-billing-exec: AssumeCalleeInvokerRoleOnly",
+        `trust-names-another-caller @ ${TRUST}`,
+      ],
+      true,
+    ],
+    [
+      "orders' invoker trusting account A with no aws:PrincipalArn (billing runs there too)",
+      ordersTrust((doc) => delete doc.Statement[0].Condition),
+      [`trust-names-another-caller @ ${TRUST}`, `trust-without-principal-arn @ ${TRUST}`],
+      false,
+    ],
+    [
+      "orders' invoker trusting a wildcard that matches every caller role of account A",
+      ordersTrust(
+        (doc) => (doc.Statement[0].Condition = { ArnLike: { "aws:PrincipalArn": "arn:aws:iam::111111111111:role/xacct-demo-*-exec" } }),
+      ),
+      [`principal-off-path @ ${TRUST}`, `trust-names-another-caller @ ${TRUST}`, `trust-without-principal-arn @ ${TRUST}`],
+      false,
+    ],
+  ];
+
+  it.each(cases)("%s", async (_name, mutate, expected, opened) => {
+    const dir = await threeCallerVariant(mutate);
+    const { analysis, findings } = await prove(dir);
+    expect(codes(findings)).toEqual(expected);
+    const assume = cell(analysis, BILLING.roleId, `assume:${ORDERS.invoker}`);
+    expect([assume.allowed, assume.verdict]).toEqual(opened ? [true, "beyond-intended"] : [false, "refused"]);
+    if (opened) {
+      expect(assume.explanation).toBe(
+        "access beyond the intended path: the role of caller billing assumes xacct-demo-invoker-orders, the invoker role of caller orders: each caller may assume only its own",
+      );
+      // Billing still reaches the callee through its own invoker role: the breach is the assume, shown in red.
+      expect(cell(analysis, BILLING.roleId, `invoke:${CALLEE_ALIAS}`)).toMatchObject({
+        verdict: "as-intended",
+        via: [{ roleArn: BILLING.invoker }],
+      });
+      const mermaid = (await verifyInProcess(["--dir", dir, "--format", "mermaid"])).out;
+      const edges = mermaid.split("\n").filter((l) => / -[-.] /.test(l));
+      const breach = edges.findIndex(
+        (l) => l === `  role_111111111111_xacct_demo_billing_exec -- "sts:AssumeRole" --> role_222222222222_xacct_demo_invoker_orders`,
+      );
+      expect(breach).toBeGreaterThan(-1);
+      expect(mermaid).toContain(`linkStyle ${breach} stroke:#d00`);
+    }
+    if (expected.some((e) => e.startsWith("trust-names-another-caller"))) {
+      const finding = findings.find((f) => f.code === "trust-names-another-caller") as Finding;
+      expect(finding.problem).toMatch(/^lets xacct-demo-billing-exec, the role of caller billing, assume xacct-demo-invoker-orders/);
+      expect(finding.fix).toContain(`"aws:PrincipalArn": "${ORDERS.role}"`);
+    }
+    // Reports is in another account: none of these lets it in.
+    expect(cell(analysis, REPORTS.roleId, `assume:${ORDERS.invoker}`).allowed).toBe(false);
+    const run = await verifyInProcess(["--dir", dir]);
+    expect(run.code).toBe(EXIT.violation);
+  });
+
+  it("a caller's reaching the callee only through another caller's invoker role is beyond the path too", async () => {
+    // Billing's policy names only orders' invoker role, and orders' trust lets billing in: billing's own path is gone.
+    const dir = await threeCallerVariant((s) => {
+      ordersTrust((doc) => (doc.Statement[0].Condition.ArnEquals["aws:PrincipalArn"] = [ORDERS.role, BILLING.role]))(s);
+      editPolicy(assumePolicyOf(s[BILLING.stack]), "policy", (doc) => (doc.Statement[0].Resource = ORDERS.invoker));
+    });
+    const { analysis } = await prove(dir);
+    expect(cell(analysis, BILLING.roleId, `assume:${BILLING.invoker}`).verdict).toBe("path-broken");
+    expect(cell(analysis, BILLING.roleId, `invoke:${CALLEE_ALIAS}`)).toMatchObject({
+      allowed: true,
+      verdict: "beyond-intended",
+      via: [{ roleArn: ORDERS.invoker }],
+      explanation:
+        "access beyond the intended path: the role of caller billing reaches the callee through xacct-demo-invoker-orders, the invoker role of caller orders, not its own",
+    });
+  });
+});
+
 describe("the README", () => {
-  it("shows the access matrix, diagram and deploy-time checks of the current stacks (run `make readme-proof` when this fails)", async () => {
+  it("shows the access matrix, diagram and deploy-time checks of the current stacks, and the proof of examples/three-callers.json (run `make readme-proof` when this fails)", async () => {
     const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
     const blocks = renderBlocks((await prove(OUT_DIR)).analysis, await checkDeployTime(OUT_DIR, deployOrderOf(OUT_DIR)));
     for (const name of README_BLOCKS) expect(readBlock(readme, name)).toBe(blocks[name]);
+    expect(readBlock(readme, EXAMPLE_BLOCK)).toBe(renderExampleBlock((await prove(await threeCallers())).analysis));
+  });
+
+  it("would find the three-caller proof stale after a change to the example's stacks", async () => {
+    // The reports invoker role granted $LATEST: one more ALLOW! in the matrix.
+    const dir = await threeCallerVariant((s) =>
+      editPolicy(
+        invokerPolicyOf(s.callee, "reports"),
+        "policy",
+        (doc) => (doc.Statement[0].Resource = [CALLEE_ALIAS, `${CALLEE_FN}:$LATEST`]),
+      ),
+    );
+    const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+    const block = readBlock(readme, EXAMPLE_BLOCK);
+    expect(block).toContain("Intended paths, one per caller:");
+    expect(block).not.toBe(renderExampleBlock((await prove(dir)).analysis));
   });
 
   it("would be found stale after a change to the stacks", async () => {

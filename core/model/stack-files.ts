@@ -84,6 +84,17 @@ interface StackLocation {
   readonly dir: string;
 }
 
+/**
+ * The stacks a cdktf output directory holds, by name: manifest.json's (what the last synth wrote; a stack
+ * folder it no longer lists is left over from an earlier configuration), else the stacks/ folders.
+ */
+export function stackNamesIn(root: string): string[] {
+  return locateStacks(root)
+    .filter((s) => fs.existsSync(s.file))
+    .map((s) => s.name)
+    .sort();
+}
+
 /** Stack locations from manifest.json (what cdktf wrote), else from the stacks/ folder. */
 function locateStacks(root: string): StackLocation[] {
   const manifestFile = path.join(root, "manifest.json");
