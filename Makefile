@@ -49,11 +49,12 @@ $(TOOLS_STAMP): requirements-tools.txt
 
 install: $(NPM_STAMP) $(TOOLS_STAMP) ## Install node_modules (npm ci) and the Python tools (checkov, AWS CLI) into .venv
 
-cdktf.out/stacks/caller/cdk.tf.json: $(NPM_STAMP) $(SOURCES)
+# manifest.json: written last by every synth, whichever callers (stacks caller or caller-<name>) the configuration has.
+cdktf.out/manifest.json: $(NPM_STAMP) $(SOURCES)
 	npx cdktf synth
-	@test -f cdktf.out/stacks/callee/cdk.tf.json && test -f cdktf.out/stacks/caller/cdk.tf.json
+	@test -f cdktf.out/stacks/callee/cdk.tf.json && ls cdktf.out/stacks/caller*/cdk.tf.json >/dev/null
 
-synth: cdktf.out/stacks/caller/cdk.tf.json ## Synthesize all stacks into cdktf.out/ with the cdktf CLI
+synth: cdktf.out/manifest.json ## Synthesize all stacks into cdktf.out/ with the cdktf CLI
 
 # exec: the runtime replaces the recipe's shell, so a signal to make's child reaches it directly,
 # and it notices (and stops) when make itself is killed.
