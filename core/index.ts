@@ -28,7 +28,9 @@ export type {
   PolicyDocument,
   RoleModel,
   SourceRef,
+  VpcEndpointModel,
 } from "./model/types";
+export { FULL_ACCESS_ENDPOINT_POLICY } from "./model/network";
 export { ModelError } from "./model/types";
 export { loadAccountsModel } from "./model/load-model";
 export { ensureSynthesized } from "./model/freshness";
