@@ -49,6 +49,7 @@ export {
   type EvaluationResult,
   type OrganizationMembership,
   type ServicePrincipal,
+  type VpcEndpointPassage,
 } from "./iam/authorize";
 export {
   ADMINISTRATOR_ACCESS,
