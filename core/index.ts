@@ -35,7 +35,16 @@ export { ModelError } from "./model/types";
 export { loadAccountsModel } from "./model/load-model";
 export { ensureSynthesized } from "./model/freshness";
 export { Resolver, child, type Where } from "./model/resolver";
-export { isObject, readStacks, stackNamesIn, type JsonObject, type StackDoc } from "./model/stack-files";
+export {
+  blockList,
+  isObject,
+  readStacks,
+  resourcesOf,
+  singleBlock,
+  stackNamesIn,
+  type JsonObject,
+  type StackDoc,
+} from "./model/stack-files";
 export { templateExpressions } from "./model/template";
 
 export {

@@ -18,6 +18,7 @@ import {
   type IntendedPath,
 } from "./access-model";
 import { keyName } from "./capabilities";
+import { findCidrEgress, findEndpointProblems } from "./network-findings";
 import { accountOfPrincipal, conditionValues } from "./principals";
 
 export type FindingCode =
@@ -35,7 +36,10 @@ export type FindingCode =
   | "service-without-source"
   | "invoke-beyond-alias"
   | "cross-caller-assume"
-  | "trust-names-another-caller";
+  | "trust-names-another-caller"
+  | "endpoint-policy-full-access"
+  | "endpoint-policy-off-path"
+  | "cidr-egress-with-endpoints";
 
 export interface Finding {
   readonly code: FindingCode;
@@ -119,6 +123,7 @@ export function findPolicyProblems(model: AccessModel): Finding[] {
     });
   }
   findings.push(...reviewInvokerTrust(model));
+  findings.push(...findEndpointProblems(model), ...findCidrEgress(model));
   return findings;
 }
 
