@@ -18,7 +18,7 @@ import {
   type IntendedPath,
 } from "./access-model";
 import { keyName } from "./capabilities";
-import { findCidrEgress, findEndpointProblems } from "./network-findings";
+import { findCidrEgress, findEndpointProblems, type NetworkFindingCode } from "./network-findings";
 import { accountOfPrincipal, conditionValues } from "./principals";
 
 export type FindingCode =
@@ -37,9 +37,7 @@ export type FindingCode =
   | "invoke-beyond-alias"
   | "cross-caller-assume"
   | "trust-names-another-caller"
-  | "endpoint-policy-full-access"
-  | "endpoint-policy-off-path"
-  | "cidr-egress-with-endpoints";
+  | NetworkFindingCode;
 
 export interface Finding {
   readonly code: FindingCode;

@@ -16,9 +16,19 @@ import {
   type EndpointAccess,
   type IntendedPath,
 } from "./access-model";
-import type { Finding } from "./findings";
-import { endpointName } from "./network";
+import { endpointName, inTravelOrder } from "./network";
 import { conditionValues } from "./principals";
+
+/** The findings of this layer; findings.ts reports them with the others (the same shape as its Finding). */
+export type NetworkFindingCode =
+  "endpoint-policy-full-access" | "endpoint-policy-off-path" | "cidr-egress-with-endpoints" | "negated-element";
+
+export interface NetworkFinding {
+  readonly code: NetworkFindingCode;
+  readonly where: string;
+  readonly problem: string;
+  readonly fix: string;
+}
 
 /** What the intended paths send through an endpoint of one service: who, which action, on what. */
 interface EndpointIntent {
@@ -92,9 +102,9 @@ function pinnedKeys(statement: Record<string, unknown>): Set<string> {
   return keys;
 }
 
-export function findEndpointProblems(model: AccessModel): Finding[] {
-  const findings: Finding[] = [];
-  for (const endpoint of model.vpcEndpoints) {
+export function findEndpointProblems(model: AccessModel): NetworkFinding[] {
+  const findings: NetworkFinding[] = [];
+  for (const endpoint of [...model.vpcEndpoints].sort(inTravelOrder)) {
     const intent = intentOf(model, endpoint);
     const named = `VPC endpoint ${endpointName(endpoint)} in ${endpoint.vpcId} (${describeSource(endpoint.source)})`;
     const fix = intent
@@ -112,7 +122,7 @@ export function findEndpointProblems(model: AccessModel): Finding[] {
     statementsOf(endpoint.policy).forEach((statement, index) => {
       if (statement.Effect !== "Allow") return;
       const where = `VPC endpoint policy of ${endpointName(endpoint)} in ${endpoint.vpcId} (${describeSource(endpoint.source)}): ${statementLabel(statement, index)}`;
-      const add = (code: Finding["code"], problem: string, fixText = fix) => findings.push({ code, where, problem, fix: fixText });
+      const add = (code: NetworkFindingCode, problem: string, fixText = fix) => findings.push({ code, where, problem, fix: fixText });
       for (const element of ["NotAction", "NotResource", "NotPrincipal"])
         if (statement[element] !== undefined)
           add(
@@ -131,7 +141,7 @@ function reviewEndpointStatement(
   endpoint: EndpointAccess,
   statement: Record<string, unknown>,
   intent: EndpointIntent | undefined,
-  add: (code: Finding["code"], problem: string) => void,
+  add: (code: NetworkFindingCode, problem: string) => void,
 ): void {
   const service = endpoint.service.toLowerCase();
   const principal = statement.Principal;
@@ -197,12 +207,12 @@ function otherCallerOf(model: AccessModel, value: string, intent: EndpointIntent
  * the function reaches past the endpoints (a NAT gateway, the internet, any host in the block), and the public
  * service endpoints there know no endpoint policy.
  */
-export function findCidrEgress(model: AccessModel): Finding[] {
-  const findings: Finding[] = [];
+export function findCidrEgress(model: AccessModel): NetworkFinding[] {
+  const findings: NetworkFinding[] = [];
   for (const egress of model.cidrEgress) {
     const fn = model.functions.find((f) => f.arn === egress.functionArn);
     if (!fn || fn.vpcId === undefined) continue;
-    const endpoints = model.vpcEndpoints.filter((e) => e.vpcId === fn.vpcId);
+    const endpoints = model.vpcEndpoints.filter((e) => e.vpcId === fn.vpcId).sort(inTravelOrder);
     if (endpoints.length === 0) continue;
     const inline = egress.rule.address === egress.securityGroup.address;
     findings.push({

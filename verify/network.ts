@@ -60,6 +60,13 @@ export function vpcOfRole(model: AccessModel, roleArn: string | undefined): stri
 /** The order a request travels: STS first (the assume), then Lambda (the invoke), then any other service. */
 const serviceRank = (service: string) => ["sts", "lambda"].indexOf(service.toLowerCase()) + 1 || 3;
 
+/** Sorts endpoints by VPC, then in the order a request travels (STS, Lambda, the rest by name). */
+export const inTravelOrder = (a: Pick<EndpointAccess, "vpcId" | "service" | "id">, b: Pick<EndpointAccess, "vpcId" | "service" | "id">) =>
+  a.vpcId.localeCompare(b.vpcId) ||
+  serviceRank(a.service) - serviceRank(b.service) ||
+  a.service.localeCompare(b.service) ||
+  a.id.localeCompare(b.id);
+
 /** The network a principal calls from; undefined when its requests pass no endpoint of the stacks. */
 export function networkOf(model: AccessModel, principal: AnalysisPrincipal): PrincipalNetwork | undefined {
   if (principal.kind !== "role") return undefined;
@@ -67,7 +74,7 @@ export function networkOf(model: AccessModel, principal: AnalysisPrincipal): Pri
   if (vpcId === undefined) return undefined;
   const endpoints = model.vpcEndpoints
     .filter((e) => e.vpcId === vpcId && e.region === model.region && takesDefaultTraffic(e))
-    .sort((a, b) => serviceRank(a.service) - serviceRank(b.service) || a.service.localeCompare(b.service) || a.id.localeCompare(b.id));
+    .sort(inTravelOrder);
   return endpoints.length > 0 ? { vpcId, endpoints } : undefined;
 }
 

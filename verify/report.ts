@@ -3,7 +3,7 @@ import { accountOf, splitFunctionArn } from "../core";
 import { accountRoleOf, functionName, roleName, type AccessModel, type IntendedPath } from "./access-model";
 import type { AccessAnalysis, Cell } from "./analyze";
 import type { Capability } from "./capabilities";
-import { endpointName } from "./network";
+import { endpointName, inTravelOrder } from "./network";
 import type { AnalysisPrincipal } from "./principals";
 import type { Finding } from "./findings";
 import { deployFindings, type DeployTimeResult } from "./deploy-time/check";
@@ -267,7 +267,7 @@ export function jsonReport(result: ProofResult): string {
         ...(accountId !== undefined ? { accountId } : {}),
       })),
       capabilities: analysis.capabilities.map(({ id, kind, label, resourceArn }) => ({ id, kind, label, resourceArn })),
-      vpcEndpoints: analysis.model.vpcEndpoints.map((e) => ({
+      vpcEndpoints: [...analysis.model.vpcEndpoints].sort(inTravelOrder).map((e) => ({
         id: e.id,
         service: e.service,
         vpcId: e.vpcId,

@@ -820,7 +820,7 @@ describe("--format json", () => {
     expect(invoke.endpoints.map((e: { service: string }) => e.service)).toEqual(["sts", "lambda"]);
     expect(invoke.decidedByEndpoint).toBeUndefined();
     expect(report.vpcEndpoints).toEqual(
-      ["lambda", "sts"].map((service) =>
+      ["sts", "lambda"].map((service) =>
         expect.objectContaining({
           service,
           vpcId: CALLER_VPC,
