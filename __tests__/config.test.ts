@@ -191,7 +191,9 @@ describe("validateConfig: the callers list", () => {
 
   it("accepts 1 and 50 callers, two of them in one account", () => {
     expect(() => validateConfig(withCallers([caller()]))).not.toThrow();
-    const fifty = Array.from({ length: 50 }, (_, i) => caller({ name: `c${i}`, accountId: i % 2 ? "333333333333" : "444444444444" }));
+    const fifty = Array.from({ length: 50 }, (_, i) =>
+      caller({ name: `c${i}`, accountId: i % 2 ? "333333333333" : "444444444444", vpcId: `vpc-${String(i).padStart(17, "0")}` }),
+    );
     expect(validateConfig(withCallers(fifty)).callers).toHaveLength(50);
   });
 
@@ -285,6 +287,77 @@ describe("validateConfig: the callers list", () => {
   });
 });
 
+describe("validateConfig: vpcEndpoints", () => {
+  const callerAt = (name: string, vpcId: string, extra: Record<string, unknown> = {}) => ({
+    name,
+    accountId: "333333333333",
+    vpcId,
+    subnetIds: ["subnet-0c1c1c1c1c1c1c1c1"],
+    ...extra,
+  });
+
+  it("defaults to 'create' on both sides", () => {
+    expect([DEMO_DEFAULTS.callerVpcEndpoints, DEMO_DEFAULTS.calleeVpcEndpoints]).toEqual(["create", "create"]);
+  });
+
+  it.each<[string, Record<string, unknown>, string[]]>([
+    [
+      "an unknown mode",
+      { callerVpcEndpoints: "nat" },
+      [
+        "callerVpcEndpoints must be 'create' (interface endpoints for STS and Lambda in the VPC), 'existing' (endpoints that already exist: give their security groups or a prefix list) or 'none' (egress to egressCidrBlocks, for a VPC with a NAT gateway), got 'nat'",
+      ],
+    ],
+    [
+      "'existing' without a destination",
+      { calleeVpcEndpoints: "existing" },
+      [
+        "calleeVpcEndpoints is 'existing', but neither calleeEndpointSecurityGroupIds nor calleeEndpointPrefixListIds is set: give the security group of your STS and Lambda endpoints (or a prefix list), the only place the function may send HTTPS to",
+      ],
+    ],
+    [
+      "endpoint groups without 'existing'",
+      { callerEndpointSecurityGroupIds: ["sg-0e1e1e1e1e1e1e1e1"] },
+      [
+        "callerEndpointSecurityGroupIds and callerEndpointPrefixListIds apply only when callerVpcEndpoints is 'existing' (it is 'create'): remove them",
+      ],
+    ],
+    [
+      "a malformed group id",
+      { callerVpcEndpoints: "existing", callerEndpointSecurityGroupIds: ["sg-1"] },
+      ["callerEndpointSecurityGroupIds must be a list of distinct security group ids like 'sg-0123456789abcdef0', got [\"sg-1\"]"],
+    ],
+    [
+      "two callers creating endpoints in one VPC",
+      { callers: [callerAt("orders", "vpc-0c1c1c1c1c1c1c1c1"), callerAt("billing", "vpc-0c1c1c1c1c1c1c1c1")] },
+      [
+        'callers orders, billing share VPC vpc-0c1c1c1c1c1c1c1c1 in account 333333333333 and would each create STS and Lambda endpoints with private DNS, which a VPC allows once per service: let the first create them and give the others "vpcEndpoints": "existing" with "endpointSecurityGroupIds": [its endpoint security group, the output endpoint_security_group_id of its stack] (or put them in different VPCs)',
+      ],
+    ],
+    [
+      "a caller's own 'existing' without groups",
+      { callers: [callerAt("orders", "vpc-0c1c1c1c1c1c1c1c1", { vpcEndpoints: "existing" })] },
+      [
+        "callers[0] 'orders': vpcEndpoints is 'existing', but neither callers[0] 'orders': endpointSecurityGroupIds nor callers[0] 'orders': endpointPrefixListIds is set: give the security group of your STS and Lambda endpoints (or a prefix list), the only place the function may send HTTPS to",
+      ],
+    ],
+  ])("refuses %s", (_what, overrides, expected) => {
+    expect(problemsOf({ ...DEMO_DEFAULTS, ...overrides })).toEqual(expected);
+  });
+
+  it("accepts two callers in one VPC when the second uses the first's endpoints", () => {
+    const second = callerAt("billing", "vpc-0c1c1c1c1c1c1c1c1", {
+      vpcEndpoints: "existing",
+      endpointSecurityGroupIds: ["sg-0e1e1e1e1e1e1e1e1"],
+    });
+    const config = validateConfig({ ...DEMO_DEFAULTS, callers: [callerAt("orders", "vpc-0c1c1c1c1c1c1c1c1"), second] });
+    expect(resolveCallers(config).map((c) => c.network)).toEqual([
+      { mode: "create", endpointSecurityGroupIds: [], endpointPrefixListIds: [] },
+      { mode: "existing", endpointSecurityGroupIds: ["sg-0e1e1e1e1e1e1e1e1"], endpointPrefixListIds: [] },
+    ]);
+  });
+});
+
 describe("resolveCallers", () => {
   it("turns the single-caller fields into one caller with today's names, stack, state key and outputs", () => {
     expect(resolveCallers(validateConfig(DEMO_DEFAULTS))).toEqual([
@@ -306,7 +379,13 @@ describe("resolveCallers", () => {
         ...DEMO_DEFAULTS,
         externalId: "shared-external-id",
         callers: [
-          { name: "a", accountId: "333333333333", vpcId: "vpc-0c1c1c1c1c1c1c1c1", subnetIds: ["subnet-0c1c1c1c1c1c1c1c1"] },
+          {
+            name: "a",
+            accountId: "333333333333",
+            vpcId: "vpc-0c1c1c1c1c1c1c1c1",
+            subnetIds: ["subnet-0c1c1c1c1c1c1c1c1"],
+            vpcEndpoints: "none",
+          },
           {
             name: "b",
             accountId: "333333333333",

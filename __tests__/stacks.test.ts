@@ -19,6 +19,13 @@ const AWS_REQUIRED_RESOURCE_WILDCARDS: Record<string, string> = {
 };
 const isKeyPolicy = (where: string) => where.startsWith("aws_kms_key.");
 
+/** The function's own security group (a caller stack also has its endpoints' group). */
+function functionSecurityGroup(synth: string): Json {
+  const groups = Object.values(resourcesOf(synth, "aws_security_group")).filter((g) => !String(g.name).endsWith("-endpoints"));
+  if (groups.length !== 1) throw new Error(`expected one function security group, found ${groups.length}`);
+  return groups[0];
+}
+
 describe.each([
   ["callee", callee, "222222222222"],
   ["caller", caller, "111111111111"],
@@ -149,12 +156,22 @@ describe.each([
     });
   });
 
-  it("has a security group with no ingress and HTTPS-only egress", () => {
-    const sg = onlyResource(synth, "aws_security_group");
+  it("has a security group with no ingress and no CIDR egress (the caller: HTTPS to its VPC endpoints only; the callee: nothing)", () => {
+    const sg = functionSecurityGroup(synth);
     expect(sg.ingress).toEqual([]);
-    expect(sg.egress).toHaveLength(1);
-    expect(sg.egress[0]).toMatchObject({ protocol: "tcp", from_port: 443, to_port: 443, cidr_blocks: ["0.0.0.0/0"] });
+    expect(JSON.stringify(sg)).not.toContain("cidr_blocks");
     expect(sg.vpc_id).toBe(side === "caller" ? "vpc-0a1a1a1a1a1a1a1a1" : "vpc-0b1b1b1b1b1b1b1b1");
+    if (side === "callee") {
+      expect(sg.egress).toEqual([]);
+      expect(resourcesOf(synth, "aws_vpc_security_group_egress_rule")).toEqual({});
+    } else {
+      expect(sg.egress).toBeUndefined();
+      const [rule] = Object.values(resourcesOf(synth, "aws_vpc_security_group_egress_rule"));
+      expect(Object.keys(resourcesOf(synth, "aws_vpc_security_group_egress_rule"))).toHaveLength(1);
+      expect(rule).toMatchObject({ ip_protocol: "tcp", from_port: 443, to_port: 443 });
+      expect(rule.referenced_security_group_id).toMatch(/^\$\{aws_security_group\.endpoints_sg_\w+\.id\}$/);
+      expect(rule.cidr_ipv4).toBeUndefined();
+    }
   });
 
   it("has an execution role only Lambda in its own account can assume", () => {
@@ -206,7 +223,7 @@ describe.each([
 
   it("destroys its security group before the network-interface permissions Lambda needs to delete its interfaces", () => {
     const policyId = Object.entries(resourcesOf(synth, "aws_iam_role_policy")).find(([, p]) => p.name === "network-interfaces")![0];
-    expect(onlyResource(synth, "aws_security_group").depends_on).toEqual([`aws_iam_role_policy.${policyId}`]);
+    expect(functionSecurityGroup(synth).depends_on).toEqual([`aws_iam_role_policy.${policyId}`]);
   });
 
   it("sends failed asynchronous invocations to its encrypted queue", () => {
@@ -324,7 +341,9 @@ describe("the caller stack", () => {
         Resource: `\${data.terraform_remote_state.${remoteId}.outputs.${CALLEE_OUTPUT.invokerRoleArn}}`,
       },
     ]);
-    for (const { where, policy } of allPolicies(caller)) expect(`${where}: ${JSON.stringify(policy)}`).not.toContain("222222222222");
+    // Endpoint policies only narrow what passes the endpoint; they grant nothing (tested in "the caller's VPC endpoints").
+    for (const { where, policy } of allPolicies(caller).filter((p) => !p.where.startsWith("aws_vpc_endpoint.")))
+      expect(`${where}: ${JSON.stringify(policy)}`).not.toContain("222222222222");
   });
 
   it("stops the plan when the state it reads is not the configured callee", () => {
@@ -343,6 +362,134 @@ describe("the caller stack", () => {
   it("outputs the caller function and its execution role", () => {
     expect(Object.keys(parsed.caller.output).sort()).toEqual(Object.values(CALLER_OUTPUT).sort());
   });
+});
+
+describe("the caller's VPC endpoints (vpcEndpoints 'create', the default)", () => {
+  const endpoints = resourcesOf(caller, "aws_vpc_endpoint");
+  const byService = (service: string) => Object.values(endpoints).find((e) => e.service_name === `com.amazonaws.eu-west-1.${service}`)!;
+  const endpointGroup = Object.values(resourcesOf(caller, "aws_security_group")).find(
+    (g) => g.name === `${names.callerFunctionName}-endpoints`,
+  )!;
+  const groupId = Object.entries(resourcesOf(caller, "aws_security_group")).find(([, g]) => g.name === endpointGroup.name)![0];
+  const fnGroupId = Object.entries(resourcesOf(caller, "aws_security_group")).find(([, g]) => g.name !== endpointGroup.name)![0];
+
+  it("creates interface endpoints for STS and Lambda only, with private DNS, in the function's subnets, behind their own group", () => {
+    expect(
+      Object.values(endpoints)
+        .map((e) => e.service_name)
+        .sort(),
+    ).toEqual(["com.amazonaws.eu-west-1.lambda", "com.amazonaws.eu-west-1.sts"]);
+    for (const e of Object.values(endpoints)) {
+      expect(e).toMatchObject({
+        vpc_endpoint_type: "Interface",
+        private_dns_enabled: true,
+        vpc_id: "vpc-0a1a1a1a1a1a1a1a1",
+        subnet_ids: ["subnet-0a1a1a1a1a1a1a1a1", "subnet-0a2a2a2a2a2a2a2a2"],
+        security_group_ids: [`\${aws_security_group.${groupId}.id}`],
+        provider: "aws.caller",
+      });
+    }
+    expect(resourcesOf(callee, "aws_vpc_endpoint")).toEqual({});
+  });
+
+  it("admits TCP 443 to the endpoints from the function's group only, and has no inline rule nor egress", () => {
+    expect(endpointGroup.ingress).toBeUndefined();
+    expect(endpointGroup.egress).toBeUndefined();
+    expect(Object.values(resourcesOf(caller, "aws_vpc_security_group_ingress_rule"))).toEqual([
+      expect.objectContaining({
+        security_group_id: `\${aws_security_group.${groupId}.id}`,
+        referenced_security_group_id: `\${aws_security_group.${fnGroupId}.id}`,
+        ip_protocol: "tcp",
+        from_port: 443,
+        to_port: 443,
+      }),
+    ]);
+  });
+
+  it("lets through the STS endpoint only the caller's role assuming its own invoker role, and through Lambda only that role invoking the alias", () => {
+    expect(JSON.parse(byService("sts").policy).Statement).toEqual([
+      {
+        Sid: "CallerRoleAssumesItsInvokerRoleOnly",
+        Effect: "Allow",
+        Principal: "*",
+        Action: "sts:AssumeRole",
+        Resource: names.invokerRoleArn,
+        Condition: { ArnEquals: { "aws:PrincipalArn": names.callerRoleArn } },
+      },
+    ]);
+    expect(JSON.parse(byService("lambda").policy).Statement).toEqual([
+      {
+        Sid: "InvokerRoleInvokesCalleeAliasOnly",
+        Effect: "Allow",
+        Principal: "*",
+        Action: "lambda:InvokeFunction",
+        Resource: `arn:aws:lambda:eu-west-1:222222222222:function:${names.calleeFunctionName}:live`,
+        Condition: { ArnEquals: { "aws:PrincipalArn": names.invokerRoleArn } },
+      },
+    ]);
+  });
+
+  it("adds aws:PrincipalOrgID to both endpoint policies when an organisation is configured", () => {
+    const s = synthAll({ organizationId: "o-abcdefghij" });
+    for (const e of Object.values(resourcesOf(s.caller, "aws_vpc_endpoint"))) {
+      expect(JSON.parse(e.policy).Statement[0].Condition.StringEquals).toEqual({ "aws:PrincipalOrgID": "o-abcdefghij" });
+    }
+  });
+
+  it("outputs the endpoints' security group, for another caller in the same VPC", () => {
+    expect(parsed.caller.output[CALLER_OUTPUT.endpointSecurityGroupId].value).toBe(`\${aws_security_group.${groupId}.id}`);
+  });
+});
+
+describe.each([
+  ["none", { callerVpcEndpoints: "none", calleeVpcEndpoints: "none" }],
+  [
+    "existing",
+    {
+      callerVpcEndpoints: "existing",
+      callerEndpointSecurityGroupIds: ["sg-0e1e1e1e1e1e1e1e1"],
+      callerEndpointPrefixListIds: ["pl-0f1f1f1f1f1f1f1f1"],
+      calleeVpcEndpoints: "existing",
+      calleeEndpointSecurityGroupIds: ["sg-0e2e2e2e2e2e2e2e2"],
+    },
+  ],
+] as const)("vpcEndpoints '%s'", (mode, overrides) => {
+  const s = synthAll(overrides as Parameters<typeof synthAll>[0]);
+
+  it("creates no endpoint and no endpoint security group", () => {
+    for (const stack of [s.caller, s.callee]) {
+      expect(resourcesOf(stack, "aws_vpc_endpoint")).toEqual({});
+      expect(Object.keys(resourcesOf(stack, "aws_security_group"))).toHaveLength(1);
+      expect(JSON.parse(stack).output[CALLER_OUTPUT.endpointSecurityGroupId]).toBeUndefined();
+    }
+  });
+
+  it(
+    mode === "none"
+      ? "allows egress TCP 443 to egressCidrBlocks, inline"
+      : "allows egress TCP 443 to the given endpoint groups and prefix lists only",
+    () => {
+      const callerGroup = functionSecurityGroup(s.caller);
+      const rules = Object.values(resourcesOf(s.caller, "aws_vpc_security_group_egress_rule"));
+      if (mode === "none") {
+        expect(callerGroup.egress).toEqual([
+          expect.objectContaining({ protocol: "tcp", from_port: 443, to_port: 443, cidr_blocks: ["0.0.0.0/0"] }),
+        ]);
+        expect(functionSecurityGroup(s.callee).egress).toEqual([expect.objectContaining({ cidr_blocks: ["0.0.0.0/0"] })]);
+        expect(rules).toEqual([]);
+      } else {
+        expect(callerGroup.egress).toBeUndefined();
+        expect(rules.map((r) => [r.ip_protocol, r.from_port, r.to_port, r.referenced_security_group_id ?? r.prefix_list_id])).toEqual([
+          ["tcp", 443, 443, "sg-0e1e1e1e1e1e1e1e1"],
+          ["tcp", 443, 443, "pl-0f1f1f1f1f1f1f1f1"],
+        ]);
+        expect(
+          Object.values(resourcesOf(s.callee, "aws_vpc_security_group_egress_rule")).map((r) => r.referenced_security_group_id),
+        ).toEqual(["sg-0e2e2e2e2e2e2e2e2"]);
+        expect(JSON.stringify(JSON.parse(s.caller).resource.aws_security_group)).not.toContain("cidr_blocks");
+      }
+    },
+  );
 });
 
 describe("several callers (examples/three-callers.json)", () => {
@@ -514,11 +661,15 @@ describe.each([
     expect(policies.length).toBeGreaterThan(1);
   });
 
-  it('never allows Principal "*" (it appears only in Deny statements of bucket policies)', () => {
+  it('never allows Principal "*" (only in Deny statements of bucket policies, and in endpoint policies narrowed to one role by aws:PrincipalArn)', () => {
     for (const { where, policy } of policies) {
       for (const s of policy.Statement) {
         const principals = s.Principal === "*" ? ["*"] : Object.values(s.Principal ?? {}).flatMap(asList);
-        if (principals.includes("*")) expect(`${where} ${s.Sid} ${s.Effect}`).toBe(`${where} ${s.Sid} Deny`);
+        if (!principals.includes("*") || s.Effect === "Deny") continue;
+        expect(where).toMatch(/^aws_vpc_endpoint\./);
+        const narrowedTo = asList(s.Condition?.ArnEquals?.["aws:PrincipalArn"] as string | string[] | undefined);
+        expect(`${where} ${s.Sid}: ${narrowedTo.length}`).toBe(`${where} ${s.Sid}: 1`);
+        expect(narrowedTo[0]).toMatch(/^arn:aws:iam::\d{12}:role\/[\w-]+$/);
       }
     }
   });

@@ -4,6 +4,7 @@
  * role, code bucket and state key in its account, and its own invoker role in the callee's account.
  */
 import { partitionOf } from "../core/arn";
+import { networkChoice, networkProblems, type NetworkChoice, type VpcEndpointsMode } from "./network";
 
 /** What resolving the callers reads of the whole configuration (CrossAccountConfig has all of it). */
 export interface CallersContext {
@@ -21,6 +22,9 @@ export interface CallersContext {
   readonly callerTimeoutSeconds: number;
   readonly callerReservedConcurrency?: number;
   readonly externalId?: string;
+  readonly callerVpcEndpoints: VpcEndpointsMode;
+  readonly callerEndpointSecurityGroupIds?: readonly string[];
+  readonly callerEndpointPrefixListIds?: readonly string[];
   readonly callers?: readonly CallerConfig[];
 }
 
@@ -46,6 +50,12 @@ export interface CallerConfig {
   readonly timeoutSeconds?: number;
   /** Default: none (the account's unreserved pool). */
   readonly reservedConcurrency?: number;
+  /** Default: callerVpcEndpoints. Two callers in one VPC cannot both 'create' (one private-DNS endpoint per service and VPC). */
+  readonly vpcEndpoints?: VpcEndpointsMode;
+  /** With 'existing'. Default: callerEndpointSecurityGroupIds. */
+  readonly endpointSecurityGroupIds?: readonly string[];
+  /** With 'existing'. Default: callerEndpointPrefixListIds. */
+  readonly endpointPrefixListIds?: readonly string[];
 }
 
 export const CALLER_KEYS: readonly (keyof CallerConfig)[] = [
@@ -59,6 +69,9 @@ export const CALLER_KEYS: readonly (keyof CallerConfig)[] = [
   "memoryMb",
   "timeoutSeconds",
   "reservedConcurrency",
+  "vpcEndpoints",
+  "endpointSecurityGroupIds",
+  "endpointPrefixListIds",
 ];
 
 /** AWS refuses a Lambda function policy past 20 KB and IAM a trust policy past 2,048 characters; one role per caller keeps both small. 50 is this project's cap. */
@@ -78,6 +91,8 @@ export interface ResolvedCaller {
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
   readonly reservedConcurrency?: number;
+  /** How its function reaches STS and Lambda. */
+  readonly network: NetworkChoice;
   readonly functionName: string;
   readonly roleName: string;
   readonly roleArn: string;
@@ -114,6 +129,7 @@ export function resolveCallers(config: CallersContext): ResolvedCaller[] {
         memoryMb: config.callerMemoryMb,
         timeoutSeconds: config.callerTimeoutSeconds,
         ...(config.callerReservedConcurrency !== undefined ? { reservedConcurrency: config.callerReservedConcurrency } : {}),
+        network: networkChoice(config.callerVpcEndpoints, config.callerEndpointSecurityGroupIds, config.callerEndpointPrefixListIds),
         functionName: `${base}-caller`,
         roleName,
         roleArn: role(config.callerAccountId, roleName),
@@ -143,6 +159,7 @@ export function resolveCallers(config: CallersContext): ResolvedCaller[] {
       memoryMb: c.memoryMb ?? config.callerMemoryMb,
       timeoutSeconds: c.timeoutSeconds ?? config.callerTimeoutSeconds,
       ...(reserved !== undefined ? { reservedConcurrency: reserved } : {}),
+      network: ownNetwork(config, c),
       ...names,
       roleArn: role(c.accountId, names.roleName),
       invokerRoleArn: role(config.calleeAccountId, names.invokerRoleName),
@@ -152,6 +169,12 @@ export function resolveCallers(config: CallersContext): ResolvedCaller[] {
       outputs: { invokerRoleArn: `invoker_role_arn_${c.name}`, externalIdRequired: `external_id_required_${c.name}` },
     };
   });
+}
+
+/** A listed caller's network: its own fields when it sets vpcEndpoints, else the callers' shared ones. */
+function ownNetwork(config: CallersContext, c: CallerConfig): NetworkChoice {
+  if (c.vpcEndpoints !== undefined) return networkChoice(c.vpcEndpoints, c.endpointSecurityGroupIds, c.endpointPrefixListIds);
+  return networkChoice(config.callerVpcEndpoints, config.callerEndpointSecurityGroupIds, config.callerEndpointPrefixListIds);
 }
 
 /** The names a listed caller's resources get; validation checks each against AWS's length limit. */
@@ -199,6 +222,8 @@ export function callerListProblems(
     readonly region?: string;
     readonly calleeAccountId?: string;
     readonly calleeTimeoutSeconds?: number;
+    /** The callers' shared callerVpcEndpoints, when valid. */
+    readonly callerVpcEndpoints?: VpcEndpointsMode;
   },
   checks: CallerChecks,
 ): string[] {
@@ -208,6 +233,7 @@ export function callerListProblems(
     return [`callers must be a list of 1 to ${MAX_CALLERS} callers (one stack and one invoker role each), got ${got}`];
   }
   const seen = new Map<string, number>();
+  const creatorsByVpc = new Map<string, string[]>();
   Array.from(raw as unknown[]).forEach((entry, i) => {
     if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
       problems.push(
@@ -288,6 +314,30 @@ export function callerListProblems(
       );
     }
     int("reservedConcurrency", 1, 10000);
+    const ownNetworkGiven =
+      c.vpcEndpoints !== undefined || c.endpointSecurityGroupIds !== undefined || c.endpointPrefixListIds !== undefined;
+    if (ownNetworkGiven) {
+      problems.push(
+        ...networkProblems(
+          {
+            mode: c.vpcEndpoints ?? top.callerVpcEndpoints,
+            securityGroupIds: c.endpointSecurityGroupIds,
+            prefixListIds: c.endpointPrefixListIds,
+          },
+          {
+            mode: `${label}: vpcEndpoints`,
+            securityGroupIds: `${label}: endpointSecurityGroupIds`,
+            prefixListIds: `${label}: endpointPrefixListIds`,
+          },
+          checks.show,
+        ),
+      );
+    }
+    const mode = c.vpcEndpoints ?? top.callerVpcEndpoints;
+    if (mode === "create" && typeof c.vpcId === "string" && typeof c.accountId === "string") {
+      const key = `${c.accountId}/${c.vpcId}`;
+      creatorsByVpc.set(key, [...(creatorsByVpc.get(key) ?? []), typeof c.name === "string" ? c.name : `callers[${i}]`]);
+    }
 
     if (name !== undefined && accountId !== undefined && top.namePrefix && top.environment && top.region) {
       const derived = callerNames({ namePrefix: top.namePrefix, environment: top.environment, region: top.region }, name, accountId);
@@ -301,5 +351,13 @@ export function callerListProblems(
       }
     }
   });
+  for (const [key, creators] of creatorsByVpc) {
+    if (creators.length < 2) continue;
+    // Private DNS names an interface endpoint's service once per VPC (AWS PrivateLink guide, "Private DNS"): a second endpoint with it fails.
+    problems.push(
+      `callers ${creators.join(", ")} share VPC ${key.split("/")[1]} in account ${key.split("/")[0]} and would each create STS and Lambda endpoints with private DNS, which a VPC allows once per service: ` +
+        `let the first create them and give the others "vpcEndpoints": "existing" with "endpointSecurityGroupIds": [its endpoint security group, the output endpoint_security_group_id of its stack] (or put them in different VPCs)`,
+    );
+  }
   return problems;
 }

@@ -5,6 +5,7 @@
  */
 import { parseArn } from "../core/arn";
 import { callerListProblems, type CallerConfig } from "./callers";
+import { networkProblems, type VpcEndpointsMode } from "./network";
 import { UserFacingError } from "./user-facing-error";
 
 export type Architecture = "arm64" | "x86_64";
@@ -59,8 +60,18 @@ export interface CrossAccountConfig {
   readonly calleeMemoryMb: number;
   readonly calleeTimeoutSeconds: number;
   readonly architecture: Architecture;
-  /** Where the functions' security groups allow outbound HTTPS (STS and Lambda endpoints). */
+  /** With vpcEndpoints 'none': where the functions' security groups allow outbound HTTPS (over a NAT gateway). */
   readonly egressCidrBlocks: readonly string[];
+  /** How the callers reach STS and Lambda: 'create' interface endpoints (default), use 'existing' ones, or 'none' (NAT). */
+  readonly callerVpcEndpoints: VpcEndpointsMode;
+  /** With 'existing': the endpoints' security groups, the callers' only egress destinations. */
+  readonly callerEndpointSecurityGroupIds?: readonly string[];
+  /** With 'existing': prefix lists to allow egress to. */
+  readonly callerEndpointPrefixListIds?: readonly string[];
+  /** The callee calls no AWS API today: 'create' creates no endpoint and leaves it no egress at all. */
+  readonly calleeVpcEndpoints: VpcEndpointsMode;
+  readonly calleeEndpointSecurityGroupIds?: readonly string[];
+  readonly calleeEndpointPrefixListIds?: readonly string[];
   /**
    * Synthesize only the bootstrap stack (the state bucket and key), for the first deploy of a real
    * configuration, before stateKmsKeyArn is known. Default false.
@@ -98,6 +109,8 @@ export const DEMO_DEFAULTS: CrossAccountConfig = {
   calleeTimeoutSeconds: 10,
   architecture: "arm64",
   egressCidrBlocks: ["0.0.0.0/0"],
+  callerVpcEndpoints: "create",
+  calleeVpcEndpoints: "create",
 };
 
 /** Every valid CloudWatch Logs retention, in days. */
@@ -115,12 +128,24 @@ export const CONFIG_KEYS = Object.keys({
   callerReservedConcurrency: 1,
   calleeReservedConcurrency: 1,
   bootstrapOnly: 1,
+  callerEndpointSecurityGroupIds: 1,
+  callerEndpointPrefixListIds: 1,
+  calleeEndpointSecurityGroupIds: 1,
+  calleeEndpointPrefixListIds: 1,
   callers: 1,
   externalId: 1,
   organizationId: 1,
 }) as (keyof CrossAccountConfig)[];
 
-const LIST_KEYS = new Set<string>(["callerSubnetIds", "calleeSubnetIds", "egressCidrBlocks"]);
+const LIST_KEYS = new Set<string>([
+  "callerSubnetIds",
+  "calleeSubnetIds",
+  "egressCidrBlocks",
+  "callerEndpointSecurityGroupIds",
+  "callerEndpointPrefixListIds",
+  "calleeEndpointSecurityGroupIds",
+  "calleeEndpointPrefixListIds",
+]);
 const NUMBER_KEYS = new Set<string>([
   "logRetentionDays",
   "callerReservedConcurrency",
@@ -396,6 +421,19 @@ export function validateConfig(raw: unknown, sources: readonly string[] = []): C
     problems.push(`architecture must be 'arm64' or 'x86_64', got ${show(input.architecture)}`);
   }
   list("egressCidrBlocks", isCidrV4, "IPv4 CIDR blocks like '10.0.0.0/16'");
+  for (const side of sides) {
+    problems.push(
+      ...networkProblems(
+        {
+          mode: input[`${side}VpcEndpoints`],
+          securityGroupIds: input[`${side}EndpointSecurityGroupIds`],
+          prefixListIds: input[`${side}EndpointPrefixListIds`],
+        },
+        { mode: `${side}VpcEndpoints`, securityGroupIds: `${side}EndpointSecurityGroupIds`, prefixListIds: `${side}EndpointPrefixListIds` },
+        show,
+      ),
+    );
+  }
 
   if (input.callers !== undefined) {
     const calleeTimeout = input.calleeTimeoutSeconds;
@@ -408,6 +446,9 @@ export function validateConfig(raw: unknown, sources: readonly string[] = []): C
           ...(region ? { region } : {}),
           ...(accounts.callee ? { calleeAccountId: accounts.callee } : {}),
           ...(inRange(calleeTimeout) ? { calleeTimeoutSeconds: calleeTimeout } : {}),
+          ...(typeof input.callerVpcEndpoints === "string" && ["create", "existing", "none"].includes(input.callerVpcEndpoints)
+            ? { callerVpcEndpoints: input.callerVpcEndpoints as VpcEndpointsMode }
+            : {}),
         },
         {
           accountId: ACCOUNT_ID,

@@ -4,7 +4,8 @@ import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { SecurityGroup, type SecurityGroupEgress } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { LambdaAlias } from "@cdktf/provider-aws/lib/lambda-alias";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
@@ -28,8 +29,13 @@ export interface VpcFunctionProps {
   readonly vpcId: string;
   /** The subnets Lambda attaches the function's network interfaces to. @default none: required */
   readonly subnetIds: readonly string[];
-  /** Destinations of the security group's only egress rule (TCP 443). @default none: required */
-  readonly egressCidrBlocks: readonly string[];
+  /**
+   * Where the security group lets the function send HTTPS (TCP 443): CIDR blocks (over a NAT gateway), the
+   * security groups or prefix lists of existing VPC endpoints, or nowhere yet (interface endpoints created
+   * beside it add their own rule, see InterfaceEndpoints; a function that calls no AWS API keeps none).
+   * @default none: required
+   */
+  readonly egress: FunctionEgress;
   /** Memory in MB (128–10240). @default none: required */
   readonly memoryMb: number;
   /** Timeout in seconds (1–900). @default none: required */
@@ -54,6 +60,13 @@ export interface VpcFunctionProps {
    */
   readonly aliasName?: string;
 }
+
+/** Where a function's security group lets it send HTTPS. */
+export type FunctionEgress =
+  | { readonly kind: "cidr"; readonly cidrBlocks: readonly string[] }
+  | { readonly kind: "endpoints"; readonly securityGroupIds: readonly string[]; readonly prefixListIds: readonly string[] }
+  | { readonly kind: "added-later" }
+  | { readonly kind: "none" };
 
 /** Runtime every function of this project uses. */
 export const NODE_RUNTIME = "nodejs22.x";
@@ -148,24 +161,34 @@ export class VpcFunction extends Construct {
     this.securityGroup = new SecurityGroup(this, "sg", {
       provider,
       name: functionName,
-      description: `${functionName}: no inbound traffic; outbound HTTPS only`,
+      description: `${functionName}: no inbound traffic; ${egressDescription(props.egress)}`,
       vpcId: props.vpcId,
       // An explicit empty list makes Terraform remove any ingress rule added by hand.
       ingress: [],
-      egress: [
-        {
-          description: "HTTPS to AWS APIs (STS, Lambda)",
-          protocol: "tcp",
-          fromPort: 443,
-          toPort: 443,
-          cidrBlocks: [...props.egressCidrBlocks],
-        },
-      ],
+      ...inlineEgress(props.egress),
       revokeRulesOnDelete: true,
       // Destroyed before the interface permissions: the provider waits up to 45 minutes for Lambda's interfaces
       // to go (hashicorp/terraform-provider-aws#10329), which needs ec2:DeleteNetworkInterface still granted.
       dependsOn: [networkInterfacePolicy],
     });
+
+    if (props.egress.kind === "endpoints") {
+      const targets = [
+        ...props.egress.securityGroupIds.map((id) => ({ referencedSecurityGroupId: id })),
+        ...props.egress.prefixListIds.map((id) => ({ prefixListId: id })),
+      ];
+      targets.forEach((target, i) => {
+        new VpcSecurityGroupEgressRule(this, `egress-${i}`, {
+          provider,
+          securityGroupId: this.securityGroup.id,
+          description: "HTTPS to the VPC's existing STS and Lambda endpoints",
+          ipProtocol: "tcp",
+          fromPort: 443,
+          toPort: 443,
+          ...target,
+        });
+      });
+    }
 
     this.function = new LambdaFunction(this, "function", {
       provider,
@@ -291,4 +314,38 @@ export class VpcFunction extends Construct {
       },
     ];
   }
+}
+
+function egressDescription(egress: FunctionEgress): string {
+  switch (egress.kind) {
+    case "cidr":
+      return "outbound HTTPS only";
+    case "endpoints":
+    case "added-later":
+      return "outbound HTTPS to the VPC endpoints only";
+    case "none":
+      return "no outbound traffic";
+  }
+}
+
+/**
+ * The security group's inline egress: a CIDR rule, or an explicit empty list (no egress, and a rule added by hand
+ * is removed). Left out when separate rule resources manage it: the provider says inline rules and
+ * aws_vpc_security_group_egress_rule on one group overwrite each other (resource docs, aws_security_group).
+ * Without inline egress the provider still removes AWS's default allow-all egress rule when it creates the group.
+ */
+function inlineEgress(egress: FunctionEgress): { egress?: SecurityGroupEgress[] } {
+  if (egress.kind === "none") return { egress: [] };
+  if (egress.kind !== "cidr") return {};
+  return {
+    egress: [
+      {
+        description: "HTTPS to AWS APIs (STS, Lambda) over the VPC's NAT gateway",
+        protocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        cidrBlocks: [...egress.cidrBlocks],
+      },
+    ],
+  };
 }

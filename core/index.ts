@@ -28,12 +28,23 @@ export type {
   PolicyDocument,
   RoleModel,
   SourceRef,
+  VpcEndpointModel,
 } from "./model/types";
+export { FULL_ACCESS_ENDPOINT_POLICY } from "./model/network";
 export { ModelError } from "./model/types";
 export { loadAccountsModel } from "./model/load-model";
 export { ensureSynthesized } from "./model/freshness";
 export { Resolver, child, type Where } from "./model/resolver";
-export { isObject, readStacks, stackNamesIn, type JsonObject, type StackDoc } from "./model/stack-files";
+export {
+  blockList,
+  isObject,
+  readStacks,
+  resourcesOf,
+  singleBlock,
+  stackNamesIn,
+  type JsonObject,
+  type StackDoc,
+} from "./model/stack-files";
 export { templateExpressions } from "./model/template";
 
 export {
@@ -47,6 +58,7 @@ export {
   type EvaluationResult,
   type OrganizationMembership,
   type ServicePrincipal,
+  type VpcEndpointPassage,
 } from "./iam/authorize";
 export {
   ADMINISTRATOR_ACCESS,

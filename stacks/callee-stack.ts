@@ -6,6 +6,8 @@ import { EncryptedBucket } from "../constructs/encrypted-code-bucket";
 import { FunctionPackage } from "../constructs/function-package";
 import { VpcFunction } from "../constructs/vpc-function";
 import { AccountStack, sideTarget } from "./account-stack";
+import { functionEgress } from "./network";
+import { networkChoice } from "../config/network";
 import type { ResolvedCaller } from "../config/callers";
 import { CALLEE_ALIAS, CALLEE_OUTPUT } from "./outputs";
 
@@ -33,7 +35,8 @@ export class CalleeStack extends AccountStack {
       code,
       vpcId: config.calleeVpcId,
       subnetIds: config.calleeSubnetIds,
-      egressCidrBlocks: config.egressCidrBlocks,
+      // The callee calls no AWS API: with 'create' it gets no endpoint and no egress at all.
+      egress: functionEgress(calleeNetwork(config), config.egressCidrBlocks, false),
       memoryMb: config.calleeMemoryMb,
       timeoutSeconds: config.calleeTimeoutSeconds,
       reservedConcurrency: config.calleeReservedConcurrency,
@@ -68,4 +71,9 @@ export class CalleeStack extends AccountStack {
       new TerraformOutput(this, caller.outputs.externalIdRequired, { value: caller.externalId !== undefined });
     }
   }
+}
+
+/** The callee side's network choice. */
+export function calleeNetwork(config: CrossAccountConfig) {
+  return networkChoice(config.calleeVpcEndpoints, config.calleeEndpointSecurityGroupIds, config.calleeEndpointPrefixListIds);
 }

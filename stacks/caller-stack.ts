@@ -7,6 +7,9 @@ import { VpcFunction } from "../constructs/vpc-function";
 import type { ResolvedCaller } from "../config/callers";
 import { AccountStack, accessWith, targetStateSettings } from "./account-stack";
 import { CALLEE_ALIAS, CALLEE_OUTPUT, CALLER_OUTPUT } from "./outputs";
+import { functionEgress } from "./network";
+import { InterfaceEndpoints } from "../constructs/interface-endpoints";
+import type { ConditionBlock } from "../constructs/iam-policy";
 
 /**
  * What the caller reads for a callee output its state lacks: values no precondition accepts, shown in
@@ -31,6 +34,8 @@ export class CallerStack extends AccountStack {
   readonly caller: VpcFunction;
   readonly calleeState: DataTerraformRemoteStateS3;
   readonly callerConfig: ResolvedCaller;
+  /** The STS and Lambda endpoints, when the caller's vpcEndpoints is 'create'. */
+  readonly endpoints?: InterfaceEndpoints;
 
   constructor(scope: Construct, id: string, config: CrossAccountConfig, caller: ResolvedCaller) {
     const access = accessWith(config, "caller", caller);
@@ -62,7 +67,7 @@ export class CallerStack extends AccountStack {
       code,
       vpcId: caller.vpcId,
       subnetIds: caller.subnetIds,
-      egressCidrBlocks: config.egressCidrBlocks,
+      egress: functionEgress(caller.network, config.egressCidrBlocks, true),
       memoryMb: caller.memoryMb,
       timeoutSeconds: caller.timeoutSeconds,
       reservedConcurrency: caller.reservedConcurrency,
@@ -124,5 +129,46 @@ export class CallerStack extends AccountStack {
     new TerraformOutput(this, CALLER_OUTPUT.functionArn, { value: this.caller.function.arn });
     new TerraformOutput(this, CALLER_OUTPUT.functionName, { value: this.caller.function.functionName });
     new TerraformOutput(this, CALLER_OUTPUT.executionRoleArn, { value: this.caller.role.arn });
+
+    if (caller.network.mode === "create") {
+      const org: ConditionBlock =
+        config.organizationId !== undefined ? { StringEquals: { "aws:PrincipalOrgID": config.organizationId } } : {};
+      // Endpoint policies as AWS's data-perimeter examples write them: any principal, narrowed by conditions to the one intended.
+      this.endpoints = new InterfaceEndpoints(this, "endpoints", {
+        name: caller.functionName,
+        vpcId: caller.vpcId,
+        subnetIds: caller.subnetIds,
+        clientSecurityGroupIds: [this.caller.securityGroup.id],
+        endpoints: [
+          {
+            service: "sts",
+            policyStatements: [
+              {
+                Sid: "CallerRoleAssumesItsInvokerRoleOnly",
+                Effect: "Allow",
+                Principal: "*",
+                Action: "sts:AssumeRole",
+                Resource: caller.invokerRoleArn,
+                Condition: { ArnEquals: { "aws:PrincipalArn": caller.roleArn }, ...org },
+              },
+            ],
+          },
+          {
+            service: "lambda",
+            policyStatements: [
+              {
+                Sid: "InvokerRoleInvokesCalleeAliasOnly",
+                Effect: "Allow",
+                Principal: "*",
+                Action: "lambda:InvokeFunction",
+                Resource: calleeAliasArnExpected,
+                Condition: { ArnEquals: { "aws:PrincipalArn": caller.invokerRoleArn }, ...org },
+              },
+            ],
+          },
+        ],
+      });
+      new TerraformOutput(this, CALLER_OUTPUT.endpointSecurityGroupId, { value: this.endpoints.securityGroup.id });
+    }
   }
 }

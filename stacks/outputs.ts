@@ -16,6 +16,8 @@ export const CALLER_OUTPUT = {
   functionArn: "caller_function_arn",
   functionName: "caller_function_name",
   executionRoleArn: "caller_execution_role_arn",
+  /** With vpcEndpoints 'create': the endpoints' security group, for another caller in the same VPC ('existing'). */
+  endpointSecurityGroupId: "endpoint_security_group_id",
 } as const;
 
 export const BOOTSTRAP_OUTPUT = {

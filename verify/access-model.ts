@@ -12,15 +12,33 @@ import {
   type PolicyDocument,
   type RoleModel,
   type SourceRef,
+  type VpcEndpointModel,
 } from "../core";
 import { UserFacingError } from "../config/user-facing-error";
 
 export type FunctionAccess = Pick<
   FunctionModel,
-  "arn" | "name" | "accountId" | "region" | "roleArn" | "kmsKeyArn" | "resourcePolicy" | "source" | "versions" | "aliases"
+  "arn" | "name" | "accountId" | "region" | "roleArn" | "kmsKeyArn" | "resourcePolicy" | "source" | "versions" | "aliases" | "vpcId"
 >;
 export type BucketAccess = Pick<BucketModel, "name" | "arn" | "accountId" | "policy" | "kmsKeyArn" | "source">;
 export type KeyAccess = Pick<KeyModel, "arn" | "accountId" | "aliases" | "policy" | "source">;
+export type EndpointAccess = Pick<
+  VpcEndpointModel,
+  "id" | "accountId" | "region" | "vpcId" | "serviceName" | "service" | "type" | "privateDns" | "policy" | "defaultPolicy" | "source"
+>;
+
+/** A security-group rule that lets a function send traffic to CIDR blocks (inline egress, or a rule of its own). */
+export interface CidrEgress {
+  /** The function (unqualified ARN) whose security group it is. */
+  readonly functionArn: string;
+  /** The security group: "stack 'caller' aws_security_group.caller_sg_221964A1". */
+  readonly securityGroup: SourceRef;
+  /** Where the rule is: the group itself (inline egress) or an aws_vpc_security_group_egress_rule / aws_security_group_rule. */
+  readonly rule: SourceRef;
+  readonly cidrBlocks: readonly string[];
+  /** "tcp 443", "all traffic". */
+  readonly traffic: string;
+}
 
 /**
  * The only path the architecture means to open for one caller: its function's role → its own
@@ -55,6 +73,10 @@ export interface AccessModel {
   readonly functions: readonly FunctionAccess[];
   readonly buckets: readonly BucketAccess[];
   readonly keys: readonly KeyAccess[];
+  /** Every VPC endpoint the stacks create: requests sent from its VPC to its service pass its policy. */
+  readonly vpcEndpoints: readonly EndpointAccess[];
+  /** Egress to CIDR blocks that the functions' security groups allow (read from the stacks, in live mode too). */
+  readonly cidrEgress: readonly CidrEgress[];
   /** One path per caller, grouped by the caller's account (callerAccountIds' order), then in the configuration's order. */
   readonly intended: readonly IntendedPath[];
   /** What the configuration asks the invoker roles' trusts to require (config keys externalId, organizationId). */

@@ -13,6 +13,7 @@ import {
 } from "../core";
 import { pathOfCallerRole, pathsOfInvokerRole, roleName, type AccessModel } from "./access-model";
 import { capabilitiesOf, expectationFor, type Capability, type CapabilityRequest, type Expectation } from "./capabilities";
+import { endpointPolicyName, networkOf, passageFor, type PrincipalNetwork } from "./network";
 import { accountOfPrincipal, enumeratePrincipals, namedAwsPrincipals, PROOF_SESSION_NAME, type AnalysisPrincipal } from "./principals";
 
 export interface Hop {
@@ -22,6 +23,20 @@ export interface Hop {
 }
 
 export type Verdict = "as-intended" | "permitted" | "refused" | "beyond-intended" | "path-broken";
+
+/** A VPC endpoint a request passed: "vpce-306b2a1d7b102686c", "sts", "vpc-0a1a1a1a1a1a1a1a1". */
+export interface EndpointRef {
+  readonly id: string;
+  readonly service: string;
+  readonly vpcId: string;
+}
+
+/** A cell a VPC endpoint's policy decided: it refused what the identity and resource policies alone allow. */
+export interface EndpointDecision {
+  readonly endpoint: EndpointRef;
+  /** The verdict from outside the VPC, where no endpoint policy applies. */
+  readonly withoutEndpoints: Verdict;
+}
 
 export interface Cell {
   readonly principalId: string;
@@ -37,6 +52,13 @@ export interface Cell {
   readonly verdict: Verdict;
   /** Why the verdict is what it is, in a sentence. */
   readonly explanation: string;
+  /**
+   * The VPC endpoints whose policies took part, in the order of the requests (the assumes on the way, then the
+   * last request); empty for a principal that calls from outside the stacks' VPCs, or from a VPC without endpoints.
+   */
+  readonly endpoints: readonly EndpointRef[];
+  /** Set when a VPC endpoint's policy decided the cell (refused what the other policies allow). */
+  readonly decidedByEndpoint?: EndpointDecision;
 }
 
 export interface AccessAnalysis {
@@ -44,6 +66,8 @@ export interface AccessAnalysis {
   readonly principals: readonly AnalysisPrincipal[];
   readonly capabilities: readonly Capability[];
   readonly cells: readonly Cell[];
+  /** The principals that call from a VPC with endpoints: their requests pass the endpoints' policies. */
+  readonly networks: readonly { readonly principalId: string; readonly network: PrincipalNetwork }[];
 }
 
 /** APIs that accept only signed requests: no policy can let an anonymous caller use them. */
@@ -54,6 +78,9 @@ interface Session {
   readonly path: readonly Hop[];
 }
 
+/** A cell before the endpoints it passed are listed. */
+type CellCore = Omit<Cell, "endpoints">;
+
 export async function analyzeAccess(model: AccessModel): Promise<AccessAnalysis> {
   const authorizer = new Authorizer(organizationOf(model));
   const principals = enumeratePrincipals(model);
@@ -61,34 +88,37 @@ export async function analyzeAccess(model: AccessModel): Promise<AccessAnalysis>
   const decisions = new Map<string, Promise<AuthorizationDecision>>();
   const now = new Date();
 
-  const decide = (
-    principal: Principal | AnonymousPrincipal,
-    capability: Capability,
-    request: CapabilityRequest,
-  ): Promise<AuthorizationDecision> => {
-    const who = principal.kind === "anonymous" ? "anonymous" : principal.arn;
-    const key = `${who}|${request.action}|${request.resourceArn}|${JSON.stringify(request.context ?? {})}`;
-    let decision = decisions.get(key);
-    if (!decision) {
-      decision = authorizer.authorize({
-        principal,
-        action: request.action,
-        resourceArn: request.resourceArn,
-        resourceAccountId: capability.resourceAccountId,
-        region: model.region,
-        ...(capability.resourcePolicy ? { resourcePolicy: capability.resourcePolicy } : {}),
-        resourcePolicyName: capability.resourcePolicyName,
-        ...(request.context ? { context: request.context } : {}),
-        now,
-      });
-      decisions.set(key, decision);
-    }
-    return decision;
-  };
+  /** Decides one request; from a VPC with an endpoint for the action's service, through that endpoint. */
+  const decideFrom =
+    (network: PrincipalNetwork | undefined): Decide =>
+    (principal, capability, request) => {
+      const who = principal.kind === "anonymous" ? "anonymous" : principal.arn;
+      const passage = passageFor(network, request.action);
+      const key = `${who}|${request.action}|${request.resourceArn}|${JSON.stringify(request.context ?? {})}|${passage?.id ?? ""}`;
+      let decision = decisions.get(key);
+      if (!decision) {
+        decision = authorizer.authorize({
+          principal,
+          action: request.action,
+          resourceArn: request.resourceArn,
+          resourceAccountId: capability.resourceAccountId,
+          region: model.region,
+          ...(capability.resourcePolicy ? { resourcePolicy: capability.resourcePolicy } : {}),
+          resourcePolicyName: capability.resourcePolicyName,
+          ...(request.context ? { context: request.context } : {}),
+          ...(passage
+            ? { vpcEndpoint: { id: passage.id, vpcId: passage.vpcId, policy: passage.policy, policyName: passage.policyName } }
+            : {}),
+          now,
+        });
+        decisions.set(key, decision);
+      }
+      return decision;
+    };
 
   const assumeCapabilities = capabilities.filter((c) => c.kind === "assume");
-  /** Every role session the principal can reach, shortest chains first. */
-  const reachable = async (start: AnalysisPrincipal): Promise<Session[]> => {
+  /** Every role session the principal can reach, shortest chains first; from its VPC, each session is used there too. */
+  const reachable = async (start: AnalysisPrincipal, decide: Decide): Promise<Session[]> => {
     if (start.principal.kind === "anonymous") return [];
     const seen = new Set<string>(start.roleArn !== undefined ? [start.roleArn] : []);
     const out: Session[] = [];
@@ -121,18 +151,123 @@ export async function analyzeAccess(model: AccessModel): Promise<AccessAnalysis>
   };
 
   const cells: Cell[] = [];
+  const networks: { principalId: string; network: PrincipalNetwork }[] = [];
   for (const principal of principals) {
     // A caller's role tries its own invoker role first: reaching the callee through another's is a finding of its own.
     const own = pathOfCallerRole(model, principal.roleArn)?.invokerRoleArn;
-    const sessions = (await reachable(principal)).sort(
-      (a, b) => Number(b.path[0]?.roleArn === own) - Number(a.path[0]?.roleArn === own) || a.path.length - b.path.length,
-    );
+    const sessionsOf = async (decide: Decide) =>
+      (await reachable(principal, decide)).sort(
+        (a, b) => Number(b.path[0]?.roleArn === own) - Number(a.path[0]?.roleArn === own) || a.path.length - b.path.length,
+      );
+    const network = networkOf(model, principal);
+    const decide = decideFrom(network);
+    const sessions = await sessionsOf(decide);
+    // From outside the VPC, to tell which cells an endpoint policy decided.
+    const outside = network ? { decide: decideFrom(undefined), sessions: await sessionsOf(decideFrom(undefined)) } : undefined;
+    if (network) networks.push({ principalId: principal.id, network });
     for (const capability of capabilities) {
       const expectation = expectationFor(model, principal, capability);
-      cells.push(await evaluateCell(model, principal, capability, expectation, sessions, decide));
+      let cell = await evaluateCell(model, principal, capability, expectation, sessions, decide);
+      if (network && outside && !cell.allowed) {
+        const without = await evaluateCell(model, principal, capability, expectation, outside.sessions, outside.decide);
+        if (without.allowed)
+          cell = (await refusalFromTheVpc(assumeCapabilities, principal, capability, cell, without, sessions, decide, network)) ?? cell;
+      }
+      cells.push({ ...cell, endpoints: endpointsPassed(network, cell) });
     }
   }
-  return { model, principals, capabilities, cells };
+  return { model, principals, capabilities, cells, networks };
+}
+
+/** The endpoints a cell's requests passed: one sts:AssumeRole per hop, then its action. */
+function endpointsPassed(network: PrincipalNetwork | undefined, cell: CellCore): EndpointRef[] {
+  if (!network) return [];
+  const out: EndpointRef[] = [];
+  for (const action of [...cell.via.map(() => "sts:AssumeRole"), cell.action]) {
+    const passage = passageFor(network, action);
+    if (passage && !out.some((e) => e.id === passage.id)) out.push(refOf(passage.endpoint));
+  }
+  return out;
+}
+
+const refOf = (endpoint: { id: string; service: string; vpcId: string }): EndpointRef => ({
+  id: endpoint.id,
+  service: endpoint.service,
+  vpcId: endpoint.vpcId,
+});
+
+/**
+ * A cell refused from the principal's VPC that the identity and resource policies alone allow (from outside it):
+ * the refusal along the route that works from outside, the first request of it that fails, and whether the
+ * endpoint's policy refused it (decidedByEndpoint) or a key AWS sets differently there (aws:SourceVpce, aws:SourceIp).
+ */
+async function refusalFromTheVpc(
+  assumeCapabilities: readonly Capability[],
+  principal: AnalysisPrincipal,
+  capability: Capability,
+  inside: CellCore,
+  without: CellCore,
+  sessions: readonly Session[],
+  decide: Decide,
+  network: PrincipalNetwork,
+): Promise<CellCore | undefined> {
+  if (principal.principal.kind === "anonymous") return undefined;
+  const { expectation } = inside;
+  let from: Principal = principal.principal;
+  let via: readonly Hop[] = [];
+  let step: { capability: Capability; request: CapabilityRequest; onTheWay?: string } | undefined;
+  for (const hop of without.via) {
+    const session = sessions.find((s) => s.path[s.path.length - 1]?.roleArn === hop.roleArn);
+    if (!session) {
+      const assume = assumeCapabilities.find((c) => c.resourceArn === hop.roleArn);
+      if (!assume) return undefined;
+      step = { capability: assume, request: assume.requests[0], onTheWay: hop.roleArn };
+      break;
+    }
+    from = session.principal;
+    via = session.path;
+  }
+  step ??= { capability, request: capability.requests.find((r) => r.action === without.action) ?? capability.requests[0] };
+  const decision = await decide(from, step.capability, step.request);
+  if (decision.allowed) return undefined;
+  const passage = passageFor(network, step.request.action);
+  const verdict = verdictOf(expectation, false);
+  const onTheWay = step.onTheWay !== undefined ? ` on the way, at sts:AssumeRole on role ${roleName(step.onTheWay)},` : "";
+  const base = {
+    principalId: principal.id,
+    capabilityId: capability.id,
+    expectation,
+    allowed: false,
+    via,
+    action: step.request.action,
+    decidedBy: decision.deniedBy,
+    verdict,
+  };
+  if (!passage || decision.vpcEndpointResult === "Allowed") {
+    // The endpoint's policy allowed it: a condition on a key that differs inside the VPC refused it.
+    return {
+      ...base,
+      explanation: `${explain(verdict, expectation, `from the VPC${onTheWay} ${decision.reason}`)} (requests from ${network.vpcId} carry aws:SourceVpce and aws:SourceVpc, and no aws:SourceIp; from outside it they are allowed)`,
+    };
+  }
+  const by = `by the ${endpointPolicyName(passage.endpoint)} in ${network.vpcId}${onTheWay} ${decision.reason}`;
+  // From outside the VPC: the outside cell's own explanation ("access beyond the intended path: ...").
+  const outside = without.explanation.replace(/^access beyond the intended path: /, "");
+  const decidedByEndpoint = { endpoint: refOf(passage.endpoint), withoutEndpoints: without.verdict };
+  if (without.verdict === "beyond-intended" && verdict === "path-broken")
+    // The intended path is refused on its own; the way around it is held back only by the endpoint.
+    return {
+      ...inside,
+      explanation: `${inside.explanation}; another way, which the identity and resource policies allow from outside the VPC, is refused only ${by}: access beyond the intended path (${outside})`,
+      decidedByEndpoint,
+    };
+  const alone =
+    without.verdict === "beyond-intended"
+      ? `refused only ${by}: from outside the VPC the identity and resource policies allow it, access beyond the intended path (${outside})`
+      : verdict === "path-broken"
+        ? `the intended path is refused ${by}; the identity and resource policies allow it`
+        : `refused ${by}; from outside the VPC the identity and resource policies allow it`;
+  return { ...base, explanation: alone, decidedByEndpoint };
 }
 
 type Decide = (
@@ -160,7 +295,7 @@ async function evaluateCell(
   expectation: Expectation,
   sessions: readonly Session[],
   decide: Decide,
-): Promise<Cell> {
+): Promise<CellCore> {
   const base = { principalId: principal.id, capabilityId: capability.id, expectation };
   const service = capability.requests[0].action.split(":")[0];
   if (principal.principal.kind === "anonymous" && SIGNED_ONLY_SERVICES.has(service)) {
@@ -288,5 +423,6 @@ function allPolicyText(model: AccessModel): string {
     model.functions.map((f) => f.resourcePolicy),
     model.buckets.map((b) => b.policy),
     model.keys.map((k) => k.policy),
+    model.vpcEndpoints.map((e) => e.policy),
   ]);
 }

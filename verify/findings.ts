@@ -18,6 +18,7 @@ import {
   type IntendedPath,
 } from "./access-model";
 import { keyName } from "./capabilities";
+import { findCidrEgress, findEndpointProblems, type NetworkFindingCode } from "./network-findings";
 import { accountOfPrincipal, conditionValues } from "./principals";
 
 export type FindingCode =
@@ -35,7 +36,8 @@ export type FindingCode =
   | "service-without-source"
   | "invoke-beyond-alias"
   | "cross-caller-assume"
-  | "trust-names-another-caller";
+  | "trust-names-another-caller"
+  | NetworkFindingCode;
 
 export interface Finding {
   readonly code: FindingCode;
@@ -119,6 +121,7 @@ export function findPolicyProblems(model: AccessModel): Finding[] {
     });
   }
   findings.push(...reviewInvokerTrust(model));
+  findings.push(...findEndpointProblems(model), ...findCidrEgress(model));
   return findings;
 }
 

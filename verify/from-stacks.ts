@@ -5,6 +5,7 @@ import { CONFIG_RECORD_FILE } from "../config/load";
 import { accountOf, type AccountsModel, loadAccountsModel, ModelError, stackNamesIn } from "../core";
 import { CALLEE_OUTPUT, CALLER_OUTPUT } from "../stacks/outputs";
 import { VerifyInputError, type AccessModel, type IntendedPath } from "./access-model";
+import { cidrEgressOf } from "./network";
 
 /** The callee's stack; the bootstrap stack (Terraform state) is outside the proof. */
 export const CALLEE_STACK = "callee";
@@ -75,6 +76,8 @@ export function accessModelFromStacks(dir: string): AccessModel {
     functions: [...model.functions.values()],
     buckets: [...model.buckets.values()],
     keys: [...model.keys.values()],
+    vpcEndpoints: model.vpcEndpoints,
+    cidrEgress: cidrEgressOf(root, new Set(model.functions.keys())),
     intended,
     configured: {
       ...(record.externalId !== undefined ? { externalId: record.externalId } : {}),

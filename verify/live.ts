@@ -283,6 +283,7 @@ async function readFunction(reader: AccountReader, fn: FunctionAccess): Promise<
     accountId: reader.accountId,
     region: fn.region,
     roleArn: config.Role as string,
+    ...(config.VpcConfig?.VpcId ? { vpcId: config.VpcConfig.VpcId } : fn.vpcId !== undefined ? { vpcId: fn.vpcId } : {}),
     ...(config.KMSKeyArn ? { kmsKeyArn: config.KMSKeyArn } : {}),
     ...(policy?.Policy ? { resourcePolicy: parseDocument(policy.Policy, `resource policy of function ${fn.name}`) } : {}),
     // Versions and aliases as the stacks define them (not read): the proof asks about each ARN a request can name.

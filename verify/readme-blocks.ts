@@ -13,7 +13,7 @@ import { VerifyInputError } from "./access-model";
 import type { AccessAnalysis } from "./analyze";
 import type { DeployTimeResult } from "./deploy-time/check";
 import { deployTimeTable } from "./deploy-time/report";
-import { intendedPathText, matrixText, mermaidReport } from "./report";
+import { endpointsText, intendedPathText, matrixText, mermaidReport } from "./report";
 
 /** The blocks made from the current stacks (cdktf.out). */
 export const README_BLOCKS = ["access-matrix", "access-diagram", "deploy-time-checks"] as const;
@@ -25,16 +25,30 @@ export type ReadmeBlock = (typeof README_BLOCKS)[number] | typeof EXAMPLE_BLOCK;
 
 export function renderBlocks(analysis: AccessAnalysis, deployTime: DeployTimeResult): Record<(typeof README_BLOCKS)[number], string> {
   return {
-    "access-matrix": "```text\n" + matrixText(analysis) + "\n```",
+    "access-matrix": "```text\n" + withEndpoints(analysis, matrixText(analysis)) + "\n```",
     "access-diagram": "```mermaid\n" + mermaidReport(analysis) + "\n```",
     "deploy-time-checks": deployTimeTable(deployTime),
   };
 }
 
-/** The example's proof: the paths and the matrix as `npm run verify` prints them, then the diagram. */
+/** The endpoints the principals' requests pass (when there are any), then the text: as `npm run verify` prints them. */
+function withEndpoints(analysis: AccessAnalysis, text: string): string {
+  const endpoints = endpointsText(analysis);
+  return endpoints ? `${endpoints}\n\n${text}` : text;
+}
+
+/** The example's proof: the paths, the endpoints and the matrix as `npm run verify` prints them, then the diagram. */
 export function renderExampleBlock(analysis: AccessAnalysis): string {
+  const endpoints = endpointsText(analysis);
   return (
-    "```text\n" + intendedPathText(analysis) + "\n\n" + matrixText(analysis) + "\n```\n\n```mermaid\n" + mermaidReport(analysis) + "\n```"
+    "```text\n" +
+    intendedPathText(analysis) +
+    (endpoints ? `\n${endpoints}` : "") +
+    "\n\n" +
+    matrixText(analysis) +
+    "\n```\n\n```mermaid\n" +
+    mermaidReport(analysis) +
+    "\n```"
   );
 }
 

@@ -3,6 +3,7 @@ import { accountOf, splitFunctionArn } from "../core";
 import { accountRoleOf, functionName, roleName, type AccessModel, type IntendedPath } from "./access-model";
 import type { AccessAnalysis, Cell } from "./analyze";
 import type { Capability } from "./capabilities";
+import { endpointName, inTravelOrder } from "./network";
 import type { AnalysisPrincipal } from "./principals";
 import type { Finding } from "./findings";
 import { deployFindings, type DeployTimeResult } from "./deploy-time/check";
@@ -19,19 +20,26 @@ export interface ProofResult {
   readonly driftJudged?: boolean;
 }
 
-export function violationsOf(result: ProofResult): { beyond: Cell[]; broken: Cell[] } {
+/**
+ * The cells that fail the proof: access beyond the intended path, the intended path refused, and access beyond it
+ * that only a VPC endpoint policy refuses (the identity and resource policies must refuse it on their own: the
+ * endpoint is a second layer, and a session used from anywhere else passes no endpoint).
+ */
+export function violationsOf(result: ProofResult): { beyond: Cell[]; broken: Cell[]; endpointOnly: Cell[] } {
   return {
     beyond: result.analysis.cells.filter((c) => c.verdict === "beyond-intended"),
     broken: result.analysis.cells.filter((c) => c.verdict === "path-broken"),
+    endpointOnly: result.analysis.cells.filter((c) => c.decidedByEndpoint?.withoutEndpoints === "beyond-intended"),
   };
 }
 
 export function passed(result: ProofResult): boolean {
-  const { beyond, broken } = violationsOf(result);
+  const { beyond, broken, endpointOnly } = violationsOf(result);
   const deployFailures = result.deployTime ? deployFindings(result.deployTime).length : 0;
   return (
     beyond.length === 0 &&
     broken.length === 0 &&
+    endpointOnly.length === 0 &&
     result.findings.length === 0 &&
     deployFailures === 0 &&
     !(result.driftJudged && (result.drift?.length ?? 0) > 0)
@@ -45,6 +53,11 @@ const MARK: Record<Cell["verdict"], string> = {
   "beyond-intended": "ALLOW!",
   "path-broken": "DENY!",
 };
+
+/** A cell's mark in the matrix: its verdict's, with "*" when a VPC endpoint policy decided it. */
+function markOf(cell: Cell): string {
+  return `${MARK[cell.verdict]}${cell.decidedByEndpoint ? "*" : ""}`;
+}
 
 /** "function xacct-demo-callee:live": a function ARN's name with its qualifier. */
 function qualifiedName(arn: string): string {
@@ -62,6 +75,28 @@ export function intendedPathText(analysis: AccessAnalysis): string {
   if (intended.length === 1) return `Intended path: ${pathText(intended[0])}`;
   const width = Math.max(...intended.map((p) => p.caller.length)) + 1;
   return [`Intended paths, one per caller:`, ...intended.map((p) => `  ${`${p.caller}:`.padEnd(width)} ${pathText(p)}`)].join("\n");
+}
+
+/**
+ * The endpoints layer: for each VPC the principals call from, its endpoints and who uses them; empty when no
+ * principal's requests pass an endpoint of the stacks.
+ */
+export function endpointsText(analysis: AccessAnalysis): string {
+  if (analysis.networks.length === 0) return "";
+  const byVpc = new Map<string, { endpoints: string[]; principals: string[] }>();
+  for (const { principalId, network } of analysis.networks) {
+    const entry = byVpc.get(network.vpcId) ?? { endpoints: network.endpoints.map(endpointName), principals: [] };
+    const principal = analysis.principals.find((p) => p.id === principalId);
+    entry.principals.push(principal?.roleArn !== undefined ? roleName(principal.roleArn) : principalId);
+    byVpc.set(network.vpcId, entry);
+  }
+  return [
+    "VPC endpoints (a request from the VPC passes the policy of its service's endpoint; every other principal calls from outside):",
+    ...[...byVpc].map(
+      ([vpcId, e]) =>
+        `  ${vpcId}: ${e.endpoints.join(", ")}; used by role${e.principals.length === 1 ? "" : "s"} ${e.principals.join(", ")}`,
+    ),
+  ].join("\n");
 }
 
 /** The accounts in the order the reports show them: the callers' (as the paths are grouped), the callee's, then any other. */
@@ -117,13 +152,15 @@ export function matrixText(analysis: AccessAnalysis): string {
     lines.push(accountHeading(model, accountId));
     for (const capability of rows) {
       lines.push(
-        `  ${capability.label.padEnd(labelWidth - 2)}${principals.map((p) => MARK[cell(p.id, capability.id).verdict].padEnd(8)).join("")}`.trimEnd(),
+        `  ${capability.label.padEnd(labelWidth - 2)}${principals.map((p) => markOf(cell(p.id, capability.id)).padEnd(8)).join("")}`.trimEnd(),
       );
     }
   }
   lines.push("");
   lines.push("ALLOW: allowed as intended, or by an account's administrators over its own resources; DENY: refused;");
   lines.push("ALLOW!: access beyond the intended path; DENY!: the intended path itself is refused.");
+  if (cells.some((c) => c.decidedByEndpoint))
+    lines.push("*: a VPC endpoint policy decided it, refusing what the identity and resource policies alone allow.");
   return lines.join("\n");
 }
 
@@ -134,14 +171,14 @@ export function reasonsText(analysis: AccessAnalysis): string {
     lines.push(`P${i + 1}  ${principal.label}`);
     const mine = analysis.cells.filter((c) => c.principalId === principal.id);
     const label = (c: Cell) => analysis.capabilities.find((x) => x.id === c.capabilityId)?.label ?? c.capabilityId;
-    for (const c of mine.filter((x) => x.allowed || x.verdict === "path-broken")) {
+    for (const c of mine.filter((x) => x.allowed || x.verdict === "path-broken" || x.decidedByEndpoint)) {
       const via = c.via.length > 0 ? ` via ${c.via.map((h) => `role ${roleName(h.roleArn)}`).join(", ")};` : "";
       lines.push(
-        `  ${MARK[c.verdict].padEnd(7)}${label(c)}: ${c.explanation};${via} ${c.allowed ? "allowed by" : "refused by"} ${c.decidedBy.join(" + ") || "(no statement)"}`,
+        `  ${markOf(c).padEnd(7)}${label(c)}: ${c.explanation};${via} ${c.allowed ? "allowed by" : "refused by"} ${c.decidedBy.join(" + ") || "(no statement)"}`,
       );
     }
     const refusals = new Map<string, string[]>();
-    for (const c of mine.filter((x) => x.verdict === "refused")) {
+    for (const c of mine.filter((x) => x.verdict === "refused" && !x.decidedByEndpoint)) {
       const why = c.decidedBy.join(" + ") || c.explanation;
       refusals.set(why, [...(refusals.get(why) ?? []), label(c)]);
     }
@@ -159,7 +196,7 @@ export function findingsText(findings: readonly Finding[]): string {
 }
 
 export function verdictText(result: ProofResult): string {
-  const { beyond, broken } = violationsOf(result);
+  const { beyond, broken, endpointOnly } = violationsOf(result);
   const deployFailures = result.deployTime ? deployFindings(result.deployTime).length : 0;
   if (passed(result)) {
     const deploy = result.deployTime ? ` Every deploy-time check passes (${result.deployTime.checks.length}).` : "";
@@ -173,6 +210,9 @@ export function verdictText(result: ProofResult): string {
   const parts = [
     beyond.length > 0 ? `${beyond.length} access${beyond.length === 1 ? "" : "es"} beyond the intended path` : "",
     broken.length > 0 ? `${broken.length} step${broken.length === 1 ? "" : "s"} of the intended path refused` : "",
+    endpointOnly.length > 0
+      ? `${endpointOnly.length} access${endpointOnly.length === 1 ? "" : "es"} beyond the intended path that only a VPC endpoint policy refuses`
+      : "",
     result.findings.length > 0 ? `${result.findings.length} finding${result.findings.length === 1 ? "" : "s"}` : "",
     deployFailures > 0 ? `${deployFailures} deploy-time finding${deployFailures === 1 ? "" : "s"}` : "",
     result.driftJudged && (result.drift?.length ?? 0) > 0
@@ -184,9 +224,11 @@ export function verdictText(result: ProofResult): string {
 
 export function textReport(result: ProofResult): string {
   const { analysis } = result;
+  const endpoints = endpointsText(analysis);
   const sections = [
     `Access proof of ${analysis.model.origin}`,
     intendedPathText(analysis),
+    ...(endpoints ? [endpoints] : []),
     "",
     matrixText(analysis),
     "",
@@ -204,7 +246,7 @@ export function textReport(result: ProofResult): string {
 
 export function jsonReport(result: ProofResult): string {
   const { analysis } = result;
-  const { beyond, broken } = violationsOf(result);
+  const { beyond, broken, endpointOnly } = violationsOf(result);
   return JSON.stringify(
     {
       origin: analysis.model.origin,
@@ -213,6 +255,7 @@ export function jsonReport(result: ProofResult): string {
       summary: {
         beyondIntended: beyond.length,
         intendedPathRefused: broken.length,
+        beyondIntendedRefusedOnlyByEndpoint: endpointOnly.length,
         findings: result.findings.length,
         ...(result.deployTime ? { deployTimeFindings: deployFindings(result.deployTime).length } : {}),
         ...(result.drift ? { drift: result.drift.length } : {}),
@@ -224,6 +267,13 @@ export function jsonReport(result: ProofResult): string {
         ...(accountId !== undefined ? { accountId } : {}),
       })),
       capabilities: analysis.capabilities.map(({ id, kind, label, resourceArn }) => ({ id, kind, label, resourceArn })),
+      vpcEndpoints: [...analysis.model.vpcEndpoints].sort(inTravelOrder).map((e) => ({
+        id: e.id,
+        service: e.service,
+        vpcId: e.vpcId,
+        defaultPolicy: e.defaultPolicy,
+        usedBy: analysis.networks.filter((n) => n.network.endpoints.some((x) => x.id === e.id)).map((n) => n.principalId),
+      })),
       cells: analysis.cells,
       findings: result.findings,
       ...(result.deployTime ? { deployTime: deployTimeJson(result.deployTime) } : {}),
@@ -240,6 +290,8 @@ interface Edge {
   readonly action: string;
   readonly refused: boolean;
   readonly red: boolean;
+  /** A refusal that a VPC endpoint policy decided. */
+  readonly byEndpoint: boolean;
   /** The qualifiers the edge stands for ("unqualified", "$LATEST", "1"), when the function has several. */
   readonly qualifiers: string[];
 }
@@ -297,7 +349,13 @@ export function mermaidReport(analysis: AccessAnalysis): string {
   const edges: Edge[] = [];
   const addEdge = (edge: Omit<Edge, "qualifiers">, qualifier: string | undefined) => {
     const same = edges.find(
-      (e) => e.from === edge.from && e.to === edge.to && e.action === edge.action && e.refused === edge.refused && e.red === edge.red,
+      (e) =>
+        e.from === edge.from &&
+        e.to === edge.to &&
+        e.action === edge.action &&
+        e.refused === edge.refused &&
+        e.red === edge.red &&
+        e.byEndpoint === edge.byEndpoint,
     );
     if (same) {
       if (qualifier !== undefined && !same.qualifiers.includes(qualifier)) same.qualifiers.push(qualifier);
@@ -318,7 +376,7 @@ export function mermaidReport(analysis: AccessAnalysis): string {
       invokers.every((arn) => mine.some((c) => c.capabilityId === `assume:${arn}` && !c.allowed));
     if (refusedEverywhere) {
       const red = mine.some((c) => invokers.some((arn) => c.capabilityId === `assume:${arn}`) && c.verdict === "path-broken");
-      addEdge({ from, to: invokerGroup, action: "sts:AssumeRole", refused: true, red }, undefined);
+      addEdge({ from, to: invokerGroup, action: "sts:AssumeRole", refused: true, red, byEndpoint: false }, undefined);
     }
     for (const cell of mine) {
       const capability = capabilityById.get(cell.capabilityId);
@@ -329,31 +387,36 @@ export function mermaidReport(analysis: AccessAnalysis): string {
       const to = onRole
         ? roleNode(capability.resourceArn)
         : (aliasNodes.get(capability.resourceArn) ?? fnNode(capability.functionArn ?? capability.resourceArn));
-      const red = cell.verdict === "beyond-intended" || cell.verdict === "path-broken";
+      // Access beyond the path that only a VPC endpoint policy refuses is drawn as a red refusal.
+      const endpointOnly = cell.decidedByEndpoint?.withoutEndpoints === "beyond-intended";
+      const byEndpoint = cell.decidedByEndpoint !== undefined;
+      const red = cell.verdict === "beyond-intended" || cell.verdict === "path-broken" || endpointOnly;
       // Changing or passing a role or function is drawn only when it goes beyond the path (owners may always).
       if (capability.kind !== "assume" && capability.kind !== "invoke") {
-        if (cell.verdict === "beyond-intended") addEdge({ from, to, action: cell.action, refused: false, red: true }, undefined);
+        if (cell.verdict === "beyond-intended" || endpointOnly)
+          addEdge({ from, to, action: cell.action, refused: endpointOnly, red: true, byEndpoint }, undefined);
         continue;
       }
       const action = capability.requests[0].action;
       const qualifier = capability.kind === "invoke" && !aliasNodes.has(capability.resourceArn) ? qualifierOf(capability) : undefined;
       if (cell.allowed && cell.via.length === 0) {
-        addEdge({ from, to, action, refused: false, red: cell.verdict === "beyond-intended" }, qualifier);
+        addEdge({ from, to, action, refused: false, red: cell.verdict === "beyond-intended", byEndpoint: false }, qualifier);
         continue;
       }
       if (cell.allowed) continue;
       const watched =
-        capability.kind === "assume"
+        endpointOnly ||
+        (capability.kind === "assume"
           ? invokers.includes(capability.resourceArn) &&
             !refusedEverywhere &&
             !(invokerGroup !== undefined && pathsOfInvoker(model, principal.roleArn))
           : targets.has(capability.resourceArn) ||
-            (capability.functionArn === model.intended[0].calleeFunctionArn && pathsOfInvoker(model, principal.roleArn));
-      if (watched) addEdge({ from, to, action, refused: true, red }, qualifier);
+            (capability.functionArn === model.intended[0].calleeFunctionArn && pathsOfInvoker(model, principal.roleArn)));
+      if (watched) addEdge({ from, to, action, refused: true, red, byEndpoint }, qualifier);
     }
   }
   const edgeLine = (e: Edge) => {
-    const label = `${e.action}${e.refused ? " refused" : ""}${e.to === invokerGroup ? " (every invoker role)" : ""}${e.qualifiers.length > 0 ? ` (${e.qualifiers.join(", ")})` : ""}`;
+    const label = `${e.action}${e.refused ? (e.byEndpoint ? " refused by the VPC endpoint policy" : " refused") : ""}${e.to === invokerGroup ? " (every invoker role)" : ""}${e.qualifiers.length > 0 ? ` (${e.qualifiers.join(", ")})` : ""}`;
     return e.refused ? `  ${e.from} -. "${label}" .-> ${e.to}` : `  ${e.from} -- "${label}" --> ${e.to}`;
   };
   lines.push(...fixed, ...edges.map(edgeLine));

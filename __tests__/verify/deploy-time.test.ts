@@ -76,7 +76,11 @@ const rolePolicyNamed = (stack: TfJson, name: string): [string, TfJson] => {
 
 const addr = {
   function: (side: Side) => addressOf(original[side], "aws_lambda_function"),
-  securityGroup: (side: Side) => addressOf(original[side], "aws_security_group"),
+  // The function's own group (a caller with VPC endpoints has the endpoints' group too).
+  securityGroup: (side: Side) => {
+    const config = onlyResource(original[side], "aws_lambda_function").vpc_config;
+    return referenced((Array.isArray(config) ? config[0] : config).security_group_ids[0]);
+  },
   logGroup: (side: Side) => addressOf(original[side], "aws_cloudwatch_log_group"),
   invokeConfig: (side: Side) => addressOf(original[side], "aws_lambda_function_event_invoke_config"),
   codeObject: (side: Side) => addressOf(original[side], "aws_s3_object"),
@@ -711,7 +715,13 @@ describe("the deploy-time check in `npm run verify`", () => {
     expect(jsonRun.code).toBe(EXIT.violation);
     const json = JSON.parse(jsonRun.out);
     expect(json.passed).toBe(false);
-    expect(json.summary).toEqual({ beyondIntended: 0, intendedPathRefused: 0, findings: 0, deployTimeFindings: 1 });
+    expect(json.summary).toEqual({
+      beyondIntended: 0,
+      intendedPathRefused: 0,
+      beyondIntendedRefusedOnlyByEndpoint: 0,
+      findings: 0,
+      deployTimeFindings: 1,
+    });
     expect(json.deployTime.passed).toBe(false);
     expect(json.deployTime.findings).toEqual([
       expect.objectContaining({

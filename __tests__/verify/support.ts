@@ -1,5 +1,5 @@
 /** Shared by the access-proof tests: the proof run in process, the real command line as a user runs it, and variants of any stacks. */
-import { execFile } from "child_process";
+import { execFile, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -43,4 +43,29 @@ export function variantOf(baseDir: string, mutate: (stacks: Record<string, TfJso
   mutate(stacks);
   for (const [name, json] of Object.entries(stacks)) fs.writeFileSync(file(name), JSON.stringify(json, null, 2));
   return dir;
+}
+
+/**
+ * The stacks synthesized into a new temporary directory (the caller removes it) with these XACCT_* variables and the
+ * defaults otherwise (this process's own XACCT_* variables are left out), as `npx cdktf synth --output` would.
+ */
+export function synthesizeWith(variables: Record<string, string>): Promise<string> {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "xacct-synth-"));
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("XACCT_")));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "main.ts"], {
+      cwd: PROJECT_ROOT,
+      env: { ...env, ...variables, CHECKPOINT_DISABLE: "1", CDKTF_OUTDIR: outDir },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code === 0) return resolve(outDir);
+      fs.rmSync(outDir, { recursive: true, force: true });
+      reject(new Error(`synthesis with ${JSON.stringify(variables)} failed (exit ${code}):\n${output}`));
+    });
+  });
 }

@@ -21,6 +21,8 @@ const CALLEE_FN = "arn:aws:lambda:eu-west-1:222222222222:function:xacct-demo-cal
 /** What the caller invokes, and all its invoker role may: the alias live (Lambda authorizes a qualified ARN against itself). */
 const CALLEE_ALIAS = `${CALLEE_FN}:live`;
 const CALLER_FN = "arn:aws:lambda:eu-west-1:111111111111:function:xacct-demo-caller";
+/** The caller's VPC, where the stacks create its STS and Lambda endpoints. */
+const CALLER_VPC = "vpc-0a1a1a1a1a1a1a1a1";
 const THIRD_ACCOUNT_ROOT = "arn:aws:iam::444455556666:root";
 
 const variants: string[] = [];
@@ -53,6 +55,27 @@ function cell(analysis: AccessAnalysis, principalId: string, capabilityId: strin
   const found = analysis.cells.find((c) => c.principalId === principalId && c.capabilityId === capabilityId);
   if (!found) throw new Error(`no cell ${principalId} x ${capabilityId}`);
   return found;
+}
+
+/**
+ * Access beyond the intended path that only a VPC endpoint policy refuses (DENY*): the identity and resource policies
+ * allow it from outside the VPC. As "principal -> capability [the endpoint's service]", sorted.
+ */
+function endpointOnlyCells(analysis: AccessAnalysis): string[] {
+  return analysis.cells
+    .filter((c) => c.decidedByEndpoint?.withoutEndpoints === "beyond-intended")
+    .map(
+      (c) =>
+        `${c.principalId} -> ${c.capabilityId}${c.via.length > 0 ? ` via ${c.via.map((h) => h.roleArn).join(",")}` : ""} [${c.decidedByEndpoint?.endpoint.service}]`,
+    )
+    .sort();
+}
+
+/** The id of the endpoint for a service in a VPC (the only one of the stacks when no VPC is given). */
+function endpointId(analysis: AccessAnalysis, service: string, vpcId?: string): string {
+  const found = analysis.model.vpcEndpoints.filter((e) => e.service === service && (vpcId === undefined || e.vpcId === vpcId));
+  if (found.length !== 1) throw new Error(`expected one ${service} endpoint${vpcId ? ` in ${vpcId}` : ""}, found ${found.length}`);
+  return found[0].id;
 }
 
 const codes = (findings: readonly Finding[]) => findings.map((f) => `${f.code} @ ${f.where.replace(/ \(.*?\):/, ":")}`).sort();
@@ -116,14 +139,49 @@ describe("the unmodified stacks", () => {
     );
   });
 
-  it("name the statements that decided the intended path", () => {
-    expect(cell(analysis, "role/xacct-demo-caller-exec", `assume:${INVOKER_ROLE}`).decidedBy).toEqual([
-      "assume-callee-invoker-role-only: AssumeCalleeInvokerRoleOnly",
-      "trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly",
+  it("name the statements that decided the intended path, the VPC endpoints' among them", () => {
+    const sts = endpointId(analysis, "sts");
+    const lambda = endpointId(analysis, "lambda");
+    expect(cell(analysis, "role/xacct-demo-caller-exec", `assume:${INVOKER_ROLE}`)).toMatchObject({
+      decidedBy: [
+        "assume-callee-invoker-role-only: AssumeCalleeInvokerRoleOnly",
+        "trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly",
+        `VPC endpoint policy of ${sts} (sts): CallerRoleAssumesItsInvokerRoleOnly`,
+      ],
+      endpoints: [{ id: sts, service: "sts", vpcId: CALLER_VPC }],
+    });
+    const invoke = cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_ALIAS}`);
+    expect(invoke).toMatchObject({
+      decidedBy: [
+        "invoke-callee-only: InvokeCalleeFunctionOnly",
+        `VPC endpoint policy of ${lambda} (lambda): InvokerRoleInvokesCalleeAliasOnly`,
+      ],
+      // The session of the invoker role is obtained and used in the caller's VPC: both endpoints are on the way.
+      endpoints: [
+        { id: sts, service: "sts", vpcId: CALLER_VPC },
+        { id: lambda, service: "lambda", vpcId: CALLER_VPC },
+      ],
+    });
+    expect(invoke.via[0].allowedBy).toContain(`VPC endpoint policy of ${sts} (sts): CallerRoleAssumesItsInvokerRoleOnly`);
+    // No endpoint decided any cell: each allows what the identity and resource policies allow on the path, and no more.
+    expect(analysis.cells.filter((c) => c.decidedByEndpoint)).toEqual([]);
+  });
+
+  it("send the requests of the caller's role and of its invoker role through the caller VPC's endpoints, and no one else's", () => {
+    expect(analysis.networks.map((n) => [n.principalId, n.network.vpcId, n.network.endpoints.map((e) => e.service)])).toEqual([
+      ["role/xacct-demo-caller-exec", CALLER_VPC, ["sts", "lambda"]],
+      ["role/xacct-demo-callee-invoker", CALLER_VPC, ["sts", "lambda"]],
     ]);
-    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_ALIAS}`).decidedBy).toEqual([
-      "invoke-callee-only: InvokeCalleeFunctionOnly",
-    ]);
+    for (const principal of [
+      "role/xacct-demo-callee-exec",
+      "admin/111111111111",
+      "admin/222222222222",
+      "outsider/333333333333",
+      "anonymous",
+    ])
+      expect(analysis.cells.filter((c) => c.principalId === principal && c.endpoints.length > 0)).toEqual([]);
+    // Keys and buckets have no endpoint in the VPC: those requests pass none.
+    expect(cell(analysis, "role/xacct-demo-caller-exec", `read:arn:aws:s3:::xacct-demo-code-111111111111-eu-west-1`).endpoints).toEqual([]);
   });
 
   it("refuse account A's administrators at the invoker role's trust, and the outsider at the callee for lack of a resource policy", () => {
@@ -217,17 +275,20 @@ describe("weakened variants of the stacks", () => {
       "invoke-beyond-alias @ policy invoke-callee-only of role/xacct-demo-callee-invoker: InvokeCalleeFunctionOnly",
       "resource-wildcard @ policy invoke-callee-only of role/xacct-demo-callee-invoker: InvokeCalleeFunctionOnly",
     ]);
-    // The only function of account B is the callee: the matrix shows "*" opening nothing but the callee's other qualifiers.
+    // The only function of account B is the callee: "*" opens nothing but the callee's other qualifiers, and from the
+    // caller's VPC only the Lambda endpoint's policy refuses them (the proof fails on that too).
     const others = [CALLEE_FN, `${CALLEE_FN}:$LATEST`, `${CALLEE_FN}:1`];
-    expect(allowedCells(analysis).filter((c) => c.includes("beyond"))).toEqual(
+    expect(allowedCells(analysis).filter((c) => c.includes("beyond"))).toEqual([]);
+    expect(endpointOnlyCells(analysis)).toEqual(
       [
-        ...others.map((arn) => `role/xacct-demo-callee-invoker -> invoke:${arn} [beyond-intended]`),
-        ...others.map((arn) => `role/xacct-demo-caller-exec -> invoke:${arn} via ${INVOKER_ROLE} [beyond-intended]`),
+        ...others.map((arn) => `role/xacct-demo-callee-invoker -> invoke:${arn} [lambda]`),
+        ...others.map((arn) => `role/xacct-demo-caller-exec -> invoke:${arn} via ${INVOKER_ROLE} [lambda]`),
       ].sort(),
     );
     const run = await verifyInProcess(["--dir", dir]);
     expect(run.code).toBe(EXIT.violation);
-    expect(run.out).toMatch(/FAIL: 6 accesses beyond the intended path, 2 findings\./);
+    expect(run.out).toMatch(/FAIL: 6 accesses beyond the intended path that only a VPC endpoint policy refuses, 2 findings\./);
+    expect(run.out).toMatch(/^ {2}invoke function xacct-demo-callee \(unqualified\) +DENY\* +DENY\* +DENY /m);
   });
 
   it('a lambda permission to Principal "*": every other account can invoke the callee', async () => {
@@ -273,7 +334,11 @@ describe("weakened variants of the stacks", () => {
       "action-wildcard @ policy execution of role/xacct-demo-caller-exec: EverythingLambda",
       "resource-wildcard @ policy execution of role/xacct-demo-caller-exec: EverythingLambda",
     ]);
-    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLER_FN}`).verdict).toBe("beyond-intended");
+    // From its VPC the Lambda endpoint's policy refuses it; the identity policy alone would let it in.
+    expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLER_FN}`)).toMatchObject({
+      verdict: "refused",
+      decidedByEndpoint: { endpoint: { service: "lambda" }, withoutEndpoints: "beyond-intended" },
+    });
     // Across accounts the callee still needs a resource policy: the only way there stays the invoker role.
     expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_ALIAS}`)).toMatchObject({
       verdict: "as-intended",
@@ -327,15 +392,18 @@ describe("weakened variants of the stacks", () => {
     const { analysis, findings } = await prove(dir);
     // No wildcard, no whole account: the finding is that the callee has a resource policy at all.
     expect(codes(findings)).toEqual(["principal-off-path @ resource policy of function xacct-demo-callee: CallerRoleDirectly"]);
+    // From the caller's VPC the Lambda endpoint admits only the invoker role: the second path is refused there alone.
+    const lambda = endpointId(analysis, "lambda");
     expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_FN}`)).toMatchObject({
-      verdict: "beyond-intended",
+      verdict: "refused",
       via: [],
-      decidedBy: [
-        "assume-callee-invoker-role-only: InvokeCalleeDirectly",
-        "resource policy of function xacct-demo-callee: CallerRoleDirectly",
-      ],
-      explanation: "allowed directly, bypassing xacct-demo-callee-invoker: a second path to the callee",
+      decidedBy: [`VPC endpoint policy of ${lambda} (lambda) (no Allow matched)`],
+      decidedByEndpoint: { endpoint: { id: lambda, service: "lambda", vpcId: CALLER_VPC }, withoutEndpoints: "beyond-intended" },
+      explanation: `refused only by the VPC endpoint policy of ${lambda} (lambda) in ${CALLER_VPC} because no VPC endpoint policy allows the lambda:InvokeFunction action: from outside the VPC the identity and resource policies allow it, access beyond the intended path (allowed directly, bypassing xacct-demo-callee-invoker: a second path to the callee)`,
     });
+    expect((await verifyInProcess(["--dir", dir])).out).toMatch(
+      /FAIL: 1 access beyond the intended path that only a VPC endpoint policy refuses, 1 finding\./,
+    );
   });
 
   it("a third account named in the trust but still pinned by the aws:PrincipalArn condition: refused, yet reported", async () => {
@@ -576,7 +644,10 @@ describe("more ways to open a second path, each caught", () => {
   it.each(cases)("%s", async (_name, mutate, expectedFindings, expectedBeyond) => {
     const { analysis, findings } = await prove(variant(mutate));
     expect(codes(findings)).toEqual(expect.arrayContaining(expectedFindings));
-    const beyond = analysis.cells.filter((c) => c.verdict === "beyond-intended").map((c) => `${c.principalId} -> ${c.capabilityId}`);
+    // Beyond the path, or beyond it from outside the VPC and refused only by an endpoint's policy.
+    const beyond = analysis.cells
+      .filter((c) => c.verdict === "beyond-intended" || c.decidedByEndpoint?.withoutEndpoints === "beyond-intended")
+      .map((c) => `${c.principalId} -> ${c.capabilityId}`);
     for (const expected of expectedBeyond) expect(beyond.some((b) => b.startsWith(expected))).toBe(true);
     expect(findings.length + beyond.length).toBeGreaterThan(0);
   });
@@ -588,9 +659,10 @@ describe("more ways to open a second path, each caught", () => {
     });
     const { analysis } = await prove(dir);
     expect(cell(analysis, "role/xacct-demo-caller-exec", `invoke:${CALLEE_FN}`)).toMatchObject({
-      verdict: "beyond-intended",
+      verdict: "refused",
       via: [],
       action: "lambda:InvokeAsync",
+      decidedByEndpoint: { endpoint: { service: "lambda" }, withoutEndpoints: "beyond-intended" },
     });
   });
 
@@ -732,8 +804,31 @@ describe("--format json", () => {
     const run = await verifyInProcess(["--dir", OUT_DIR, "--format", "json"]);
     const report = JSON.parse(run.out);
     expect(report.passed).toBe(true);
-    expect(report.summary).toEqual({ beyondIntended: 0, intendedPathRefused: 0, findings: 0, deployTimeFindings: 0 });
+    expect(report.summary).toEqual({
+      beyondIntended: 0,
+      intendedPathRefused: 0,
+      beyondIntendedRefusedOnlyByEndpoint: 0,
+      findings: 0,
+      deployTimeFindings: 0,
+    });
     expect(report.cells).toHaveLength(report.principals.length * report.capabilities.length);
+    // Each cell lists the endpoints its requests passed; the endpoints name who uses them.
+    const invoke = report.cells.find(
+      (c: { principalId: string; capabilityId: string }) =>
+        c.principalId === "role/xacct-demo-caller-exec" && c.capabilityId === `invoke:${CALLEE_ALIAS}`,
+    );
+    expect(invoke.endpoints.map((e: { service: string }) => e.service)).toEqual(["sts", "lambda"]);
+    expect(invoke.decidedByEndpoint).toBeUndefined();
+    expect(report.vpcEndpoints).toEqual(
+      ["sts", "lambda"].map((service) =>
+        expect.objectContaining({
+          service,
+          vpcId: CALLER_VPC,
+          defaultPolicy: false,
+          usedBy: ["role/xacct-demo-caller-exec", "role/xacct-demo-callee-invoker"],
+        }),
+      ),
+    );
   });
 });
 
@@ -749,9 +844,9 @@ function threeCallers(): Promise<string> {
 
 /** The example's callers, grouped by account as the proof orders them: orders and billing in account A, reports in a third account. */
 const CALLERS = [
-  { name: "orders", account: "111111111111" },
-  { name: "billing", account: "111111111111" },
-  { name: "reports", account: "444444444444" },
+  { name: "orders", account: "111111111111", vpc: "vpc-0a1a1a1a1a1a1a1a1" },
+  { name: "billing", account: "111111111111", vpc: "vpc-0a3a3a3a3a3a3a3a3" },
+  { name: "reports", account: "444444444444", vpc: "vpc-0c1c1c1c1c1c1c1c1" },
 ].map((c) => ({
   ...c,
   stack: `caller-${c.name}`,
@@ -760,6 +855,7 @@ const CALLERS = [
   invokerId: `role/xacct-demo-invoker-${c.name}`,
   invoker: `arn:aws:iam::222222222222:role/xacct-demo-invoker-${c.name}`,
   fn: `arn:aws:lambda:eu-west-1:${c.account}:function:xacct-demo-${c.name}`,
+  vpc: c.vpc,
 }));
 type Caller = (typeof CALLERS)[number];
 const [ORDERS, BILLING, REPORTS] = CALLERS;
@@ -868,11 +964,14 @@ describe("three callers (examples/three-callers.json)", () => {
     BEYOND_ALIAS.map((arn): [string, string, Caller, string] => [c.name, arn.slice(arn.indexOf("function:")), c, arn]),
   );
   it.each(beyondAlias)("the invoker role of caller %s, and the caller through it, at %s: DENY", (_name, _at, caller, arn) => {
+    const lambda = endpointId(analysis, "lambda", caller.vpc);
     expect(cell(analysis, caller.invokerId, `invoke:${arn}`)).toMatchObject({
       allowed: false,
       verdict: "refused",
-      decidedBy: ["identity-based policy (no Allow matched)"],
+      decidedBy: ["identity-based policy (no Allow matched)", `VPC endpoint policy of ${lambda} (lambda) (no Allow matched)`],
+      endpoints: [{ id: lambda }],
     });
+    expect(cell(analysis, caller.invokerId, `invoke:${arn}`).decidedByEndpoint).toBeUndefined();
     expect(cell(analysis, caller.roleId, `invoke:${arn}`).allowed).toBe(false);
   });
 
@@ -933,16 +1032,15 @@ describe("an invoker role granted more of the callee than its alias: a finding, 
     expect(codes(findings)).toEqual([`invoke-beyond-alias @ policy invoke-callee-only of role/${invokerName}: Added`]);
     expect(findings[0].problem).toContain(what === "the unqualified function" ? "the unqualified function xacct-demo-callee" : what);
     expect(findings[0].fix).toBe(`grant only the alias ARN: "Resource": "${CALLEE_ALIAS}"`);
-    // Lambda authorizes each qualifier on its own: exactly the one granted opens, for the invoker role and through it.
-    expect(
-      analysis.cells
-        .filter((c) => c.verdict === "beyond-intended")
-        .map((c) => `${c.principalId} -> ${c.capabilityId}${c.via.length > 0 ? ` via ${c.via.map((h) => h.roleArn).join(",")}` : ""}`)
-        .sort(),
-    ).toEqual([`${caller} -> invoke:${arn} via ${invoker}`, `role/${invokerName} -> invoke:${arn}`].sort());
+    // Lambda authorizes each qualifier on its own: exactly the one granted opens, for the invoker role and through it,
+    // and from the caller's VPC only the Lambda endpoint's policy (which names the alias alone) refuses it.
+    expect(analysis.cells.filter((c) => c.verdict === "beyond-intended")).toEqual([]);
+    expect(endpointOnlyCells(analysis)).toEqual(
+      [`${caller} -> invoke:${arn} via ${invoker} [lambda]`, `role/${invokerName} -> invoke:${arn} [lambda]`].sort(),
+    );
     expect(cell(analysis, caller, `invoke:${CALLEE_ALIAS}`).verdict).toBe("as-intended");
     expect(cell(analysis, `role/${invokerName}`, `invoke:${arn}`).explanation).toMatch(
-      /^access beyond the intended path: invokes the callee /,
+      /^refused only by the VPC endpoint policy of vpce-\w+ \(lambda\) in vpc-\w+ because no VPC endpoint policy allows the lambda:InvokeFunction action: from outside the VPC the identity and resource policies allow it, access beyond the intended path \(invokes the callee /,
     );
     expect((await verifyInProcess(["--dir", dir])).code).toBe(EXIT.violation);
   });
@@ -1001,12 +1099,16 @@ describe("one caller reaching another's invoker role: findings, and ALLOW! once 
     const { analysis, findings } = await prove(dir);
     expect(codes(findings)).toEqual(expected);
     const assume = cell(analysis, BILLING.roleId, `assume:${ORDERS.invoker}`);
-    expect([assume.allowed, assume.verdict]).toEqual(opened ? [true, "beyond-intended"] : [false, "refused"]);
+    // Both sides allow it: from billing's VPC, only its STS endpoint's policy (its own invoker role alone) refuses it.
+    expect([assume.allowed, assume.verdict, assume.decidedByEndpoint?.withoutEndpoints]).toEqual(
+      opened ? [false, "refused", "beyond-intended"] : [false, "refused", undefined],
+    );
     if (opened) {
+      const sts = endpointId(analysis, "sts", BILLING.vpc);
       expect(assume.explanation).toBe(
-        "access beyond the intended path: the role of caller billing assumes xacct-demo-invoker-orders, the invoker role of caller orders: each caller may assume only its own",
+        `refused only by the VPC endpoint policy of ${sts} (sts) in ${BILLING.vpc} because no VPC endpoint policy allows the sts:AssumeRole action: from outside the VPC the identity and resource policies allow it, access beyond the intended path (the role of caller billing assumes xacct-demo-invoker-orders, the invoker role of caller orders: each caller may assume only its own)`,
       );
-      // Billing still reaches the callee through its own invoker role: the breach is the assume, shown in red.
+      // Billing still reaches the callee through its own invoker role: the breach is the assume, shown in red (refused by the endpoint).
       expect(cell(analysis, BILLING.roleId, `invoke:${CALLEE_ALIAS}`)).toMatchObject({
         verdict: "as-intended",
         via: [{ roleArn: BILLING.invoker }],
@@ -1014,7 +1116,9 @@ describe("one caller reaching another's invoker role: findings, and ALLOW! once 
       const mermaid = (await verifyInProcess(["--dir", dir, "--format", "mermaid"])).out;
       const edges = mermaid.split("\n").filter((l) => / -[-.] /.test(l));
       const breach = edges.findIndex(
-        (l) => l === `  role_111111111111_xacct_demo_billing_exec -- "sts:AssumeRole" --> role_222222222222_xacct_demo_invoker_orders`,
+        (l) =>
+          l ===
+          `  role_111111111111_xacct_demo_billing_exec -. "sts:AssumeRole refused by the VPC endpoint policy" .-> role_222222222222_xacct_demo_invoker_orders`,
       );
       expect(breach).toBeGreaterThan(-1);
       expect(mermaid).toContain(`linkStyle ${breach} stroke:#d00`);
@@ -1038,13 +1142,20 @@ describe("one caller reaching another's invoker role: findings, and ALLOW! once 
     });
     const { analysis } = await prove(dir);
     expect(cell(analysis, BILLING.roleId, `assume:${BILLING.invoker}`).verdict).toBe("path-broken");
-    expect(cell(analysis, BILLING.roleId, `invoke:${CALLEE_ALIAS}`)).toMatchObject({
-      allowed: true,
-      verdict: "beyond-intended",
-      via: [{ roleArn: ORDERS.invoker }],
-      explanation:
-        "access beyond the intended path: the role of caller billing reaches the callee through xacct-demo-invoker-orders, the invoker role of caller orders, not its own",
+    // From billing's VPC its STS endpoint refuses orders' invoker role too: the way around is held back by the endpoint alone.
+    const sts = endpointId(analysis, "sts", BILLING.vpc);
+    const invoke = cell(analysis, BILLING.roleId, `invoke:${CALLEE_ALIAS}`);
+    expect(invoke).toMatchObject({
+      allowed: false,
+      verdict: "path-broken",
+      decidedByEndpoint: { endpoint: { id: sts, service: "sts", vpcId: BILLING.vpc }, withoutEndpoints: "beyond-intended" },
     });
+    expect(invoke.explanation).toMatch(
+      /^the intended path is refused because no identity-based policy allows the lambda:InvokeFunction action; /,
+    );
+    expect(invoke.explanation).toContain(
+      `another way, which the identity and resource policies allow from outside the VPC, is refused only by the VPC endpoint policy of ${sts} (sts) in ${BILLING.vpc} on the way, at sts:AssumeRole on role xacct-demo-invoker-orders, because no VPC endpoint policy allows the sts:AssumeRole action: access beyond the intended path (the role of caller billing reaches the callee through xacct-demo-invoker-orders, the invoker role of caller orders, not its own)`,
+    );
   });
 });
 

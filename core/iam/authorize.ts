@@ -37,7 +37,25 @@ export interface AuthorizationRequest {
   readonly resourcePolicyName?: string;
   /** Action-specific keys, e.g. sts:ExternalId, sts:RoleSessionName, aws:TagKeys. */
   readonly context?: Readonly<Record<string, string | readonly string[]>>;
+  /** The VPC endpoint the request passes, when it is sent from a VPC through one; undefined for a request over the internet. */
+  readonly vpcEndpoint?: VpcEndpointPassage;
   readonly now?: Date;
+}
+
+/**
+ * A request through a VPC endpoint: AWS evaluates the endpoint's policy besides the identity and resource policies
+ * (an implicit or explicit deny there refuses the request), sets aws:SourceVpce and aws:SourceVpc, and sets no
+ * aws:SourceIp (the request has no public address; aws:VpcSourceIp, the private one, is not modelled).
+ */
+export interface VpcEndpointPassage {
+  /** The endpoint's id (vpce-...): aws:SourceVpce. */
+  readonly id: string;
+  /** The VPC it is in: aws:SourceVpc. */
+  readonly vpcId: string;
+  /** Its policy; AWS's full-access default when it has none. */
+  readonly policy: PolicyDocument;
+  /** How to name it in a decision; default "VPC endpoint policy of <id>". */
+  readonly policyName?: string;
 }
 
 export type EvaluationResult = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";
@@ -51,6 +69,8 @@ export interface AuthorizationDecision {
   readonly reason: string;
   /** What refused it, as "<policy>: <Sid or #index>" for an explicit deny, or "<kind> policy (no Allow matched)". */
   readonly deniedBy: readonly string[];
+  /** For a request through a VPC endpoint: how its policy alone judged it; undefined when none was passed. */
+  readonly vpcEndpointResult?: EvaluationResult;
 }
 
 export interface OrganizationMembership {
@@ -106,17 +126,24 @@ export class Authorizer {
 
   async authorize(request: AuthorizationRequest): Promise<AuthorizationDecision> {
     const now = request.now ?? new Date();
-    const { principal } = request;
+    const { principal, vpcEndpoint } = request;
+    const context: Record<string, string | string[]> = {
+      ...this.contextFor(principal, request.region, now),
+      ...(request.context as Record<string, string | string[]> | undefined),
+    };
+    if (vpcEndpoint !== undefined) {
+      delete context["aws:SourceIp"];
+      context["aws:SourceVpce"] = vpcEndpoint.id;
+      context["aws:SourceVpc"] = vpcEndpoint.vpcId;
+    }
+    const endpointPolicyName = vpcEndpoint?.policyName ?? `VPC endpoint policy of ${vpcEndpoint?.id}`;
     const result = await runSimulation(
       {
         request: {
           principal: principal.kind === "anonymous" ? anonymousPrincipal : principal.kind === "service" ? principal.service : principal.arn,
           action: request.action,
           resource: { resource: request.resourceArn, accountId: request.resourceAccountId },
-          contextVariables: {
-            ...this.contextFor(principal, request.region, now),
-            ...(request.context as Record<string, string | string[]> | undefined),
-          },
+          contextVariables: context,
         },
         identityPolicies:
           principal.kind === "service" || principal.kind === "anonymous"
@@ -125,6 +152,7 @@ export class Authorizer {
         serviceControlPolicies: [],
         resourceControlPolicies: [],
         ...(request.resourcePolicy !== undefined ? { resourcePolicy: request.resourcePolicy } : {}),
+        ...(vpcEndpoint !== undefined ? { vpcEndpointPolicies: [{ name: endpointPolicyName, policy: vpcEndpoint.policy }] } : {}),
       },
       { simulationMode: "Strict" },
     );
@@ -138,12 +166,15 @@ export class Authorizer {
     }
     const analysis = result.result.analysis;
     const resourcePolicyName = request.resourcePolicyName ?? "resource-based policy";
+    const endpoint =
+      vpcEndpoint !== undefined ? { vpcEndpointResult: (analysis.endpointAnalysis?.result ?? "ImplicitlyDenied") as EvaluationResult } : {};
     if (result.overallResult === "Allowed") {
       const allowedBy = [
         ...(analysis.identityAnalysis?.allowStatements ?? []).map((s) => label(s.policyId, s.statement)),
         ...(analysis.resourceAnalysis?.allowStatements ?? []).map((s) => label(resourcePolicyName, s.statement)),
+        ...(analysis.endpointAnalysis?.allowStatements ?? []).map((s) => label(endpointPolicyName, s.statement)),
       ];
-      return { allowed: true, result: "Allowed", allowedBy, reason: "", deniedBy: [] };
+      return { allowed: true, result: "Allowed", allowedBy, reason: "", deniedBy: [], ...endpoint };
     }
     const denials = getDenialReasons(analysis);
     return {
@@ -154,8 +185,9 @@ export class Authorizer {
       // Across accounts with no resource policy at all, the simulator names no denial: say what is missing.
       deniedBy:
         denials.length > 0
-          ? denials.map((d) => describeDenial(d, resourcePolicyName))
+          ? denials.map((d) => describeDenial(d, resourcePolicyName, endpointPolicyName))
           : [`${resourcePolicyName}: no resource-based policy exists, and a request from another account needs one to allow it`],
+      ...endpoint,
     };
   }
 }
@@ -171,13 +203,15 @@ function label(policy: string | undefined, statement: NamedStatement): string {
   return `${policy ?? "policy"}: ${sid !== undefined && sid !== "" ? sid : `statement #${statement.index()}`}`;
 }
 
-function describeDenial(denial: RequestDenial, resourcePolicyName: string): string {
+function describeDenial(denial: RequestDenial, resourcePolicyName: string, endpointPolicyName: string): string {
   const kind =
     denial.policyType === "identity"
       ? "identity-based policy"
       : denial.policyType === "resource"
         ? resourcePolicyName
-        : `${denial.policyType} policy`;
+        : denial.policyType === "vpce"
+          ? endpointPolicyName
+          : `${denial.policyType} policy`;
   if (denial.denialType === "Explicit") {
     const where = denial.policyType === "resource" ? resourcePolicyName : (denial.policyIdentifier ?? kind);
     return `${where}: ${denial.statementId ?? `#${denial.statementIndex}`} (explicit Deny)`;
@@ -185,15 +219,21 @@ function describeDenial(denial: RequestDenial, resourcePolicyName: string): stri
   return `${kind} (no Allow matched)`;
 }
 
-/** AWS's explanation suffix for an AccessDenied message, from the first policy type that refused. */
+/**
+ * AWS's explanation suffix for an AccessDenied message (IAM guide, "Troubleshoot access denied error messages"):
+ * an explicit deny first, then the first policy type that refused: identity-based, the VPC endpoint's, resource-based.
+ */
 function awsReason(action: string, denials: readonly RequestDenial[]): string {
   const explicit = denials.find((d) => d.denialType === "Explicit");
   if (explicit) {
     return explicit.policyType === "resource"
       ? "with an explicit deny in a resource-based policy"
-      : "with an explicit deny in an identity-based policy";
+      : explicit.policyType === "vpce"
+        ? "with an explicit deny in a VPC endpoint policy"
+        : "with an explicit deny in an identity-based policy";
   }
   if (denials.some((d) => d.policyType === "identity")) return `because no identity-based policy allows the ${action} action`;
+  if (denials.some((d) => d.policyType === "vpce")) return `because no VPC endpoint policy allows the ${action} action`;
   return `because no resource-based policy allows the ${action} action`;
 }
 

@@ -50,6 +50,11 @@ export function standInSecurityGroupId(stack: string, address: string): string {
   return "sg-" + digest(stack, address).toString("hex").slice(0, 17);
 }
 
+/** `vpce-` + 17 hex characters. */
+export function standInVpcEndpointId(stack: string, address: string): string {
+  return "vpce-" + digest(stack, address).toString("hex").slice(0, 17);
+}
+
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 function base32(bytes: Buffer): string {
@@ -198,5 +203,9 @@ export const ATTRIBUTES: Readonly<Record<string, Readonly<Record<string, Attribu
   aws_security_group: {
     id: (r) => standInSecurityGroupId(r.stack, r.address),
     arn: (r) => regional(r.target(), "ec2", `security-group/${standInSecurityGroupId(r.stack, r.address)}`),
+  },
+  aws_vpc_endpoint: {
+    id: (r) => standInVpcEndpointId(r.stack, r.address),
+    arn: (r) => regional(r.target(), "ec2", `vpc-endpoint/${standInVpcEndpointId(r.stack, r.address)}`),
   },
 };

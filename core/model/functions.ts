@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ProviderTarget, lambdaArn } from "./attributes";
 import { splitFunctionArn } from "../arn";
+import { functionVpc, securityGroupVpcs } from "./network";
 import { lambdaPrincipal, permissionStatement } from "./lambda-permission";
 import { Resolver, Where, child, describeWhere } from "./resolver";
 import { JsonObject, SYNTH_HINT, StackDoc, isObject, resourcesOf, singleBlock } from "./stack-files";
@@ -126,6 +127,7 @@ function functionOf(
   name: string,
   body: JsonObject,
   roles: ReadonlyMap<string, RoleModel>,
+  groupVpcs: ReadonlyMap<string, string>,
 ): FunctionDraft {
   const source: SourceRef = { stack: stack.name, address: `aws_lambda_function.${name}` };
   const where = whereOf(source);
@@ -169,6 +171,7 @@ function functionOf(
     applicationLogLevel: optionalString(resolver, child(at("logging_config"), "application_log_level"), logging?.application_log_level),
     zipPath: code.zipPath,
     zipSha256: code.zipSha256,
+    ...withVpc(functionVpc(resolver, at("vpc_config"), body.vpc_config, groupVpcs)),
     versions: publishes(resolver, at("publish"), body.publish) ? ["1"] : [],
     aliases: new Map(),
     source,
@@ -295,6 +298,8 @@ function addAsyncConfig(
   };
 }
 
+const withVpc = (vpcId: string | undefined): { vpcId?: string } => (vpcId !== undefined ? { vpcId } : {});
+
 /** `publish`: a boolean, or its string form. */
 function publishes(resolver: Resolver, where: Where, raw: unknown): boolean {
   if (!isSet(raw)) return false;
@@ -348,9 +353,10 @@ export function buildFunctions(
   roles: ReadonlyMap<string, RoleModel>,
 ): Map<string, FunctionModel> {
   const drafts = new Map<string, FunctionDraft>();
+  const groupVpcs = securityGroupVpcs(resolver, stacks);
   for (const stack of stacks) {
     for (const [name, body] of resourcesOf(stack, "aws_lambda_function")) {
-      const draft = functionOf(resolver, stack, name, body, roles);
+      const draft = functionOf(resolver, stack, name, body, roles, groupVpcs);
       const existing = drafts.get(draft.arn);
       if (existing)
         throw new ModelError(

@@ -69,6 +69,8 @@ export interface FunctionModel {
   /** The customer-managed key that encrypts the environment (kms_key_arn); undefined means Lambda's AWS-managed key. */
   readonly kmsKeyArn?: string;
   readonly logGroupName: string;
+  /** The VPC the function runs in (from its security groups); undefined when it has no vpc_config. */
+  readonly vpcId?: string;
   /** logging_config: "Text" (Lambda's default) or "JSON", and the application log level for JSON. */
   readonly logFormat: string;
   readonly applicationLogLevel?: string;
@@ -124,6 +126,27 @@ export interface KeyModel {
   readonly source: SourceRef;
 }
 
+/** An aws_vpc_endpoint: the requests from its VPC to its service pass its policy. */
+export interface VpcEndpointModel {
+  /** A stand-in `vpce-` id, stable per resource (AWS assigns the real one). */
+  readonly id: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly vpcId: string;
+  /** e.g. com.amazonaws.eu-west-1.sts */
+  readonly serviceName: string;
+  /** The service's short name: "sts", "lambda". */
+  readonly service: string;
+  /** "Interface" or "Gateway". */
+  readonly type: string;
+  readonly privateDns: boolean;
+  /** The endpoint policy; AWS's full-access default when the stack sets none (defaultPolicy). */
+  readonly policy: PolicyDocument;
+  readonly defaultPolicy: boolean;
+  readonly subnetIds: readonly string[];
+  readonly source: SourceRef;
+}
+
 export interface AccountModel {
   readonly accountId: string;
   readonly region: string;
@@ -144,6 +167,8 @@ export interface AccountsModel {
   readonly buckets: ReadonlyMap<string, BucketModel>;
   /** Keyed by key ARN. */
   readonly keys: ReadonlyMap<string, KeyModel>;
+  /** Every VPC endpoint the stacks create. */
+  readonly vpcEndpoints: readonly VpcEndpointModel[];
   /** Resolved outputs per stack: outputs.get("callee")?.invoker_role_arn. */
   readonly outputs: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
 }

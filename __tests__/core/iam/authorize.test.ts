@@ -168,6 +168,95 @@ describe("Authorizer conditions see the keys AWS sets", () => {
   });
 });
 
+describe("Authorizer through a VPC endpoint: its policy is a third layer", () => {
+  const VPCE = "vpce-0123456789abcdef0";
+  const VPC = "vpc-0a1a1a1a1a1a1a1a1";
+  const endpointPolicy = (statement: Statement) => doc({ Effect: "Allow", Principal: "*", Action: "sts:AssumeRole", ...statement });
+  const throughEndpoint = (policy: PolicyDocument, context?: Record<string, string>) =>
+    new Authorizer().authorize({
+      principal: callerSession(),
+      action: "sts:AssumeRole",
+      resourceArn: TARGET,
+      resourceAccountId: B,
+      region: "eu-west-1",
+      resourcePolicy: trustA(),
+      resourcePolicyName: "trust policy of role/invoker",
+      vpcEndpoint: { id: VPCE, vpcId: VPC, policy, policyName: "VPC endpoint policy of vpce-1 (sts)" },
+      ...(context ? { context } : {}),
+    });
+
+  it.each<[string, PolicyDocument, { allowed: boolean; reason: string; by: string[]; endpoint: string }]>([
+    [
+      "the endpoint policy admits the caller's role on the invoker role",
+      endpointPolicy({ Sid: "CallerOnly", Resource: TARGET, Condition: { ArnEquals: { "aws:PrincipalArn": CALLER_ROLE } } }),
+      {
+        allowed: true,
+        reason: "",
+        by: [
+          "caller-policy: AssumeInvoker",
+          "trust policy of role/invoker: TrustCaller",
+          "VPC endpoint policy of vpce-1 (sts): CallerOnly",
+        ],
+        endpoint: "Allowed",
+      },
+    ],
+    [
+      "the endpoint policy names another role",
+      endpointPolicy({ Sid: "Other", Resource: TARGET, Condition: { ArnEquals: { "aws:PrincipalArn": `arn:aws:iam::${A}:role/other` } } }),
+      {
+        allowed: false,
+        reason: "because no VPC endpoint policy allows the sts:AssumeRole action",
+        by: ["VPC endpoint policy of vpce-1 (sts) (no Allow matched)"],
+        endpoint: "ImplicitlyDenied",
+      },
+    ],
+    [
+      "the endpoint policy denies explicitly",
+      doc(
+        { Sid: "All", Effect: "Allow", Principal: "*", Action: "*", Resource: "*" },
+        { Sid: "NoInvoker", Effect: "Deny", Principal: "*", Action: "sts:AssumeRole", Resource: TARGET },
+      ),
+      {
+        allowed: false,
+        reason: "with an explicit deny in a VPC endpoint policy",
+        by: ["VPC endpoint policy of vpce-1 (sts): NoInvoker (explicit Deny)"],
+        endpoint: "ExplicitlyDenied",
+      },
+    ],
+  ])("%s", async (_what, policy, expected) => {
+    const decision = await throughEndpoint(policy);
+    expect(decision.allowed).toBe(expected.allowed);
+    expect(decision.reason).toBe(expected.reason);
+    expect(decision.vpcEndpointResult).toBe(expected.endpoint);
+    expect(expected.allowed ? decision.allowedBy : decision.deniedBy).toEqual(expected.by);
+  });
+
+  it.each<[string, Record<string, Record<string, string>>, boolean]>([
+    ["aws:SourceVpce is the endpoint's id", { StringEquals: { "aws:SourceVpce": VPCE } }, true],
+    ["aws:SourceVpce is another endpoint's", { StringEquals: { "aws:SourceVpce": "vpce-0fffffffffffffff0" } }, false],
+    ["aws:SourceVpc is the endpoint's VPC", { StringEquals: { "aws:SourceVpc": VPC } }, true],
+    ["aws:SourceIp is not set through an endpoint", { IpAddress: { "aws:SourceIp": "127.0.0.1/32" } }, false],
+  ])("the trust sees the keys AWS sets through an endpoint: %s", async (_what, condition, allowed) => {
+    const decision = await new Authorizer().authorize({
+      principal: callerSession(),
+      action: "sts:AssumeRole",
+      resourceArn: TARGET,
+      resourceAccountId: B,
+      region: "eu-west-1",
+      resourcePolicy: trustA(condition),
+      vpcEndpoint: { id: VPCE, vpcId: VPC, policy: endpointPolicy({ Resource: "*" }) },
+    });
+    expect(decision.allowed).toBe(allowed);
+  });
+
+  it("without an endpoint there is no endpoint layer, no aws:SourceVpce, and aws:SourceIp is set", async () => {
+    const plain = await assume(callerSession(), trustA({ StringEquals: { "aws:SourceVpce": VPCE } }));
+    expect(plain).toMatchObject({ allowed: false });
+    expect(plain.vpcEndpointResult).toBeUndefined();
+    expect((await assume(callerSession(), trustA({ IpAddress: { "aws:SourceIp": "127.0.0.1/32" } }))).allowed).toBe(true);
+  });
+});
+
 describe("Authorizer within one account", () => {
   it("an administrator's identity policy alone is enough when no resource policy denies", async () => {
     const decision = await new Authorizer().authorize({
