@@ -100,6 +100,8 @@ export async function readDeployedAccounts(stacks: AccessModel, profiles: LivePr
       }
       functions.push(live);
       if (live.roleArn !== fn.roleArn) drift.push(`function ${fn.name}: runs as ${live.roleArn}, the stacks say ${fn.roleArn}`);
+      if (live.vpcId !== fn.vpcId)
+        drift.push(`function ${fn.name}: runs in ${live.vpcId ?? "no VPC"}, the stacks say ${fn.vpcId ?? "no VPC"}`);
       compare(drift, `resource policy of function ${fn.name}`, fn.resourcePolicy, live.resourcePolicy);
     }
     const buckets: BucketAccess[] = [];
@@ -283,7 +285,14 @@ async function readFunction(reader: AccountReader, fn: FunctionAccess): Promise<
     accountId: reader.accountId,
     region: fn.region,
     roleArn: config.Role as string,
-    ...(config.VpcConfig?.VpcId ? { vpcId: config.VpcConfig.VpcId } : fn.vpcId !== undefined ? { vpcId: fn.vpcId } : {}),
+    // The VPC it runs in decides which endpoints its requests pass; an answer without VpcConfig keeps the stacks'.
+    ...(config.VpcConfig !== undefined
+      ? config.VpcConfig.VpcId
+        ? { vpcId: config.VpcConfig.VpcId }
+        : {}
+      : fn.vpcId !== undefined
+        ? { vpcId: fn.vpcId }
+        : {}),
     ...(config.KMSKeyArn ? { kmsKeyArn: config.KMSKeyArn } : {}),
     ...(policy?.Policy ? { resourcePolicy: parseDocument(policy.Policy, `resource policy of function ${fn.name}`) } : {}),
     // Versions and aliases as the stacks define them (not read): the proof asks about each ARN a request can name.

@@ -17,7 +17,6 @@ import {
   type IntendedPath,
 } from "./access-model";
 import { endpointName, inTravelOrder } from "./network";
-import { conditionValues } from "./principals";
 
 /** The findings of this layer; findings.ts reports them with the others (the same shape as its Finding). */
 export type NetworkFindingCode =
@@ -91,7 +90,17 @@ function suggestedPolicy(intent: EndpointIntent, service: string, organizationId
   return JSON.stringify({ Version: "2012-10-17", Statement: statements });
 }
 
-/** Values of positive conditions on these keys that are not wildcards. */
+/** The values of a statement's positive (Equals/Like) conditions on these keys: what they admit. */
+function positiveValues(statement: Record<string, unknown>, keys: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (const [operator, entries] of Object.entries((statement.Condition ?? {}) as Record<string, Record<string, unknown>>)) {
+    if (!POSITIVE.test(operator)) continue;
+    for (const [key, value] of Object.entries(entries ?? {})) if (keys.has(key.toLowerCase())) out.push(...asList(value));
+  }
+  return out;
+}
+
+/** The keys of a statement's positive conditions whose values are not bare wildcards. */
 function pinnedKeys(statement: Record<string, unknown>): Set<string> {
   const keys = new Set<string>();
   for (const [operator, entries] of Object.entries((statement.Condition ?? {}) as Record<string, Record<string, unknown>>)) {
@@ -165,7 +174,7 @@ function reviewEndpointStatement(
   const only = (values: readonly string[], show: (v: string) => string) =>
     values.length > 0 ? `only ${values.map(show).join(" and ")}` : "no caller's path passes this endpoint";
   // Who: the aws:PrincipalArn values of a Principal "*", or the principals named; an account or organisation alone admits all of it.
-  const arns = [...principalValues.filter((v) => v !== "*"), ...conditionValues(statement, PRINCIPAL_ARN)];
+  const arns = [...principalValues.filter((v) => v !== "*"), ...positiveValues(statement, PRINCIPAL_ARN)];
   for (const value of [...new Set(arns)].filter((v) => !principals.includes(v))) {
     const other = otherCallerOf(model, value, intent);
     add(

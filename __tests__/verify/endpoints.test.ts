@@ -190,6 +190,12 @@ describe("endpoint findings on weakened endpoint policies", () => {
       /^allows Principal "\*" with no condition on who/,
     ],
     [
+      'Principal "*" narrowed only by a negated condition: everyone but one role',
+      editEndpoint("sts", (doc) => (doc.Statement[0].Condition = { ArnNotEquals: { "aws:PrincipalArn": OTHER_ROLE } })),
+      [`endpoint-policy-full-access @ ${STS_STATEMENT}`],
+      /^allows Principal "\*" with no condition on who/,
+    ],
+    [
       "aws:PrincipalArn listing a second role",
       editEndpoint("sts", (doc) => (doc.Statement[0].Condition.ArnEquals["aws:PrincipalArn"] = [CALLER_ROLE, OTHER_ROLE])),
       [`endpoint-policy-off-path @ ${STS_STATEMENT}`],
