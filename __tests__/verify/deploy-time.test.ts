@@ -164,6 +164,11 @@ const EXPECTED_APPLIED = [
   ]),
   // The callee's second role: the invoker role, whose trust names account A's root, never the caller's role.
   "policy-principals-exist callee aws_iam_role",
+  // The caller's VPC endpoints (vpcEndpoints 'create'): each private-DNS endpoint, and the two rules between the groups.
+  "private-dns-endpoint-unique-per-vpc caller aws_vpc_endpoint",
+  "private-dns-endpoint-unique-per-vpc caller aws_vpc_endpoint",
+  "security-group-rule-same-vpc caller aws_vpc_security_group_egress_rule",
+  "security-group-rule-same-vpc caller aws_vpc_security_group_ingress_rule",
   // The bootstrap stack: the state bucket's key and policy.
   "key-policy-lockout-safety bootstrap aws_kms_key",
   "policy-principals-exist bootstrap aws_kms_key",
@@ -206,7 +211,7 @@ describe("the deploy-time check of the unmodified stacks", () => {
     }
   });
 
-  it("lists the twelve rules, and judges with what the rule says (the policies and statements that decided)", () => {
+  it("lists the fourteen rules, and judges with what the rule says (the policies and statements that decided)", () => {
     expect(result.rules.map((r) => r.id)).toEqual([
       "lambda-assumes-execution-role",
       "execution-role-network-interfaces",
@@ -220,6 +225,8 @@ describe("the deploy-time check of the unmodified stacks", () => {
       "key-policy-lockout-safety",
       "policy-principals-exist",
       "network-interface-permissions-outlive-security-group",
+      "private-dns-endpoint-unique-per-vpc",
+      "security-group-rule-same-vpc",
     ]);
     expect(result.rules.map((r) => r.phase)).toEqual([
       "create",
@@ -234,6 +241,8 @@ describe("the deploy-time check of the unmodified stacks", () => {
       "create",
       "create",
       "destroy",
+      "create",
+      "create",
     ]);
     // One rule, three calls: the principals a trust, key or bucket policy names.
     expect(result.rules.find((r) => r.id === "policy-principals-exist")?.call).toBe(
@@ -448,6 +457,37 @@ describe("weakened variants, each caught by the right rule on the right resource
         detail: / kms:DescribeKey on /,
       },
     ]);
+  });
+
+  it("(l) a second private-DNS STS endpoint in the caller's VPC: CreateVpcEndpoint would be refused for the DNS name", async () => {
+    const dir = variant((s) => {
+      const endpoints = s.caller.resource.aws_vpc_endpoint as Record<string, TfJson>;
+      const [stsId, sts] = Object.entries(endpoints).find(([, e]) => String(e.service_name).endsWith(".sts"))!;
+      endpoints[`${stsId}_second`] = JSON.parse(JSON.stringify(sts));
+    });
+    const result = await check(dir);
+    const failed = result.checks.filter((c) => !c.ok && c.rule === "private-dns-endpoint-unique-per-vpc");
+    expect(failed).toHaveLength(2);
+    expect(failed[0].answer).toBe(
+      "InvalidParameter: private-dns-enabled cannot be set because there is already a conflicting DNS domain for sts.eu-west-1.amazonaws.com in the VPC vpc-0a1a1a1a1a1a1a1a1",
+    );
+    expect(failed[0].fix).toMatch(/create the endpoints once per VPC/);
+  });
+
+  it("(m) the endpoints' group in another VPC than the function's: the rules between them would be refused", async () => {
+    const dir = variant((s) => {
+      const group = Object.values(s.caller.resource.aws_security_group as Record<string, TfJson>).find((g) =>
+        String(g.name).endsWith("-endpoints"),
+      )!;
+      group.vpc_id = "vpc-0f9f9f9f9f9f9f9f9";
+    });
+    const result = await check(dir);
+    const failed = result.checks.filter((c) => !c.ok && c.rule === "security-group-rule-same-vpc");
+    expect(failed.map((c) => c.address.split(".")[0]).sort()).toEqual([
+      "aws_vpc_security_group_egress_rule",
+      "aws_vpc_security_group_ingress_rule",
+    ]);
+    expect(failed[0].answer).toBe("InvalidGroup.NotFound: You have specified two resources that belong to different networks.");
   });
 
   it("(e) the execution role without sqs:SendMessage on its queue: PutFunctionEventInvokeConfig would be refused", async () => {

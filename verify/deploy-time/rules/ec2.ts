@@ -8,6 +8,7 @@ import {
   roleOf,
   sessionOf,
   type DeployRuleDefinition,
+  type RuleContext,
   type RuleOutcome,
 } from "../rule-context";
 
@@ -72,3 +73,66 @@ export const networkInterfacePermissionsOutliveGroup: DeployRuleDefinition = {
     return outcomes;
   },
 };
+
+/**
+ * An interface endpoint with private DNS takes the service's regional name for the whole VPC: a second one for the same
+ * service in that VPC (another stack's, or another caller's in the same VPC) fails at CreateVpcEndpoint.
+ */
+export const privateDnsEndpointUniquePerVpc: DeployRuleDefinition = {
+  id: "private-dns-endpoint-unique-per-vpc",
+  phase: "create",
+  call: "ec2:CreateVpcEndpoint (PrivateDnsEnabled)",
+  title: "a VPC has at most one interface endpoint with private DNS per service",
+  source:
+    "https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-access-aws-services.html (private DNS: one endpoint per service and VPC)",
+  appliesTo: "aws_vpc_endpoint",
+  async judge(ctx, address) {
+    const here = ctx.model.vpcEndpoints.find((e) => e.source.stack === ctx.stack.name && e.source.address === address);
+    if (!here || here.type !== "Interface" || !here.privateDns) return undefined;
+    const others = ctx.model.vpcEndpoints.filter(
+      (e) => e !== here && e.type === "Interface" && e.privateDns && e.vpcId === here.vpcId && e.serviceName === here.serviceName,
+    );
+    if (others.length === 0) return { ok: true, detail: `the only ${here.serviceName} endpoint with private DNS in ${here.vpcId}` };
+    return {
+      ok: false,
+      detail: `${here.serviceName} also has a private-DNS endpoint in ${here.vpcId}: ${others.map((e) => `stack '${e.source.stack}' ${e.source.address}`).join(", ")}`,
+      answer: `InvalidParameter: private-dns-enabled cannot be set because there is already a conflicting DNS domain for ${here.serviceName.split(".").slice(-1)[0]}.${here.region}.amazonaws.com in the VPC ${here.vpcId}`,
+      fix: `create the endpoints once per VPC: give the other stacks in ${here.vpcId} vpcEndpoints 'existing' with this stack's endpoint security group`,
+    };
+  },
+};
+
+/** A security-group rule may reference a group of its own VPC only (or a peered VPC's, which these stacks do not use). */
+export const securityGroupRuleSameVpc: DeployRuleDefinition = {
+  id: "security-group-rule-same-vpc",
+  phase: "create",
+  call: "ec2:AuthorizeSecurityGroupEgress (referenced group)",
+  title: "a rule's referenced security group is in the VPC of the group it is added to",
+  source:
+    "https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html (security group referencing: same VPC or a peered VPC)",
+  appliesTo: "aws_vpc_security_group_egress_rule",
+  async judge(ctx, address) {
+    return judgeGroupReference(ctx, address);
+  },
+};
+
+/** The same check for ingress rules (one rule object per resource type the walk applies it to). */
+export const securityGroupIngressRuleSameVpc: DeployRuleDefinition = {
+  ...securityGroupRuleSameVpc,
+  call: "ec2:AuthorizeSecurityGroupIngress (referenced group)",
+  appliesTo: "aws_vpc_security_group_ingress_rule",
+};
+
+function judgeGroupReference(ctx: RuleContext, address: string): RuleOutcome | undefined {
+  const [group] = ctx.referencedBy(address, "security_group_id").filter((a) => a.startsWith("aws_security_group."));
+  const [referenced] = ctx.referencedBy(address, "referenced_security_group_id").filter((a) => a.startsWith("aws_security_group."));
+  if (group === undefined || referenced === undefined) return undefined;
+  const vpcOf = (sg: string) => ctx.argument(sg, "vpc_id");
+  if (vpcOf(group) === vpcOf(referenced)) return { ok: true, detail: `${group} and ${referenced} are both in ${String(vpcOf(group))}` };
+  return {
+    ok: false,
+    detail: `${group} is in ${String(vpcOf(group))} but the rule references ${referenced} in ${String(vpcOf(referenced))}`,
+    answer: "InvalidGroup.NotFound: You have specified two resources that belong to different networks.",
+    fix: "reference a security group of the same VPC (or peer the VPCs)",
+  };
+}

@@ -3,7 +3,12 @@
  * iam-simulate groups its authorizers). check.ts applies each to the resources of its type as the walk reaches them.
  */
 import type { DeployRule, DeployRuleDefinition } from "../rule-context";
-import { networkInterfacePermissionsOutliveGroup } from "./ec2";
+import {
+  networkInterfacePermissionsOutliveGroup,
+  privateDnsEndpointUniquePerVpc,
+  securityGroupIngressRuleSameVpc,
+  securityGroupRuleSameVpc,
+} from "./ec2";
 import { bucketPolicyPrincipalsExist, keyPrincipalsExist, trustPrincipalsExist } from "./iam";
 import { keyPolicyLockoutSafety } from "./kms";
 import {
@@ -34,6 +39,9 @@ export const RULES = {
   keyPrincipalsExist,
   bucketPolicyPrincipalsExist,
   networkInterfacesOutliveGroup: networkInterfacePermissionsOutliveGroup,
+  privateDnsEndpoint: privateDnsEndpointUniquePerVpc,
+  securityGroupEgressRuleSameVpc: securityGroupRuleSameVpc,
+  securityGroupIngressRuleSameVpc,
 } as const satisfies Record<string, DeployRuleDefinition>;
 
 /** The rules as the reports list them: one entry per id (the principals rule applies to three resource types). */
