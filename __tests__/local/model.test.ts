@@ -245,6 +245,8 @@ describe("the model of the synthesized stacks", () => {
       caller_execution_role_arn: CALLER_ROLE_ARN,
       caller_function_arn: CALLER_ARN,
       caller_function_name: "xacct-demo-caller",
+      // With vpcEndpoints 'create' (the default), the endpoints' own security group.
+      endpoint_security_group_id: expect.stringMatching(/^sg-[0-9a-f]{17}$/),
     });
     expect(model.outputs.get("bootstrap")?.state_kms_key_arn).toMatch(/^arn:aws:kms:eu-west-1:111111111111:key\/[0-9a-f-]{36}$/);
   });
