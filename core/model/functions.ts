@@ -198,6 +198,27 @@ function functionNamed(
   return { fn, qualifier: split.qualifier };
 }
 
+/** A resource that names a function (function_name): where it is, and the function and qualifier it names. */
+function namingFunction(
+  resolver: Resolver,
+  functions: ReadonlyMap<string, FunctionDraft>,
+  stack: StackDoc,
+  type: string,
+  name: string,
+  body: JsonObject,
+): { source: SourceRef; at: (p: string) => Where; fn: FunctionDraft; arnQualifier?: string } {
+  const source: SourceRef = { stack: stack.name, address: `${type}.${name}` };
+  const at = (p: string) => whereOf(source, p);
+  const target = resolver.target(stack.name, source.address, body);
+  const { fn, qualifier } = functionNamed(
+    functions,
+    at("function_name"),
+    requiredString(resolver, at("function_name"), body.function_name),
+    target,
+  );
+  return { source, at, fn, ...(qualifier !== undefined ? { arnQualifier: qualifier } : {}) };
+}
+
 function addPermission(
   resolver: Resolver,
   functions: ReadonlyMap<string, FunctionDraft>,
@@ -205,15 +226,7 @@ function addPermission(
   name: string,
   body: JsonObject,
 ): void {
-  const source: SourceRef = { stack: stack.name, address: `aws_lambda_permission.${name}` };
-  const at = (p: string) => whereOf(source, p);
-  const target = resolver.target(stack.name, source.address, body);
-  const { fn, qualifier: arnQualifier } = functionNamed(
-    functions,
-    at("function_name"),
-    requiredString(resolver, at("function_name"), body.function_name),
-    target,
-  );
+  const { at, fn, arnQualifier } = namingFunction(resolver, functions, stack, "aws_lambda_permission", name, body);
   if (!isSet(body.statement_id)) {
     throw new ModelError(
       `${describeWhere(at("statement_id"))}: not set, so Terraform would generate the statement id at apply time and the model cannot know it; set statement_id`,
@@ -267,14 +280,13 @@ function addAsyncConfig(
   name: string,
   body: JsonObject,
 ): void {
-  const source: SourceRef = { stack: stack.name, address: `aws_lambda_function_event_invoke_config.${name}` };
-  const at = (p: string) => whereOf(source, p);
-  const target = resolver.target(stack.name, source.address, body);
-  const { fn, qualifier: arnQualifier } = functionNamed(
+  const { at, fn, arnQualifier } = namingFunction(
+    resolver,
     functions,
-    at("function_name"),
-    requiredString(resolver, at("function_name"), body.function_name),
-    target,
+    stack,
+    "aws_lambda_function_event_invoke_config",
+    name,
+    body,
   );
   const given = optionalString(resolver, at("qualifier"), body.qualifier) ?? arnQualifier;
   const qualifier = given === "$LATEST" ? undefined : given;
@@ -317,10 +329,7 @@ function addAlias(
   name: string,
   body: JsonObject,
 ): void {
-  const source: SourceRef = { stack: stack.name, address: `aws_lambda_alias.${name}` };
-  const at = (p: string) => whereOf(source, p);
-  const target = resolver.target(stack.name, source.address, body);
-  const { fn } = functionNamed(functions, at("function_name"), requiredString(resolver, at("function_name"), body.function_name), target);
+  const { source, at, fn } = namingFunction(resolver, functions, stack, "aws_lambda_alias", name, body);
   const aliasName = requiredString(resolver, at("name"), body.name);
   const functionVersion = requiredString(resolver, at("function_version"), body.function_version);
   if (functionVersion !== "$LATEST" && !fn.versions.includes(functionVersion)) {
