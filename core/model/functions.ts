@@ -280,14 +280,7 @@ function addAsyncConfig(
   name: string,
   body: JsonObject,
 ): void {
-  const { at, fn, arnQualifier } = namingFunction(
-    resolver,
-    functions,
-    stack,
-    "aws_lambda_function_event_invoke_config",
-    name,
-    body,
-  );
+  const { at, fn, arnQualifier } = namingFunction(resolver, functions, stack, "aws_lambda_function_event_invoke_config", name, body);
   const given = optionalString(resolver, at("qualifier"), body.qualifier) ?? arnQualifier;
   const qualifier = given === "$LATEST" ? undefined : given;
   if (qualifier !== undefined && !fn.aliases.has(qualifier) && !fn.versions.includes(qualifier)) {
