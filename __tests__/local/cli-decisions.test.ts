@@ -10,6 +10,8 @@ import { pathToFileURL } from "url";
 import { promisify } from "util";
 import { formatDecision, type AuditEvent } from "../../local/server/audit";
 import { PROJECT_ROOT } from "../../local/start";
+import { loadAccountsModel } from "../../core/model/load-model";
+import { endpointOf, OUT_DIR } from "./support";
 
 const run = promisify(execFile);
 const AWS_CLI = path.join(PROJECT_ROOT, ".venv", "bin", "aws");
@@ -160,12 +162,15 @@ it("prints the absolute paths it wrote and an export line that works from any di
 
   const output = await stopCli(s);
   const lines = output.split("\n");
+  // The administrator calls from outside; the caller's function, and the invoker session it obtains, through its VPC's endpoints.
+  const model = loadAccountsModel(OUT_DIR);
+  const [sts, lambda] = ["sts", "lambda"].map((service) => endpointOf(model, "xacct-demo-caller", service).id);
   expect(lines).toContain("ALLOW lambda:InvokeFunction arn:aws:iam::111111111111:user/administrator -> " + CALLER);
   expect(lines).toContain(
-    `ALLOW sts:AssumeRole arn:aws:sts::111111111111:assumed-role/xacct-demo-caller-exec/xacct-demo-caller -> ${INVOKER_ROLE}`,
+    `ALLOW sts:AssumeRole arn:aws:sts::111111111111:assumed-role/xacct-demo-caller-exec/xacct-demo-caller -> ${INVOKER_ROLE} via ${sts} (sts)`,
   );
   expect(lines).toContain(
-    `ALLOW lambda:InvokeFunction arn:aws:sts::222222222222:assumed-role/xacct-demo-callee-invoker/xacct-demo-caller -> ${CALLEE_LIVE}`,
+    `ALLOW lambda:InvokeFunction arn:aws:sts::222222222222:assumed-role/xacct-demo-callee-invoker/xacct-demo-caller -> ${CALLEE_LIVE} via ${lambda} (lambda)`,
   );
   expect(
     lines.filter((l) => l.startsWith(`DENY sts:AssumeRole arn:aws:iam::333333333333:user/administrator -> ${INVOKER_ROLE} (`)),
@@ -238,5 +243,20 @@ describe("formatDecision", () => {
     expect(formatDecision({ ...base, outcome: "error", errorCode: "ValidationError", resource: undefined })).toBe(
       "ERROR sts:AssumeRole P (ValidationError)",
     );
+  });
+
+  it("ends with the VPC endpoint the request passed, after the reason when refused", () => {
+    const vpcEndpoint = { id: "vpce-1", service: "lambda", vpcId: "vpc-1", policyName: "VPC endpoint policy of vpce-1 (lambda)" };
+    expect(formatDecision({ ...base, vpcEndpoint: { ...vpcEndpoint, result: "Allowed" } })).toBe(
+      "ALLOW sts:AssumeRole P -> R via vpce-1 (lambda)",
+    );
+    expect(
+      formatDecision({
+        ...base,
+        outcome: "denied",
+        decidedBy: ["VPC endpoint policy of vpce-1 (lambda) (no Allow matched)"],
+        vpcEndpoint: { ...vpcEndpoint, result: "ImplicitlyDenied" },
+      }),
+    ).toBe("DENY sts:AssumeRole P -> R (VPC endpoint policy of vpce-1 (lambda) (no Allow matched)) via vpce-1 (lambda)");
   });
 });

@@ -7,6 +7,7 @@ import { STSClient } from "@aws-sdk/client-sts";
 import type { LocalRuntime, NamedCredentials } from "../../local/server/runtime";
 import { bootLocalRuntime, PROJECT_ROOT } from "../../local/start";
 import { ensureSynthesized } from "../../core/model/freshness";
+import type { AccountsModel, VpcEndpointModel } from "../../core/model/types";
 
 export const OUT_DIR = path.join(PROJECT_ROOT, "cdktf.out");
 
@@ -39,6 +40,24 @@ export async function threeCallerStacks(): Promise<string> {
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "xacct-three-callers-"));
   await ensureSynthesized({ projectRoot: PROJECT_ROOT, outDir, env: { XACCT_CONFIG_FILE: THREE_CALLERS_CONFIG } });
   return outDir;
+}
+
+/**
+ * The stacks synthesized with these XACCT_* variables (e.g. XACCT_CALLER_VPC_ENDPOINTS=none) into a directory of their
+ * own, as threeCallerStacks does: cdktf.out stays as the other tests read it.
+ */
+export async function stacksSynthesizedWith(variables: Record<string, string>): Promise<string> {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "xacct-synth-with-"));
+  await ensureSynthesized({ projectRoot: PROJECT_ROOT, outDir, env: variables });
+  return outDir;
+}
+
+/** The interface endpoint of a function's VPC for a service ("sts", "lambda"): the one its calls pass. */
+export function endpointOf(model: AccountsModel, functionName: string, service: string): VpcEndpointModel {
+  const fn = [...model.functions.values()].find((f) => f.name === functionName);
+  const endpoint = model.vpcEndpoints.find((e) => e.vpcId === fn?.vpcId && e.service === service);
+  if (!endpoint) throw new Error(`no ${service} endpoint in the VPC of ${functionName}`);
+  return endpoint;
 }
 
 /** Rewrites a policy held as a JSON string (assume_role_policy, policy) in a stack's resource. */

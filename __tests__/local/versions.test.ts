@@ -18,7 +18,7 @@ import {
 } from "@aws-sdk/client-lambda";
 import type { LocalRuntime } from "../../local/server/runtime";
 import { formatDecision } from "../../local/server/audit";
-import { boot, errorOf, invokeCaller, lambdaAs, output, payloadOf, QUOTE, stacksVariant, stsAs, withRuntime } from "./support";
+import { boot, endpointOf, errorOf, invokeCaller, lambdaAs, output, payloadOf, QUOTE, stacksVariant, stsAs, withRuntime } from "./support";
 import { onlyResource } from "../support/terraform-json";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -83,7 +83,9 @@ describe("on the stacks as synthesized (alias live -> version 1)", () => {
     expect(answer.ok).toBe(true);
     expect(answer.servedBy.functionArn).toBe(LIVE_ARN);
     const decided = runtime.audit.since(before).filter((e) => e.action === "lambda:InvokeFunction");
-    expect(decided.map(formatDecision)).toEqual([`ALLOW lambda:InvokeFunction ${INVOKER_SESSION} -> ${LIVE_ARN}`]);
+    // Obtained by the caller's function role, the session calls from the caller's VPC: through its Lambda endpoint.
+    const endpoint = endpointOf(runtime.model, "xacct-demo-caller", "lambda").id;
+    expect(decided.map(formatDecision)).toEqual([`ALLOW lambda:InvokeFunction ${INVOKER_SESSION} -> ${LIVE_ARN} via ${endpoint} (lambda)`]);
     // The same alias by the Qualifier parameter, and by name:alias.
     expect((await invoke(asInvoker, CALLEE_ARN, QUOTE, "live")).ExecutedVersion).toBe("1");
     expect((await invoke(asInvoker, "xacct-demo-callee:live")).ExecutedVersion).toBe("1");

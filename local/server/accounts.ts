@@ -10,6 +10,7 @@ import {
   OUTSIDER_ACCOUNT_ID,
   roleSession,
   type IssuedCredentials,
+  type Principal,
   type RoleSessionPrincipal,
   type UserPrincipal,
 } from "../../core/iam/principals";
@@ -29,6 +30,12 @@ export class LocalAccounts {
   readonly organization: OrganizationMembership;
   readonly admins = new Map<string, { principal: UserPrincipal; credentials: IssuedCredentials }>();
   readonly outsider: { principal: UserPrincipal; credentials: IssuedCredentials };
+  /**
+   * The VPC each session's requests are sent from (see network.ts): a function's, for the sessions its execution
+   * environments and its profile hold and the sessions obtained with them. Keyed by the session's principal, which
+   * is its own for every session, so an expired session's entry goes when its key is pruned.
+   */
+  private readonly vpcs = new WeakMap<Principal, string>();
 
   constructor(
     readonly model: AccountsModel,
@@ -67,10 +74,22 @@ export class LocalAccounts {
     });
   }
 
-  /** A session of `role`, and credentials for it. */
-  startSession(role: RoleModel, sessionName: string, durationSeconds: number, chained: boolean, now = new Date()) {
+  /** A session of `role`, and credentials for it; used from `where.vpcId` when given, else from outside any VPC. */
+  startSession(
+    role: RoleModel,
+    sessionName: string,
+    durationSeconds: number,
+    chained: boolean,
+    where: { readonly now?: Date; readonly vpcId?: string | undefined } = {},
+  ) {
     const principal = this.sessionPrincipal(role, sessionName, chained);
-    return { principal, credentials: this.credentials.issueSession(principal, durationSeconds, now) };
+    if (where.vpcId !== undefined) this.vpcs.set(principal, where.vpcId);
+    return { principal, credentials: this.credentials.issueSession(principal, durationSeconds, where.now ?? new Date()) };
+  }
+
+  /** The VPC a principal's requests are sent from; undefined for the administrators, the outsider and sessions made outside. */
+  vpcOf(principal: Principal): string | undefined {
+    return this.vpcs.get(principal);
   }
 }
 

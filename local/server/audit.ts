@@ -1,3 +1,19 @@
+import type { EvaluationResult } from "../../core/iam/authorize";
+
+/** The VPC endpoint a request passed (sent from a function's VPC through an interface endpoint of it; see network.ts). */
+export interface AuditedEndpoint {
+  /** Its stand-in id (vpce-...): aws:SourceVpce. */
+  readonly id: string;
+  /** The service it is an endpoint of ("sts", "lambda"). */
+  readonly service: string;
+  /** Its VPC: aws:SourceVpc. */
+  readonly vpcId: string;
+  /** How its policy is named in decidedBy: "VPC endpoint policy of vpce-... (sts)". */
+  readonly policyName: string;
+  /** How its policy alone judged the request; undefined when the request was answered before any authorization. */
+  readonly result?: EvaluationResult;
+}
+
 /** What the runtime decided, request by request: the demo prints it, tests and benchmarks count it. */
 export interface AuditEvent {
   readonly seq: number;
@@ -14,8 +30,10 @@ export interface AuditEvent {
   /** AWS's error code when refused or failed. */
   readonly errorCode?: string;
   readonly message?: string;
-  /** The statements that allowed or refused it. */
+  /** The statements that allowed or refused it (the endpoint policy's among them, named by its policyName). */
   readonly decidedBy: readonly string[];
+  /** The VPC endpoint it passed; absent for a request from outside any VPC, or from a VPC without an endpoint for the service. */
+  readonly vpcEndpoint?: AuditedEndpoint;
 }
 
 export type AuditListener = (event: AuditEvent) => void;
@@ -54,12 +72,14 @@ export class AuditLog {
 /**
  * One short line per decision, as `make local` prints it:
  * `ALLOW sts:AssumeRole <principal> -> <resource>`, `DENY lambda:InvokeFunction <principal> -> <resource> (<reason>)`,
- * `ERROR <action> <principal> -> <resource> (<code>)` for requests refused before any authorization (validation, throttling, faults).
+ * `ERROR <action> <principal> -> <resource> (<code>)` for requests refused before any authorization (validation, throttling, faults);
+ * each ending `via <vpce-id> (<service>)` when the request passed a VPC endpoint.
  */
 export function formatDecision(e: AuditEvent): string {
   const verdict = e.outcome === "allowed" ? "ALLOW" : e.outcome === "denied" ? "DENY" : "ERROR";
   const target = e.resource !== undefined ? ` -> ${e.resource}` : "";
-  return `${verdict} ${e.action} ${e.principal}${target}${e.outcome === "allowed" ? "" : ` (${refusalReason(e)})`}`;
+  const via = e.vpcEndpoint !== undefined ? ` via ${e.vpcEndpoint.id} (${e.vpcEndpoint.service})` : "";
+  return `${verdict} ${e.action} ${e.principal}${target}${e.outcome === "allowed" ? "" : ` (${refusalReason(e)})`}${via}`;
 }
 
 function refusalReason(e: AuditEvent): string {

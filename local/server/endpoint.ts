@@ -13,6 +13,7 @@ import { newRequestId, RESET_CONNECTION, writeWire, type WireResponse } from "..
 import { fail, ok, type Result } from "../wire/result";
 import { claimedSigningName, globalSigningRegion, verifySigV4, type IncomingSignedRequest, type KnownKey } from "../wire/sigv4";
 import { readBody } from "./http";
+import type { RequestNetwork } from "./network";
 
 export interface EndpointOptions {
   readonly partition: string;
@@ -20,6 +21,8 @@ export interface EndpointOptions {
   readonly region: string;
   /** The secret (and token) of an access key, and whose it is. */
   readonly lookupKey: (accessKeyId: string) => (KnownKey & { readonly principal: Principal }) | undefined;
+  /** Where a principal's request to a service (by signing name) is sent from: its VPC and the endpoint it passes there. */
+  readonly networkOf: (principal: Principal, signingName: string) => RequestNetwork | undefined;
   /** Each served service's route. */
   readonly routes: ReadonlyMap<ServiceDefinition, Route>;
   readonly count: (key: string) => void;
@@ -119,5 +122,6 @@ async function admit(
   if (scope.region !== expectedRegion) return fail(service.wrongRegion(scope.region, expectedRegion, requestId));
   const principal = options.lookupKey(scope.accessKeyId)?.principal;
   if (!principal) return fail(service.errorResponse(service.errorCodeFor("UnknownAccessKey"), requestId));
-  return ok({ service, call: { ...request, principal, region: scope.region, requestId } });
+  const network = options.networkOf(principal, service.signingName);
+  return ok({ service, call: { ...request, principal, region: scope.region, requestId, ...(network !== undefined ? { network } : {}) } });
 }

@@ -2,7 +2,8 @@
  * The credentials the runtime hands out under profile names (as `make local` writes them to
  * .local-aws/), named by stack: `<stack>-admin`, the administrator of the stack's account (two
  * callers in one account share that identity, each stack still has its profile), `<stack>-function`,
- * a session of the stack's function's execution role; and `outsider`, an account outside the stacks.
+ * a session of the stack's function's execution role, used from the function's VPC as the function's own credentials
+ * are (network.ts); and `outsider`, an account outside the stacks. The administrators and the outsider call from outside any VPC.
  * With one caller: caller-admin, callee-admin, caller-function, callee-function, outsider; with
  * several, caller-orders-admin, caller-orders-function, and so on.
  */
@@ -48,7 +49,10 @@ export class NamedProfiles {
     for (const fn of this.accounts.model.functions.values()) {
       const role = this.accounts.role(fn.roleArn);
       if (!role) continue;
-      const { principal, credentials } = this.accounts.startSession(role, fn.name, role.maxSessionDurationSeconds, false);
+      // The profile stands for the function's credentials: its requests are sent from the function's VPC, as theirs are.
+      const { principal, credentials } = this.accounts.startSession(role, fn.name, role.maxSessionDurationSeconds, false, {
+        vpcId: fn.vpcId,
+      });
       this.byName.set(`${profileNameFor(fn)}-function`, {
         profile: `${profileNameFor(fn)}-function`,
         ...credentials,

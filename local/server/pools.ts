@@ -40,7 +40,7 @@ export async function checkExecutionRoles(accounts: LocalAccounts): Promise<void
 
 /**
  * The versions of every function, each version with a pool of its own (by function ARN for $LATEST, by
- * version ARN for a published one); each environment gets a session of the function's execution role.
+ * version ARN for a published one); each environment gets a session of the function's execution role, used from its VPC.
  */
 export function startFunctionVersions(versions: FunctionVersions, accounts: LocalAccounts, options: PoolOptions): void {
   const reservations = new Map<string, ReservedConcurrency>();
@@ -57,7 +57,8 @@ export function startFunctionVersions(versions: FunctionVersions, accounts: Loca
       endpointUrl: options.endpointUrl,
       cacheDir: options.cacheDir,
       credentialsFor: async () => {
-        const { credentials } = accounts.startSession(role, fn.name, role.maxSessionDurationSeconds, false);
+        // Used where the function runs: its requests are sent from its VPC (network.ts).
+        const { credentials } = accounts.startSession(role, fn.name, role.maxSessionDurationSeconds, false, { vpcId: config.vpcId });
         return credentials;
       },
       unreservedConcurrency: options.unreserved.get(fn.accountId)!,

@@ -7,6 +7,7 @@ import type { Server } from "http";
 import { DEFAULT_ACCOUNT_CONCURRENCY, type FunctionPool, type UnreservedConcurrency } from "../exec/function-pool";
 import { FunctionVersions, type VersionChanges } from "../services/lambda/versions";
 import type { AccountsModel } from "../../core/model/types";
+import type { Principal } from "../../core/iam/principals";
 import type { Route, ServiceContext, ServiceDefinition, ServiceHooks } from "../services/definition";
 import { AsyncInvoker, type DestinationRecord, type UndeliveredRecord } from "../services/lambda/async-invoker";
 import type { LambdaHooks } from "../services/lambda/service";
@@ -19,6 +20,7 @@ import { createEndpoint } from "./endpoint";
 import { faultHooks, type FaultPlan } from "./faults";
 import { listen } from "./http";
 import { NamedProfiles, type NamedCredentials } from "./named-profiles";
+import { requestNetwork } from "./network";
 import { checkExecutionRoles, startFunctionVersions } from "./pools";
 import { LocalRuntimeError } from "./runtime-error";
 import type { Result } from "../wire/result";
@@ -117,7 +119,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   let endpoint = "";
   const lookupKey = (keyId: string) => accounts.credentials.lookup(keyId);
-  const server = createEndpoint({ partition: model.partition, region, lookupKey, routes, count, url: () => endpoint });
+  const networkOf = (principal: Principal, signingName: string) => requestNetwork(model, accounts.vpcOf(principal), signingName, region);
+  const server = createEndpoint({ partition: model.partition, region, lookupKey, networkOf, routes, count, url: () => endpoint });
   const port = await listen(server, host, options.port ?? 0);
   endpoint = `http://${host}:${port}`;
   try {

@@ -6,6 +6,7 @@
 import type { Principal } from "../../core/iam/principals";
 import type { LocalAccounts } from "../server/accounts";
 import type { AuditLog } from "../server/audit";
+import type { RequestNetwork } from "../server/network";
 import type { RequestHeaders } from "../wire/headers";
 import type { RESET_CONNECTION, WireError, WireResponse } from "../wire/response";
 import type { SignatureErrorCodes } from "../wire/signature-errors";
@@ -30,6 +31,17 @@ export interface RoutedCall extends RequestShape {
   /** The credential scope's region. */
   readonly region: string;
   readonly requestId: string;
+  /**
+   * The VPC it is sent from and the endpoint of that VPC it passes to reach this service, for credentials used in a
+   * VPC (a function's, and sessions obtained with them); undefined from outside any VPC. Every route that authorizes
+   * passes the endpoint to the authorizer and names it in the audit log.
+   */
+  readonly network?: RequestNetwork;
+}
+
+/** The call's network, to spread into what a service's handler takes (nothing from outside any VPC). */
+export function networkOf(call: RoutedCall): { network: RequestNetwork } | Record<string, never> {
+  return call.network !== undefined ? { network: call.network } : {};
 }
 
 /** A service's answer: a response, a reset connection (an injected fault), or undefined for an operation it does not serve. */

@@ -2,7 +2,7 @@
 import { QUERY_SIGNATURE_ERRORS } from "../../wire/aws-query";
 import { headerValue } from "../../wire/headers";
 import { signatureErrorCodes } from "../../wire/signature-errors";
-import { defineService, type Route, type ServiceContext } from "../definition";
+import { defineService, networkOf, type Route, type ServiceContext } from "../definition";
 import { IamService } from "./service";
 import { iamErrorResponse, isServedIamAction, parseIamRequest, IAM_ACTIONS } from "./wire";
 
@@ -25,6 +25,7 @@ function start(context: ServiceContext): Route {
       action: parsed.value.action,
       params: parsed.value.params,
       requestId: call.requestId,
+      ...networkOf(call),
     });
   };
 }

@@ -3,7 +3,7 @@
  * simulator over the caller's identity policies. IAM is per account: a role name or policy ARN is
  * looked up in the caller's own account only, so anything elsewhere does not exist for it.
  */
-import { accessDeniedMessage } from "../../../core/iam/authorize";
+import { accessDeniedMessage, type EvaluationResult } from "../../../core/iam/authorize";
 import { uniqueId, type Principal } from "../../../core/iam/principals";
 import type { NamedPolicy, RoleModel } from "../../../core/model/types";
 import {
@@ -29,6 +29,7 @@ import {
 import type { WireResponse } from "../../wire/response";
 import type { LocalAccounts } from "../../server/accounts";
 import type { AuditLog } from "../../server/audit";
+import { auditedEndpoint, endpointPassage, type RequestNetwork } from "../../server/network";
 
 export interface IamCall {
   readonly caller: Principal;
@@ -37,6 +38,8 @@ export interface IamCall {
   readonly action: string;
   readonly params: Readonly<Record<string, string>>;
   readonly requestId: string;
+  /** The VPC the call is sent from and the endpoint of this service it passes there (undefined from outside any VPC). */
+  readonly network?: RequestNetwork;
 }
 
 type Refusal = (code: string, status: number, message: string, resource?: string, decidedBy?: readonly string[]) => WireResponse;
@@ -54,6 +57,8 @@ export class IamService {
 
   async handle(call: IamCall): Promise<WireResponse> {
     const { caller, requestId, action } = call;
+    // How the endpoint's policy judged the call, once authorized: every record after names it.
+    const judged: { endpointResult?: EvaluationResult } = {};
     const fail: Refusal = (code, status, message, resource, decidedBy = []) => {
       this.audit.record({
         requestId,
@@ -67,6 +72,7 @@ export class IamService {
         errorCode: code,
         message,
         decidedBy,
+        ...auditedEndpoint(call.network, judged.endpointResult),
       });
       return iamErrorResponse({ code, status, message }, requestId);
     };
@@ -91,7 +97,9 @@ export class IamService {
       resourceArn,
       resourceAccountId: caller.accountId,
       region: call.region,
+      ...endpointPassage(call.network),
     });
+    judged.endpointResult = decision.vpcEndpointResult;
     if (!decision.allowed) {
       return fail(
         "AccessDenied",
@@ -112,6 +120,7 @@ export class IamService {
         resourceAccount: caller.accountId,
         outcome: "allowed",
         decidedBy: decision.allowedBy,
+        ...auditedEndpoint(call.network, judged.endpointResult),
       });
       return response;
     };

@@ -1,7 +1,7 @@
 /** KMS: awsJson1.1 (POST / with X-Amz-Target: TrentService.<Operation>), signed for the endpoint's region, decided by the key policy. */
 import { headerValue } from "../../wire/headers";
 import { signatureErrorCodes } from "../../wire/signature-errors";
-import { defineService, type Route, type ServiceContext } from "../definition";
+import { defineService, networkOf, type Route, type ServiceContext } from "../definition";
 import { KmsService } from "./service";
 import { isServedKmsOperation, KMS_OPERATIONS, KMS_SIGNATURE_ERRORS, kmsErrorResponse, kmsTargetOperation, parseKmsRequest } from "./wire";
 
@@ -18,6 +18,7 @@ function start(context: ServiceContext): Route {
       operation: parsed.value.operation,
       input: parsed.value.input,
       requestId: call.requestId,
+      ...networkOf(call),
     });
   };
 }

@@ -3,7 +3,7 @@
  * the caller's IAM policies count only when the key policy lets the account delegate to IAM, and
  * another account reaches a key only through it.
  */
-import { accessDeniedMessage } from "../../../core/iam/authorize";
+import { accessDeniedMessage, type EvaluationResult } from "../../../core/iam/authorize";
 import type { Principal } from "../../../core/iam/principals";
 import type { KeyModel } from "../../../core/model/types";
 import {
@@ -21,6 +21,7 @@ import type { WireResponse } from "../../wire/response";
 import { fail as refused, ok, type Result } from "../../wire/result";
 import type { LocalAccounts } from "../../server/accounts";
 import type { AuditLog } from "../../server/audit";
+import { auditedEndpoint, endpointPassage, type RequestNetwork } from "../../server/network";
 
 export interface KmsCall {
   readonly caller: Principal;
@@ -28,6 +29,8 @@ export interface KmsCall {
   readonly operation: string;
   readonly input: Record<string, unknown>;
   readonly requestId: string;
+  /** The VPC the call is sent from and the endpoint of this service it passes there (undefined from outside any VPC). */
+  readonly network?: RequestNetwork;
 }
 
 /** The only key policy name KMS has. */
@@ -49,6 +52,8 @@ export class KmsService {
   async handle(call: KmsCall): Promise<WireResponse> {
     const { caller, requestId, operation } = call;
     const action = `kms:${operation}`;
+    // How the endpoint's policy judged the call, once authorized: every record after names it.
+    const judged: { endpointResult?: EvaluationResult } = {};
     const fail = (error: KmsErrorSpec, resource?: string, decidedBy: readonly string[] = [], resourceAccount?: string) => {
       this.audit.record({
         requestId,
@@ -62,6 +67,7 @@ export class KmsService {
         errorCode: error.code,
         message: error.message,
         decidedBy,
+        ...auditedEndpoint(call.network, judged.endpointResult),
       });
       return kmsErrorResponse(error, requestId);
     };
@@ -93,7 +99,9 @@ export class KmsService {
       resourcePolicy: key.policy,
       resourcePolicyName: `key policy of key/${key.keyId}`,
       context: { "kms:CallerAccount": caller.accountId, ...(alias !== undefined ? { "kms:RequestAlias": alias } : {}) },
+      ...endpointPassage(call.network),
     });
+    judged.endpointResult = decision.vpcEndpointResult;
     if (!decision.allowed) {
       return fail(
         { code: "AccessDeniedException", status: 400, message: accessDeniedMessage(caller.arn, action, key.arn, decision.reason) },
@@ -131,6 +139,7 @@ export class KmsService {
       resourceAccount: key.accountId,
       outcome: "allowed",
       decidedBy: decision.allowedBy,
+      ...auditedEndpoint(call.network, judged.endpointResult),
     });
     return operation === "DescribeKey"
       ? describeKeyResponse(

@@ -1,15 +1,17 @@
 /**
  * The first steps of every Lambda call on a function, as AWS takes them: resolve the name (a bare
  * name is in the caller's own account and region) and its qualifier, let the simulator decide over
- * the caller's identity policies and the function's resource-based policy on the ARN as called, then
+ * the caller's identity policies and the function's resource-based policy on the ARN as called (and, for a call
+ * from a VPC through its Lambda endpoint, that endpoint's policy), then
  * look the function and the version the qualifier names up. Invoke and the reads share it.
  */
-import { accessDeniedMessage } from "../../../core/iam/authorize";
+import { accessDeniedMessage, type EvaluationResult } from "../../../core/iam/authorize";
 import type { Principal } from "../../../core/iam/principals";
 import type { FunctionModel } from "../../../core/model/types";
 import { fail, ok, type Result } from "../../wire/result";
 import { parseFunctionIdentifier } from "./function-name";
 import type { LocalAccounts } from "../../server/accounts";
+import { endpointPassage, type RequestNetwork } from "../../server/network";
 import type { FunctionVersions, ResolvedFunction } from "./versions";
 
 /** The function a call may act on, the ARN it named, the version that names, and the statements that allowed it. */
@@ -19,6 +21,8 @@ export interface FunctionGrant {
   readonly resourceArn: string;
   readonly target: ResolvedFunction;
   readonly allowedBy: readonly string[];
+  /** How the policy of the VPC endpoint the call passed judged it; undefined from outside. */
+  readonly endpointResult?: EvaluationResult;
 }
 
 /** Lambda's refusal, with what the audit log records of it. */
@@ -29,6 +33,8 @@ export interface FunctionRefusal {
   readonly resource: string;
   readonly decidedBy: readonly string[];
   readonly resourceAccount?: string;
+  /** As FunctionGrant's: undefined when refused before any authorization, or from outside. */
+  readonly endpointResult?: EvaluationResult;
 }
 
 export type FunctionAccess = Result<FunctionGrant, FunctionRefusal>;
@@ -42,6 +48,8 @@ export async function authorizeFunctionCall(
     readonly functionName: string;
     readonly qualifier?: string;
     readonly region: string;
+    /** Where the call is sent from, and the Lambda endpoint it passes (undefined from outside any VPC). */
+    readonly network?: RequestNetwork;
   },
 ): Promise<FunctionAccess> {
   const { caller, action } = call;
@@ -62,7 +70,9 @@ export async function authorizeFunctionCall(
     region: call.region,
     ...(fn?.resourcePolicy !== undefined ? { resourcePolicy: fn.resourcePolicy } : {}),
     resourcePolicyName: `resource-based policy of function:${id.value.name}`,
+    ...endpointPassage(call.network),
   });
+  const endpointResult = decision.vpcEndpointResult !== undefined ? { endpointResult: decision.vpcEndpointResult } : {};
   if (!decision.allowed) {
     return fail({
       code: "AccessDeniedException",
@@ -71,6 +81,7 @@ export async function authorizeFunctionCall(
       resource: resourceArn,
       decidedBy: decision.deniedBy,
       resourceAccount: id.value.accountId,
+      ...endpointResult,
     });
   }
   // An unknown function or qualifier: "Function not found: <the ARN as called>", 404.
@@ -83,7 +94,8 @@ export async function authorizeFunctionCall(
       resource: resourceArn,
       decidedBy: [],
       resourceAccount: id.value.accountId,
+      ...endpointResult,
     });
   }
-  return ok({ fn, resourceArn, target, allowedBy: decision.allowedBy });
+  return ok({ fn, resourceArn, target, allowedBy: decision.allowedBy, ...endpointResult });
 }

@@ -5,7 +5,7 @@
  * and UpdateAlias act on the runtime's versions and aliases.
  */
 import { signatureErrorCodes } from "../../wire/signature-errors";
-import { defineService, type Route, type ServiceContext } from "../definition";
+import { defineService, networkOf, type Route, type ServiceContext } from "../definition";
 import { LAMBDA_SIGNATURE_ERRORS, lambdaErrorResponse } from "./errors";
 import { LambdaReadService } from "./read-service";
 import { matchFunctionRead } from "./read-wire";
@@ -28,18 +28,30 @@ function start(context: ServiceContext): Route {
       context.count("lambda:InvokeFunction");
       const parsed = parseInvokeRequest({ method: call.method, rawUrl: call.rawUrl, headers: call.headers, body: call.body });
       if (!parsed.ok) return lambdaErrorResponse(parsed.error, call.requestId);
-      return invoker.handle({ caller: call.principal, region: call.region, invoke: parsed.value, requestId: call.requestId });
+      return invoker.handle({
+        caller: call.principal,
+        region: call.region,
+        invoke: parsed.value,
+        requestId: call.requestId,
+        ...networkOf(call),
+      });
     }
     const versionOperation = matchVersionOperation(call.method, call.rawUrl, call.body);
     if (versionOperation) {
       if (!versionOperation.ok) return lambdaErrorResponse(versionOperation.error, call.requestId);
       context.count(`lambda:${versionOperation.value.operation}`);
-      return versions.handle({ caller: call.principal, region: call.region, request: versionOperation.value, requestId: call.requestId });
+      return versions.handle({
+        caller: call.principal,
+        region: call.region,
+        request: versionOperation.value,
+        requestId: call.requestId,
+        ...networkOf(call),
+      });
     }
     const read = matchFunctionRead(call.method, call.rawUrl);
     if (!read) return undefined;
     context.count(`lambda:${read.operation}`);
-    return reads.handle({ caller: call.principal, region: call.region, read, requestId: call.requestId });
+    return reads.handle({ caller: call.principal, region: call.region, read, requestId: call.requestId, ...networkOf(call) });
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
+import type { EvaluationResult } from "../../../core/iam/authorize";
 import type { Principal } from "../../../core/iam/principals";
 import type { FunctionModel, PolicyDocument } from "../../../core/model/types";
 import { functionConfigurationResponse, functionPolicyResponse, revisionIdOf, type FunctionReadRequest } from "./read-wire";
@@ -13,6 +14,7 @@ import type { WireResponse } from "../../wire/response";
 import { lambdaErrorResponse } from "./errors";
 import type { LocalAccounts } from "../../server/accounts";
 import type { AuditLog } from "../../server/audit";
+import { auditedEndpoint, type RequestNetwork } from "../../server/network";
 import { authorizeFunctionCall } from "./function-access";
 import { LATEST, type FunctionVersion, type FunctionVersions } from "./versions";
 
@@ -21,6 +23,8 @@ export interface FunctionReadCall {
   readonly region: string;
   readonly read: FunctionReadRequest;
   readonly requestId: string;
+  /** The VPC the call is sent from and the Lambda endpoint it passes there (undefined from outside any VPC). */
+  readonly network?: RequestNetwork;
 }
 
 const ACTION_OF = { GetPolicy: "lambda:GetPolicy", GetFunctionConfiguration: "lambda:GetFunctionConfiguration" } as const;
@@ -40,6 +44,8 @@ export class LambdaReadService {
   async handle(call: FunctionReadCall): Promise<WireResponse> {
     const { caller, requestId, read } = call;
     const action = ACTION_OF[read.operation];
+    // How the endpoint's policy judged the call, once authorized: every record after names it.
+    const judged: { endpointResult?: EvaluationResult } = {};
     const fail = (
       code: string,
       status: number,
@@ -60,6 +66,7 @@ export class LambdaReadService {
         errorCode: code,
         message,
         decidedBy,
+        ...auditedEndpoint(call.network, judged.endpointResult),
       });
       return lambdaErrorResponse({ code, status, message }, requestId);
     };
@@ -70,7 +77,9 @@ export class LambdaReadService {
       functionName: read.functionName,
       ...(read.qualifier !== undefined ? { qualifier: read.qualifier } : {}),
       region: call.region,
+      ...(call.network !== undefined ? { network: call.network } : {}),
     });
+    judged.endpointResult = access.ok ? access.value.endpointResult : access.error.endpointResult;
     if (!access.ok) {
       const refused = access.error;
       return fail(refused.code, refused.status, refused.message, refused.resource, refused.decidedBy, refused.resourceAccount);
@@ -87,6 +96,7 @@ export class LambdaReadService {
         resourceAccount: fn.accountId,
         outcome: "allowed",
         decidedBy: allowedBy,
+        ...auditedEndpoint(call.network, judged.endpointResult),
       });
       return response;
     };

@@ -2,6 +2,7 @@
  * Lambda Invoke: authorization by the simulator on the ARN as called, then the version the qualifier names
  * runs its zip in a warm child process of its own.
  */
+import type { EvaluationResult } from "../../../core/iam/authorize";
 import type { Principal } from "../../../core/iam/principals";
 import { ThrottledError, type InvokeOutcome } from "../../exec/function-pool";
 import { RESET_CONNECTION, type WireResponse } from "../../wire/response";
@@ -10,6 +11,7 @@ import { invokeSuccessResponse, type InvocationType, type ParsedInvoke } from ".
 import type { LocalAccounts } from "../../server/accounts";
 import { authorizeFunctionCall } from "./function-access";
 import type { AuditLog } from "../../server/audit";
+import { auditedEndpoint, type RequestNetwork } from "../../server/network";
 import type { AsyncInvoker } from "./async-invoker";
 import type { FunctionVersions, ResolvedFunction } from "./versions";
 
@@ -18,6 +20,8 @@ export interface LambdaCall {
   readonly region: string;
   readonly invoke: ParsedInvoke;
   readonly requestId: string;
+  /** The VPC the call is sent from and the Lambda endpoint it passes there (undefined from outside any VPC). */
+  readonly network?: RequestNetwork;
 }
 
 /** Lambda answers this error; the function is not run. */
@@ -50,6 +54,8 @@ export interface LambdaHooks {
 
 /** How one Invoke's outcomes are recorded in the audit log and, when refused, answered. */
 interface InvokeAnswers {
+  /** How the endpoint's policy judged the call, once authorized: every later record names it. */
+  judgedByEndpoint(result: EvaluationResult | undefined): void;
   record(
     outcome: "allowed" | "denied" | "error",
     resource: string,
@@ -85,7 +91,9 @@ export class LambdaService {
       functionName: invoke.functionName,
       ...(invoke.qualifier !== undefined ? { qualifier: invoke.qualifier } : {}),
       region: call.region,
+      ...(call.network !== undefined ? { network: call.network } : {}),
     });
+    answer.judgedByEndpoint(access.ok ? access.value.endpointResult : access.error.endpointResult);
     if (!access.ok) {
       const refused = access.error;
       return answer.fail(refused.code, refused.status, refused.message, refused.resource, refused.decidedBy, refused.resourceAccount);
@@ -126,6 +134,7 @@ export class LambdaService {
   /** How this call's outcomes are recorded in the audit log and answered. */
   private answersFor(call: LambdaCall): InvokeAnswers {
     const { caller, requestId } = call;
+    let endpointResult: EvaluationResult | undefined;
     const record: InvokeAnswers["record"] = (outcome, resource, extra = {}) =>
       this.audit.record({
         requestId,
@@ -137,12 +146,13 @@ export class LambdaService {
         outcome,
         decidedBy: extra.decidedBy ?? [],
         ...extra,
+        ...auditedEndpoint(call.network, endpointResult),
       });
     const fail: InvokeAnswers["fail"] = (code, status, message, resource, decidedBy = [], resourceAccount, extraFields) => {
       record(code === "AccessDeniedException" ? "denied" : "error", resource, { errorCode: code, message, decidedBy, resourceAccount });
       return lambdaErrorResponse({ code, status, message, ...(extraFields ? { extraFields } : {}) }, requestId);
     };
-    return { record, fail };
+    return { judgedByEndpoint: (result) => (endpointResult = result), record, fail };
   }
 
   /** The answer an injected fault gives instead of the function's, if one applies to this call. */

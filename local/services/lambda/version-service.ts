@@ -4,9 +4,11 @@
  * Not confirmed against AWS: which ARN these are authorized on; the runtime uses the unqualified function
  * ARN (the API takes the function's name and the alias's name apart).
  */
+import type { EvaluationResult } from "../../../core/iam/authorize";
 import type { Principal } from "../../../core/iam/principals";
 import type { LocalAccounts } from "../../server/accounts";
 import type { AuditLog } from "../../server/audit";
+import { auditedEndpoint, type RequestNetwork } from "../../server/network";
 import type { WireResponse } from "../../wire/response";
 import { lambdaErrorResponse } from "./errors";
 import { authorizeFunctionCall } from "./function-access";
@@ -20,6 +22,8 @@ export interface VersionCall {
   readonly region: string;
   readonly request: VersionRequest;
   readonly requestId: string;
+  /** The VPC the call is sent from and the Lambda endpoint it passes there (undefined from outside any VPC). */
+  readonly network?: RequestNetwork;
 }
 
 const ACTION_OF = { PublishVersion: "lambda:PublishVersion", GetAlias: "lambda:GetAlias", UpdateAlias: "lambda:UpdateAlias" } as const;
@@ -45,6 +49,8 @@ export class LambdaVersionService {
   async handle(call: VersionCall): Promise<WireResponse> {
     const { caller, request, requestId } = call;
     const action = ACTION_OF[request.operation];
+    // How the endpoint's policy judged the call, once authorized: every record after names it.
+    const judged: { endpointResult?: EvaluationResult } = {};
     const record = (
       outcome: "allowed" | "denied" | "error",
       resource: string,
@@ -60,6 +66,7 @@ export class LambdaVersionService {
         outcome,
         decidedBy: extra.decidedBy ?? [],
         ...extra,
+        ...auditedEndpoint(call.network, judged.endpointResult),
       });
     const fail = (
       error: { code: string; status: number; message: string },
@@ -81,7 +88,9 @@ export class LambdaVersionService {
       action,
       functionName: request.functionName,
       region: call.region,
+      ...(call.network !== undefined ? { network: call.network } : {}),
     });
+    judged.endpointResult = access.ok ? access.value.endpointResult : access.error.endpointResult;
     if (!access.ok) {
       const refused = access.error;
       return fail(refused, refused.resource, refused.decidedBy, refused.resourceAccount);

@@ -1,6 +1,6 @@
 /** S3: path-style REST with its own XML errors, signed as S3 signs (the declared payload hash, the path as sent). */
 import { signatureErrorCodes } from "../../wire/signature-errors";
-import { defineService, type Route, type ServiceContext } from "../definition";
+import { defineService, networkOf, type Route, type ServiceContext } from "../definition";
 import { S3Service } from "./service";
 import { matchGetBucketPolicy, S3_REQUEST_SPECIFIC, S3_SIGNATURE_ERRORS, s3ErrorResponse } from "./wire";
 
@@ -10,7 +10,13 @@ function start(context: ServiceContext): Route {
     const request = matchGetBucketPolicy(call.method, call.rawUrl);
     if (!request) return undefined;
     context.count("s3:GetBucketPolicy");
-    return s3.getBucketPolicy({ caller: call.principal, region: call.region, bucket: request.bucket, requestId: call.requestId });
+    return s3.getBucketPolicy({
+      caller: call.principal,
+      region: call.region,
+      bucket: request.bucket,
+      requestId: call.requestId,
+      ...networkOf(call),
+    });
   };
 }
 

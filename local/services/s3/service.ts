@@ -3,18 +3,21 @@
  * caller's identity policies and the bucket policy. As AWS documents, only the bucket owner's
  * account may read a bucket policy: anyone else allowed by the policies gets 405.
  */
-import { accessDeniedMessage } from "../../../core/iam/authorize";
+import { accessDeniedMessage, type EvaluationResult } from "../../../core/iam/authorize";
 import type { Principal } from "../../../core/iam/principals";
 import type { WireResponse } from "../../wire/response";
 import { bucketPolicyResponse, s3ErrorResponse, type S3ErrorSpec } from "./wire";
 import type { LocalAccounts } from "../../server/accounts";
 import type { AuditLog } from "../../server/audit";
+import { auditedEndpoint, endpointPassage, type RequestNetwork } from "../../server/network";
 
 export interface S3Call {
   readonly caller: Principal;
   readonly region: string;
   readonly bucket: string;
   readonly requestId: string;
+  /** The VPC the call is sent from and the endpoint of this service it passes there (undefined from outside any VPC). */
+  readonly network?: RequestNetwork;
 }
 
 const ACTION = "s3:GetBucketPolicy";
@@ -28,6 +31,8 @@ export class S3Service {
   async getBucketPolicy(call: S3Call): Promise<WireResponse> {
     const { caller, requestId } = call;
     const bucket = this.accounts.model.buckets.get(call.bucket);
+    // How the endpoint's policy judged the call, once authorized: every record after names it.
+    const judged: { endpointResult?: EvaluationResult } = {};
     const fail = (error: S3ErrorSpec, decidedBy: readonly string[] = []) => {
       this.audit.record({
         requestId,
@@ -41,6 +46,7 @@ export class S3Service {
         errorCode: error.code,
         message: error.message,
         decidedBy,
+        ...auditedEndpoint(call.network, judged.endpointResult),
       });
       return s3ErrorResponse(error, requestId);
     };
@@ -71,7 +77,9 @@ export class S3Service {
       region: call.region,
       ...(bucket.policy !== undefined ? { resourcePolicy: bucket.policy } : {}),
       resourcePolicyName: `bucket policy of ${bucket.name}`,
+      ...endpointPassage(call.network),
     });
+    judged.endpointResult = decision.vpcEndpointResult;
     if (!decision.allowed) {
       // S3 explains a refusal only to callers of the bucket's own account; others read "Access Denied".
       // Not confirmed against AWS: that the resource is quoted in the explanation.
@@ -110,6 +118,7 @@ export class S3Service {
       resourceAccount: bucket.accountId,
       outcome: "allowed",
       decidedBy: decision.allowedBy,
+      ...auditedEndpoint(call.network, judged.endpointResult),
     });
     return bucketPolicyResponse(JSON.stringify(bucket.policy), requestId);
   }

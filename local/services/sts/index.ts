@@ -2,7 +2,7 @@
 import { QUERY_SIGNATURE_ERRORS } from "../../wire/aws-query";
 import type { WireError, WireResponse } from "../../wire/response";
 import { signatureErrorCodes } from "../../wire/signature-errors";
-import { defineService, type Route, type ServiceContext } from "../definition";
+import { defineService, networkOf, type Route, type ServiceContext } from "../definition";
 import { StsService } from "./service";
 import { parseStsRequest, stsErrorResponse, STS_ACTIONS } from "./wire";
 
@@ -26,6 +26,7 @@ function start(context: ServiceContext): Route {
       action: parsed.value.action,
       params: parsed.value.params,
       requestId: call.requestId,
+      ...networkOf(call),
     });
   };
 }

@@ -1,5 +1,5 @@
 /** STS AssumeRole and GetCallerIdentity, decided by the simulator over the stacks' trust policies. */
-import { accessDeniedMessage } from "../../../core/iam/authorize";
+import { accessDeniedMessage, type EvaluationResult } from "../../../core/iam/authorize";
 import type { Principal } from "../../../core/iam/principals";
 import type { WireError, WireResponse } from "../../wire/response";
 import type { RoleModel } from "../../../core/model/types";
@@ -7,6 +7,7 @@ import { fail, ok, type Result } from "../../wire/result";
 import { assumeRoleResponse, getCallerIdentityResponse, stsErrorResponse, validateAssumeRoleParams, type AssumeRoleParams } from "./wire";
 import type { LocalAccounts } from "../../server/accounts";
 import type { AuditLog } from "../../server/audit";
+import { auditedEndpoint, endpointPassage, refusedByEndpoint, type RequestNetwork } from "../../server/network";
 
 /** AWS caps sessions made by a role session (role chaining) at one hour. */
 const ROLE_CHAINING_LIMIT_SECONDS = 3600;
@@ -18,6 +19,8 @@ export interface StsCall {
   readonly action: string;
   readonly params: Readonly<Record<string, string>>;
   readonly requestId: string;
+  /** The VPC the call is sent from and the STS endpoint it passes there (undefined from outside any VPC). */
+  readonly network?: RequestNetwork;
 }
 
 /** The error an injected fault answers. */
@@ -49,6 +52,7 @@ export class StsService {
         errorCode: fault.code,
         message: `injected fault: ${fault.message}`,
         decidedBy: ["injected fault"],
+        ...auditedEndpoint(call.network),
       });
       return stsErrorResponse({ ...fault, type: fault.status >= 500 ? "Receiver" : "Sender" }, call.requestId);
     }
@@ -81,6 +85,7 @@ export class StsService {
       principalAccount: caller.accountId,
       outcome: "allowed",
       decidedBy: ["always allowed"],
+      ...auditedEndpoint(call.network),
     });
     return getCallerIdentityResponse({ arn: caller.arn, userId: caller.userId, account: caller.accountId }, call.requestId);
   }
@@ -99,11 +104,19 @@ export class StsService {
         errorCode: parsed.error.code,
         message: parsed.error.message,
         decidedBy: [],
+        ...auditedEndpoint(call.network),
       });
       return stsErrorResponse({ ...parsed.error, type: "Sender" }, requestId);
     }
     const params = parsed.value;
-    const refuse = (code: string, status: number, message: string, decidedBy: readonly string[] = [], resourceAccount?: string) => {
+    const refuse = (
+      code: string,
+      status: number,
+      message: string,
+      decidedBy: readonly string[] = [],
+      resourceAccount?: string,
+      endpointResult?: EvaluationResult,
+    ) => {
       this.audit.record({
         requestId,
         service: "sts",
@@ -116,6 +129,7 @@ export class StsService {
         errorCode: code,
         message,
         decidedBy,
+        ...auditedEndpoint(call.network, endpointResult),
       });
       return stsErrorResponse({ code, status, message, type: "Sender" }, requestId);
     };
@@ -128,16 +142,26 @@ export class StsService {
     }
     const decision = await this.authorize(call, params, role);
     if (!decision.ok) {
-      // STS's message names principal, action and resource, without the "because ..." suffix.
-      const { action, deniedBy } = decision.error;
-      return refuse("AccessDenied", 403, accessDeniedMessage(caller.arn, action, role.arn), deniedBy, role.accountId);
+      // STS's message names principal, action and resource, without the "because ..." suffix; but for a refusal by the
+      // VPC endpoint's policy it says so ("because no VPC endpoint policy allows the sts:AssumeRole action").
+      const { action, deniedBy, reason, endpointResult } = decision.error;
+      const because = refusedByEndpoint(reason) ? reason : undefined;
+      return refuse(
+        "AccessDenied",
+        403,
+        accessDeniedMessage(caller.arn, action, role.arn, because),
+        deniedBy,
+        role.accountId,
+        endpointResult,
+      );
     }
     const chained = caller.kind === "role-session";
     const duration = params.durationSeconds ?? DEFAULT_DURATION_SECONDS;
     const tooLong = durationRefusal(duration, chained, role);
-    if (tooLong !== undefined) return refuse("ValidationError", 400, tooLong, [], role.accountId);
+    if (tooLong !== undefined) return refuse("ValidationError", 400, tooLong, [], role.accountId, decision.value.endpointResult);
 
-    const session = this.accounts.startSession(role, params.roleSessionName, duration, chained);
+    // The session is used where it was obtained: from the caller's VPC when the caller calls from one.
+    const session = this.accounts.startSession(role, params.roleSessionName, duration, chained, { vpcId: call.network?.vpcId });
     this.audit.record({
       requestId,
       service: "sts",
@@ -147,7 +171,8 @@ export class StsService {
       resource: role.arn,
       resourceAccount: role.accountId,
       outcome: "allowed",
-      decidedBy: decision.value,
+      decidedBy: decision.value.allowedBy,
+      ...auditedEndpoint(call.network, decision.value.endpointResult),
     });
     const { credentials } = session;
     return assumeRoleResponse(
@@ -169,13 +194,19 @@ export class StsService {
   /**
    * The trust policy (and, across accounts, the caller's identity policies) decide each action the
    * call needs: session tags and a source identity each need their own, in addition to
-   * sts:AssumeRole. The statements that allowed them all, or the first action refused and why.
+   * sts:AssumeRole; from a VPC, each through its STS endpoint, whose policy decides too. The statements that allowed
+   * them all, or the first action refused and why.
    */
   private async authorize(
     call: StsCall,
     params: AssumeRoleParams,
     role: RoleModel,
-  ): Promise<Result<string[], { action: string; deniedBy: readonly string[] }>> {
+  ): Promise<
+    Result<
+      { allowedBy: string[]; endpointResult?: EvaluationResult },
+      { action: string; deniedBy: readonly string[]; reason: string; endpointResult?: EvaluationResult }
+    >
+  > {
     const context: Record<string, string | string[]> = { "sts:RoleSessionName": params.roleSessionName };
     if (params.externalId !== undefined) context["sts:ExternalId"] = params.externalId;
     if (params.sourceIdentity !== undefined) context["sts:SourceIdentity"] = params.sourceIdentity;
@@ -190,6 +221,7 @@ export class StsService {
       ...(params.sourceIdentity !== undefined ? ["sts:SetSourceIdentity"] : []),
     ];
     const allowedBy: string[] = [];
+    let endpointResult: { endpointResult?: EvaluationResult } = {};
     for (const action of actions) {
       const decision = await this.accounts.authorizer.authorize({
         principal: call.caller,
@@ -200,11 +232,13 @@ export class StsService {
         resourcePolicy: role.trustPolicy,
         resourcePolicyName: `trust policy of role/${role.name}`,
         context,
+        ...endpointPassage(call.network),
       });
-      if (!decision.allowed) return fail({ action, deniedBy: decision.deniedBy });
+      endpointResult = decision.vpcEndpointResult !== undefined ? { endpointResult: decision.vpcEndpointResult } : {};
+      if (!decision.allowed) return fail({ action, deniedBy: decision.deniedBy, reason: decision.reason, ...endpointResult });
       allowedBy.push(...decision.allowedBy);
     }
-    return ok(allowedBy);
+    return ok({ allowedBy, ...endpointResult });
   }
 }
 
