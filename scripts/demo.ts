@@ -1,7 +1,8 @@
 /**
  * `make demo`: the whole chain on the local runtime (the caller's invoker role invokes the callee's
- * alias), then three refusals; with several callers (XACCT_CONFIG_FILE=examples/three-callers.json),
- * every caller's chain, and each caller's function role refused another caller's invoker role.
+ * alias; sent from the caller's VPC, its AssumeRole and its Invoke pass that VPC's endpoint policies),
+ * then three refusals; with several callers (XACCT_CONFIG_FILE=examples/three-callers.json), every
+ * caller's chain, and each caller's function role refused another caller's invoker role.
  * Exits 0 only when every expected outcome happened.
  */
 import { accountOf, parseArn } from "../core";
@@ -9,6 +10,7 @@ import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import type { FunctionModel } from "../core/model/types";
 import type { AuditEvent } from "../local/server/audit";
+import { interfaceEndpointFor } from "../local/server/network";
 import type { LocalRuntime, NamedCredentials } from "../local/server/runtime";
 import { bootLocalRuntime, isUserFacingError } from "../local/start";
 
@@ -86,7 +88,14 @@ function printStep(runtime: LocalRuntime, n: number, e: AuditEvent): void {
   console.log(`       ${e.action} -> ${short(e.resource)} (${e.resourceAccount ?? account(e.resource)})`);
   const alias = e.action === "lambda:InvokeFunction" && e.resource !== undefined ? aliasOf(runtime, e.resource) : undefined;
   if (alias) console.log(`       at alias ${alias.name}, which runs version ${alias.version}`);
-  console.log(`       allowed by ${e.decidedBy.join(" + ")}`);
+  // The endpoint's statements get a line of their own: the identity and resource policies' stay on "allowed by".
+  const endpoint = e.vpcEndpoint;
+  const ofEndpoint = (d: string) => endpoint !== undefined && d.startsWith(`${endpoint.policyName}: `);
+  console.log(`       allowed by ${e.decidedBy.filter((d) => !ofEndpoint(d)).join(" + ")}`);
+  if (endpoint !== undefined) {
+    const statements = e.decidedBy.filter(ofEndpoint).map((d) => d.slice(endpoint.policyName.length + 2));
+    console.log(`       through ${endpoint.id} (${endpoint.service}), its policy: ${statements.join(" + ")}`);
+  }
 }
 
 /** The alias a qualified function ARN names, and the version it points at now. */
@@ -129,6 +138,10 @@ async function runChain(runtime: LocalRuntime, caller: Caller, label: string): P
   const assumed = steps.find((e) => e.action === "sts:AssumeRole");
   const calleeCall = steps.find((e) => e.action === "lambda:InvokeFunction" && e.resource === caller.calleeArn);
   const invokerSession = `:assumed-role/${caller.invokerRoleArn.split("/").pop()}/`;
+  // From the caller's VPC, each call passes that VPC's endpoint for its service, when it has one.
+  const endpointFor = (service: string) =>
+    caller.fn.vpcId !== undefined ? interfaceEndpointFor(runtime.model, caller.fn.vpcId, service, runtime.region)?.id : undefined;
+  const through = (e: AuditEvent | undefined, service: string) => e?.vpcEndpoint?.id === endpointFor(service);
   const chainOk =
     expect(res.FunctionError === undefined, `${caller.stack}: the caller raised ${res.FunctionError}`) &&
     expect(answer?.ok === true, `${caller.stack}: the caller answered ${JSON.stringify(answer)}`) &&
@@ -139,6 +152,10 @@ async function runChain(runtime: LocalRuntime, caller: Caller, label: string): P
     expect(
       calleeCall !== undefined && calleeCall.principalAccount === calleeAccount && calleeCall.principal.includes(invokerSession),
       `${caller.stack}: its invoker session did not invoke the callee at ${caller.calleeArn}`,
+    ) &&
+    expect(
+      through(assumed, "sts") && through(calleeCall, "lambda"),
+      `${caller.stack}: the AssumeRole and the Invoke did not pass the endpoints of its VPC (${endpointFor("sts")}, ${endpointFor("lambda")})`,
     ) &&
     expect(answer?.response?.servedBy?.accountId === calleeAccount, `${caller.stack}: the answer was not served by the callee's account`);
   console.log(`  ${steps.length + 1}. ${short(caller.calleeArn)} answered through the caller:`);

@@ -4,7 +4,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { promisify } from "util";
 import { PROJECT_ROOT } from "../../local/start";
-import { editPolicy, roleNamed, stacksVariant, threeCallerStacks, type TfJson } from "./support";
+import { loadAccountsModel } from "../../core/model/load-model";
+import { editPolicy, endpointOf, OUT_DIR, roleNamed, stacksVariant, threeCallerStacks, type TfJson } from "./support";
 
 const run = promisify(execFile);
 
@@ -24,6 +25,18 @@ it("on the synthesized stacks: the chain, three refusals with AWS's messages, ex
   expect(out).toContain(
     "lambda:InvokeFunction -> function:xacct-demo-callee:live (222222222222)\n       at alias live, which runs version 1\n",
   );
+  // Steps 2 and 3 from the caller's VPC: each names the endpoint it passed and the statement of its policy that let it.
+  const model = loadAccountsModel(OUT_DIR);
+  const [sts, lambda] = ["sts", "lambda"].map((service) => endpointOf(model, "xacct-demo-caller", service).id);
+  expect(out).toContain(
+    "trust policy of role/xacct-demo-callee-invoker: CallerFunctionRoleOnly\n" +
+      `       through ${sts} (sts), its policy: CallerRoleAssumesItsInvokerRoleOnly\n`,
+  );
+  expect(out).toContain(
+    "allowed by xacct-demo-callee-invoker/invoke-callee-only: InvokeCalleeFunctionOnly\n" +
+      `       through ${lambda} (lambda), its policy: InvokerRoleInvokesCalleeAliasOnly\n`,
+  );
+  expect(out.match(/ {7}through vpce-/g)).toHaveLength(2);
   expect(out).not.toContain("FAIL");
   // The functions run on Node 22, so the SDK has no Node-version warning to give (nothing silences it).
   expect(out).toMatch(/INIT_START Runtime Version: nodejs22\.x \(local node v22\./);
@@ -48,9 +61,32 @@ it("on stacks whose trust lets account A's administrator in, it reports that ref
   expect(code).toBe(1);
 });
 
+it("on stacks whose Lambda endpoint policy names another role, the chain fails there and it exits 1", async () => {
+  const dir = stacksVariant(({ caller }) => {
+    const endpoint = (Object.values(caller.resource.aws_vpc_endpoint) as TfJson[]).find((e) => String(e.service_name).endsWith(".lambda"))!;
+    editPolicy(endpoint, "policy", (doc) => {
+      doc.Statement[0].Condition.ArnEquals["aws:PrincipalArn"] = "arn:aws:iam::111111111111:role/ops";
+    });
+  });
+  const { code, out } = await demo(["--dir", dir]);
+  expect(out).toContain("[FAIL] chain FAILED");
+  expect(out).toContain("INVOKE_DENIED");
+  expect(out).toContain("because no VPC endpoint policy allows the lambda:InvokeFunction action");
+  expect(out).toContain("make demo FAILED");
+  expect(code).toBe(1);
+});
+
 it("with three callers (examples/three-callers.json): every caller's chain, each refused the others' invoker roles, exit 0", async () => {
-  const { code, out } = await demo(["--dir", await threeCallerStacks()]);
+  const dir = await threeCallerStacks();
+  const { code, out } = await demo(["--dir", dir]);
+  const model = loadAccountsModel(dir);
   for (const name of ["orders", "billing", "reports"]) {
+    // Each caller's chain passes the endpoints of its own VPC.
+    for (const [service, sid] of [
+      ["sts", "CallerRoleAssumesItsInvokerRoleOnly"],
+      ["lambda", "InvokerRoleInvokesCalleeAliasOnly"],
+    ])
+      expect(out).toContain(`through ${endpointOf(model, `xacct-demo-${name}`, service).id} (${service}), its policy: ${sid}\n`);
     expect(out).toContain(`[ok  ] chain of caller-${name} completed`);
     expect(out).toContain(`sts:AssumeRole -> role/xacct-demo-invoker-${name} (222222222222)`);
     expect(out).toContain(`3. assumed-role/xacct-demo-invoker-${name}/xacct-demo-${name} (222222222222)`);
@@ -96,6 +132,20 @@ it("with three callers where billing's function role may assume orders' invoker 
       (p) => p.name === "assume-callee-invoker-role-only",
     )!;
     editPolicy(policy, "policy", (doc) => {
+      doc.Statement[0].Resource = [doc.Statement[0].Resource, ordersInvoker];
+    });
+  });
+  // From billing's VPC, its STS endpoint's policy (its own invoker role only) still refuses it, with AWS's message for that.
+  const refusedByEndpoint = await demo(["--dir", dir]);
+  expect(refusedByEndpoint.out).toContain("[ok  ] caller-billing's function role assumes caller-orders's invoker role");
+  expect(refusedByEndpoint.out).toContain(
+    `AccessDenied: User: arn:aws:sts::111111111111:assumed-role/xacct-demo-billing-exec/xacct-demo-billing is not authorized to perform: sts:AssumeRole on resource: ${ordersInvoker} because no VPC endpoint policy allows the sts:AssumeRole action`,
+  );
+  expect(refusedByEndpoint.code).toBe(0);
+  // With that endpoint open to orders' invoker role too, nothing refuses it.
+  edit("caller-billing", (billing) => {
+    const endpoint = (Object.values(billing.resource.aws_vpc_endpoint) as TfJson[]).find((e) => String(e.service_name).endsWith(".sts"))!;
+    editPolicy(endpoint, "policy", (doc) => {
       doc.Statement[0].Resource = [doc.Statement[0].Resource, ordersInvoker];
     });
   });
