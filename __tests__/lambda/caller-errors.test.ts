@@ -250,6 +250,24 @@ describe("parseCallerEvent", () => {
     });
   });
 
+  it("keeps a valid idempotency key, absent by default", () => {
+    expect(parseCallerEvent({ correlationId: "c-1", idempotencyKey: "k-1" })).toEqual({
+      ok: true,
+      event: { correlationId: "c-1", idempotencyKey: "k-1", invocationType: "RequestResponse", payload: {} },
+    });
+    expect(parseCallerEvent({ correlationId: "c-1" })).not.toHaveProperty("event.idempotencyKey");
+    expect(parseCallerEvent({ idempotencyKey: "k".repeat(128) })).toMatchObject({ ok: true, event: { idempotencyKey: "k".repeat(128) } });
+  });
+
+  it.each([
+    ["empty", ""],
+    ["129 characters", "k".repeat(129)],
+    ["a number", 7],
+    ["null", null],
+  ])("rejects an idempotency key that is %s", (_label, idempotencyKey) => {
+    expect(parseCallerEvent({ idempotencyKey })).toMatchObject({ ok: false, issues: [{ path: "idempotencyKey" }] });
+  });
+
   it("lists every bad field", () => {
     const parsed = parseCallerEvent({ correlationId: "", invocationType: "DryRun", payload: [1, 2], extra: 1, other: 2 });
     expect(parsed.ok).toBe(false);
@@ -274,7 +292,18 @@ describe("buildInvokeCommand", () => {
     const command = buildInvokeCommand("arn:fn", { invocationType: "Event", payload: { a: 1, correlationId: "spoofed" } }, "real");
     expect(command.input.FunctionName).toBe("arn:fn");
     expect(command.input.InvocationType).toBe("Event");
-    expect(sentPayload(command.input.Payload)).toEqual({ a: 1, correlationId: "real" });
+    // The idempotency key defaults to the correlation id.
+    expect(sentPayload(command.input.Payload)).toEqual({ a: 1, correlationId: "real", idempotencyKey: "real" });
+  });
+
+  it("sends the event's idempotency key, which wins over one inside the payload", () => {
+    const event = { idempotencyKey: "key-1", invocationType: "RequestResponse" as const, payload: { a: 1, idempotencyKey: "spoofed" } };
+    expect(sentPayload(buildInvokeCommand("arn:fn", event, "corr").input.Payload)).toEqual({
+      a: 1,
+      correlationId: "corr",
+      idempotencyKey: "key-1",
+    });
+    expect(sentPayload(buildInvokeCommand("arn:fn", event, "corr", "explicit").input.Payload).idempotencyKey).toBe("explicit");
   });
 });
 

@@ -173,6 +173,23 @@ describe("with STS mocked (aws-sdk-client-mock)", () => {
     expect(http.requests).toHaveLength(2);
   });
 
+  it.each([
+    ["the event's key", { correlationId: "c-retry", idempotencyKey: "k-retry" }, "k-retry"],
+    ["the correlation id (the default)", { correlationId: "c-retry" }, "c-retry"],
+  ])("sends the same idempotency key, %s, in the very same bytes on every attempt", async (_label, event, key) => {
+    const http = fakeLambdaHttp((req, attempt) =>
+      attempt < 3 ? lambdaError(429, "TooManyRequestsException", "Rate exceeded") : ok(req, attempt),
+    );
+    const result = await handlerWith(http)({ ...event, payload: { operation: "quote" } }, fakeContext());
+    expect(result).toMatchObject({ ok: true });
+    expect(http.requests).toHaveLength(3);
+    expect(http.requests.map((r) => sentPayload(r.body).idempotencyKey)).toEqual([key, key, key]);
+    expect(new Set(http.requests.map((r) => r.body)).size).toBe(1);
+    // The SDK's own attempt header shows these were retries of one Invoke, not three Invokes.
+    expect(http.requests.map((r) => r.headers["amz-sdk-request"])).toEqual(["attempt=1; max=3", "attempt=2; max=3", "attempt=3; max=3"]);
+    expect(new Set(http.requests.map((r) => r.headers["amz-sdk-invocation-id"])).size).toBe(1);
+  });
+
   it("bounds retries of throttling and reports THROTTLED", async () => {
     const http = fakeLambdaHttp(() => lambdaError(429, "TooManyRequestsException", "Rate exceeded"));
     const error = failure(await handlerWith(http, validEnv({ INVOKE_MAX_ATTEMPTS: "2" }))({}, fakeContext()));

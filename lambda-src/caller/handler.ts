@@ -33,6 +33,7 @@ interface Attempt {
   readonly result: CallerResult;
   readonly attempts?: number;
   readonly sdkErrorName?: string;
+  readonly idempotencyKey?: string;
 }
 
 /**
@@ -52,8 +53,10 @@ export function createCallerHandler(config: CallerConfig, deps: CallerDeps = {})
     const budgetMs = invokeBudgetMs(remainingMs, timing);
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), budgetMs);
+    // The same key on every attempt: the command is serialized once and the SDK re-sends those bytes.
+    const idempotencyKey = event.idempotencyKey ?? correlationId;
     try {
-      const command = buildInvokeCommand(config.calleeFunctionArn, event, correlationId);
+      const command = buildInvokeCommand(config.calleeFunctionArn, event, correlationId, idempotencyKey);
       const output = await raceAbort(lambda.send(command, { abortSignal: deadline.signal }), deadline.signal);
       const outcome = interpretInvokeOutput(output, event.invocationType, caller);
       const attempts = output.$metadata?.attempts;
@@ -67,13 +70,14 @@ export function createCallerHandler(config: CallerConfig, deps: CallerDeps = {})
             requestIds: { caller, ...(outcome.calleeRequestId ? { callee: outcome.calleeRequestId } : {}) },
           }
         : { ok: false, correlationId, error: outcome.error };
-      return { result, ...(attempts !== undefined ? { attempts } : {}) };
+      return { result, idempotencyKey, ...(attempts !== undefined ? { attempts } : {}) };
     } catch (err) {
       const error = toCallerError(err, { callerRequestId: caller, aborted: deadline.signal.aborted, budgetMs });
       const attempts = attemptsOf(err);
       return {
         result: { ok: false, correlationId, error },
         sdkErrorName: describeErrorName(err),
+        idempotencyKey,
         ...(attempts !== undefined ? { attempts } : {}),
       };
     } finally {
@@ -115,8 +119,12 @@ export function createCallerHandler(config: CallerConfig, deps: CallerDeps = {})
     }
   };
 
-  function logOutcome({ result, attempts, sdkErrorName }: Attempt, invocationType: string | undefined, durationMs: number): void {
-    const common = { durationMs, calleeFunctionArn: config.calleeFunctionArn, invocationType, attempts };
+  function logOutcome(
+    { result, attempts, sdkErrorName, idempotencyKey }: Attempt,
+    invocationType: string | undefined,
+    durationMs: number,
+  ): void {
+    const common = { durationMs, calleeFunctionArn: config.calleeFunctionArn, invocationType, attempts, idempotencyKey };
     if (result.ok) {
       logger.info("callee invoked", { outcome: "success", ...common, statusCode: result.statusCode, requestIds: result.requestIds });
       return;

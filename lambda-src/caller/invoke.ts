@@ -37,11 +37,20 @@ export function createLambdaClient(config: CallerConfig, overrides: Partial<Lamb
   });
 }
 
-export function buildInvokeCommand(functionArn: string, event: NormalizedCallerEvent, correlationId: string): InvokeCommand {
+/**
+ * The payload is `{ ...payload, correlationId, idempotencyKey }` (ours win over the same names inside
+ * `payload`). It is serialized once, so every SDK retry sends the very same bytes, key included.
+ */
+export function buildInvokeCommand(
+  functionArn: string,
+  event: NormalizedCallerEvent,
+  correlationId: string,
+  idempotencyKey: string = event.idempotencyKey ?? correlationId,
+): InvokeCommand {
   return new InvokeCommand({
     FunctionName: functionArn,
     InvocationType: event.invocationType,
-    Payload: new TextEncoder().encode(JSON.stringify({ ...event.payload, correlationId })),
+    Payload: new TextEncoder().encode(JSON.stringify({ ...event.payload, correlationId, idempotencyKey })),
   });
 }
 
