@@ -30,6 +30,7 @@ describe("error codes", () => {
         "CALLEE_TIMEOUT",
         "INVOKE_DENIED",
         "INVOKE_FAILED",
+        "INVOKE_OUTCOME_UNKNOWN",
         "THROTTLED",
       ].sort(),
     );
@@ -105,21 +106,48 @@ describe("toCallerError", () => {
     expect(toCallerError(Object.assign(new Error("x"), { name: "AbortError" }), ctx).code).toBe("INVOKE_FAILED");
   });
 
-  it("maps 5xx and network errors to INVOKE_FAILED naming the SDK error", () => {
+  // Since "Never twice by accident": a 5xx that Lambda does not document as "before the function ran" (ServiceException)
+  // and a reset after the request was written are INVOKE_OUTCOME_UNKNOWN; a 5xx Lambda documents as before-run and a
+  // connection that never opened stay INVOKE_FAILED.
+  it("maps 5xx and network errors naming the SDK error: INVOKE_FAILED when the callee cannot have run, else INVOKE_OUTCOME_UNKNOWN", () => {
     const server = toCallerError(sdkError("ServiceException", { status: 500, attempts: 3, requestId: "lam-5" }), ctx);
-    expect(server).toMatchObject({ code: "INVOKE_FAILED", retryable: true, requestIds: { callee: "lam-5" } });
+    expect(server).toMatchObject({ code: "INVOKE_OUTCOME_UNKNOWN", retryable: false, requestIds: { callee: "lam-5" } });
     expect(server.message).toMatch(/ServiceException \(HTTP 500, 3 attempt\(s\)\)/);
+    const notStarted = toCallerError(sdkError("ENILimitReachedException", { status: 502, attempts: 3, requestId: "lam-6" }), ctx);
+    expect(notStarted).toMatchObject({ code: "INVOKE_FAILED", retryable: true, requestIds: { callee: "lam-6" } });
+    expect(notStarted.message).toMatch(/ENILimitReachedException \(HTTP 502, 3 attempt\(s\)\)/);
     const network = toCallerError(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }), ctx);
+    expect(network.code).toBe("INVOKE_OUTCOME_UNKNOWN");
     expect(network.message).toContain("Error");
     expect(network.message).toContain("socket hang up");
+    const refused = toCallerError(
+      Object.assign(new Error("connect ECONNREFUSED 10.0.0.1:443"), { code: "ECONNREFUSED", syscall: "connect" }),
+      ctx,
+    );
+    expect(refused).toMatchObject({ code: "INVOKE_FAILED", retryable: true });
   });
 
   it("names the system error code of a network failure, which the SDK may have renamed TimeoutError", () => {
     // What the SDK's node-http-handler rejects with when the connection is reset, after its retries.
     const reset = Object.assign(new Error("socket hang up"), { name: "TimeoutError", code: "ECONNRESET", $metadata: { attempts: 3 } });
     const mapped = toCallerError(reset, ctx);
-    expect(mapped).toMatchObject({ code: "INVOKE_FAILED", retryable: true });
-    expect(mapped.message).toBe("Invoke failed: TimeoutError (ECONNRESET, 3 attempt(s)): socket hang up");
+    expect(mapped).toMatchObject({ code: "INVOKE_OUTCOME_UNKNOWN", retryable: false });
+    expect(mapped.message).toBe(
+      "Invoke outcome unknown (TimeoutError (ECONNRESET, 3 attempt(s)): socket hang up): the callee may or may not have run; " +
+        "not sent again (CALLEE_IDEMPOTENT is not true): retry only if running it twice is harmless, with the same idempotencyKey",
+    );
+    // The same rename for a refused connection, which never carried the request.
+    const refused = Object.assign(new Error("connect ECONNREFUSED 10.0.0.1:443"), {
+      name: "TimeoutError",
+      code: "ECONNREFUSED",
+      syscall: "connect",
+      $metadata: { attempts: 3 },
+    });
+    expect(toCallerError(refused, ctx)).toMatchObject({
+      code: "INVOKE_FAILED",
+      retryable: true,
+      message: "Invoke failed: TimeoutError (ECONNREFUSED, 3 attempt(s)): connect ECONNREFUSED 10.0.0.1:443",
+    });
     // Only Node's E... codes: an SDK error's own `code`-like fields are not system codes.
     expect(toCallerError(Object.assign(new Error("x"), { name: "Weird", code: "NotACode" }), ctx).message).toBe("Invoke failed: Weird: x");
   });

@@ -216,11 +216,23 @@ describe("caller handler: every error code", () => {
     expect(expectFailure(await newHandler()({}, fakeContext())).error.code).toBe("BAD_RESPONSE");
   });
 
+  // ServiceException used to be the example here; it is INVOKE_OUTCOME_UNKNOWN now (see below).
   it("INVOKE_FAILED on anything else, naming the SDK error", async () => {
-    lambdaMock.on(InvokeCommand).rejects(sdkError("ServiceException", 500));
+    lambdaMock.on(InvokeCommand).rejects(sdkError("KMSAccessDeniedException", 502));
     const result = expectFailure(await newHandler()({}, fakeContext()));
     expect(result.error).toMatchObject({ code: "INVOKE_FAILED", retryable: true });
+    expect(result.error.message).toContain("KMSAccessDeniedException");
+  });
+
+  it.each([
+    ["false (the default)", {}, false],
+    ["true", { CALLEE_IDEMPOTENT: "true" }, true],
+  ])("INVOKE_OUTCOME_UNKNOWN on ServiceException, retryable only with CALLEE_IDEMPOTENT %s", async (_label, env, retryable) => {
+    lambdaMock.on(InvokeCommand).rejects(sdkError("ServiceException", 500, "lam-500"));
+    const result = expectFailure(await newHandler(validEnv(env))({}, fakeContext()));
+    expect(result.error).toMatchObject({ code: "INVOKE_OUTCOME_UNKNOWN", retryable, requestIds: { callee: "lam-500" } });
     expect(result.error.message).toContain("ServiceException");
+    expect(logs.entries()[0]).toMatchObject({ level: "ERROR", code: "INVOKE_OUTCOME_UNKNOWN", retryable });
   });
 });
 

@@ -72,7 +72,12 @@ export function createCallerHandler(config: CallerConfig, deps: CallerDeps = {})
         : { ok: false, correlationId, error: outcome.error };
       return { result, idempotencyKey, ...(attempts !== undefined ? { attempts } : {}) };
     } catch (err) {
-      const error = toCallerError(err, { callerRequestId: caller, aborted: deadline.signal.aborted, budgetMs });
+      const error = toCallerError(err, {
+        callerRequestId: caller,
+        aborted: deadline.signal.aborted,
+        budgetMs,
+        calleeIdempotent: config.calleeIdempotent,
+      });
       const attempts = attemptsOf(err);
       return {
         result: { ok: false, correlationId, error },
@@ -107,7 +112,7 @@ export function createCallerHandler(config: CallerConfig, deps: CallerDeps = {})
           attempt = await callCallee(parsed.event, correlationId, context);
         } catch (err) {
           // Only a bug in this file lands here; still answer instead of crashing.
-          const error = toCallerError(err, { callerRequestId: context.awsRequestId });
+          const error = toCallerError(err, { callerRequestId: context.awsRequestId, calleeIdempotent: config.calleeIdempotent });
           attempt = { result: { ok: false, correlationId, error }, sdkErrorName: describeErrorName(err) };
         }
       }
@@ -141,7 +146,8 @@ export function createCallerHandler(config: CallerConfig, deps: CallerDeps = {})
       errorMessage: error.message,
       requestIds: error.requestIds,
     };
-    if (error.code === "INVOKE_FAILED") logger.error("callee invocation failed", fields);
+    // An unknown outcome is worth an alarm: someone may have to check whether the callee ran.
+    if (error.code === "INVOKE_FAILED" || error.code === "INVOKE_OUTCOME_UNKNOWN") logger.error("callee invocation failed", fields);
     else logger.warn("callee invocation failed", fields);
   }
 }

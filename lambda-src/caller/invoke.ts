@@ -3,6 +3,7 @@ import type { CallerConfig } from "./config";
 import type { InvocationType, NormalizedCallerEvent } from "./contract";
 import { fromFunctionError, makeCallerError, type CallerError, type CallerRequestIds } from "./errors";
 import { invokerRoleCredentials } from "./credentials";
+import { invokeRetryStrategy } from "./retry";
 
 export interface InvokeTiming {
   /** Time kept back so the caller can still build and return its answer. */
@@ -25,14 +26,17 @@ export function invokeBudgetMs(remainingMs: number, timing: InvokeTiming = DEFAU
 /**
  * One client per container. `overrides` is a test seam (e.g. a fake requestHandler);
  * production passes nothing.
+ *
+ * Retries: the SDK's standard strategy, capped at INVOKE_MAX_ATTEMPTS, behind the retry contract
+ * (retry.ts): an Invoke the callee may have run is sent again only when CALLEE_IDEMPOTENT=true.
  */
 export function createLambdaClient(config: CallerConfig, overrides: Partial<LambdaClientConfig> = {}): LambdaClient {
   return new LambdaClient({
     // The callee's region, which may differ from the caller's.
     region: config.calleeRegion,
     credentials: invokerRoleCredentials(config),
-    retryMode: "standard",
     maxAttempts: config.maxAttempts,
+    retryStrategy: invokeRetryStrategy(config),
     ...overrides,
   });
 }
