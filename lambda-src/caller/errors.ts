@@ -47,6 +47,8 @@ export interface CallerError {
   readonly calleeErrorMessage?: string;
   /** BAD_REQUEST only: every bad field of the caller's event. */
   readonly issues?: readonly FieldIssue[];
+  /** THROTTLED by STS: how long the caller will not call AssumeRole again (the STS throttle cooldown). */
+  readonly retryAfterMs?: number;
   readonly requestIds: CallerRequestIds;
 }
 
@@ -60,6 +62,8 @@ export class StsCredentialError extends Error {
   /** `name` of the underlying error, e.g. AccessDenied, RegionDisabledException, CredentialsProviderError. */
   readonly stsErrorName: string;
   readonly stsRequestId?: string;
+  /** Set by the cooldown wrapper (credentials.ts) when this throttling started a cooldown of that many ms. */
+  retryAfterMs?: number;
 
   constructor(cause: unknown) {
     const name = errorName(cause);
@@ -67,6 +71,21 @@ export class StsCredentialError extends Error {
     this.stsErrorName = name;
     const requestId = requestIdOf(cause);
     if (requestId !== undefined) this.stsRequestId = requestId;
+  }
+}
+
+/**
+ * Raised instead of calling AssumeRole while the STS throttle cooldown runs (see credentials.ts):
+ * STS throttled a moment ago, and asking again at once would only feed the throttling.
+ */
+export class StsCooldownError extends Error {
+  override readonly name = "StsCooldownError";
+  /** Milliseconds until the caller calls AssumeRole again. */
+  readonly retryAfterMs: number;
+
+  constructor(retryAfterMs: number) {
+    super(`STS throttled AssumeRole moments ago; not calling it again for ${retryAfterMs} ms (STS_THROTTLE_COOLDOWN_MS)`);
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -274,7 +293,7 @@ export function makeCallerError(
   code: CallerErrorCode,
   message: string,
   requestIds: CallerRequestIds,
-  extra: Pick<CallerError, "calleeErrorType" | "calleeErrorMessage" | "issues"> = {},
+  extra: Pick<CallerError, "calleeErrorType" | "calleeErrorMessage" | "issues" | "retryAfterMs"> = {},
   retryable: boolean = RETRYABLE_CODES.has(code),
 ): CallerError {
   return { code, message, retryable, ...extra, requestIds };
@@ -294,6 +313,11 @@ export interface ToCallerErrorContext {
 export function toCallerError(err: unknown, ctx: ToCallerErrorContext): CallerError {
   const caller = ctx.callerRequestId;
 
+  // Checked first, like an STS failure: AssumeRole was not even attempted, so nothing was sent.
+  if (err instanceof StsCooldownError) {
+    return makeCallerError("THROTTLED", `${err.message}; nothing was sent to the callee`, { caller }, { retryAfterMs: err.retryAfterMs });
+  }
+
   // Checked first: an STS failure is definitive even if the deadline also passed meanwhile.
   if (err instanceof StsCredentialError) {
     const ids: CallerRequestIds = { caller, ...(err.stsRequestId ? { sts: err.stsRequestId } : {}) };
@@ -311,6 +335,7 @@ export function toCallerError(err: unknown, ctx: ToCallerErrorContext): CallerEr
         "THROTTLED",
         `STS throttled AssumeRole (${err.stsErrorName}${stsAttempts ? ` after ${stsAttempts} attempt(s)` : ""}): ${errorMessage(err.cause)}`,
         ids,
+        err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {},
       );
     }
     return makeCallerError("INVOKE_FAILED", `Could not get credentials for INVOKER_ROLE_ARN: ${err.message}`, ids);

@@ -3,6 +3,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
 import { describeCallerConfig, type CallerConfig } from "./config";
 import { parseCallerEvent, salvageCorrelationId, type CallerResult, type NormalizedCallerEvent } from "./contract";
+import type { CooldownClock } from "./credentials";
 import { attemptsOf, describeErrorName, makeCallerError, toCallerError } from "./errors";
 import {
   DEFAULT_TIMING,
@@ -21,6 +22,8 @@ export interface CallerDeps {
   /** Merged into the built client's config; a test seam for a fake requestHandler. */
   readonly lambdaClientConfig?: Partial<LambdaClientConfig>;
   readonly timing?: Partial<InvokeTiming>;
+  /** Clock of the STS throttle cooldown of the built client; a test seam. */
+  readonly clock?: CooldownClock;
 }
 
 export type CallerHandler = (event: unknown, context: Context) => Promise<CallerResult>;
@@ -42,7 +45,7 @@ interface Attempt {
  */
 export function createCallerHandler(config: CallerConfig, deps: CallerDeps = {}): CallerHandler {
   const logger = deps.logger ?? createCallerLogger();
-  const lambda = deps.lambdaClient ?? createLambdaClient(config, deps.lambdaClientConfig);
+  const lambda = deps.lambdaClient ?? createLambdaClient(config, deps.lambdaClientConfig, deps.clock);
   const timing: InvokeTiming = { ...DEFAULT_TIMING, ...deps.timing };
   logger.debug("caller initialised", { config: describeCallerConfig(config) });
 
@@ -143,6 +146,7 @@ export function createCallerHandler(config: CallerConfig, deps: CallerDeps = {})
       sdkErrorName,
       calleeErrorType: error.calleeErrorType,
       badFields: error.issues?.map((i) => i.path),
+      retryAfterMs: error.retryAfterMs,
       errorMessage: error.message,
       requestIds: error.requestIds,
     };

@@ -2,7 +2,7 @@ import { InvokeCommand, LambdaClient, type InvokeCommandOutput, type LambdaClien
 import type { CallerConfig } from "./config";
 import type { InvocationType, NormalizedCallerEvent } from "./contract";
 import { fromFunctionError, makeCallerError, type CallerError, type CallerRequestIds } from "./errors";
-import { invokerRoleCredentials } from "./credentials";
+import { invokerRoleCredentials, SYSTEM_CLOCK, type CooldownClock } from "./credentials";
 import { invokeRetryStrategy } from "./retry";
 
 export interface InvokeTiming {
@@ -24,17 +24,21 @@ export function invokeBudgetMs(remainingMs: number, timing: InvokeTiming = DEFAU
 }
 
 /**
- * One client per container. `overrides` is a test seam (e.g. a fake requestHandler);
- * production passes nothing.
+ * One client per container. `overrides` is a test seam (e.g. a fake requestHandler), and so is
+ * `clock` (the STS throttle cooldown's); production passes neither.
  *
  * Retries: the SDK's standard strategy, capped at INVOKE_MAX_ATTEMPTS, behind the retry contract
  * (retry.ts): an Invoke the callee may have run is sent again only when CALLEE_IDEMPOTENT=true.
  */
-export function createLambdaClient(config: CallerConfig, overrides: Partial<LambdaClientConfig> = {}): LambdaClient {
+export function createLambdaClient(
+  config: CallerConfig,
+  overrides: Partial<LambdaClientConfig> = {},
+  clock: CooldownClock = SYSTEM_CLOCK,
+): LambdaClient {
   return new LambdaClient({
     // The callee's region, which may differ from the caller's.
     region: config.calleeRegion,
-    credentials: invokerRoleCredentials(config),
+    credentials: invokerRoleCredentials(config, clock),
     maxAttempts: config.maxAttempts,
     retryStrategy: invokeRetryStrategy(config),
     ...overrides,

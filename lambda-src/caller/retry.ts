@@ -6,6 +6,9 @@
  * - Invoke (`invokeRetryStrategy`): the SDK re-sends only what the callee cannot have run, see
  *   `mayHaveRun` in errors.ts (throttling, Lambda's documented before-run errors, connection failures
  *   before the request was written), or anything the SDK would retry when CALLEE_IDEMPOTENT=true.
+ * - AssumeRole (`stsRetryStrategy`): never re-sent on throttling, so one invocation makes one
+ *   AssumeRole call under throttling and the cooldown in credentials.ts does the pacing; a network
+ *   blip or a 5xx gets one more attempt (AssumeRole has no side effect worth guarding).
  */
 import { StandardRetryStrategy } from "@smithy/core/retry";
 import type { RetryErrorInfo, RetryErrorType, RetryStrategyV2, StandardRetryToken } from "@smithy/types";
@@ -14,6 +17,9 @@ import { mayHaveRun } from "./errors";
 
 /** Decides, given the failed attempt's error and the SDK's own classification of it, whether a retry is allowed at all. */
 export type RetryGuard = (error: unknown, sdkErrorType: RetryErrorType) => boolean;
+
+/** AssumeRole attempts per credential fetch when STS does not throttle (throttling: exactly one). */
+export const STS_MAX_ATTEMPTS = 2;
 
 /**
  * `StandardRetryStrategy` behind a guard: a retry needs both the guard's yes and the standard
@@ -59,4 +65,13 @@ export function mayResendInvoke(error: unknown, calleeIdempotent: boolean): bool
 
 export function invokeRetryStrategy(config: Pick<CallerConfig, "maxAttempts" | "calleeIdempotent">): GuardedRetryStrategy {
   return new GuardedRetryStrategy(config.maxAttempts, (error) => mayResendInvoke(error, config.calleeIdempotent));
+}
+
+/** Pure: may the STS client send AssumeRole again? Not when STS throttles: the cooldown paces that. */
+export function mayResendAssumeRole(_error: unknown, sdkErrorType: RetryErrorType): boolean {
+  return sdkErrorType !== "THROTTLING";
+}
+
+export function stsRetryStrategy(): GuardedRetryStrategy {
+  return new GuardedRetryStrategy(STS_MAX_ATTEMPTS, mayResendAssumeRole);
 }
