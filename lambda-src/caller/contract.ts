@@ -13,7 +13,8 @@ export type InvocationType = (typeof INVOCATION_TYPES)[number];
  * Event accepted by the caller.
  *
  * ```json
- * { "correlationId": "order-42", "idempotencyKey": "order-42-quote", "invocationType": "RequestResponse", "payload": { "operation": "quote", "items": [] } }
+ * { "correlationId": "order-42", "idempotencyKey": "order-42-quote", "invocationType": "RequestResponse",
+ *   "payload": { "operation": "quote", "items": [] } }
  * ```
  *
  * - `correlationId` (optional, 1..128 chars): propagated to the callee and into every log line;
