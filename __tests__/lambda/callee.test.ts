@@ -120,6 +120,24 @@ describe("validateCalleeInput", () => {
     expect(result.issues.map((i) => i.path)).toContain(path);
   });
 
+  it.each(["quote", "fail", "sleep"])("accepts the idempotencyKey the caller sends with every %s", (operation) => {
+    const base = {
+      quote: { operation: "quote", items: [{ sku: "A-1", quantity: 1, unitPriceCents: 100 }] },
+      fail: { operation: "fail" },
+      sleep: { operation: "sleep", milliseconds: 0 },
+    }[operation];
+    const result = validateCalleeInput({ ...base, correlationId: "corr-1", idempotencyKey: "key-1" });
+    expect(result).toMatchObject({ ok: true, value: { operation, correlationId: "corr-1", idempotencyKey: "key-1" } });
+  });
+
+  it.each([
+    ["empty", ""],
+    ["129 characters", "k".repeat(129)],
+    ["a number", 42],
+  ])("rejects an idempotencyKey that is %s", (_label, idempotencyKey) => {
+    expect(validateCalleeInput({ operation: "fail", idempotencyKey })).toMatchObject({ ok: false, issues: [{ path: "idempotencyKey" }] });
+  });
+
   it.each([[null], [undefined], [[]], [[1, 2]], ["a string"], [""], [0], [42.5], [true], [false]])(
     "rejects non-object input %j at the root",
     (input) => {

@@ -2,6 +2,7 @@ import {
   ConfigError,
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_ROLE_SESSION_NAME,
+  DEFAULT_STS_THROTTLE_COOLDOWN_MS,
   describeCallerConfig,
   parseCallerConfig,
   parseFunctionArn,
@@ -28,6 +29,8 @@ describe("parseCallerConfig", () => {
       calleeAccountId: CALLEE_ACCOUNT,
       invokerRoleArn: ROLE_ARN,
       maxAttempts: DEFAULT_MAX_ATTEMPTS,
+      calleeIdempotent: false,
+      stsThrottleCooldownMs: DEFAULT_STS_THROTTLE_COOLDOWN_MS,
       region: "eu-west-1",
       roleSessionName: "cross-account-caller",
     });
@@ -104,6 +107,22 @@ describe("parseCallerConfig", () => {
     ["INVOKE_MAX_ATTEMPTS", { INVOKE_MAX_ATTEMPTS: "11" }, /INVOKE_MAX_ATTEMPTS must be an integer from 1 to 10/],
     ["INVOKE_MAX_ATTEMPTS", { INVOKE_MAX_ATTEMPTS: "2.5" }, /INVOKE_MAX_ATTEMPTS must be an integer/],
     ["INVOKE_MAX_ATTEMPTS", { INVOKE_MAX_ATTEMPTS: "three" }, /INVOKE_MAX_ATTEMPTS must be an integer.*got 'three'/],
+    [
+      "CALLEE_IDEMPOTENT",
+      { CALLEE_IDEMPOTENT: "yes" },
+      /CALLEE_IDEMPOTENT must be 'true' or 'false' \(default false: an Invoke whose outcome is unknown is never sent again\), got 'yes'/,
+    ],
+    ["CALLEE_IDEMPOTENT", { CALLEE_IDEMPOTENT: "1" }, /CALLEE_IDEMPOTENT must be 'true' or 'false'.*got '1'/],
+    ["CALLEE_IDEMPOTENT", { CALLEE_IDEMPOTENT: "true false" }, /CALLEE_IDEMPOTENT must be/],
+    [
+      "STS_THROTTLE_COOLDOWN_MS",
+      { STS_THROTTLE_COOLDOWN_MS: "-1" },
+      /STS_THROTTLE_COOLDOWN_MS must be an integer number of milliseconds from 0 \(off\) to 60000 \(default 1000\), got '-1'/,
+    ],
+    ["STS_THROTTLE_COOLDOWN_MS", { STS_THROTTLE_COOLDOWN_MS: "60001" }, /STS_THROTTLE_COOLDOWN_MS must be an integer.*got '60001'/],
+    ["STS_THROTTLE_COOLDOWN_MS", { STS_THROTTLE_COOLDOWN_MS: "1.5" }, /STS_THROTTLE_COOLDOWN_MS must be an integer/],
+    ["STS_THROTTLE_COOLDOWN_MS", { STS_THROTTLE_COOLDOWN_MS: "2s" }, /STS_THROTTLE_COOLDOWN_MS must be an integer.*got '2s'/],
+    ["STS_THROTTLE_COOLDOWN_MS", { STS_THROTTLE_COOLDOWN_MS: "1e3" }, /STS_THROTTLE_COOLDOWN_MS must be an integer/],
     ["AWS_REGION", { AWS_REGION: undefined }, /AWS_REGION is required/],
     ["AWS_REGION", { AWS_REGION: "Europe" }, /AWS_REGION must be a region name like eu-west-1, got 'Europe'/],
   ])("rejects a bad %s (case %#)", (variable, overrides, pattern) => {
@@ -119,6 +138,47 @@ describe("parseCallerConfig", () => {
     for (const name of ["CALLEE_FUNCTION_ARN", "INVOKER_ROLE_ARN", "INVOKER_EXTERNAL_ID", "INVOKE_MAX_ATTEMPTS", "AWS_REGION"]) {
       expect(error.message).toContain(name);
     }
+  });
+
+  it("lists the new variables with every other bad one", () => {
+    const error = configErrorOf({ INVOKE_MAX_ATTEMPTS: "99", CALLEE_IDEMPOTENT: "maybe", STS_THROTTLE_COOLDOWN_MS: "forever" });
+    expect(error.problems).toHaveLength(6);
+    for (const name of [
+      "CALLEE_FUNCTION_ARN",
+      "INVOKER_ROLE_ARN",
+      "INVOKE_MAX_ATTEMPTS",
+      "CALLEE_IDEMPOTENT",
+      "STS_THROTTLE_COOLDOWN_MS",
+      "AWS_REGION",
+    ]) {
+      expect(error.message).toContain(name);
+    }
+  });
+
+  it.each<[string, boolean]>([
+    ["true", true],
+    ["TRUE", true],
+    [" True ", true],
+    ["false", false],
+    ["False", false],
+    ["", false],
+  ])("parses CALLEE_IDEMPOTENT=%j as %s", (value, expected) => {
+    expect(parseCallerConfig(validEnv({ CALLEE_IDEMPOTENT: value })).calleeIdempotent).toBe(expected);
+  });
+
+  it.each<[string, number]>([
+    ["0", 0],
+    ["1", 1],
+    ["2500", 2500],
+    ["60000", 60_000],
+    ["", DEFAULT_STS_THROTTLE_COOLDOWN_MS],
+  ])("parses STS_THROTTLE_COOLDOWN_MS=%j as %d", (value, expected) => {
+    expect(parseCallerConfig(validEnv({ STS_THROTTLE_COOLDOWN_MS: value })).stsThrottleCooldownMs).toBe(expected);
+  });
+
+  it("describeCallerConfig shows the retry and cooldown settings", () => {
+    const description = describeCallerConfig(parseCallerConfig(validEnv({ CALLEE_IDEMPOTENT: "true", STS_THROTTLE_COOLDOWN_MS: "1500" })));
+    expect(description).toMatchObject({ calleeIdempotent: true, stsThrottleCooldownMs: 1500, maxAttempts: DEFAULT_MAX_ATTEMPTS });
   });
 
   it("never echoes the external id in an error", () => {

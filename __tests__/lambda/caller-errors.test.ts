@@ -30,6 +30,7 @@ describe("error codes", () => {
         "CALLEE_TIMEOUT",
         "INVOKE_DENIED",
         "INVOKE_FAILED",
+        "INVOKE_OUTCOME_UNKNOWN",
         "THROTTLED",
       ].sort(),
     );
@@ -105,21 +106,48 @@ describe("toCallerError", () => {
     expect(toCallerError(Object.assign(new Error("x"), { name: "AbortError" }), ctx).code).toBe("INVOKE_FAILED");
   });
 
-  it("maps 5xx and network errors to INVOKE_FAILED naming the SDK error", () => {
+  // Since "Never twice by accident": a 5xx that Lambda does not document as "before the function ran" (ServiceException)
+  // and a reset after the request was written are INVOKE_OUTCOME_UNKNOWN; a 5xx Lambda documents as before-run and a
+  // connection that never opened stay INVOKE_FAILED.
+  it("maps 5xx and network errors naming the SDK error: INVOKE_FAILED when the callee cannot have run, else INVOKE_OUTCOME_UNKNOWN", () => {
     const server = toCallerError(sdkError("ServiceException", { status: 500, attempts: 3, requestId: "lam-5" }), ctx);
-    expect(server).toMatchObject({ code: "INVOKE_FAILED", retryable: true, requestIds: { callee: "lam-5" } });
+    expect(server).toMatchObject({ code: "INVOKE_OUTCOME_UNKNOWN", retryable: false, requestIds: { callee: "lam-5" } });
     expect(server.message).toMatch(/ServiceException \(HTTP 500, 3 attempt\(s\)\)/);
+    const notStarted = toCallerError(sdkError("ENILimitReachedException", { status: 502, attempts: 3, requestId: "lam-6" }), ctx);
+    expect(notStarted).toMatchObject({ code: "INVOKE_FAILED", retryable: true, requestIds: { callee: "lam-6" } });
+    expect(notStarted.message).toMatch(/ENILimitReachedException \(HTTP 502, 3 attempt\(s\)\)/);
     const network = toCallerError(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }), ctx);
+    expect(network.code).toBe("INVOKE_OUTCOME_UNKNOWN");
     expect(network.message).toContain("Error");
     expect(network.message).toContain("socket hang up");
+    const refused = toCallerError(
+      Object.assign(new Error("connect ECONNREFUSED 10.0.0.1:443"), { code: "ECONNREFUSED", syscall: "connect" }),
+      ctx,
+    );
+    expect(refused).toMatchObject({ code: "INVOKE_FAILED", retryable: true });
   });
 
   it("names the system error code of a network failure, which the SDK may have renamed TimeoutError", () => {
     // What the SDK's node-http-handler rejects with when the connection is reset, after its retries.
     const reset = Object.assign(new Error("socket hang up"), { name: "TimeoutError", code: "ECONNRESET", $metadata: { attempts: 3 } });
     const mapped = toCallerError(reset, ctx);
-    expect(mapped).toMatchObject({ code: "INVOKE_FAILED", retryable: true });
-    expect(mapped.message).toBe("Invoke failed: TimeoutError (ECONNRESET, 3 attempt(s)): socket hang up");
+    expect(mapped).toMatchObject({ code: "INVOKE_OUTCOME_UNKNOWN", retryable: false });
+    expect(mapped.message).toBe(
+      "Invoke outcome unknown (TimeoutError (ECONNRESET, 3 attempt(s)): socket hang up): the callee may or may not have run; " +
+        "not sent again (CALLEE_IDEMPOTENT is not true): retry only if running it twice is harmless, with the same idempotencyKey",
+    );
+    // The same rename for a refused connection, which never carried the request.
+    const refused = Object.assign(new Error("connect ECONNREFUSED 10.0.0.1:443"), {
+      name: "TimeoutError",
+      code: "ECONNREFUSED",
+      syscall: "connect",
+      $metadata: { attempts: 3 },
+    });
+    expect(toCallerError(refused, ctx)).toMatchObject({
+      code: "INVOKE_FAILED",
+      retryable: true,
+      message: "Invoke failed: TimeoutError (ECONNREFUSED, 3 attempt(s)): connect ECONNREFUSED 10.0.0.1:443",
+    });
     // Only Node's E... codes: an SDK error's own `code`-like fields are not system codes.
     expect(toCallerError(Object.assign(new Error("x"), { name: "Weird", code: "NotACode" }), ctx).message).toBe("Invoke failed: Weird: x");
   });
@@ -250,6 +278,24 @@ describe("parseCallerEvent", () => {
     });
   });
 
+  it("keeps a valid idempotency key, absent by default", () => {
+    expect(parseCallerEvent({ correlationId: "c-1", idempotencyKey: "k-1" })).toEqual({
+      ok: true,
+      event: { correlationId: "c-1", idempotencyKey: "k-1", invocationType: "RequestResponse", payload: {} },
+    });
+    expect(parseCallerEvent({ correlationId: "c-1" })).not.toHaveProperty("event.idempotencyKey");
+    expect(parseCallerEvent({ idempotencyKey: "k".repeat(128) })).toMatchObject({ ok: true, event: { idempotencyKey: "k".repeat(128) } });
+  });
+
+  it.each([
+    ["empty", ""],
+    ["129 characters", "k".repeat(129)],
+    ["a number", 7],
+    ["null", null],
+  ])("rejects an idempotency key that is %s", (_label, idempotencyKey) => {
+    expect(parseCallerEvent({ idempotencyKey })).toMatchObject({ ok: false, issues: [{ path: "idempotencyKey" }] });
+  });
+
   it("lists every bad field", () => {
     const parsed = parseCallerEvent({ correlationId: "", invocationType: "DryRun", payload: [1, 2], extra: 1, other: 2 });
     expect(parsed.ok).toBe(false);
@@ -274,7 +320,18 @@ describe("buildInvokeCommand", () => {
     const command = buildInvokeCommand("arn:fn", { invocationType: "Event", payload: { a: 1, correlationId: "spoofed" } }, "real");
     expect(command.input.FunctionName).toBe("arn:fn");
     expect(command.input.InvocationType).toBe("Event");
-    expect(sentPayload(command.input.Payload)).toEqual({ a: 1, correlationId: "real" });
+    // The idempotency key defaults to the correlation id.
+    expect(sentPayload(command.input.Payload)).toEqual({ a: 1, correlationId: "real", idempotencyKey: "real" });
+  });
+
+  it("sends the event's idempotency key, which wins over one inside the payload", () => {
+    const event = { idempotencyKey: "key-1", invocationType: "RequestResponse" as const, payload: { a: 1, idempotencyKey: "spoofed" } };
+    expect(sentPayload(buildInvokeCommand("arn:fn", event, "corr").input.Payload)).toEqual({
+      a: 1,
+      correlationId: "corr",
+      idempotencyKey: "key-1",
+    });
+    expect(sentPayload(buildInvokeCommand("arn:fn", event, "corr", "explicit").input.Payload).idempotencyKey).toBe("explicit");
   });
 });
 

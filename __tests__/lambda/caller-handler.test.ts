@@ -68,7 +68,7 @@ describe("caller handler: success", () => {
     const input = lambdaMock.commandCalls(InvokeCommand)[0].args[0].input;
     expect(input.FunctionName).toBe(CALLEE_ARN);
     expect(input.InvocationType).toBe("RequestResponse");
-    expect(sentPayload(input.Payload)).toEqual({ operation: "quote", correlationId: "corr-1" });
+    expect(sentPayload(input.Payload)).toEqual({ operation: "quote", correlationId: "corr-1", idempotencyKey: "corr-1" });
   });
 
   it("sends InvocationType Event when asked and returns 202 with a null response", async () => {
@@ -94,7 +94,26 @@ describe("caller handler: success", () => {
     expect(sentPayload(lambdaMock.commandCalls(InvokeCommand)[0].args[0].input.Payload)).toEqual({
       a: 1,
       correlationId: "aws-req-fallback",
+      idempotencyKey: "aws-req-fallback",
     });
+  });
+
+  it.each([
+    ["the event's idempotencyKey", { correlationId: "corr-k", idempotencyKey: "order-42-quote" }, "aws-req-k", "order-42-quote"],
+    ["the correlation id when the event has no key", { correlationId: "corr-k" }, "aws-req-k", "corr-k"],
+    ["the caller's awsRequestId when the event has neither", {}, "aws-req-k", "aws-req-k"],
+  ])("sends %s as the idempotency key and logs it", async (_label, event, awsRequestId, key) => {
+    lambdaMock.on(InvokeCommand).resolves({ StatusCode: 200, Payload: payloadOf({}), $metadata: {} });
+    await newHandler()({ ...event, payload: { idempotencyKey: "spoofed" } }, fakeContext({ awsRequestId }));
+    expect(sentPayload(lambdaMock.commandCalls(InvokeCommand)[0].args[0].input.Payload).idempotencyKey).toBe(key);
+    expect(logs.entries()[0]).toMatchObject({ outcome: "success", idempotencyKey: key });
+  });
+
+  it("BAD_REQUEST for an invalid idempotency key, without calling the callee", async () => {
+    const result = expectFailure(await newHandler()({ correlationId: "c-k", idempotencyKey: "" }, fakeContext()));
+    expect(result.correlationId).toBe("c-k");
+    expect(result.error).toMatchObject({ code: "BAD_REQUEST", issues: [{ path: "idempotencyKey" }] });
+    expect(lambdaMock).toHaveReceivedCommandTimes(InvokeCommand, 0);
   });
 
   it("passes an abort signal to send", async () => {
@@ -197,11 +216,23 @@ describe("caller handler: every error code", () => {
     expect(expectFailure(await newHandler()({}, fakeContext())).error.code).toBe("BAD_RESPONSE");
   });
 
+  // ServiceException used to be the example here; it is INVOKE_OUTCOME_UNKNOWN now (see below).
   it("INVOKE_FAILED on anything else, naming the SDK error", async () => {
-    lambdaMock.on(InvokeCommand).rejects(sdkError("ServiceException", 500));
+    lambdaMock.on(InvokeCommand).rejects(sdkError("KMSAccessDeniedException", 502));
     const result = expectFailure(await newHandler()({}, fakeContext()));
     expect(result.error).toMatchObject({ code: "INVOKE_FAILED", retryable: true });
+    expect(result.error.message).toContain("KMSAccessDeniedException");
+  });
+
+  it.each([
+    ["false (the default)", {}, false],
+    ["true", { CALLEE_IDEMPOTENT: "true" }, true],
+  ])("INVOKE_OUTCOME_UNKNOWN on ServiceException, retryable only with CALLEE_IDEMPOTENT %s", async (_label, env, retryable) => {
+    lambdaMock.on(InvokeCommand).rejects(sdkError("ServiceException", 500, "lam-500"));
+    const result = expectFailure(await newHandler(validEnv(env))({}, fakeContext()));
+    expect(result.error).toMatchObject({ code: "INVOKE_OUTCOME_UNKNOWN", retryable, requestIds: { callee: "lam-500" } });
     expect(result.error.message).toContain("ServiceException");
+    expect(logs.entries()[0]).toMatchObject({ level: "ERROR", code: "INVOKE_OUTCOME_UNKNOWN", retryable });
   });
 });
 

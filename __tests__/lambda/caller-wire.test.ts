@@ -152,12 +152,22 @@ describe("with STS mocked (aws-sdk-client-mock)", () => {
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 2);
   });
 
-  it("bounds retries of a 5xx to INVOKE_MAX_ATTEMPTS and reports INVOKE_FAILED", async () => {
+  // A ServiceException may come after the callee ran: re-sent only to an idempotent callee, and INVOKE_OUTCOME_UNKNOWN
+  // (it was INVOKE_FAILED, and re-sent to any callee, before "Never twice by accident").
+  it("with CALLEE_IDEMPOTENT=true, bounds retries of a 5xx to INVOKE_MAX_ATTEMPTS and reports INVOKE_OUTCOME_UNKNOWN", async () => {
+    const http = fakeLambdaHttp(() => lambdaError(500, "ServiceException", "internal"));
+    const error = failure(await handlerWith(http, validEnv({ INVOKE_MAX_ATTEMPTS: "3", CALLEE_IDEMPOTENT: "true" }))({}, fakeContext()));
+    expect(http.requests).toHaveLength(3);
+    expect(error).toMatchObject({ code: "INVOKE_OUTCOME_UNKNOWN", retryable: true });
+    expect(error.message).toContain("ServiceException (HTTP 500, 3 attempt(s))");
+  });
+
+  it("without CALLEE_IDEMPOTENT, sends a 5xx ServiceException once and reports INVOKE_OUTCOME_UNKNOWN, not retryable", async () => {
     const http = fakeLambdaHttp(() => lambdaError(500, "ServiceException", "internal"));
     const error = failure(await handlerWith(http, validEnv({ INVOKE_MAX_ATTEMPTS: "3" }))({}, fakeContext()));
-    expect(http.requests).toHaveLength(3);
-    expect(error).toMatchObject({ code: "INVOKE_FAILED", retryable: true });
-    expect(error.message).toContain("ServiceException (HTTP 500, 3 attempt(s))");
+    expect(http.requests).toHaveLength(1);
+    expect(error).toMatchObject({ code: "INVOKE_OUTCOME_UNKNOWN", retryable: false });
+    expect(error.message).toContain("ServiceException (HTTP 500, 1 attempt(s))");
   });
 
   it("does not retry at all with INVOKE_MAX_ATTEMPTS=1", async () => {
@@ -166,11 +176,28 @@ describe("with STS mocked (aws-sdk-client-mock)", () => {
     expect(http.requests).toHaveLength(1);
   });
 
-  it("succeeds when a retry succeeds", async () => {
+  it("succeeds when a retry succeeds (CALLEE_IDEMPOTENT=true, since a 500 may come after the callee ran)", async () => {
     const http = fakeLambdaHttp((_req, attempt) => (attempt === 1 ? lambdaError(500, "ServiceException", "blip") : ok(_req, attempt)));
-    const result = await handlerWith(http)({}, fakeContext());
+    const result = await handlerWith(http, validEnv({ CALLEE_IDEMPOTENT: "true" }))({}, fakeContext());
     expect(result).toMatchObject({ ok: true, response: { ok: true }, requestIds: { callee: "lambda-req-2" } });
     expect(http.requests).toHaveLength(2);
+  });
+
+  it.each([
+    ["the event's key", { correlationId: "c-retry", idempotencyKey: "k-retry" }, "k-retry"],
+    ["the correlation id (the default)", { correlationId: "c-retry" }, "c-retry"],
+  ])("sends the same idempotency key, %s, in the very same bytes on every attempt", async (_label, event, key) => {
+    const http = fakeLambdaHttp((req, attempt) =>
+      attempt < 3 ? lambdaError(429, "TooManyRequestsException", "Rate exceeded") : ok(req, attempt),
+    );
+    const result = await handlerWith(http)({ ...event, payload: { operation: "quote" } }, fakeContext());
+    expect(result).toMatchObject({ ok: true });
+    expect(http.requests).toHaveLength(3);
+    expect(http.requests.map((r) => sentPayload(r.body).idempotencyKey)).toEqual([key, key, key]);
+    expect(new Set(http.requests.map((r) => r.body)).size).toBe(1);
+    // The SDK's own attempt header shows these were retries of one Invoke, not three Invokes.
+    expect(http.requests.map((r) => r.headers["amz-sdk-request"])).toEqual(["attempt=1; max=3", "attempt=2; max=3", "attempt=3; max=3"]);
+    expect(new Set(http.requests.map((r) => r.headers["amz-sdk-invocation-id"])).size).toBe(1);
   });
 
   it("bounds retries of throttling and reports THROTTLED", async () => {

@@ -1,7 +1,7 @@
 /**
  * Property-based tests of the caller's error mapping (lambda-src/caller/errors.ts): every error
- * name the caller can meet maps to the intended stable code, whatever message, metadata and
- * deadline context come with it, and nothing thrown can make the mapping itself throw.
+ * name the caller can meet maps to the intended stable code, whatever message, metadata,
+ * deadline and idempotency context come with it, and nothing thrown can make the mapping itself throw.
  *
  * The exception names of the AWS SDK are enumerated from the installed packages, so an SDK
  * upgrade that adds one fails here until someone decides how the caller reports it.
@@ -98,7 +98,8 @@ const LAMBDA_EXCEPTION_CODES: Readonly<Record<string, CallerErrorCode>> = {
   S3FilesMountTimeoutException: "INVOKE_FAILED",
   // Invoke's other "payload too large" answer: the payload is the problem, a retry cannot help.
   SerializedRequestEntityTooLargeException: "BAD_REQUEST",
-  ServiceException: "INVOKE_FAILED",
+  // "The Lambda service encountered an internal error": nothing says the callee did not run.
+  ServiceException: "INVOKE_OUTCOME_UNKNOWN",
   ServiceQuotaExceededException: "INVOKE_FAILED",
   SnapStartException: "INVOKE_FAILED",
   SnapStartNotReadyException: "INVOKE_FAILED",
@@ -191,6 +192,33 @@ const UNMODELED_STS_CODES: Readonly<Record<string, CallerErrorCode>> = {
 };
 
 const NODE_NETWORK_CODES = ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"];
+/**
+ * Of those, the ones only a connection being set up raises: the request never left. (Without a `syscall`,
+ * EHOSTUNREACH, ENETUNREACH and ETIMEDOUT may come after the request was written, so they count as "may have run".)
+ */
+const NOT_SENT_NETWORK_CODES = ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"];
+
+/**
+ * The 5xx errors the Invoke API reference documents as Lambda failing to set the function up (before it runs),
+ * restated from lambda-src/caller/README.md: every other 5xx may come after the callee ran.
+ */
+const DOCUMENTED_NOT_STARTED_5XX = [
+  "EC2AccessDeniedException",
+  "EC2ThrottledException",
+  "EC2UnexpectedException",
+  "ENILimitReachedException",
+  "ENINotReadyException",
+  "InvalidRuntimeException",
+  "InvalidSecurityGroupIDException",
+  "InvalidSubnetIDException",
+  "InvalidZipFileException",
+  "KMSAccessDeniedException",
+  "KMSDisabledException",
+  "KMSInvalidStateException",
+  "KMSNotFoundException",
+  "ResourceNotReadyException",
+  "SubnetIPAddressLimitReachedException",
+];
 
 /** Known fixed text around a clipped message (1000 chars + "…") and a short name stays below this. */
 const MAX_MESSAGE = 1700;
@@ -216,6 +244,21 @@ function expectedRequestId(err: unknown): string | undefined {
 
 const statusOf = (err: unknown) => asRecord(asRecord(err)?.$metadata)?.httpStatusCode;
 
+/**
+ * The README's "may the callee have run?" for a Lambda-side failure that is not throttling: a 5xx not documented as
+ * before-run (ServiceException whatever its status), or, with no HTTP status, a network failure after the request
+ * was written (a Node code other than the never-sent ones, or the HTTP handler's TimeoutError).
+ */
+function documentedMayHaveRun(name: string, err: unknown): boolean {
+  if (THROTTLING_NAMES.includes(name) || DOCUMENTED_NOT_STARTED_5XX.includes(name)) return false;
+  if (name === "ServiceException") return true;
+  const status = statusOf(err);
+  if (typeof status === "number") return status >= 500;
+  const code = asRecord(err)?.code;
+  if (typeof code === "string") return !NOT_SENT_NETWORK_CODES.includes(code);
+  return name === "TimeoutError";
+}
+
 function expectedCode(
   table: Readonly<Record<string, CallerErrorCode>>,
   name: string,
@@ -224,14 +267,20 @@ function expectedCode(
   viaSts: boolean,
 ): CallerErrorCode {
   if (!viaSts && aborted) return "CALLEE_TIMEOUT";
-  const plain = table[name] ?? "INVOKE_FAILED";
-  return plain === "INVOKE_FAILED" && statusOf(err) === 429 ? "THROTTLED" : plain;
+  let plain = table[name] ?? "INVOKE_FAILED";
+  if (!viaSts && plain === "INVOKE_FAILED" && documentedMayHaveRun(name, err)) plain = "INVOKE_OUTCOME_UNKNOWN";
+  // HTTP 429 says "throttled, not run", whatever the name.
+  return (plain === "INVOKE_FAILED" || plain === "INVOKE_OUTCOME_UNKNOWN") && statusOf(err) === 429 ? "THROTTLED" : plain;
 }
 
-function expectWellFormed(mapped: CallerError, expectedIds: Record<string, string>): void {
+/** Retryable: the fixed set, plus INVOKE_OUTCOME_UNKNOWN exactly when the callee is declared idempotent. */
+const expectedRetryable = (code: CallerErrorCode, idempotent: boolean | undefined) =>
+  code === "INVOKE_OUTCOME_UNKNOWN" ? idempotent === true : RETRYABLE_CODES.has(code);
+
+function expectWellFormed(mapped: CallerError, expectedIds: Record<string, string>, idempotent?: boolean): void {
   expect(Object.keys(mapped).sort()).toEqual(["code", "message", "requestIds", "retryable"]);
   expect(CALLER_ERROR_CODES).toContain(mapped.code);
-  expect(mapped.retryable).toBe(RETRYABLE_CODES.has(mapped.code));
+  expect(mapped.retryable).toBe(expectedRetryable(mapped.code, idempotent));
   expect(mapped.requestIds).toStrictEqual(expectedIds);
   expect(typeof mapped.message).toBe("string");
   expect(mapped.message.length).toBeGreaterThan(0);
@@ -295,6 +344,7 @@ const rawResponse = fc.option(
 const context = fc.record(
   {
     aborted: fc.boolean(),
+    calleeIdempotent: fc.boolean(),
     budgetMs: fc.oneof(fc.integer({ min: 0, max: 900_000 }), fc.double(), fc.constant(Number.NaN)),
   },
   { requiredKeys: [] },
@@ -413,13 +463,15 @@ describe("toCallerError (property-based)", () => {
           const expected = expectedCode(table, name, err, ctx.aborted === true, false);
           expect({ name, code: mapped.code }).toEqual({ name, code: expected });
           const callee = expectedRequestId(err);
-          expectWellFormed(mapped, { caller: CALLER_REQUEST_ID, ...(callee ? { callee } : {}) });
+          expectWellFormed(mapped, { caller: CALLER_REQUEST_ID, ...(callee ? { callee } : {}) }, ctx.calleeIdempotent);
           if (expected === "CALLEE_TIMEOUT") {
             expect(mapped.message).toContain(`(${name})`);
             if (ctx.budgetMs !== undefined) expect(mapped.message).toContain(`within ${ctx.budgetMs} ms`);
           } else {
             expect(mapped.message).toContain(clip(f.message));
-            if (expected === "THROTTLED" || expected === "INVOKE_FAILED") expect(mapped.message).toContain(name);
+            if (expected === "THROTTLED" || expected === "INVOKE_FAILED" || expected === "INVOKE_OUTCOME_UNKNOWN") {
+              expect(mapped.message).toContain(name);
+            }
           }
         },
       ),
@@ -441,7 +493,7 @@ describe("toCallerError (property-based)", () => {
           const mapped = toCallerError(new StsCredentialError(cause), { callerRequestId: CALLER_REQUEST_ID, ...ctx });
           expect({ name, code: mapped.code }).toEqual({ name, code: expectedCode(table, name, cause, ctx.aborted === true, true) });
           const sts = expectedRequestId(cause);
-          expectWellFormed(mapped, { caller: CALLER_REQUEST_ID, ...(sts ? { sts } : {}) });
+          expectWellFormed(mapped, { caller: CALLER_REQUEST_ID, ...(sts ? { sts } : {}) }, ctx.calleeIdempotent);
           expect(mapped.message).toContain(name);
           expect(mapped.message).toContain(clip(f.message));
         },
@@ -476,11 +528,18 @@ describe("toCallerError (property-based)", () => {
       fc.property(odd, context, (thrown, ctx) => {
         const mapped = toCallerError(thrown, { callerRequestId: CALLER_REQUEST_ID, ...ctx });
         const callee = expectedRequestId(thrown);
-        expectWellFormed(mapped, { caller: CALLER_REQUEST_ID, ...(callee ? { callee } : {}) });
+        expectWellFormed(mapped, { caller: CALLER_REQUEST_ID, ...(callee ? { callee } : {}) }, ctx.calleeIdempotent);
         const name = asRecord(thrown)?.name;
         const known = typeof name === "string" && Object.hasOwn({ ...UNMODELED_CODES, ...LAMBDA_EXCEPTION_CODES }, name);
+        // A thrown value with a Node-style `code` or `syscall` is judged as a network failure: the properties above cover those.
+        const networkish = asRecord(thrown) !== undefined && ("code" in asRecord(thrown)! || "syscall" in asRecord(thrown)!);
+        const status = statusOf(thrown);
         if (ctx.aborted) expect(mapped.code).toBe("CALLEE_TIMEOUT");
-        else if (!known) expect(mapped.code).toBe(statusOf(thrown) === 429 ? "THROTTLED" : "INVOKE_FAILED");
+        else if (!known && !networkish) {
+          expect(mapped.code).toBe(
+            status === 429 ? "THROTTLED" : typeof status === "number" && status >= 500 ? "INVOKE_OUTCOME_UNKNOWN" : "INVOKE_FAILED",
+          );
+        }
         // Wrapped as the credential provider does it, the same values still map.
         const viaSts = toCallerError(new StsCredentialError(thrown), { callerRequestId: CALLER_REQUEST_ID, ...ctx });
         expect(CALLER_ERROR_CODES).toContain(viaSts.code);

@@ -1,9 +1,11 @@
 /**
  * The callee's input contract (keep README.md in this folder in sync).
  *
- * Every request is a JSON object with an `operation` discriminator and an optional
- * `correlationId` (1..128 chars; the caller always sets one). Unknown fields are
- * rejected so typos surface as `VALIDATION_FAILED` instead of being ignored.
+ * Every request is a JSON object with an `operation` discriminator, an optional
+ * `correlationId` (1..128 chars; the caller always sets one) and an optional
+ * `idempotencyKey` (1..128 chars; the caller always sets one, the same on every retry of
+ * one request). Unknown fields are rejected so typos surface as `VALIDATION_FAILED`
+ * instead of being ignored.
  *
  * `quote` — the example business operation:
  * ```json
@@ -36,6 +38,8 @@ export const MAX_UNIT_PRICE_CENTS = 10_000_000;
 export const MAX_SLEEP_MS = 900_000;
 
 const correlationId = z.string().min(1).max(128).optional();
+// Sent by the caller on every Invoke (see lambda-src/caller/contract.ts); accepted, not yet acted on.
+const idempotencyKey = z.string().min(1).max(128).optional();
 
 export const quoteItemSchema = z.strictObject({
   sku: z.string().regex(/^[A-Z0-9-]{1,32}$/, "must be 1-32 characters of A-Z, 0-9 and -"),
@@ -45,6 +49,7 @@ export const quoteItemSchema = z.strictObject({
 
 export const quoteRequestSchema = z.strictObject({
   correlationId,
+  idempotencyKey,
   operation: z.literal("quote"),
   items: z.array(quoteItemSchema).min(1).max(MAX_ITEMS),
   currency: z.enum(CURRENCIES).default("EUR"),
@@ -53,12 +58,14 @@ export const quoteRequestSchema = z.strictObject({
 // DEMO operation: delete together with demoFail in demo-operations.ts.
 export const failRequestSchema = z.strictObject({
   correlationId,
+  idempotencyKey,
   operation: z.literal("fail"),
 });
 
 // DEMO operation: delete together with demoSleep in demo-operations.ts.
 export const sleepRequestSchema = z.strictObject({
   correlationId,
+  idempotencyKey,
   operation: z.literal("sleep"),
   milliseconds: z.number().int().min(0).max(MAX_SLEEP_MS),
 });

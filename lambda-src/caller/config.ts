@@ -7,6 +7,8 @@
  * | `INVOKER_ROLE_ARN`         | yes      | IAM role in account B that the caller assumes to invoke the callee |
  * | `INVOKER_EXTERNAL_ID`      | no       | sts:ExternalId required by the role's trust policy             |
  * | `INVOKE_MAX_ATTEMPTS`      | no       | SDK attempts per invocation (1..10, default 3)                 |
+ * | `CALLEE_IDEMPOTENT`        | no       | `true`/`false` (default false): may an Invoke whose outcome is unknown be sent again? |
+ * | `STS_THROTTLE_COOLDOWN_MS` | no       | 0..60000, default 1000: after STS throttles AssumeRole, fail fast for this long plus up to as much jitter (0: off) |
  * | `AWS_REGION`               | yes      | set by Lambda; region of the caller and of its STS endpoint    |
  * | `AWS_LAMBDA_FUNCTION_NAME` | no       | set by Lambda; becomes the STS RoleSessionName (for CloudTrail) |
  *
@@ -22,6 +24,13 @@ export interface CallerConfig {
   /** Secret-ish: never log it. Use {@link describeCallerConfig} for logs. */
   readonly externalId?: string;
   readonly maxAttempts: number;
+  /**
+   * The callee tolerates running the same request twice (it deduplicates by idempotencyKey, or its
+   * operations have no side effects). Only then is an Invoke whose outcome is unknown sent again.
+   */
+  readonly calleeIdempotent: boolean;
+  /** Base of the fail-fast window after STS throttled AssumeRole; the window is base + [0, base) jitter. 0 turns it off. */
+  readonly stsThrottleCooldownMs: number;
   /** The caller's own region; the STS client talks to this regional endpoint. */
   readonly region: string;
   readonly roleSessionName: string;
@@ -41,6 +50,8 @@ export class ConfigError extends Error {
 export const DEFAULT_MAX_ATTEMPTS = 3;
 export const MAX_MAX_ATTEMPTS = 10;
 export const DEFAULT_ROLE_SESSION_NAME = "cross-account-caller";
+export const DEFAULT_STS_THROTTLE_COOLDOWN_MS = 1000;
+export const MAX_STS_THROTTLE_COOLDOWN_MS = 60_000;
 
 const PARTITION = "aws(?:-[a-z]+)*";
 const REGION = "[a-z]{2}(?:-[a-z]+)+-\\d{1,2}";
@@ -158,6 +169,32 @@ export function parseCallerConfig(env: NodeJS.ProcessEnv): CallerConfig {
     }
   }
 
+  const idempotentRaw = present(env.CALLEE_IDEMPOTENT);
+  let calleeIdempotent = false;
+  if (idempotentRaw !== undefined) {
+    if (/^(true|false)$/i.test(idempotentRaw)) {
+      calleeIdempotent = idempotentRaw.toLowerCase() === "true";
+    } else {
+      problems.push(
+        `CALLEE_IDEMPOTENT must be 'true' or 'false' (default false: an Invoke whose outcome is unknown is never sent again), got '${shown(idempotentRaw)}'`,
+      );
+    }
+  }
+
+  const cooldownRaw = present(env.STS_THROTTLE_COOLDOWN_MS);
+  let stsThrottleCooldownMs = DEFAULT_STS_THROTTLE_COOLDOWN_MS;
+  if (cooldownRaw !== undefined) {
+    const n = /^\d{1,5}$/.test(cooldownRaw) ? Number(cooldownRaw) : NaN;
+    if (!(n >= 0 && n <= MAX_STS_THROTTLE_COOLDOWN_MS)) {
+      problems.push(
+        `STS_THROTTLE_COOLDOWN_MS must be an integer number of milliseconds from 0 (off) to ${MAX_STS_THROTTLE_COOLDOWN_MS} ` +
+          `(default ${DEFAULT_STS_THROTTLE_COOLDOWN_MS}), got '${shown(cooldownRaw)}'`,
+      );
+    } else {
+      stsThrottleCooldownMs = n;
+    }
+  }
+
   const region = present(env.AWS_REGION);
   if (!region) {
     problems.push("AWS_REGION is required (Lambda sets it): the region whose STS endpoint issues the credentials, like eu-west-1");
@@ -176,6 +213,8 @@ export function parseCallerConfig(env: NodeJS.ProcessEnv): CallerConfig {
     invokerRoleArn: roleRaw,
     ...(externalId !== undefined ? { externalId } : {}),
     maxAttempts,
+    calleeIdempotent,
+    stsThrottleCooldownMs,
     region,
     roleSessionName: toRoleSessionName(env.AWS_LAMBDA_FUNCTION_NAME),
   };
@@ -188,6 +227,8 @@ export function describeCallerConfig(config: CallerConfig): Record<string, unkno
     invokerRoleArn: config.invokerRoleArn,
     externalIdConfigured: config.externalId !== undefined,
     maxAttempts: config.maxAttempts,
+    calleeIdempotent: config.calleeIdempotent,
+    stsThrottleCooldownMs: config.stsThrottleCooldownMs,
     region: config.region,
     calleeRegion: config.calleeRegion,
     roleSessionName: config.roleSessionName,

@@ -13,20 +13,25 @@ export type InvocationType = (typeof INVOCATION_TYPES)[number];
  * Event accepted by the caller.
  *
  * ```json
- * { "correlationId": "order-42", "invocationType": "RequestResponse", "payload": { "operation": "quote", "items": [] } }
+ * { "correlationId": "order-42", "idempotencyKey": "order-42-quote", "invocationType": "RequestResponse",
+ *   "payload": { "operation": "quote", "items": [] } }
  * ```
  *
  * - `correlationId` (optional, 1..128 chars): propagated to the callee and into every log line;
  *   defaults to the caller's own `context.awsRequestId`.
+ * - `idempotencyKey` (optional, 1..128 chars): sent to the callee with every Invoke, the same on every
+ *   SDK retry, so the callee can recognise a request it has already run; defaults to the correlation id.
+ *   A client retrying an INVOKE_OUTCOME_UNKNOWN should send the same key (or the same correlationId).
  * - `invocationType` (optional): `"RequestResponse"` (default, waits for the answer) or
  *   `"Event"` (asynchronous; Lambda queues it and answers 202 with no payload).
- * - `payload` (optional JSON object, default `{}`): sent to the callee as `{ ...payload, correlationId }`
- *   (a `correlationId` inside `payload` is overwritten).
+ * - `payload` (optional JSON object, default `{}`): sent to the callee as `{ ...payload, correlationId, idempotencyKey }`
+ *   (a `correlationId` or `idempotencyKey` inside `payload` is overwritten).
  *
  * Unknown top-level fields are rejected (they are usually typos). A `null`/absent event counts as `{}`.
  */
 export const callerEventSchema = z.strictObject({
   correlationId: z.string().min(1).max(128).optional(),
+  idempotencyKey: z.string().min(1).max(128).optional(),
   invocationType: z.enum(INVOCATION_TYPES).optional(),
   payload: z.record(z.string(), z.unknown()).optional(),
 });
@@ -36,6 +41,8 @@ export type CallerEvent = z.input<typeof callerEventSchema>;
 /** A validated event with defaults applied. */
 export interface NormalizedCallerEvent {
   readonly correlationId?: string;
+  /** Absent: the correlation id is the key. */
+  readonly idempotencyKey?: string;
   readonly invocationType: InvocationType;
   readonly payload: Record<string, unknown>;
 }
@@ -67,8 +74,16 @@ export type ParsedCallerEvent =
 export function parseCallerEvent(event: unknown): ParsedCallerEvent {
   const result = callerEventSchema.safeParse(event ?? {});
   if (!result.success) return { ok: false, issues: toFieldIssues(result.error) };
-  const { correlationId, invocationType = "RequestResponse", payload = {} } = result.data;
-  return { ok: true, event: { ...(correlationId !== undefined ? { correlationId } : {}), invocationType, payload } };
+  const { correlationId, idempotencyKey, invocationType = "RequestResponse", payload = {} } = result.data;
+  return {
+    ok: true,
+    event: {
+      ...(correlationId !== undefined ? { correlationId } : {}),
+      ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+      invocationType,
+      payload,
+    },
+  };
 }
 
 /** Keeps a usable correlation id from an event that failed validation for other reasons. */

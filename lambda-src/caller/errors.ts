@@ -15,11 +15,15 @@ export const CALLER_ERROR_CODES = [
   "BAD_RESPONSE",
   "BAD_REQUEST",
   "INVOKE_FAILED",
+  "INVOKE_OUTCOME_UNKNOWN",
 ] as const;
 
 export type CallerErrorCode = (typeof CALLER_ERROR_CODES)[number];
 
-/** Codes where trying the same request again later can succeed. */
+/**
+ * Codes where trying the same request again later can succeed. INVOKE_OUTCOME_UNKNOWN is not in the
+ * set: it is retryable exactly when the callee is declared idempotent (CALLEE_IDEMPOTENT).
+ */
 export const RETRYABLE_CODES: ReadonlySet<CallerErrorCode> = new Set<CallerErrorCode>(["THROTTLED", "CALLEE_TIMEOUT", "INVOKE_FAILED"]);
 
 export type { FieldIssue };
@@ -43,6 +47,8 @@ export interface CallerError {
   readonly calleeErrorMessage?: string;
   /** BAD_REQUEST only: every bad field of the caller's event. */
   readonly issues?: readonly FieldIssue[];
+  /** THROTTLED by STS: how long the caller will not call AssumeRole again (the STS throttle cooldown). */
+  readonly retryAfterMs?: number;
   readonly requestIds: CallerRequestIds;
 }
 
@@ -56,6 +62,8 @@ export class StsCredentialError extends Error {
   /** `name` of the underlying error, e.g. AccessDenied, RegionDisabledException, CredentialsProviderError. */
   readonly stsErrorName: string;
   readonly stsRequestId?: string;
+  /** Set by the cooldown wrapper (credentials.ts) when this throttling started a cooldown of that many ms. */
+  retryAfterMs?: number;
 
   constructor(cause: unknown) {
     const name = errorName(cause);
@@ -63,6 +71,21 @@ export class StsCredentialError extends Error {
     this.stsErrorName = name;
     const requestId = requestIdOf(cause);
     if (requestId !== undefined) this.stsRequestId = requestId;
+  }
+}
+
+/**
+ * Raised instead of calling AssumeRole while the STS throttle cooldown runs (see credentials.ts):
+ * STS throttled a moment ago, and asking again at once would only feed the throttling.
+ */
+export class StsCooldownError extends Error {
+  override readonly name = "StsCooldownError";
+  /** Milliseconds until the caller calls AssumeRole again. */
+  readonly retryAfterMs: number;
+
+  constructor(retryAfterMs: number) {
+    super(`STS throttled AssumeRole moments ago; not calling it again for ${retryAfterMs} ms (STS_THROTTLE_COOLDOWN_MS)`);
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -136,6 +159,11 @@ export function requestIdOf(err: unknown): string | undefined {
   return undefined;
 }
 
+/** A service's "slow down": a throttling error name, or HTTP 429. */
+export function isThrottling(err: unknown): boolean {
+  return THROTTLING_NAMES.has(errorName(err)) || httpStatusOf(err) === 429;
+}
+
 function httpStatusOf(err: unknown): number | undefined {
   const status = metadataOf(err)?.httpStatusCode;
   return typeof status === "number" ? status : undefined;
@@ -156,13 +184,119 @@ export function attemptsOf(err: unknown): number | undefined {
   return typeof attempts === "number" ? attempts : undefined;
 }
 
+// ---------------------------------------------------------------------------
+// Did the callee possibly run? The one question behind both the SDK's retries (retry.ts) and the
+// INVOKE_OUTCOME_UNKNOWN code.
+// ---------------------------------------------------------------------------
+
+/**
+ * The 5xx errors Invoke documents as Lambda failing to set the function up, i.e. before it runs
+ * (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_Errors); every other 5xx,
+ * ServiceException ("an internal error") first, says nothing about whether the function ran.
+ */
+export const LAMBDA_NOT_STARTED_5XX: ReadonlySet<string> = new Set([
+  "EC2AccessDeniedException",
+  "EC2ThrottledException",
+  "EC2UnexpectedException",
+  "ENILimitReachedException",
+  "ENINotReadyException",
+  "InvalidRuntimeException",
+  "InvalidSecurityGroupIDException",
+  "InvalidSubnetIDException",
+  "InvalidZipFileException",
+  "KMSAccessDeniedException",
+  "KMSDisabledException",
+  "KMSInvalidStateException",
+  "KMSNotFoundException",
+  "ResourceNotReadyException",
+  "SubnetIPAddressLimitReachedException",
+]);
+
+/** Node error codes that only a connection being set up raises: nothing of the request has left. */
+const NOT_SENT_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EAI_FAIL",
+  "EAI_NONAME",
+  "EAI_NODATA",
+  // TLS: certificate verification and protocol mismatch fail the handshake, before any request byte is sent.
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "ERR_TLS_HANDSHAKE_TIMEOUT",
+  "ERR_SSL_WRONG_VERSION_NUMBER",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_REVOKED",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "HOSTNAME_MISMATCH",
+]);
+/** System calls of connection set-up: a failure there (EHOSTUNREACH, ETIMEDOUT, ...) happened before sending. */
+const NOT_SENT_SYSCALLS = new Set(["connect", "getaddrinfo"]);
+// Node's message for a connection that closed during the TLS handshake (code ECONNRESET).
+const TLS_NOT_ESTABLISHED = /before secure TLS connection was established/;
+// OpenSSL's handshake failures, which Node reports as EPROTO (e.g. "wrong version number" from a server not speaking TLS).
+const TLS_HANDSHAKE_FAILED =
+  /wrong version number|handshake failure|alert protocol version|unsupported protocol|no shared cipher|unknown ca|certificate verify failed/i;
+// @smithy/node-http-handler's connectionTimeout (name TimeoutError, no code).
+const CONNECT_TIMEOUT = /did not establish a connection/;
+const NETWORK_CODE =
+  /^(?:E[A-Z0-9_]+|CERT_[A-Z_]+|UNABLE_TO_[A-Z_]+|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH)$/;
+
+function stringField(err: unknown, key: string): string | undefined {
+  const value = asRecord(err)?.[key];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** A failure of the connection (Node's error code, or the HTTP handler's TimeoutError) rather than an answer. */
+function isNetworkFailure(err: unknown): boolean {
+  const code = stringField(err, "code");
+  return (code !== undefined && NETWORK_CODE.test(code)) || errorName(err) === "TimeoutError";
+}
+
+/** True when the connection failed before any byte of the request was written. */
+function neverSent(err: unknown): boolean {
+  const code = stringField(err, "code") ?? "";
+  const syscall = stringField(err, "syscall") ?? "";
+  const message = stringField(err, "message") ?? "";
+  return (
+    NOT_SENT_CODES.has(code) ||
+    NOT_SENT_SYSCALLS.has(syscall) ||
+    TLS_NOT_ESTABLISHED.test(message) ||
+    (code === "EPROTO" && TLS_HANDSHAKE_FAILED.test(message)) ||
+    CONNECT_TIMEOUT.test(message)
+  );
+}
+
+/**
+ * Pure: may the callee have run although the Invoke failed? False when Lambda said it did not
+ * (throttling, any 4xx refusal, a 5xx documented as "before running the function") or when the
+ * request never left (connection refused, DNS, TLS handshake, connect timeout); true for
+ * ServiceException and other 5xx, and for a connection reset, hang-up or timeout after the request
+ * was written. Anything else (a client-side failure, nothing sent) is false.
+ */
+export function mayHaveRun(err: unknown): boolean {
+  const name = errorName(err);
+  if (isThrottling(err) || LAMBDA_NOT_STARTED_5XX.has(name)) return false;
+  if (name === "ServiceException") return true;
+  const status = httpStatusOf(err);
+  if (status !== undefined) return status >= 500;
+  return isNetworkFailure(err) && !neverSent(err);
+}
+
 export function makeCallerError(
   code: CallerErrorCode,
   message: string,
   requestIds: CallerRequestIds,
-  extra: Pick<CallerError, "calleeErrorType" | "calleeErrorMessage" | "issues"> = {},
+  extra: Pick<CallerError, "calleeErrorType" | "calleeErrorMessage" | "issues" | "retryAfterMs"> = {},
+  retryable: boolean = RETRYABLE_CODES.has(code),
 ): CallerError {
-  return { code, message, retryable: RETRYABLE_CODES.has(code), ...extra, requestIds };
+  return { code, message, retryable, ...extra, requestIds };
 }
 
 export interface ToCallerErrorContext {
@@ -171,11 +305,18 @@ export interface ToCallerErrorContext {
   readonly aborted?: boolean;
   /** The time budget the Invoke call had, for the timeout message. */
   readonly budgetMs?: number;
+  /** CALLEE_IDEMPOTENT: makes INVOKE_OUTCOME_UNKNOWN retryable. Default false. */
+  readonly calleeIdempotent?: boolean;
 }
 
 /** Maps anything thrown by `LambdaClient.send(InvokeCommand)` to a stable error. Pure. */
 export function toCallerError(err: unknown, ctx: ToCallerErrorContext): CallerError {
   const caller = ctx.callerRequestId;
+
+  // Checked first, like an STS failure: AssumeRole was not even attempted, so nothing was sent.
+  if (err instanceof StsCooldownError) {
+    return makeCallerError("THROTTLED", `${err.message}; nothing was sent to the callee`, { caller }, { retryAfterMs: err.retryAfterMs });
+  }
 
   // Checked first: an STS failure is definitive even if the deadline also passed meanwhile.
   if (err instanceof StsCredentialError) {
@@ -187,13 +328,14 @@ export function toCallerError(err: unknown, ctx: ToCallerErrorContext): CallerEr
         ids,
       );
     }
-    if (THROTTLING_NAMES.has(err.stsErrorName) || httpStatusOf(err.cause) === 429) {
+    if (isThrottling(err.cause)) {
       // The STS client inside the credential provider retries on its own; say how often it tried.
       const stsAttempts = attemptsOf(err.cause);
       return makeCallerError(
         "THROTTLED",
         `STS throttled AssumeRole (${err.stsErrorName}${stsAttempts ? ` after ${stsAttempts} attempt(s)` : ""}): ${errorMessage(err.cause)}`,
         ids,
+        err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {},
       );
     }
     return makeCallerError("INVOKE_FAILED", `Could not get credentials for INVOKER_ROLE_ARN: ${err.message}`, ids);
@@ -231,7 +373,7 @@ export function toCallerError(err: unknown, ctx: ToCallerErrorContext): CallerEr
       );
   }
 
-  if (THROTTLING_NAMES.has(name) || httpStatusOf(err) === 429) {
+  if (isThrottling(err)) {
     const attempts = attemptsOf(err);
     return makeCallerError("THROTTLED", `Throttled (${name}${attempts ? ` after ${attempts} attempt(s)` : ""}): ${errorMessage(err)}`, ids);
   }
@@ -241,7 +383,21 @@ export function toCallerError(err: unknown, ctx: ToCallerErrorContext): CallerEr
   const detail = [status ? `HTTP ${status}` : undefined, systemCodeOf(err), attempts ? `${attempts} attempt(s)` : undefined]
     .filter(Boolean)
     .join(", ");
-  return makeCallerError("INVOKE_FAILED", `Invoke failed: ${name}${detail ? ` (${detail})` : ""}: ${errorMessage(err)}`, ids);
+  const what = `${name}${detail ? ` (${detail})` : ""}`;
+  if (mayHaveRun(err)) {
+    const idempotent = ctx.calleeIdempotent === true;
+    const advice = idempotent
+      ? "CALLEE_IDEMPOTENT=true: sending it again with the same idempotencyKey is safe"
+      : "not sent again (CALLEE_IDEMPOTENT is not true): retry only if running it twice is harmless, with the same idempotencyKey";
+    return makeCallerError(
+      "INVOKE_OUTCOME_UNKNOWN",
+      `Invoke outcome unknown (${what}: ${errorMessage(err)}): the callee may or may not have run; ${advice}`,
+      ids,
+      {},
+      idempotent,
+    );
+  }
+  return makeCallerError("INVOKE_FAILED", `Invoke failed: ${what}: ${errorMessage(err)}`, ids);
 }
 
 /** Lambda's own errorType for a run that hit the callee's timeout. */

@@ -3,6 +3,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
 import { describeCallerConfig, type CallerConfig } from "./config";
 import { parseCallerEvent, salvageCorrelationId, type CallerResult, type NormalizedCallerEvent } from "./contract";
+import type { CooldownClock } from "./credentials";
 import { attemptsOf, describeErrorName, makeCallerError, toCallerError } from "./errors";
 import {
   DEFAULT_TIMING,
@@ -21,6 +22,8 @@ export interface CallerDeps {
   /** Merged into the built client's config; a test seam for a fake requestHandler. */
   readonly lambdaClientConfig?: Partial<LambdaClientConfig>;
   readonly timing?: Partial<InvokeTiming>;
+  /** Clock of the STS throttle cooldown of the built client; a test seam. */
+  readonly clock?: CooldownClock;
 }
 
 export type CallerHandler = (event: unknown, context: Context) => Promise<CallerResult>;
@@ -33,6 +36,7 @@ interface Attempt {
   readonly result: CallerResult;
   readonly attempts?: number;
   readonly sdkErrorName?: string;
+  readonly idempotencyKey?: string;
 }
 
 /**
@@ -41,7 +45,7 @@ interface Attempt {
  */
 export function createCallerHandler(config: CallerConfig, deps: CallerDeps = {}): CallerHandler {
   const logger = deps.logger ?? createCallerLogger();
-  const lambda = deps.lambdaClient ?? createLambdaClient(config, deps.lambdaClientConfig);
+  const lambda = deps.lambdaClient ?? createLambdaClient(config, deps.lambdaClientConfig, deps.clock);
   const timing: InvokeTiming = { ...DEFAULT_TIMING, ...deps.timing };
   logger.debug("caller initialised", { config: describeCallerConfig(config) });
 
@@ -52,8 +56,10 @@ export function createCallerHandler(config: CallerConfig, deps: CallerDeps = {})
     const budgetMs = invokeBudgetMs(remainingMs, timing);
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), budgetMs);
+    // The same key on every attempt: the command is serialized once and the SDK re-sends those bytes.
+    const idempotencyKey = event.idempotencyKey ?? correlationId;
     try {
-      const command = buildInvokeCommand(config.calleeFunctionArn, event, correlationId);
+      const command = buildInvokeCommand(config.calleeFunctionArn, event, correlationId, idempotencyKey);
       const output = await raceAbort(lambda.send(command, { abortSignal: deadline.signal }), deadline.signal);
       const outcome = interpretInvokeOutput(output, event.invocationType, caller);
       const attempts = output.$metadata?.attempts;
@@ -67,13 +73,19 @@ export function createCallerHandler(config: CallerConfig, deps: CallerDeps = {})
             requestIds: { caller, ...(outcome.calleeRequestId ? { callee: outcome.calleeRequestId } : {}) },
           }
         : { ok: false, correlationId, error: outcome.error };
-      return { result, ...(attempts !== undefined ? { attempts } : {}) };
+      return { result, idempotencyKey, ...(attempts !== undefined ? { attempts } : {}) };
     } catch (err) {
-      const error = toCallerError(err, { callerRequestId: caller, aborted: deadline.signal.aborted, budgetMs });
+      const error = toCallerError(err, {
+        callerRequestId: caller,
+        aborted: deadline.signal.aborted,
+        budgetMs,
+        calleeIdempotent: config.calleeIdempotent,
+      });
       const attempts = attemptsOf(err);
       return {
         result: { ok: false, correlationId, error },
         sdkErrorName: describeErrorName(err),
+        idempotencyKey,
         ...(attempts !== undefined ? { attempts } : {}),
       };
     } finally {
@@ -103,7 +115,7 @@ export function createCallerHandler(config: CallerConfig, deps: CallerDeps = {})
           attempt = await callCallee(parsed.event, correlationId, context);
         } catch (err) {
           // Only a bug in this file lands here; still answer instead of crashing.
-          const error = toCallerError(err, { callerRequestId: context.awsRequestId });
+          const error = toCallerError(err, { callerRequestId: context.awsRequestId, calleeIdempotent: config.calleeIdempotent });
           attempt = { result: { ok: false, correlationId, error }, sdkErrorName: describeErrorName(err) };
         }
       }
@@ -115,8 +127,12 @@ export function createCallerHandler(config: CallerConfig, deps: CallerDeps = {})
     }
   };
 
-  function logOutcome({ result, attempts, sdkErrorName }: Attempt, invocationType: string | undefined, durationMs: number): void {
-    const common = { durationMs, calleeFunctionArn: config.calleeFunctionArn, invocationType, attempts };
+  function logOutcome(
+    { result, attempts, sdkErrorName, idempotencyKey }: Attempt,
+    invocationType: string | undefined,
+    durationMs: number,
+  ): void {
+    const common = { durationMs, calleeFunctionArn: config.calleeFunctionArn, invocationType, attempts, idempotencyKey };
     if (result.ok) {
       logger.info("callee invoked", { outcome: "success", ...common, statusCode: result.statusCode, requestIds: result.requestIds });
       return;
@@ -130,10 +146,12 @@ export function createCallerHandler(config: CallerConfig, deps: CallerDeps = {})
       sdkErrorName,
       calleeErrorType: error.calleeErrorType,
       badFields: error.issues?.map((i) => i.path),
+      retryAfterMs: error.retryAfterMs,
       errorMessage: error.message,
       requestIds: error.requestIds,
     };
-    if (error.code === "INVOKE_FAILED") logger.error("callee invocation failed", fields);
+    // An unknown outcome is worth an alarm: someone may have to check whether the callee ran.
+    if (error.code === "INVOKE_FAILED" || error.code === "INVOKE_OUTCOME_UNKNOWN") logger.error("callee invocation failed", fields);
     else logger.warn("callee invocation failed", fields);
   }
 }

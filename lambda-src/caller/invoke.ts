@@ -2,7 +2,8 @@ import { InvokeCommand, LambdaClient, type InvokeCommandOutput, type LambdaClien
 import type { CallerConfig } from "./config";
 import type { InvocationType, NormalizedCallerEvent } from "./contract";
 import { fromFunctionError, makeCallerError, type CallerError, type CallerRequestIds } from "./errors";
-import { invokerRoleCredentials } from "./credentials";
+import { invokerRoleCredentials, SYSTEM_CLOCK, type CooldownClock } from "./credentials";
+import { invokeRetryStrategy } from "./retry";
 
 export interface InvokeTiming {
   /** Time kept back so the caller can still build and return its answer. */
@@ -23,25 +24,41 @@ export function invokeBudgetMs(remainingMs: number, timing: InvokeTiming = DEFAU
 }
 
 /**
- * One client per container. `overrides` is a test seam (e.g. a fake requestHandler);
- * production passes nothing.
+ * One client per container. `overrides` is a test seam (e.g. a fake requestHandler), and so is
+ * `clock` (the STS throttle cooldown's); production passes neither.
+ *
+ * Retries: the SDK's standard strategy, capped at INVOKE_MAX_ATTEMPTS, behind the retry contract
+ * (retry.ts): an Invoke the callee may have run is sent again only when CALLEE_IDEMPOTENT=true.
  */
-export function createLambdaClient(config: CallerConfig, overrides: Partial<LambdaClientConfig> = {}): LambdaClient {
+export function createLambdaClient(
+  config: CallerConfig,
+  overrides: Partial<LambdaClientConfig> = {},
+  clock: CooldownClock = SYSTEM_CLOCK,
+): LambdaClient {
   return new LambdaClient({
     // The callee's region, which may differ from the caller's.
     region: config.calleeRegion,
-    credentials: invokerRoleCredentials(config),
-    retryMode: "standard",
+    credentials: invokerRoleCredentials(config, clock),
     maxAttempts: config.maxAttempts,
+    retryStrategy: invokeRetryStrategy(config),
     ...overrides,
   });
 }
 
-export function buildInvokeCommand(functionArn: string, event: NormalizedCallerEvent, correlationId: string): InvokeCommand {
+/**
+ * The payload is `{ ...payload, correlationId, idempotencyKey }` (ours win over the same names inside
+ * `payload`). It is serialized once, so every SDK retry sends the very same bytes, key included.
+ */
+export function buildInvokeCommand(
+  functionArn: string,
+  event: NormalizedCallerEvent,
+  correlationId: string,
+  idempotencyKey: string = event.idempotencyKey ?? correlationId,
+): InvokeCommand {
   return new InvokeCommand({
     FunctionName: functionArn,
     InvocationType: event.invocationType,
-    Payload: new TextEncoder().encode(JSON.stringify({ ...event.payload, correlationId })),
+    Payload: new TextEncoder().encode(JSON.stringify({ ...event.payload, correlationId, idempotencyKey })),
   });
 }
 
