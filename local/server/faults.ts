@@ -21,6 +21,7 @@ export const FAULTS = {
   "lambda-throttle": "Lambda answers Invoke of the callee with TooManyRequestsException (429)",
   "callee-not-json": "Invoke of the callee answers 200 with a payload that is not JSON",
   "connection-reset": "the connection of an Invoke of the callee is reset (TCP RST) before any answer",
+  "connection-reset-after-run": "a RequestResponse Invoke of the callee runs it, then its connection is reset (TCP RST) before the answer",
 } as const;
 
 export type FaultName = keyof typeof FAULTS;
@@ -97,13 +98,22 @@ function lambdaFault(fault: FaultName): LambdaFault | undefined {
       return { kind: "returns", payload: Buffer.from(NOT_JSON_PAYLOAD, "utf8") };
     case "connection-reset":
       return { kind: "reset" };
+    case "connection-reset-after-run":
+      return { kind: "reset-after-run" };
     default:
       return undefined;
   }
 }
 
 const STS_FAULTS: ReadonlySet<FaultName> = new Set(["sts-throttle", "sts-deny"]);
-const LAMBDA_FAULTS: ReadonlySet<FaultName> = new Set(["lambda-throttle", "callee-not-json", "connection-reset"]);
+const LAMBDA_FAULTS: ReadonlySet<FaultName> = new Set([
+  "lambda-throttle",
+  "callee-not-json",
+  "connection-reset",
+  "connection-reset-after-run",
+]);
+/** Faults consulted once the function has run (the others: before it runs). */
+const AFTER_RUN_FAULTS: ReadonlySet<FaultName> = new Set(["connection-reset-after-run"]);
 
 /** The hooks that carry out `plan` on the functions of `model`'s callee stack. */
 export function faultHooks(plan: FaultPlan, model: AccountsModel): ServiceHooks {
@@ -122,8 +132,10 @@ export function faultHooks(plan: FaultPlan, model: AccountsModel): ServiceHooks 
     return plan[i].fault;
   };
   // An Event invocation has no payload to replace: callee-not-json leaves it alone (and keeps its count).
-  const appliesTo = (rule: FaultRule, invocationType: InvocationType) =>
-    LAMBDA_FAULTS.has(rule.fault) && (rule.fault !== "callee-not-json" || invocationType === "RequestResponse");
+  const appliesTo = (rule: FaultRule, invocationType: InvocationType, stage: "before-run" | "after-run") =>
+    LAMBDA_FAULTS.has(rule.fault) &&
+    AFTER_RUN_FAULTS.has(rule.fault) === (stage === "after-run") &&
+    ((rule.fault !== "callee-not-json" && rule.fault !== "connection-reset-after-run") || invocationType === "RequestResponse");
   return {
     sts: {
       fault: (action, call) => {
@@ -133,9 +145,9 @@ export function faultHooks(plan: FaultPlan, model: AccountsModel): ServiceHooks 
       },
     },
     lambda: {
-      fault: (functionArn, invocationType) => {
+      fault: (functionArn, invocationType, stage = "before-run") => {
         if (!callees.has(functionArn)) return undefined;
-        const fault = take((rule) => appliesTo(rule, invocationType));
+        const fault = take((rule) => appliesTo(rule, invocationType, stage));
         return fault && lambdaFault(fault);
       },
     },

@@ -42,14 +42,15 @@ export interface ReturnedPayloadFault {
 
 /** The TCP connection is reset before any answer; the function is not run. */
 export interface ConnectionResetFault {
-  readonly kind: "reset";
+  /** "reset": before the function runs; "reset-after-run": the function runs, then the connection drops before its answer. */
+  readonly kind: "reset" | "reset-after-run";
 }
 
 export type LambdaFault = LambdaErrorFault | ReturnedPayloadFault | ConnectionResetFault;
 
 export interface LambdaHooks {
   /** Fault injection (off by default, see faults.ts): consulted for every authorized Invoke of an existing function. */
-  readonly fault?: (functionArn: string, invocationType: InvocationType) => LambdaFault | undefined;
+  readonly fault?: (functionArn: string, invocationType: InvocationType, stage?: "before-run" | "after-run") => LambdaFault | undefined;
 }
 
 /** How one Invoke's outcomes are recorded in the audit log and, when refused, answered. */
@@ -125,9 +126,21 @@ export class LambdaService {
         }
         answer.record("allowed", resourceArn, { decidedBy: allowedBy, resourceAccount: fn.accountId, message: "Event (queued)" });
         return invokeSuccessResponse({ statusCode: 202 }, requestId);
-      case "RequestResponse":
+      case "RequestResponse": {
         answer.record("allowed", resourceArn, { decidedBy: allowedBy, resourceAccount: fn.accountId });
-        return this.invokeNow(call, target, answer);
+        const response = await this.invokeNow(call, target, answer);
+        // The ambiguous case a client cannot tell from a reset before the run: the function ran, the answer was lost.
+        if (this.hooks.fault?.(fn.arn, "RequestResponse", "after-run")?.kind === "reset-after-run") {
+          answer.record("error", resourceArn, {
+            errorCode: "ECONNRESET",
+            message: "injected fault: connection reset after the function ran, before its answer",
+            decidedBy: ["injected fault"],
+            resourceAccount: fn.accountId,
+          });
+          return RESET_CONNECTION;
+        }
+        return response;
+      }
     }
   }
 
