@@ -6,6 +6,7 @@ import { ConfigValidationError, DEMO_DEFAULTS, validateConfig } from "../config/
 import { envVarName, loadConfig } from "../config/load";
 import { namesFor } from "../config/names";
 import { resolveCallers } from "../config/callers";
+import { synthAll } from "./support/synth";
 
 function problemsOf(raw: unknown): string[] {
   try {
@@ -189,10 +190,27 @@ describe("validateConfig: the callers list", () => {
   });
   const withCallers = (callers: unknown) => ({ ...DEMO_DEFAULTS, callers });
 
+  it("refuses, before anything is written, callers outside the state bucket's account whose statements overflow its 20 KB policy", () => {
+    const many = Array.from({ length: 19 }, (_, i) => caller({ name: `a-caller-name-${i}`, vpcId: `vpc-${String(i).padStart(17, "0")}` }));
+    expect(() => synthAll({ callers: many, stateKeyPrefix: "a/rather/long/state/key/prefix/for/this/org" } as never)).toThrow(
+      /the bucket policy of s3:\/\/xacct-demo-tfstate-111111111111 \(Terraform state of the caller and callee stacks\) would be about \d+ bytes, over S3's limit of 20480: fewer callers outside/,
+    );
+    expect(() => synthAll({ callers: many.slice(0, 10) } as never)).not.toThrow();
+  });
+
+  it("treats an empty externalId as not given: the caller falls back to the shared one", () => {
+    const config = validateConfig({ ...withCallers([caller({ externalId: "" })]), externalId: "shared-external-id" });
+    expect(resolveCallers(config)[0].externalId).toBe("shared-external-id");
+    expect(
+      resolveCallers(validateConfig({ ...withCallers([caller({ externalId: "" })]), externalId: null }))[0].externalId,
+    ).toBeUndefined();
+    expect(validateConfig({ ...DEMO_DEFAULTS, externalId: null, organizationId: "" })).not.toHaveProperty("externalId");
+  });
+
   it("accepts 1 and 50 callers, two of them in one account", () => {
     expect(() => validateConfig(withCallers([caller()]))).not.toThrow();
     const fifty = Array.from({ length: 50 }, (_, i) =>
-      caller({ name: `c${i}`, accountId: i % 2 ? "333333333333" : "444444444444", vpcId: `vpc-${String(i).padStart(17, "0")}` }),
+      caller({ name: `c${i}`, accountId: i < 18 ? "333333333333" : "111111111111", vpcId: `vpc-${String(i).padStart(17, "0")}` }),
     );
     expect(validateConfig(withCallers(fifty)).callers).toHaveLength(50);
   });

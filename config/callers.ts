@@ -74,7 +74,7 @@ export const CALLER_KEYS: readonly (keyof CallerConfig)[] = [
   "endpointPrefixListIds",
 ];
 
-/** AWS refuses a Lambda function policy past 20 KB and IAM a trust policy past 2,048 characters; one role per caller keeps both small. 50 is this project's cap. */
+/** This project's cap; with one invoker role per caller no trust policy grows. Callers outside the state bucket's account are limited by its bucket policy's 20 KB (checked at synthesis). */
 export const MAX_CALLERS = 50;
 
 /** Everything a caller's stack and its invoker role are made of, with every default applied and every name derived. */
@@ -145,7 +145,8 @@ export function resolveCallers(config: CallersContext): ResolvedCaller[] {
   const single = config.callers.length === 1;
   return config.callers.map((c) => {
     const names = callerNames(config, c.name, c.accountId);
-    const externalId = c.externalId ?? config.externalId;
+    // "" and null count as not given, as validation treats them.
+    const externalId = given(c.externalId) ?? given(config.externalId);
     const reserved = c.reservedConcurrency;
     return {
       name: c.name,
@@ -360,4 +361,9 @@ export function callerListProblems(
     );
   }
   return problems;
+}
+
+/** An optional string as given: "" and null are "not given" (validation reads them the same way). */
+function given(value: string | null | undefined): string | undefined {
+  return value === undefined || value === null || value === "" ? undefined : value;
 }

@@ -475,5 +475,7 @@ export function validateConfig(raw: unknown, sources: readonly string[] = []): C
   }
 
   if (problems.length > 0) throw new ConfigValidationError(problems, sources);
-  return Object.freeze({ ...input }) as unknown as CrossAccountConfig;
+  // "" and null are "not given" for the optional fields (validation treated them so): they must not reach a policy.
+  const present = Object.entries(input).filter(([, value]) => value !== null && value !== "");
+  return Object.freeze(Object.fromEntries(present)) as unknown as CrossAccountConfig;
 }

@@ -9,8 +9,12 @@ import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-own
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
 import { AccountScope } from "./account-context";
+import { ConfigValidationError } from "../config/config";
 import { kmsAliasName } from "./kms-alias-name";
 import { enableIamStatement, PolicyStatement, renderPolicy } from "./iam-policy";
+
+/** S3's limit on a bucket policy's size. */
+export const MAX_BUCKET_POLICY_BYTES = 20 * 1024;
 
 /** A bucket and its key; the account and provider come from the enclosing stack. */
 export interface EncryptedBucketProps {
@@ -107,23 +111,33 @@ export class EncryptedBucket extends Construct {
     });
 
     const bucketArn = this.bucket.arn;
+    const policy = renderPolicy(
+      {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [bucketArn, `${bucketArn}/*`],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+      ...(props.requireKeyOnUpload === false ? [] : this.uploadDenials(bucketArn)),
+      ...(props.extraBucketPolicyStatements ?? []),
+    );
+    // S3 refuses a bucket policy over 20 KB (Amazon S3 User Guide, "Policies and permissions in Amazon S3": 20 KB); the
+    // bucket's ARN is still a token here, so measure with the ARN it will be (the key's is at most a few bytes longer).
+    const size = Buffer.byteLength(policy.split(bucketArn).join(`arn:${partition}:s3:::${props.bucketName}`), "utf8") + 64;
+    if (size > MAX_BUCKET_POLICY_BYTES) {
+      throw new ConfigValidationError([
+        `the bucket policy of s3://${props.bucketName} (${props.purpose}) would be about ${size} bytes, over S3's limit of ${MAX_BUCKET_POLICY_BYTES}: ` +
+          "fewer callers outside the state bucket's account, shorter caller names or a shorter stateKeyPrefix make it fit",
+      ]);
+    }
     new S3BucketPolicy(this, "policy", {
       provider,
       bucket,
       // A bucket policy set while the public access block is still being applied can be refused.
       dependsOn: [publicAccessBlock],
-      policy: renderPolicy(
-        {
-          Sid: "DenyInsecureTransport",
-          Effect: "Deny",
-          Principal: "*",
-          Action: "s3:*",
-          Resource: [bucketArn, `${bucketArn}/*`],
-          Condition: { Bool: { "aws:SecureTransport": "false" } },
-        },
-        ...(props.requireKeyOnUpload === false ? [] : this.uploadDenials(bucketArn)),
-        ...(props.extraBucketPolicyStatements ?? []),
-      ),
+      policy,
     });
   }
 

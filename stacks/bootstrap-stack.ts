@@ -129,10 +129,10 @@ export class BootstrapStack extends TerraformStack {
   }
 }
 
-/** A statement id suffix from a caller name: Sids are letters and digits only. */
+/**
+ * A statement id suffix from a caller name, one-to-one (S3 and KMS require unique Sids of letters and digits):
+ * names are lowercase, so each hyphen becomes the one uppercase letter "X" ("team-1" is "teamX1", "team1" stays "team1").
+ */
 function sidOf(name: string): string {
-  return name
-    .split("-")
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join("");
+  return name.replace(/-/g, "X");
 }
