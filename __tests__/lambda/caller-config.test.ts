@@ -76,7 +76,11 @@ describe("parseCallerConfig", () => {
   });
 
   it.each([
-    ["CALLEE_FUNCTION_ARN", { CALLEE_FUNCTION_ARN: undefined }, /CALLEE_FUNCTION_ARN is required/],
+    [
+      "CALLEE_FUNCTION_ARN",
+      { CALLEE_FUNCTION_ARN: undefined },
+      /CALLEE_FUNCTION_ARN is required: the callee's alias ARN to invoke, like arn:aws:lambda:<region>:<12-digit account>:function:<name>:live/,
+    ],
     [
       "CALLEE_FUNCTION_ARN",
       { CALLEE_FUNCTION_ARN: "x" },

@@ -116,7 +116,7 @@ export function parseCallerConfig(env: NodeJS.ProcessEnv): CallerConfig {
   const callee = calleeRaw ? parseFunctionArn(calleeRaw) : undefined;
   if (!calleeRaw) {
     problems.push(
-      "CALLEE_FUNCTION_ARN is required: the Lambda function ARN to invoke, like arn:aws:lambda:<region>:<12-digit account>:function:<name>",
+      "CALLEE_FUNCTION_ARN is required: the callee's alias ARN to invoke, like arn:aws:lambda:<region>:<12-digit account>:function:<name>:live (the callee stack's output callee_alias_arn)",
     );
   } else if (!callee) {
     problems.push(
