@@ -28,6 +28,7 @@ export type {
   PolicyDocument,
   RoleModel,
   SourceRef,
+  TableModel,
   VpcEndpointModel,
 } from "./model/types";
 export { FULL_ACCESS_ENDPOINT_POLICY } from "./model/network";

@@ -76,6 +76,7 @@ describe("which endpoint a request passes", () => {
     policy: { Version: "2012-10-17", Statement: [] },
     defaultPolicy: false,
     subnetIds: [],
+    routeTableIds: [],
     source: { stack: "caller", address: "aws_vpc_endpoint.x" },
     ...over,
   });

@@ -50,6 +50,11 @@ export function standInSecurityGroupId(stack: string, address: string): string {
   return "sg-" + digest(stack, address).toString("hex").slice(0, 17);
 }
 
+/** `pl-` + 17 hex characters: a gateway endpoint's prefix list. */
+export function standInPrefixListId(stack: string, address: string): string {
+  return "pl-" + digest(stack, `${address}/prefix-list`).toString("hex").slice(0, 17);
+}
+
 /** `vpce-` + 17 hex characters. */
 export function standInVpcEndpointId(stack: string, address: string): string {
   return "vpce-" + digest(stack, address).toString("hex").slice(0, 17);
@@ -207,5 +212,16 @@ export const ATTRIBUTES: Readonly<Record<string, Readonly<Record<string, Attribu
   aws_vpc_endpoint: {
     id: (r) => standInVpcEndpointId(r.stack, r.address),
     arn: (r) => regional(r.target(), "ec2", `vpc-endpoint/${standInVpcEndpointId(r.stack, r.address)}`),
+    // Exported for gateway endpoints only (aws_vpc_endpoint docs): the prefix list a security group's egress names.
+    prefix_list_id: (r) =>
+      r.has("vpc_endpoint_type") && r.string("vpc_endpoint_type") !== "Gateway"
+        ? r.fail("prefix_list_id", "only a Gateway endpoint has a prefix list; this one is an Interface endpoint")
+        : standInPrefixListId(r.stack, r.address),
+  },
+  aws_dynamodb_table: {
+    name: (r) => r.string("name"),
+    // The AWS provider uses the table's name as its id.
+    id: (r) => r.string("name"),
+    arn: (r) => regional(r.target(), "dynamodb", `table/${r.string("name")}`),
   },
 };

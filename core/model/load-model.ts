@@ -10,6 +10,7 @@ import { checkPreconditions } from "./preconditions";
 import { Resolver } from "./resolver";
 import { buildRoles } from "./roles";
 import { buildBuckets, buildKeys } from "./storage";
+import { buildTables } from "./tables";
 import { buildVpcEndpoints } from "./network";
 import { StackDoc, blockList, isObject, readStacks } from "./stack-files";
 import { AccountModel, AccountsModel, ModelError } from "./types";
@@ -73,6 +74,7 @@ export function loadAccountsModel(dir: string, options: LoadModelOptions = {}): 
     functions: buildFunctions(resolver, stacks, roles),
     buckets: buildBuckets(resolver, stacks, keys),
     keys,
+    tables: buildTables(resolver, stacks, keys),
     vpcEndpoints: buildVpcEndpoints(resolver, stacks),
     outputs: new Map(stacks.map((s) => [s.name, resolver.outputs(s.name)])),
   };

@@ -74,6 +74,7 @@ export function buildVpcEndpoints(resolver: Resolver, stacks: readonly StackDoc[
         policy: policy ?? FULL_ACCESS_ENDPOINT_POLICY,
         defaultPolicy: policy === undefined,
         subnetIds: listOf(isSet(body.subnet_ids) ? resolver.value(at("subnet_ids"), body.subnet_ids) : []),
+        routeTableIds: listOf(isSet(body.route_table_ids) ? resolver.value(at("route_table_ids"), body.route_table_ids) : []),
         source,
       });
     }

@@ -144,6 +144,25 @@ export interface VpcEndpointModel {
   readonly policy: PolicyDocument;
   readonly defaultPolicy: boolean;
   readonly subnetIds: readonly string[];
+  /** A gateway endpoint's route tables (the subnets whose tables these are reach the service through it); empty for an interface endpoint. */
+  readonly routeTableIds: readonly string[];
+  readonly source: SourceRef;
+}
+
+/** An aws_dynamodb_table: the callee's idempotency records, when the callee is idempotent. */
+export interface TableModel {
+  readonly name: string;
+  /** arn:<partition>:dynamodb:<region>:<account>:table/<name>. */
+  readonly arn: string;
+  readonly accountId: string;
+  readonly region: string;
+  /** The partition key's attribute name and type ("S", "N" or "B"). */
+  readonly hashKey: { readonly name: string; readonly type: string };
+  /** The attribute DynamoDB's TTL deletes expired items by; undefined when TTL is off. */
+  readonly ttlAttribute?: string;
+  /** The customer-managed key of server_side_encryption; undefined means a key DynamoDB owns or manages. */
+  readonly kmsKeyArn?: string;
+  readonly pointInTimeRecovery: boolean;
   readonly source: SourceRef;
 }
 
@@ -167,6 +186,8 @@ export interface AccountsModel {
   readonly buckets: ReadonlyMap<string, BucketModel>;
   /** Keyed by key ARN. */
   readonly keys: ReadonlyMap<string, KeyModel>;
+  /** Keyed by table ARN. */
+  readonly tables: ReadonlyMap<string, TableModel>;
   /** Every VPC endpoint the stacks create. */
   readonly vpcEndpoints: readonly VpcEndpointModel[];
   /** Resolved outputs per stack: outputs.get("callee")?.invoker_role_arn. */
