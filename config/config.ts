@@ -73,6 +73,19 @@ export interface CrossAccountConfig {
   readonly calleeEndpointSecurityGroupIds?: readonly string[];
   readonly calleeEndpointPrefixListIds?: readonly string[];
   /**
+   * Make the callee idempotent: Powertools Idempotency records each idempotency key's answer in a DynamoDB table in
+   * account B (encrypted with the callee's key, TTL and point-in-time recovery on), so a retried or redelivered
+   * request runs the business logic once. Default false: no table, and the callee runs every request it receives.
+   */
+  readonly calleeIdempotency?: boolean;
+  /** How long an idempotency record (and so the stored answer) is kept, in seconds. Default 3600 (Powertools' default). */
+  readonly calleeIdempotencyExpirySeconds?: number;
+  /**
+   * With calleeIdempotency and calleeVpcEndpoints 'create': the route tables of the callee's subnets, which the
+   * DynamoDB gateway endpoint is added to (a gateway endpoint is reached through route tables, not subnets).
+   */
+  readonly calleeRouteTableIds?: readonly string[];
+  /**
    * Synthesize only the bootstrap stack (the state bucket and key), for the first deploy of a real
    * configuration, before stateKmsKeyArn is known. Default false.
    */
@@ -133,6 +146,9 @@ export const CONFIG_KEYS = Object.keys({
   calleeEndpointSecurityGroupIds: 1,
   calleeEndpointPrefixListIds: 1,
   callers: 1,
+  calleeIdempotency: 1,
+  calleeIdempotencyExpirySeconds: 1,
+  calleeRouteTableIds: 1,
   externalId: 1,
   organizationId: 1,
 }) as (keyof CrossAccountConfig)[];
@@ -145,6 +161,7 @@ const LIST_KEYS = new Set<string>([
   "callerEndpointPrefixListIds",
   "calleeEndpointSecurityGroupIds",
   "calleeEndpointPrefixListIds",
+  "calleeRouteTableIds",
 ]);
 const NUMBER_KEYS = new Set<string>([
   "logRetentionDays",
@@ -154,9 +171,10 @@ const NUMBER_KEYS = new Set<string>([
   "callerTimeoutSeconds",
   "calleeMemoryMb",
   "calleeTimeoutSeconds",
+  "calleeIdempotencyExpirySeconds",
 ]);
 
-const BOOLEAN_KEYS = new Set<string>(["bootstrapOnly"]);
+const BOOLEAN_KEYS = new Set<string>(["bootstrapOnly", "calleeIdempotency"]);
 /** Given as JSON text in an environment variable (XACCT_CALLERS='[{"name": ...}]'). */
 const JSON_KEYS = new Set<string>(["callers"]);
 
@@ -193,6 +211,10 @@ const ACCOUNT_ID = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
 const VPC_ID = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
 const SUBNET_ID = /^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const ROUTE_TABLE_ID = /^rtb-([0-9a-f]{8}|[0-9a-f]{17})$/;
+// Powertools' expiresAfterSeconds; DynamoDB's TTL deletes expired items within a few days, Powertools ignores them at once.
+const MIN_IDEMPOTENCY_EXPIRY_SECONDS = 60;
+const MAX_IDEMPOTENCY_EXPIRY_SECONDS = 30 * 24 * 3600;
 // Partitions: aws, aws-cn, aws-us-gov, aws-iso-b, ... The role name (after the last '/') is 1..64 characters.
 const ROLE_ARN = /^arn:aws(?:-[a-z]+)*:iam::(\d{12}):role\/(?=[\w+=,.@/-]{1,512}$)(?:[\w+=,.@/-]*\/)?[\w+=,.@-]{1,64}$/;
 const KMS_KEY_ARN =
@@ -271,6 +293,46 @@ function unknownFieldProblem(key: string): string {
   return closest.length > 0
     ? `unknown field '${key}': did you mean ${closest.join(" or ")}? (remove it or fix its spelling)`
     : `unknown field '${key}': no known field is close to it (remove it; the fields are in the Configuration table of README.md)`;
+}
+
+/** The idempotent callee's fields: the switch, the record expiry, and the route tables its gateway endpoint needs. */
+function idempotencyProblems(
+  input: Record<string, unknown>,
+  list: (key: string, pattern: RegExp, expected: string) => string[] | undefined,
+): string[] {
+  const problems: string[] = [];
+  const on = input.calleeIdempotency;
+  if (on !== undefined && typeof on !== "boolean") problems.push(`calleeIdempotency must be true or false, got ${show(on)}`);
+  const expiry = input.calleeIdempotencyExpirySeconds;
+  if (expiry !== undefined) {
+    if (on !== true)
+      problems.push("calleeIdempotencyExpirySeconds applies only when calleeIdempotency is true: remove it, or set calleeIdempotency");
+    else if (
+      typeof expiry !== "number" ||
+      !Number.isInteger(expiry) ||
+      expiry < MIN_IDEMPOTENCY_EXPIRY_SECONDS ||
+      expiry > MAX_IDEMPOTENCY_EXPIRY_SECONDS
+    )
+      problems.push(
+        `calleeIdempotencyExpirySeconds must be a whole number of seconds from ${MIN_IDEMPOTENCY_EXPIRY_SECONDS} to ${MAX_IDEMPOTENCY_EXPIRY_SECONDS} (30 days), got ${show(expiry)}`,
+      );
+  }
+  const routeTablesGiven = input.calleeRouteTableIds !== undefined;
+  const creates = (input.calleeVpcEndpoints ?? "create") === "create";
+  if (on === true && creates && !routeTablesGiven) {
+    problems.push(
+      "calleeRouteTableIds is required when calleeIdempotency is true and calleeVpcEndpoints is 'create': give the route tables of the callee's subnets, " +
+        "which the DynamoDB gateway endpoint is added to (aws ec2 describe-route-tables --filters Name=association.subnet-id,Values=<subnet>); " +
+        "or set calleeVpcEndpoints to 'existing' (with your DynamoDB gateway endpoint's prefix list in calleeEndpointPrefixListIds) or 'none'",
+    );
+  } else if (routeTablesGiven && !(on === true && creates)) {
+    problems.push(
+      "calleeRouteTableIds applies only when calleeIdempotency is true and calleeVpcEndpoints is 'create' (the DynamoDB gateway endpoint's route tables): remove it",
+    );
+  } else if (routeTablesGiven) {
+    list("calleeRouteTableIds", ROUTE_TABLE_ID, "route table ids like 'rtb-0123456789abcdef0'");
+  }
+  return problems;
 }
 
 /**
@@ -434,6 +496,8 @@ export function validateConfig(raw: unknown, sources: readonly string[] = []): C
       ),
     );
   }
+
+  problems.push(...idempotencyProblems(input, list));
 
   if (input.callers !== undefined) {
     const calleeTimeout = input.calleeTimeoutSeconds;

@@ -13,6 +13,9 @@ export interface CrossAccountNames {
   readonly callerRoleArn: string;
   readonly calleeFunctionName: string;
   readonly calleeRoleName: string;
+  readonly calleeRoleArn: string;
+  /** The callee's idempotency records (with calleeIdempotency). */
+  readonly calleeIdempotencyTable: string;
   readonly invokerRoleName: string;
   readonly invokerRoleArn: string;
   readonly callerCodeBucket: string;
@@ -34,6 +37,8 @@ export function namesFor(config: CrossAccountConfig): CrossAccountNames {
     callerRoleArn: `arn:${partition}:iam::${config.callerAccountId}:role/${callerRoleName}`,
     calleeFunctionName: `${base}-callee`,
     calleeRoleName: `${base}-callee-exec`,
+    calleeRoleArn: `arn:${partition}:iam::${config.calleeAccountId}:role/${base}-callee-exec`,
+    calleeIdempotencyTable: `${base}-callee-idempotency`,
     invokerRoleName,
     invokerRoleArn: `arn:${partition}:iam::${config.calleeAccountId}:role/${invokerRoleName}`,
     callerCodeBucket: `${base}-code-${config.callerAccountId}-${config.region}`,

@@ -7,6 +7,8 @@ export const CALLEE_OUTPUT = {
   /** The single caller's keys; with a callers list each caller has its own (ResolvedCaller.outputs). */
   invokerRoleArn: "invoker_role_arn",
   externalIdRequired: "external_id_required",
+  /** With calleeIdempotency: the table of the callee's idempotency records. */
+  idempotencyTable: "idempotency_table_name",
 } as const;
 
 /** The alias every caller invokes (its qualified ARN is all an invoker role may invoke). */
