@@ -19,13 +19,24 @@ interface Part {
   readonly detail: string;
 }
 
-function checkovTotals(): { passed: number; failed: number } | undefined {
-  const data = readJson("checkov.json");
-  if (!data) return undefined;
-  const reports = (Array.isArray(data) ? data : [data]) as { summary?: { passed?: number; failed?: number } }[];
-  return reports.reduce((t, r) => ({ passed: t.passed + (r.summary?.passed ?? 0), failed: t.failed + (r.summary?.failed ?? 0) }), {
+/** The reports make checkov writes: the default stacks (cdktf.out) and the idempotent callee's (examples/idempotent-callee.json). */
+export const CHECKOV_REPORTS = ["checkov.json", "checkov-idempotent-callee.json"] as const;
+
+/**
+ * Every check of every report, added up; undefined when make checkov wrote none of them. A report missing beside
+ * the others counts as one failure: make checkov writes both, so a scan that left none proves nothing.
+ */
+function checkovTotals(): { passed: number; failed: number; missing: string[] } | undefined {
+  const found = CHECKOV_REPORTS.map((file) => ({ file, data: readJson(file) }));
+  const missing = found.filter((r) => r.data === undefined).map((r) => r.file);
+  if (missing.length === CHECKOV_REPORTS.length) return undefined;
+  const reports = found.flatMap(({ data }) => (data === undefined ? [] : Array.isArray(data) ? data : [data])) as {
+    summary?: { passed?: number; failed?: number };
+  }[];
+  return reports.reduce((t, r) => ({ ...t, passed: t.passed + (r.summary?.passed ?? 0), failed: t.failed + (r.summary?.failed ?? 0) }), {
     passed: 0,
-    failed: 0,
+    failed: missing.length,
+    missing,
   });
 }
 
@@ -34,7 +45,16 @@ export function summaryParts(): Part[] {
   const jest = readJson("jest-results.json") as { numPassedTests?: number; numFailedTests?: number } | undefined;
   if (jest) parts.push({ name: "jest", passed: jest.numPassedTests ?? 0, failed: jest.numFailedTests ?? 0, detail: "tests" });
   const checkov = checkovTotals();
-  if (checkov) parts.push({ name: "checkov", ...checkov, detail: "checks" });
+  if (checkov)
+    parts.push({
+      name: "checkov",
+      passed: checkov.passed,
+      failed: checkov.failed,
+      detail:
+        checkov.missing.length === 0
+          ? "checks, default and idempotent-callee stacks"
+          : `checks; no report ${checkov.missing.map((f) => `build/${f}`).join(", ")}: run make checkov`,
+    });
   // make verify exits non-zero on any finding, so reaching this line means the proof held.
   parts.push({ name: "access proof", passed: 1, failed: 0, detail: "proof, with its deploy-time checks" });
   const soak = readJson("soak-results.json") as { invocations?: number; lost?: number } | undefined;
