@@ -77,6 +77,8 @@ export class CallerStack extends AccountStack {
         CALLEE_FUNCTION_ARN: calleeAliasArn,
         INVOKER_ROLE_ARN: invokerRoleArn,
         ...(caller.externalId !== undefined ? { INVOKER_EXTERNAL_ID: caller.externalId } : {}),
+        // An idempotent callee answers a repeated key with its stored answer: an Invoke whose outcome is unknown may be sent again.
+        ...(config.calleeIdempotency === true ? { CALLEE_IDEMPOTENT: "true" } : {}),
       },
     });
 

@@ -199,6 +199,21 @@ describe("fromFunctionError", () => {
     expect(byMessage).toMatchObject({ code: "CALLEE_TIMEOUT", retryable: true });
   });
 
+  it("makes an idempotent callee's 'already in progress' a retryable CALLEE_ERROR (a retry returns the stored answer); other errors stay final", () => {
+    const inProgress = JSON.stringify({
+      errorType: "IdempotencyAlreadyInProgressError",
+      errorMessage: "There is already an execution in progress",
+    });
+    expect(fromFunctionError("Unhandled", inProgress, ids)).toMatchObject({
+      code: "CALLEE_ERROR",
+      retryable: true,
+      calleeErrorType: "IdempotencyAlreadyInProgressError",
+      message: expect.stringContaining("retry the same request once it has finished"),
+    });
+    const other = JSON.stringify({ errorType: "IdempotencyPersistenceLayerError", errorMessage: "Failed to put record" });
+    expect(fromFunctionError("Unhandled", other, ids).retryable).toBe(false);
+  });
+
   it("still reports CALLEE_ERROR when the error payload is not JSON", () => {
     const mapped = fromFunctionError("Unhandled", "not json", ids);
     expect(mapped.code).toBe("CALLEE_ERROR");

@@ -2,6 +2,8 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
 import { computeQuote, type Quote } from "./business-logic";
 import { demoFail, demoSleep, realSleep, type Sleep } from "./demo-operations";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { idempotentRunner, isKeyReused, type IdempotencySettings } from "./idempotency";
 import { salvageCorrelationId, validateCalleeInput, type CalleeInput, type ValidationIssue } from "./schema";
 
 export interface ServedBy {
@@ -17,6 +19,8 @@ export interface CalleeSuccess {
   readonly result: OperationResult;
   readonly correlationId: string;
   readonly servedBy: ServedBy;
+  /** With idempotency on: the key, and whether this answer is the one stored for it (the operation did not run again). */
+  readonly idempotency?: { readonly key: string; readonly replayed: boolean };
 }
 
 export interface CalleeValidationFailure {
@@ -26,12 +30,32 @@ export interface CalleeValidationFailure {
   readonly servedBy: ServedBy;
 }
 
-export type CalleeResponse = CalleeSuccess | CalleeValidationFailure;
+/** The key was used before for another request: nothing ran, and the stored answer belongs to that other request. */
+export interface CalleeKeyReused {
+  readonly ok: false;
+  readonly error: { readonly code: "IDEMPOTENCY_KEY_REUSED"; readonly message: string };
+  readonly correlationId: string;
+  readonly servedBy: ServedBy;
+}
+
+export type CalleeResponse = CalleeSuccess | CalleeValidationFailure | CalleeKeyReused;
+
+/** The request without the fields that only identify it: what an idempotency key is bound to. */
+export type OperationRequest = CalleeInput extends infer Input
+  ? Input extends unknown
+    ? Omit<Input, "correlationId" | "idempotencyKey">
+    : never
+  : never;
 
 export interface CalleeDeps {
   readonly logger?: Logger;
   /** Test seam for the demo `sleep` operation. */
   readonly sleep?: Sleep;
+  /**
+   * Run the operation once per idempotency key (idempotency.ts), with the table the stacks create for calleeIdempotency.
+   * @default none: every request runs the operation
+   */
+  readonly idempotency?: { readonly settings: IdempotencySettings; readonly client?: DynamoDBClient };
 }
 
 export type CalleeHandler = (event: unknown, context: Context) => Promise<CalleeResponse>;
@@ -46,7 +70,7 @@ export function createCalleeLogger(): Logger {
   return new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME || "cross-account-callee" });
 }
 
-async function runOperation(input: CalleeInput, sleep: Sleep): Promise<OperationResult> {
+async function runOperation(input: OperationRequest, sleep: Sleep): Promise<OperationResult> {
   switch (input.operation) {
     case "quote":
       return computeQuote(input);
@@ -58,10 +82,23 @@ async function runOperation(input: CalleeInput, sleep: Sleep): Promise<Operation
   }
 }
 
+const KEY_REQUIRED: ValidationIssue = {
+  path: "idempotencyKey",
+  message: "Required: this callee is idempotent, so every request needs a key (1-128 characters), the same on every retry of it",
+};
+
+function operationRequestOf(input: CalleeInput): OperationRequest {
+  const { correlationId: _correlationId, idempotencyKey: _idempotencyKey, ...request } = input;
+  return request;
+}
+
 /** index.ts calls this once per container; tests build fresh instances. */
 export function createCalleeHandler(deps: CalleeDeps = {}): CalleeHandler {
   const logger = deps.logger ?? createCalleeLogger();
   const sleep = deps.sleep ?? realSleep;
+  const idempotent = deps.idempotency
+    ? idempotentRunner((request: OperationRequest) => runOperation(request, sleep), deps.idempotency.settings, deps.idempotency.client)
+    : undefined;
 
   return async function handler(event: unknown, context: Context): Promise<CalleeResponse> {
     const startedAt = Date.now();
@@ -81,11 +118,43 @@ export function createCalleeHandler(deps: CalleeDeps = {}): CalleeHandler {
         return { ok: false, error: { code: "VALIDATION_FAILED", issues: validation.issues }, correlationId, servedBy };
       }
       const operation = validation.value.operation;
+      const key = validation.value.idempotencyKey;
+      if (idempotent && key === undefined) {
+        logger.warn("request rejected", {
+          outcome: "validation_failed",
+          badFields: [KEY_REQUIRED.path],
+          durationMs: Date.now() - startedAt,
+        });
+        return { ok: false, error: { code: "VALIDATION_FAILED", issues: [KEY_REQUIRED] }, correlationId, servedBy };
+      }
       try {
-        const result = await runOperation(validation.value, sleep);
+        const request = operationRequestOf(validation.value);
+        if (idempotent && key !== undefined) {
+          const { result, replayed } = await idempotent({ idempotencyKey: key, request }, context);
+          // `replayed: false` is the one line per key that says the operation ran: the soak counts these.
+          logger.info("request served", {
+            outcome: "success",
+            operation,
+            idempotencyKey: key,
+            replayed,
+            durationMs: Date.now() - startedAt,
+          });
+          return { ok: true, result, correlationId, servedBy, idempotency: { key, replayed } };
+        }
+        const result = await runOperation(request, sleep);
         logger.info("request served", { outcome: "success", operation, durationMs: Date.now() - startedAt });
         return { ok: true, result, correlationId, servedBy };
       } catch (err) {
+        if (isKeyReused(err)) {
+          const message = `idempotencyKey '${key}' was already used for a different request (another operation or other fields): nothing ran. Send a new key for a new request; a retry must repeat the request exactly.`;
+          logger.warn("request rejected", {
+            outcome: "idempotency_key_reused",
+            operation,
+            idempotencyKey: key,
+            durationMs: Date.now() - startedAt,
+          });
+          return { ok: false, error: { code: "IDEMPOTENCY_KEY_REUSED", message }, correlationId, servedBy };
+        }
         logger.error("operation failed", { outcome: "error", operation, durationMs: Date.now() - startedAt, error: err });
         // Rethrown on purpose: Lambda turns it into FunctionError + {errorType, errorMessage} for the caller.
         throw err;

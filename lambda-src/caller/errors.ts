@@ -403,6 +403,11 @@ export function toCallerError(err: unknown, ctx: ToCallerErrorContext): CallerEr
 /** Lambda's own errorType for a run that hit the callee's timeout. */
 const CALLEE_TIMEOUT_TYPE = "Sandbox.Timedout";
 const CALLEE_TIMEOUT_MESSAGE = /Task timed out/;
+/**
+ * An idempotent callee (Powertools Idempotency) already running a request with this idempotency key: retrying the
+ * same request once that run ends returns its stored answer, and cannot run the operation twice.
+ */
+const IDEMPOTENCY_IN_PROGRESS_TYPE = "IdempotencyAlreadyInProgressError";
 
 /**
  * Maps a response with `FunctionError` set (the callee threw, crashed or timed out).
@@ -425,6 +430,10 @@ export function fromFunctionError(functionError: string, payloadText: string | u
   const description = [errorType, errorMsg].filter(Boolean).join(": ") || "no error details in payload";
   if (errorType === CALLEE_TIMEOUT_TYPE || (errorMsg !== undefined && CALLEE_TIMEOUT_MESSAGE.test(errorMsg))) {
     return makeCallerError("CALLEE_TIMEOUT", `The callee timed out (FunctionError ${functionError}): ${description}`, requestIds, extra);
+  }
+  if (errorType === IDEMPOTENCY_IN_PROGRESS_TYPE) {
+    const message = `The callee is still running an earlier request with this idempotency key (FunctionError ${functionError}): retry the same request once it has finished, to get its answer`;
+    return makeCallerError("CALLEE_ERROR", message, requestIds, extra, true);
   }
   return makeCallerError("CALLEE_ERROR", `The callee failed (FunctionError ${functionError}): ${description}`, requestIds, extra);
 }
