@@ -22,6 +22,7 @@ export const FAULTS = {
   "callee-not-json": "Invoke of the callee answers 200 with a payload that is not JSON",
   "connection-reset": "the connection of an Invoke of the callee is reset (TCP RST) before any answer",
   "connection-reset-after-run": "a RequestResponse Invoke of the callee runs it, then its connection is reset (TCP RST) before the answer",
+  "event-delivered-twice": "an Event Invoke of the callee is queued twice, as Lambda's at-least-once asynchronous delivery may do",
 } as const;
 
 export type FaultName = keyof typeof FAULTS;
@@ -100,6 +101,8 @@ function lambdaFault(fault: FaultName): LambdaFault | undefined {
       return { kind: "reset" };
     case "connection-reset-after-run":
       return { kind: "reset-after-run" };
+    case "event-delivered-twice":
+      return { kind: "deliver-twice" };
     default:
       return undefined;
   }
@@ -111,9 +114,13 @@ const LAMBDA_FAULTS: ReadonlySet<FaultName> = new Set([
   "callee-not-json",
   "connection-reset",
   "connection-reset-after-run",
+  "event-delivered-twice",
 ]);
-/** Faults consulted once the function has run (the others: before it runs). */
-const AFTER_RUN_FAULTS: ReadonlySet<FaultName> = new Set(["connection-reset-after-run"]);
+/** When each Lambda fault is consulted: once the function has run, when an Event is queued, or (the others) before it runs. */
+const FAULT_STAGES: Partial<Record<FaultName, "after-run" | "enqueue">> = {
+  "connection-reset-after-run": "after-run",
+  "event-delivered-twice": "enqueue",
+};
 
 /** The hooks that carry out `plan` on the functions of `model`'s callee stack. */
 export function faultHooks(plan: FaultPlan, model: AccountsModel): ServiceHooks {
@@ -132,9 +139,9 @@ export function faultHooks(plan: FaultPlan, model: AccountsModel): ServiceHooks 
     return plan[i].fault;
   };
   // An Event invocation has no payload to replace: callee-not-json leaves it alone (and keeps its count).
-  const appliesTo = (rule: FaultRule, invocationType: InvocationType, stage: "before-run" | "after-run") =>
+  const appliesTo = (rule: FaultRule, invocationType: InvocationType, stage: "before-run" | "after-run" | "enqueue") =>
     LAMBDA_FAULTS.has(rule.fault) &&
-    AFTER_RUN_FAULTS.has(rule.fault) === (stage === "after-run") &&
+    (FAULT_STAGES[rule.fault] ?? "before-run") === stage &&
     ((rule.fault !== "callee-not-json" && rule.fault !== "connection-reset-after-run") || invocationType === "RequestResponse");
   return {
     sts: {

@@ -46,11 +46,20 @@ export interface ConnectionResetFault {
   readonly kind: "reset" | "reset-after-run";
 }
 
-export type LambdaFault = LambdaErrorFault | ReturnedPayloadFault | ConnectionResetFault;
+/** An Event invocation is queued twice: Lambda's asynchronous delivery is at least once, so a function may receive an event twice. */
+export interface DuplicateDeliveryFault {
+  readonly kind: "deliver-twice";
+}
+
+export type LambdaFault = LambdaErrorFault | ReturnedPayloadFault | ConnectionResetFault | DuplicateDeliveryFault;
 
 export interface LambdaHooks {
   /** Fault injection (off by default, see faults.ts): consulted for every authorized Invoke of an existing function. */
-  readonly fault?: (functionArn: string, invocationType: InvocationType, stage?: "before-run" | "after-run") => LambdaFault | undefined;
+  readonly fault?: (
+    functionArn: string,
+    invocationType: InvocationType,
+    stage?: "before-run" | "after-run" | "enqueue",
+  ) => LambdaFault | undefined;
 }
 
 /** How one Invoke's outcomes are recorded in the audit log and, when refused, answered. */
@@ -113,6 +122,9 @@ export class LambdaService {
         answer.record("allowed", resourceArn, { decidedBy: allowedBy, resourceAccount: fn.accountId, message: "DryRun" });
         return invokeSuccessResponse({ statusCode: 204 }, requestId);
       case "Event":
+        // "Even if your function doesn't return an error, it's possible for it to receive the same event multiple times"
+        // (Lambda developer guide, "Asynchronous invocation"): the fault queues the one event twice, with its request id.
+        if (this.hooks.fault?.(fn.arn, "Event", "enqueue")?.kind === "deliver-twice") this.async.enqueue(target, invoke.payload, requestId);
         if (!this.async.enqueue(target, invoke.payload, requestId)) {
           return answer.fail(
             "TooManyRequestsException",
