@@ -9,7 +9,7 @@ import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { loadAccountsModel } from "../../core/model/load-model";
 import type { VpcEndpointModel } from "../../core/model/types";
 import { formatDecision, type AuditEvent } from "../../local/server/audit";
-import { interfaceEndpointFor, requestNetwork } from "../../local/server/network";
+import { gatewayEndpointFor, interfaceEndpointFor, requestNetwork } from "../../local/server/network";
 import type { LocalRuntime } from "../../local/server/runtime";
 import {
   callerAnswer,
@@ -100,6 +100,41 @@ describe("which endpoint a request passes", () => {
     expect(requestNetwork(model, CALLER_VPC, "kms", "eu-west-1")).toEqual({ vpcId: CALLER_VPC });
     // From outside any VPC: no network at all.
     expect(requestNetwork(model, undefined, "lambda", "eu-west-1")).toBeUndefined();
+    // A gateway endpoint is no way to Lambda, whatever its service says.
+    expect(gatewayEndpointFor(model, CALLER_VPC, "lambda", "eu-west-1")).toBeUndefined();
+  });
+
+  it("a gateway endpoint for DynamoDB or S3 in the VPC and region, which it prefers to an interface endpoint", () => {
+    const dynamodb = (over: Partial<VpcEndpointModel>) =>
+      endpoint({ service: "dynamodb", serviceName: "com.amazonaws.eu-west-1.dynamodb", type: "Gateway", privateDns: false, ...over });
+    const gateway = dynamodb({ id: "vpce-dynamodb-gateway", routeTableIds: ["rtb-0a1a1a1a1a1a1a1a1"] });
+    const s3Gateway = endpoint({ id: "vpce-s3-gateway", service: "s3", serviceName: "com.amazonaws.eu-west-1.s3", type: "Gateway" });
+    const s3Interface = endpoint({ id: "vpce-s3-interface", service: "s3", serviceName: "com.amazonaws.eu-west-1.s3" });
+    const model = {
+      vpcEndpoints: [
+        dynamodb({ id: "vpce-dynamodb-other-vpc", vpcId: "vpc-0b0b0b0b0b0b0b0b0" }),
+        dynamodb({ id: "vpce-dynamodb-other-region", region: "us-east-1" }),
+        // An interface endpoint for DynamoDB: with a gateway in the VPC, AWS gives it private DNS for inbound resolvers only.
+        dynamodb({ id: "vpce-dynamodb-interface", type: "Interface", privateDns: true }),
+        s3Interface,
+        gateway,
+        s3Gateway,
+      ],
+    };
+    expect(gatewayEndpointFor(model, CALLER_VPC, "dynamodb", "eu-west-1")).toBe(gateway);
+    expect(requestNetwork(model, CALLER_VPC, "dynamodb", "eu-west-1")).toEqual({ vpcId: CALLER_VPC, endpoint: gateway });
+    expect(requestNetwork(model, CALLER_VPC, "s3", "eu-west-1")).toEqual({ vpcId: CALLER_VPC, endpoint: s3Gateway });
+    expect(requestNetwork(model, "vpc-0b0b0b0b0b0b0b0b0", "dynamodb", "eu-west-1")?.endpoint?.id).toBe("vpce-dynamodb-other-vpc");
+    // Without the gateway, the interface endpoint with private DNS answers.
+    expect(requestNetwork({ vpcEndpoints: [s3Interface] }, CALLER_VPC, "s3", "eu-west-1")).toEqual({
+      vpcId: CALLER_VPC,
+      endpoint: s3Interface,
+    });
+    // Route tables are not modelled: a gateway endpoint is passed whatever route tables it lists.
+    expect(requestNetwork({ vpcEndpoints: [dynamodb({ routeTableIds: [] })] }, CALLER_VPC, "dynamodb", "eu-west-1")?.endpoint?.type).toBe(
+      "Gateway",
+    );
+    expect(requestNetwork(model, undefined, "dynamodb", "eu-west-1")).toBeUndefined();
   });
 });
 

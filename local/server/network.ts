@@ -4,15 +4,16 @@
  * sessions obtained with them (the caller uses its invoker session where it runs); the administrators' and
  * the outsider's are used from outside any VPC. A request from a VPC that has an interface endpoint with
  * private DNS for the service (in the runtime's region) reaches it through that endpoint, as the SDK's
- * default name resolves to the endpoint there: AWS then sets aws:SourceVpce and aws:SourceVpc and
- * evaluates the endpoint's policy. Without one, the request leaves the VPC another way (a NAT gateway, or
- * an endpoint the stacks do not define) and is authorized as one from outside.
+ * default name resolves to the endpoint there; a request to S3 or DynamoDB from a VPC with a gateway
+ * endpoint for it passes that one. AWS then sets aws:SourceVpce and aws:SourceVpc and evaluates the
+ * endpoint's policy. Without one, the request leaves the VPC another way (a NAT gateway, or an endpoint
+ * the stacks do not define) and is authorized as one from outside.
  */
 import type { EvaluationResult, VpcEndpointPassage } from "../../core/iam/authorize";
 import type { AccountsModel, VpcEndpointModel } from "../../core/model/types";
 import type { AuditedEndpoint } from "./audit";
 
-/** A request sent from a VPC, and the interface endpoint of that VPC it passes to reach its service, if any. */
+/** A request sent from a VPC, and the endpoint of that VPC (interface or gateway) it passes to reach its service, if any. */
 export interface RequestNetwork {
   readonly vpcId: string;
   readonly endpoint?: VpcEndpointModel;
@@ -25,10 +26,14 @@ export const endpointName = (endpoint: Pick<VpcEndpointModel, "id" | "service">)
 export const endpointPolicyName = (endpoint: Pick<VpcEndpointModel, "id" | "service">): string =>
   `VPC endpoint policy of ${endpointName(endpoint)}`;
 
+/** The only services with gateway endpoints (AWS PrivateLink guide, "Gateway endpoints"). */
+const GATEWAY_SERVICES: ReadonlySet<string> = new Set(["s3", "dynamodb"]);
+
+const sameService = (e: VpcEndpointModel, service: string) => e.service.toLowerCase() === service.toLowerCase();
+
 /**
  * The interface endpoint that answers for `service` (its signing name: sts, lambda, iam, kms, s3) in `vpcId`:
- * one with private DNS in `region`. A gateway endpoint (S3, DynamoDB) is reached through route tables,
- * which the runtime does not model; an interface endpoint without private DNS only by its own DNS name.
+ * one with private DNS in `region`. An interface endpoint without private DNS is reached only by its own DNS name.
  */
 export function interfaceEndpointFor(
   model: Pick<AccountsModel, "vpcEndpoints">,
@@ -37,12 +42,24 @@ export function interfaceEndpointFor(
   region: string,
 ): VpcEndpointModel | undefined {
   return model.vpcEndpoints.find(
-    (e) =>
-      e.vpcId === vpcId &&
-      e.region === region &&
-      e.type.toLowerCase() === "interface" &&
-      e.privateDns &&
-      e.service.toLowerCase() === service.toLowerCase(),
+    (e) => e.vpcId === vpcId && e.region === region && e.type.toLowerCase() === "interface" && e.privateDns && sameService(e, service),
+  );
+}
+
+/**
+ * The gateway endpoint of `vpcId` for `service` (s3 or dynamodb) in `region`. A gateway endpoint is reached through
+ * the route tables it is associated with; the runtime does not model route tables, so it takes the function's
+ * subnets to use the endpoint's (as the stacks associate them), whatever `routeTableIds` lists.
+ */
+export function gatewayEndpointFor(
+  model: Pick<AccountsModel, "vpcEndpoints">,
+  vpcId: string,
+  service: string,
+  region: string,
+): VpcEndpointModel | undefined {
+  if (!GATEWAY_SERVICES.has(service.toLowerCase())) return undefined;
+  return model.vpcEndpoints.find(
+    (e) => e.vpcId === vpcId && e.region === region && e.type.toLowerCase() === "gateway" && sameService(e, service),
   );
 }
 
@@ -54,7 +71,9 @@ export function requestNetwork(
   region: string,
 ): RequestNetwork | undefined {
   if (vpcId === undefined) return undefined;
-  const endpoint = interfaceEndpointFor(model, vpcId, service, region);
+  // With a gateway endpoint in the VPC, AWS lets an S3 or DynamoDB interface endpoint have private DNS only for
+  // inbound resolver endpoints, so the VPC's own traffic takes the gateway (AWS PrivateLink guide, "Private DNS" for S3/DynamoDB).
+  const endpoint = gatewayEndpointFor(model, vpcId, service, region) ?? interfaceEndpointFor(model, vpcId, service, region);
   return endpoint !== undefined ? { vpcId, endpoint } : { vpcId };
 }
 
