@@ -1,6 +1,6 @@
 import type { EvaluationResult } from "../../core/iam/authorize";
 
-/** The VPC endpoint a request passed (sent from a function's VPC through an interface endpoint of it; see network.ts). */
+/** The VPC endpoint a request passed (sent from a function's VPC through an interface or gateway endpoint of it; see network.ts). */
 export interface AuditedEndpoint {
   /** Its stand-in id (vpce-...): aws:SourceVpce. */
   readonly id: string;
@@ -19,7 +19,7 @@ export interface AuditEvent {
   readonly seq: number;
   readonly time: string;
   readonly requestId: string;
-  readonly service: "sts" | "iam" | "lambda" | "lambda-service" | "kms" | "s3";
+  readonly service: "sts" | "iam" | "lambda" | "lambda-service" | "kms" | "s3" | "dynamodb";
   readonly action: string;
   /** The caller's ARN as AWS reports it (user, assumed-role session, or service name). */
   readonly principal: string;

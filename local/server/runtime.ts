@@ -1,7 +1,8 @@
 /**
  * The local two-account runtime: one HTTP endpoint on 127.0.0.1 that speaks the wire protocols of
- * the services in the registry (STS, IAM, Lambda, KMS, S3), verifies every SigV4 signature,
- * authorizes with the stacks' own policies, and runs the deployed bundles.
+ * the services in the registry (STS, IAM, Lambda, KMS, S3, DynamoDB), verifies every SigV4 signature,
+ * authorizes with the stacks' own policies, and runs the deployed bundles. DynamoDB's tables live in a
+ * moto server behind it, started only when the stacks have a table.
  */
 import type { Server } from "http";
 import { DEFAULT_ACCOUNT_CONCURRENCY, type FunctionPool, type UnreservedConcurrency } from "../exec/function-pool";
@@ -9,6 +10,8 @@ import { FunctionVersions, type VersionChanges } from "../services/lambda/versio
 import type { AccountsModel } from "../../core/model/types";
 import type { Principal } from "../../core/iam/principals";
 import type { Route, ServiceContext, ServiceDefinition, ServiceHooks } from "../services/definition";
+import { startDynamoDbBackend } from "../services/dynamodb/backend";
+import type { MotoServer } from "../services/dynamodb/moto-process";
 import { AsyncInvoker, type DestinationRecord, type UndeliveredRecord } from "../services/lambda/async-invoker";
 import type { LambdaHooks } from "../services/lambda/service";
 import { SERVICES } from "../services/registry";
@@ -59,6 +62,8 @@ export interface LocalRuntime {
   readonly model: AccountsModel;
   readonly accounts: LocalAccounts;
   readonly audit: AuditLog;
+  /** The moto server DynamoDB's requests are forwarded to once authorized; undefined when the model has no table. */
+  readonly dynamodbBackend?: { readonly url: string; readonly port: number; readonly pid: number };
   /** `<stack>-admin` and `<stack>-function` for each stack with a function (caller-admin, callee-function, ...), and outsider. */
   profiles(): NamedCredentials[];
   /** Issues new function-role sessions (the admins' and outsider's keys do not expire) and returns all profiles. */
@@ -90,17 +95,43 @@ export interface LocalRuntime {
 }
 
 /**
- * Starts the runtime: the accounts and their checks, the services of the registry, the endpoint
+ * Starts the runtime: the accounts and their checks, moto when there is a table, the services of the registry, the endpoint
  * they share, the functions' execution environments (which need the endpoint's URL), the profiles.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const { model } = options;
-  const host = options.host ?? "127.0.0.1";
   const region = singleRegion(model);
   const accountConcurrency = options.accountConcurrency ?? DEFAULT_ACCOUNT_CONCURRENCY;
   const unreserved = unreservedConcurrency(model, accountConcurrency);
   const accounts = new LocalAccounts(model, options.organizationId !== undefined ? { organizationId: options.organizationId } : {});
   await checkExecutionRoles(accounts);
+  const hooks = hooksOf(options);
+  // Python only when there is a table to serve: the default stacks have none.
+  const moto = model.tables.size > 0 ? await startDynamoDbBackend(model.tables.values()) : undefined;
+  try {
+    return await serve(options, { region, accountConcurrency, unreserved, accounts, hooks, moto });
+  } catch (err) {
+    // No process may outlive a failed start.
+    await moto?.stop();
+    throw err;
+  }
+}
+
+/** The services, the endpoint and the functions' environments, once the accounts are checked and moto (if any) runs. */
+async function serve(
+  options: LocalRuntimeOptions,
+  started: {
+    region: string;
+    accountConcurrency: number;
+    unreserved: ReadonlyMap<string, UnreservedConcurrency>;
+    accounts: LocalAccounts;
+    hooks: ServiceHooks;
+    moto: MotoServer | undefined;
+  },
+): Promise<LocalRuntime> {
+  const { model } = options;
+  const { region, accountConcurrency, unreserved, accounts, moto } = started;
+  const host = options.host ?? "127.0.0.1";
   const audit = new AuditLog();
   const counts: Record<string, number> = {};
   const count = (key: string) => (counts[key] = (counts[key] ?? 0) + 1);
@@ -113,8 +144,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     deployedAt: new Date(Math.floor(Date.now() / 1000) * 1000),
     functions,
     asyncInvocations,
-    hooks: hooksOf(options),
+    hooks: started.hooks,
     count,
+    ...(moto !== undefined ? { dynamodb: { url: moto.url } } : {}),
   });
 
   let endpoint = "";
@@ -148,6 +180,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     accountConcurrency,
     asyncInvocations,
     server,
+    moto,
   };
   return runtimeOf({ ...parts, profiles: new NamedProfiles(accounts) });
 }
@@ -167,11 +200,12 @@ interface RuntimeParts {
   readonly accountConcurrency: number;
   readonly asyncInvocations: AsyncInvoker;
   readonly server: Server;
+  readonly moto: MotoServer | undefined;
 }
 
-/** The runtime's interface over its parts; stopping it closes the endpoint, the async queue and every function process. */
+/** The runtime's interface over its parts; stopping it closes the endpoint, the async queue, every function process and moto. */
 function runtimeOf(parts: RuntimeParts): LocalRuntime {
-  const { profiles, asyncInvocations, functions, server } = parts;
+  const { profiles, asyncInvocations, functions, server, moto } = parts;
   const succeeded = <T>(result: Result<T, { message: string }>): T => {
     if (!result.ok) throw new LocalRuntimeError(result.error.message);
     return result.value;
@@ -184,6 +218,7 @@ function runtimeOf(parts: RuntimeParts): LocalRuntime {
     model: parts.model,
     accounts: parts.accounts,
     audit: parts.audit,
+    ...(moto !== undefined ? { dynamodbBackend: { url: moto.url, port: moto.port, pid: moto.pid } } : {}),
     profiles: () => profiles.all(),
     renewSessions: () => {
       profiles.renewSessions();
@@ -208,6 +243,8 @@ function runtimeOf(parts: RuntimeParts): LocalRuntime {
         asyncInvocations.close();
         server.closeAllConnections();
         await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), functions.close()]);
+        // After the endpoint: no request is still being forwarded to it.
+        await moto?.stop();
       })()),
   };
 }

@@ -68,6 +68,8 @@ export interface ServiceContext {
   readonly hooks: ServiceHooks;
   /** Counts a request under a key ("sts:AssumeRole", "unknown-operation"): the runtime's requestCounts(). */
   readonly count: (key: string) => void;
+  /** The moto server DynamoDB forwards to; undefined when the model has no table (the runtime starts none). */
+  readonly dynamodb?: { readonly url: string };
 }
 
 export interface ServiceDefinition {

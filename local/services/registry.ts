@@ -5,6 +5,7 @@
 import type { WireResponse } from "../wire/response";
 import type { SigningRules } from "../wire/sigv4";
 import type { RequestShape, ServiceDefinition } from "./definition";
+import { dynamodb } from "./dynamodb";
 import { iam } from "./iam";
 import { kms } from "./kms";
 import { lambda } from "./lambda";
@@ -12,7 +13,7 @@ import { s3 } from "./s3";
 import { sts } from "./sts";
 
 /** In the order the unknown-operation message lists them, and the order request shapes are tried in. */
-export const SERVICES: readonly ServiceDefinition[] = [sts, iam, lambda, kms, s3];
+export const SERVICES: readonly ServiceDefinition[] = [sts, iam, lambda, kms, s3, dynamodb];
 
 /** Answers what names no service (no readable scope, no shape of its own): awsQuery, as STS at the endpoint's root. */
 export const DEFAULT_SERVICE: ServiceDefinition = sts;

@@ -2,6 +2,7 @@
  * The registry of emulated services: each declares a distinct signing name and the operations it
  * serves, and answers in its own protocol, on the wire and through the runtime with the real SDK clients.
  */
+import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { ListUsersCommand, IAMClient } from "@aws-sdk/client-iam";
 import { KMSClient, ListKeysCommand } from "@aws-sdk/client-kms";
 import { GetFunctionCommand, LambdaClient } from "@aws-sdk/client-lambda";
@@ -14,8 +15,8 @@ import { boot, credentialsOf, errorOf } from "../support";
 const NAMES = SERVICES.map((s) => s.signingName);
 
 describe("the registry", () => {
-  it("lists STS, IAM, Lambda, KMS and S3, each under a distinct signing name it is found by", () => {
-    expect(NAMES).toEqual(["sts", "iam", "lambda", "kms", "s3"]);
+  it("lists STS, IAM, Lambda, KMS, S3 and DynamoDB, each under a distinct signing name it is found by", () => {
+    expect(NAMES).toEqual(["sts", "iam", "lambda", "kms", "s3", "dynamodb"]);
     expect(new Set(NAMES).size).toBe(SERVICES.length);
     expect(new Set(SERVICES.map((s) => s.title)).size).toBe(SERVICES.length);
     for (const service of SERVICES) expect(serviceNamed(service.signingName)).toBe(service);
@@ -28,7 +29,8 @@ describe("the registry", () => {
     for (const service of SERVICES) expect(service.operations.length).toBeGreaterThan(0);
     expect(SERVED_OPERATIONS).toBe(
       "STS AssumeRole and GetCallerIdentity; IAM GetRole, ListRolePolicies, GetRolePolicy, ListAttachedRolePolicies, GetPolicy and GetPolicyVersion; " +
-        "Lambda Invoke, GetPolicy, GetFunctionConfiguration, PublishVersion, GetAlias and UpdateAlias; KMS DescribeKey and GetKeyPolicy; S3 GetBucketPolicy",
+        "Lambda Invoke, GetPolicy, GetFunctionConfiguration, PublishVersion, GetAlias and UpdateAlias; KMS DescribeKey and GetKeyPolicy; S3 GetBucketPolicy; " +
+        "DynamoDB GetItem, PutItem, UpdateItem, DeleteItem, Query and DescribeTable",
     );
   });
 
@@ -39,12 +41,15 @@ describe("the registry", () => {
     ]);
   });
 
-  it("a request's shape names Lambda (its paths) or KMS (a TrentService target), and nothing else", () => {
+  it("a request's shape names Lambda (its paths), KMS (a TrentService target) or DynamoDB (a DynamoDB_20120810 target), and nothing else", () => {
     const shape = (rawUrl: string, headers: Record<string, string> = {}) =>
       serviceClaiming({ method: "POST", rawUrl, headers })?.signingName;
     expect(shape("/2015-03-31/functions/callee/invocations")).toBe("lambda");
     expect(shape("/2015-03-31/functions?Marker=x")).toBe("lambda");
     expect(shape("/", { "x-amz-target": "TrentService.DescribeKey" })).toBe("kms");
+    expect(shape("/", { "x-amz-target": "DynamoDB_20120810.GetItem" })).toBe("dynamodb");
+    // Another API's target (DynamoDB Streams) is not DynamoDB's.
+    expect(shape("/", { "x-amz-target": "DynamoDBStreams_20120810.GetRecords" })).toBeUndefined();
     expect(shape("/", { "content-type": "application/x-www-form-urlencoded" })).toBeUndefined();
     expect(shape("/bucket?policy")).toBeUndefined();
   });
@@ -57,6 +62,14 @@ describe.each([
   ["lambda", "UnrecognizedClientException", 403, "UnknownOperationException", 404, undefined],
   ["kms", "UnrecognizedClientException", 400, "UnknownOperationException", 400, '"__type":"UnknownOperationException"'],
   ["s3", "InvalidAccessKeyId", 403, "NotImplemented", 501, "<Code>NotImplemented</Code>"],
+  [
+    "dynamodb",
+    "UnrecognizedClientException",
+    400,
+    "UnknownOperationException",
+    400,
+    '"__type":"com.amazon.coral.service#UnknownOperationException"',
+  ],
 ] as const)("%s answers in its own protocol", (name, unknownKey, unknownKeyStatus, unknownOperation, unknownOperationStatus, inBody) => {
   const service = serviceNamed(name)!;
 
@@ -105,6 +118,7 @@ describe("unknown operations through the runtime, with each service's SDK client
       "NotImplemented",
       501,
     ],
+    ["dynamodb", () => new DynamoDBClient(config()).send(new ListTablesCommand({})), "UnknownOperationException", 400],
   ] as const)("%s: the SDK reads the refusal as %s", async (_name, send, code, status) => {
     const err = await errorOf(send());
     expect(err.name).toBe(code);
