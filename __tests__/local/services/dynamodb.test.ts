@@ -462,6 +462,21 @@ describe("moto's lifetime", () => {
     expect(await connects(port)).toBe(false);
   });
 
+  it("a moto that died is DynamoDB's InternalServerError (500), and the runtime still stops", async () => {
+    const runtime = await start(idempotentModel().model);
+    try {
+      const { pid } = runtime.dynamodbBackend!;
+      process.kill(pid, "SIGKILL");
+      while (isRunning(pid) && motoChildren().includes(pid)) await new Promise((resolve) => setTimeout(resolve, 20));
+      const err = await errorOf(dynamoAs(runtime, "callee-function").send(new GetItemCommand({ TableName: TABLE_NAME, Key: key("x") })));
+      expect(err.name).toBe("InternalServerError");
+      expect(err.$metadata?.httpStatusCode).toBe(500);
+      expect(err.message).toContain("the local DynamoDB (moto at http://127.0.0.1:");
+    } finally {
+      await runtime.stop();
+    }
+  });
+
   it("a runtime on a model with no table starts no moto, and finds no table", async () => {
     const before = motoChildren();
     const runtime = await start(loadAccountsModel(OUT_DIR));

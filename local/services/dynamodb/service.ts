@@ -72,7 +72,7 @@ export class DynamoDbService {
     const resolved = this.tableArnOf(named.value, caller.accountId, call.region);
     if (!resolved.ok) return fail(resolved.error, named.value);
     const { arn, accountId } = resolved.value;
-    // A query of an index is authorized on the index's ARN (DynamoDB Developer Guide, "Using IAM policy conditions": table/<name>/index/<index>).
+    // A query of an index is authorized on the index's ARN (Service Authorization Reference, DynamoDB resource type "index").
     const indexName = operation === "Query" && typeof call.input.IndexName === "string" ? call.input.IndexName : undefined;
     const resourceArn = indexName !== undefined ? `${arn}/index/${indexName}` : arn;
 
@@ -102,7 +102,13 @@ export class DynamoDbService {
       return fail({ code: "ResourceNotFoundException", status: 400, message: "Requested resource not found" }, resourceArn, [], accountId);
 
     record("allowed", resourceArn, { decidedBy: decision.allowedBy, account: accountId });
-    return this.forward(backend.url, table, call);
+    try {
+      return await this.forward(backend.url, table, call);
+    } catch (err) {
+      // moto is gone or broke the connection: DynamoDB's code for a failure on its side (DynamoDB API reference, "Common errors").
+      const message = `the local DynamoDB (moto at ${backend.url}) did not answer: ${(err as Error).message}`;
+      return dynamoDbErrorResponse({ code: "InternalServerError", status: 500, message }, requestId);
+    }
   }
 
   /** The request as sent, to moto in the table's account and region; moto's status, body and content type as they are. */
