@@ -32,6 +32,9 @@ VENV := .venv
 # checkov and the AWS CLI, pinned in requirements-tools.txt.
 TOOLS_STAMP := $(VENV)/.installed
 SOURCES := $(shell find main.ts config constructs stacks lambda-src -name '*.ts' 2>/dev/null) cdktf.json package-lock.json
+# The opt-in idempotent callee's stacks: checkov scans them, and the soak runs on them.
+IDEMPOTENT_EXAMPLE := examples/idempotent-callee.json
+IDEMPOTENT_OUT := build/synth/idempotent-callee
 
 .PHONY: help install synth demo local describe verify readme-proof bench soak test typecheck lint unit checkov clean
 
@@ -76,7 +79,7 @@ readme-proof: synth ## Rewrite the README's access matrix and diagram from the c
 bench: synth ## Measure synth, unit tests, cold start, credential reuse, latency, overhead and a soak; writes bench/results.json
 	node --import tsx bench/bench.ts
 
-soak: synth ## 10,000 invocations at concurrency 32 on the local runtime: fails if any is lost (build/soak-results.json)
+soak: $(IDEMPOTENT_OUT)/manifest.json $(TOOLS_STAMP) ## 10,000 invocations at concurrency 32 on the local runtime, idempotent callee: fails if any is lost or any operation runs twice (build/soak-results.json)
 	node --import tsx bench/soak.ts
 
 typecheck: $(NPM_STAMP) ## tsc --noEmit, strict
@@ -93,8 +96,6 @@ unit: $(NPM_STAMP) $(TOOLS_STAMP) ## jest: config, constructs, stacks, handlers,
 
 # The opt-in idempotent callee (DynamoDB table, gateway endpoint) is in no default stack: checkov scans it from its own synth.
 # After cdktf.out (order only): both synths bundle the functions into build/<side>, so they never run at once under make -j.
-IDEMPOTENT_EXAMPLE := examples/idempotent-callee.json
-IDEMPOTENT_OUT := build/synth/idempotent-callee
 $(IDEMPOTENT_OUT)/manifest.json: $(NPM_STAMP) $(SOURCES) $(IDEMPOTENT_EXAMPLE) | cdktf.out/manifest.json
 	@mkdir -p $(dir $(IDEMPOTENT_OUT))
 	XACCT_CONFIG_FILE=$(IDEMPOTENT_EXAMPLE) npx cdktf synth --output $(IDEMPOTENT_OUT)

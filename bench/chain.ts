@@ -29,6 +29,8 @@ export function adminLambda(runtime: LocalRuntime, profile: "caller-admin" | "ca
 export interface ChainOutcome {
   readonly ok: boolean;
   readonly error?: string;
+  /** An idempotent callee's word on the answer: true when it was the one stored for the key (the operation did not run). */
+  readonly replayed?: boolean;
 }
 
 /** One caller invocation, judged by the caller's own answer. */
@@ -37,7 +39,11 @@ export async function invokeChain(client: LambdaClient, functionName: string, ev
     const res = await client.send(new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(event)) }));
     if (res.FunctionError) return { ok: false, error: `FunctionError ${res.FunctionError}` };
     const answer = JSON.parse(Buffer.from(res.Payload ?? new Uint8Array()).toString("utf8"));
-    return answer.ok === true ? { ok: true } : { ok: false, error: answer.error?.code ?? "no ok" };
+    if (answer.ok !== true) return { ok: false, error: answer.error?.code ?? "no ok" };
+    // The caller's ok is the cross-account call's; the callee's own verdict (a reused key, bad input) is inside.
+    if (answer.response?.ok === false) return { ok: false, error: answer.response.error?.code ?? "callee not ok" };
+    const replayed = answer.response?.idempotency?.replayed;
+    return typeof replayed === "boolean" ? { ok: true, replayed } : { ok: true };
   } catch (err) {
     return { ok: false, error: (err as Error).name };
   }

@@ -3,6 +3,11 @@
  * synchronous chains with Event invocations of the caller and failing Event invocations of
  * the callee, then counting: every synchronous call answered, every Event either completed or
  * recorded in its on-failure destination, nothing lost. `make soak` runs it and fails on a loss.
+ *
+ * On stacks with an idempotent callee (`make soak` uses examples/idempotent-callee.json) every request carries its own
+ * idempotency key, one synchronous chain in `replayEvery` sends again the key (and request) of a chain already
+ * answered, as a client retry would, and the callee's log is counted: every business operation must have run exactly
+ * once (one `request served` line with `replayed: false` per key), and every replay must be answered from the table.
  */
 import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import * as fs from "fs";
@@ -17,11 +22,24 @@ export interface SoakOptions {
   readonly concurrency: number;
   /** One in `eventEvery` invocations is an Event of the caller, one an Event of the callee that fails. */
   readonly eventEvery: number;
+  /** With an idempotent callee: one synchronous chain in `replayEvery` repeats an answered chain's key and request. */
+  readonly replayEvery?: number;
 }
 
-export const SOAK_DEFAULTS: SoakOptions = { total: 10_000, concurrency: 32, eventEvery: 20 };
+export const SOAK_DEFAULTS: SoakOptions = { total: 10_000, concurrency: 32, eventEvery: 20, replayEvery: 10 };
 
-type Kind = "sync" | "caller-event" | "callee-failing-event";
+type Kind = "sync" | "replay" | "caller-event" | "callee-failing-event";
+
+/** With an idempotent callee: how often each business operation ran, counted from the callee's own log. */
+export interface ExactlyOnce {
+  /** Distinct idempotency keys whose operation succeeded (synchronous chains and caller Events answered ok). */
+  readonly operations: number;
+  readonly ran_once: number;
+  readonly ran_more_than_once: number;
+  readonly never_ran: number;
+  /** Chains that sent an answered key again, and how many of them got the stored answer. */
+  readonly replays: { readonly sent: number; readonly answered_from_store: number };
+}
 
 interface Memory {
   readonly rss_mb: number;
@@ -47,6 +65,8 @@ export interface SoakResult {
   readonly runtime_memory_start: Memory;
   readonly runtime_memory_end: Memory;
   readonly execution_environments: Record<string, number>;
+  /** Only with an idempotent callee. */
+  readonly exactly_once?: ExactlyOnce;
 }
 
 const memory = (): Memory => {
@@ -54,10 +74,28 @@ const memory = (): Memory => {
   return { rss_mb: round(m.rss / 2 ** 20, 1), heap_used_mb: round(m.heapUsed / 2 ** 20, 1) };
 };
 
-function kindOf(i: number, every: number): Kind {
+function kindOf(i: number, every: number, replayEvery: number | undefined): Kind {
   if (i % every === 0) return "caller-event";
   if (i % every === Math.floor(every / 2)) return "callee-failing-event";
+  if (replayEvery !== undefined && i % replayEvery === 3) return "replay";
   return "sync";
+}
+
+/** The callee's runs of its business operation by idempotency key, from its `request served` log lines. */
+export class OperationRuns {
+  private readonly runs = new Map<string, number>();
+
+  /** Give it every log line of the callee (the runtime's onFunctionLog). */
+  observe(line: string): void {
+    if (!line.startsWith("{") || !line.includes('"request served"')) return;
+    const entry = JSON.parse(line) as { message?: string; idempotencyKey?: string; replayed?: boolean };
+    if (entry.message !== "request served" || entry.idempotencyKey === undefined || entry.replayed !== false) return;
+    this.runs.set(entry.idempotencyKey, (this.runs.get(entry.idempotencyKey) ?? 0) + 1);
+  }
+
+  of(key: string): number {
+    return this.runs.get(key) ?? 0;
+  }
 }
 
 async function sendEvent(client: LambdaClient, functionName: string, payload: unknown): Promise<boolean> {
@@ -71,7 +109,11 @@ async function sendEvent(client: LambdaClient, functionName: string, payload: un
   }
 }
 
-export async function runSoak(runtime: LocalRuntime, options: SoakOptions = SOAK_DEFAULTS): Promise<SoakResult> {
+export async function runSoak(
+  runtime: LocalRuntime,
+  options: SoakOptions = SOAK_DEFAULTS,
+  operationRuns?: OperationRuns,
+): Promise<SoakResult> {
   const caller = runtime.model.outputs.get("caller")?.caller_function_name as string;
   const callee = runtime.model.outputs.get("callee")?.callee_function_name as string;
   const calleeFn = [...runtime.model.functions.values()].find((f) => f.name === callee);
@@ -87,14 +129,36 @@ export async function runSoak(runtime: LocalRuntime, options: SoakOptions = SOAK
   const start = memory();
   const before = runtime.asyncStats();
   const calleeRunsBefore = calleeRuns(runtime, callee);
+  const idempotent = runtime.model.tables.size > 0;
+  if (idempotent && operationRuns === undefined)
+    throw new Error("an idempotent callee's soak counts its runs: give runSoak an OperationRuns");
+  const replayEvery = idempotent ? options.replayEvery : undefined;
+  // Keys of chains answered ok, for the replays to send again; and the keys whose operation must have run once.
+  const answered: string[] = [];
+  const mustRunOnce = new Set<string>();
+  const keyed = (event: object, key: string) => (idempotent ? { ...event, idempotencyKey: key } : event);
   const began = process.hrtime.bigint();
   const { results } = await runConcurrently(options.total, options.concurrency, async (i) => {
-    const kind = kindOf(i, options.eventEvery);
-    if (kind === "sync") return { kind, outcome: await invokeChain(asCaller, caller) };
+    const kind = kindOf(i, options.eventEvery, replayEvery);
+    if (kind === "sync" || (kind === "replay" && answered.length === 0)) {
+      const key = `soak-${i}`;
+      const outcome = await invokeChain(asCaller, caller, keyed(QUOTE_EVENT, key));
+      if (outcome.ok && idempotent) {
+        answered.push(key);
+        mustRunOnce.add(key);
+      }
+      return { kind: "sync" as Kind, outcome };
+    }
+    if (kind === "replay") {
+      const key = answered[i % answered.length];
+      return { kind, outcome: await invokeChain(asCaller, caller, keyed(QUOTE_EVENT, key)) };
+    }
+    const key = `${kind}-${i}`;
     const accepted =
       kind === "caller-event"
-        ? await sendEvent(asCaller, caller, QUOTE_EVENT)
-        : await sendEvent(asCallee, failingTarget, { operation: "fail" });
+        ? await sendEvent(asCaller, caller, keyed(QUOTE_EVENT, key))
+        : await sendEvent(asCallee, failingTarget, keyed({ operation: "fail" }, key));
+    if (accepted && kind === "caller-event" && idempotent) mustRunOnce.add(key);
     return { kind, outcome: { ok: accepted, ...(accepted ? {} : { error: "not accepted" }) } };
   });
   await runtime.whenIdle();
@@ -104,8 +168,10 @@ export async function runSoak(runtime: LocalRuntime, options: SoakOptions = SOAK
   asCaller.destroy();
   asCallee.destroy();
 
-  const sync = results.filter((r) => r.kind === "sync");
-  const events = results.filter((r) => r.kind !== "sync");
+  // A replay is a synchronous chain too: the caller and the callee both run, the business operation does not.
+  const sync = results.filter((r) => r.kind === "sync" || r.kind === "replay");
+  const replays = results.filter((r) => r.kind === "replay");
+  const events = results.filter((r) => r.kind !== "sync" && r.kind !== "replay");
   const errors: Record<string, number> = {};
   for (const r of sync) if (!r.outcome.ok) errors[r.outcome.error ?? "?"] = (errors[r.outcome.error ?? "?"] ?? 0) + 1;
   // A synchronous call is answered when the caller's answer came back, whatever it says; a transport error is no answer.
@@ -136,6 +202,17 @@ export async function runSoak(runtime: LocalRuntime, options: SoakOptions = SOAK
     execution_environments: Object.fromEntries(
       Object.entries(runtime.poolStats()).map(([arn, s]) => [arn.split(":function:").pop() as string, s.environments]),
     ),
+    ...(idempotent && operationRuns
+      ? {
+          exactly_once: {
+            operations: mustRunOnce.size,
+            ran_once: [...mustRunOnce].filter((key) => operationRuns.of(key) === 1).length,
+            ran_more_than_once: [...mustRunOnce].filter((key) => operationRuns.of(key) > 1).length,
+            never_ran: [...mustRunOnce].filter((key) => operationRuns.of(key) === 0).length,
+            replays: { sent: replays.length, answered_from_store: replays.filter((r) => r.outcome.replayed === true).length },
+          },
+        }
+      : {}),
   };
 }
 
@@ -164,19 +241,41 @@ export function soakProblems(result: SoakResult): string[] {
       `the callee ran ${result.callee_runs.actual} time(s), ${result.callee_runs.expected} expected: some chains did not reach it`,
     );
   if (result.events.undelivered !== 0) problems.push(`${result.events.undelivered} failed Event invocation(s) reached no destination`);
+  const once = result.exactly_once;
+  if (once !== undefined) {
+    if (once.ran_more_than_once > 0) problems.push(`${once.ran_more_than_once} business operation(s) ran more than once`);
+    if (once.never_ran > 0) problems.push(`${once.never_ran} business operation(s) answered ok but never ran`);
+    if (once.replays.answered_from_store !== once.replays.sent)
+      problems.push(
+        `${once.replays.sent - once.replays.answered_from_store} of ${once.replays.sent} replay(s) not answered from the table`,
+      );
+  }
   return problems;
 }
 
-export async function bootForLoad(): Promise<LocalRuntime> {
+/** The stacks `make soak` runs on: synthesized from examples/idempotent-callee.json by the Makefile. */
+export const IDEMPOTENT_STACKS = path.join(PROJECT_ROOT, "build", "synth", "idempotent-callee");
+
+/** The runtime for a load run, and the counter of the callee's operation runs fed from its log. */
+export async function bootForLoad(outDir = path.join(PROJECT_ROOT, "cdktf.out")): Promise<LocalRuntime & { operationRuns: OperationRuns }> {
+  const operationRuns = new OperationRuns();
   // The stacks reserve no concurrency, so 32 chains share each account's unreserved pool (1,000, as in AWS) and the
   // figures measure the runtime, not a throttle. Failed Event invocations are retried after 20 ms × attempt, not minutes.
-  return bootLocalRuntime({ outDir: path.join(PROJECT_ROOT, "cdktf.out"), skipSynth: true, asyncRetryDelayMs: 20 });
+  const runtime = await bootLocalRuntime({
+    outDir,
+    skipSynth: true,
+    asyncRetryDelayMs: 20,
+    onFunctionLog: (fn, line) => {
+      if (fn.endsWith("-callee")) operationRuns.observe(line);
+    },
+  });
+  return Object.assign(runtime, { operationRuns });
 }
 
 async function main(): Promise<void> {
-  const runtime = await bootForLoad();
+  const runtime = await bootForLoad(IDEMPOTENT_STACKS);
   try {
-    const result = await runSoak(runtime);
+    const result = await runSoak(runtime, SOAK_DEFAULTS, runtime.operationRuns);
     const file = path.join(PROJECT_ROOT, "build", "soak-results.json");
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
@@ -184,6 +283,10 @@ async function main(): Promise<void> {
     const summary =
       `${result.invocations} invocations at concurrency ${result.concurrency} in ${result.seconds} s: ${result.sync.ok}/${result.sync.sent} synchronous answered ok, ` +
       `${result.events.completed} events completed + ${result.events.recorded_in_destination} recorded in the on-failure queue of ${result.events.sent} sent, ${result.lost} lost; ` +
+      (result.exactly_once
+        ? `idempotent callee: ${result.exactly_once.ran_once} of ${result.exactly_once.operations} business operations ran exactly once, ` +
+          `${result.exactly_once.replays.answered_from_store} of ${result.exactly_once.replays.sent} replays answered from the table; `
+        : "") +
       `benchmark process RSS ${result.runtime_memory_start.rss_mb} -> ${result.runtime_memory_end.rss_mb} MB (${path.relative(process.cwd(), file)})`;
     if (problems.length > 0) {
       console.error(`soak: FAIL: ${summary}\n  ${problems.join("\n  ")}`);

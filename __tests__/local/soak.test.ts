@@ -2,7 +2,10 @@
  * The soak's accounting on a short run (the 10,000-invocation soak itself is `make soak`,
  * part of `make test`): every call counted once, nothing lost, and a loss is reported.
  */
+import * as path from "path";
 import { bootForLoad, runSoak, soakProblems, type SoakResult } from "../../bench/soak";
+import { PROJECT_ROOT } from "../../local/start";
+import { stacksSynthesizedWith } from "./support";
 
 describe("the soak", () => {
   it("counts 200 mixed invocations at concurrency 8: every synchronous call answered, every Event completed or in its destination", async () => {
@@ -30,6 +33,28 @@ describe("the soak", () => {
     }
   });
 
+  it("with an idempotent callee: every business operation of 200 invocations ran exactly once, every replay was answered from the table", async () => {
+    const outDir = await stacksSynthesizedWith({ XACCT_CONFIG_FILE: path.join(PROJECT_ROOT, "examples", "idempotent-callee.json") });
+    const runtime = await bootForLoad(outDir);
+    try {
+      const result = await runSoak(runtime, { total: 200, concurrency: 8, eventEvery: 20, replayEvery: 10 }, runtime.operationRuns);
+      expect(result.sync).toEqual({ sent: 180, answered: 180, ok: 180, errors: {} });
+      expect(result.events).toEqual({ sent: 20, accepted: 20, completed: 10, recorded_in_destination: 10, undelivered: 0 });
+      const once = result.exactly_once!;
+      // i % 10 == 3 replays an answered chain (the first few find none answered yet and run as new chains instead).
+      expect(once.replays.sent).toBeGreaterThanOrEqual(15);
+      expect(once.replays.answered_from_store).toBe(once.replays.sent);
+      // Every other synchronous chain and every caller Event is one operation with a key of its own.
+      expect(once.operations).toBe(180 - once.replays.sent + 10);
+      expect(once).toMatchObject({ ran_once: once.operations, ran_more_than_once: 0, never_ran: 0 });
+      // The callee still ran for every chain, replays included (it answered them from the table), and 3 times per failing event.
+      expect(result.callee_runs).toEqual({ expected: 220, actual: 220 });
+      expect(soakProblems(result)).toEqual([]);
+    } finally {
+      await runtime.stop();
+    }
+  }, 120_000);
+
   it("reports a lost invocation, an unanswered chain and an event with no destination", () => {
     const clean: SoakResult = {
       invocations: 10,
@@ -50,6 +75,18 @@ describe("the soak", () => {
     ]);
     expect(soakProblems({ ...clean, callee_runs: { expected: 12, actual: 11 } })).toEqual([
       "the callee ran 11 time(s), 12 expected: some chains did not reach it",
+    ]);
+    const once = { operations: 9, ran_once: 9, ran_more_than_once: 0, never_ran: 0, replays: { sent: 1, answered_from_store: 1 } };
+    expect(soakProblems({ ...clean, exactly_once: once })).toEqual([]);
+    expect(
+      soakProblems({
+        ...clean,
+        exactly_once: { ...once, ran_once: 7, ran_more_than_once: 1, never_ran: 1, replays: { sent: 1, answered_from_store: 0 } },
+      }),
+    ).toEqual([
+      "1 business operation(s) ran more than once",
+      "1 business operation(s) answered ok but never ran",
+      "1 of 1 replay(s) not answered from the table",
     ]);
     expect(soakProblems({ ...clean, events: { ...clean.events, recorded_in_destination: 0, undelivered: 1 } })).toEqual([
       "Event invocations: 2 sent, 1 completed + 0 recorded",
