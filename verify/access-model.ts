@@ -12,6 +12,7 @@ import {
   type PolicyDocument,
   type RoleModel,
   type SourceRef,
+  type TableModel,
   type VpcEndpointModel,
 } from "../core";
 import { UserFacingError } from "../config/user-facing-error";
@@ -25,6 +26,11 @@ export type KeyAccess = Pick<KeyModel, "arn" | "accountId" | "aliases" | "policy
 export type EndpointAccess = Pick<
   VpcEndpointModel,
   "id" | "accountId" | "region" | "vpcId" | "serviceName" | "service" | "type" | "privateDns" | "policy" | "defaultPolicy" | "source"
+> &
+  Partial<Pick<VpcEndpointModel, "routeTableIds">>;
+export type TableAccess = Pick<
+  TableModel,
+  "name" | "arn" | "accountId" | "region" | "hashKey" | "ttlAttribute" | "kmsKeyArn" | "pointInTimeRecovery" | "source"
 >;
 
 /** A security-group rule that lets a function send traffic to CIDR blocks (inline egress, or a rule of its own). */
@@ -73,6 +79,8 @@ export interface AccessModel {
   readonly functions: readonly FunctionAccess[];
   readonly buckets: readonly BucketAccess[];
   readonly keys: readonly KeyAccess[];
+  /** The DynamoDB tables (the callee's idempotency records, when it is idempotent); read from the stacks, in live mode too. */
+  readonly tables: readonly TableAccess[];
   /** Every VPC endpoint the stacks create: requests sent from its VPC to its service pass its policy. */
   readonly vpcEndpoints: readonly EndpointAccess[];
   /** Egress to CIDR blocks that the functions' security groups allow (read from the stacks, in live mode too). */
@@ -122,6 +130,16 @@ export { iamNameOf as roleName, functionNameOf as functionName } from "../core";
 /** The callee function every path ends at (unqualified). */
 export function calleeFunctionArnOf(model: Pick<AccessModel, "intended">): string {
   return model.intended[0].calleeFunctionArn;
+}
+
+/** The callee function's execution role: the one principal meant to read and write the callee's tables. */
+export function calleeRoleArnOf(model: Pick<AccessModel, "intended" | "functions">): string | undefined {
+  return model.functions.find((f) => f.arn === calleeFunctionArnOf(model))?.roleArn;
+}
+
+/** A table is the callee's when it is in the callee's account: its idempotency records. */
+export function isCalleeTable(model: Pick<AccessModel, "calleeAccountId">, table: Pick<TableAccess, "accountId">): boolean {
+  return table.accountId === model.calleeAccountId;
 }
 
 /** The path of the caller whose function runs as this role. */

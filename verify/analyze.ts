@@ -11,7 +11,7 @@ import {
   type Principal,
   roleSession,
 } from "../core";
-import { pathOfCallerRole, pathsOfInvokerRole, roleName, type AccessModel } from "./access-model";
+import { calleeRoleArnOf, pathOfCallerRole, pathsOfInvokerRole, roleName, type AccessModel } from "./access-model";
 import { capabilitiesOf, expectationFor, type Capability, type CapabilityRequest, type Expectation } from "./capabilities";
 import { endpointPolicyName, networkOf, passageFor, type PrincipalNetwork } from "./network";
 import { accountOfPrincipal, enumeratePrincipals, namedAwsPrincipals, PROOF_SESSION_NAME, type AnalysisPrincipal } from "./principals";
@@ -71,7 +71,7 @@ export interface AccessAnalysis {
 }
 
 /** APIs that accept only signed requests: no policy can let an anonymous caller use them. */
-const SIGNED_ONLY_SERVICES = new Set(["sts", "lambda", "kms", "iam"]);
+const SIGNED_ONLY_SERVICES = new Set(["sts", "lambda", "kms", "iam", "dynamodb"]);
 
 interface Session {
   readonly principal: Principal;
@@ -366,6 +366,12 @@ function beyondWhy(model: AccessModel, principal: AnalysisPrincipal, capability:
     const theirs = other(capability.resourceArn);
     if (theirs)
       return `the role of caller ${own.caller} assumes ${roleName(theirs.invokerRoleArn)}, the invoker role of caller ${theirs.caller}: each caller may assume only its own`;
+  }
+  if (capability.kind === "read-table" || capability.kind === "write-table") {
+    const table = model.tables.find((t) => t.arn === capability.resourceArn);
+    const calleeRole = calleeRoleArnOf(model);
+    const how = via.length > 0 ? ` through ${via.map((h) => roleName(h.roleArn)).join(", ")}` : "";
+    return `${capability.kind === "read-table" ? "reads" : "writes"} table ${table?.name ?? capability.resourceArn}${how}: only ${calleeRole !== undefined ? roleName(calleeRole) : "the callee's role"} may read and write it`;
   }
   if (capability.kind === "invoke" && capability.functionArn === model.intended[0].calleeFunctionArn) {
     const targets = model.intended.map((p) => p.targetArn);

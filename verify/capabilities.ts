@@ -6,11 +6,31 @@
  * function, is as good as acting as that role: whoever can do it can reach whatever it reaches.
  */
 import type { PolicyDocument } from "../core";
-import { functionName, pathOfCallerRole, pathsOfInvokerRole, roleName, type AccessModel, type FunctionAccess } from "./access-model";
+import {
+  calleeRoleArnOf,
+  functionName,
+  isCalleeTable,
+  pathOfCallerRole,
+  pathsOfInvokerRole,
+  roleName,
+  type AccessModel,
+  type FunctionAccess,
+} from "./access-model";
 import { PROOF_SESSION_NAME, type AnalysisPrincipal } from "./principals";
 
 export type CapabilityKind =
-  "assume" | "change-role" | "pass-role" | "invoke" | "change-function" | "read" | "write" | "administer-bucket" | "use" | "administer";
+  | "assume"
+  | "change-role"
+  | "pass-role"
+  | "invoke"
+  | "change-function"
+  | "read"
+  | "write"
+  | "administer-bucket"
+  | "use"
+  | "administer"
+  | "read-table"
+  | "write-table";
 
 export interface CapabilityRequest {
   readonly action: string;
@@ -71,6 +91,10 @@ const BUCKET_ADMIN_ACTIONS = [
 ];
 const KEY_USE_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom"];
 const KEY_ADMIN_ACTIONS = ["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:CreateGrant"];
+/** Reading a table's items: one at a time, by key range, all of them, or in batches. */
+export const TABLE_READ_ACTIONS = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem"];
+/** Writing a table's items: creating, changing or deleting one, or many in a batch. */
+export const TABLE_WRITE_ACTIONS = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"];
 /** An object key no one would use, so no statement matches it by accident. */
 const PROBE_OBJECT = "access-proof/probe-object";
 
@@ -216,6 +240,29 @@ export function capabilitiesOf(model: AccessModel): Capability[] {
       requests: KEY_ADMIN_ACTIONS.map((action) => ({ action, resourceArn: key.arn })),
     });
   }
+  // The tables: DynamoDB authorizes item requests on the table's ARN, with the identity policies and the table's
+  // resource-based policy (the stacks set none, so another account is refused).
+  for (const table of [...model.tables].sort((a, b) => a.accountId.localeCompare(b.accountId) || a.name.localeCompare(b.name))) {
+    const common = {
+      resourceArn: table.arn,
+      resourceAccountId: table.accountId,
+      resourcePolicyName: `resource policy of table ${table.name}`,
+    };
+    out.push({
+      id: `read-table:${table.arn}`,
+      kind: "read-table",
+      label: `read table ${table.name}`,
+      ...common,
+      requests: TABLE_READ_ACTIONS.map((action) => ({ action, resourceArn: table.arn })),
+    });
+    out.push({
+      id: `write-table:${table.arn}`,
+      kind: "write-table",
+      label: `write table ${table.name}`,
+      ...common,
+      requests: TABLE_WRITE_ACTIONS.map((action) => ({ action, resourceArn: table.arn })),
+    });
+  }
   return out;
 }
 
@@ -291,6 +338,18 @@ export function expectationFor(model: AccessModel, principal: AnalysisPrincipal,
       if (ownerAdmin) return { kind: "permitted", why: "its account's administrators own the key" };
       const encrypts = model.functions.find((f) => f.kmsKeyArn === capability.resourceArn && isRole(f.roleArn));
       return encrypts ? { kind: "permitted", why: `it encrypts ${encrypts.name}'s environment and failed events` } : { kind: "forbidden" };
+    }
+    case "read-table":
+    case "write-table": {
+      if (ownerAdmin) return { kind: "permitted", why: "its account's administrators own the table" };
+      const table = model.tables.find((t) => t.arn === capability.resourceArn);
+      const calleeRole = calleeRoleArnOf(model);
+      if (table && isCalleeTable(model, table) && calleeRole !== undefined && isRole(calleeRole))
+        return {
+          kind: "intended",
+          why: `the callee's role ${capability.kind === "read-table" ? "reads" : "writes"} its own idempotency records in ${table.name}`,
+        };
+      return { kind: "forbidden" };
     }
     case "change-role":
     case "pass-role":

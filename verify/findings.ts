@@ -20,6 +20,7 @@ import {
 import { keyName } from "./capabilities";
 import { findCidrEgress, findEndpointProblems, type NetworkFindingCode } from "./network-findings";
 import { accountOfPrincipal, conditionValues } from "./principals";
+import { findTableProblems, type TableFindingCode } from "./table-findings";
 
 export type FindingCode =
   | "public-principal"
@@ -37,7 +38,8 @@ export type FindingCode =
   | "invoke-beyond-alias"
   | "cross-caller-assume"
   | "trust-names-another-caller"
-  | NetworkFindingCode;
+  | NetworkFindingCode
+  | TableFindingCode;
 
 export interface Finding {
   readonly code: FindingCode;
@@ -121,7 +123,7 @@ export function findPolicyProblems(model: AccessModel): Finding[] {
     });
   }
   findings.push(...reviewInvokerTrust(model));
-  findings.push(...findEndpointProblems(model), ...findCidrEgress(model));
+  findings.push(...findEndpointProblems(model), ...findCidrEgress(model), ...findTableProblems(model));
   return findings;
 }
 

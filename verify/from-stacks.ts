@@ -76,6 +76,7 @@ export function accessModelFromStacks(dir: string): AccessModel {
     functions: [...model.functions.values()],
     buckets: [...model.buckets.values()],
     keys: [...model.keys.values()],
+    tables: [...model.tables.values()],
     vpcEndpoints: model.vpcEndpoints,
     cidrEgress: cidrEgressOf(root, new Set(model.functions.keys())),
     intended,

@@ -1,11 +1,13 @@
 /**
  * Findings of the network layer: VPC endpoint policies that allow everything (AWS's default full-access policy, or
  * a statement as wide), endpoint policies that admit principals, resources or actions beyond the intended paths of
- * the callers in their VPC, and a function security group that still sends traffic to CIDR blocks when the stacks
+ * the callers in their VPC (or, for the callee's DynamoDB gateway endpoint, beyond its role's item requests on its
+ * table), and a function security group that still sends traffic to CIDR blocks when the stacks
  * create endpoints in its VPC (around the endpoints and their policies).
  */
 import {
   asList,
+  calleeRoleArnOf,
   describeSource,
   functionName,
   iamPatternMatches,
@@ -15,6 +17,7 @@ import {
   type AccessModel,
   type EndpointAccess,
   type IntendedPath,
+  isCalleeTable,
 } from "./access-model";
 import { endpointName, inTravelOrder } from "./network";
 
@@ -36,12 +39,17 @@ interface EndpointIntent {
   readonly resources: readonly string[];
   /** "the role of caller orders assumes its invoker role", for the fix. */
   readonly paths: readonly IntendedPath[];
+  /** The callee's own requests (its DynamoDB table), which no caller's path sends. */
+  readonly callee?: boolean;
 }
 
 /** Condition keys that narrow who may use an endpoint (a positive operator with values that are not wildcards). */
 const WHO_KEYS = new Set(["aws:principalarn", "aws:principalaccount", "aws:principalorgid", "aws:principalorgpaths", "aws:userid"]);
 const PRINCIPAL_ARN = new Set(["aws:principalarn"]);
 const POSITIVE = /^(ForAllValues:|ForAnyValue:)?(StringEquals|StringEqualsIgnoreCase|StringLike|ArnEquals|ArnLike)(IfExists)?$/i;
+
+/** The item actions the callee's idempotency records need (Powertools' DynamoDB persistence layer). */
+export const CALLEE_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"];
 
 /** The paths whose caller function runs in this VPC. */
 function pathsThrough(model: AccessModel, vpcId: string): IntendedPath[] {
@@ -67,13 +75,38 @@ function intentOf(model: AccessModel, endpoint: EndpointAccess): EndpointIntent 
         resources: unique(paths.map((p) => p.targetArn)),
         paths,
       };
+    case "dynamodb": {
+      // The callee's role reaches its own tables from the callee's VPC; no caller's path passes this endpoint.
+      const calleeRole = calleeRoleArnOf(model);
+      const callee = model.functions.find((f) => f.roleArn === calleeRole && f.vpcId === endpoint.vpcId);
+      return {
+        principals: callee && calleeRole !== undefined ? [calleeRole] : [],
+        actions: CALLEE_TABLE_ACTIONS,
+        resources: callee ? model.tables.filter((t) => isCalleeTable(model, t) && t.region === endpoint.region).map((t) => t.arn) : [],
+        paths: [],
+        callee: true,
+      };
+    }
     default:
       return undefined;
   }
 }
 
-/** The policy an endpoint should have: one statement per path through it. */
+/** The policy an endpoint should have: one statement per path through it (for DynamoDB: the callee's role on its tables). */
 function suggestedPolicy(intent: EndpointIntent, service: string, organizationId: string | undefined): string {
+  if (service === "dynamodb")
+    return JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: "*",
+          Action: intent.actions,
+          Resource: intent.resources.length === 1 ? intent.resources[0] : intent.resources,
+          Condition: { ArnEquals: { "aws:PrincipalArn": intent.principals.length === 1 ? intent.principals[0] : intent.principals } },
+        },
+      ],
+    });
   const statements = intent.paths.map((p) => {
     const [principal, resource] = service === "sts" ? [p.callerRoleArn, p.invokerRoleArn] : [p.invokerRoleArn, p.targetArn];
     return {
@@ -116,9 +149,14 @@ export function findEndpointProblems(model: AccessModel): NetworkFinding[] {
   for (const endpoint of [...model.vpcEndpoints].sort(inTravelOrder)) {
     const intent = intentOf(model, endpoint);
     const named = `VPC endpoint ${endpointName(endpoint)} in ${endpoint.vpcId} (${describeSource(endpoint.source)})`;
-    const fix = intent
-      ? `set the endpoint's policy to allow only the intended path${intent.paths.length === 1 ? "" : "s"} through it: ${suggestedPolicy(intent, endpoint.service.toLowerCase(), model.configured.organizationId)}`
-      : "set a policy that names the principals and resources that use the endpoint";
+    const what =
+      endpoint.service.toLowerCase() === "dynamodb"
+        ? "the callee's role on its table"
+        : `the intended path${intent?.paths.length === 1 ? "" : "s"} through it`;
+    const fix =
+      intent && intent.principals.length > 0
+        ? `set the endpoint's policy to allow only ${what}: ${suggestedPolicy(intent, endpoint.service.toLowerCase(), model.configured.organizationId)}`
+        : "set a policy that names the principals and resources that use the endpoint";
     if (endpoint.defaultPolicy) {
       findings.push({
         code: "endpoint-policy-full-access",
@@ -172,7 +210,11 @@ function reviewEndpointStatement(
   if (!intent) return;
   const { principals, resources: intendedResources, actions: intendedActions } = intent;
   const only = (values: readonly string[], show: (v: string) => string) =>
-    values.length > 0 ? `only ${values.map(show).join(" and ")}` : "no caller's path passes this endpoint";
+    values.length > 0
+      ? `only ${values.map(show).join(" and ")}`
+      : service === "dynamodb"
+        ? "no function of the stacks uses a table through this endpoint"
+        : "no caller's path passes this endpoint";
   // Who: the aws:PrincipalArn values of a Principal "*", or the principals named; an account or organisation alone admits all of it.
   const arns = [...principalValues.filter((v) => v !== "*"), ...positiveValues(statement, PRINCIPAL_ARN)];
   for (const value of [...new Set(arns)].filter((v) => !principals.includes(v))) {
@@ -194,7 +236,7 @@ function reviewEndpointStatement(
     const covers = resource.includes("*") || resource.includes("?") ? " (a wildcard)" : "";
     add(
       "endpoint-policy-off-path",
-      `allows the resource ${resource}${covers}, beyond the intended path: ${only(intendedResources, (r) => (r.includes(":function:") ? functionName(r) + r.slice(r.lastIndexOf(":")) : roleName(r)))} ${intendedResources.length === 1 ? "is" : "are"} reached through ${endpointName(endpoint)}`,
+      `allows the resource ${resource}${covers}, beyond the intended path: ${only(intendedResources, (r) => (r.includes(":function:") ? functionName(r) + r.slice(r.lastIndexOf(":")) : r.includes(":table/") ? `table ${roleName(r)}` : roleName(r)))} ${intendedResources.length === 1 ? "is" : "are"} reached through ${endpointName(endpoint)}`,
     );
   }
   for (const action of actions.filter((a) => a !== "*" && a.toLowerCase() !== `${service}:*`)) {
@@ -206,6 +248,7 @@ function reviewEndpointStatement(
 
 /** ", the invoker role of caller billing" or "": the role of a caller whose path does not pass this endpoint. */
 function otherCallerOf(model: AccessModel, value: string, intent: EndpointIntent): string {
+  if (intent.callee) return "";
   const other = model.intended.find((p) => !intent.paths.includes(p) && (p.invokerRoleArn === value || p.callerRoleArn === value));
   if (!other) return "";
   return `, ${other.invokerRoleArn === value ? "the invoker role" : "the role"} of caller ${other.caller} (whose path runs from another VPC)`;

@@ -1,5 +1,5 @@
 /**
- * The network layer of the proof: which principals send their requests from a VPC, the interface endpoints
+ * The network layer of the proof: which principals send their requests from a VPC, the interface and gateway endpoints
  * those requests pass (whose policies AWS evaluates besides the identity and resource policies), and the
  * egress to CIDR blocks the functions' security groups still allow, read from the synthesized stacks.
  */
@@ -38,10 +38,13 @@ export function endpointPolicyName(endpoint: Pick<EndpointAccess, "id" | "servic
 
 /**
  * Whether requests from the VPC to the service go through the endpoint without asking for it: an interface endpoint
- * with private DNS answers for the service's own name (the SDK's default); a gateway endpoint is in the route tables.
+ * with private DNS answers for the service's own name (the SDK's default); a gateway endpoint is in the route tables
+ * it is given (with none, no subnet routes to it). Which subnets use those tables is not modelled: a gateway endpoint
+ * with route tables counts for the whole VPC.
  */
 function takesDefaultTraffic(endpoint: EndpointAccess): boolean {
-  return endpoint.type.toLowerCase() === "gateway" || endpoint.privateDns;
+  if (endpoint.type.toLowerCase() === "gateway") return endpoint.routeTableIds === undefined || endpoint.routeTableIds.length > 0;
+  return endpoint.privateDns;
 }
 
 /**
@@ -57,8 +60,8 @@ export function vpcOfRole(model: AccessModel, roleArn: string | undefined): stri
   return path ? model.functions.find((f) => f.arn === path.callerFunctionArn)?.vpcId : undefined;
 }
 
-/** The order a request travels: STS first (the assume), then Lambda (the invoke), then any other service. */
-const serviceRank = (service: string) => ["sts", "lambda"].indexOf(service.toLowerCase()) + 1 || 3;
+/** The order a request travels: STS first (the assume), then Lambda (the invoke), then the callee's DynamoDB, then any other service. */
+const serviceRank = (service: string) => ["sts", "lambda", "dynamodb"].indexOf(service.toLowerCase()) + 1 || 4;
 
 /** Sorts endpoints by VPC, then in the order a request travels (STS, Lambda, the rest by name). */
 export const inTravelOrder = (a: Pick<EndpointAccess, "vpcId" | "service" | "id">, b: Pick<EndpointAccess, "vpcId" | "service" | "id">) =>

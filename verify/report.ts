@@ -205,7 +205,12 @@ export function verdictText(result: ProofResult): string {
       intended.length === 1
         ? "exactly one path reaches the callee, the intended one"
         : `each of the ${intended.length} callers reaches the callee by exactly one path, through its own invoker role and only at ${[...new Set(intended.map((p) => qualifiedName(p.targetArn)))].join(", ")}, and none can assume another's invoker role`;
-    return `PASS: ${paths}; nothing else is allowed beyond each account's administrators over their own resources.${deploy}`;
+    const tables = result.analysis.model.tables;
+    const records =
+      tables.length === 0
+        ? ""
+        : `; only the callee's role reads and writes ${tables.length === 1 ? `its table ${tables[0].name}` : `its tables ${tables.map((t) => t.name).join(", ")}`}`;
+    return `PASS: ${paths}${records}; nothing else is allowed beyond each account's administrators over their own resources.${deploy}`;
   }
   const parts = [
     beyond.length > 0 ? `${beyond.length} access${beyond.length === 1 ? "" : "es"} beyond the intended path` : "",
@@ -274,6 +279,21 @@ export function jsonReport(result: ProofResult): string {
         defaultPolicy: e.defaultPolicy,
         usedBy: analysis.networks.filter((n) => n.network.endpoints.some((x) => x.id === e.id)).map((n) => n.principalId),
       })),
+      ...(analysis.model.tables.length > 0
+        ? {
+            tables: analysis.model.tables.map((t) => ({
+              arn: t.arn,
+              name: t.name,
+              accountId: t.accountId,
+              hashKey: t.hashKey,
+              ...(t.ttlAttribute !== undefined ? { ttlAttribute: t.ttlAttribute } : {}),
+              ...(t.kmsKeyArn !== undefined ? { kmsKeyArn: t.kmsKeyArn } : {}),
+              pointInTimeRecovery: t.pointInTimeRecovery,
+              readBy: tableCells(analysis, `read-table:${t.arn}`),
+              writtenBy: tableCells(analysis, `write-table:${t.arn}`),
+            })),
+          }
+        : {}),
       cells: analysis.cells,
       findings: result.findings,
       ...(result.deployTime ? { deployTime: deployTimeJson(result.deployTime) } : {}),
@@ -282,6 +302,11 @@ export function jsonReport(result: ProofResult): string {
     null,
     2,
   );
+}
+
+/** The principals a table capability is allowed to (its ALLOW cells), by id. */
+function tableCells(analysis: AccessAnalysis, capabilityId: string): string[] {
+  return analysis.cells.filter((c) => c.capabilityId === capabilityId && c.allowed).map((c) => c.principalId);
 }
 
 interface Edge {
@@ -310,6 +335,7 @@ export function mermaidReport(analysis: AccessAnalysis): string {
   const roleNode = (arn: string) => id(`role_${accountOf(arn)}_${roleName(arn)}`);
   const fnNode = (arn: string) => id(`fn_${accountOf(arn)}_${functionName(arn)}`);
   const aliasNode = (fn: { arn: string; name: string }, alias: string) => id(`alias_${accountOf(fn.arn)}_${fn.name}_${alias}`);
+  const tableNode = (arn: string) => id(`table_${accountOf(arn)}_${arn.slice(arn.lastIndexOf("/") + 1)}`);
   const nodeOfPrincipal = new Map(principals.map((p) => [p.id, p.roleArn !== undefined ? roleNode(p.roleArn) : id(p.id)]));
   const invokers = [...new Set(model.intended.map((p) => p.invokerRoleArn))];
   const invokerGroup = invokers.length > 1 ? id(`invokers_${model.calleeAccountId}`) : undefined;
@@ -333,6 +359,8 @@ export function mermaidReport(analysis: AccessAnalysis): string {
     }
     for (const role of roles.filter((r) => invokerGroup === undefined || !invokers.includes(r.arn)))
       lines.push(`    ${roleNode(role.arn)}["role ${role.name}"]`);
+    for (const table of model.tables.filter((t) => t.accountId === accountId))
+      lines.push(`    ${tableNode(table.arn)}[("table ${table.name}")]`);
     for (const p of principals.filter((x) => x.kind === "admin" && x.accountId === accountId))
       lines.push(`    ${nodeOfPrincipal.get(p.id)}[/"administrators"/]`);
     lines.push("  end");
@@ -381,6 +409,31 @@ export function mermaidReport(analysis: AccessAnalysis): string {
     for (const cell of mine) {
       const capability = capabilityById.get(cell.capabilityId);
       if (!capability || principal.roleArn === capability.resourceArn) continue;
+      if (capability.kind === "read-table" || capability.kind === "write-table") {
+        // Who reads and writes a table: each allowed request directly, and the intended one refused, in red.
+        const endpointOnly = cell.decidedByEndpoint?.withoutEndpoints === "beyond-intended";
+        const red = cell.verdict === "beyond-intended" || cell.verdict === "path-broken" || endpointOnly;
+        if (!((cell.allowed && cell.via.length === 0) || (!cell.allowed && red))) continue;
+        const edge = {
+          from,
+          to: tableNode(capability.resourceArn),
+          refused: !cell.allowed,
+          red,
+          byEndpoint: cell.decidedByEndpoint !== undefined,
+        };
+        // One edge per principal and table, naming the read and the write it stands for.
+        const same = edges.findIndex(
+          (e) =>
+            e.from === edge.from &&
+            e.to === edge.to &&
+            e.refused === edge.refused &&
+            e.red === edge.red &&
+            e.byEndpoint === edge.byEndpoint,
+        );
+        if (same === -1) edges.push({ ...edge, action: cell.action, qualifiers: [] });
+        else edges[same] = { ...edges[same], action: `${edges[same].action}, ${cell.action}` };
+        continue;
+      }
       const onRole = capability.kind === "assume" || capability.kind === "change-role" || capability.kind === "pass-role";
       const onFunction = capability.kind === "invoke" || capability.kind === "change-function";
       if (!onRole && !onFunction) continue;
