@@ -3,8 +3,12 @@
  * iam-simulate groups its authorizers). check.ts applies each to the resources of its type as the walk reaches them.
  */
 import type { DeployRule, DeployRuleDefinition } from "../rule-context";
+import { tableDeletionProtectionOff, tableKeyAccepted, tableKeyGrantableByDeployer, tableKeySchemaDefined } from "./dynamodb";
 import {
+  gatewayEndpointArguments,
+  gatewayEndpointPolicyPrincipalAny,
   networkInterfacePermissionsOutliveGroup,
+  prefixListEgressOwnGateway,
   privateDnsEndpointUniquePerVpc,
   securityGroupIngressRuleSameVpc,
   securityGroupRuleSameVpc,
@@ -42,6 +46,13 @@ export const RULES = {
   privateDnsEndpoint: privateDnsEndpointUniquePerVpc,
   securityGroupEgressRuleSameVpc: securityGroupRuleSameVpc,
   securityGroupIngressRuleSameVpc,
+  tableKey: tableKeyAccepted,
+  tableKeyGrant: tableKeyGrantableByDeployer,
+  tableKeySchema: tableKeySchemaDefined,
+  tableDeletionProtection: tableDeletionProtectionOff,
+  gatewayEndpointArguments,
+  gatewayEndpointPrincipal: gatewayEndpointPolicyPrincipalAny,
+  prefixListEgress: prefixListEgressOwnGateway,
 } as const satisfies Record<string, DeployRuleDefinition>;
 
 /** The rules as the reports list them: one entry per id (the principals rule applies to three resource types). */
