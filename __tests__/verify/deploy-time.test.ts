@@ -4,11 +4,14 @@
  * by the right rule on the right resource, with what AWS would answer and the fix.
  */
 import * as fs from "fs";
+import * as path from "path";
 import { VerifyInputError } from "../../verify/access-model";
 import { EXIT } from "../../verify/cli";
 import { checkDeployTime, deployFindings, type DeployTimeResult } from "../../verify/deploy-time/check";
 import { ruleDescriptions, type DeployCheck } from "../../verify/deploy-time/rules";
-import { verifyCli, verifyInProcess } from "./support";
+import { synthesizeWith, variantOf, verifyCli, verifyInProcess } from "./support";
+import { CONFIG_FILE_ENV } from "../../config/load";
+import { PROJECT_ROOT } from "../../local/start";
 import { DEPLOY_ORDER } from "../../verify/from-stacks";
 import { editPolicy, OUT_DIR, stacksVariant, type TfJson } from "../local/support";
 import { onlyResource } from "../support/terraform-json";
@@ -211,7 +214,7 @@ describe("the deploy-time check of the unmodified stacks", () => {
     }
   });
 
-  it("lists the fourteen rules, and judges with what the rule says (the policies and statements that decided)", () => {
+  it("lists the twenty-one rules (the table's and the gateway endpoint's too, which these stacks do not use), and judges with what the rule says (the policies and statements that decided)", () => {
     expect(result.rules.map((r) => r.id)).toEqual([
       "lambda-assumes-execution-role",
       "execution-role-network-interfaces",
@@ -227,6 +230,13 @@ describe("the deploy-time check of the unmodified stacks", () => {
       "network-interface-permissions-outlive-security-group",
       "private-dns-endpoint-unique-per-vpc",
       "security-group-rule-same-vpc",
+      "table-key-accepted",
+      "table-key-grantable-by-deployer",
+      "table-key-schema-defined",
+      "table-deletion-protection-off",
+      "gateway-endpoint-arguments",
+      "gateway-endpoint-policy-principal-any",
+      "prefix-list-egress-own-gateway",
     ]);
     expect(result.rules.map((r) => r.phase)).toEqual([
       "create",
@@ -243,7 +253,16 @@ describe("the deploy-time check of the unmodified stacks", () => {
       "destroy",
       "create",
       "create",
+      "create",
+      "create",
+      "create",
+      "destroy",
+      "create",
+      "run",
+      "create",
     ]);
+    // Each rule names its source (an AWS document or a provider issue).
+    for (const rule of result.rules) expect(rule.source).toMatch(/https:\/\/|hashicorp\//);
     // One rule, three calls: the principals a trust, key or bucket policy names.
     expect(result.rules.find((r) => r.id === "policy-principals-exist")?.call).toBe(
       "iam:CreateRole (AssumeRolePolicyDocument), kms:CreateKey (Policy), s3:PutBucketPolicy",
@@ -793,5 +812,245 @@ describe("the deploy-time check in `npm run verify`", () => {
     );
     expect(cli.stderr).toContain(addr.securityGroup("callee"));
     expect(cli.stdout).toBe("");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The idempotent callee (examples/idempotent-callee.json): its table, gateway endpoint and prefix-list egress
+// ---------------------------------------------------------------------------------------------
+
+/** The checks the idempotent synth adds to the default stacks' (its other resources are the same). */
+const IDEMPOTENT_ADDS = [
+  "table-key-accepted callee aws_dynamodb_table",
+  "table-key-grantable-by-deployer callee aws_dynamodb_table",
+  "table-key-schema-defined callee aws_dynamodb_table",
+  "table-deletion-protection-off callee aws_dynamodb_table",
+  "gateway-endpoint-arguments callee aws_vpc_endpoint",
+  "gateway-endpoint-policy-principal-any callee aws_vpc_endpoint",
+  "prefix-list-egress-own-gateway callee aws_vpc_security_group_egress_rule",
+];
+const EXPECTED_APPLIED_IDEMPOTENT = [...EXPECTED_APPLIED, ...IDEMPOTENT_ADDS].sort();
+
+describe("the idempotent callee: the table's and the gateway endpoint's rules", () => {
+  let base: string;
+  let calleeJson: TfJson;
+  beforeAll(async () => {
+    base = await synthesizeWith({ [CONFIG_FILE_ENV]: path.join(PROJECT_ROOT, "examples/idempotent-callee.json") });
+    variants.push(base);
+    calleeJson = JSON.parse(fs.readFileSync(`${base}/stacks/callee/cdk.tf.json`, "utf8"));
+  }, 120_000);
+
+  const tableAddress = () => addressOf(calleeJson, "aws_dynamodb_table");
+  const endpointAddress = () => addressOf(calleeJson, "aws_vpc_endpoint");
+  const egressAddress = () => addressOf(calleeJson, "aws_vpc_security_group_egress_rule");
+  const tableKeyAddress = () => referenced(onlyResource(calleeJson, "aws_dynamodb_table").server_side_encryption.kms_key_arn);
+
+  function idempotentVariant(mutate: (callee: TfJson) => void): string {
+    const dir = variantOf(base, (stacks) => mutate(stacks.callee));
+    variants.push(dir);
+    return dir;
+  }
+
+  /** The findings of a variant are exactly these (rule @ address), on the same checks as the unmodified synth. */
+  async function expectIdempotentCaught(dir: string, expected: readonly Omit<Expected, "side">[]): Promise<DeployCheck[]> {
+    const result = await check(dir);
+    expect(failed(result)).toEqual(expected.map((e) => `${e.rule} callee ${e.address}`).sort());
+    expect(applied(result)).toEqual(EXPECTED_APPLIED_IDEMPOTENT);
+    const findings = deployFindings(result);
+    for (const e of expected) {
+      const f = findings.find((c) => c.rule === e.rule && c.address === e.address) as DeployCheck;
+      expect(f.answer).toMatch(e.answer);
+      expect(f.fix).toMatch(e.fix ?? /\S/);
+      if (e.detail) expect(f.detail).toMatch(e.detail);
+    }
+    return findings;
+  }
+
+  it("the unmodified synth: the seven new checks apply, on the table, the endpoint and the egress rule, and all pass", async () => {
+    const result = await check(base);
+    expect(applied(result)).toEqual(EXPECTED_APPLIED_IDEMPOTENT);
+    expect(deployFindings(result)).toEqual([]);
+    const on = (rule: string) => result.checks.filter((c) => c.rule === rule).map((c) => c.address);
+    for (const rule of [
+      "table-key-accepted",
+      "table-key-grantable-by-deployer",
+      "table-key-schema-defined",
+      "table-deletion-protection-off",
+    ])
+      expect(on(rule)).toEqual([tableAddress()]);
+    expect(on("gateway-endpoint-arguments")).toEqual([endpointAddress()]);
+    expect(on("gateway-endpoint-policy-principal-any")).toEqual([endpointAddress()]);
+    expect(on("prefix-list-egress-own-gateway")).toEqual([egressAddress()]);
+    // Deletion protection is judged when the table is destroyed, after every creation check.
+    const phases = result.checks.map((c) => c.rule);
+    expect(phases.indexOf("table-deletion-protection-off")).toBeGreaterThan(phases.lastIndexOf("table-key-accepted"));
+    expect(result.checks.find((c) => c.rule === "table-key-accepted")?.detail).toMatch(
+      /^alias\/xacct-demo-callee is a symmetric key of account 222222222222 in eu-west-1, created first/,
+    );
+  });
+
+  it("table-key-accepted: an asymmetric key (RSA_2048, SIGN_VERIFY) for the table", async () => {
+    const dir = idempotentVariant((callee) => {
+      const key = resourceAt(callee, tableKeyAddress());
+      key.customer_master_key_spec = "RSA_2048";
+      key.key_usage = "SIGN_VERIFY";
+    });
+    await expectIdempotentCaught(dir, [
+      {
+        rule: "table-key-accepted",
+        address: tableAddress(),
+        answer: /^ValidationException: .*DynamoDB supports only symmetric encryption keys, not RSA_2048 \(SIGN_VERIFY\)/,
+        fix: /SYMMETRIC_DEFAULT/,
+      },
+    ]);
+  });
+
+  it("table-key-accepted: a key ARN that is not one of the stacks' (another Region)", async () => {
+    const dir = idempotentVariant(
+      (callee) =>
+        (onlyResource(callee, "aws_dynamodb_table").server_side_encryption.kms_key_arn =
+          "arn:aws:kms:us-east-1:222222222222:key/00000000-0000-0000-0000-000000000000"),
+    );
+    await expectIdempotentCaught(dir, [
+      {
+        rule: "table-key-accepted",
+        address: tableAddress(),
+        answer: /^ValidationException: the KMS key arn:aws:kms:us-east-1:222222222222:key\/0{8}-/,
+        detail: /is not a key these stacks create/,
+      },
+    ]);
+  });
+
+  it("table-key-accepted and table-key-grantable-by-deployer: a key policy that denies every use through DynamoDB", async () => {
+    const dir = idempotentVariant((callee) =>
+      editPolicy(resourceAt(callee, tableKeyAddress()), "policy", (doc) =>
+        doc.Statement.push({
+          Sid: "NoDynamoDb",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "kms:*",
+          Resource: "*",
+          Condition: { StringEquals: { "kms:ViaService": "dynamodb.eu-west-1.amazonaws.com" } },
+        }),
+      ),
+    );
+    await expectIdempotentCaught(dir, [
+      {
+        rule: "table-key-accepted",
+        address: tableAddress(),
+        answer: /^KMSAccessDeniedException \(DynamoDB\)/,
+        detail: /through DynamoDB: refused with an explicit deny in a resource-based policy .*NoDynamoDb/,
+      },
+      {
+        rule: "table-key-grantable-by-deployer",
+        address: tableAddress(),
+        answer: /^AccessDeniedException: DynamoDB cannot describe the KMS key/,
+        detail: /kms:DescribeKey on alias\/xacct-demo-callee through DynamoDB: refused/,
+      },
+    ]);
+  });
+
+  it("table-key-grantable-by-deployer alone: a key policy that denies kms:CreateGrant through DynamoDB (Lambda's grant, without it, still passes)", async () => {
+    const dir = idempotentVariant((callee) =>
+      editPolicy(resourceAt(callee, tableKeyAddress()), "policy", (doc) =>
+        doc.Statement.push({
+          Sid: "NoDynamoDbGrants",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "kms:CreateGrant",
+          Resource: "*",
+          Condition: { StringEquals: { "kms:ViaService": "dynamodb.eu-west-1.amazonaws.com" } },
+        }),
+      ),
+    );
+    await expectIdempotentCaught(dir, [
+      {
+        rule: "table-key-grantable-by-deployer",
+        address: tableAddress(),
+        answer: /^AccessDeniedException: DynamoDB cannot create a grant on the KMS key .* \(kms:CreateGrant\)$/,
+        detail: /kms:CreateGrant on alias\/xacct-demo-callee through DynamoDB: refused .*NoDynamoDbGrants/,
+      },
+    ]);
+  });
+
+  it("table-deletion-protection-off: deletion protection on, so destroy fails at DeleteTable", async () => {
+    const dir = idempotentVariant((callee) => (onlyResource(callee, "aws_dynamodb_table").deletion_protection_enabled = true));
+    await expectIdempotentCaught(dir, [
+      {
+        rule: "table-deletion-protection-off",
+        address: tableAddress(),
+        answer: /^ValidationException: Resource cannot be deleted as it is currently protected against deletion/,
+        fix: /deletion_protection_enabled = false/,
+      },
+    ]);
+  });
+
+  it("table-key-schema-defined: TTL on the hash key; an attribute block that is no key", async () => {
+    const ttlOnKey = idempotentVariant((callee) => (onlyResource(callee, "aws_dynamodb_table").ttl.attribute_name = "id"));
+    await expectIdempotentCaught(ttlOnKey, [
+      { rule: "table-key-schema-defined", address: tableAddress(), answer: /^TTL on the key attribute id: .*no record ever expires/ },
+    ]);
+    const extra = idempotentVariant((callee) =>
+      onlyResource(callee, "aws_dynamodb_table").attribute.push({ name: "expiration", type: "N" }),
+    );
+    await expectIdempotentCaught(extra, [
+      {
+        rule: "table-key-schema-defined",
+        address: tableAddress(),
+        answer: /^Error: all attributes must be indexed\. Unused attributes: \["expiration"\]/,
+        fix: /remove the attribute block for expiration/,
+      },
+    ]);
+  });
+
+  it("a hash key without its attribute block is refused before any rule runs: bad input naming the attribute", async () => {
+    const dir = idempotentVariant((callee) => (onlyResource(callee, "aws_dynamodb_table").attribute = [{ name: "other", type: "S" }]));
+    const err = await check(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VerifyInputError);
+    expect((err as Error).message).toMatch(/the hash key 'id' has no attribute block/);
+  });
+
+  it("gateway-endpoint-arguments: subnets on a gateway endpoint; no route tables", async () => {
+    const withSubnets = idempotentVariant((callee) => (onlyResource(callee, "aws_vpc_endpoint").subnet_ids = ["subnet-0b1b1b1b1b1b1b1b1"]));
+    await expectIdempotentCaught(withSubnets, [
+      {
+        rule: "gateway-endpoint-arguments",
+        address: endpointAddress(),
+        answer: /^InvalidParameter: subnet_ids cannot be specified for a VPC endpoint of type Gateway$/,
+      },
+    ]);
+    const noRoutes = idempotentVariant((callee) => delete onlyResource(callee, "aws_vpc_endpoint").route_table_ids);
+    await expectIdempotentCaught(noRoutes, [
+      { rule: "gateway-endpoint-arguments", address: endpointAddress(), answer: /no route table sends dynamodb traffic to the endpoint/ },
+    ]);
+  });
+
+  it("gateway-endpoint-policy-principal-any: the callee's role named as the Principal instead of in aws:PrincipalArn", async () => {
+    const dir = idempotentVariant((callee) =>
+      editPolicy(onlyResource(callee, "aws_vpc_endpoint"), "policy", (doc) => {
+        doc.Statement[0].Principal = { AWS: "arn:aws:iam::222222222222:role/xacct-demo-callee-exec" };
+        delete doc.Statement[0].Condition;
+      }),
+    );
+    await expectIdempotentCaught(dir, [
+      {
+        rule: "gateway-endpoint-policy-principal-any",
+        address: endpointAddress(),
+        answer: /grants a named principal as the account's root user only/,
+        detail: /names \{"AWS":"arn:aws:iam::222222222222:role\/xacct-demo-callee-exec"\} \(CalleeRoleUsesItsIdempotencyTableOnly\)/,
+      },
+    ]);
+  });
+
+  it("prefix-list-egress-own-gateway: the gateway endpoint in another VPC than the callee's security group", async () => {
+    const dir = idempotentVariant((callee) => (onlyResource(callee, "aws_vpc_endpoint").vpc_id = "vpc-0c1c1c1c1c1c1c1c1"));
+    await expectIdempotentCaught(dir, [
+      {
+        rule: "prefix-list-egress-own-gateway",
+        address: egressAddress(),
+        answer: /vpc-0b1b1b1b1b1b1b1b1 has no route to aws_vpc_endpoint\./,
+        detail: /is in vpc-0b1b1b1b1b1b1b1b1 but the rule's prefix list is of the dynamodb gateway endpoint in vpc-0c1c1c1c1c1c1c1c1/,
+      },
+    ]);
   });
 });
