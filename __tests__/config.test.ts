@@ -376,6 +376,181 @@ describe("validateConfig: vpcEndpoints", () => {
   });
 });
 
+describe("validateConfig: the idempotent callee", () => {
+  const ROUTE_TABLES = ["rtb-0b1b1b1b1b1b1b1b1", "rtb-0b2b2b2b2b2b2b2b2"];
+  const REQUIRED =
+    "calleeRouteTableIds is required when calleeIdempotency is true and calleeVpcEndpoints is 'create': give the route tables of the callee's subnets, " +
+    "which the DynamoDB gateway endpoint is added to (aws ec2 describe-route-tables --filters Name=association.subnet-id,Values=<subnet>); " +
+    "or set calleeVpcEndpoints to 'existing' (with your DynamoDB gateway endpoint's prefix list in calleeEndpointPrefixListIds) or 'none'";
+  const ROUTE_TABLES_ONLY_WITH_CREATE =
+    "calleeRouteTableIds applies only when calleeIdempotency is true and calleeVpcEndpoints is 'create' (the DynamoDB gateway endpoint's route tables): remove it";
+  const EXPIRY_ONLY_WITH_IDEMPOTENCY =
+    "calleeIdempotencyExpirySeconds applies only when calleeIdempotency is true: remove it, or set calleeIdempotency";
+  const expiryRange = (got: string) =>
+    `calleeIdempotencyExpirySeconds must be a whole number of seconds from 60 to 2592000 (30 days), got ${got}`;
+  const existing = { calleeVpcEndpoints: "existing", calleeEndpointPrefixListIds: ["pl-0f1f1f1f1f1f1f1f1"] };
+
+  it("is off in the default configuration, with no expiry and no route tables", () => {
+    const config = validateConfig({ ...DEMO_DEFAULTS });
+    expect(DEMO_DEFAULTS).not.toHaveProperty("calleeIdempotency");
+    expect(config.calleeIdempotency).toBeUndefined();
+    expect(config.calleeIdempotencyExpirySeconds).toBeUndefined();
+    expect(config.calleeRouteTableIds).toBeUndefined();
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ["with route tables ('create')", { calleeIdempotency: true, calleeRouteTableIds: ROUTE_TABLES }],
+    [
+      "with 60 seconds, the shortest expiry",
+      { calleeIdempotency: true, calleeRouteTableIds: ROUTE_TABLES, calleeIdempotencyExpirySeconds: 60 },
+    ],
+    [
+      "with 30 days, the longest expiry",
+      { calleeIdempotency: true, calleeRouteTableIds: ROUTE_TABLES, calleeIdempotencyExpirySeconds: 2592000 },
+    ],
+    ["with 'existing' endpoints and no route tables", { calleeIdempotency: true, ...existing }],
+    ["with 'none' and no route tables", { calleeIdempotency: true, calleeVpcEndpoints: "none" }],
+    ["switched off explicitly", { calleeIdempotency: false }],
+  ])("accepts idempotency %s, unchanged", (_what, overrides) => {
+    expect(validateConfig({ ...DEMO_DEFAULTS, ...overrides })).toEqual({ ...DEMO_DEFAULTS, ...overrides });
+  });
+
+  it.each<[string, Record<string, unknown>, string[]]>([
+    ["a string for calleeIdempotency", { calleeIdempotency: "true" }, ["calleeIdempotency must be true or false, got 'true'"]],
+    ["a number for calleeIdempotency", { calleeIdempotency: 1 }, ["calleeIdempotency must be true or false, got 1"]],
+    ["an expiry without idempotency", { calleeIdempotencyExpirySeconds: 600 }, [EXPIRY_ONLY_WITH_IDEMPOTENCY]],
+    ["an expiry with idempotency false", { calleeIdempotency: false, calleeIdempotencyExpirySeconds: 600 }, [EXPIRY_ONLY_WITH_IDEMPOTENCY]],
+    [
+      "an expiry below 60 seconds",
+      { calleeIdempotency: true, calleeRouteTableIds: ROUTE_TABLES, calleeIdempotencyExpirySeconds: 59 },
+      [expiryRange("59")],
+    ],
+    [
+      "an expiry above 30 days",
+      { calleeIdempotency: true, calleeRouteTableIds: ROUTE_TABLES, calleeIdempotencyExpirySeconds: 2592001 },
+      [expiryRange("2592001")],
+    ],
+    [
+      "an expiry that is not whole",
+      { calleeIdempotency: true, calleeRouteTableIds: ROUTE_TABLES, calleeIdempotencyExpirySeconds: 90.5 },
+      [expiryRange("90.5")],
+    ],
+    [
+      "an expiry given as text",
+      { calleeIdempotency: true, calleeRouteTableIds: ROUTE_TABLES, calleeIdempotencyExpirySeconds: "3600" },
+      [expiryRange("'3600'")],
+    ],
+    ["idempotency with 'create' (the default) and no route tables", { calleeIdempotency: true }, [REQUIRED]],
+    ["idempotency with 'create' named and no route tables", { calleeIdempotency: true, calleeVpcEndpoints: "create" }, [REQUIRED]],
+    ["route tables without idempotency", { calleeRouteTableIds: ROUTE_TABLES }, [ROUTE_TABLES_ONLY_WITH_CREATE]],
+    [
+      "route tables with idempotency false",
+      { calleeIdempotency: false, calleeRouteTableIds: ROUTE_TABLES },
+      [ROUTE_TABLES_ONLY_WITH_CREATE],
+    ],
+    [
+      "route tables with 'existing' endpoints",
+      { calleeIdempotency: true, ...existing, calleeRouteTableIds: ROUTE_TABLES },
+      [ROUTE_TABLES_ONLY_WITH_CREATE],
+    ],
+    [
+      "route tables with 'none'",
+      { calleeIdempotency: true, calleeVpcEndpoints: "none", calleeRouteTableIds: ROUTE_TABLES },
+      [ROUTE_TABLES_ONLY_WITH_CREATE],
+    ],
+    [
+      "a malformed route table id",
+      { calleeIdempotency: true, calleeRouteTableIds: ["rtb-0b1b1b1b1b1b1b1b1", "rtb-123"] },
+      ["calleeRouteTableIds must contain only route table ids like 'rtb-0123456789abcdef0', got 'rtb-123'"],
+    ],
+    [
+      "a subnet id for a route table",
+      { calleeIdempotency: true, calleeRouteTableIds: ["subnet-0b1b1b1b1b1b1b1b1"] },
+      ["calleeRouteTableIds must contain only route table ids like 'rtb-0123456789abcdef0', got 'subnet-0b1b1b1b1b1b1b1b1'"],
+    ],
+    [
+      "an empty list of route tables",
+      { calleeIdempotency: true, calleeRouteTableIds: [] },
+      ["calleeRouteTableIds must be a non-empty list of route table ids like 'rtb-0123456789abcdef0', got []"],
+    ],
+    [
+      "a repeated route table",
+      { calleeIdempotency: true, calleeRouteTableIds: [ROUTE_TABLES[0], ROUTE_TABLES[0]] },
+      ['calleeRouteTableIds must not repeat an entry, got ["rtb-0b1b1b1b1b1b1b1b1","rtb-0b1b1b1b1b1b1b1b1"]'],
+    ],
+  ])("refuses %s", (_what, overrides, expected) => {
+    expect(problemsOf({ ...DEMO_DEFAULTS, ...overrides })).toEqual(expected);
+  });
+
+  it("reports the switch, the expiry and the route tables together", () => {
+    expect(
+      problemsOf({ ...DEMO_DEFAULTS, calleeIdempotency: "yes", calleeIdempotencyExpirySeconds: 10, calleeRouteTableIds: ROUTE_TABLES }),
+    ).toEqual(["calleeIdempotency must be true or false, got 'yes'", EXPIRY_ONLY_WITH_IDEMPOTENCY, ROUTE_TABLES_ONLY_WITH_CREATE]);
+  });
+
+  describe("from the environment", () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), "xacct-config-idem-"));
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("names the variables after the fields", () => {
+      expect(envVarName("calleeIdempotency")).toBe("XACCT_CALLEE_IDEMPOTENCY");
+      expect(envVarName("calleeIdempotencyExpirySeconds")).toBe("XACCT_CALLEE_IDEMPOTENCY_EXPIRY_SECONDS");
+      expect(envVarName("calleeRouteTableIds")).toBe("XACCT_CALLEE_ROUTE_TABLE_IDS");
+    });
+
+    it("reads XACCT_CALLEE_IDEMPOTENCY=true as a boolean, the route tables comma-separated and the expiry as a number", () => {
+      const config = loadConfig({
+        env: {
+          XACCT_CALLEE_IDEMPOTENCY: "true",
+          XACCT_CALLEE_ROUTE_TABLE_IDS: "rtb-0b1b1b1b1b1b1b1b1, rtb-0b2b2b2b2b2b2b2b2",
+          XACCT_CALLEE_IDEMPOTENCY_EXPIRY_SECONDS: "900",
+        },
+        cwd: dir,
+      });
+      expect(config.calleeIdempotency).toBe(true);
+      expect(config.calleeRouteTableIds).toEqual(ROUTE_TABLES);
+      expect(config.calleeIdempotencyExpirySeconds).toBe(900);
+    });
+
+    it("reads XACCT_CALLEE_IDEMPOTENCY=false as off", () => {
+      expect(loadConfig({ env: { XACCT_CALLEE_IDEMPOTENCY: "false" }, cwd: dir }).calleeIdempotency).toBe(false);
+    });
+
+    it("refuses another word for the switch, naming the variable", () => {
+      expect(() => loadConfig({ env: { XACCT_CALLEE_IDEMPOTENCY: "yes" }, cwd: dir })).toThrow(
+        /calleeIdempotency must be true or false, got 'yes'[\s\S]*environment \(XACCT_CALLEE_IDEMPOTENCY\)/,
+      );
+    });
+
+    it("asks for the route tables when only the switch is given (vpcEndpoints 'create')", () => {
+      expect(() => loadConfig({ env: { XACCT_CALLEE_IDEMPOTENCY: "true" }, cwd: dir })).toThrow(REQUIRED);
+    });
+
+    it("clears the route tables with an empty variable, over a file that set them", () => {
+      const file = path.join(dir, "idem.json");
+      fs.writeFileSync(file, JSON.stringify({ calleeIdempotency: true, calleeRouteTableIds: ROUTE_TABLES }));
+      const config = loadConfig({
+        env: { XACCT_CONFIG_FILE: file, XACCT_CALLEE_VPC_ENDPOINTS: "none", XACCT_CALLEE_ROUTE_TABLE_IDS: "" },
+        cwd: dir,
+      });
+      expect(config.calleeRouteTableIds).toBeUndefined();
+      expect(config.calleeVpcEndpoints).toBe("none");
+    });
+
+    it("loads examples/idempotent-callee.json as it is", () => {
+      const example = path.join(__dirname, "..", "examples", "idempotent-callee.json");
+      expect(loadConfig({ env: { XACCT_CONFIG_FILE: example }, cwd: dir })).toEqual({
+        ...DEMO_DEFAULTS,
+        calleeIdempotency: true,
+        calleeRouteTableIds: ROUTE_TABLES,
+      });
+    });
+  });
+});
+
 describe("resolveCallers", () => {
   it("turns the single-caller fields into one caller with today's names, stack, state key and outputs", () => {
     expect(resolveCallers(validateConfig(DEMO_DEFAULTS))).toEqual([

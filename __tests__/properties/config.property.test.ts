@@ -70,6 +70,7 @@ const awsId = (prefix: string) =>
 const vpcId = awsId("vpc");
 const subnetId = awsId("subnet");
 const subnetIds = fc.uniqueArray(subnetId, { minLength: 1, maxLength: 6 });
+const routeTableId = awsId("rtb");
 
 const roleName = fc.oneof(chars(ROLE_NAME_CHARS, 1, 64), exactly(ROLE_NAME_CHARS, 64));
 /** IAM role paths: `/`, or `/seg/.../`; in the ARN the leading slash is the one after `role`. */
@@ -105,6 +106,21 @@ const validConfig: fc.Arbitrary<Raw> = twoAccounts.chain(({ caller, callee }) =>
           fc.constant({}),
         ),
         // Outside the demo accounts the state key is required: a key of account A in the state region, or a bootstrap-only synth.
+        // The idempotent callee: off (absent or false), or on with its route tables ('create') and maybe an expiry.
+        idempotency: fc.oneof(
+          fc.constant({}),
+          fc.constant({ calleeIdempotency: false }),
+          fc
+            .tuple(
+              fc.uniqueArray(routeTableId, { minLength: 1, maxLength: 4 }),
+              fc.option(fc.oneof(fc.constantFrom(60, 3600, 2592000), fc.integer({ min: 60, max: 2592000 })), { nil: undefined }),
+            )
+            .map(([tables, expiry]) => ({
+              calleeIdempotency: true,
+              calleeRouteTableIds: tables,
+              ...(expiry !== undefined ? { calleeIdempotencyExpirySeconds: expiry } : {}),
+            })),
+        ),
         kms: fc.option(
           fc
             .tuple(fc.constantFrom(...PARTITIONS), uuid)
@@ -114,13 +130,14 @@ const validConfig: fc.Arbitrary<Raw> = twoAccounts.chain(({ caller, callee }) =>
       },
       { noNullPrototype: true },
     )
-    .map(({ callerAccess, calleeAccess, kms, ...ids }) => ({
+    .map(({ callerAccess, calleeAccess, idempotency, kms, ...ids }) => ({
       ...DEMO_DEFAULTS,
       callerAccountId: caller,
       calleeAccountId: callee,
       ...ids,
       ...callerAccess,
       ...calleeAccess,
+      ...idempotency,
       ...(kms !== undefined ? { stateKmsKeyArn: kms } : { bootstrapOnly: true }),
     })),
 );
@@ -239,6 +256,7 @@ const malformedAwsId = (prefix: string): fc.Arbitrary<Labelled> => {
 };
 const malformedVpcId = malformedAwsId("vpc");
 const malformedSubnetId = malformedAwsId("subnet");
+const malformedRouteTableId = malformedAwsId("rtb");
 
 /** Lists of subnet ids the validator must refuse. */
 const malformedSubnetList: fc.Arbitrary<Labelled> = fc.oneof(
@@ -406,6 +424,48 @@ describe("validateConfig (property-based)", () => {
         },
       ),
       { numRuns: 700 },
+    );
+  });
+
+  it("rejects every malformed entry of calleeRouteTableIds, anywhere in the list, naming the field", () => {
+    fc.assert(
+      fc.property(
+        validConfig,
+        fc.uniqueArray(routeTableId, { maxLength: 3 }),
+        malformedRouteTableId,
+        fc.nat(),
+        (raw, good, [what, bad], at) => {
+          const tables: unknown[] = [...good];
+          tables.splice(at % (good.length + 1), 0, bad);
+          const idempotent = { ...raw, calleeIdempotency: true, calleeRouteTableIds: tables };
+          expectRejectedNaming(idempotent, "calleeRouteTableIds", what);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("rejects every calleeIdempotencyExpirySeconds outside 60..2592000 whole seconds, naming the field", () => {
+    const outside = fc.oneof(
+      label("below 60", fc.integer({ min: -1_000_000, max: 59 })),
+      label("above 30 days", fc.integer({ min: 2_592_001, max: Number.MAX_SAFE_INTEGER })),
+      label(
+        "not whole",
+        fc.double({ min: 60, max: 2592000, noNaN: true }).filter((n) => !Number.isInteger(n)),
+      ),
+      label("not a number", fc.oneof(fc.string(), fc.boolean(), fc.constant(Number.NaN))),
+    );
+    fc.assert(
+      fc.property(validConfig, outside, (raw, [what, expiry]) => {
+        const on = {
+          ...raw,
+          calleeIdempotency: true,
+          calleeRouteTableIds: ["rtb-0b1b1b1b1b1b1b1b1"],
+          calleeIdempotencyExpirySeconds: expiry,
+        };
+        expectRejectedNaming(on, "calleeIdempotencyExpirySeconds", what);
+      }),
+      { numRuns: 500 },
     );
   });
 
