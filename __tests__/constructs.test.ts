@@ -2,12 +2,15 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { Construct } from "constructs";
 import { TerraformStack, Testing } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { AccountScope } from "../constructs/account-context";
 import { bundleFunction } from "../constructs/bundle";
 import { CrossAccountInvokerRole } from "../constructs/cross-account-invoker-role";
 import { EncryptedBucket } from "../constructs/encrypted-code-bucket";
+import { GatewayEndpoint } from "../constructs/gateway-endpoint";
+import { IdempotencyTable } from "../constructs/idempotency-table";
 import { Authorizer } from "../core/iam/authorize";
 import { adminUser } from "../core/iam/principals";
 import { PROJECT_ROOT } from "../core/paths";
@@ -172,6 +175,108 @@ describe("EncryptedBucket", () => {
       context,
     });
     expect(decision.allowed).toBe(accepted);
+  });
+});
+
+/** A stack bound to account B in another partition and region, so the ARNs show they come from the scope. */
+function inAccountB(build: (scope: Construct) => void) {
+  return Testing.synthScope((scope) => {
+    const provider = new AwsProvider(scope, "aws", { region: "cn-north-1", alias: "callee" });
+    AccountScope.bind(TerraformStack.of(scope), { provider, accountId: "222222222222", region: "cn-north-1", partition: "aws-cn" });
+    build(scope);
+  });
+}
+
+describe("IdempotencyTable", () => {
+  const KEY = "arn:aws-cn:kms:cn-north-1:222222222222:key/0b1c2d3e-0000-4000-8000-000000000000";
+  let table!: IdempotencyTable;
+  const synth = inAccountB((scope) => {
+    table = new IdempotencyTable(scope, "idempotency", { tableName: "records", kmsKeyArn: KEY });
+  });
+
+  it("is an on-demand table keyed by Powertools' id, with TTL on its expiration, point-in-time recovery and the given key", () => {
+    const { "//": _metadata, ...body } = onlyResource(synth, "aws_dynamodb_table");
+    expect(body).toEqual({
+      name: "records",
+      billing_mode: "PAY_PER_REQUEST",
+      hash_key: "id",
+      attribute: [{ name: "id", type: "S" }],
+      ttl: { attribute_name: "expiration", enabled: true },
+      point_in_time_recovery: { enabled: true },
+      server_side_encryption: { enabled: true, kms_key_arn: KEY },
+      deletion_protection_enabled: false,
+      provider: "aws.callee",
+    });
+  });
+
+  it("knows its ARN before deploy, in its scope's partition, region and account", () => {
+    expect(table.tableArn).toBe("arn:aws-cn:dynamodb:cn-north-1:222222222222:table/records");
+  });
+
+  it("gives the role the four item operations on it only, and its key through DynamoDB in its region only", () => {
+    expect(table.itemStatement("Items")).toEqual({
+      Sid: "Items",
+      Effect: "Allow",
+      Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+      Resource: "arn:aws-cn:dynamodb:cn-north-1:222222222222:table/records",
+    });
+    expect(table.keyStatement("Key", KEY)).toEqual({
+      Sid: "Key",
+      Effect: "Allow",
+      Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+      Resource: KEY,
+      Condition: { StringEquals: { "kms:ViaService": "dynamodb.cn-north-1.amazonaws.com" } },
+    });
+  });
+});
+
+describe("GatewayEndpoint", () => {
+  const statementOfPolicy = {
+    Sid: "OneRoleOnly",
+    Effect: "Allow" as const,
+    Principal: "*" as const,
+    Action: "dynamodb:GetItem",
+    Resource: "arn:aws-cn:dynamodb:cn-north-1:222222222222:table/records",
+    Condition: { ArnEquals: { "aws:PrincipalArn": "arn:aws-cn:iam::222222222222:role/fn" } },
+  };
+  const synth = inAccountB((scope) => {
+    new GatewayEndpoint(scope, "ddb", {
+      service: "dynamodb",
+      name: "fn",
+      vpcId: "vpc-0b1b1b1b1b1b1b1b1",
+      routeTableIds: ["rtb-0b1b1b1b1b1b1b1b1", "rtb-0b2b2b2b2b2b2b2b2"],
+      clientSecurityGroupIds: ["sg-0a0a0a0a0a0a0a0a0", "sg-0c0c0c0c0c0c0c0c0"],
+      policyStatements: [statementOfPolicy],
+    });
+  });
+  const endpointId = Object.keys(resourcesOf(synth, "aws_vpc_endpoint"))[0];
+
+  it("is a Gateway endpoint in the route tables given, with exactly the policy given and no interface settings", () => {
+    const { "//": _metadata, ...body } = onlyResource(synth, "aws_vpc_endpoint");
+    expect(body).toEqual({
+      vpc_id: "vpc-0b1b1b1b1b1b1b1b1",
+      service_name: "com.amazonaws.cn-north-1.dynamodb",
+      vpc_endpoint_type: "Gateway",
+      route_table_ids: ["rtb-0b1b1b1b1b1b1b1b1", "rtb-0b2b2b2b2b2b2b2b2"],
+      policy: JSON.stringify({ Version: "2012-10-17", Statement: [statementOfPolicy] }),
+      tags: { Name: "fn-dynamodb" },
+      provider: "aws.callee",
+    });
+  });
+
+  it("gives each client group one egress rule, TCP 443 to the endpoint's prefix list and nowhere else", () => {
+    const rules = Object.values(resourcesOf(synth, "aws_vpc_security_group_egress_rule")).map(({ "//": _metadata, ...body }) => body);
+    expect(rules).toEqual(
+      ["sg-0a0a0a0a0a0a0a0a0", "sg-0c0c0c0c0c0c0c0c0"].map((group) => ({
+        security_group_id: group,
+        description: "HTTPS to dynamodb through its gateway endpoint only",
+        ip_protocol: "tcp",
+        from_port: 443,
+        to_port: 443,
+        prefix_list_id: `\${aws_vpc_endpoint.${endpointId}.prefix_list_id}`,
+        provider: "aws.callee",
+      })),
+    );
   });
 });
 

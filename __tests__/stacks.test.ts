@@ -300,8 +300,9 @@ describe("the callee stack", () => {
     expect(resourcesOf(callee, "aws_lambda_permission")).toEqual({});
   });
 
-  it("outputs the function, the invoker role and whether an external id is required, never the id", () => {
-    expect(Object.keys(parsed.callee.output).sort()).toEqual(Object.values(CALLEE_OUTPUT).sort());
+  it("outputs the function, the invoker role and whether an external id is required, never the id (no idempotency table by default)", () => {
+    const { idempotencyTable: _onlyWithIdempotency, ...always } = CALLEE_OUTPUT;
+    expect(Object.keys(parsed.callee.output).sort()).toEqual(Object.values(always).sort());
     expect(parsed.callee.output[CALLEE_OUTPUT.externalIdRequired].value).toBe(false);
   });
 });
@@ -492,6 +493,235 @@ describe.each([
   );
 });
 
+describe("the idempotent callee (calleeIdempotency)", () => {
+  const ROUTE_TABLES = ["rtb-0b1b1b1b1b1b1b1b1", "rtb-0b2b2b2b2b2b2b2b2"];
+  const ITEM_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"];
+  const TABLE_ARN = `arn:aws:dynamodb:eu-west-1:222222222222:table/${names.calleeIdempotencyTable}`;
+  const idem = synthAll({ calleeIdempotency: true, calleeRouteTableIds: ROUTE_TABLES });
+  const idemJson = JSON.parse(idem.callee);
+  const idOf = (synth: string, type: string, match: (body: Json) => boolean) => {
+    const ids = Object.entries(resourcesOf(synth, type))
+      .filter(([, body]) => match(body))
+      .map(([id]) => id);
+    if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.length}`);
+    return ids[0];
+  };
+  const functionKeyId = (synth: string) => idOf(synth, "aws_kms_key", (k) => k.description.includes(names.calleeFunctionName));
+  const bucketKeyId = (synth: string) => idOf(synth, "aws_kms_key", (k) => k.description.includes("s3://"));
+  const env = (synth: string): Record<string, string> => onlyResource(synth, "aws_lambda_function").environment.variables;
+  const egressRules = (synth: string) => Object.values(resourcesOf(synth, "aws_vpc_security_group_egress_rule"));
+  const idempotencyPolicy = (synth: string) =>
+    Object.values(resourcesOf(synth, "aws_iam_role_policy")).filter((p) => p.name === "idempotency-table");
+  const withoutMetadata = ({ "//": _metadata, ...body }: Json) => body;
+
+  describe("off by default", () => {
+    it("has no table, no gateway endpoint, no table policy and no output in any stack", () => {
+      for (const synth of [bootstrap, callee, caller]) {
+        expect(resourcesOf(synth, "aws_dynamodb_table")).toEqual({});
+        expect(Object.values(resourcesOf(synth, "aws_vpc_endpoint")).filter((e) => e.vpc_endpoint_type !== "Interface")).toEqual([]);
+        expect(idempotencyPolicy(synth)).toEqual([]);
+        expect(synth).not.toContain("dynamodb");
+      }
+      expect(parsed.callee.output[CALLEE_OUTPUT.idempotencyTable]).toBeUndefined();
+    });
+
+    it("gives the callee no IDEMPOTENCY_* variable", () => {
+      expect(Object.keys(env(callee)).filter((k) => k.startsWith("IDEMPOTENCY_"))).toEqual([]);
+      expect(Object.keys(env(callee))).toEqual(["POWERTOOLS_SERVICE_NAME"]);
+    });
+
+    it("keeps the callee's explicit empty egress (it calls nothing), with no egress rule", () => {
+      expect(functionSecurityGroup(callee).egress).toEqual([]);
+      expect(egressRules(callee)).toEqual([]);
+    });
+
+    it("is off with calleeIdempotency false too", () => {
+      const off = synthAll({ calleeIdempotency: false });
+      expect(off.callee).toBe(callee);
+    });
+  });
+
+  describe("with vpcEndpoints 'create' (examples/idempotent-callee.json)", () => {
+    const tableId = () => Object.keys(resourcesOf(idem.callee, "aws_dynamodb_table"))[0];
+    const endpointId = () => Object.keys(resourcesOf(idem.callee, "aws_vpc_endpoint"))[0];
+    const endpointPolicy = (synth: string): Policy => JSON.parse(onlyResource(synth, "aws_vpc_endpoint").policy);
+
+    it("is what the example configures", () => {
+      const example = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "examples", "idempotent-callee.json"), "utf8"));
+      expect(example).toEqual({ calleeIdempotency: true, calleeRouteTableIds: ROUTE_TABLES });
+    });
+
+    it("creates exactly one table, in account B only: on demand, TTL on expiration, point-in-time recovery, the callee function's key, no deletion protection", () => {
+      expect(Object.keys(resourcesOf(idem.callee, "aws_dynamodb_table"))).toHaveLength(1);
+      expect(withoutMetadata(onlyResource(idem.callee, "aws_dynamodb_table"))).toEqual({
+        name: names.calleeIdempotencyTable,
+        billing_mode: "PAY_PER_REQUEST",
+        hash_key: "id",
+        attribute: [{ name: "id", type: "S" }],
+        ttl: { attribute_name: "expiration", enabled: true },
+        point_in_time_recovery: { enabled: true },
+        server_side_encryption: { enabled: true, kms_key_arn: `\${aws_kms_key.${functionKeyId(idem.callee)}.arn}` },
+        deletion_protection_enabled: false,
+        provider: "aws.callee",
+      });
+      expect(onlyResource(idem.callee, "aws_dynamodb_table").server_side_encryption.kms_key_arn).not.toContain(bucketKeyId(idem.callee));
+      expect(resourcesOf(idem.caller, "aws_dynamodb_table")).toEqual({});
+      expect(resourcesOf(idem.bootstrap, "aws_dynamodb_table")).toEqual({});
+    });
+
+    it("binds every new resource to the callee's provider", () => {
+      for (const r of allResources(idem.callee)) expect(`${r.type}.${r.id}:${r.body.provider}`).toBe(`${r.type}.${r.id}:aws.callee`);
+    });
+
+    it("lets the callee's role do the four item operations on its table only, and use its key only through DynamoDB in its region", () => {
+      const [policy] = idempotencyPolicy(idem.callee);
+      expect(idempotencyPolicy(idem.callee)).toHaveLength(1);
+      const roleId = idOf(idem.callee, "aws_iam_role", (r) => r.name === names.calleeRoleName);
+      expect(policy.role).toBe(`\${aws_iam_role.${roleId}.id}`);
+      expect(JSON.parse(policy.policy).Statement).toEqual([
+        { Sid: "IdempotencyRecordsInOwnTableOnly", Effect: "Allow", Action: ITEM_ACTIONS, Resource: TABLE_ARN },
+        {
+          Sid: "OwnKeyThroughDynamoDbOnly",
+          Effect: "Allow",
+          Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+          Resource: `\${aws_kms_key.${functionKeyId(idem.callee)}.arn}`,
+          Condition: { StringEquals: { "kms:ViaService": "dynamodb.eu-west-1.amazonaws.com" } },
+        },
+      ]);
+    });
+
+    it("grants DynamoDB actions nowhere else (not the invoker role, not the caller)", () => {
+      const withDynamoDb = [...allPolicies(idem.callee), ...allPolicies(idem.caller)]
+        .filter(({ policy }) => policy.Statement.some((st) => asList(st.Action).some((a) => a.startsWith("dynamodb:"))))
+        .map(({ where }) => where.replace(/_[0-9A-F]{8}\./, "."));
+      expect(withDynamoDb.sort()).toEqual([
+        "aws_iam_role_policy.callee_idempotency-policy.policy",
+        "aws_vpc_endpoint.dynamodb-endpoint.policy",
+      ]);
+    });
+
+    it("adds a DynamoDB gateway endpoint to the configured route tables of the callee's VPC, with no interface settings", () => {
+      expect(Object.keys(resourcesOf(idem.callee, "aws_vpc_endpoint"))).toHaveLength(1);
+      const endpoint = onlyResource(idem.callee, "aws_vpc_endpoint");
+      expect(endpoint).toMatchObject({
+        vpc_endpoint_type: "Gateway",
+        service_name: "com.amazonaws.eu-west-1.dynamodb",
+        vpc_id: "vpc-0b1b1b1b1b1b1b1b1",
+        provider: "aws.callee",
+      });
+      expect(endpoint.route_table_ids).toEqual(ROUTE_TABLES);
+      for (const field of ["subnet_ids", "security_group_ids", "private_dns_enabled"]) expect(endpoint).not.toHaveProperty(field);
+    });
+
+    it("lets through the endpoint only the callee's role, doing the four item operations on its table", () => {
+      expect(endpointPolicy(idem.callee).Statement).toEqual([
+        {
+          Sid: "CalleeRoleUsesItsIdempotencyTableOnly",
+          Effect: "Allow",
+          Principal: "*",
+          Action: ITEM_ACTIONS,
+          Resource: TABLE_ARN,
+          Condition: { ArnEquals: { "aws:PrincipalArn": names.calleeRoleArn } },
+        },
+      ]);
+    });
+
+    it("adds aws:PrincipalOrgID to the endpoint policy when an organisation is configured", () => {
+      const org = synthAll({ calleeIdempotency: true, calleeRouteTableIds: ROUTE_TABLES, organizationId: "o-abcdefghij" });
+      expect(endpointPolicy(org.callee).Statement[0].Condition).toEqual({
+        ArnEquals: { "aws:PrincipalArn": names.calleeRoleArn },
+        StringEquals: { "aws:PrincipalOrgID": "o-abcdefghij" },
+      });
+    });
+
+    it("gives the callee's security group no ingress, and one egress: TCP 443 to the endpoint's prefix list, no CIDR", () => {
+      const group = functionSecurityGroup(idem.callee);
+      const groupId = idOf(idem.callee, "aws_security_group", (g) => g.name === names.calleeFunctionName);
+      expect(group.ingress).toEqual([]);
+      expect(group).not.toHaveProperty("egress");
+      expect(egressRules(idem.callee).map(withoutMetadata)).toEqual([
+        {
+          security_group_id: `\${aws_security_group.${groupId}.id}`,
+          description: "HTTPS to dynamodb through its gateway endpoint only",
+          ip_protocol: "tcp",
+          from_port: 443,
+          to_port: 443,
+          prefix_list_id: `\${aws_vpc_endpoint.${endpointId()}.prefix_list_id}`,
+          provider: "aws.callee",
+        },
+      ]);
+      expect(JSON.stringify(idemJson.resource.aws_security_group)).not.toMatch(/cidr/);
+      expect(JSON.stringify(egressRules(idem.callee))).not.toMatch(/cidr/);
+    });
+
+    it("tells the callee its table and the default expiry, and a configured expiry", () => {
+      expect(env(idem.callee)).toEqual({
+        POWERTOOLS_SERVICE_NAME: names.calleeFunctionName,
+        IDEMPOTENCY_TABLE_NAME: names.calleeIdempotencyTable,
+        IDEMPOTENCY_EXPIRES_AFTER_SECONDS: "3600",
+      });
+      expect(env(idem.callee).IDEMPOTENCY_TABLE_NAME).toBe(onlyResource(idem.callee, "aws_dynamodb_table").name);
+      const custom = synthAll({ calleeIdempotency: true, calleeRouteTableIds: ROUTE_TABLES, calleeIdempotencyExpirySeconds: 900 });
+      expect(env(custom.callee).IDEMPOTENCY_EXPIRES_AFTER_SECONDS).toBe("900");
+    });
+
+    it("outputs the table's name", () => {
+      expect(idemJson.output[CALLEE_OUTPUT.idempotencyTable]).toEqual({ value: `\${aws_dynamodb_table.${tableId()}.name}` });
+      expect(Object.keys(idemJson.output).sort()).toEqual(Object.values(CALLEE_OUTPUT).sort());
+    });
+  });
+
+  describe("with vpcEndpoints 'none'", () => {
+    const none = synthAll({ calleeIdempotency: true, calleeVpcEndpoints: "none", egressCidrBlocks: ["10.20.0.0/16"] });
+
+    it("creates the table and its policy, and no endpoint", () => {
+      expect(Object.keys(resourcesOf(none.callee, "aws_dynamodb_table"))).toHaveLength(1);
+      expect(idempotencyPolicy(none.callee)).toHaveLength(1);
+      expect(resourcesOf(none.callee, "aws_vpc_endpoint")).toEqual({});
+      expect(env(none.callee).IDEMPOTENCY_TABLE_NAME).toBe(names.calleeIdempotencyTable);
+    });
+
+    it("allows egress TCP 443 to egressCidrBlocks, inline, and nothing else", () => {
+      expect(functionSecurityGroup(none.callee).egress).toEqual([
+        expect.objectContaining({ protocol: "tcp", from_port: 443, to_port: 443, cidr_blocks: ["10.20.0.0/16"] }),
+      ]);
+      expect(egressRules(none.callee)).toEqual([]);
+    });
+  });
+
+  describe("with vpcEndpoints 'existing'", () => {
+    const existing = synthAll({
+      calleeIdempotency: true,
+      calleeVpcEndpoints: "existing",
+      calleeEndpointSecurityGroupIds: ["sg-0e2e2e2e2e2e2e2e2"],
+      calleeEndpointPrefixListIds: ["pl-0f2f2f2f2f2f2f2f2"],
+    });
+
+    it("creates the table and its policy, and no endpoint", () => {
+      expect(Object.keys(resourcesOf(existing.callee, "aws_dynamodb_table"))).toHaveLength(1);
+      expect(idempotencyPolicy(existing.callee)).toHaveLength(1);
+      expect(resourcesOf(existing.callee, "aws_vpc_endpoint")).toEqual({});
+    });
+
+    it("allows egress TCP 443 to the given groups and prefix lists only, no CIDR", () => {
+      expect(functionSecurityGroup(existing.callee)).not.toHaveProperty("egress");
+      expect(
+        egressRules(existing.callee).map((r) => [
+          r.ip_protocol,
+          r.from_port,
+          r.to_port,
+          r.referenced_security_group_id ?? r.prefix_list_id,
+        ]),
+      ).toEqual([
+        ["tcp", 443, 443, "sg-0e2e2e2e2e2e2e2e2"],
+        ["tcp", 443, 443, "pl-0f2f2f2f2f2f2f2f2"],
+      ]);
+      expect(JSON.stringify(egressRules(existing.callee))).not.toMatch(/cidr/);
+      expect(JSON.stringify(JSON.parse(existing.callee).resource.aws_security_group)).not.toMatch(/cidr/);
+    });
+  });
+});
+
 describe("several callers (examples/three-callers.json)", () => {
   const example = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "examples", "three-callers.json"), "utf8"));
   const three = synthAll({ callers: example.callers, externalId: "shared-secret-value" });
@@ -650,10 +880,13 @@ describe("KMS aliases", () => {
   });
 });
 
+const idempotentCallee = synthAll({ calleeIdempotency: true, calleeRouteTableIds: ["rtb-0b1b1b1b1b1b1b1b1"] }).callee;
+
 describe.each([
   ["bootstrap", bootstrap],
   ["callee", callee],
   ["caller", caller],
+  ["idempotent callee", idempotentCallee],
 ] as const)("least privilege across the %s stack", (_name, synth) => {
   const policies = allPolicies(synth);
 
