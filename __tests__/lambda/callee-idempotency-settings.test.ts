@@ -1,4 +1,4 @@
-import { CalleeConfigError, idempotencySettingsFrom } from "../../lambda-src/callee/idempotency";
+import { CalleeConfigError, idempotencySettingsFrom } from "../../lambda-src/callee/idempotency-settings";
 
 describe("idempotencySettingsFrom (the callee's idempotency environment)", () => {
   it("is off without IDEMPOTENCY_TABLE_NAME, as in the default stacks", () => {

@@ -2,8 +2,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
 import { computeQuote, type Quote } from "./business-logic";
 import { demoFail, demoSleep, realSleep, type Sleep } from "./demo-operations";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { idempotentRunner, isKeyReused, type IdempotencySettings } from "./idempotency";
+import type { Idempotency } from "./idempotency-settings";
 import { salvageCorrelationId, validateCalleeInput, type CalleeInput, type ValidationIssue } from "./schema";
 
 export interface ServedBy {
@@ -55,7 +54,7 @@ export interface CalleeDeps {
    * Run the operation once per idempotency key (idempotency.ts), with the table the stacks create for calleeIdempotency.
    * @default none: every request runs the operation
    */
-  readonly idempotency?: { readonly settings: IdempotencySettings; readonly client?: DynamoDBClient };
+  readonly idempotency?: Idempotency;
 }
 
 export type CalleeHandler = (event: unknown, context: Context) => Promise<CalleeResponse>;
@@ -96,9 +95,7 @@ function operationRequestOf(input: CalleeInput): OperationRequest {
 export function createCalleeHandler(deps: CalleeDeps = {}): CalleeHandler {
   const logger = deps.logger ?? createCalleeLogger();
   const sleep = deps.sleep ?? realSleep;
-  const idempotent = deps.idempotency
-    ? idempotentRunner((request: OperationRequest) => runOperation(request, sleep), deps.idempotency.settings, deps.idempotency.client)
-    : undefined;
+  const idempotent = deps.idempotency?.wrap((request: OperationRequest) => runOperation(request, sleep));
 
   return async function handler(event: unknown, context: Context): Promise<CalleeResponse> {
     const startedAt = Date.now();
@@ -145,7 +142,7 @@ export function createCalleeHandler(deps: CalleeDeps = {}): CalleeHandler {
         logger.info("request served", { outcome: "success", operation, durationMs: Date.now() - startedAt });
         return { ok: true, result, correlationId, servedBy };
       } catch (err) {
-        if (isKeyReused(err)) {
+        if (deps.idempotency?.isKeyReused(err)) {
           const message = `idempotencyKey '${key}' was already used for a different request (another operation or other fields): nothing ran. Send a new key for a new request; a retry must repeat the request exactly.`;
           logger.warn("request rejected", {
             outcome: "idempotency_key_reused",

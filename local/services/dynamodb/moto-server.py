@@ -4,12 +4,15 @@ Prints {"port": N} as one JSON line once it listens, then serves until its stdin
 it stops when its parent closes the pipe or dies. moto-process.ts starts and stops it.
 """
 import json
+import logging
 import sys
 
 from moto.server import ThreadedMotoServer
 
 
 def main() -> None:
+    # One access-log line per request on stderr costs both processes time under load; errors still reach stderr.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     # verbose=False: moto would otherwise print its own banner on stdout, before the port line.
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
