@@ -39,6 +39,9 @@ export interface ExactlyOnce {
   readonly never_ran: number;
   /** Chains that sent an answered key again, and how many of them got the stored answer. */
   readonly replays: { readonly sent: number; readonly answered_from_store: number };
+  /** The table requests the soak made (through the runtime's front door), by action, and per run of the callee. */
+  readonly dynamodb_requests: Record<string, number>;
+  readonly dynamodb_requests_per_callee_run: number;
 }
 
 interface Memory {
@@ -129,6 +132,7 @@ export async function runSoak(
   const start = memory();
   const before = runtime.asyncStats();
   const calleeRunsBefore = calleeRuns(runtime, callee);
+  const countsBefore = runtime.requestCounts();
   const idempotent = runtime.model.tables.size > 0;
   if (idempotent && operationRuns === undefined)
     throw new Error("an idempotent callee's soak counts its runs: give runSoak an OperationRuns");
@@ -165,6 +169,13 @@ export async function runSoak(
   const seconds = round(elapsedMs(began) / 1000, 1);
   const after = runtime.asyncStats();
   const calleeRunsAfter = calleeRuns(runtime, callee);
+  const countsAfter = runtime.requestCounts();
+  const dynamodbRequests = Object.fromEntries(
+    Object.keys(countsAfter)
+      .filter((action) => action.startsWith("dynamodb:"))
+      .sort()
+      .map((action) => [action, (countsAfter[action] ?? 0) - (countsBefore[action] ?? 0)]),
+  );
   asCaller.destroy();
   asCallee.destroy();
 
@@ -210,6 +221,11 @@ export async function runSoak(
             ran_more_than_once: [...mustRunOnce].filter((key) => operationRuns.of(key) > 1).length,
             never_ran: [...mustRunOnce].filter((key) => operationRuns.of(key) === 0).length,
             replays: { sent: replays.length, answered_from_store: replays.filter((r) => r.outcome.replayed === true).length },
+            dynamodb_requests: dynamodbRequests,
+            dynamodb_requests_per_callee_run: round(
+              Object.values(dynamodbRequests).reduce((sum, n) => sum + n, 0) / Math.max(1, calleeRunsAfter - calleeRunsBefore),
+              2,
+            ),
           },
         }
       : {}),

@@ -50,6 +50,9 @@ describe("the soak", () => {
       // The callee still ran for every chain, replays included (it answered them from the table), and 3 times per failing event.
       expect(result.callee_runs).toEqual({ expected: 220, actual: 220 });
       expect(soakProblems(result)).toEqual([]);
+      // A new key writes its record and then its answer; a replay's conditional PutItem fails and returns the stored one.
+      expect(once.dynamodb_requests["dynamodb:UpdateItem"]).toBe(once.operations);
+      expect(once.dynamodb_requests["dynamodb:PutItem"]).toBeGreaterThanOrEqual(once.operations + once.replays.sent);
     } finally {
       await runtime.stop();
     }
@@ -76,7 +79,15 @@ describe("the soak", () => {
     expect(soakProblems({ ...clean, callee_runs: { expected: 12, actual: 11 } })).toEqual([
       "the callee ran 11 time(s), 12 expected: some chains did not reach it",
     ]);
-    const once = { operations: 9, ran_once: 9, ran_more_than_once: 0, never_ran: 0, replays: { sent: 1, answered_from_store: 1 } };
+    const once = {
+      operations: 9,
+      ran_once: 9,
+      ran_more_than_once: 0,
+      never_ran: 0,
+      replays: { sent: 1, answered_from_store: 1 },
+      dynamodb_requests: {},
+      dynamodb_requests_per_callee_run: 2,
+    };
     expect(soakProblems({ ...clean, exactly_once: once })).toEqual([]);
     expect(
       soakProblems({
