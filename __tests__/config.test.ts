@@ -390,6 +390,22 @@ describe("validateConfig: the idempotent callee", () => {
     `calleeIdempotencyExpirySeconds must be a whole number of seconds from 60 to 2592000 (30 days), got ${got}`;
   const existing = { calleeVpcEndpoints: "existing", calleeEndpointPrefixListIds: ["pl-0f1f1f1f1f1f1f1f1"] };
 
+  it("takes null or an empty value for the expiry, the route tables and the switch as not given, as for the other optional fields", () => {
+    for (const empty of [null, ""]) {
+      const config = validateConfig({
+        ...DEMO_DEFAULTS,
+        calleeIdempotency: null,
+        calleeIdempotencyExpirySeconds: empty,
+        calleeRouteTableIds: empty,
+      });
+      expect(config).not.toHaveProperty("calleeIdempotencyExpirySeconds");
+      expect(config).not.toHaveProperty("calleeRouteTableIds");
+      expect(config).not.toHaveProperty("calleeIdempotency");
+    }
+    // With idempotency on and 'create', a null list is still no list: the route tables are asked for.
+    expect(() => validateConfig({ ...DEMO_DEFAULTS, calleeIdempotency: true, calleeRouteTableIds: null })).toThrow(REQUIRED);
+  });
+
   it("is off in the default configuration, with no expiry and no route tables", () => {
     const config = validateConfig({ ...DEMO_DEFAULTS });
     expect(DEMO_DEFAULTS).not.toHaveProperty("calleeIdempotency");

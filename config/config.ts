@@ -302,9 +302,11 @@ function idempotencyProblems(
 ): string[] {
   const problems: string[] = [];
   const on = input.calleeIdempotency;
-  if (on !== undefined && typeof on !== "boolean") problems.push(`calleeIdempotency must be true or false, got ${show(on)}`);
+  if (on !== undefined && on !== null && typeof on !== "boolean") problems.push(`calleeIdempotency must be true or false, got ${show(on)}`);
+  // "" and null are "not given", as for the other optional fields.
+  const given = (v: unknown) => v !== undefined && v !== null && v !== "";
   const expiry = input.calleeIdempotencyExpirySeconds;
-  if (expiry !== undefined) {
+  if (given(expiry)) {
     if (on !== true)
       problems.push("calleeIdempotencyExpirySeconds applies only when calleeIdempotency is true: remove it, or set calleeIdempotency");
     else if (
@@ -317,7 +319,7 @@ function idempotencyProblems(
         `calleeIdempotencyExpirySeconds must be a whole number of seconds from ${MIN_IDEMPOTENCY_EXPIRY_SECONDS} to ${MAX_IDEMPOTENCY_EXPIRY_SECONDS} (30 days), got ${show(expiry)}`,
       );
   }
-  const routeTablesGiven = input.calleeRouteTableIds !== undefined;
+  const routeTablesGiven = given(input.calleeRouteTableIds);
   const creates = (input.calleeVpcEndpoints ?? "create") === "create";
   if (on === true && creates && !routeTablesGiven) {
     problems.push(

@@ -181,7 +181,7 @@ export class VpcFunction extends Construct {
         new VpcSecurityGroupEgressRule(this, `egress-${i}`, {
           provider,
           securityGroupId: this.securityGroup.id,
-          description: "HTTPS to the VPC's existing STS and Lambda endpoints",
+          description: "HTTPS to the VPC's existing endpoints",
           ipProtocol: "tcp",
           fromPort: 443,
           toPort: 443,
