@@ -163,6 +163,36 @@ async function runChain(runtime: LocalRuntime, caller: Caller, label: string): P
   console.log(`  [${tick(chainOk)}] chain${label} ${chainOk ? "completed" : "FAILED"}\n`);
 }
 
+/**
+ * With an idempotent callee (its stacks have a table): the first caller's chain again with the same event, so the same
+ * idempotency key (the correlation id). The callee answers from its table, and its log shows the operation ran once.
+ */
+async function runReplay(runtime: LocalRuntime, caller: Caller, logs: readonly string[]): Promise<void> {
+  const key = SAMPLE_EVENT.correlationId;
+  console.log(`Never twice (calleeIdempotency): the same event again, with its idempotency key ${key}`);
+  const lambda = new LambdaClient(clientConfig(runtime, runtime.credentials(caller.adminProfile)));
+  const invoke = async () =>
+    JSON.parse(
+      Buffer.from(
+        (await lambda.send(new InvokeCommand({ FunctionName: caller.fn.name, Payload: Buffer.from(JSON.stringify(SAMPLE_EVENT)) })))
+          .Payload ?? new Uint8Array(),
+      ).toString("utf8") || "null",
+    );
+  const answer = await invoke();
+  const ranFor = logs.filter((l) => l.includes('"message":"request served"') && l.includes(`"idempotencyKey":"${key}"`));
+  const runs = ranFor.filter((l) => l.includes('"replayed":false')).length;
+  const counts = runtime.requestCounts();
+  const ok =
+    expect(answer?.response?.idempotency?.replayed === true, `the replay was not answered from the table: ${JSON.stringify(answer)}`) &&
+    expect(runs === 1, `the operation ran ${runs} time(s) for ${key}, once expected`);
+  console.log(
+    `  answer: ${JSON.stringify(answer?.response?.idempotency)}, result ${JSON.stringify(answer?.response?.result?.totalCents)} cents`,
+  );
+  console.log(
+    `  [${tick(ok)}] answered from the table; the operation ran ${runs} time(s) (DynamoDB: PutItem ${counts["dynamodb:PutItem"] ?? 0}, UpdateItem ${counts["dynamodb:UpdateItem"] ?? 0})\n`,
+  );
+}
+
 interface Refusal {
   readonly title: string;
   readonly code: string;
@@ -245,6 +275,9 @@ async function main(): Promise<void> {
 
     // 1. Each caller's chain.
     for (const caller of callers) await runChain(runtime, caller, callers.length > 1 ? ` of ${caller.stack}` : "");
+
+    // With an idempotent callee, the first chain once more: answered from the table.
+    if (runtime.model.tables.size > 0) await runReplay(runtime, callers[0], logs);
 
     // 2. The refusals, each with AWS's own error.
     console.log("Refusals (AWS's error codes and messages):");

@@ -5,7 +5,16 @@ import * as path from "path";
 import { promisify } from "util";
 import { PROJECT_ROOT } from "../../local/start";
 import { loadAccountsModel } from "../../core/model/load-model";
-import { editPolicy, endpointOf, OUT_DIR, roleNamed, stacksVariant, threeCallerStacks, type TfJson } from "./support";
+import {
+  editPolicy,
+  endpointOf,
+  OUT_DIR,
+  roleNamed,
+  stacksSynthesizedWith,
+  stacksVariant,
+  threeCallerStacks,
+  type TfJson,
+} from "./support";
 
 const run = promisify(execFile);
 
@@ -46,6 +55,23 @@ it("on the synthesized stacks: the chain, three refusals with AWS's messages, ex
     "AccessDeniedException: User: arn:aws:sts::111111111111:assumed-role/xacct-demo-caller-exec/xacct-demo-caller is not authorized",
   );
   expect(code).toBe(0);
+});
+
+it("on the idempotent callee's stacks: the chain, then the same event answered from the table, the operation run once", async () => {
+  const dir = await stacksSynthesizedWith({ XACCT_CONFIG_FILE: path.join(PROJECT_ROOT, "examples", "idempotent-callee.json") });
+  const { code, out } = await demo(["--dir", dir]);
+  expect(out).toContain("[ok  ] chain completed");
+  expect(out).toContain("Never twice (calleeIdempotency): the same event again, with its idempotency key demo-order-42");
+  expect(out).toContain('answer: {"key":"demo-order-42","replayed":true}');
+  expect(out).toContain("[ok  ] answered from the table; the operation ran 1 time(s) (DynamoDB: PutItem 2, UpdateItem 1)");
+  expect(out).not.toContain("FAIL");
+  expect(code).toBe(0);
+}, 120_000);
+
+it("on the default stacks there is no idempotency step", async () => {
+  const { out } = await demo();
+  expect(out).not.toContain("Never twice");
+  expect(out).not.toContain("dynamodb:");
 });
 
 it("on stacks whose trust lets account A's administrator in, it reports that refusal missing and exits 1", async () => {
