@@ -3,6 +3,7 @@
  * answers are JSON, errors `{"__type": "<namespace>#<code>", "message": "..."}` with HTTP 400.
  */
 import type { WireError, WireResponse } from "../../wire/response";
+import { parseAwsJsonRequest, targetOperation } from "../../wire/aws-json";
 import { fail, ok, type Result } from "../../wire/result";
 import type { SignatureErrorTable } from "../../wire/signature-errors";
 import { MSG_EXPIRED_TOKEN, MSG_INVALID_TOKEN, MSG_SIGNATURE_MISMATCH } from "../../wire/sigv4";
@@ -24,7 +25,7 @@ export interface DynamoDbRequest {
 
 /** The operation a request's X-Amz-Target names for DynamoDB, or undefined when it names none. */
 export function dynamoDbTargetOperation(target: string | undefined): string | undefined {
-  return target?.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : undefined;
+  return targetOperation(TARGET_PREFIX, target);
 }
 
 export function isServedDynamoDbOperation(operation: string): operation is DynamoDbOperation {
@@ -32,23 +33,8 @@ export function isServedDynamoDbOperation(operation: string): operation is Dynam
 }
 
 export function parseDynamoDbRequest(target: string | undefined, body: Buffer): Result<DynamoDbRequest, WireError> {
-  const operation = dynamoDbTargetOperation(target);
-  // Not confirmed against AWS: the message (the code is what awsJson services answer).
-  if (operation === undefined || operation === "")
-    return fail({ code: "UnknownOperationException", status: 400, message: `Unknown target '${target ?? ""}'` });
-  let input: unknown = {};
-  const text = body.toString("utf8").trim();
-  if (text !== "") {
-    try {
-      input = JSON.parse(text);
-    } catch (e) {
-      // Not confirmed against AWS: the wording of a body that is not JSON.
-      return fail({ code: "SerializationException", status: 400, message: `The request body is not JSON: ${(e as Error).message}` });
-    }
-  }
-  if (typeof input !== "object" || input === null || Array.isArray(input))
-    return fail({ code: "SerializationException", status: 400, message: "Start of structure or map found where not expected." });
-  return ok({ operation, target: target as string, input: input as Record<string, unknown> });
+  const parsed = parseAwsJsonRequest(TARGET_PREFIX, target, body);
+  return parsed.ok ? ok({ ...parsed.value, target: target as string }) : parsed;
 }
 
 /** TableName: a name or a table ARN, 1 to 1024 characters (DynamoDB API reference, GetItem "TableName"). */

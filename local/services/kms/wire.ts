@@ -3,7 +3,8 @@
  * body; answers are JSON, errors `{"__type": "<code>", "message": "..."}` with HTTP 400.
  */
 import type { WireError, WireResponse } from "../../wire/response";
-import { fail, ok, type Result } from "../../wire/result";
+import { parseAwsJsonRequest, targetOperation } from "../../wire/aws-json";
+import type { Result } from "../../wire/result";
 import type { SignatureErrorTable } from "../../wire/signature-errors";
 import { MSG_EXPIRED_TOKEN, MSG_INVALID_TOKEN, MSG_SIGNATURE_MISMATCH } from "../../wire/sigv4";
 import { constraint, validationMessage } from "../../wire/validation";
@@ -23,7 +24,7 @@ export interface KmsRequest {
 
 /** The operation a request's X-Amz-Target names for KMS, or undefined when it names none. */
 export function kmsTargetOperation(target: string | undefined): string | undefined {
-  return target?.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : undefined;
+  return targetOperation(TARGET_PREFIX, target);
 }
 
 export function isServedKmsOperation(operation: string): operation is KmsOperation {
@@ -31,24 +32,7 @@ export function isServedKmsOperation(operation: string): operation is KmsOperati
 }
 
 export function parseKmsRequest(target: string | undefined, body: Buffer): Result<KmsRequest, KmsErrorSpec> {
-  const operation = kmsTargetOperation(target);
-  // Not confirmed against AWS: the message (the code is what awsJson services answer).
-  if (operation === undefined || operation === "")
-    return fail({ code: "UnknownOperationException", status: 400, message: `Unknown target '${target ?? ""}'` });
-  let input: unknown = {};
-  const text = body.toString("utf8").trim();
-  if (text !== "") {
-    try {
-      input = JSON.parse(text);
-    } catch (e) {
-      // Not confirmed against AWS: the wording of a body that is not JSON.
-      return fail({ code: "SerializationException", status: 400, message: `The request body is not JSON: ${(e as Error).message}` });
-    }
-  }
-  if (typeof input !== "object" || input === null || Array.isArray(input)) {
-    return fail({ code: "SerializationException", status: 400, message: "Start of structure or map found where not expected." });
-  }
-  return ok({ operation, input: input as Record<string, unknown> });
+  return parseAwsJsonRequest(TARGET_PREFIX, target, body);
 }
 
 /**
