@@ -4,6 +4,8 @@
  */
 import type { WireError } from "./response";
 import { fail, ok, type Result } from "./result";
+import type { SignatureErrorTable } from "./signature-errors";
+import { MSG_EXPIRED_TOKEN, MSG_INVALID_TOKEN, MSG_SIGNATURE_MISMATCH } from "./sigv4";
 
 /** An awsJson request, parsed: the operation its target names (served or not) and its body. */
 export interface AwsJsonRequest {
@@ -35,4 +37,24 @@ export function parseAwsJsonRequest(prefix: string, target: string | undefined, 
   if (typeof input !== "object" || input === null || Array.isArray(input))
     return fail({ code: "SerializationException", status: 400, message: "Start of structure or map found where not expected." });
   return ok({ operation, input: input as Record<string, unknown> });
+}
+
+/**
+ * How awsJson services name signature failures: as exceptions, answered with 400. The services differ in the
+ * wording of a missing signature only.
+ */
+export function awsJsonSignatureErrors(missingAuthenticationMessage: string): SignatureErrorTable {
+  return {
+    MissingAuthentication: { code: "MissingAuthenticationTokenException", status: 400, message: missingAuthenticationMessage },
+    IncompleteSignature: {
+      code: "IncompleteSignatureException",
+      status: 400,
+      message: "The request signature does not conform to AWS standards.",
+    },
+    UnknownAccessKey: { code: "UnrecognizedClientException", status: 400, message: MSG_INVALID_TOKEN },
+    InvalidSessionToken: { code: "UnrecognizedClientException", status: 400, message: MSG_INVALID_TOKEN },
+    ExpiredToken: { code: "ExpiredTokenException", status: 400, message: MSG_EXPIRED_TOKEN },
+    RequestExpired: { code: "InvalidSignatureException", status: 400, message: "Signature expired" },
+    SignatureDoesNotMatch: { code: "InvalidSignatureException", status: 400, message: MSG_SIGNATURE_MISMATCH },
+  };
 }

@@ -3,10 +3,9 @@
  * answers are JSON, errors `{"__type": "<namespace>#<code>", "message": "..."}` with HTTP 400.
  */
 import type { WireError, WireResponse } from "../../wire/response";
-import { parseAwsJsonRequest, targetOperation } from "../../wire/aws-json";
+import { awsJsonSignatureErrors, parseAwsJsonRequest, targetOperation } from "../../wire/aws-json";
 import { fail, ok, type Result } from "../../wire/result";
 import type { SignatureErrorTable } from "../../wire/signature-errors";
-import { MSG_EXPIRED_TOKEN, MSG_INVALID_TOKEN, MSG_SIGNATURE_MISMATCH } from "../../wire/sigv4";
 import { constraint, validationMessage } from "../../wire/validation";
 
 const TARGET_PREFIX = "DynamoDB_20120810.";
@@ -75,19 +74,7 @@ export function errorType(code: string): string {
 }
 
 /** DynamoDB answers signature failures as awsJson services do, with 400 (DynamoDB Developer Guide, "Error handling"). */
-export const DYNAMODB_SIGNATURE_ERRORS: SignatureErrorTable = {
-  MissingAuthentication: { code: "MissingAuthenticationTokenException", status: 400, message: "Request is missing Authentication Token" },
-  IncompleteSignature: {
-    code: "IncompleteSignatureException",
-    status: 400,
-    message: "The request signature does not conform to AWS standards.",
-  },
-  UnknownAccessKey: { code: "UnrecognizedClientException", status: 400, message: MSG_INVALID_TOKEN },
-  InvalidSessionToken: { code: "UnrecognizedClientException", status: 400, message: MSG_INVALID_TOKEN },
-  ExpiredToken: { code: "ExpiredTokenException", status: 400, message: MSG_EXPIRED_TOKEN },
-  RequestExpired: { code: "InvalidSignatureException", status: 400, message: "Signature expired" },
-  SignatureDoesNotMatch: { code: "InvalidSignatureException", status: 400, message: MSG_SIGNATURE_MISMATCH },
-};
+export const DYNAMODB_SIGNATURE_ERRORS: SignatureErrorTable = awsJsonSignatureErrors("Request is missing Authentication Token");
 
 export function dynamoDbErrorResponse(error: WireError, requestId: string): WireResponse {
   return {

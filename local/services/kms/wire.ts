@@ -3,10 +3,9 @@
  * body; answers are JSON, errors `{"__type": "<code>", "message": "..."}` with HTTP 400.
  */
 import type { WireError, WireResponse } from "../../wire/response";
-import { parseAwsJsonRequest, targetOperation } from "../../wire/aws-json";
+import { awsJsonSignatureErrors, parseAwsJsonRequest, targetOperation } from "../../wire/aws-json";
 import type { Result } from "../../wire/result";
 import type { SignatureErrorTable } from "../../wire/signature-errors";
-import { MSG_EXPIRED_TOKEN, MSG_INVALID_TOKEN, MSG_SIGNATURE_MISMATCH } from "../../wire/sigv4";
 import { constraint, validationMessage } from "../../wire/validation";
 
 const TARGET_PREFIX = "TrentService.";
@@ -72,19 +71,7 @@ function jsonResponse(status: number, body: unknown, requestId: string): WireRes
  * KMS's front end (awsJson) names signature failures as exceptions and, as awsJson services do,
  * answers them with 400. Not confirmed against AWS for KMS: the statuses.
  */
-export const KMS_SIGNATURE_ERRORS: SignatureErrorTable = {
-  MissingAuthentication: { code: "MissingAuthenticationTokenException", status: 400, message: "Missing Authentication Token" },
-  IncompleteSignature: {
-    code: "IncompleteSignatureException",
-    status: 400,
-    message: "The request signature does not conform to AWS standards.",
-  },
-  UnknownAccessKey: { code: "UnrecognizedClientException", status: 400, message: MSG_INVALID_TOKEN },
-  InvalidSessionToken: { code: "UnrecognizedClientException", status: 400, message: MSG_INVALID_TOKEN },
-  ExpiredToken: { code: "ExpiredTokenException", status: 400, message: MSG_EXPIRED_TOKEN },
-  RequestExpired: { code: "InvalidSignatureException", status: 400, message: "Signature expired" },
-  SignatureDoesNotMatch: { code: "InvalidSignatureException", status: 400, message: MSG_SIGNATURE_MISMATCH },
-};
+export const KMS_SIGNATURE_ERRORS: SignatureErrorTable = awsJsonSignatureErrors("Missing Authentication Token");
 
 export function kmsErrorResponse(error: KmsErrorSpec, requestId: string): WireResponse {
   return jsonResponse(error.status, { __type: error.code, message: error.message }, requestId);
