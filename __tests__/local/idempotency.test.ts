@@ -83,7 +83,10 @@ describe("the idempotent callee, on the local runtime", () => {
       expect(reused.ok).toBe(true);
       expect(reused.response).toMatchObject({
         ok: false,
-        error: { code: "IDEMPOTENCY_KEY_REUSED", message: expect.stringContaining("idempotencyKey 'k-1' was already used for a different request") },
+        error: {
+          code: "IDEMPOTENCY_KEY_REUSED",
+          message: expect.stringContaining("idempotencyKey 'k-1' was already used for a different request"),
+        },
       });
       expect(runsOf(runtime, "k-1")).toBe(1);
     });
@@ -96,7 +99,10 @@ describe("the idempotent callee, on the local runtime", () => {
       );
       expect(payloadOf(res)).toMatchObject({
         ok: false,
-        error: { code: "VALIDATION_FAILED", issues: [{ path: "idempotencyKey", message: expect.stringContaining("this callee is idempotent") }] },
+        error: {
+          code: "VALIDATION_FAILED",
+          issues: [{ path: "idempotencyKey", message: expect.stringContaining("this callee is idempotent") }],
+        },
       });
       expect(served(runtime)).toEqual([]);
     });

@@ -454,7 +454,7 @@ describe("validateConfig (property-based)", () => {
         fc.double({ min: 60, max: 2592000, noNaN: true }).filter((n) => !Number.isInteger(n)),
       ),
       // "" (like null) is not given, as for every optional field, so it is no wrong value.
-    label("not a number", fc.oneof(fc.string({ minLength: 1 }), fc.boolean(), fc.constant(Number.NaN))),
+      label("not a number", fc.oneof(fc.string({ minLength: 1 }), fc.boolean(), fc.constant(Number.NaN))),
     );
     fc.assert(
       fc.property(validConfig, outside, (raw, [what, expiry]) => {
