@@ -92,14 +92,18 @@ describe("toCallerError", () => {
     expect(mapped.message).toContain("after 3 attempt(s)");
   });
 
-  it("maps our own abort to CALLEE_TIMEOUT regardless of the error's shape", () => {
-    const mapped = toCallerError(Object.assign(new Error("Request aborted"), { name: "AbortError" }), {
-      ...ctx,
-      aborted: true,
-      budgetMs: 1234,
-    });
-    expect(mapped).toMatchObject({ code: "CALLEE_TIMEOUT", retryable: true });
+  it("maps our own deadline, whatever the error's shape, to INVOKE_OUTCOME_UNKNOWN: the request was sent, the callee may be running", () => {
+    const abort = Object.assign(new Error("Request aborted"), { name: "AbortError" });
+    const mapped = toCallerError(abort, { ...ctx, aborted: true, budgetMs: 1234 });
+    expect(mapped).toMatchObject({ code: "INVOKE_OUTCOME_UNKNOWN", retryable: false });
     expect(mapped.message).toContain("1234 ms");
+    expect(mapped.message).toContain("may or may not have run");
+    // Retryable only when the callee is declared idempotent.
+    expect(toCallerError(abort, { ...ctx, aborted: true, calleeIdempotent: true })).toMatchObject({
+      code: "INVOKE_OUTCOME_UNKNOWN",
+      retryable: true,
+      message: expect.stringContaining("sending it again with the same idempotencyKey is safe"),
+    });
   });
 
   it("does not call an abort we did not cause a timeout", () => {

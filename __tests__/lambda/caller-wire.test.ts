@@ -207,12 +207,12 @@ describe("with STS mocked (aws-sdk-client-mock)", () => {
     expect(error).toMatchObject({ code: "THROTTLED", retryable: true, requestIds: { callee: "lambda-req-2" } });
   });
 
-  it("CALLEE_TIMEOUT when the SDK call is aborted at the deadline, and no retry follows", async () => {
+  it("INVOKE_OUTCOME_UNKNOWN when the SDK call is aborted at the deadline (the request was sent), and no retry follows", async () => {
     const http = fakeLambdaHttp(hangUntilAborted);
     const started = Date.now();
     const error = failure(await handlerWith(http)({}, fakeContext({ remainingMs: 750 })));
     const elapsed = Date.now() - started;
-    expect(error).toMatchObject({ code: "CALLEE_TIMEOUT", retryable: true });
+    expect(error).toMatchObject({ code: "INVOKE_OUTCOME_UNKNOWN", retryable: false });
     expect(http.requests).toHaveLength(1);
     expect(elapsed).toBeGreaterThanOrEqual(200);
     expect(elapsed).toBeLessThan(750);

@@ -346,11 +346,18 @@ export function toCallerError(err: unknown, ctx: ToCallerErrorContext): CallerEr
   const name = errorName(err);
 
   if (ctx.aborted) {
+    // Our deadline fired with the request (probably) sent: the callee may have run, may be running, or may never start.
     const budget = ctx.budgetMs !== undefined ? ` within ${ctx.budgetMs} ms` : "";
+    const idempotent = ctx.calleeIdempotent === true;
     return makeCallerError(
-      "CALLEE_TIMEOUT",
-      `No answer from the callee${budget}; gave up before the caller's own timeout (${name}). The callee may still be running.`,
+      "INVOKE_OUTCOME_UNKNOWN",
+      `No answer from the callee${budget}; gave up before the caller's own timeout (${name}): the callee may or may not have run, and may still be running; ` +
+        (idempotent
+          ? "CALLEE_IDEMPOTENT=true: sending it again with the same idempotencyKey is safe"
+          : "retry only if running it twice is harmless, with the same idempotencyKey"),
       ids,
+      {},
+      idempotent,
     );
   }
 
