@@ -387,7 +387,7 @@ describe("validateConfig: the idempotent callee", () => {
   const EXPIRY_ONLY_WITH_IDEMPOTENCY =
     "calleeIdempotencyExpirySeconds applies only when calleeIdempotency is true: remove it, or set calleeIdempotency";
   const expiryRange = (got: string) =>
-    `calleeIdempotencyExpirySeconds must be a whole number of seconds from 60 to 2592000 (30 days), got ${got}`;
+    `calleeIdempotencyExpirySeconds must be a whole number of seconds from 3600 (the callee's maximum event age: a redelivered Event must still find its record) to 2592000 (30 days), got ${got}`;
   const existing = { calleeVpcEndpoints: "existing", calleeEndpointPrefixListIds: ["pl-0f1f1f1f1f1f1f1f1"] };
 
   it("takes null or an empty value for the expiry, the route tables and the switch as not given, as for the other optional fields", () => {
@@ -417,8 +417,8 @@ describe("validateConfig: the idempotent callee", () => {
   it.each<[string, Record<string, unknown>]>([
     ["with route tables ('create')", { calleeIdempotency: true, calleeRouteTableIds: ROUTE_TABLES }],
     [
-      "with 60 seconds, the shortest expiry",
-      { calleeIdempotency: true, calleeRouteTableIds: ROUTE_TABLES, calleeIdempotencyExpirySeconds: 60 },
+      "with 3600 seconds, the shortest expiry (the callee's maximum event age)",
+      { calleeIdempotency: true, calleeRouteTableIds: ROUTE_TABLES, calleeIdempotencyExpirySeconds: 3600 },
     ],
     [
       "with 30 days, the longest expiry",
@@ -437,9 +437,9 @@ describe("validateConfig: the idempotent callee", () => {
     ["an expiry without idempotency", { calleeIdempotencyExpirySeconds: 600 }, [EXPIRY_ONLY_WITH_IDEMPOTENCY]],
     ["an expiry with idempotency false", { calleeIdempotency: false, calleeIdempotencyExpirySeconds: 600 }, [EXPIRY_ONLY_WITH_IDEMPOTENCY]],
     [
-      "an expiry below 60 seconds",
-      { calleeIdempotency: true, calleeRouteTableIds: ROUTE_TABLES, calleeIdempotencyExpirySeconds: 59 },
-      [expiryRange("59")],
+      "an expiry below an hour, the callee's maximum event age",
+      { calleeIdempotency: true, calleeRouteTableIds: ROUTE_TABLES, calleeIdempotencyExpirySeconds: 3599 },
+      [expiryRange("3599")],
     ],
     [
       "an expiry above 30 days",
@@ -522,13 +522,13 @@ describe("validateConfig: the idempotent callee", () => {
         env: {
           XACCT_CALLEE_IDEMPOTENCY: "true",
           XACCT_CALLEE_ROUTE_TABLE_IDS: "rtb-0b1b1b1b1b1b1b1b1, rtb-0b2b2b2b2b2b2b2b2",
-          XACCT_CALLEE_IDEMPOTENCY_EXPIRY_SECONDS: "900",
+          XACCT_CALLEE_IDEMPOTENCY_EXPIRY_SECONDS: "7200",
         },
         cwd: dir,
       });
       expect(config.calleeIdempotency).toBe(true);
       expect(config.calleeRouteTableIds).toEqual(ROUTE_TABLES);
-      expect(config.calleeIdempotencyExpirySeconds).toBe(900);
+      expect(config.calleeIdempotencyExpirySeconds).toBe(7200);
     });
 
     it("reads XACCT_CALLEE_IDEMPOTENCY=false as off", () => {

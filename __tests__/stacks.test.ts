@@ -661,8 +661,8 @@ describe("the idempotent callee (calleeIdempotency)", () => {
         IDEMPOTENCY_EXPIRES_AFTER_SECONDS: "3600",
       });
       expect(env(idem.callee).IDEMPOTENCY_TABLE_NAME).toBe(onlyResource(idem.callee, "aws_dynamodb_table").name);
-      const custom = synthAll({ calleeIdempotency: true, calleeRouteTableIds: ROUTE_TABLES, calleeIdempotencyExpirySeconds: 900 });
-      expect(env(custom.callee).IDEMPOTENCY_EXPIRES_AFTER_SECONDS).toBe("900");
+      const custom = synthAll({ calleeIdempotency: true, calleeRouteTableIds: ROUTE_TABLES, calleeIdempotencyExpirySeconds: 86400 });
+      expect(env(custom.callee).IDEMPOTENCY_EXPIRES_AFTER_SECONDS).toBe("86400");
     });
 
     it("outputs the table's name", () => {

@@ -213,7 +213,9 @@ const VPC_ID = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
 const SUBNET_ID = /^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/;
 const ROUTE_TABLE_ID = /^rtb-([0-9a-f]{8}|[0-9a-f]{17})$/;
 // Powertools' expiresAfterSeconds; DynamoDB's TTL deletes expired items within a few days, Powertools ignores them at once.
-const MIN_IDEMPOTENCY_EXPIRY_SECONDS = 60;
+// At least the callee's maximum event age (its event-invoke config keeps an Event up to an hour): an Event retried or
+// redelivered within it must still find its record, and so must a run still going (the callee's timeout is at most 900 s).
+export const MIN_IDEMPOTENCY_EXPIRY_SECONDS = 3600;
 const MAX_IDEMPOTENCY_EXPIRY_SECONDS = 30 * 24 * 3600;
 // Partitions: aws, aws-cn, aws-us-gov, aws-iso-b, ... The role name (after the last '/') is 1..64 characters.
 const ROLE_ARN = /^arn:aws(?:-[a-z]+)*:iam::(\d{12}):role\/(?=[\w+=,.@/-]{1,512}$)(?:[\w+=,.@/-]*\/)?[\w+=,.@-]{1,64}$/;
@@ -316,7 +318,7 @@ function idempotencyProblems(
       expiry > MAX_IDEMPOTENCY_EXPIRY_SECONDS
     )
       problems.push(
-        `calleeIdempotencyExpirySeconds must be a whole number of seconds from ${MIN_IDEMPOTENCY_EXPIRY_SECONDS} to ${MAX_IDEMPOTENCY_EXPIRY_SECONDS} (30 days), got ${show(expiry)}`,
+        `calleeIdempotencyExpirySeconds must be a whole number of seconds from ${MIN_IDEMPOTENCY_EXPIRY_SECONDS} (the callee's maximum event age: a redelivered Event must still find its record) to ${MAX_IDEMPOTENCY_EXPIRY_SECONDS} (30 days), got ${show(expiry)}`,
       );
   }
   const routeTablesGiven = given(input.calleeRouteTableIds);

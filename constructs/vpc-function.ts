@@ -240,6 +240,7 @@ export class VpcFunction extends Construct {
       provider,
       functionName: this.function.functionName,
       maximumRetryAttempts: 2,
+      // No longer than the idempotent callee's shortest record expiry (config MIN_IDEMPOTENCY_EXPIRY_SECONDS): a redelivery finds its record.
       maximumEventAgeInSeconds: 3600,
       // Asynchronous invocation settings are per qualifier: the alias callers invoke needs its own (PutFunctionEventInvokeConfig).
       ...(this.alias ? { qualifier: this.alias.name } : {}),

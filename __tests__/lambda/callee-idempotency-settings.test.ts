@@ -11,16 +11,16 @@ describe("idempotencySettingsFrom (the callee's idempotency environment)", () =>
       tableName: "xacct-demo-callee-idempotency",
       expiresAfterSeconds: 3600,
     });
-    expect(idempotencySettingsFrom({ IDEMPOTENCY_TABLE_NAME: "t.1_x", IDEMPOTENCY_EXPIRES_AFTER_SECONDS: "60" })).toEqual({
+    expect(idempotencySettingsFrom({ IDEMPOTENCY_TABLE_NAME: "t.1_x", IDEMPOTENCY_EXPIRES_AFTER_SECONDS: "7200" })).toEqual({
       tableName: "t.1_x",
-      expiresAfterSeconds: 60,
+      expiresAfterSeconds: 7200,
     });
   });
 
   it.each([
-    [{ IDEMPOTENCY_EXPIRES_AFTER_SECONDS: "60" }, /IDEMPOTENCY_TABLE_NAME is not/],
+    [{ IDEMPOTENCY_EXPIRES_AFTER_SECONDS: "3600" }, /IDEMPOTENCY_TABLE_NAME is not/],
     [{ IDEMPOTENCY_TABLE_NAME: "no spaces allowed" }, /is not a DynamoDB table name/],
-    [{ IDEMPOTENCY_TABLE_NAME: "t1x", IDEMPOTENCY_EXPIRES_AFTER_SECONDS: "59" }, /from 60 to 2592000, got '59'/],
+    [{ IDEMPOTENCY_TABLE_NAME: "t1x", IDEMPOTENCY_EXPIRES_AFTER_SECONDS: "3599" }, /from 3600 to 2592000, got '3599'/],
     [{ IDEMPOTENCY_TABLE_NAME: "t1x", IDEMPOTENCY_EXPIRES_AFTER_SECONDS: "1.5" }, /whole number/],
     [{ IDEMPOTENCY_TABLE_NAME: "t1x", IDEMPOTENCY_EXPIRES_AFTER_SECONDS: "2592001" }, /got '2592001'/],
   ])("refuses %j at start with a message naming the variable and the fix", (env, message) => {

@@ -113,7 +113,7 @@ const validConfig: fc.Arbitrary<Raw> = twoAccounts.chain(({ caller, callee }) =>
           fc
             .tuple(
               fc.uniqueArray(routeTableId, { minLength: 1, maxLength: 4 }),
-              fc.option(fc.oneof(fc.constantFrom(60, 3600, 2592000), fc.integer({ min: 60, max: 2592000 })), { nil: undefined }),
+              fc.option(fc.oneof(fc.constantFrom(3600, 2592000), fc.integer({ min: 3600, max: 2592000 })), { nil: undefined }),
             )
             .map(([tables, expiry]) => ({
               calleeIdempotency: true,
@@ -445,13 +445,13 @@ describe("validateConfig (property-based)", () => {
     );
   });
 
-  it("rejects every calleeIdempotencyExpirySeconds outside 60..2592000 whole seconds, naming the field", () => {
+  it("rejects every calleeIdempotencyExpirySeconds outside 3600..2592000 whole seconds, naming the field", () => {
     const outside = fc.oneof(
-      label("below 60", fc.integer({ min: -1_000_000, max: 59 })),
+      label("below an hour", fc.integer({ min: -1_000_000, max: 3599 })),
       label("above 30 days", fc.integer({ min: 2_592_001, max: Number.MAX_SAFE_INTEGER })),
       label(
         "not whole",
-        fc.double({ min: 60, max: 2592000, noNaN: true }).filter((n) => !Number.isInteger(n)),
+        fc.double({ min: 3600, max: 2592000, noNaN: true }).filter((n) => !Number.isInteger(n)),
       ),
       // "" (like null) is not given, as for every optional field, so it is no wrong value.
       label("not a number", fc.oneof(fc.string({ minLength: 1 }), fc.boolean(), fc.constant(Number.NaN))),

@@ -13,7 +13,7 @@ export interface IdempotencySettings {
 
 /** The defaults of Powertools (expiresAfterSeconds) and the bounds config/config.ts enforces at synthesis. */
 const DEFAULT_EXPIRY_SECONDS = 3600;
-const MIN_EXPIRY_SECONDS = 60;
+const MIN_EXPIRY_SECONDS = 3600;
 const MAX_EXPIRY_SECONDS = 30 * 24 * 3600;
 
 /** A callee whose idempotency environment is wrong: raised at start, so no request runs half-configured. */
