@@ -406,6 +406,16 @@ describe("validateConfig: the idempotent callee", () => {
     expect(() => validateConfig({ ...DEMO_DEFAULTS, calleeIdempotency: true, calleeRouteTableIds: null })).toThrow(REQUIRED);
   });
 
+  it("with 'existing', asks for the DynamoDB gateway endpoint's prefix list: security groups alone give the callee no way to its table", () => {
+    const groupsOnly = { calleeVpcEndpoints: "existing", calleeEndpointSecurityGroupIds: ["sg-0e1e1e1e1e1e1e1e1"] };
+    expect(() => validateConfig({ ...DEMO_DEFAULTS, ...groupsOnly, calleeIdempotency: true })).toThrow(
+      "calleeEndpointPrefixListIds must name your DynamoDB gateway endpoint's prefix list when calleeIdempotency is true and calleeVpcEndpoints is 'existing'",
+    );
+    // Without idempotency the callee calls nothing, so security groups alone are fine; with a prefix list, so is idempotency.
+    expect(() => validateConfig({ ...DEMO_DEFAULTS, ...groupsOnly })).not.toThrow();
+    expect(() => validateConfig({ ...DEMO_DEFAULTS, ...existing, calleeIdempotency: true })).not.toThrow();
+  });
+
   it("is off in the default configuration, with no expiry and no route tables", () => {
     const config = validateConfig({ ...DEMO_DEFAULTS });
     expect(DEMO_DEFAULTS).not.toHaveProperty("calleeIdempotency");

@@ -336,6 +336,14 @@ function idempotencyProblems(
   } else if (routeTablesGiven) {
     list("calleeRouteTableIds", ROUTE_TABLE_ID, "route table ids like 'rtb-0123456789abcdef0'");
   }
+  // DynamoDB is reached through a gateway endpoint, whose traffic a security group can only allow by its prefix list.
+  const prefixLists = input.calleeEndpointPrefixListIds;
+  if (on === true && input.calleeVpcEndpoints === "existing" && !(Array.isArray(prefixLists) && prefixLists.length > 0)) {
+    problems.push(
+      "calleeEndpointPrefixListIds must name your DynamoDB gateway endpoint's prefix list when calleeIdempotency is true and calleeVpcEndpoints is 'existing' " +
+        "(aws ec2 describe-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.<region>.dynamodb): without it the callee has no way to its table",
+    );
+  }
   return problems;
 }
 
