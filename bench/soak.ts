@@ -7,7 +7,7 @@
  * On stacks with an idempotent callee (`make soak` uses examples/idempotent-callee.json) every request carries its own
  * idempotency key, one synchronous chain in `replayEvery` sends again the key (and request) of a chain already
  * answered, as a client retry would, and the callee's log is counted: every business operation must have run exactly
- * once (one `request served` line with `replayed: false` per key), and every replay must be answered from the table.
+ * once (one `operation started` line per key), and every replay must be answered from the table.
  */
 import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import * as fs from "fs";
@@ -84,15 +84,15 @@ function kindOf(i: number, every: number, replayEvery: number | undefined): Kind
   return "sync";
 }
 
-/** The callee's runs of its business operation by idempotency key, from its `request served` log lines. */
+/** The callee's runs of its business operation by idempotency key, from its `operation started` log lines (one per run). */
 export class OperationRuns {
   private readonly runs = new Map<string, number>();
 
   /** Give it every log line of the callee (the runtime's onFunctionLog). */
   observe(line: string): void {
-    if (!line.startsWith("{") || !line.includes('"request served"')) return;
-    const entry = JSON.parse(line) as { message?: string; idempotencyKey?: string; replayed?: boolean };
-    if (entry.message !== "request served" || entry.idempotencyKey === undefined || entry.replayed !== false) return;
+    if (!line.startsWith("{") || !line.includes('"operation started"')) return;
+    const entry = JSON.parse(line) as { message?: string; idempotencyKey?: string };
+    if (entry.message !== "operation started" || entry.idempotencyKey === undefined) return;
     this.runs.set(entry.idempotencyKey, (this.runs.get(entry.idempotencyKey) ?? 0) + 1);
   }
 

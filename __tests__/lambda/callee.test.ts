@@ -5,8 +5,10 @@ import {
   createCalleeHandler,
   createCalleeLogger,
   type CalleeResponse,
+  type CalleeSuccess,
   type CalleeValidationFailure,
 } from "../../lambda-src/callee/handler";
+import type { Idempotency } from "../../lambda-src/callee/idempotency-settings";
 import { validateCalleeInput } from "../../lambda-src/callee/schema";
 import { CALLEE_ACCOUNT, captureLogs, fakeContext, type CapturedLogs } from "./helpers";
 
@@ -287,5 +289,85 @@ describe("callee index.ts", () => {
       ({ handler } = await import("../../lambda-src/callee/index"));
     });
     expect(typeof handler).toBe("function");
+  });
+});
+
+/**
+ * The handler's side of idempotency, at the unit boundary: an in-memory stand-in for the Idempotency interface (the
+ * Powertools and DynamoDB side runs for real in __tests__/local/idempotency.test.ts). It stores each key's request and
+ * answer, and refuses a key with another request as Powertools does, with an error it recognises as "reused".
+ */
+describe("callee handler, idempotent", () => {
+  class KeyReused extends Error {}
+  function inMemoryIdempotency(): Idempotency & { records: Map<string, { request: string; result: unknown }> } {
+    const records = new Map<string, { request: string; result: unknown }>();
+    return {
+      records,
+      wrap:
+        <Request, Result>(operation: (request: Request) => Promise<Result>) =>
+        async (keyed: { idempotencyKey: string; request: Request }) => {
+          const request = JSON.stringify(keyed.request);
+          const stored = records.get(keyed.idempotencyKey);
+          if (stored && stored.request !== request) throw new KeyReused("payload differs");
+          if (stored) return { result: stored.result as Result, replayed: true };
+          const result = await operation(keyed.request);
+          records.set(keyed.idempotencyKey, { request, result });
+          return { result, replayed: false };
+        },
+      isKeyReused: (err) => err instanceof KeyReused,
+    };
+  }
+  const QUOTE_REQUEST = { operation: "quote", currency: "EUR", items: [{ sku: "ABC", quantity: 1, unitPriceCents: 100 }] };
+  const started = () => logs.entries().filter((e) => e.message === "operation started");
+
+  it("runs the operation once per key and answers the repeat with the stored result, marked replayed", async () => {
+    const handler = createCalleeHandler({ idempotency: inMemoryIdempotency() });
+    const first = await handler({ ...QUOTE_REQUEST, idempotencyKey: "k1", correlationId: "a" }, calleeContext());
+    const again = await handler({ ...QUOTE_REQUEST, idempotencyKey: "k1", correlationId: "b" }, calleeContext());
+    expect(first).toMatchObject({ ok: true, correlationId: "a", idempotency: { key: "k1", replayed: false } });
+    expect(again).toMatchObject({ ok: true, correlationId: "b", idempotency: { key: "k1", replayed: true } });
+    expect((again as CalleeSuccess).result).toEqual((first as CalleeSuccess).result);
+    // One "operation started" line: the repeat did not run it. Every line of the invocation carries the key.
+    expect(started()).toEqual([expect.objectContaining({ operation: "quote", idempotencyKey: "k1", correlationId: "a" })]);
+    expect(
+      logs
+        .entries()
+        .filter((e) => e.message === "request served")
+        .map((e) => e.replayed),
+    ).toEqual([false, true]);
+  });
+
+  it("answers IDEMPOTENCY_KEY_REUSED, and runs nothing, for a key already used with another request", async () => {
+    const handler = createCalleeHandler({ idempotency: inMemoryIdempotency() });
+    await handler({ ...QUOTE_REQUEST, idempotencyKey: "k1" }, calleeContext());
+    const reused = await handler({ ...QUOTE_REQUEST, currency: "USD", idempotencyKey: "k1" }, calleeContext());
+    expect(reused).toMatchObject({
+      ok: false,
+      error: {
+        code: "IDEMPOTENCY_KEY_REUSED",
+        message: expect.stringContaining("idempotencyKey 'k1' was already used for a different request"),
+      },
+    });
+    expect(started()).toHaveLength(1);
+  });
+
+  it("binds the key to the request without its correlation id and key (a replay may carry a new correlation id)", async () => {
+    const idempotency = inMemoryIdempotency();
+    await createCalleeHandler({ idempotency })({ ...QUOTE_REQUEST, idempotencyKey: "k1", correlationId: "x" }, calleeContext());
+    expect(JSON.parse(idempotency.records.get("k1")!.request)).toEqual(QUOTE_REQUEST);
+  });
+
+  it("refuses a request without a key, naming the field, and runs nothing", async () => {
+    const response = await createCalleeHandler({ idempotency: inMemoryIdempotency() })(QUOTE_REQUEST, calleeContext());
+    expect(rejected(response).error.issues).toEqual([
+      { path: "idempotencyKey", message: expect.stringContaining("this callee is idempotent") },
+    ]);
+    expect(started()).toEqual([]);
+  });
+
+  it("rethrows what else the idempotent run throws (the operation's own error, a persistence error), for Lambda to report", async () => {
+    const handler = createCalleeHandler({ idempotency: inMemoryIdempotency() });
+    await expect(handler({ operation: "fail", idempotencyKey: "k2" }, calleeContext())).rejects.toBeInstanceOf(DemoFailure);
+    expect(logs.entries().filter((e) => e.message === "operation failed")).toHaveLength(1);
   });
 });

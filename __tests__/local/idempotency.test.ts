@@ -2,7 +2,7 @@
  * Never twice by accident, end to end: the stacks synthesized with calleeIdempotency (examples/idempotent-callee.json),
  * the real caller and callee bundles, Powertools Idempotency in the callee writing to the runtime's DynamoDB (moto,
  * behind the runtime's SigV4 and authorization front door), and the runtime's faults. "The business logic ran" is
- * counted from the callee's own log: one `request served` line with `replayed: false` per run of the operation.
+ * counted from the callee's own log: one `operation started` line per run of the operation, written before it runs.
  */
 import * as path from "path";
 import { InvokeCommand } from "@aws-sdk/client-lambda";
@@ -35,8 +35,16 @@ function served(runtime: Booted): Json[] {
     .filter((entry) => entry.message === "request served");
 }
 
-/** How many times the business operation really ran for `key` (the stored answers are not runs). */
-const runsOf = (runtime: Booted, key: string) => served(runtime).filter((e) => e.idempotencyKey === key && e.replayed === false).length;
+/** The callee's log lines with this message, parsed. */
+function logged(runtime: Booted, message: string): Json[] {
+  return runtime.logs
+    .filter((line) => line.startsWith(`[${CALLEE}] {`))
+    .map((line) => JSON.parse(line.slice(line.indexOf("{"))))
+    .filter((entry) => entry.message === message);
+}
+
+/** How many times the business operation really ran for `key`: its "operation started" lines (a stored answer writes none). */
+const runsOf = (runtime: Booted, key: string) => logged(runtime, "operation started").filter((e) => e.idempotencyKey === key).length;
 
 async function callerAnswer(runtime: Booted, event: unknown): Promise<Json> {
   const res = await invokeCaller(runtime, event);
@@ -105,6 +113,7 @@ describe("the idempotent callee, on the local runtime", () => {
         },
       });
       expect(served(runtime)).toEqual([]);
+      expect(logged(runtime, "operation started")).toEqual([]);
     });
   });
 
@@ -148,6 +157,7 @@ describe("the idempotent callee, on the local runtime", () => {
         }),
       );
       await runtime.whenIdle();
+      // Without idempotency each run answers once ("request served"), and no answer is a stored one.
       expect(served(runtime).length).toBe(2);
       expect(served(runtime).every((e) => e.replayed === undefined)).toBe(true);
     });

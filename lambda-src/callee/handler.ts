@@ -95,7 +95,12 @@ function operationRequestOf(input: CalleeInput): OperationRequest {
 export function createCalleeHandler(deps: CalleeDeps = {}): CalleeHandler {
   const logger = deps.logger ?? createCalleeLogger();
   const sleep = deps.sleep ?? realSleep;
-  const idempotent = deps.idempotency?.wrap((request: OperationRequest) => runOperation(request, sleep));
+  // With idempotency, one "operation started" line per run of the business logic, written before it runs whatever
+  // happens after: what "the operation ran exactly once" is counted by (the soak, the tests, make demo).
+  const idempotent = deps.idempotency?.wrap((request: OperationRequest) => {
+    logger.info("operation started", { operation: request.operation });
+    return runOperation(request, sleep);
+  });
 
   return async function handler(event: unknown, context: Context): Promise<CalleeResponse> {
     const startedAt = Date.now();
@@ -124,11 +129,12 @@ export function createCalleeHandler(deps: CalleeDeps = {}): CalleeHandler {
         });
         return { ok: false, error: { code: "VALIDATION_FAILED", issues: [KEY_REQUIRED] }, correlationId, servedBy };
       }
+      // On every line of this invocation, "operation started" included.
+      if (key !== undefined) logger.appendKeys({ idempotencyKey: key });
       try {
         const request = operationRequestOf(validation.value);
         if (idempotent && key !== undefined) {
           const { result, replayed } = await idempotent({ idempotencyKey: key, request }, context);
-          // `replayed: false` is the one line per key that says the operation ran: the soak counts these.
           logger.info("request served", {
             outcome: "success",
             operation,
