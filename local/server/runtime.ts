@@ -63,7 +63,7 @@ export interface LocalRuntime {
   readonly accounts: LocalAccounts;
   readonly audit: AuditLog;
   /** The moto server DynamoDB's requests are forwarded to once authorized; undefined when the model has no table. */
-  readonly dynamodbBackend?: { readonly url: string; readonly port: number; readonly pid: number };
+  readonly dynamodbBackend?: { readonly url: string; readonly token: string; readonly port: number; readonly pid: number };
   /** `<stack>-admin` and `<stack>-function` for each stack with a function (caller-admin, callee-function, ...), and outsider. */
   profiles(): NamedCredentials[];
   /** Issues new function-role sessions (the admins' and outsider's keys do not expire) and returns all profiles. */
@@ -146,7 +146,7 @@ async function serve(
     asyncInvocations,
     hooks: started.hooks,
     count,
-    ...(moto !== undefined ? { dynamodb: { url: moto.url } } : {}),
+    ...(moto !== undefined ? { dynamodb: { url: moto.url, token: moto.token } } : {}),
   });
 
   let endpoint = "";
@@ -218,7 +218,7 @@ function runtimeOf(parts: RuntimeParts): LocalRuntime {
     model: parts.model,
     accounts: parts.accounts,
     audit: parts.audit,
-    ...(moto !== undefined ? { dynamodbBackend: { url: moto.url, port: moto.port, pid: moto.pid } } : {}),
+    ...(moto !== undefined ? { dynamodbBackend: { url: moto.url, token: moto.token, port: moto.port, pid: moto.pid } } : {}),
     profiles: () => profiles.all(),
     renewSessions: () => {
       profiles.renewSessions();

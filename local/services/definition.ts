@@ -15,6 +15,7 @@ import type { AsyncInvoker } from "./lambda/async-invoker";
 import type { LambdaHooks } from "./lambda/service";
 import type { FunctionVersions } from "./lambda/versions";
 import type { StsHooks } from "./sts/service";
+import type { MotoAddress } from "./dynamodb/moto-process";
 
 /** A request as it arrived, before anything is verified. */
 export interface RequestShape {
@@ -69,7 +70,7 @@ export interface ServiceContext {
   /** Counts a request under a key ("sts:AssumeRole", "unknown-operation"): the runtime's requestCounts(). */
   readonly count: (key: string) => void;
   /** The moto server DynamoDB forwards to; undefined when the model has no table (the runtime starts none). */
-  readonly dynamodb?: { readonly url: string };
+  readonly dynamodb?: MotoAddress;
 }
 
 export interface ServiceDefinition {

@@ -148,7 +148,7 @@ const key = (id: string) => ({ id: { S: id } });
 
 describe("DynamoDB through the runtime, forwarded to moto", () => {
   let runtime: LocalRuntime;
-  let moto: { url: string; port: number; pid: number };
+  let moto: { url: string; token: string; port: number; pid: number };
   beforeAll(async () => {
     runtime = await start(idempotentModel().model);
     moto = runtime.dynamodbBackend!;
@@ -172,7 +172,7 @@ describe("DynamoDB through the runtime, forwarded to moto", () => {
       AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
       BillingModeSummary: { BillingMode: "PAY_PER_REQUEST" },
     });
-    const ttl = await sendToMoto(moto.url, {
+    const ttl = await sendToMoto(moto, {
       target: "DynamoDB_20120810.DescribeTimeToLive",
       contentType: "application/x-amz-json-1.0",
       body: JSON.stringify({ TableName: TABLE_NAME }),
@@ -183,7 +183,7 @@ describe("DynamoDB through the runtime, forwarded to moto", () => {
       TimeToLiveDescription: { TimeToLiveStatus: "ENABLED", AttributeName: "expiration" },
     });
     // Only in account B: moto keeps accounts apart, and account A has no table.
-    const inA = await sendToMoto(moto.url, {
+    const inA = await sendToMoto(moto, {
       target: "DynamoDB_20120810.ListTables",
       contentType: "application/x-amz-json-1.0",
       body: "{}",
@@ -191,6 +191,18 @@ describe("DynamoDB through the runtime, forwarded to moto", () => {
       region: "eu-west-1",
     });
     expect(JSON.parse(inA.body.toString("utf8")).TableNames).toEqual([]);
+  });
+
+  it("moto answers only the runtime: a request without its token (or with another) is refused, and writes nothing", async () => {
+    const put = { TableName: TABLE_NAME, Item: { id: { S: "bypass" } } };
+    const request = { target: "DynamoDB_20120810.PutItem", contentType: "application/x-amz-json-1.0", body: JSON.stringify(put) };
+    for (const token of ["", "0".repeat(48)]) {
+      const answer = await sendToMoto({ url: moto.url, token }, { ...request, accountId: CALLEE_ACCOUNT, region: "eu-west-1" });
+      expect(answer.status).toBe(403);
+      expect(answer.body.toString("utf8")).toContain("not sent by the local runtime");
+    }
+    expect(await stored("bypass")).toBeUndefined();
+    expect(moto.token).toMatch(/^[0-9a-f]{48}$/);
   });
 
   it("the callee's function puts, gets, updates and deletes its record, as Powertools' persistence layer does", async () => {
@@ -365,7 +377,7 @@ describe("DynamoDB through the runtime, forwarded to moto", () => {
     );
     expect(create.name).toBe("UnknownOperationException");
     expect(runtime.requestCounts()["unknown-operation"]).toBe(before + 2);
-    const inB = await sendToMoto(moto.url, {
+    const inB = await sendToMoto(moto, {
       target: "DynamoDB_20120810.ListTables",
       contentType: "application/x-amz-json-1.0",
       body: "{}",
@@ -514,7 +526,7 @@ describe("moto's lifetime", () => {
   it("the backend alone starts, creates the tables and stops", async () => {
     const backend = await startDynamoDbBackend([TABLE]);
     try {
-      const answer = await sendToMoto(backend.url, {
+      const answer = await sendToMoto(backend, {
         target: "DynamoDB_20120810.DescribeTable",
         contentType: "application/x-amz-json-1.0",
         body: JSON.stringify({ TableName: TABLE_NAME }),

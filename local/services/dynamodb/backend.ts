@@ -21,7 +21,7 @@ export async function startDynamoDbBackend(tables: Iterable<TableModel>, options
 /** CreateTable with the stacks' hash key, on demand; then TTL on its attribute when the stacks turn it on. */
 async function createTable(moto: MotoServer, table: TableModel): Promise<void> {
   const send = async (operation: string, input: unknown) => {
-    const answer = await sendToMoto(moto.url, {
+    const answer = await sendToMoto(moto, {
       target: `DynamoDB_20120810.${operation}`,
       contentType: DYNAMODB_CONTENT_TYPE,
       body: JSON.stringify(input),

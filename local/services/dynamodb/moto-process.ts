@@ -4,6 +4,7 @@
  * when stop() closes it or this process dies; stop() also signals it and waits for it to be gone.
  */
 import { spawn, type ChildProcess } from "child_process";
+import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
@@ -17,10 +18,18 @@ const DEFAULT_START_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 3_000;
 /** Of its stderr, what a failure message quotes. */
 const STDERR_TAIL = 2_000;
+/** A forward moto has not answered in this long is failed (the front door answers InternalServerError), never left hanging. */
+const FORWARD_TIMEOUT_MS = 10_000;
 
-export interface MotoServer {
+/** Where moto listens and the token it answers to: every request the front door forwards carries it. */
+export interface MotoAddress {
   /** http://127.0.0.1:<port> */
   readonly url: string;
+  /** Random per start, given to moto in its environment: a request without it is refused (moto-server.py). */
+  readonly token: string;
+}
+
+export interface MotoServer extends MotoAddress {
   readonly port: number;
   /** The child's process id, while it runs. */
   readonly pid: number;
@@ -41,7 +50,12 @@ export async function startMoto(options: MotoOptions = {}): Promise<MotoServer> 
   const python = path.join(root, ".venv", "bin", "python");
   if (!fs.existsSync(python))
     throw new LocalRuntimeError(`the local DynamoDB needs moto from the project's Python tools, but ${python} is missing: ${INSTALL_HINT}`);
-  const child = spawn(python, [LAUNCHER], { cwd: root, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, PYTHONUNBUFFERED: "1" } });
+  const token = randomBytes(24).toString("hex");
+  const child = spawn(python, [LAUNCHER], {
+    cwd: root,
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, PYTHONUNBUFFERED: "1", LOCAL_MOTO_TOKEN: token },
+  });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   // Always drained (a full pipe would block the child); the tail goes into a failure's message.
   let stderr = "";
@@ -52,6 +66,7 @@ export async function startMoto(options: MotoOptions = {}): Promise<MotoServer> 
     const port = await portLine(child, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, () => stderr);
     return {
       url: `http://127.0.0.1:${port}`,
+      token,
       port,
       pid: child.pid as number,
       exited,
@@ -144,11 +159,11 @@ export interface MotoAnswer {
  * on a bare host) from the Authorization header's credential scope; it does not verify the signature, which the
  * front door has already done, so the header carries only that scope.
  */
-export function sendToMoto(url: string, request: MotoRequest): Promise<MotoAnswer> {
+export function sendToMoto(moto: MotoAddress, request: MotoRequest): Promise<MotoAnswer> {
   const body = typeof request.body === "string" ? Buffer.from(request.body, "utf8") : request.body;
   return new Promise((resolve, reject) => {
     const req = http.request(
-      `${url}/`,
+      `${moto.url}/`,
       {
         method: "POST",
         headers: {
@@ -156,6 +171,7 @@ export function sendToMoto(url: string, request: MotoRequest): Promise<MotoAnswe
           "Content-Length": String(body.length),
           "X-Amz-Target": request.target,
           "x-moto-account-id": request.accountId,
+          "x-local-runtime-token": moto.token,
           Authorization: `AWS4-HMAC-SHA256 Credential=LOCALRUNTIMEFORWARD/20000101/${request.region}/dynamodb/aws4_request, SignedHeaders=host, Signature=0`,
         },
       },
@@ -173,6 +189,7 @@ export function sendToMoto(url: string, request: MotoRequest): Promise<MotoAnswe
       },
     );
     req.on("error", reject);
+    req.setTimeout(FORWARD_TIMEOUT_MS, () => req.destroy(new Error(`no answer in ${FORWARD_TIMEOUT_MS} ms`)));
     req.end(body);
   });
 }

@@ -1,23 +1,50 @@
 """
 The DynamoDB behind the local runtime's front door: moto's server on 127.0.0.1 and a free port.
-Prints {"port": N} as one JSON line once it listens, then serves until its stdin reaches EOF, so
-it stops when its parent closes the pipe or dies. moto-process.ts starts and stops it.
+Prints {"port": N} as one JSON line once it listens, then serves until its stdin reaches EOF, so it
+stops when its parent closes the pipe or dies. moto-process.ts starts and stops it.
+
+It answers only requests that carry the token its parent gave it (LOCAL_MOTO_TOKEN, header
+x-local-runtime-token): other processes on this machine, the functions the runtime runs included, cannot
+reach the tables without passing the front door's SigV4 check and authorization.
 """
+import hmac
 import json
 import logging
+import os
 import sys
+import threading
 
-from moto.server import ThreadedMotoServer
+from moto.server import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import make_server
+
+TOKEN_HEADER = "HTTP_X_LOCAL_RUNTIME_TOKEN"
+
+
+def token_gate(app, token: str):
+    """A WSGI wrapper that refuses, with 403, a request without the parent's token."""
+
+    def gated(environ, start_response):
+        if not hmac.compare_digest(environ.get(TOKEN_HEADER, ""), token):
+            body = b'{"__type":"com.amazon.coral.service#UnrecognizedClientException","message":"not sent by the local runtime"}'
+            start_response("403 Forbidden", [("Content-Type", "application/x-amz-json-1.0"), ("Content-Length", str(len(body)))])
+            return [body]
+        return app(environ, start_response)
+
+    return gated
 
 
 def main() -> None:
+    token = os.environ.get("LOCAL_MOTO_TOKEN", "")
+    if len(token) < 32:
+        sys.stderr.write("LOCAL_MOTO_TOKEN (32 or more characters) is required: moto-process.ts sets it\n")
+        sys.exit(2)
     # One access-log line per request on stderr costs both processes time under load; errors still reach stderr.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    # verbose=False: moto would otherwise print its own banner on stdout, before the port line.
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    _, port = server.get_host_and_port()
-    sys.stdout.write(json.dumps({"port": port}) + "\n")
+    # What moto's ThreadedMotoServer does, with the token gate in front of its application.
+    server = make_server("127.0.0.1", 0, token_gate(DomainDispatcherApplication(create_backend_app), token), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    sys.stdout.write(json.dumps({"port": server.server_address[1]}) + "\n")
     sys.stdout.flush()
     try:
         # Blocks until EOF: the parent closed stdin, or exited.
@@ -25,7 +52,7 @@ def main() -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        server.stop()
+        server.shutdown()
 
 
 if __name__ == "__main__":

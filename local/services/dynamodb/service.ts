@@ -11,7 +11,7 @@ import type { AuditLog } from "../../server/audit";
 import { auditedEndpoint, endpointPassage, type RequestNetwork } from "../../server/network";
 import type { WireError, WireResponse } from "../../wire/response";
 import { fail as refused, ok, type Result } from "../../wire/result";
-import { sendToMoto } from "./moto-process";
+import { sendToMoto, type MotoAddress } from "./moto-process";
 import { DYNAMODB_CONTENT_TYPE, dynamoDbErrorResponse, tableNameOf, type DynamoDbOperation } from "./wire";
 
 export interface DynamoDbCall {
@@ -30,7 +30,7 @@ export interface DynamoDbCall {
 }
 
 /** Where the tables live: moto's server, or undefined when the model has no table (then none is ever found). */
-export type DynamoDbBackend = () => { readonly url: string } | undefined;
+export type DynamoDbBackend = () => MotoAddress | undefined;
 
 const TABLE_ARN = /^arn:([^:]+):dynamodb:([^:]*):(\d{12}):table\/([^/]+)$/;
 
@@ -103,7 +103,7 @@ export class DynamoDbService {
 
     record("allowed", resourceArn, { decidedBy: decision.allowedBy, account: accountId });
     try {
-      return await this.forward(backend.url, table, call);
+      return await this.forward(backend, table, call);
     } catch (err) {
       // moto is gone or broke the connection: DynamoDB's code for a failure on its side (DynamoDB API reference, "Common errors").
       const message = `the local DynamoDB (moto at ${backend.url}) did not answer: ${(err as Error).message}`;
@@ -112,8 +112,8 @@ export class DynamoDbService {
   }
 
   /** The request as sent, to moto in the table's account and region; moto's status, body and content type as they are. */
-  private async forward(url: string, table: TableModel, call: DynamoDbCall): Promise<WireResponse> {
-    const answer = await sendToMoto(url, {
+  private async forward(backend: MotoAddress, table: TableModel, call: DynamoDbCall): Promise<WireResponse> {
+    const answer = await sendToMoto(backend, {
       target: call.target,
       contentType: call.contentType ?? DYNAMODB_CONTENT_TYPE,
       body: call.body,
