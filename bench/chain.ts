@@ -31,6 +31,8 @@ export interface ChainOutcome {
   readonly error?: string;
   /** An idempotent callee's word on the answer: true when it was the one stored for the key (the operation did not run). */
   readonly replayed?: boolean;
+  /** The caller's `retryable` on a failed chain. */
+  readonly retryable?: boolean;
 }
 
 /** One caller invocation, judged by the caller's own answer. */
@@ -39,7 +41,7 @@ export async function invokeChain(client: LambdaClient, functionName: string, ev
     const res = await client.send(new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(event)) }));
     if (res.FunctionError) return { ok: false, error: `FunctionError ${res.FunctionError}` };
     const answer = JSON.parse(Buffer.from(res.Payload ?? new Uint8Array()).toString("utf8"));
-    if (answer.ok !== true) return { ok: false, error: answer.error?.code ?? "no ok" };
+    if (answer.ok !== true) return { ok: false, error: answer.error?.code ?? "no ok", retryable: answer.error?.retryable === true };
     // The caller's ok is the cross-account call's; the callee's own verdict (a reused key, bad input) is inside.
     if (answer.response?.ok === false) return { ok: false, error: answer.response.error?.code ?? "callee not ok" };
     const replayed = answer.response?.idempotency?.replayed;

@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { LocalRuntime } from "../local/server/runtime";
 import { bootLocalRuntime, PROJECT_ROOT } from "../local/start";
-import { adminLambda, invokeChain, QUOTE_EVENT, runConcurrently } from "./chain";
+import { adminLambda, invokeChain, QUOTE_EVENT, runConcurrently, type ChainOutcome } from "./chain";
 import { elapsedMs, round } from "./stats";
 
 export interface SoakOptions {
@@ -22,13 +22,16 @@ export interface SoakOptions {
   readonly concurrency: number;
   /** One in `eventEvery` invocations is an Event of the caller, one an Event of the callee that fails. */
   readonly eventEvery: number;
-  /** With an idempotent callee: one synchronous chain in `replayEvery` repeats an answered chain's key and request. */
+  /**
+   * With an idempotent callee: one synchronous chain in `replayEvery` repeats an answered chain's key and request, and
+   * another sends a new request twice at once (both with one key), retrying "already in progress" as a client would.
+   */
   readonly replayEvery?: number;
 }
 
 export const SOAK_DEFAULTS: SoakOptions = { total: 10_000, concurrency: 32, eventEvery: 20, replayEvery: 10 };
 
-type Kind = "sync" | "replay" | "caller-event" | "callee-failing-event";
+type Kind = "sync" | "replay" | "duplicate" | "caller-event" | "callee-failing-event";
 
 /** With an idempotent callee: how often each business operation ran, counted from the callee's own log. */
 export interface ExactlyOnce {
@@ -39,6 +42,11 @@ export interface ExactlyOnce {
   readonly never_ran: number;
   /** Chains that sent an answered key again, and how many of them got the stored answer. */
   readonly replays: { readonly sent: number; readonly answered_from_store: number };
+  /**
+   * Requests sent twice at once with one key: pairs whose two answers were both ok and exactly one from the store, and
+   * the client retries of "already in progress" (the second arrived while the first ran) they took.
+   */
+  readonly concurrent_duplicates: { readonly pairs: number; readonly one_ran_one_from_store: number; readonly in_progress_retries: number };
   /** The table requests the soak made (through the runtime's front door), by action, and per run of the callee. */
   readonly dynamodb_requests: Record<string, number>;
   readonly dynamodb_requests_per_callee_run: number;
@@ -81,6 +89,7 @@ function kindOf(i: number, every: number, replayEvery: number | undefined): Kind
   if (i % every === 0) return "caller-event";
   if (i % every === Math.floor(every / 2)) return "callee-failing-event";
   if (replayEvery !== undefined && i % replayEvery === 3) return "replay";
+  if (replayEvery !== undefined && i % replayEvery === 7) return "duplicate";
   return "sync";
 }
 
@@ -141,6 +150,16 @@ export async function runSoak(
   const answered: string[] = [];
   const mustRunOnce = new Set<string>();
   const keyed = (event: object, key: string) => (idempotent ? { ...event, idempotencyKey: key } : event);
+  // The callee answers "already in progress" (retryable) to a key that is running: retry it as a client would.
+  let inProgressRetries = 0;
+  const chainRetryingInProgress = async (event: object): Promise<ChainOutcome> => {
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await invokeChain(asCaller, caller, event);
+      if (outcome.ok || outcome.error !== "CALLEE_ERROR" || outcome.retryable !== true || attempt === 20) return outcome;
+      inProgressRetries++;
+      await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
+    }
+  };
   const began = process.hrtime.bigint();
   const { results } = await runConcurrently(options.total, options.concurrency, async (i) => {
     const kind = kindOf(i, options.eventEvery, replayEvery);
@@ -156,6 +175,17 @@ export async function runSoak(
     if (kind === "replay") {
       const key = answered[i % answered.length];
       return { kind, outcome: await invokeChain(asCaller, caller, keyed(QUOTE_EVENT, key)) };
+    }
+    if (kind === "duplicate") {
+      const key = `duplicate-${i}`;
+      const [a, b] = await Promise.all([0, 1].map(() => chainRetryingInProgress(keyed(QUOTE_EVENT, key))));
+      if (a.ok && b.ok) mustRunOnce.add(key);
+      const outcome: ChainOutcome & { oneFromStore: boolean } = {
+        ok: a.ok && b.ok,
+        ...(a.ok && b.ok ? {} : { error: a.error ?? b.error ?? "?" }),
+        oneFromStore: a.replayed !== b.replayed,
+      };
+      return { kind, outcome };
     }
     const key = `${kind}-${i}`;
     const accepted =
@@ -179,10 +209,13 @@ export async function runSoak(
   asCaller.destroy();
   asCallee.destroy();
 
-  // A replay is a synchronous chain too: the caller and the callee both run, the business operation does not.
-  const sync = results.filter((r) => r.kind === "sync" || r.kind === "replay");
+  // A replay is a synchronous chain too: the caller and the callee both run, the business operation does not. A
+  // duplicate is one entry for two chains (and their retries).
+  const isSync = (kind: Kind) => kind === "sync" || kind === "replay" || kind === "duplicate";
+  const sync = results.filter((r) => isSync(r.kind));
   const replays = results.filter((r) => r.kind === "replay");
-  const events = results.filter((r) => r.kind !== "sync" && r.kind !== "replay");
+  const duplicates = results.filter((r) => r.kind === "duplicate");
+  const events = results.filter((r) => !isSync(r.kind));
   const errors: Record<string, number> = {};
   for (const r of sync) if (!r.outcome.ok) errors[r.outcome.error ?? "?"] = (errors[r.outcome.error ?? "?"] ?? 0) + 1;
   // A synchronous call is answered when the caller's answer came back, whatever it says; a transport error is no answer.
@@ -198,7 +231,13 @@ export async function runSoak(
   const callerEvents = results.filter((r) => r.kind === "caller-event" && r.outcome.ok).length;
   const failingEvents = results.filter((r) => r.kind === "callee-failing-event" && r.outcome.ok).length;
   const attemptsPerFailingEvent = 1 + (calleeFn.asyncConfig?.maximumRetryAttempts ?? 2);
-  const expectedCalleeRuns = sync.filter((r) => r.outcome.ok).length + callerEvents + attemptsPerFailingEvent * failingEvents;
+  // Each duplicate's second chain, and each retry of one, ran the callee too (answering from the table, or "in progress").
+  const expectedCalleeRuns =
+    sync.filter((r) => r.outcome.ok).length +
+    duplicates.filter((r) => r.outcome.ok).length +
+    inProgressRetries +
+    callerEvents +
+    attemptsPerFailingEvent * failingEvents;
   return {
     invocations: options.total,
     concurrency: options.concurrency,
@@ -221,6 +260,13 @@ export async function runSoak(
             ran_more_than_once: [...mustRunOnce].filter((key) => operationRuns.of(key) > 1).length,
             never_ran: [...mustRunOnce].filter((key) => operationRuns.of(key) === 0).length,
             replays: { sent: replays.length, answered_from_store: replays.filter((r) => r.outcome.replayed === true).length },
+            concurrent_duplicates: {
+              pairs: duplicates.length,
+              one_ran_one_from_store: duplicates.filter(
+                (r) => r.outcome.ok && "oneFromStore" in r.outcome && r.outcome.oneFromStore === true,
+              ).length,
+              in_progress_retries: inProgressRetries,
+            },
             dynamodb_requests: dynamodbRequests,
             dynamodb_requests_per_callee_run: round(
               Object.values(dynamodbRequests).reduce((sum, n) => sum + n, 0) / Math.max(1, calleeRunsAfter - calleeRunsBefore),
@@ -264,6 +310,11 @@ export function soakProblems(result: SoakResult): string[] {
     if (once.replays.answered_from_store !== once.replays.sent)
       problems.push(
         `${once.replays.sent - once.replays.answered_from_store} of ${once.replays.sent} replay(s) not answered from the table`,
+      );
+    const pairs = once.concurrent_duplicates;
+    if (pairs.one_ran_one_from_store !== pairs.pairs)
+      problems.push(
+        `${pairs.pairs - pairs.one_ran_one_from_store} of ${pairs.pairs} concurrent duplicate(s) not run once and answered once from the table`,
       );
   }
   return problems;

@@ -33,7 +33,7 @@ describe("the soak", () => {
     }
   });
 
-  it("with an idempotent callee: every business operation of 200 invocations ran exactly once, every replay was answered from the table", async () => {
+  it("with an idempotent callee: every business operation of 200 invocations ran exactly once, every replay and concurrent duplicate was answered from the table", async () => {
     const outDir = await stacksSynthesizedWith({ XACCT_CONFIG_FILE: path.join(PROJECT_ROOT, "examples", "idempotent-callee.json") });
     const runtime = await bootForLoad(outDir);
     try {
@@ -44,15 +44,20 @@ describe("the soak", () => {
       // i % 10 == 3 replays an answered chain (the first few find none answered yet and run as new chains instead).
       expect(once.replays.sent).toBeGreaterThanOrEqual(15);
       expect(once.replays.answered_from_store).toBe(once.replays.sent);
-      // Every other synchronous chain and every caller Event is one operation with a key of its own.
+      // i % 10 == 7 sends a new request twice at once: one of the two ran it, the other was answered from the table
+      // (at once, or after retrying "already in progress").
+      expect(once.concurrent_duplicates).toMatchObject({ pairs: 20, one_ran_one_from_store: 20 });
+      // Every other synchronous chain (a duplicate pair is one) and every caller Event is one operation with a key of its own.
       expect(once.operations).toBe(180 - once.replays.sent + 10);
       expect(once).toMatchObject({ ran_once: once.operations, ran_more_than_once: 0, never_ran: 0 });
-      // The callee still ran for every chain, replays included (it answered them from the table), and 3 times per failing event.
-      expect(result.callee_runs).toEqual({ expected: 220, actual: 220 });
+      // The callee still ran for every chain (replays and both of a pair, answered from the table), each client retry of
+      // "in progress", and 3 times per failing event.
+      const runs = 220 + 20 + once.concurrent_duplicates.in_progress_retries;
+      expect(result.callee_runs).toEqual({ expected: runs, actual: runs });
       expect(soakProblems(result)).toEqual([]);
       // A new key writes its record and then its answer; a replay's conditional PutItem fails and returns the stored one.
       expect(once.dynamodb_requests["dynamodb:UpdateItem"]).toBe(once.operations);
-      expect(once.dynamodb_requests["dynamodb:PutItem"]).toBeGreaterThanOrEqual(once.operations + once.replays.sent);
+      expect(once.dynamodb_requests["dynamodb:PutItem"]).toBeGreaterThanOrEqual(once.operations + once.replays.sent + 20);
     } finally {
       await runtime.stop();
     }
@@ -85,6 +90,7 @@ describe("the soak", () => {
       ran_more_than_once: 0,
       never_ran: 0,
       replays: { sent: 1, answered_from_store: 1 },
+      concurrent_duplicates: { pairs: 2, one_ran_one_from_store: 2, in_progress_retries: 1 },
       dynamodb_requests: {},
       dynamodb_requests_per_callee_run: 2,
     };
@@ -92,12 +98,20 @@ describe("the soak", () => {
     expect(
       soakProblems({
         ...clean,
-        exactly_once: { ...once, ran_once: 7, ran_more_than_once: 1, never_ran: 1, replays: { sent: 1, answered_from_store: 0 } },
+        exactly_once: {
+          ...once,
+          ran_once: 7,
+          ran_more_than_once: 1,
+          never_ran: 1,
+          replays: { sent: 1, answered_from_store: 0 },
+          concurrent_duplicates: { pairs: 2, one_ran_one_from_store: 1, in_progress_retries: 0 },
+        },
       }),
     ).toEqual([
       "1 business operation(s) ran more than once",
       "1 business operation(s) answered ok but never ran",
       "1 of 1 replay(s) not answered from the table",
+      "1 of 2 concurrent duplicate(s) not run once and answered once from the table",
     ]);
     expect(soakProblems({ ...clean, events: { ...clean.events, recorded_in_destination: 0, undelivered: 1 } })).toEqual([
       "Event invocations: 2 sent, 1 completed + 0 recorded",
