@@ -193,6 +193,31 @@ describe("DynamoDB through the runtime, forwarded to moto", () => {
     expect(JSON.parse(inA.body.toString("utf8")).TableNames).toEqual([]);
   });
 
+  it("applies a conditional write of one item atomically, as DynamoDB does: of 20 PutItems of a new key at once, exactly one succeeds", async () => {
+    const client = dynamoAs(runtime, "callee-function");
+    for (let round = 0; round < 10; round++) {
+      const id = `race-${round}`;
+      const outcomes = await Promise.all(
+        Array.from({ length: 20 }, (_, n) =>
+          client
+            .send(
+              new PutItemCommand({
+                TableName: TABLE_NAME,
+                Item: { id: { S: id }, writer: { N: String(n) } },
+                ConditionExpression: "attribute_not_exists(id)",
+              }),
+            )
+            .then(
+              () => "written",
+              (err: Error) => err.name,
+            ),
+        ),
+      );
+      expect(outcomes.filter((o) => o === "written")).toHaveLength(1);
+      expect(outcomes.filter((o) => o === "ConditionalCheckFailedException")).toHaveLength(19);
+    }
+  });
+
   it("moto answers only the runtime: a request without its token (or with another) is refused, and writes nothing", async () => {
     const put = { TableName: TABLE_NAME, Item: { id: { S: "bypass" } } };
     const request = { target: "DynamoDB_20120810.PutItem", contentType: "application/x-amz-json-1.0", body: JSON.stringify(put) };

@@ -34,7 +34,58 @@ export type DynamoDbBackend = () => MotoAddress | undefined;
 
 const TABLE_ARN = /^arn:([^:]+):dynamodb:([^:]*):(\d{12}):table\/([^/]+)$/;
 
+/**
+ * The item a single-item operation reads or writes, as a lock key: its table and partition key value. DynamoDB applies
+ * each single-item write atomically, its condition included (DynamoDB developer guide, "Condition expressions":
+ * conditional writes are atomic); moto's threaded server checks a condition and then writes, without a lock, so two
+ * conditional PutItems of one new key at once can both succeed (the soak met it once in 1,000 concurrent pairs). The
+ * front door runs one operation per item at a time.
+ */
+export function itemLockKey(
+  table: Pick<TableModel, "arn" | "hashKey">,
+  operation: string,
+  input: Record<string, unknown>,
+): string | undefined {
+  const holder =
+    operation === "PutItem"
+      ? input.Item
+      : operation === "GetItem" || operation === "UpdateItem" || operation === "DeleteItem"
+        ? input.Key
+        : undefined;
+  if (typeof holder !== "object" || holder === null) return undefined;
+  const key = (holder as Record<string, unknown>)[table.hashKey.name];
+  return key === undefined ? undefined : `${table.arn}|${JSON.stringify(key)}`;
+}
+
+/** Runs the tasks of one key one after another, in the order given, and those of different keys at once. */
+export class KeyedMutex {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string | undefined, task: () => Promise<T>): Promise<T> {
+    if (key === undefined) return task();
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const result = previous.then(task, task);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(key, tail);
+    // Only keys with work queued stay in the map.
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+
+  /** Keys with work queued or running. */
+  get size(): number {
+    return this.tails.size;
+  }
+}
+
 export class DynamoDbService {
+  private readonly items = new KeyedMutex();
+
   constructor(
     private readonly accounts: LocalAccounts,
     private readonly audit: AuditLog,
@@ -103,7 +154,7 @@ export class DynamoDbService {
 
     record("allowed", resourceArn, { decidedBy: decision.allowedBy, account: accountId });
     try {
-      return await this.forward(backend, table, call);
+      return await this.items.run(itemLockKey(table, operation, call.input), () => this.forward(backend, table, call));
     } catch (err) {
       // moto is gone or broke the connection: DynamoDB's code for a failure on its side (DynamoDB API reference, "Common errors").
       const message = `the local DynamoDB (moto at ${backend.url}) did not answer: ${(err as Error).message}`;
