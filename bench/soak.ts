@@ -352,7 +352,8 @@ async function main(): Promise<void> {
       `${result.events.completed} events completed + ${result.events.recorded_in_destination} recorded in the on-failure queue of ${result.events.sent} sent, ${result.lost} lost; ` +
       (result.exactly_once
         ? `idempotent callee: ${result.exactly_once.ran_once} of ${result.exactly_once.operations} business operations ran exactly once, ` +
-          `${result.exactly_once.replays.answered_from_store} of ${result.exactly_once.replays.sent} replays answered from the table; `
+          `${result.exactly_once.replays.answered_from_store} of ${result.exactly_once.replays.sent} replays and ` +
+          `${result.exactly_once.concurrent_duplicates.one_ran_one_from_store} of ${result.exactly_once.concurrent_duplicates.pairs} concurrent pairs answered from the table; `
         : "") +
       `benchmark process RSS ${result.runtime_memory_start.rss_mb} -> ${result.runtime_memory_end.rss_mb} MB (${path.relative(process.cwd(), file)})`;
     if (problems.length > 0) {
