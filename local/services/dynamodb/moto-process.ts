@@ -25,7 +25,7 @@ const FORWARD_TIMEOUT_MS = 10_000;
 export interface MotoAddress {
   /** http://127.0.0.1:<port> */
   readonly url: string;
-  /** Random per start, given to moto in its environment: a request without it is refused (moto-server.py). */
+  /** Random per start, written to moto's stdin: a request without it is refused (moto-server.py). */
   readonly token: string;
 }
 
@@ -54,7 +54,7 @@ export async function startMoto(options: MotoOptions = {}): Promise<MotoServer> 
   const child = spawn(python, [LAUNCHER], {
     cwd: root,
     stdio: ["pipe", "pipe", "pipe"],
-    env: { ...process.env, PYTHONUNBUFFERED: "1", LOCAL_MOTO_TOKEN: token },
+    env: { ...process.env, PYTHONUNBUFFERED: "1" },
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   // Always drained (a full pipe would block the child); the tail goes into a failure's message.
@@ -62,6 +62,8 @@ export async function startMoto(options: MotoOptions = {}): Promise<MotoServer> 
   child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString("utf8")).slice(-STDERR_TAIL)));
   // Its stdin closing under it (EPIPE after it died) is not ours to raise.
   child.stdin?.on("error", () => undefined);
+  // The token on stdin, not in its environment, which any process of this user could read in /proc.
+  child.stdin?.write(`${token}\n`);
   try {
     const port = await portLine(child, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, () => stderr);
     return {
