@@ -9,6 +9,7 @@ import { Authorizer } from "../core/iam/authorize";
 import type { UserPrincipal } from "../core/iam/principals";
 import type { PolicyDocument } from "../core/model/types";
 import { policyProblems } from "../verify/validate-policies";
+import { RULES } from "../verify/deploy-time/rules";
 
 const README = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
 const A = "111111111111";
@@ -92,5 +93,15 @@ describe("the README's deployer policy for account A", () => {
     expect(await allowed("s3:GetObject", `${STATE}/callee.tfstate`)).toBe(true);
     expect(await allowed("s3:PutObject", `${STATE}/callee.tfstate`)).toBe(false);
     expect(await allowed("s3:DeleteObject", `${STATE}/caller.tfstate`)).toBe(false);
+  });
+});
+
+describe("the README's deploy-time rule table", () => {
+  it("has one row for every rule the deploy-time check applies, and none for a rule it does not", () => {
+    const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("### Deploy time"), readme.indexOf("### Live mode"));
+    const rows = [...section.matchAll(/^\| `([a-z-]+)` \|/gm)].map((m) => m[1]);
+    const ids = [...new Set(Object.values(RULES).map((rule) => rule.id))];
+    expect([...rows].sort()).toEqual([...ids].sort());
   });
 });
